@@ -1,0 +1,5 @@
+"""``python -m wfsync``."""
+
+from wfsync.cli.app import main
+
+main()

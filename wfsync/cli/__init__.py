@@ -1,0 +1,1 @@
+"""The command-line adapter: Typer wiring, output formats and the one error boundary."""

@@ -1,0 +1,64 @@
+"""``wfsync fmt``: rewrite files in canonical form, or list the ones that would change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.terminal import OutputFormat
+from wfsync.errors import ExitCode
+
+FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+
+    @app.command("fmt")
+    def fmt(
+        ctx: typer.Context,
+        paths: Annotated[
+            list[Path] | None, typer.Argument(help="Files or folders (default: the library).")
+        ] = None,
+        check: Annotated[
+            bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+        ] = False,
+        output: OutputOption = None,
+    ) -> None:
+        """Format YAML canonically: indentation and Argo key order, comments kept."""
+        term = terminal(ctx)
+        with boundary(term):
+            chosen = term.resolve_output(output, FORMATS)
+            from wfsync.commands.fmt import run_fmt
+
+            result = run_fmt(paths or [], cwd=Path.cwd(), check=check)
+            if chosen is OutputFormat.JSON:
+                term.json(
+                    "fmt",
+                    {
+                        "check": check,
+                        "files": result.files,
+                        "changed": [str(p) for p in result.changed],
+                        "errors": [
+                            {"file": str(e.path), "line": e.line, "message": e.message} for e in result.errors
+                        ],
+                    },
+                )
+            else:
+                verb = "would reformat" if check else "reformatted"
+                for path in result.changed:
+                    term.result(f"{verb} {escape(str(path))}")
+                for err in result.errors:
+                    term.error(f"{err.path}:{err.line}: {err.message}")
+                term.print(
+                    f"{len(result.changed)} of {result.files} files {verb.replace('would reformat', 'would change')}"
+                    + (f", {len(result.errors)} could not be read" if result.errors else "")
+                )
+        if result.errors:
+            raise typer.Exit(int(ExitCode.USAGE))
+        if check and result.changed:
+            raise typer.Exit(int(ExitCode.FINDINGS))

@@ -1,0 +1,185 @@
+"""``wfsync.yaml``: where the library lives, where it goes (targets) and lint policy.
+
+The file is validated with the same care as templates: unknown keys and wrong types are errors
+that name the line, because a silently ignored setting (a misspelt ``prune: false``) is worse
+than a refusal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from wfsync.errors import ConfigError
+from wfsync.library.yamlload import YamlSyntaxError, load_stream, node_line
+
+CONFIG_FILE = "wfsync.yaml"
+STATE_DIR = ".wfsync"
+DEFAULT_TARGET = "local"
+TARGET_TYPES = ("embedded", "kubernetes")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where templates are pushed: the embedded cluster or a kubeconfig context."""
+
+    name: str
+    type: str = "embedded"
+    context: str | None = None
+    namespace: str = "default"
+    allowed_contexts: tuple[str, ...] = ()
+    prune: bool = False
+    confirm: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class LintPolicy:
+    """Rules to disable, or to report as warnings only."""
+
+    disable: frozenset[str] = frozenset()
+    warn: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A validated ``wfsync.yaml`` (or the defaults when there is none)."""
+
+    root: Path
+    library: Path
+    library_id: str
+    targets: Mapping[str, Target]
+    default_target: str = DEFAULT_TARGET
+    lint: LintPolicy = LintPolicy()
+    path: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """``.wfsync/`` in the repository root: embedded cluster, caches (git-ignored)."""
+        return self.root / STATE_DIR
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``wfsync.yaml``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
+def cache_root(start: Path) -> Path:
+    """Where ``.wfsync/`` goes: the wfsync repository, else the git work tree, else ``start``."""
+    found = find_root(start)
+    if found is not None:
+        return found
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def default_config(root: Path) -> Config:
+    """The configuration a repository without ``wfsync.yaml`` gets."""
+    return Config(
+        root=root,
+        library=root / "library",
+        library_id=_slug(root.name),
+        targets={DEFAULT_TARGET: Target(DEFAULT_TARGET)},
+    )
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate ``root/wfsync.yaml``."""
+    path = root / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read: {err.strerror or err}", path=path) from None
+    try:
+        docs = list(load_stream(text))
+    except YamlSyntaxError as err:
+        raise ConfigError(err.message, path=path, line=err.line) from None
+    if len(docs) > 1:
+        raise ConfigError("expected one YAML document", path=path, line=docs[1].line)
+    data = docs[0].data if docs else {}
+    node = docs[0].node if docs else None
+    return _parse(root, path, {} if data is None else data, node)
+
+
+def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
+    def fail(message: str, *where: str | int) -> ConfigError:
+        return ConfigError(message, path=path, line=node_line(node, where) or 1)
+
+    def check_keys(value: Any, allowed: set[str], *where: str | int) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise fail(f"{'.'.join(map(str, where)) or 'the file'} must be a mapping", *where)
+        for key in value:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                raise fail(f"unknown key {key!r} (known: {hint})", *where, key)
+        return value
+
+    def string(value: Any, *where: str | int) -> str:
+        if not isinstance(value, str) or not value:
+            raise fail(f"{'.'.join(map(str, where))} must be a non-empty string", *where)
+        return value
+
+    def boolean(value: Any, *where: str | int) -> bool:
+        if not isinstance(value, bool):
+            raise fail(f"{'.'.join(map(str, where))} must be true or false", *where)
+        return value
+
+    def strings(value: Any, *where: str | int) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"{'.'.join(map(str, where))} must be a list of strings", *where)
+        return tuple(value)
+
+    top = check_keys(data, {"library", "libraryId", "defaultTarget", "targets", "lint"})
+    library = root / string(top.get("library", "library"), "library")
+    library_id = string(top.get("libraryId", _slug(root.name)), "libraryId")
+    if not _NAME.match(library_id) or len(library_id) > 63:
+        raise fail("libraryId must be a lowercase DNS label (a-z, 0-9, '-', at most 63)", "libraryId")
+
+    targets: dict[str, Target] = {DEFAULT_TARGET: Target(DEFAULT_TARGET)}
+    raw_targets = top.get("targets", {})
+    if not isinstance(raw_targets, dict):
+        raise fail("targets must be a mapping of target names", "targets")
+    for name, raw in raw_targets.items():
+        where = ("targets", name)
+        spec = check_keys(
+            raw if raw is not None else {},
+            {"type", "context", "namespace", "allowedContexts", "prune", "confirm"},
+            *where,
+        )
+        kind = spec.get("type", "embedded")
+        if kind not in TARGET_TYPES:
+            raise fail(f"target type must be one of {', '.join(TARGET_TYPES)}, not {kind!r}", *where, "type")
+        targets[str(name)] = Target(
+            name=str(name),
+            type=kind,
+            context=string(spec["context"], *where, "context") if "context" in spec else None,
+            namespace=string(spec.get("namespace", "default"), *where, "namespace"),
+            allowed_contexts=strings(spec.get("allowedContexts", []), *where, "allowedContexts"),
+            prune=boolean(spec.get("prune", False), *where, "prune"),
+            confirm=boolean(spec.get("confirm", False), *where, "confirm"),
+        )
+    default_target = string(top.get("defaultTarget", DEFAULT_TARGET), "defaultTarget")
+    if default_target not in targets:
+        raise fail(f"defaultTarget {default_target!r} is not a defined target", "defaultTarget")
+
+    lint_raw = check_keys(top.get("lint", {}) or {}, {"disable", "warn"}, "lint")
+    lint = LintPolicy(
+        disable=frozenset(strings(lint_raw.get("disable", []), "lint", "disable")),
+        warn=frozenset(strings(lint_raw.get("warn", []), "lint", "warn")),
+    )
+    return Config(root, library, library_id, targets, default_target, lint, path)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
+    return slug or "library"

@@ -1,0 +1,1 @@
+"""The library: finding, reading and indexing the YAML documents a repository keeps."""

@@ -1,0 +1,108 @@
+"""Read YAML streams fast, keeping where every value came from.
+
+PyYAML's C loader does the scanning; we keep the composed node tree of each document so a finding
+can name the line of any JSON path without a second parse. The loader follows the decoder Argo
+uses (sigs.k8s.io/yaml): timestamps stay strings and duplicate keys are errors, not "last wins".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _BaseLoader = yaml.SafeLoader
+
+
+class YamlSyntaxError(Exception):
+    """Text that is not valid YAML, with a 1-based line and column."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader with Argo's decoding rules."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+        if len(set(keys)) != len(keys):
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.value in seen:
+                        mark = key_node.start_mark
+                        raise YamlSyntaxError(
+                            f"duplicate key {key_node.value!r}", mark.line + 1, mark.column + 1
+                        )
+                    seen.add(key_node.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedDocument:
+    """One document: its data, its node tree (for lines) and its 1-based start line."""
+
+    data: Any
+    node: yaml.Node | None
+    line: int
+    index: int
+
+
+def load_stream(text: str) -> Iterator[LoadedDocument]:
+    """Yield the documents of a YAML stream; raise :class:`YamlSyntaxError` on bad YAML."""
+    loader = _Loader(text)
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            data = loader.construct_document(node)
+            line = node.start_mark.line + 1 if node is not None else 1
+            yield LoadedDocument(data, node, line, index)
+            index += 1
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        message = " ".join(part for part in (err.context, err.problem) if part)
+        raise YamlSyntaxError(message or str(err), line, column) from None
+    except yaml.YAMLError as err:
+        raise YamlSyntaxError(str(err), 1, 1) from None
+    finally:
+        loader.dispose()
+
+
+def node_line(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
+    """1-based line of the value at ``path`` inside ``node`` (a key's line for mapping values)."""
+    if node is None:
+        return None
+    current: yaml.Node = node
+    line = current.start_mark.line + 1
+    for part in path:
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    line = key_node.start_mark.line + 1
+                    current = value_node
+                    break
+            else:
+                return line
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(current.value):
+                return line
+            current = current.value[part]
+            line = current.start_mark.line + 1
+        else:
+            return line
+    return line

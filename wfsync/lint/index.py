@@ -1,0 +1,258 @@
+"""What documents say about each other: template definitions and references across files.
+
+A :class:`DocumentSummary` is the small, cacheable digest of one document that cross-document
+checks need. :func:`cross_check` resolves every ``templateRef`` and ``workflowTemplateRef`` against
+the summaries of everything linted (and the library, as context) and reports duplicates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from wfsync.lint.rules.spec import required_inputs, workflow_spec
+from wfsync.model.findings import JsonPath
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A ``templateRef`` (``template`` set) or a ``workflowTemplateRef`` (``template`` empty)."""
+
+    json_path: JsonPath
+    line: int
+    name: str
+    template: str
+    cluster_scope: bool
+    supplied: tuple[str, ...]
+    what: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentSummary:
+    """Identity, definitions and outgoing references of one document."""
+
+    path: str
+    line: int
+    kind: str
+    namespace: str
+    name: str
+    defines: Mapping[str, tuple[str, ...]]
+    """Template name to the input parameters a caller must supply (WFT/CWFT only)."""
+    refs: tuple[Reference, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for the lint cache."""
+        data = dataclasses.asdict(self)
+        data["defines"] = {k: list(v) for k, v in self.defines.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DocumentSummary:
+        """Inverse of :meth:`to_json`."""
+        refs = tuple(
+            Reference(
+                tuple(r["json_path"]),
+                r["line"],
+                r["name"],
+                r["template"],
+                r["cluster_scope"],
+                tuple(r["supplied"]),
+                r["what"],
+            )
+            for r in data["refs"]
+        )
+        defines = {k: tuple(v) for k, v in data["defines"].items()}
+        return cls(data["path"], data["line"], data["kind"], data["namespace"], data["name"], defines, refs)
+
+
+def summarize(
+    body: Mapping[str, Any], kind: str, path: str, line: int, line_of: Any, namespace: str, name: str
+) -> DocumentSummary:
+    """Digest a document; ``line_of(json_path)`` gives the line of a reference."""
+    spec, spec_path = workflow_spec(body, kind)
+    defines: dict[str, tuple[str, ...]] = {}
+    refs: list[Reference] = []
+    if spec is not None:
+        templates = spec.get("templates")
+        if kind in ("WorkflowTemplate", "ClusterWorkflowTemplate") and isinstance(templates, list):
+            for template in templates:
+                if isinstance(template, dict) and isinstance(template.get("name"), str):
+                    defines.setdefault(template["name"], tuple(required_inputs(template)))
+        wft = spec.get("workflowTemplateRef")
+        if isinstance(wft, dict) and isinstance(wft.get("name"), str):
+            jp = (*spec_path, "workflowTemplateRef")
+            refs.append(
+                Reference(
+                    jp, line_of(jp), wft["name"], "", bool(wft.get("clusterScope")), (), "workflowTemplateRef"
+                )
+            )
+        for jp, item, what in _callers(spec, spec_path):
+            ref = item.get("templateRef")
+            if not isinstance(ref, dict):
+                continue
+            ref_name, ref_template = ref.get("name"), ref.get("template")
+            if not isinstance(ref_name, str) or not isinstance(ref_template, str):
+                continue
+            if "{{" in ref_name or "{{" in ref_template:
+                continue
+            args = item.get("arguments")
+            params = args.get("parameters") if isinstance(args, dict) else None
+            supplied = tuple(
+                p["name"] for p in params or () if isinstance(p, dict) and isinstance(p.get("name"), str)
+            )
+            rp = (*jp, "templateRef")
+            refs.append(
+                Reference(
+                    rp, line_of(rp), ref_name, ref_template, bool(ref.get("clusterScope")), supplied, what
+                )
+            )
+    return DocumentSummary(path, line, kind, namespace, name, defines, tuple(refs))
+
+
+def _callers(
+    spec: Mapping[str, Any], spec_path: JsonPath
+) -> Iterator[tuple[JsonPath, Mapping[str, Any], str]]:
+    """Every step, task and hook of a spec that could hold a templateRef."""
+    hooks = spec.get("hooks")
+    if isinstance(hooks, dict):
+        for hook_name, hook in hooks.items():
+            if isinstance(hook, dict):
+                yield (*spec_path, "hooks", hook_name), hook, f"hook {hook_name!r}"
+    templates = spec.get("templates")
+    if not isinstance(templates, list):
+        return
+    for t_index, template in enumerate(templates):
+        if not isinstance(template, dict):
+            continue
+        tpath = (*spec_path, "templates", t_index)
+        groups = template.get("steps")
+        if isinstance(groups, list):
+            for g, group in enumerate(groups):
+                for s, step in enumerate(group if isinstance(group, list) else []):
+                    if isinstance(step, dict):
+                        spath = (*tpath, "steps", g, s)
+                        yield spath, step, f"step {step.get('name')!r}"
+                        yield from _item_hooks(step, spath)
+        dag = template.get("dag")
+        tasks = dag.get("tasks") if isinstance(dag, dict) else None
+        for t, task in enumerate(tasks if isinstance(tasks, list) else []):
+            if isinstance(task, dict):
+                tp = (*tpath, "dag", "tasks", t)
+                yield tp, task, f"task {task.get('name')!r}"
+                yield from _item_hooks(task, tp)
+
+
+def _item_hooks(item: Mapping[str, Any], path: JsonPath) -> Iterator[tuple[JsonPath, Mapping[str, Any], str]]:
+    hooks = item.get("hooks")
+    if isinstance(hooks, dict):
+        for name, hook in hooks.items():
+            if isinstance(hook, dict):
+                yield (*path, "hooks", name), hook, f"hook {name!r}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CrossProblem:
+    """A problem found across documents, located in the summary it belongs to."""
+
+    summary: DocumentSummary
+    json_path: JsonPath
+    line: int
+    rule: str
+    message: str
+
+
+def cross_check(
+    checked: Sequence[DocumentSummary], context: Iterable[DocumentSummary] = ()
+) -> Iterator[CrossProblem]:
+    """Duplicates among ``checked``; references of ``checked`` resolved against both sets."""
+    by_identity: dict[tuple[str, str, str], DocumentSummary] = {}
+    for summary in checked:
+        if not summary.name:
+            continue
+        key = (summary.kind, summary.namespace, summary.name)
+        first = by_identity.get(key)
+        if first is not None:
+            where = f"{first.path}:{first.line}"
+            yield CrossProblem(
+                summary,
+                ("metadata", "name"),
+                summary.line,
+                "duplicate-identity",
+                f"{summary.kind} {summary.name!r} is also defined at {where}",
+            )
+        else:
+            by_identity[key] = summary
+    namespaced: dict[str, list[DocumentSummary]] = defaultdict(list)
+    cluster: dict[str, DocumentSummary] = {}
+    seen_ids: set[tuple[str, str, str, str]] = set()
+    for summary in [*checked, *context]:
+        ident = (summary.path, summary.kind, summary.namespace, summary.name)
+        if ident in seen_ids:
+            continue
+        seen_ids.add(ident)
+        if summary.kind == "WorkflowTemplate":
+            namespaced[summary.name].append(summary)
+        elif summary.kind == "ClusterWorkflowTemplate":
+            cluster.setdefault(summary.name, summary)
+    for summary in checked:
+        for ref in summary.refs:
+            yield from _resolve(summary, ref, namespaced, cluster)
+
+
+def _resolve(
+    summary: DocumentSummary,
+    ref: Reference,
+    namespaced: Mapping[str, list[DocumentSummary]],
+    cluster: Mapping[str, DocumentSummary],
+) -> Iterator[CrossProblem]:
+    def problem(rule: str, message: str) -> CrossProblem:
+        return CrossProblem(summary, ref.json_path, ref.line, rule, message)
+
+    kind = "ClusterWorkflowTemplate" if ref.cluster_scope else "WorkflowTemplate"
+    if ref.cluster_scope:
+        holder = cluster.get(ref.name)
+        other = bool(namespaced.get(ref.name))
+    else:
+        candidates = [
+            s
+            for s in namespaced.get(ref.name, [])
+            if not s.namespace or not summary.namespace or s.namespace == summary.namespace
+        ]
+        holder = candidates[0] if candidates else None
+        other = ref.name in cluster
+    label = f"{ref.name}.{ref.template}" if ref.template else ref.name
+    if holder is None:
+        if other:
+            hint = "set clusterScope: true" if not ref.cluster_scope else "drop clusterScope: true"
+            found = "ClusterWorkflowTemplate" if not ref.cluster_scope else "WorkflowTemplate"
+            yield problem(
+                "templateref-scope",
+                f"{ref.what}: {label} resolves to a {found}, but clusterScope says {kind} ({hint})",
+            )
+        else:
+            yield problem(
+                "templateref-not-found",
+                f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})",
+            )
+        return
+    if not ref.template:
+        return
+    required = holder.defines.get(ref.template)
+    if required is None:
+        yield problem(
+            "templateref-not-found",
+            f"{ref.what}: template reference {label} not found ({kind} {ref.name!r} at {holder.path}:{holder.line} "
+            f"has no template {ref.template!r})",
+        )
+        return
+    for missing in required:
+        if missing not in ref.supplied:
+            yield problem(
+                "input-not-supplied",
+                f"{ref.what} calls {label} without its required input parameter {missing!r}",
+            )
+
+
+__all__ = ["CrossProblem", "DocumentSummary", "Reference", "cross_check", "summarize"]

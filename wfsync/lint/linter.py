@@ -1,0 +1,366 @@
+"""Lint files: read, check each document, resolve references across all of them, cache.
+
+The expensive part (YAML parsing and per-document checks) depends only on a file's bytes, so
+its outcome is cached by content hash under ``.wfsync/cache``; a second run over unchanged files
+only hashes them and redoes the cheap cross-document checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from wfsync import __version__
+from wfsync.library.discover import FileProblem, find_yaml_files, parse_text
+from wfsync.library.yamlload import node_line
+from wfsync.lint.index import DocumentSummary, cross_check, summarize
+from wfsync.lint.rules.names import SEMVER
+from wfsync.lint.rules.spec import SpecChecker
+from wfsync.lint.schema import check as schema
+from wfsync.model.documents import API_VERSION, LIBRARY_KINDS, Document, Kind
+from wfsync.model.findings import Finding, Severity, format_json_path
+
+ARGO_KINDS = frozenset(k.value for k in Kind)
+VERSION_LABEL = "wfsync.io/version"
+CACHE_FORMAT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A document lint does not check (another kind), reported so nothing passes unseen."""
+
+    path: str
+    line: int
+    kind: str
+    name: str
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for reports."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class FileResult:
+    """Everything per-file that lint caches."""
+
+    findings: tuple[Finding, ...]
+    summaries: tuple[DocumentSummary, ...]
+    skipped: tuple[Skipped, ...]
+    documents: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LintReport:
+    """The outcome of one lint run."""
+
+    findings: tuple[Finding, ...]
+    files: int
+    documents: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    cached_files: int = 0
+
+    @property
+    def errors(self) -> int:
+        """Number of error findings (what decides the exit code)."""
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        """Number of warnings."""
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+
+@dataclasses.dataclass(frozen=True)
+class LintOptions:
+    """How to lint: where the library is (for library-only rules), cache, policy."""
+
+    library: Path | None = None
+    root: Path | None = None
+    cache_dir: Path | None = None
+    disable: frozenset[str] = frozenset()
+    warn: frozenset[str] = frozenset()
+    context: tuple[Path, ...] = ()
+    """Extra files or folders whose templates resolve references but are not reported on."""
+
+
+def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
+    """Lint files and folders; raises :class:`~wfsync.errors.UsageError` for unusable paths."""
+    started = time.perf_counter()
+    files, problems = find_yaml_files(paths, root=options.root)
+    cache = _Cache.open(options.cache_dir)
+    library = options.library.resolve() if options.library is not None else None
+    findings: list[Finding] = [_file_problem(p) for p in problems]
+    summaries: list[DocumentSummary] = []
+    skipped: list[Skipped] = []
+    documents = 0
+    cached = 0
+    for path in files:
+        in_library = library is not None and _is_under(path, library)
+        result, hit = _lint_file(path, in_library, cache)
+        cached += hit
+        findings.extend(result.findings)
+        summaries.extend(result.summaries)
+        skipped.extend(result.skipped)
+        documents += result.documents
+    context = _context_summaries(options.context, set(files), cache)
+    for problem in cross_check(summaries, context):
+        s = problem.summary
+        findings.append(
+            Finding(
+                Path(s.path),
+                problem.line,
+                problem.rule,
+                problem.message,
+                format_json_path(problem.json_path),
+                kind=s.kind,
+                name=s.name,
+            )
+        )
+    cache.save()
+    findings = _apply_policy(findings, options)
+    return LintReport(
+        tuple(sorted(findings, key=lambda f: (str(f.path), f.line, f.rule, f.message))),
+        len(files) + len(problems),
+        documents,
+        tuple(skipped),
+        time.perf_counter() - started,
+        cached,
+    )
+
+
+def _context_summaries(paths: Iterable[Path], exclude: set[Path], cache: _Cache) -> list[DocumentSummary]:
+    out: list[DocumentSummary] = []
+    existing = [p for p in paths if p.exists()]
+    if not existing:
+        return out
+    files, _ = find_yaml_files(existing)
+    for path in files:
+        if path in exclude:
+            continue
+        result, _ = _lint_file(path, False, cache)
+        out.extend(result.summaries)
+    return out
+
+
+def _is_under(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder)
+
+
+def _apply_policy(findings: list[Finding], options: LintOptions) -> list[Finding]:
+    if not options.disable and not options.warn:
+        return findings
+    out = []
+    for finding in findings:
+        if finding.rule in options.disable:
+            continue
+        if finding.rule in options.warn and finding.severity is Severity.ERROR:
+            finding = dataclasses.replace(finding, severity=Severity.WARNING)
+        out.append(finding)
+    return out
+
+
+def _file_problem(problem: FileProblem) -> Finding:
+    return Finding(problem.path, problem.line, problem.rule, problem.message, column=problem.column)
+
+
+def _lint_file(path: Path, in_library: bool, cache: _Cache) -> tuple[FileResult, int]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return FileResult(
+            (Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}"),), (), (), 0
+        ), 0
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest() + ("L" if in_library else "")
+    key = str(path)
+    hit = cache.get(key, digest)
+    if hit is not None:
+        return hit, 1
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        result = FileResult(
+            (Finding(path, 1, "file-unreadable", f"not UTF-8 text: {err.reason}"),), (), (), 0
+        )
+    else:
+        result = lint_text(path, text, in_library=in_library)
+    cache.put(key, digest, result)
+    return result, 0
+
+
+def lint_text(path: Path, text: str, *, in_library: bool = False) -> FileResult:
+    """Check every document of one file (no cross-document checks)."""
+    read = parse_text(path, text)
+    findings: list[Finding] = []
+    summaries: list[DocumentSummary] = []
+    skipped: list[Skipped] = []
+    if read.problem is not None:
+        findings.append(_file_problem(read.problem))
+    for doc in read.documents:
+        doc_findings, summary, skip = lint_document(doc, in_library=in_library)
+        findings.extend(doc_findings)
+        if summary is not None:
+            summaries.append(summary)
+        if skip is not None:
+            skipped.append(skip)
+    return FileResult(tuple(findings), tuple(summaries), tuple(skipped), len(read.documents))
+
+
+def lint_document(
+    doc: Document, *, in_library: bool
+) -> tuple[list[Finding], DocumentSummary | None, Skipped | None]:
+    """Schema and per-document semantic checks of one document."""
+    kind, name = doc.kind, doc.name
+    path = doc.source.path
+
+    def finding(
+        json_path: tuple[str | int, ...], rule: str, message: str, severity: Severity = Severity.ERROR
+    ) -> Finding:
+        line = node_line(doc.node, json_path) or doc.source.line
+        return Finding(path, line, rule, message, format_json_path(json_path), severity, kind=kind, name=name)
+
+    if not kind:
+        return [finding(("kind",), "kind-unknown", "document has no kind")], None, None
+    if kind not in ARGO_KINDS:
+        return [], None, Skipped(str(path), doc.source.line, kind, name)
+    findings: list[Finding] = []
+    api_version = doc.body.get("apiVersion")
+    if api_version != API_VERSION:
+        findings.append(
+            finding(
+                ("apiVersion",),
+                "kind-unknown",
+                f"apiVersion of a {kind} must be {API_VERSION!r}, not {api_version!r}",
+            )
+        )
+    if in_library and kind not in LIBRARY_KINDS:
+        findings.append(
+            finding(
+                ("kind",),
+                "kind-not-in-library",
+                f"a library holds WorkflowTemplates and ClusterWorkflowTemplates, not {kind}s",
+            )
+        )
+    for json_path, rule, message in schema.check(doc.body, kind):
+        findings.append(finding(json_path, rule, message))
+    for json_path, rule, message in SpecChecker(doc.body, kind).run():
+        findings.append(finding(json_path, rule, message))
+    if in_library and kind in LIBRARY_KINDS:
+        findings.extend(_version_label(doc, finding))
+    summary = summarize(
+        doc.body,
+        kind,
+        str(path),
+        doc.source.line,
+        lambda jp: node_line(doc.node, jp) or doc.source.line,
+        doc.namespace,
+        name,
+    )
+    return findings, summary, None
+
+
+def _version_label(doc: Document, finding: Any) -> list[Finding]:
+    meta = doc.body.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    version = labels.get(VERSION_LABEL) if isinstance(labels, dict) else None
+    if version is None:
+        return [
+            finding(
+                ("metadata", "labels"),
+                "version-label",
+                f"library templates need a {VERSION_LABEL} label (semantic version)",
+            )
+        ]
+    if not isinstance(version, str) or not SEMVER.match(version):
+        return [
+            finding(
+                ("metadata", "labels", VERSION_LABEL),
+                "version-label",
+                f"{VERSION_LABEL} {version!r} is not a semantic version",
+            )
+        ]
+    return []
+
+
+class _Cache:
+    """Per-file lint results by content hash, in one JSON file (fast to load, safe to read)."""
+
+    def __init__(self, file: Path | None, entries: dict[str, Any]) -> None:
+        self.file = file
+        self.entries = entries
+        self.dirty = False
+
+    @classmethod
+    def open(cls, folder: Path | None) -> _Cache:
+        if folder is None:
+            return cls(None, {})
+        file = folder / f"lint-v{CACHE_FORMAT}.json"
+        entries: dict[str, Any] = {}
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+            if data.get("key") == _cache_key():
+                entries = data["files"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            entries = {}
+        return cls(file, entries)
+
+    def get(self, key: str, digest: str) -> FileResult | None:
+        entry = self.entries.get(key)
+        if entry is None or entry.get("h") != digest:
+            return None
+        return FileResult(
+            tuple(_finding_from_json(f) for f in entry["f"]),
+            tuple(DocumentSummary.from_json(s) for s in entry["s"]),
+            tuple(Skipped(**s) for s in entry["k"]),
+            entry["d"],
+        )
+
+    def put(self, key: str, digest: str, result: FileResult) -> None:
+        if self.file is None:
+            return
+        self.entries[key] = {
+            "h": digest,
+            "f": [f.to_json() for f in result.findings],
+            "s": [s.to_json() for s in result.summaries],
+            "k": [s.to_json() for s in result.skipped],
+            "d": result.documents,
+        }
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(
+                json.dumps({"key": _cache_key(), "files": self.entries}, separators=(",", ":")),
+                encoding="utf-8",
+            )
+            tmp.replace(self.file)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def _cache_key() -> str:
+    return f"{__version__}|{schema.schema_source()}|{CACHE_FORMAT}"
+
+
+def _finding_from_json(data: dict[str, Any]) -> Finding:
+    return Finding(
+        Path(data["file"]),
+        data["line"],
+        data["rule"],
+        data["message"],
+        data["path"],
+        Severity(data["severity"]),
+        data["column"],
+        data["kind"],
+        data["name"],
+    )

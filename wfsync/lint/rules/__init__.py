@@ -1,0 +1,36 @@
+"""Argo's validation rules (``workflow/validate/validate.go``), ported to plain dicts.
+
+Each rule id names one class of problem so users can disable it in ``wfsync.yaml`` and tests can
+assert it. :data:`RULES` is the catalogue shown by ``wfsync lint --list-rules``.
+"""
+
+RULES: dict[str, str] = {
+    "yaml-syntax": "the file is not valid YAML (or repeats a key, which Argo's strict decoder rejects)",
+    "file-refused": "the file is a symlink leaving the repository or is too large",
+    "file-unreadable": "the file cannot be read as UTF-8 text",
+    "not-an-object": "a YAML document is not a mapping",
+    "kind-unknown": "a document without a kind, or with a non-Argo apiVersion for an Argo kind",
+    "kind-not-in-library": "a Workflow or CronWorkflow inside the library folder",
+    "duplicate-identity": "two documents define the same kind/namespace/name",
+    "schema-unknown-field": "a field Argo does not know (argo lint --strict rejects it)",
+    "schema-type": "a value of the wrong type",
+    "schema-required": "a required field is missing",
+    "name-format": "a name that Argo or Kubernetes rejects (format or length)",
+    "template-duplicate": "two templates with the same name",
+    "template-type": "a template with no body type, or with more than one",
+    "entrypoint-missing": "spec.entrypoint is missing or names no template",
+    "template-not-found": "a step, task or hook names a template that does not exist",
+    "templateref-not-found": "a templateRef or workflowTemplateRef names a template not in the library",
+    "templateref-scope": "a templateRef's clusterScope does not match the kind it resolves to",
+    "step-duplicate": "two steps (or tasks) of one template with the same name",
+    "dag-dependency-missing": "a DAG task depends on a task that does not exist",
+    "dag-cycle": "DAG tasks depend on each other in a cycle",
+    "dag-depends-mixed": "depends and dependencies used in one DAG, or continueOn with depends",
+    "dag-task-name-digit": "a DAG task name starts with a digit (Argo rejects it with depends/dependencies)",
+    "dag-target-missing": "dag.target names a task that does not exist",
+    "variable-unresolved": "a {{...}} reference to an input, step, task, item or workflow parameter that does not exist",
+    "input-not-supplied": "a template input without a value or default is not supplied by a caller",
+    "field-not-allowed": "timeout/activeDeadlineSeconds on a non-leaf template, parallelism on a leaf, bad timeout",
+    "when-syntax": "a when expression that cannot be parsed",
+    "version-label": "a library template without a wfsync.io/version semantic version label",
+}

@@ -1,0 +1,1 @@
+"""Structural schema of Argo's kinds: generated from Hera's models, checked by a fast walker."""

@@ -1,0 +1,61 @@
+"""Findings: what lint (and later review) reports about a document."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; only errors make ``lint`` exit 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+JsonPath = tuple[str | int, ...]
+
+
+def format_json_path(path: Sequence[str | int]) -> str:
+    """Render ``("spec", "templates", 0, "name")`` as ``spec.templates[0].name``."""
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(str(part))
+    return "".join(out)
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Finding:
+    """One problem at one place: file, line, JSON path, rule id, severity and message."""
+
+    path: Path
+    line: int
+    rule: str
+    message: str
+    json_path: str = ""
+    severity: Severity = Severity.ERROR
+    column: int | None = None
+    kind: str = ""
+    name: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The stable JSON form used by ``--output json``."""
+        return {
+            "file": str(self.path),
+            "line": self.line,
+            "column": self.column,
+            "path": self.json_path,
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "kind": self.kind,
+            "name": self.name,
+        }
