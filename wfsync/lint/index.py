@@ -27,6 +27,10 @@ class Reference:
     cluster_scope: bool
     supplied: tuple[str, ...]
     what: str
+    name_line: int = 0
+    template_line: int = 0
+    scope_line: int = 0
+    caller_line: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,16 +56,7 @@ class DocumentSummary:
     def from_json(cls, data: Mapping[str, Any]) -> DocumentSummary:
         """Inverse of :meth:`to_json`."""
         refs = tuple(
-            Reference(
-                tuple(r["json_path"]),
-                r["line"],
-                r["name"],
-                r["template"],
-                r["cluster_scope"],
-                tuple(r["supplied"]),
-                r["what"],
-            )
-            for r in data["refs"]
+            Reference(**{**r, "json_path": tuple(r["json_path"]), "supplied": tuple(r["supplied"])}) for r in data["refs"]
         )
         defines = {k: tuple(v) for k, v in data["defines"].items()}
         return cls(data["path"], data["line"], data["kind"], data["namespace"], data["name"], defines, refs)
@@ -105,7 +100,17 @@ def summarize(
             rp = (*jp, "templateRef")
             refs.append(
                 Reference(
-                    rp, line_of(rp), ref_name, ref_template, bool(ref.get("clusterScope")), supplied, what
+                    rp,
+                    line_of(rp),
+                    ref_name,
+                    ref_template,
+                    bool(ref.get("clusterScope")),
+                    supplied,
+                    what,
+                    line_of((*rp, "name")),
+                    line_of((*rp, "template")),
+                    line_of((*rp, "clusterScope")) if "clusterScope" in ref else 0,
+                    line_of(jp),
                 )
             )
     return DocumentSummary(path, line, kind, namespace, name, defines, tuple(refs))
@@ -207,8 +212,12 @@ def _resolve(
     namespaced: Mapping[str, list[DocumentSummary]],
     cluster: Mapping[str, DocumentSummary],
 ) -> Iterator[CrossProblem]:
-    def problem(rule: str, message: str) -> CrossProblem:
-        return CrossProblem(summary, ref.json_path, ref.line, rule, message)
+    def problem(rule: str, message: str, field: str = "") -> CrossProblem:
+        if field == "caller":
+            return CrossProblem(summary, ref.json_path[:-1], ref.caller_line or ref.line, rule, message)
+        line = {"name": ref.name_line, "template": ref.template_line, "clusterScope": ref.scope_line}.get(field, 0)
+        path = (*ref.json_path, field) if line else ref.json_path
+        return CrossProblem(summary, path, line or ref.line, rule, message)
 
     kind = "ClusterWorkflowTemplate" if ref.cluster_scope else "WorkflowTemplate"
     if ref.cluster_scope:
@@ -230,11 +239,13 @@ def _resolve(
             yield problem(
                 "templateref-scope",
                 f"{ref.what}: {label} resolves to a {found}, but clusterScope says {kind} ({hint})",
+                "clusterScope" if ref.scope_line else "name",
             )
         else:
             yield problem(
                 "templateref-not-found",
                 f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})",
+                "name",
             )
         return
     if not ref.template:
@@ -245,6 +256,7 @@ def _resolve(
             "templateref-not-found",
             f"{ref.what}: template reference {label} not found ({kind} {ref.name!r} at {holder.path}:{holder.line} "
             f"has no template {ref.template!r})",
+            "template",
         )
         return
     for missing in required:
@@ -252,6 +264,7 @@ def _resolve(
             yield problem(
                 "input-not-supplied",
                 f"{ref.what} calls {label} without its required input parameter {missing!r}",
+                "caller",
             )
 
 
