@@ -11,11 +11,15 @@ import os
 import sys
 from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from wfsync import __version__
 from wfsync.cli.terminal import OutputFormat, Terminal
+
+try:  # Typer 0.29+ vendors Click; its exceptions are the ones raised
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older Typer uses Click itself
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 from wfsync.errors import ExitCode, WfsyncError
 
 app = typer.Typer(
@@ -76,13 +80,13 @@ def main() -> NoReturn:
     try:
         command = typer.main.get_command(app)
         code = command.main(args=sys.argv[1:], prog_name="wfsync", standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("error: aborted\n")
         code = int(ExitCode.INCOMPLETE)
-    except click.ClickException as err:
+    except click_exceptions.ClickException as err:
         err.show()
         code = err.exit_code
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         code = err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

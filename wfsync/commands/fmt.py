@@ -10,7 +10,7 @@ from pathlib import Path
 
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE
-from wfsync.errors import InputError, UsageError
+from wfsync.errors import CompletionError, InputError, UsageError
 from wfsync.library.discover import find_yaml_files
 
 
@@ -50,6 +50,9 @@ def run_fmt(paths: Sequence[Path], *, cwd: Path, check: bool) -> FmtResult:
             formatted = format_text(text, path=path)
         except InputError as err:
             errors.append(FmtError(path, err.line or 1, err.message))
+            continue
+        except CompletionError as err:
+            errors.append(FmtError(path, 1, str(err)))
             continue
         except (OSError, UnicodeDecodeError) as err:
             errors.append(FmtError(path, 1, f"cannot read: {err}"))
