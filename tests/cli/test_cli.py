@@ -60,7 +60,9 @@ def test_lint_clean_file_exits_0(runner: CliRunner, tmp_path: Path, monkeypatch:
     assert "no problems: 1 documents in 1 files" in out
 
 
-def test_lint_findings_exit_1_with_file_and_line(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lint_findings_exit_1_with_file_and_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.yaml").write_text(BROKEN)
     code, out, _ = invoke(runner, "lint", "t.yaml")
@@ -103,34 +105,44 @@ def test_github_annotations(runner: CliRunner, tmp_path: Path, monkeypatch: pyte
     assert out.splitlines()[0].startswith("::error file=t.yaml,line=13,title=wfsync schema-unknown-field::")
 
 
-def test_yaml_syntax_error_is_a_finding_not_a_crash(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_yaml_syntax_error_is_a_finding_not_a_crash(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.yaml").write_text("kind: Workflow\nspec: [\n")
     code, out, err = invoke(runner, "lint", "t.yaml")
     assert code == 1 and "yaml-syntax" in out and "Traceback" not in out + err
 
 
-def test_missing_path_is_usage_error(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_path_is_usage_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = invoke(runner, "lint", "nope.yaml")
     assert code == 2
     assert err.strip() == "error: path does not exist: nope.yaml"
 
 
-def test_lint_without_config_or_paths_is_usage_error(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lint_without_config_or_paths_is_usage_error(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = invoke(runner, "lint")
     assert code == 2 and "wfsync init" in err
 
 
-def test_unknown_output_format_for_command(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_output_format_for_command(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.yaml").write_text(CLEAN)
     code, _, err = invoke(runner, "fmt", "-o", "github", "t.yaml")
     assert code == 2 and "not available here" in err
 
 
-def test_init_then_lint_clean_and_refuses_overwrite(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_then_lint_clean_and_refuses_overwrite(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, _ = invoke(runner, "init", "repo")
     assert code == 0 and "created repo/wfsync.yaml" in out
@@ -150,16 +162,22 @@ def test_init_appends_to_existing_gitignore(runner: CliRunner, tmp_path: Path) -
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.wfsync/\n"
 
 
-def test_config_error_names_file_and_line(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_error_names_file_and_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "wfsync.yaml").write_text("library: library\ntargets:\n  local:\n    type: embedded\n    prune: maybe\n")
+    (tmp_path / "wfsync.yaml").write_text(
+        "library: library\ntargets:\n  local:\n    type: embedded\n    prune: maybe\n"
+    )
     (tmp_path / "library").mkdir()
     code, _, err = invoke(runner, "lint")
     assert code == 2
     assert "wfsync.yaml:5: targets.local.prune must be true or false" in err
 
 
-def test_library_rules_apply_inside_the_library(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_library_rules_apply_inside_the_library(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "wfsync.yaml").write_text("library: lib\n")
     (tmp_path / "lib").mkdir()
@@ -172,11 +190,15 @@ def test_library_rules_apply_inside_the_library(runner: CliRunner, tmp_path: Pat
     assert invoke(runner, "lint", "elsewhere.yaml")[0] == 0
 
 
-def test_workflow_outside_library_resolves_library_refs(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workflow_outside_library_resolves_library_refs(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "wfsync.yaml").write_text("library: lib\n")
     (tmp_path / "lib").mkdir()
-    (tmp_path / "lib" / "t.yaml").write_text(CLEAN.replace("name: greet", "name: greet\n  labels: {wfsync.io/version: 1.0.0}"))
+    (tmp_path / "lib" / "t.yaml").write_text(
+        CLEAN.replace("name: greet", "name: greet\n  labels: {wfsync.io/version: 1.0.0}")
+    )
     wf = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow

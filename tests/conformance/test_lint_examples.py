@@ -20,7 +20,10 @@ from wfsync.lint.linter import LintOptions, lint_paths
 KNOWN_INVALID = {
     "fun-with-gifs.yaml": ("schema-required", "generateName is indented into metadata.labels, so no name"),
     "k8s-jobs.yaml": ("schema-required", "metadata.name is swallowed by the no-test-reasons block scalar"),
-    "k8s-patch-json-workflow.yaml": ("yaml-syntax", "metadata.annotations appears twice; strict decoding rejects it"),
+    "k8s-patch-json-workflow.yaml": (
+        "yaml-syntax",
+        "metadata.annotations appears twice; strict decoding rejects it",
+    ),
 }
 
 
@@ -148,7 +151,9 @@ def _m_input_var(docs: list[dict[str, Any]]) -> None:
 
 
 def _m_steps_var(docs: list[dict[str, Any]]) -> None:
-    _tmpl(docs, "hello-hello-hello")["steps"][1][0]["arguments"]["parameters"][0]["value"] = "{{steps.hello2b.id}}"
+    _tmpl(docs, "hello-hello-hello")["steps"][1][0]["arguments"]["parameters"][0]["value"] = (
+        "{{steps.hello2b.id}}"
+    )
 
 
 def _m_tasks_var(docs: list[dict[str, Any]]) -> None:
@@ -198,27 +203,89 @@ def _m_two_types(docs: list[dict[str, Any]]) -> None:
 MUTATIONS = [
     Mutation("unknown-field", "steps.yaml", _m_unknown_field, "schema-unknown-field", "imagePullPolicyy"),
     Mutation("wrong-type", "steps.yaml", _m_wrong_type, "schema-type", "command: echo"),
-    Mutation("missing-required", "workflow-template/steps.yaml", _m_missing_required, "schema-required", "no-name-marker"),
-    Mutation("template-name-format", "steps.yaml", _m_bad_template_name, "name-format", "- name: print_message"),
-    Mutation("duplicate-template", "steps.yaml", _m_duplicate_template, "template-duplicate", "- name: print-message"),
-    Mutation("step-template-missing", "steps.yaml", _m_step_template_missing, "template-not-found", "print-mesage"),
-    Mutation("templateref-name", "workflow-template/steps.yaml", _m_templateref_name, "templateref-not-found", "print-mesage"),
-    Mutation("templateref-template", "workflow-template/steps.yaml", _m_templateref_template, "templateref-not-found", "print-mesage"),
-    Mutation("templateref-scope", "workflow-template/steps.yaml", _m_templateref_scope, "templateref-scope", "clusterScope"),
-    Mutation("templateref-input", "workflow-template/steps.yaml", _m_templateref_input, "input-not-supplied", "name: hello1"),
+    Mutation(
+        "missing-required",
+        "workflow-template/steps.yaml",
+        _m_missing_required,
+        "schema-required",
+        "no-name-marker",
+    ),
+    Mutation(
+        "template-name-format", "steps.yaml", _m_bad_template_name, "name-format", "- name: print_message"
+    ),
+    Mutation(
+        "duplicate-template",
+        "steps.yaml",
+        _m_duplicate_template,
+        "template-duplicate",
+        "- name: print-message",
+    ),
+    Mutation(
+        "step-template-missing", "steps.yaml", _m_step_template_missing, "template-not-found", "print-mesage"
+    ),
+    Mutation(
+        "templateref-name",
+        "workflow-template/steps.yaml",
+        _m_templateref_name,
+        "templateref-not-found",
+        "print-mesage",
+    ),
+    Mutation(
+        "templateref-template",
+        "workflow-template/steps.yaml",
+        _m_templateref_template,
+        "templateref-not-found",
+        "print-mesage",
+    ),
+    Mutation(
+        "templateref-scope",
+        "workflow-template/steps.yaml",
+        _m_templateref_scope,
+        "templateref-scope",
+        "clusterScope",
+    ),
+    Mutation(
+        "templateref-input",
+        "workflow-template/steps.yaml",
+        _m_templateref_input,
+        "input-not-supplied",
+        "name: hello1",
+    ),
     Mutation("dag-cycle", "dag-diamond.yaml", _m_dag_cycle, "dag-cycle", "dag:"),
-    Mutation("dag-missing-dependency", "dag-diamond.yaml", _m_dag_missing_dep, "dag-dependency-missing", "B && E"),
+    Mutation(
+        "dag-missing-dependency", "dag-diamond.yaml", _m_dag_missing_dep, "dag-dependency-missing", "B && E"
+    ),
     Mutation("dag-depends-mixed", "dag-diamond.yaml", _m_dag_mixed, "dag-depends-mixed", "dag:"),
     Mutation("dag-task-digit", "dag-diamond.yaml", _m_dag_digit, "dag-task-name-digit", "name: 1a"),
     Mutation("input-variable", "steps.yaml", _m_input_var, "variable-unresolved", "inputs.parameters.mesage"),
     Mutation("steps-variable", "steps.yaml", _m_steps_var, "variable-unresolved", "steps.hello2b.id"),
-    Mutation("tasks-variable", "dag-diamond.yaml", _m_tasks_var, "variable-unresolved", "tasks.C.outputs.result"),
-    Mutation("workflow-parameter", "steps.yaml", _m_workflow_param, "variable-unresolved", "workflow.parameters.mesage"),
-    Mutation("item-without-loop", "dag-diamond.yaml", _m_item_without_loop, "variable-unresolved", "item.name"),
-    Mutation("input-not-supplied", "dag-diamond.yaml", _m_input_not_supplied, "input-not-supplied", "- name: C"),
+    Mutation(
+        "tasks-variable", "dag-diamond.yaml", _m_tasks_var, "variable-unresolved", "tasks.C.outputs.result"
+    ),
+    Mutation(
+        "workflow-parameter",
+        "steps.yaml",
+        _m_workflow_param,
+        "variable-unresolved",
+        "workflow.parameters.mesage",
+    ),
+    Mutation(
+        "item-without-loop", "dag-diamond.yaml", _m_item_without_loop, "variable-unresolved", "item.name"
+    ),
+    Mutation(
+        "input-not-supplied", "dag-diamond.yaml", _m_input_not_supplied, "input-not-supplied", "- name: C"
+    ),
     Mutation("timeout-non-leaf", "dag-diamond.yaml", _m_timeout_nonleaf, "field-not-allowed", "timeout: 10s"),
-    Mutation("deadline-non-leaf", "dag-diamond.yaml", _m_deadline_nonleaf, "field-not-allowed", "activeDeadlineSeconds"),
-    Mutation("parallelism-leaf", "dag-diamond.yaml", _m_parallelism_leaf, "field-not-allowed", "parallelism: 2"),
+    Mutation(
+        "deadline-non-leaf",
+        "dag-diamond.yaml",
+        _m_deadline_nonleaf,
+        "field-not-allowed",
+        "activeDeadlineSeconds",
+    ),
+    Mutation(
+        "parallelism-leaf", "dag-diamond.yaml", _m_parallelism_leaf, "field-not-allowed", "parallelism: 2"
+    ),
     Mutation("timeout-no-unit", "dag-diamond.yaml", _m_bare_timeout, "field-not-allowed", "timeout: '30'"),
     Mutation("when-syntax", "dag-diamond.yaml", _m_when, "when-syntax", "when:"),
     Mutation("entrypoint", "dag-diamond.yaml", _m_entrypoint, "entrypoint-missing", "entrypoint: diamnod"),
@@ -233,7 +300,9 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.id for m in MUTATIONS])
-def test_injected_defect_is_caught(mutation: Mutation, argo_examples: Path, tmp_path: Path, shared_cache: Path) -> None:
+def test_injected_defect_is_caught(
+    mutation: Mutation, argo_examples: Path, tmp_path: Path, shared_cache: Path
+) -> None:
     source = argo_examples / mutation.example
     docs = list(yaml.safe_load_all(source.read_text(encoding="utf-8")))
     clean = tmp_path / "clean.yaml"
@@ -248,13 +317,17 @@ def test_injected_defect_is_caught(mutation: Mutation, argo_examples: Path, tmp_
     report = lint_paths([target], context)
     expected_line = [i for i, line in enumerate(text.splitlines(), 1) if mutation.marker in line][-1]
     found = [(f.rule, f.line) for f in report.findings]
-    assert (mutation.rule, expected_line) in found, f"expected {mutation.rule} at line {expected_line}, got {found}"
+    assert (mutation.rule, expected_line) in found, (
+        f"expected {mutation.rule} at line {expected_line}, got {found}"
+    )
     assert all(f.path == target for f in report.findings)
 
 
 def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates: [a, b\n", encoding="utf-8")
+    bad.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates: [a, b\n", encoding="utf-8"
+    )
     report = lint_paths([bad], LintOptions())
     (finding,) = report.findings
     assert (finding.rule, finding.line) == ("yaml-syntax", 5)

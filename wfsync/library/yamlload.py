@@ -33,19 +33,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader with Argo's decoding rules."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-        if len(set(keys)) != len(keys):
-            seen: set[str] = set()
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                    if key_node.value in seen:
-                        mark = key_node.start_mark
-                        raise YamlSyntaxError(
-                            f"duplicate key {key_node.value!r}", mark.line + 1, mark.column + 1
-                        )
-                    seen.add(key_node.value)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) != len(node.value):
+            _raise_on_duplicate(node)
         return mapping
+
+
+def _raise_on_duplicate(node: yaml.MappingNode) -> None:
+    """Fewer keys than pairs: a repeated key, or a ``<<`` merge overridden (which is fine).
+
+    Merged pairs come from an anchor defined before this mapping starts, so only keys written
+    inside the mapping itself count.
+    """
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.start_mark.index < node.start_mark.index:
+            continue
+        if key_node.value in seen:
+            mark = key_node.start_mark
+            raise YamlSyntaxError(f"duplicate key {key_node.value!r}", mark.line + 1, mark.column + 1)
+        seen.add(key_node.value)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)

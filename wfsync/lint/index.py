@@ -48,15 +48,22 @@ class DocumentSummary:
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for the lint cache."""
-        data = dataclasses.asdict(self)
-        data["defines"] = {k: list(v) for k, v in self.defines.items()}
-        return data
+        return {
+            "path": self.path,
+            "line": self.line,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "defines": {k: list(v) for k, v in self.defines.items()},
+            "refs": [{f.name: getattr(ref, f.name) for f in dataclasses.fields(ref)} for ref in self.refs],
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DocumentSummary:
         """Inverse of :meth:`to_json`."""
         refs = tuple(
-            Reference(**{**r, "json_path": tuple(r["json_path"]), "supplied": tuple(r["supplied"])}) for r in data["refs"]
+            Reference(**{**r, "json_path": tuple(r["json_path"]), "supplied": tuple(r["supplied"])})
+            for r in data["refs"]
         )
         defines = {k: tuple(v) for k, v in data["defines"].items()}
         return cls(data["path"], data["line"], data["kind"], data["namespace"], data["name"], defines, refs)
@@ -215,7 +222,9 @@ def _resolve(
     def problem(rule: str, message: str, field: str = "") -> CrossProblem:
         if field == "caller":
             return CrossProblem(summary, ref.json_path[:-1], ref.caller_line or ref.line, rule, message)
-        line = {"name": ref.name_line, "template": ref.template_line, "clusterScope": ref.scope_line}.get(field, 0)
+        line = {"name": ref.name_line, "template": ref.template_line, "clusterScope": ref.scope_line}.get(
+            field, 0
+        )
         path = (*ref.json_path, field) if line else ref.json_path
         return CrossProblem(summary, path, line or ref.line, rule, message)
 

@@ -88,6 +88,12 @@ class LintOptions:
     warn: frozenset[str] = frozenset()
     context: tuple[Path, ...] = ()
     """Extra files or folders whose templates resolve references but are not reported on."""
+    jobs: int | None = None
+    """Worker processes for files not in the cache (None: one per core when there are many)."""
+
+
+PARALLEL_THRESHOLD = 64
+"""Below this many files to parse, starting worker processes costs more than it saves."""
 
 
 def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
@@ -101,9 +107,8 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     skipped: list[Skipped] = []
     documents = 0
     cached = 0
-    for path in files:
-        in_library = library is not None and _is_under(path, library)
-        result, hit = _lint_file(path, in_library, cache)
+    results = _lint_files(files, library, cache, options.jobs)
+    for result, hit in results:
         cached += hit
         findings.extend(result.findings)
         summaries.extend(result.summaries)
@@ -135,16 +140,60 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     )
 
 
+def _lint_files(
+    files: Sequence[Path], library: Path | None, cache: _Cache, jobs: int | None
+) -> list[tuple[FileResult, int]]:
+    """Lint each file, from the cache where possible, parsing the rest on all cores."""
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    work: list[tuple[Path, bool, bytes, str]] = []
+    results: dict[Path, tuple[FileResult, int]] = {}
+    for path in files:
+        in_library = library is not None and _is_under(path, library)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            problem = Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}")
+            results[path] = (FileResult((problem,), (), (), 0), 0)
+            continue
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest() + ("L" if in_library else "")
+        hit = cache.get(str(path), digest)
+        if hit is not None:
+            results[path] = (hit, 1)
+        else:
+            work.append((path, in_library, data, digest))
+    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            chunk = max(1, len(work) // (jobs * 8))
+            computed = list(pool.map(_lint_bytes, [(p, lib, d) for p, lib, d, _ in work], chunksize=chunk))
+    else:
+        computed = [_lint_bytes((p, lib, d)) for p, lib, d, _ in work]
+    for (path, _, _, digest), result in zip(work, computed, strict=True):
+        cache.put(str(path), digest, result)
+        results[path] = (result, 0)
+    return [results[path] for path in files]
+
+
+def _lint_bytes(item: tuple[Path, bool, bytes]) -> FileResult:
+    path, in_library, data = item
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return FileResult((Finding(path, 1, "file-unreadable", f"not UTF-8 text: {err.reason}"),), (), (), 0)
+    return lint_text(path, text, in_library=in_library)
+
+
 def _context_summaries(paths: Iterable[Path], exclude: set[Path], cache: _Cache) -> list[DocumentSummary]:
     out: list[DocumentSummary] = []
     existing = [p for p in paths if p.exists()]
     if not existing:
         return out
     files, _ = find_yaml_files(existing)
-    for path in files:
-        if path in exclude:
-            continue
-        result, _ = _lint_file(path, False, cache)
+    todo = [path for path in files if path not in exclude]
+    for result, _ in _lint_files(todo, None, cache, None):
         out.extend(result.summaries)
     return out
 
@@ -168,30 +217,6 @@ def _apply_policy(findings: list[Finding], options: LintOptions) -> list[Finding
 
 def _file_problem(problem: FileProblem) -> Finding:
     return Finding(problem.path, problem.line, problem.rule, problem.message, column=problem.column)
-
-
-def _lint_file(path: Path, in_library: bool, cache: _Cache) -> tuple[FileResult, int]:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        return FileResult(
-            (Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}"),), (), (), 0
-        ), 0
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest() + ("L" if in_library else "")
-    key = str(path)
-    hit = cache.get(key, digest)
-    if hit is not None:
-        return hit, 1
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        result = FileResult(
-            (Finding(path, 1, "file-unreadable", f"not UTF-8 text: {err.reason}"),), (), (), 0
-        )
-    else:
-        result = lint_text(path, text, in_library=in_library)
-    cache.put(key, digest, result)
-    return result, 0
 
 
 def lint_text(path: Path, text: str, *, in_library: bool = False) -> FileResult:
