@@ -248,3 +248,13 @@ def test_console_script_has_no_traceback_on_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and "path does not exist" in proc.stderr
     proc = subprocess.run([sys.executable, "-m", "wfsync", "lint", "--bogus"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_shipped_library_lints_and_formats_clean(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(repo)
+    code, out, _ = invoke(runner, "lint", "--no-cache", "-o", "json")
+    doc = json.loads(out)
+    assert code == 0, doc["findings"]
+    assert doc["summary"]["documents"] >= 10
+    assert invoke(runner, "fmt", "--check")[0] == 0

@@ -8,6 +8,7 @@ only hashes them and redoes the cheap cross-document checks.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -373,8 +374,16 @@ class _Cache:
             pass  # a cache that cannot be written only costs speed
 
 
+@functools.cache
 def _cache_key() -> str:
-    return f"{__version__}|{schema.schema_source()}|{CACHE_FORMAT}"
+    """Changes whenever the code or schema that produced cached results could have changed."""
+    digest = hashlib.blake2b(digest_size=12)
+    package = Path(__file__).resolve().parent.parent
+    for folder in ("lint", "library", "model"):
+        for source in sorted((package / folder).rglob("*")):
+            if source.suffix in (".py", ".json"):
+                digest.update(source.read_bytes())
+    return f"{__version__}|{CACHE_FORMAT}|{digest.hexdigest()}"
 
 
 def _finding_from_json(data: dict[str, Any]) -> Finding:

@@ -7,7 +7,8 @@ shipped file matches a fresh generation.
 
 Hera lags Argo by a minor version; :data:`OVERLAY` adds the fields Argo 4.1 has and Hera 7's
 models lack, and corrects types where the models are looser or stricter than Argo's decoder
-(``AnyString`` parameter values accept numbers and booleans).
+. Parameter values stay strings: Argo's own decoder would take ``value: 5``, but the API server
+validates against the CRD, which says string, and rejects the object.
 
 Type specs in the output: ``"s"`` string, ``"i"`` integer, ``"n"`` number, ``"b"`` boolean,
 ``"a"`` anything, ``"is"`` int-or-string, ``"as"`` any scalar read as a string (AnyString),
@@ -41,8 +42,6 @@ OVERLAY: dict[str, dict[str, Any]] = {
     },
     "Template": {"podResources": {"r": "ResourceRequirements"}, "resourceClaims": {"l": "a"}},
     "ArtifactRepositoryRef": {},
-    # AnyString: Argo's decoder takes numbers and booleans for parameter values.
-    "Parameter": {"value": "as", "default": "as", "enum": {"l": "as"}},
 }
 """Per definition: fields to add or retype (``{}`` means "no change")."""
 
@@ -82,7 +81,7 @@ def _spec(annotation: Any, defs: dict[str, Any]) -> Any:
             return "is"
         return _spec(annotation.model_fields["root"].annotation, defs)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        name = annotation.__name__
+        name = _def_name(annotation)
         if name not in defs:
             defs[name] = None  # placeholder against recursion
             defs[name] = _model(annotation, defs)
@@ -98,6 +97,19 @@ def _spec(annotation: Any, defs: dict[str, Any]) -> Any:
     if annotation in (datetime.datetime, AwareDatetime):
         return "s"
     raise TypeError(f"no schema type for {annotation!r}")
+
+
+_NAMES: dict[type, str] = {}
+
+
+def _def_name(model: type) -> str:
+    """A unique definition name: Argo and Kubernetes both have an ``HTTPHeader``, for one."""
+    if model not in _NAMES:
+        name = model.__name__
+        if name in _NAMES.values():
+            name = f"{model.__module__.rsplit('.', 2)[-2]}.{name}"
+        _NAMES[model] = name
+    return _NAMES[model]
 
 
 def _model(model: Any, defs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""The resource types the server can serve: the four Argo CRDs, as their CRD manifests declare them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource: what discovery advertises and what paths and bodies must say."""
+
+    group: str
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        """``group/version`` as it appears in objects."""
+        return f"{self.group}/{self.version}"
+
+    @property
+    def qualified(self) -> str:
+        """``plural.group``, how the server names the resource in messages."""
+        return f"{self.plural}.{self.group}"
+
+
+ARGO_GROUP = "argoproj.io"
+ARGO_VERSION = "v1alpha1"
+
+WORKFLOW_TEMPLATE = ResourceType(
+    ARGO_GROUP, ARGO_VERSION, "workflowtemplates", "workflowtemplate", "WorkflowTemplate", True, ("wftmpl",)
+)
+CLUSTER_WORKFLOW_TEMPLATE = ResourceType(
+    ARGO_GROUP,
+    ARGO_VERSION,
+    "clusterworkflowtemplates",
+    "clusterworkflowtemplate",
+    "ClusterWorkflowTemplate",
+    False,
+    ("clusterwftmpl", "cwft"),
+)
+WORKFLOW = ResourceType(ARGO_GROUP, ARGO_VERSION, "workflows", "workflow", "Workflow", True, ("wf",))
+CRON_WORKFLOW = ResourceType(
+    ARGO_GROUP, ARGO_VERSION, "cronworkflows", "cronworkflow", "CronWorkflow", True, ("cwf", "cronwf")
+)
+
+ARGO_RESOURCES: tuple[ResourceType, ...] = (
+    WORKFLOW_TEMPLATE,
+    CLUSTER_WORKFLOW_TEMPLATE,
+    WORKFLOW,
+    CRON_WORKFLOW,
+)
+BY_PLURAL = {res.plural: res for res in ARGO_RESOURCES}

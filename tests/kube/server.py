@@ -1,0 +1,585 @@
+"""A Kubernetes API server for tests: stdlib HTTP on 127.0.0.1, in a background thread.
+
+It speaks enough of the real API for the official Python client and the ``kubectl`` binary:
+discovery, CRUD of the Argo custom resources with resourceVersion semantics, label selectors,
+``dryRun=All``, RBAC-like denials, validation hooks, Table output, and injected faults. Every
+request is logged with its Kubernetes verb so tests can count what a client sent.
+
+Usage::
+
+    with KubeServer() as server:
+        config = server.write_kubeconfig(tmp_path / "kubeconfig")
+        server.put({"kind": "WorkflowTemplate", "metadata": {"name": "a", "namespace": "ci"}, "spec": {}})
+        ...
+        assert server.log.count("list") == 1
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+from tests.kube import discovery, openapi, status
+from tests.kube.faults import Fault, Faults
+from tests.kube.requestlog import RequestLog, RequestRecord
+from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, ResourceType
+from tests.kube.status import ApiError
+from tests.kube.store import JSON_PATCH, MERGE_PATCH, Obj, Store
+from tests.kube.validation import Validator
+
+DEFAULT_TOKEN = "wfsync-test-token"
+DEFAULT_USER = "wfsync-test"
+
+
+@dataclass(frozen=True)
+class ForbidRule:
+    """Deny matching requests with 403, as RBAC would for a missing Role binding.
+
+    ``namespace`` ``None`` denies the cluster scope (cluster-scoped kinds and all-namespace lists);
+    ``verbs`` and ``resources`` ``None`` mean all of them.
+    """
+
+    namespace: str | None
+    verbs: frozenset[str] | None = None
+    resources: frozenset[str] | None = None
+
+    def denies(self, verb: str, resource: str, namespace: str | None) -> bool:
+        """Whether this rule forbids the request."""
+        return (
+            self.namespace == namespace
+            and (self.verbs is None or verb in self.verbs)
+            and (self.resources is None or resource in self.resources)
+        )
+
+
+@dataclass
+class _Route:
+    """A parsed request path."""
+
+    verb: str
+    resource: ResourceType | None = None
+    plural: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+
+class _Answer(Exception):
+    """A success answer with another status than 200 (201 Created), thrown out of request handling."""
+
+    def __init__(self, body: Obj, code: int = 200) -> None:
+        super().__init__(code)
+        self.body, self.code = body, code
+
+
+class KubeServer:
+    """A loopback API server with a store, a request log, fault injection and kubeconfig output.
+
+    A wrong bearer token is always 401. A missing one is accepted as ``system:anonymous`` unless
+    ``require_auth``: kubectl (client-go) sends no credentials over plain http, the Python client does.
+    """
+
+    def __init__(
+        self,
+        crds: Iterable[ResourceType | str] = ARGO_RESOURCES,
+        *,
+        token: str = DEFAULT_TOKEN,
+        user: str = DEFAULT_USER,
+        require_auth: bool = False,
+    ) -> None:
+        self.store = Store()
+        self.log = RequestLog()
+        self.faults = Faults()
+        self.forbidden: list[ForbidRule] = []
+        self.token, self.user, self.require_auth = token, user, require_auth
+        self._installed: dict[str, ResourceType] = {}
+        for crd in crds:
+            self.install_crd(crd)
+        self._default_crds = self.installed
+        self._started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> KubeServer:
+        """Listen on a free port of 127.0.0.1 and serve from a daemon thread."""
+        handler = type("BoundHandler", (_Handler,), {"server_api": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.02,), name="kube-test-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket; safe to call twice."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> KubeServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        if self._httpd is None:
+            raise RuntimeError("the server is not running")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_kubeconfig(
+        self,
+        path: Path,
+        *,
+        namespace: str = "default",
+        context: str = "wfsync-test",
+        token: str | None = None,
+    ) -> Path:
+        """A kubeconfig with one context pointing here over plain http, authenticated by a bearer token."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": context, "cluster": {"server": self.url}}],
+            "users": [{"name": self.user, "user": {"token": self.token if token is None else token}}],
+            "contexts": [
+                {"name": context, "context": {"cluster": context, "user": self.user, "namespace": namespace}}
+            ],
+            "current-context": context,
+            "preferences": {},
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        return path
+
+    def reset(self) -> None:
+        """Back to a fresh server on the same port: empty store and log, no faults, rules or validators."""
+        self.store = Store()
+        self.log.clear()
+        self.faults.clear()
+        self.forbidden.clear()
+        self._installed = {res.plural: res for res in self._default_crds}
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def install_crd(self, crd: ResourceType | str) -> None:
+        """Serve a resource (by type or Argo plural); it appears in discovery."""
+        res = BY_PLURAL[crd] if isinstance(crd, str) else crd
+        self._installed[res.plural] = res
+
+    def uninstall_crd(self, plural: str) -> None:
+        """Stop serving a resource: 404 for its paths, gone from discovery (stored objects are kept)."""
+        self._installed.pop(plural, None)
+
+    @property
+    def installed(self) -> list[ResourceType]:
+        """The served resources."""
+        return list(self._installed.values())
+
+    def forbid(
+        self,
+        namespace: str | None,
+        verbs: Iterable[str] | None = None,
+        resources: Iterable[str] | None = None,
+    ) -> ForbidRule:
+        """Deny requests in a namespace (``None``: at cluster scope), optionally only some verbs/resources."""
+        rule = ForbidRule(
+            namespace,
+            frozenset(verbs) if verbs is not None else None,
+            frozenset(resources) if resources is not None else None,
+        )
+        self.forbidden.append(rule)
+        return rule
+
+    def add_validator(self, validator: Validator) -> None:
+        """Reject objects on create, update and patch when the hook returns field errors (422)."""
+        self.store.validators.append(validator)
+
+    @property
+    def latency(self) -> float:
+        """Seconds added to every request."""
+        return self.faults.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.faults.latency = seconds
+
+    def fail(
+        self, code: int = 503, count: int | None = 1, verb: str | None = None, path: str | None = None
+    ) -> Fault:
+        """Answer the next ``count`` matching requests (``None``: all of them) with an error Status."""
+        return self.faults.add(Fault("status", code=code, count=count, verb=verb, path=path))
+
+    def drop(self, count: int | None = 1, verb: str | None = None, path: str | None = None) -> Fault:
+        """Close the connection without any answer for the next ``count`` matching requests."""
+        return self.faults.add(Fault("drop", count=count, verb=verb, path=path))
+
+    def throttle(
+        self, count: int | None = 1, retry_after: int = 1, verb: str | None = None, path: str | None = None
+    ) -> Fault:
+        """Answer 429 TooManyRequests with ``Retry-After`` to the next ``count`` matching requests."""
+        return self.faults.add(
+            Fault("throttle", code=429, count=count, verb=verb, path=path, retry_after=retry_after)
+        )
+
+    def delay(
+        self, seconds: float, count: int | None = None, verb: str | None = None, path: str | None = None
+    ) -> Fault:
+        """Add latency to matching requests only."""
+        return self.faults.add(Fault("delay", count=count, verb=verb, path=path, seconds=seconds))
+
+    # -- state, bypassing HTTP -----------------------------------------------------------------
+
+    def put(self, obj: Obj) -> Obj:
+        """Store an object as another client would (see :meth:`Store.put`)."""
+        return self.store.put(obj)
+
+    def get(self, plural: str, namespace: str | None, name: str) -> Obj | None:
+        """The stored object, or None."""
+        return self.store.peek(plural, namespace, name)
+
+    def objects(self, plural: str | None = None, namespace: str | None = None) -> list[Obj]:
+        """Stored objects, sorted."""
+        return self.store.objects(plural, namespace)
+
+    # -- request handling (called from handler threads) ----------------------------------------
+
+    def route(self, method: str, path: str, query: dict[str, str]) -> _Route:
+        """Parse a path into a Kubernetes verb and resource coordinates (``resource`` None: not served)."""
+        parts = [p for p in path.split("/") if p]
+        if method == "GET" and (
+            not parts or parts[0] in ("version", "openapi", "healthz", "livez", "readyz")
+        ):
+            return _Route("discovery")
+        if parts[:1] == ["api"]:
+            return self._route_core(method, parts[1:], query)
+        if parts[:1] != ["apis"]:
+            return _Route("discovery" if method == "GET" else method.lower())
+        if len(parts) <= 3:
+            return _Route("discovery" if method == "GET" else method.lower())
+        group, version, rest = parts[1], parts[2], parts[3:]
+        namespace: str | None = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        plural, name = rest[0], (rest[1] if len(rest) > 1 else None)
+        res = self._installed.get(plural)
+        route = _Route(_verb(method, name, query), None, plural, namespace, name)
+        if res is not None and res.group == group and res.version == version and len(rest) <= 2:
+            if res.namespaced or namespace is None:
+                route.resource = res
+        return route
+
+    def _route_core(self, method: str, rest: list[str], query: dict[str, str]) -> _Route:
+        if len(rest) >= 2 and rest[0] == "v1" and rest[1] == "namespaces" and len(rest) <= 3:
+            name = rest[2] if len(rest) == 3 else None
+            return _Route(_verb(method, name, query), None, "namespaces", None, name)
+        return _Route("discovery" if method == "GET" else method.lower())
+
+    def answer(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> Obj:
+        """The JSON answer to one request, or an ApiError."""
+        route = self.route(method, path, query)
+        credentials = headers.get("authorization")
+        if credentials != f"Bearer {self.token}" and (credentials is not None or self.require_auth):
+            raise ApiError(401, "Unauthorized")
+        user = self.user if credentials else "system:anonymous"
+        if route.verb == "discovery":
+            return self._discovery(path)
+        if route.plural == "namespaces":
+            return self._namespaces(route)
+        if route.plural is None:
+            raise status.resource_not_found()
+        for rule in self.forbidden:
+            if rule.denies(route.verb, route.plural, route.namespace):
+                denied = route.resource or _unknown(route.plural, path)
+                raise status.forbidden(denied, route.verb, user, route.namespace, route.name)
+        res = route.resource
+        if res is None:
+            raise status.resource_not_found()
+        dry_run = _dry_run(query, route.verb)
+        payload = _decode(body) if body else None
+        if route.verb == "list":
+            return self._list(res, route.namespace, query, headers)
+        if route.verb == "get":
+            obj = self.store.get(res, route.namespace, route.name or "")
+            return self._maybe_table([obj], obj["metadata"], headers, query) or obj
+        if route.verb == "create" and route.name is None:
+            if res.namespaced and route.namespace is None:
+                raise ApiError(
+                    405, f"the server does not allow this method on the requested resource ({method})"
+                )
+            raise _Answer(self.store.create(res, route.namespace, payload, dry_run), 201)
+        if route.verb == "update" and route.name:
+            return self.store.update(res, route.namespace, route.name, payload, dry_run)
+        if route.verb == "patch" and route.name:
+            content_type = headers.get("content-type", "").split(";")[0].strip()
+            if content_type not in (MERGE_PATCH, JSON_PATCH):
+                raise ApiError(
+                    415,
+                    f"the body of the request was in an unknown format ({content_type}) - this test server "
+                    f"accepts {JSON_PATCH} and {MERGE_PATCH} (no strategic merge or server-side apply)",
+                )
+            return self.store.patch(res, route.namespace, route.name, content_type, payload, dry_run)
+        if route.verb == "delete" and route.name:
+            gone = self.store.delete(res, route.namespace, route.name, payload, dry_run)
+            if gone["metadata"].get("deletionTimestamp"):
+                return gone  # waiting for finalizers: the server answers with the object
+            return status.deleted(res, route.name, gone["metadata"].get("uid", ""))
+        raise ApiError(405, f"the server does not allow this method on the requested resource ({route.verb})")
+
+    def _discovery(self, path: str) -> Obj:
+        path = "/" + path.strip("/")
+        installed = self.installed
+        found: Obj | None = None
+        if path == "/version":
+            found = discovery.version_info()
+        elif path == "/api":
+            found = discovery.core_versions(f"127.0.0.1:{self.port}")
+        elif path == "/api/v1":
+            found = discovery.core_resources()
+        elif path == "/apis":
+            found = discovery.group_list(installed)
+        elif path.startswith("/apis/") and path.count("/") == 2:
+            found = discovery.group(installed, path.split("/")[2])
+        elif path.startswith("/apis/") and path.count("/") == 3:
+            found = discovery.resource_list(installed, path.split("/", 2)[2])
+        elif path == "/openapi/v3":
+            found = openapi.root(installed)
+        elif path.startswith("/openapi/v3/apis/"):
+            found = openapi.group_version(installed, path.removeprefix("/openapi/v3/apis/"))
+        if found is None:
+            raise status.resource_not_found()
+        return found
+
+    def _namespaces(self, route: _Route) -> Obj:
+        names = self.store.known_namespaces()
+        items = [
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": n, "creationTimestamp": self._started},
+                "status": {"phase": "Active"},
+            }
+            for n in names
+        ]
+        if route.verb == "list":
+            return {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {}, "items": items}
+        if route.verb == "get" and route.name in names:
+            return items[names.index(route.name)]
+        if route.verb == "get":
+            raise ApiError(
+                404,
+                f'namespaces "{route.name}" not found',
+                details={"name": route.name, "kind": "namespaces"},
+            )
+        raise ApiError(405, "namespaces are read-only on this test server")
+
+    def _list(
+        self, res: ResourceType, namespace: str | None, query: dict[str, str], headers: dict[str, str]
+    ) -> Obj:
+        if query.get("watch") in ("1", "true"):
+            raise ApiError(405, "watch is not supported by this test server")
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError as exc:
+            raise status.bad_request(f"invalid limit: {query['limit']!r}") from exc
+        result = self.store.list(
+            res,
+            namespace,
+            label_selector=query.get("labelSelector", ""),
+            field_selector=query.get("fieldSelector", ""),
+            limit=limit,
+            continue_token=query.get("continue", ""),
+        )
+        meta: Obj = {"resourceVersion": result.resource_version}
+        if result.continue_token:
+            meta["continue"] = result.continue_token
+            meta["remainingItemCount"] = result.remaining
+        table = self._maybe_table(result.items, meta, headers, query)
+        if table is not None:
+            return table
+        return {
+            "apiVersion": res.api_version,
+            "kind": f"{res.kind}List",
+            "metadata": meta,
+            "items": result.items,
+        }
+
+    @staticmethod
+    def _maybe_table(
+        items: list[Obj], meta: Obj, headers: dict[str, str], query: dict[str, str]
+    ) -> Obj | None:
+        version = discovery.wants_table(headers.get("accept", ""))
+        if version is None:
+            return None
+        list_meta = {
+            k: v for k, v in meta.items() if k in ("resourceVersion", "continue", "remainingItemCount")
+        }
+        now = datetime.datetime.now(datetime.UTC)
+        return discovery.table(items, list_meta, version, query.get("includeObject", "Metadata"), now)
+
+
+def _verb(method: str, name: str | None, query: dict[str, str]) -> str:
+    if method == "GET":
+        if query.get("watch") in ("1", "true"):
+            return "watch"
+        return "get" if name else "list"
+    if method == "DELETE" and not name:
+        return "deletecollection"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
+def _unknown(plural: str, path: str) -> ResourceType:
+    parts = [p for p in path.split("/") if p]
+    group = parts[1] if len(parts) > 1 else ""
+    return ResourceType(group, "", plural, plural, plural, True)
+
+
+def _dry_run(query: dict[str, str], verb: str) -> bool:
+    value = query.get("dryRun")
+    if value is None or value == "":
+        return False
+    if value != "All":
+        raise status.bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    if verb not in ("create", "update", "patch", "delete", "deletecollection"):
+        raise status.bad_request(f"dryRun is not supported for {verb}")
+    return True
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise status.bad_request(f"the body of the request could not be decoded as JSON: {exc}") from exc
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One connection; HTTP/1.1 keep-alive like a real server, so clients reuse pooled connections."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes; no 40 ms delayed-ACK stalls
+    server_api: KubeServer  # set on the per-server subclass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is the record."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        api = self.server_api
+        url = urlsplit(self.path)
+        query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        body = self._read_body()
+        route = api.route(self.command, url.path, query)
+        delay, fault = api.faults.take(route.verb, url.path)
+        if delay:
+            time.sleep(delay)
+        extra: dict[str, str] = {}
+        try:
+            if fault is not None and fault.action == "drop":
+                api.log.add(_record(self.command, url.path, query, route, 0))
+                self.close_connection = True
+                return
+            if fault is not None:
+                raise _fault_error(fault)
+            code, answer = 200, api.answer(self.command, url.path, query, headers, body)
+        except _Answer as done:
+            code, answer = done.code, done.body
+        except ApiError as err:
+            code, answer, extra = err.code, err.body(), err.headers
+        except Exception as exc:
+            code, answer = 500, ApiError(500, f"test server error: {exc!r}").body()
+        api.log.add(_record(self.command, url.path, query, route, code))
+        data = json.dumps(answer).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache, private")
+        for key, value in extra.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _record(method: str, path: str, query: dict[str, str], route: _Route, code: int) -> RequestRecord:
+    return RequestRecord(
+        verb=route.verb,
+        path=path,
+        query=query,
+        method=method,
+        resource=route.plural,
+        namespace=route.namespace,
+        name=route.name,
+        code=code,
+    )
+
+
+def _fault_error(fault: Fault) -> ApiError:
+    if fault.action == "throttle":
+        return ApiError(
+            429,
+            "Too many requests, please try again later.",
+            details={"retryAfterSeconds": fault.retry_after},
+            headers={"Retry-After": str(fault.retry_after)},
+        )
+    messages = {
+        500: f"Internal error occurred: {fault.message}",
+        503: f"service unavailable: {fault.message}",
+        504: "Timeout: request did not complete within the allotted timeout",
+    }
+    return ApiError(fault.code, messages.get(fault.code, fault.message))

@@ -1,0 +1,1 @@
+"""Converters that turn existing CI pipelines (GitHub Actions, Makefiles) into Argo workflows."""

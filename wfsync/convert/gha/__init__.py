@@ -1,0 +1,1 @@
+"""Conversion of GitHub Actions workflows into Argo workflows."""

@@ -1,0 +1,71 @@
+"""An expr-lang (github.com/expr-lang/expr v1.17) evaluator with Argo's additions.
+
+Argo evaluates ``{{=...}}`` tags, ``valueFrom.expression``, ``fromExpression``, hook and retry
+expressions with expr-lang. This package parses an expression once (cached), compiles it to
+closures and evaluates it against an environment built with :func:`build_env`::
+
+    env = build_env({"inputs.parameters.n": "3"})
+    evaluate("asInt(inputs.parameters.n) * 10", env)   # 30
+    render_expression_tag(evaluate("[1, 2]", env))      # '[1,2]'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from wfsync.engine.exprlang import ast
+from wfsync.engine.exprlang.builtins import BUILTINS
+from wfsync.engine.exprlang.env import ARGO_FUNCTIONS, build_env, render_expression_tag
+from wfsync.engine.exprlang.errors import ExprError
+from wfsync.engine.exprlang.evaluator import Fn, Scope, compile_node
+from wfsync.engine.exprlang.parser import parse
+
+__all__ = [
+    "ARGO_FUNCTIONS",
+    "ExprError",
+    "Program",
+    "build_env",
+    "compile",
+    "evaluate",
+    "render_expression_tag",
+]
+
+_BUILTIN_NAMES = frozenset(BUILTINS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """A compiled expression: its source, syntax tree and the closure that evaluates it."""
+
+    source: str
+    tree: ast.Node
+    run: Fn = dataclasses.field(compare=False, repr=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def compile(text: str) -> Program:  # noqa: A001 - mirrors expr.Compile
+    """Parse and compile ``text``; results are cached, so repeated expressions cost one lookup."""
+    tree = parse(text, _BUILTIN_NAMES)
+    return Program(text, tree, compile_node(tree))
+
+
+def evaluate(
+    program: str | Program,
+    env: Mapping[str, Any] | None = None,
+    *,
+    functions: Mapping[str, Any] = ARGO_FUNCTIONS,
+) -> Any:
+    """Run an expression (source text or :class:`Program`) against ``env``.
+
+    ``env`` is the nested environment (see :func:`build_env`); ``functions`` (by default Argo's
+    ``asInt``, ``asFloat``, ``toJson``, ``jsonpath`` and ``sprig``) shadow environment keys.
+    Raises :class:`ExprError` with expr-lang's wording on any compile or runtime failure.
+    """
+    compiled = compile(program) if isinstance(program, str) else program
+    try:
+        return compiled.run(Scope(env if env is not None else {}, functions))
+    except RecursionError:
+        raise ExprError("expression too deeply nested") from None

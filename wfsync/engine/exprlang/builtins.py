@@ -1,0 +1,530 @@
+"""expr-lang's non-predicate builtins (``len``, ``int``, ``toJSON``, ``keys``, ...).
+
+Each takes already-evaluated arguments and raises :class:`ExprError` with expr's wording when the
+argument types do not fit. Predicate builtins (``filter``, ``map``, ...) need closures and live in
+the evaluator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from wfsync.engine.exprlang.errors import ExprError
+from wfsync.engine.exprlang.gostrconv import atoi, parse_float
+from wfsync.engine.exprlang.values import format_v, from_go_json, go_json, go_type, is_int, is_number
+
+Function = Callable[..., Any]
+
+
+def _arity(name: str, args: tuple[Any, ...], low: int, high: int | None = None) -> None:
+    high = low if high is None else high
+    if len(args) < low:
+        raise ExprError(f"not enough arguments to call {name}")
+    if len(args) > high:
+        raise ExprError(f"too many arguments to call {name}")
+
+
+def _string(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
+    return value
+
+
+def _list(name: str, value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
+    return list(value)
+
+
+def to_int(value: Any) -> int:
+    """Expr's ``int()`` (and Argo's ``asInt``): floats truncate, strings must pass ``strconv.Atoi``."""
+    if isinstance(value, bool):
+        raise ExprError("invalid operation: int(bool)")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return -(2**63)
+        return int(value)
+    if isinstance(value, str):
+        parsed = atoi(value)
+        if parsed is None:
+            raise ExprError(f"invalid operation: int({value})")
+        return parsed
+    raise ExprError(f"invalid operation: int({go_type(value)})")
+
+
+def to_float(value: Any) -> float:
+    """Expr's ``float()`` (and Argo's ``asFloat``): strings must pass ``strconv.ParseFloat``."""
+    if isinstance(value, bool):
+        raise ExprError("invalid operation: float(bool)")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        parsed = parse_float(value)
+        if parsed is None:
+            raise ExprError(f"invalid operation: float({value})")
+        return parsed
+    raise ExprError(f"invalid operation: float({go_type(value)})")
+
+
+def _len(*args: Any) -> int:
+    _arity("len", args, 1)
+    value = args[0]
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    raise ExprError(f"invalid argument for len (type {go_type(value)})")
+
+
+def _type(*args: Any) -> str:
+    _arity("type", args, 1)
+    value = args[0]
+    if value is None:
+        return "nil"
+    names = {bool: "bool", int: "int", float: "float", str: "string", list: "array", dict: "map"}
+    if type(value) in names:
+        return names[type(value)]
+    if isinstance(value, dt.datetime):
+        return "time.Time"
+    if isinstance(value, dt.timedelta):
+        return "time.Duration"
+    return "func" if callable(value) else "unknown"
+
+
+def _abs(*args: Any) -> Any:
+    _arity("abs", args, 1)
+    if is_number(args[0]):
+        return abs(args[0])
+    raise ExprError(f"invalid argument for abs (type {go_type(args[0])})")
+
+
+def _rounder(name: str, fn: Callable[[float], float]) -> Function:
+    def call(*args: Any) -> float:
+        _arity(name, args, 1)
+        if is_number(args[0]):
+            return float(fn(args[0]))
+        raise ExprError(f"invalid argument for {name} (type {go_type(args[0])})")
+
+    return call
+
+
+def _go_round(value: float) -> float:
+    return float(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
+
+
+def _trim(*args: Any) -> str:
+    _arity("trim", args, 1, 2)
+    text = _string("trim", args[0])
+    return text.strip(_string("trim", args[1])) if len(args) > 1 else text.strip(" \t\n\r\v\f\x85\xa0")
+
+
+def _trim_prefix(*args: Any) -> str:
+    _arity("trimPrefix", args, 1, 2)
+    text = _string("trimPrefix", args[0])
+    return text.removeprefix(_string("trimPrefix", args[1]) if len(args) > 1 else " ")
+
+
+def _trim_suffix(*args: Any) -> str:
+    _arity("trimSuffix", args, 1, 2)
+    text = _string("trimSuffix", args[0])
+    return text.removesuffix(_string("trimSuffix", args[1]) if len(args) > 1 else " ")
+
+
+def _split(*args: Any) -> list[Any]:
+    _arity("split", args, 2, 3)
+    text, sep = _string("split", args[0]), _string("split", args[1])
+    limit = to_int(args[2]) if len(args) > 2 else -1
+    return go_split(text, sep, limit)
+
+
+def go_split(text: str, sep: str, limit: int = -1) -> list[Any]:
+    """Go's ``strings.SplitN`` (``sep == ""`` splits into characters)."""
+    if limit == 0:
+        return []
+    if sep == "":
+        chars: list[Any] = list(text)
+        if 0 < limit < len(chars):
+            chars = [*chars[: limit - 1], "".join(chars[limit - 1 :])]
+        return chars
+    parts: list[Any] = text.split(sep) if limit < 0 else text.split(sep, limit - 1)
+    return parts
+
+
+def _split_after(*args: Any) -> list[Any]:
+    _arity("splitAfter", args, 2, 3)
+    text, sep = _string("splitAfter", args[0]), _string("splitAfter", args[1])
+    parts = go_split(text, sep, to_int(args[2]) if len(args) > 2 else -1)
+    return [part + sep for part in parts[:-1]] + parts[-1:]
+
+
+def _replace(*args: Any) -> str:
+    _arity("replace", args, 3)
+    return _string("replace", args[0]).replace(_string("replace", args[1]), _string("replace", args[2]))
+
+
+def _repeat(*args: Any) -> str:
+    _arity("repeat", args, 2)
+    count = to_int(args[1])
+    if count < 0:
+        raise ExprError("invalid argument for repeat (type int)")
+    return _string("repeat", args[0]) * count
+
+
+def _join(*args: Any) -> str:
+    _arity("join", args, 1, 2)
+    items = _list("join", args[0])
+    sep = _string("join", args[1]) if len(args) > 1 else ""
+    return sep.join(_string("join", item) for item in items)
+
+
+def _index_of(*args: Any) -> int:
+    _arity("indexOf", args, 2)
+    text, sub = _string("indexOf", args[0]), _string("indexOf", args[1])
+    return text.find(sub)
+
+
+def _last_index_of(*args: Any) -> int:
+    _arity("lastIndexOf", args, 2)
+    text, sub = _string("lastIndexOf", args[0]), _string("lastIndexOf", args[1])
+    return text.rfind(sub)
+
+
+def _has_prefix(*args: Any) -> bool:
+    _arity("hasPrefix", args, 2)
+    return _string("hasPrefix", args[0]).startswith(_string("hasPrefix", args[1]))
+
+
+def _has_suffix(*args: Any) -> bool:
+    _arity("hasSuffix", args, 2)
+    return _string("hasSuffix", args[0]).endswith(_string("hasSuffix", args[1]))
+
+
+def _flatten_numbers(name: str, args: tuple[Any, ...]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        if isinstance(arg, list | tuple):
+            out.extend(_flatten_numbers(name, tuple(arg)))
+        elif is_number(arg):
+            out.append(arg)
+        else:
+            raise ExprError(f"invalid argument for {name} (type {go_type(arg)})")
+    return out
+
+
+def _min_max(name: str, pick: Callable[[Any, Any], bool]) -> Function:
+    def call(*args: Any) -> Any:
+        if not args:
+            raise ExprError(f"not enough arguments to call {name}")
+        if len(args) == 1 and not isinstance(args[0], list | tuple) and not is_number(args[0]):
+            return args[0]
+        best: Any = None
+        for value in _flatten_numbers(name, args):
+            if best is None or pick(value, best):
+                best = value
+        return best
+
+    return call
+
+
+def _mean(*args: Any) -> float:
+    values = _flatten_numbers("mean", args)
+    return sum(values) / len(values) if values else 0.0
+
+
+def _median(*args: Any) -> float:
+    values = sorted(_flatten_numbers("median", args))
+    if not values:
+        return 0.0
+    mid = len(values) // 2
+    return float(values[mid]) if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _to_json(*args: Any) -> str:
+    _arity("toJSON", args, 1)
+    return go_json(args[0], indent="  ")
+
+
+def _from_json(*args: Any) -> Any:
+    _arity("fromJSON", args, 1)
+    try:
+        return from_go_json(_string("fromJSON", args[0]))
+    except ValueError as exc:
+        raise ExprError(f"fromJSON: {exc}") from None
+
+
+def _to_base64(*args: Any) -> str:
+    _arity("toBase64", args, 1)
+    return base64.b64encode(_string("toBase64", args[0]).encode()).decode()
+
+
+def _from_base64(*args: Any) -> str:
+    _arity("fromBase64", args, 1)
+    try:
+        return base64.b64decode(_string("fromBase64", args[0]), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ExprError(f"illegal base64 data: {exc}") from None
+
+
+def _now(*args: Any) -> dt.datetime:
+    _arity("now", args, 0)
+    return dt.datetime.now(dt.UTC)
+
+
+_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """Go's ``time.ParseDuration`` (``1h30m``, ``-2.5s``, ``0``)."""
+    body = text.lstrip("+-")
+    negative = text.startswith("-")
+    if body == "0":
+        return dt.timedelta(0)
+    pos, seconds = 0, 0.0
+    while pos < len(body):
+        match = _DURATION_PART.match(body, pos)
+        if not match:
+            raise ExprError(f'time: invalid duration "{text}"')
+        seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if not body:
+        raise ExprError(f'time: invalid duration "{text}"')
+    return dt.timedelta(seconds=-seconds if negative else seconds)
+
+
+def _duration(*args: Any) -> dt.timedelta:
+    _arity("duration", args, 1)
+    return parse_duration(_string("duration", args[0]))
+
+
+def parse_time(text: str) -> dt.datetime:
+    """The layouts expr's ``date()`` accepts that workflows use (RFC 3339 and plain dates)."""
+    candidate = text.replace("Z", "+00:00") if text.endswith("Z") else text
+    for layout in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            parsed = dt.datetime.strptime(candidate, layout)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    raise ExprError(f'cannot parse "{text}" as date')
+
+
+def _date(*args: Any) -> dt.datetime:
+    _arity("date", args, 1, 3)
+    if isinstance(args[0], dt.datetime):
+        return args[0]
+    return parse_time(_string("date", args[0]))
+
+
+def _first(*args: Any) -> Any:
+    _arity("first", args, 1)
+    value = args[0]
+    if isinstance(value, list | tuple | str):
+        return value[0] if value else None
+    raise ExprError(f"cannot get first element from {go_type(value)}")
+
+
+def _last(*args: Any) -> Any:
+    _arity("last", args, 1)
+    value = args[0]
+    if isinstance(value, list | tuple | str):
+        return value[-1] if value else None
+    raise ExprError(f"cannot get last element from {go_type(value)}")
+
+
+def _get(*args: Any) -> Any:
+    _arity("get", args, 2)
+    value, key = args
+    if isinstance(value, dict):
+        return value.get(key) if isinstance(key, str) else None
+    if isinstance(value, list | tuple) and is_int(key):
+        index = key + len(value) if key < 0 else key
+        return value[index] if 0 <= index < len(value) else None
+    return None
+
+
+def _take(*args: Any) -> list[Any]:
+    _arity("take", args, 2)
+    return _list("take", args[0])[: max(to_int(args[1]), 0)]
+
+
+def _keys(*args: Any) -> list[Any]:
+    _arity("keys", args, 1)
+    if not isinstance(args[0], dict):
+        raise ExprError(f"cannot get keys from {go_type(args[0])}")
+    return sorted(args[0])
+
+
+def _values(*args: Any) -> list[Any]:
+    _arity("values", args, 1)
+    if not isinstance(args[0], dict):
+        raise ExprError(f"cannot get values from {go_type(args[0])}")
+    return [args[0][key] for key in sorted(args[0])]
+
+
+def _to_pairs(*args: Any) -> list[Any]:
+    _arity("toPairs", args, 1)
+    if not isinstance(args[0], dict):
+        raise ExprError(f"cannot transform {go_type(args[0])} to pairs")
+    return [[key, args[0][key]] for key in sorted(args[0])]
+
+
+def _from_pairs(*args: Any) -> dict[str, Any]:
+    _arity("fromPairs", args, 1)
+    out: dict[str, Any] = {}
+    for pair in _list("fromPairs", args[0]):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ExprError(f"invalid pair {format_v(pair)}")
+        out[pair[0]] = pair[1]
+    return out
+
+
+def _sort(*args: Any) -> list[Any]:
+    _arity("sort", args, 1, 2)
+    items = _list("sort", args[0])
+    order = _string("sort", args[1]) if len(args) > 1 else "asc"
+    if order not in ("asc", "desc"):
+        raise ExprError(f"unknown order {order}, use asc or desc")
+    try:
+        return sorted(items, reverse=order == "desc")
+    except TypeError:
+        raise ExprError("cannot sort values of different types") from None
+
+
+def _concat(*args: Any) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        out.extend(_list("concat", arg))
+    return out
+
+
+def _flatten(*args: Any) -> list[Any]:
+    _arity("flatten", args, 1)
+
+    def walk(items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for item in items:
+            out.extend(walk(list(item)) if isinstance(item, list | tuple) else [item])
+        return out
+
+    return walk(_list("flatten", args[0]))
+
+
+def _uniq(*args: Any) -> list[Any]:
+    _arity("uniq", args, 1)
+    out: list[Any] = []
+    for item in _list("uniq", args[0]):
+        if not any(type(item) is type(seen) and item == seen for seen in out):
+            out.append(item)
+    return out
+
+
+def _reverse(*args: Any) -> list[Any]:
+    _arity("reverse", args, 1)
+    return _list("reverse", args[0])[::-1]
+
+
+def _bitwise(name: str, fn: Callable[[int, int], int]) -> Function:
+    def call(*args: Any) -> int:
+        _arity(name, args, 2)
+        if not (is_int(args[0]) and is_int(args[1])):
+            raise ExprError(f"invalid argument for {name} (type {go_type(args[0])})")
+        return fn(args[0], args[1])
+
+    return call
+
+
+def _bitnot(*args: Any) -> int:
+    _arity("bitnot", args, 1)
+    if not is_int(args[0]):
+        raise ExprError(f"invalid argument for bitnot (type {go_type(args[0])})")
+    return int(~args[0])
+
+
+def _string_fn(*args: Any) -> str:
+    _arity("string", args, 1)
+    return format_v(args[0])
+
+
+def _simple(name: str, fn: Callable[[str], str]) -> Function:
+    def call(*args: Any) -> str:
+        _arity(name, args, 1)
+        return fn(_string(name, args[0]))
+
+    return call
+
+
+def _int_fn(*args: Any) -> int:
+    _arity("int", args, 1)
+    return to_int(args[0])
+
+
+def _float_fn(*args: Any) -> float:
+    _arity("float", args, 1)
+    return to_float(args[0])
+
+
+BUILTINS: dict[str, Function] = {
+    "len": _len,
+    "type": _type,
+    "abs": _abs,
+    "ceil": _rounder("ceil", math.ceil),
+    "floor": _rounder("floor", math.floor),
+    "round": _rounder("round", _go_round),
+    "int": _int_fn,
+    "float": _float_fn,
+    "string": _string_fn,
+    "trim": _trim,
+    "trimPrefix": _trim_prefix,
+    "trimSuffix": _trim_suffix,
+    "upper": _simple("upper", str.upper),
+    "lower": _simple("lower", str.lower),
+    "split": _split,
+    "splitAfter": _split_after,
+    "replace": _replace,
+    "repeat": _repeat,
+    "join": _join,
+    "indexOf": _index_of,
+    "lastIndexOf": _last_index_of,
+    "hasPrefix": _has_prefix,
+    "hasSuffix": _has_suffix,
+    "max": _min_max("max", lambda a, b: a > b),
+    "min": _min_max("min", lambda a, b: a < b),
+    "mean": _mean,
+    "median": _median,
+    "toJSON": _to_json,
+    "fromJSON": _from_json,
+    "toBase64": _to_base64,
+    "fromBase64": _from_base64,
+    "now": _now,
+    "duration": _duration,
+    "date": _date,
+    "first": _first,
+    "last": _last,
+    "get": _get,
+    "take": _take,
+    "keys": _keys,
+    "values": _values,
+    "toPairs": _to_pairs,
+    "fromPairs": _from_pairs,
+    "sort": _sort,
+    "concat": _concat,
+    "flatten": _flatten,
+    "uniq": _uniq,
+    "reverse": _reverse,
+    "bitand": _bitwise("bitand", lambda a, b: a & b),
+    "bitor": _bitwise("bitor", lambda a, b: a | b),
+    "bitxor": _bitwise("bitxor", lambda a, b: a ^ b),
+    "bitnand": _bitwise("bitnand", lambda a, b: a & ~b),
+    "bitshl": _bitwise("bitshl", lambda a, b: a << b),
+    "bitshr": _bitwise("bitshr", lambda a, b: a >> b),
+    "bitnot": _bitnot,
+}

@@ -1,0 +1,581 @@
+"""The Sprig functions Argo exposes as ``sprig.*`` in expressions (Masterminds/sprig v3 semantics).
+
+Sprig functions are typed Go functions called through reflection, so a wrong argument type fails
+the way Go's ``reflect.Call`` does, while the ``interface{}`` ones convert with ``spf13/cast`` and
+quietly fall back to zero (``sprig.int("x") == 0``), exactly as in Argo.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import math
+import random
+import re
+import string
+import uuid
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from wfsync.engine.exprlang.builtins import go_split, parse_time
+from wfsync.engine.exprlang.errors import ExprError
+from wfsync.engine.exprlang.gostrconv import parse_float, parse_int_base0
+from wfsync.engine.exprlang.values import format_v, from_go_json, go_json, go_type, json_string
+
+Function = Callable[..., Any]
+
+
+def _s(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ExprError(f"reflect: Call using {go_type(value)} as type string")
+    return value
+
+
+def _i(value: Any) -> int:
+    if type(value) is not int:
+        raise ExprError(f"reflect: Call using {go_type(value)} as type int")
+    return value
+
+
+def strval(value: Any) -> str:
+    """Sprig's ``strval``: strings as they are, everything else through ``%v``."""
+    return value if isinstance(value, str) else format_v(value)
+
+
+def to_int64(value: Any) -> int:
+    """``cast.ToInt64`` with errors ignored (sprig's ``toInt64``)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return 0 if math.isnan(value) or math.isinf(value) else int(value)
+    if isinstance(value, str):
+        text = re.sub(r"\.0+\Z", "", value) if re.search(r"\d\.0+\Z", value) else value
+        parsed = parse_int_base0(text)
+        return 0 if parsed is None else parsed
+    return 0
+
+
+def to_float64(value: Any) -> float:
+    """``cast.ToFloat64`` with errors ignored."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool | int | float):
+        return float(value)
+    if isinstance(value, str):
+        parsed = parse_float(value)
+        return 0.0 if parsed is None else parsed
+    return 0.0
+
+
+def empty(value: Any) -> bool:
+    """Sprig's ``empty``: nil, zero numbers, false, and empty strings, lists and maps."""
+    if value is None:
+        return True
+    if isinstance(value, str | list | tuple | dict):
+        return len(value) == 0
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value == 0
+    return False
+
+
+def _strslice(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [strval(item) for item in value if item is not None]
+    return [strval(value)]
+
+
+def _go_div(a: int, b: int, op: str) -> int:
+    if b == 0:
+        raise ExprError("runtime error: integer divide by zero")
+    quotient = abs(a) // abs(b)
+    if op == "/":
+        return quotient if (a >= 0) == (b >= 0) else -quotient
+    remainder = abs(a) - quotient * abs(b)
+    return remainder if a >= 0 else -remainder
+
+
+_GO_REPLACEMENT = re.compile(r"\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+
+
+def _python_replacement(template: str) -> Callable[[re.Match[str]], str]:
+    """Go's ``Regexp.Expand`` template (``$1``, ``${name}``, ``$$``) as a substitution function."""
+
+    def expand(match: re.Match[str]) -> str:
+        def group(found: re.Match[str]) -> str:
+            if found.group(1) == "$":
+                return "$"
+            name = found.group(2) or found.group(3)
+            try:
+                key: int | str = int(name) if name.isdigit() else name
+                return match.group(key) or ""
+            except IndexError:
+                return ""
+
+        return _GO_REPLACEMENT.sub(group, template)
+
+    return expand
+
+
+def _regex(pattern: Any) -> re.Pattern[str]:
+    try:
+        return re.compile(_s(pattern))
+    except re.error as exc:
+        raise ExprError(f"regexp: Compile({json_string(pattern)}): error parsing regexp: {exc}") from None
+
+
+_LAYOUT_CHUNKS = (
+    "January", "Jan", "Monday", "Mon", "MST", "2006", "002", "01", "02", "03", "04", "05", "06", "15",
+    "__2", "_2", "-07:00:00", "-070000", "-07:00", "-0700", "-07", "Z07:00:00", "Z070000", "Z07:00",
+    "Z0700", "Z07", "PM", "pm", "1", "2", "3", "4", "5",
+)  # fmt: skip
+
+
+def go_time_format(moment: dt.datetime, layout: str) -> str:
+    """Go's ``time.Time.Format`` with a reference-time layout (``2006-01-02T15:04:05Z07:00``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(layout):
+        frac = re.compile(r"[.,](0+|9+)(?![0-9])").match(layout, i)
+        if frac:
+            digits = len(frac.group(1))
+            text = f"{moment.microsecond:06d}000"[:digits]
+            if frac.group(1)[0] == "9":
+                text = text.rstrip("0")
+                out.append(layout[i] + text if text else "")
+            else:
+                out.append(layout[i] + text)
+            i = frac.end()
+            continue
+        chunk = next((c for c in _LAYOUT_CHUNKS if layout.startswith(c, i)), None)
+        if chunk is None:
+            out.append(layout[i])
+            i += 1
+            continue
+        out.append(_format_chunk(moment, chunk))
+        i += len(chunk)
+    return "".join(out)
+
+
+def _format_chunk(moment: dt.datetime, chunk: str) -> str:
+    offset = moment.utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    if chunk.startswith("Z") and minutes == 0:
+        return "Z"
+    zones = {"-07:00:00": f"{sign}{hh:02d}:{mm:02d}:00", "-070000": f"{sign}{hh:02d}{mm:02d}00",
+             "-07:00": f"{sign}{hh:02d}:{mm:02d}", "-0700": f"{sign}{hh:02d}{mm:02d}", "-07": f"{sign}{hh:02d}"}  # fmt: skip
+    if chunk.lstrip("Z-") != chunk and ("-" + chunk.lstrip("Z-")) in zones:
+        return zones["-" + chunk.lstrip("Z-")]
+    hour12 = moment.hour % 12 or 12
+    table: dict[str, str] = {
+        "January": moment.strftime("%B"), "Jan": moment.strftime("%b"), "Monday": moment.strftime("%A"),
+        "Mon": moment.strftime("%a"), "MST": moment.tzname() or "UTC", "2006": f"{moment.year:04d}",
+        "002": f"{moment.timetuple().tm_yday:03d}", "__2": f"{moment.timetuple().tm_yday:>3d}",
+        "01": f"{moment.month:02d}", "02": f"{moment.day:02d}", "03": f"{hour12:02d}",
+        "04": f"{moment.minute:02d}", "05": f"{moment.second:02d}", "06": f"{moment.year % 100:02d}",
+        "15": f"{moment.hour:02d}", "_2": f"{moment.day:>2d}", "PM": "PM" if moment.hour >= 12 else "AM",
+        "pm": "pm" if moment.hour >= 12 else "am", "1": str(moment.month), "2": str(moment.day),
+        "3": str(hour12), "4": str(moment.minute), "5": str(moment.second),
+    }  # fmt: skip
+    return table[chunk]
+
+
+def _to_time(value: Any) -> dt.datetime:
+    """Sprig's date argument: a time, or Unix seconds; anything else (strings too) means now."""
+    if isinstance(value, dt.datetime):
+        return value
+    if type(value) is int:
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _date(layout: Any, value: Any) -> str:
+    return go_time_format(_to_time(value).astimezone(dt.UTC), _s(layout))
+
+
+def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
+    moment = _to_time(value)
+    if _s(zone) in ("UTC", "Local", ""):
+        moment = moment.astimezone(dt.UTC)
+    else:
+        try:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.astimezone(ZoneInfo(zone))
+        except Exception:  # noqa: BLE001 - sprig falls back to UTC for unknown zones
+            moment = moment.astimezone(dt.UTC)
+    return go_time_format(moment, _s(layout))
+
+
+def _to_date(layout: Any, text: Any) -> dt.datetime:
+    _s(layout)
+    try:
+        return parse_time(_s(text))
+    except ExprError:
+        return dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+
+
+def _rand(alphabet: str) -> Function:
+    def call(count: Any) -> str:
+        rng = random.SystemRandom()
+        return "".join(rng.choice(alphabet) for _ in range(max(_i(count), 0)))
+
+    return call
+
+
+def _trunc(count: Any, text: Any) -> str:
+    c, s = _i(count), _s(text)
+    if c < 0 and len(s) + c > 0:
+        return s[len(s) + c :]
+    if c >= 0 and len(s) > c:
+        return s[:c]
+    return s
+
+
+def _substr(start: Any, end: Any, text: Any) -> str:
+    a, b, s = _i(start), _i(end), _s(text)
+    if a < 0:
+        return s[:b]
+    if b < 0 or b > len(s):
+        return s[a:]
+    return s[a:b]
+
+
+def _split(sep: Any, text: Any) -> dict[str, Any]:
+    return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep)))}
+
+
+def _splitn(sep: Any, count: Any, text: Any) -> dict[str, Any]:
+    return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep), _i(count)))}
+
+
+def _dict(*pairs: Any) -> dict[str, Any]:
+    items = list(pairs) + ([""] if len(pairs) % 2 else [])
+    return {strval(items[i]): items[i + 1] for i in range(0, len(items), 2)}
+
+
+def _from_json(text: Any) -> Any:
+    try:
+        return from_go_json(_s(text))
+    except ValueError:
+        return None
+
+
+def _to_json(value: Any) -> str:
+    try:
+        return go_json(value)
+    except ExprError:
+        return ""
+
+
+def _to_pretty_json(value: Any) -> str:
+    try:
+        return go_json(value, indent="  ")
+    except ExprError:
+        return ""
+
+
+def _b64dec(text: Any) -> str:
+    try:
+        return base64.b64decode(_s(text), validate=True).decode("utf-8", errors="replace")
+    except binascii.Error as exc:
+        return f"illegal base64 data: {exc}"
+
+
+def _b32dec(text: Any) -> str:
+    try:
+        return base64.b32decode(_s(text)).decode("utf-8", errors="replace")
+    except binascii.Error as exc:
+        return f"illegal base32 data: {exc}"
+
+
+def _round(value: Any, places: Any, *round_on: Any) -> float:
+    on = float(round_on[0]) if round_on else 0.5
+    number = to_float64(value)
+    power = math.pow(10, _i(places))
+    digit = power * number
+    fraction = digit - math.trunc(digit)
+    return (math.ceil(digit) if fraction >= on else math.floor(digit)) / power
+
+
+def _list_of(name: str, value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    raise ExprError(f"Cannot find {name} on type {go_type(value)}")
+
+
+def _has(needle: Any, haystack: Any) -> bool:
+    if haystack is None:
+        return False
+    return any(type(item) is type(needle) and item == needle for item in _list_of("has", haystack))
+
+
+def _uniq(items: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in _list_of("uniq", items):
+        if not any(type(item) is type(seen) and item == seen for seen in out):
+            out.append(item)
+    return out
+
+
+def _until_step(start: Any, stop: Any, step: Any) -> list[Any]:
+    a, b, c = _i(start), _i(stop), _i(step)
+    if c == 0 or (c > 0 and a >= b) or (c < 0 and a <= b):
+        return []
+    return list(range(a, b, c))
+
+
+def _seq(*params: Any) -> str:
+    ints = [to_int64(p) for p in params]
+    if len(ints) == 1:
+        start, step, end = 1, 1, ints[0]
+    elif len(ints) == 2:
+        start, end = ints
+        step = 1 if end >= start else -1
+    elif len(ints) == 3:
+        start, step, end = ints
+    else:
+        return ""
+    if step == 0 or (step > 0 and start > end) or (step < 0 and start < end):
+        return ""
+    return " ".join(str(v) for v in range(start, end + (1 if step > 0 else -1), step))
+
+
+def _dict_arg(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ExprError(f"reflect: Call using {go_type(value)} as type map[string]interface {{}}")
+    return value
+
+
+def _merge(dst: Any, *sources: Any) -> dict[str, Any]:
+    target = _dict_arg(dst)
+    for source in sources:
+        for key, value in _dict_arg(source).items():
+            target.setdefault(key, value)
+    return target
+
+
+def _regex_find_all(pattern: Any, text: Any, count: Any) -> list[Any]:
+    found: list[Any] = [m.group(0) for m in _regex(pattern).finditer(_s(text))]
+    limit = _i(count)
+    return found if limit < 0 else found[:limit]
+
+
+def _regex_split(pattern: Any, text: Any, count: Any) -> list[Any]:
+    limit = _i(count)
+    if limit == 0:
+        return []
+    parts: list[Any] = _regex(pattern).split(_s(text), maxsplit=0 if limit < 0 else limit - 1)
+    return parts
+
+
+def _regex_find(pattern: Any, text: Any) -> str:
+    match = _regex(pattern).search(_s(text))
+    return match.group(0) if match else ""
+
+
+def _regex_match(pattern: Any, text: Any) -> bool:
+    try:
+        compiled = re.compile(_s(pattern))
+    except re.error:
+        return False
+    return compiled.search(_s(text)) is not None
+
+
+def _indent(spaces: Any, text: Any) -> str:
+    pad = " " * _i(spaces)
+    return pad + _s(text).replace("\n", "\n" + pad)
+
+
+def _duration(seconds: Any) -> str:
+    from wfsync.engine.exprlang.values import format_duration
+
+    return format_duration(dt.timedelta(seconds=to_int64(seconds)))
+
+
+def _ternary(true_value: Any, false_value: Any, condition: Any) -> Any:
+    if not isinstance(condition, bool):
+        raise ExprError(f"reflect: Call using {go_type(condition)} as type bool")
+    return true_value if condition else false_value
+
+
+def _int64_math(fn: Callable[[int, int], int]) -> Function:
+    def call(first: Any, *rest: Any) -> int:
+        total = to_int64(first)
+        for value in rest:
+            total = fn(total, to_int64(value))
+        return total
+
+    return call
+
+
+def _float_math(fn: Callable[[float, float], float]) -> Function:
+    def call(first: Any, *rest: Any) -> float:
+        total = to_float64(first)
+        for value in rest:
+            total = fn(total, to_float64(value))
+        return total
+
+    return call
+
+
+def _divf(first: Any, *rest: Any) -> float:
+    total = to_float64(first)
+    for value in rest:
+        divisor = to_float64(value)
+        total = total / divisor if divisor else math.copysign(math.inf, total) if total else math.nan
+    return total
+
+
+SPRIG: dict[str, Function] = {
+    # strings
+    "trim": lambda s: _s(s).strip(" \t\n\r\v\f\x85\xa0"),
+    "trimAll": lambda cut, s: _s(s).strip(_s(cut)),
+    "trimPrefix": lambda prefix, s: _s(s).removeprefix(_s(prefix)),
+    "trimSuffix": lambda suffix, s: _s(s).removesuffix(_s(suffix)),
+    "upper": lambda s: _s(s).upper(),
+    "lower": lambda s: _s(s).lower(),
+    "title": lambda s: re.sub(r"(?<![A-Za-z0-9])([a-z])", lambda m: m.group(1).upper(), _s(s)),
+    "untitle": lambda s: re.sub(r"(?<![A-Za-z0-9])([A-Z])", lambda m: m.group(1).lower(), _s(s)),
+    "substr": _substr,
+    "repeat": lambda count, s: _s(s) * max(_i(count), 0),
+    "nospace": lambda s: re.sub(r"\s", "", _s(s)),
+    "trunc": _trunc,
+    "contains": lambda sub, s: _s(sub) in _s(s),
+    "hasPrefix": lambda prefix, s: _s(s).startswith(_s(prefix)),
+    "hasSuffix": lambda suffix, s: _s(s).endswith(_s(suffix)),
+    "quote": lambda *items: " ".join(
+        json_string(strval(v)).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+        for v in items
+        if v is not None
+    ),
+    "squote": lambda *items: " ".join(f"'{strval(v)}'" for v in items if v is not None),
+    "cat": lambda *items: " ".join(strval(v) for v in items if v is not None),
+    "indent": _indent,
+    "nindent": lambda spaces, s: "\n" + _indent(spaces, s),
+    "replace": lambda old, new, src: _s(src).replace(_s(old), _s(new)),
+    "swapcase": lambda s: _s(s).swapcase(),
+    "snakecase": lambda s: re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", _s(s)).lower().replace("-", "_"),
+    "kebabcase": lambda s: re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", _s(s)).lower().replace("_", "-"),
+    "randAlphaNum": _rand(string.ascii_letters + string.digits),
+    "randAlpha": _rand(string.ascii_letters),
+    "randNumeric": _rand(string.digits),
+    "randAscii": _rand("".join(chr(c) for c in range(32, 127))),
+    # conversion
+    "toString": strval,
+    "toStrings": _strslice,
+    "atoi": lambda s: to_int64(_s(s)) if re.fullmatch(r"[+-]?[0-9]+", _s(s)) else 0,
+    "int": to_int64,
+    "int64": to_int64,
+    "float64": to_float64,
+    "toDecimal": lambda v: parse_int_base0("0" + strval(v).lstrip("0")) or 0,
+    # lists and maps
+    "split": _split,
+    "splitn": _splitn,
+    "splitList": lambda sep, s: go_split(_s(s), _s(sep)),
+    "join": lambda sep, items: _s(sep).join(_strslice(items)),
+    "sortAlpha": lambda items: sorted(_strslice(items)),
+    "list": lambda *items: list(items),
+    "dict": _dict,
+    "get": lambda d, key: _dict_arg(d).get(_s(key), ""),
+    "set": lambda d, key, value: _dict_arg(d) | {_s(key): value},
+    "unset": lambda d, key: _dict_arg(d).pop(_s(key), None) and d or d,
+    "hasKey": lambda d, key: _s(key) in _dict_arg(d),
+    "keys": lambda *dicts: sorted(k for d in dicts for k in _dict_arg(d)),
+    "values": lambda d: [v for _, v in sorted(_dict_arg(d).items())],
+    "pluck": lambda key, *dicts: [_dict_arg(d)[_s(key)] for d in dicts if _s(key) in _dict_arg(d)],
+    "pick": lambda d, *keys: {k: v for k, v in _dict_arg(d).items() if k in keys},
+    "omit": lambda d, *keys: {k: v for k, v in _dict_arg(d).items() if k not in keys},
+    "merge": _merge,
+    "first": lambda items: (_list_of("first", items) or [None])[0],
+    "last": lambda items: (_list_of("last", items) or [None])[-1],
+    "rest": lambda items: _list_of("rest", items)[1:],
+    "initial": lambda items: _list_of("initial", items)[:-1],
+    "append": lambda items, value: [*_list_of("append", items), value],
+    "push": lambda items, value: [*_list_of("push", items), value],
+    "prepend": lambda items, value: [value, *_list_of("prepend", items)],
+    "concat": lambda *lists: [item for lst in lists for item in _list_of("concat", lst)],
+    "reverse": lambda items: _list_of("reverse", items)[::-1],
+    "uniq": _uniq,
+    "without": lambda items, *omit: [v for v in _list_of("without", items) if not _has(v, list(omit))],
+    "has": _has,
+    "compact": lambda items: [v for v in _list_of("compact", items) if not empty(v)],
+    "slice": lambda items, *idx: _list_of("slice", items)[slice(*(_i(i) for i in idx))],
+    "until": lambda count: _until_step(0, count, 1 if _i(count) >= 0 else -1),
+    "untilStep": _until_step,
+    "seq": _seq,
+    # defaults and logic
+    "default": lambda default, *given: default if not given or empty(given[0]) else given[0],
+    "empty": empty,
+    "coalesce": lambda *values: next((v for v in values if not empty(v)), None),
+    "all": lambda *values: all(not empty(v) for v in values),
+    "any": lambda *values: any(not empty(v) for v in values),
+    "ternary": _ternary,
+    "toJson": _to_json,
+    "toRawJson": _to_json,
+    "toPrettyJson": _to_pretty_json,
+    "fromJson": _from_json,
+    "typeOf": go_type,
+    "kindOf": lambda v: {"<nil>": "invalid", "[]interface {}": "slice", "map[string]interface {}": "map"}.get(
+        go_type(v), go_type(v)
+    ),
+    "deepEqual": lambda a, b: type(a) is type(b) and a == b,
+    # math
+    "add": lambda *values: sum(to_int64(v) for v in values),
+    "add1": lambda v: to_int64(v) + 1,
+    "sub": lambda a, b: to_int64(a) - to_int64(b),
+    "mul": _int64_math(lambda a, b: a * b),
+    "div": lambda a, b: _go_div(to_int64(a), to_int64(b), "/"),
+    "mod": lambda a, b: _go_div(to_int64(a), to_int64(b), "%"),
+    "max": _int64_math(max),
+    "min": _int64_math(min),
+    "biggest": _int64_math(max),
+    "floor": lambda v: float(math.floor(to_float64(v))),
+    "ceil": lambda v: float(math.ceil(to_float64(v))),
+    "round": _round,
+    "addf": lambda *values: math.fsum(to_float64(v) for v in values),
+    "add1f": lambda v: to_float64(v) + 1,
+    "subf": _float_math(lambda a, b: a - b),
+    "mulf": _float_math(lambda a, b: a * b),
+    "divf": _divf,
+    "maxf": _float_math(max),
+    "minf": _float_math(min),
+    # encoding and hashing
+    "b64enc": lambda s: base64.b64encode(_s(s).encode()).decode(),
+    "b64dec": _b64dec,
+    "b32enc": lambda s: base64.b32encode(_s(s).encode()).decode(),
+    "b32dec": _b32dec,
+    "sha1sum": lambda s: hashlib.sha1(_s(s).encode()).hexdigest(),  # noqa: S324 - sprig's sha1sum
+    "sha256sum": lambda s: hashlib.sha256(_s(s).encode()).hexdigest(),
+    "adler32sum": lambda s: str(zlib.adler32(_s(s).encode())),
+    "uuidv4": lambda: str(uuid.uuid4()),
+    # regular expressions
+    "regexMatch": _regex_match,
+    "regexFind": _regex_find,
+    "regexFindAll": _regex_find_all,
+    "regexReplaceAll": lambda p, s, repl: _regex(p).sub(_python_replacement(_s(repl)), _s(s)),
+    "regexReplaceAllLiteral": lambda p, s, repl: _regex(p).sub(lambda _m: _s(repl), _s(s)),
+    "regexSplit": _regex_split,
+    "regexQuoteMeta": lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", _s(s)),
+    # dates
+    "now": lambda: dt.datetime.now(dt.UTC),
+    "date": _date,
+    "dateInZone": _date_in_zone,
+    "date_in_zone": _date_in_zone,
+    "htmlDate": lambda v: go_time_format(_to_time(v).astimezone(dt.UTC), "2006-01-02"),
+    "unixEpoch": lambda v: str(int(_to_time(v).timestamp())),
+    "toDate": _to_date,
+    "duration": _duration,
+}
