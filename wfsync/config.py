@@ -15,25 +15,13 @@ from typing import Any
 
 from wfsync.errors import ConfigError
 from wfsync.library.yamlload import YamlSyntaxError, load_stream, node_line
+from wfsync.model.targets import Target
 
 CONFIG_FILE = "wfsync.yaml"
 STATE_DIR = ".wfsync"
 DEFAULT_TARGET = "local"
 TARGET_TYPES = ("embedded", "kubernetes")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """Where templates are pushed: the embedded cluster or a kubeconfig context."""
-
-    name: str
-    type: str = "embedded"
-    context: str | None = None
-    namespace: str = "default"
-    allowed_contexts: tuple[str, ...] = ()
-    prune: bool = False
-    confirm: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -64,11 +64,10 @@ def root(
 
 
 def _register() -> None:
-    from wfsync.cli import fmt, init, lint
+    from wfsync.cli import convert, fmt, init, lint, run, sync
 
-    lint.register(app)
-    fmt.register(app)
-    init.register(app)
+    for module in (init, lint, fmt, sync, convert, run):
+        module.register(app)
 
 
 _register()

@@ -573,30 +573,20 @@ class SpecChecker:
 
 
 def when_syntax_problem(when: str) -> str | None:
-    """A cheap structural check of a ``when``: balanced quotes and parentheses, something to test."""
-    text = TAG.sub("x", when).strip()
+    """Why a ``when`` cannot be parsed by govaluate once its tags are substituted, or None.
+
+    Tags become a plain word (expression tags ``true``): the real value is unknown before run
+    time, so only the expression around the tags is judged.
+    """
+    from wfsync.expressions.govaluate import WhenError, check_when
+
+    text = TAG.sub(lambda m: "true" if m.group(1).strip().startswith("=") else "x", when).strip()
     if not text:
         return "empty expression"
-    depth = 0
-    quote = ""
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                return "unbalanced ')'"
-    if quote:
-        return f"unterminated {quote} string"
-    if depth:
-        return "unbalanced '('"
-    if re.search(r"(&&|\|\||==|!=|[<>]=?|=~|!~)\s*$", text) or re.match(r"^\s*(&&|\|\||==|!=|=~)", text):
-        return "operator without an operand"
+    try:
+        check_when(text)
+    except WhenError as err:
+        return str(err).split(": ", 1)[-1]
     return None
 
 

@@ -15,11 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from wfsync.engine.exprlang import ast
-from wfsync.engine.exprlang.builtins import BUILTINS, to_int
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.parser import PREDICATES
-from wfsync.engine.exprlang.values import deep_equal, format_v, go_type, is_int, is_number
+from wfsync.expressions.exprlang import ast
+from wfsync.expressions.exprlang.builtins import BUILTINS, to_int
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.parser import PREDICATES
+from wfsync.expressions.exprlang.values import deep_equal, format_v, go_type, is_int, is_number
 
 
 class Scope:

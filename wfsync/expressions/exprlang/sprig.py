@@ -20,10 +20,10 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from wfsync.engine.exprlang.builtins import go_split, parse_time
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.gostrconv import parse_float, parse_int_base0
-from wfsync.engine.exprlang.values import format_v, from_go_json, go_json, go_type, json_string
+from wfsync.expressions.exprlang.builtins import go_split, parse_time
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.gostrconv import parse_float, parse_int_base0
+from wfsync.expressions.exprlang.values import format_v, from_go_json, go_json, go_type, json_string
 
 Function = Callable[..., Any]
 
@@ -400,7 +400,7 @@ def _indent(spaces: Any, text: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    from wfsync.engine.exprlang.values import format_duration
+    from wfsync.expressions.exprlang.values import format_duration
 
     return format_duration(dt.timedelta(seconds=to_int64(seconds)))
 

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.gostrconv import atoi, parse_float
-from wfsync.engine.exprlang.values import format_v, from_go_json, go_json, go_type, is_int, is_number
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.gostrconv import atoi, parse_float
+from wfsync.expressions.exprlang.values import format_v, from_go_json, go_json, go_type, is_int, is_number
 
 Function = Callable[..., Any]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from wfsync.engine.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.errors import ExprError
 
 
 class Kind(enum.Enum):

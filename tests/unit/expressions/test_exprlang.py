@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import corpus_path
-from wfsync.engine.exprlang import ExprError, build_env, compile, evaluate, render_expression_tag
+from wfsync.expressions.exprlang import ExprError, build_env, compile, evaluate, render_expression_tag
 
 
 def ev(text: str, env: dict[str, object] | None = None) -> object:

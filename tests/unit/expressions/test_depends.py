@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wfsync.engine.depends import (
+from wfsync.expressions.depends import (
     DependsError,
     TaskResult,
     depends_on,

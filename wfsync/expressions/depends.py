@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from wfsync.engine import exprlang
-from wfsync.engine.exprlang import ast
+from wfsync.expressions import exprlang
+from wfsync.expressions.exprlang import ast
 from wfsync.errors import ExitCode, WfsyncError
 
 RESULT_NAMES = (

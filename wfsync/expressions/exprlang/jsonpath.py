@@ -14,7 +14,7 @@ import functools
 import re
 from typing import Any
 
-from wfsync.engine.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.errors import ExprError
 
 
 @dataclasses.dataclass(frozen=True)

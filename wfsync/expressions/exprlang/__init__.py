@@ -16,12 +16,12 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from wfsync.engine.exprlang import ast
-from wfsync.engine.exprlang.builtins import BUILTINS
-from wfsync.engine.exprlang.env import ARGO_FUNCTIONS, build_env, render_expression_tag
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.evaluator import Fn, Scope, compile_node
-from wfsync.engine.exprlang.parser import parse
+from wfsync.expressions.exprlang import ast
+from wfsync.expressions.exprlang.builtins import BUILTINS
+from wfsync.expressions.exprlang.env import ARGO_FUNCTIONS, build_env, render_expression_tag
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.evaluator import Fn, Scope, compile_node
+from wfsync.expressions.exprlang.parser import parse
 
 __all__ = [
     "ARGO_FUNCTIONS",

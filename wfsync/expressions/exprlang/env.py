@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from wfsync.engine.exprlang import jsonpath
-from wfsync.engine.exprlang.builtins import to_float, to_int
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.sprig import SPRIG
-from wfsync.engine.exprlang.values import from_go_json, go_json, go_type
+from wfsync.expressions.exprlang import jsonpath
+from wfsync.expressions.exprlang.builtins import to_float, to_int
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.sprig import SPRIG
+from wfsync.expressions.exprlang.values import from_go_json, go_json, go_type
 
 
 def build_env(flat: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from wfsync.engine.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.errors import ExprError
 
 
 def is_int(value: object) -> bool:

@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.evaluator import go_regexp
-from wfsync.engine.exprlang.values import deep_equal, format_v
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.evaluator import go_regexp
+from wfsync.expressions.exprlang.values import deep_equal, format_v
 from wfsync.errors import ExitCode, WfsyncError
 
 
@@ -618,6 +618,12 @@ def _plan(when: str) -> Stage | None:
         return _Planner(optimize(strings)).plan()
     except _GovaluateError as exc:
         raise WhenError(f"Failed to parse 'when' expression '{when}': {exc}") from None
+
+
+def check_when(when: str) -> None:
+    """Raise :class:`WhenError` if ``when`` (already substituted) cannot be parsed."""
+    if when != "":
+        _plan(when)
 
 
 def evaluate_when(when: str) -> bool:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wfsync.engine.govaluate import WhenError, evaluate_when
+from wfsync.expressions.govaluate import WhenError, evaluate_when
 
 
 @pytest.mark.parametrize(

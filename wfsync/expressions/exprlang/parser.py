@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wfsync.engine.exprlang import ast
-from wfsync.engine.exprlang.errors import ExprError
-from wfsync.engine.exprlang.lexer import NEGATABLE, Kind, Token, lex, location
+from wfsync.expressions.exprlang import ast
+from wfsync.expressions.exprlang.errors import ExprError
+from wfsync.expressions.exprlang.lexer import NEGATABLE, Kind, Token, lex, location
 
 # (precedence, right-associative) from expr's parser/operator/operator.go
 BINARY: dict[str, tuple[int, bool]] = {

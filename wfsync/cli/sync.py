@@ -1,0 +1,10 @@
+"""``wfsync diff, push and status`` (issue 3); the commands are registered here when they land."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app (none yet)."""
+    del app

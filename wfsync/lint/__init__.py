@@ -1,0 +1,1 @@
+"""Offline lint: Argo's structural schema, its validation rules and references across files."""

@@ -1,0 +1,18 @@
+"""Targets: where a library is pushed (a pure description; the cluster adapters act on it)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where templates are pushed: the embedded cluster or a kubeconfig context."""
+
+    name: str
+    type: str = "embedded"
+    context: str | None = None
+    namespace: str = "default"
+    allowed_contexts: tuple[str, ...] = ()
+    prune: bool = False
+    confirm: bool = False

@@ -1,0 +1,1 @@
+"""Sync: normalise desired and live state, plan, diff and apply (issue 3)."""
