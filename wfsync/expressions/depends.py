@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from wfsync.errors import ExitCode, WfsyncError
 from wfsync.expressions import exprlang
 from wfsync.expressions.exprlang import ast
-from wfsync.errors import ExitCode, WfsyncError
 
 RESULT_NAMES = (
     "Succeeded",

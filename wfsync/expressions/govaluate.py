@@ -19,10 +19,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from wfsync.errors import ExitCode, WfsyncError
 from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.evaluator import go_regexp
 from wfsync.expressions.exprlang.values import deep_equal, format_v
-from wfsync.errors import ExitCode, WfsyncError
 
 
 class WhenError(WfsyncError):
