@@ -57,7 +57,7 @@ def test_lint_clean_file_exits_0(runner: CliRunner, tmp_path: Path, monkeypatch:
     (tmp_path / "t.yaml").write_text(CLEAN)
     code, out, _ = invoke(runner, "lint", "t.yaml")
     assert code == 0
-    assert "no problems: 1 documents in 1 files" in out
+    assert "no problems: 1 document in 1 file" in out
 
 
 def test_lint_findings_exit_1_with_file_and_line(

@@ -114,17 +114,25 @@ def _text(term: Terminal, report: LintReport) -> None:
     term.result(f"{mark} {escape(_summary_line(report))}")
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _summary_line(report: LintReport) -> str:
     problems = len(report.findings)
     files_with = len({f.path for f in report.findings})
     head = (
-        f"{problems} problem{'s' if problems != 1 else ''} ({report.errors} errors, {report.warnings} warnings) "
-        f"in {files_with} file{'s' if files_with != 1 else ''}"
+        f"{_plural(problems, 'problem')} ({report.errors} errors, {report.warnings} warnings) "
+        f"in {_plural(files_with, 'file')}"
         if problems
         else "no problems"
     )
-    skipped = f", {len(report.skipped)} other documents skipped" if report.skipped else ""
-    return f"{head}: {report.documents} documents in {report.files} files checked in {report.seconds:.2f}s{skipped}"
+    checked = report.documents - len(report.skipped)
+    skipped = f", {_plural(len(report.skipped), 'other document')} skipped" if report.skipped else ""
+    return (
+        f"{head}: {_plural(checked, 'document')} in {_plural(report.files, 'file')} "
+        f"checked in {report.seconds:.2f}s{skipped}"
+    )
 
 
 def _escape_data(value: str) -> str:

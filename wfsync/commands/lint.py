@@ -19,6 +19,7 @@ def run_lint(paths: Sequence[Path], *, cwd: Path, use_cache: bool = True) -> Lin
     files under the library path.
     """
     config = repository_config(cwd)
+    library = _relative(config.library, cwd) if config else None
     if not paths:
         if config is None:
             raise UsageError(
@@ -26,7 +27,7 @@ def run_lint(paths: Sequence[Path], *, cwd: Path, use_cache: bool = True) -> Lin
             )
         if not config.library.exists():
             raise UsageError(f"the library folder {config.library} (from {config.path}) does not exist")
-        paths = [config.library]
+        paths = [library or config.library]
     cache_dir = cache_root(cwd) / ".wfsync" / "cache" if use_cache else None
     options = LintOptions(
         library=config.library if config else None,
@@ -34,6 +35,14 @@ def run_lint(paths: Sequence[Path], *, cwd: Path, use_cache: bool = True) -> Lin
         cache_dir=cache_dir,
         disable=config.lint.disable if config else frozenset(),
         warn=config.lint.warn if config else frozenset(),
-        context=(config.library,) if config else (),
+        context=(library,) if library else (),
     )
     return lint_paths(list(paths), options)
+
+
+def _relative(path: Path, cwd: Path) -> Path:
+    """``path`` relative to ``cwd`` when it is below it, so messages show short paths."""
+    try:
+        return path.resolve().relative_to(cwd.resolve())
+    except ValueError:
+        return path

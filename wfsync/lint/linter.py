@@ -251,17 +251,15 @@ def lint_document(
         line = node_line(doc.node, json_path) or doc.source.line
         return Finding(path, line, rule, message, format_json_path(json_path), severity, kind=kind, name=name)
 
-    if not kind:
-        return [finding(("kind",), "kind-unknown", "document has no kind")], None, None
     if kind not in ARGO_KINDS:
-        return [], None, Skipped(str(path), doc.source.line, kind, name)
+        return [], None, Skipped(str(path), doc.source.line, kind or "(no kind)", name)
     findings: list[Finding] = []
     api_version = doc.body.get("apiVersion")
     if api_version != API_VERSION:
         findings.append(
             finding(
                 ("apiVersion",),
-                "kind-unknown",
+                "api-version",
                 f"apiVersion of a {kind} must be {API_VERSION!r}, not {api_version!r}",
             )
         )

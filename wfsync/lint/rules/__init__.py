@@ -9,7 +9,7 @@ RULES: dict[str, str] = {
     "file-refused": "the file is a symlink leaving the repository or is too large",
     "file-unreadable": "the file cannot be read as UTF-8 text",
     "not-an-object": "a YAML document is not a mapping",
-    "kind-unknown": "a document without a kind, or with a non-Argo apiVersion for an Argo kind",
+    "api-version": "an Argo kind with an apiVersion other than argoproj.io/v1alpha1",
     "kind-not-in-library": "a Workflow or CronWorkflow inside the library folder",
     "duplicate-identity": "two documents define the same kind/namespace/name",
     "schema-unknown-field": "a field Argo does not know (argo lint --strict rejects it)",
