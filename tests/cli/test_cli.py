@@ -258,3 +258,16 @@ def test_shipped_library_lints_and_formats_clean(runner: CliRunner, monkeypatch:
     assert code == 0, doc["findings"]
     assert doc["summary"]["documents"] >= 10
     assert invoke(runner, "fmt", "--check")[0] == 0
+
+
+def test_lint_does_not_import_kubernetes(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(CLEAN)
+    code = (
+        "import sys\nfrom wfsync.cli.app import main\nsys.argv = ['wfsync', 'lint', sys.argv[1]]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('kubernetes' in sys.modules, 'git' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.yaml")], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "False False", proc.stderr

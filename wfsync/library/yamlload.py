@@ -58,6 +58,70 @@ def _raise_on_duplicate(node: yaml.MappingNode) -> None:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MERGE = "tag:yaml.org,2002:merge"
+_BOOLS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+class _Builder:
+    """Turn a node tree into plain data, several times faster than PyYAML's generic constructor.
+
+    Strings, maps, lists, nulls and booleans (nearly every node of a template) are built
+    directly; numbers and rarer tags go through the loader's own constructors, so the result is
+    exactly what the safe loader gives. Shared (aliased) nodes give the same object, as in PyYAML.
+    """
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.memo: dict[int, Any] = {}
+
+    def build(self, node: yaml.Node) -> Any:
+        tag = node.tag
+        if tag == _STR or tag == _TIMESTAMP:
+            return node.value
+        key = id(node)
+        if key in self.memo:
+            return self.memo[key]
+        if tag == _MAP and not any(k.tag == _MERGE for k, _ in node.value):
+            result: dict[Any, Any] = {}
+            self.memo[key] = result
+            for key_node, value_node in node.value:
+                item_key = self.build(key_node)
+                if item_key in result:
+                    mark = key_node.start_mark
+                    raise YamlSyntaxError(f"duplicate key {item_key!r}", mark.line + 1, mark.column + 1)
+                try:
+                    result[item_key] = self.build(value_node)
+                except TypeError:
+                    raise YamlSyntaxError(
+                        "found an unhashable key", key_node.start_mark.line + 1, 1
+                    ) from None
+            return result
+        if tag == _SEQ:
+            items: list[Any] = []
+            self.memo[key] = items
+            items.extend(self.build(child) for child in node.value)
+            return items
+        if tag == _NULL:
+            return None
+        if tag == _BOOL and isinstance(node.value, str) and node.value.lower() in _BOOLS:
+            return _BOOLS[node.value.lower()]
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            mark = node.start_mark
+            raise YamlSyntaxError(
+                f"invalid value {node.value!r} for {tag}", mark.line + 1, mark.column + 1
+            ) from None
+        self.memo[key] = value
+        return value
+
+
 @dataclasses.dataclass(frozen=True)
 class LoadedDocument:
     """One document: its data, its node tree (for lines) and its 1-based start line."""
@@ -75,7 +139,7 @@ def load_stream(text: str) -> Iterator[LoadedDocument]:
         index = 0
         while loader.check_node():
             node = loader.get_node()
-            data = loader.construct_document(node)
+            data = _Builder(loader).build(node) if node is not None else None
             line = node.start_mark.line + 1 if node is not None else 1
             yield LoadedDocument(data, node, line, index)
             index += 1
