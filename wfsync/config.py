@@ -141,7 +141,7 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
         where = ("targets", name)
         spec = check_keys(
             raw if raw is not None else {},
-            {"type", "context", "namespace", "allowedContexts", "prune", "confirm"},
+            {"type", "context", "namespace", "allowedContexts", "prune", "confirm", "kubeconfig"},
             *where,
         )
         kind = spec.get("type", "embedded")
@@ -155,6 +155,7 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
             allowed_contexts=strings(spec.get("allowedContexts", []), *where, "allowedContexts"),
             prune=boolean(spec.get("prune", False), *where, "prune"),
             confirm=boolean(spec.get("confirm", False), *where, "confirm"),
+            kubeconfig=string(spec["kubeconfig"], *where, "kubeconfig") if "kubeconfig" in spec else None,
         )
     default_target = string(top.get("defaultTarget", DEFAULT_TARGET), "defaultTarget")
     if default_target not in targets:

@@ -16,3 +16,5 @@ class Target:
     allowed_contexts: tuple[str, ...] = ()
     prune: bool = False
     confirm: bool = False
+    kubeconfig: str | None = None
+    """Path of the kubeconfig file (relative to the repository root); None: $KUBECONFIG or ~/.kube/config."""

@@ -1,0 +1,85 @@
+"""``wfsync push``: lint, plan, then apply (the CLI asks for confirmation in between).
+
+Nothing is written when any library document fails lint. The plan is computed from one list per
+kind and namespace and applied change by change with resourceVersion preconditions (see
+:mod:`wfsync.sync.apply`); a failure half-way is reported with exactly what was written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
+from wfsync.lint.linter import LintOptions, LintReport, lint_paths
+from wfsync.sync.apply import ApplyResult, apply_plan, writes
+from wfsync.sync.plan import Action, Change
+
+
+@dataclasses.dataclass
+class PreparedPush:
+    """The lint report and, when lint passed, the plan."""
+
+    lint: LintReport
+    state: SyncState | None
+    prune: bool
+    force: bool
+
+    @property
+    def to_write(self) -> list[Change]:
+        """The changes the push would write."""
+        return writes(self.state.plan, force=self.force) if self.state else []
+
+    @property
+    def refused(self) -> list[Change]:
+        """Changes that will not be applied and make the push incomplete (conflicts, drift without force)."""
+        if self.state is None:
+            return []
+        bad = [Action.CONFLICT] + ([] if self.force else [Action.DRIFT])
+        return self.state.plan.of(*bad)
+
+    @property
+    def blocked_prunes(self) -> list[Change]:
+        """Prunes that were asked for but refused (still referenced, empty library)."""
+        if self.state is None or not self.prune:
+            return []
+        return [c for c in self.state.plan.of(Action.PRUNE) if c.blocked]
+
+
+@contextlib.contextmanager
+def prepare_push(
+    cwd: Path, *, target: str | None, ref: str | None, prune: bool, force: bool, use_cache: bool = True
+) -> Iterator[PreparedPush]:
+    """Lint the library (at ``ref``) and, if clean, plan the push."""
+    config = require_config(cwd)
+    chosen = resolve_target(config, target)
+    with library_files(config, ref) as (folder, root, commit):
+        cache = config.state_dir / "cache" if (use_cache and ref is None) else None
+        report = lint_paths(
+            [folder],
+            LintOptions(
+                library=folder,
+                root=root,
+                cache_dir=cache,
+                disable=config.lint.disable,
+                warn=config.lint.warn,
+            ),
+        )
+        if report.errors:
+            yield PreparedPush(report, None, prune, force)
+            return
+        prune = prune or chosen.prune
+        state = sync_state(cwd, chosen.name, ref, prune=prune, folder=(folder, root, commit))
+        yield PreparedPush(report, state, prune, force)
+
+
+def execute_push(
+    prepared: PreparedPush, *, dry_run: bool, progress: Callable[[Change, str], None] | None = None
+) -> ApplyResult:
+    """Apply the prepared plan."""
+    assert prepared.state is not None
+    return apply_plan(
+        prepared.state.plan, prepared.state.cluster, force=prepared.force, dry_run=dry_run, progress=progress
+    )

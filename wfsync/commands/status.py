@@ -1,0 +1,101 @@
+"""``wfsync status``: this library's objects in a target, their version, source commit and drift."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from wfsync.cluster.api import Obj, identity_of
+from wfsync.commands.syncstate import (
+    library_files,
+    list_live,
+    open_cluster,
+    read_library,
+    require_config,
+    resolve_target,
+)
+from wfsync.model.documents import Identity
+from wfsync.sync.normalize import content_hash
+from wfsync.sync.ownership import (
+    CONTENT_HASH,
+    SOURCE_COMMIT,
+    SOURCE_PATH,
+    VERSION_LABEL,
+    annotation,
+    label,
+    selector,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ManagedObject:
+    """One object of this library in the target."""
+
+    identity: Identity
+    version: str
+    source_path: str
+    source_commit: str
+    drift: bool
+    in_library: bool
+    up_to_date: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "kind": self.identity.kind,
+            "namespace": self.identity.namespace or None,
+            "name": self.identity.name,
+            "version": self.version or None,
+            "sourcePath": self.source_path or None,
+            "sourceCommit": self.source_commit or None,
+            "drift": self.drift,
+            "inLibrary": self.in_library,
+            "upToDate": self.up_to_date,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusResult:
+    """The managed objects of a target, and where they were read from."""
+
+    target: str
+    cluster: str
+    objects: tuple[ManagedObject, ...]
+    missing: tuple[Identity, ...]
+    """Library objects not in the target yet."""
+
+    @property
+    def drifted(self) -> list[ManagedObject]:
+        """Objects edited outside git."""
+        return [o for o in self.objects if o.drift]
+
+
+def run_status(cwd: Path, *, target: str | None) -> StatusResult:
+    """List this library's objects (one list per kind and namespace, by ownership labels)."""
+    config = require_config(cwd)
+    chosen = resolve_target(config, target)
+    cluster = open_cluster(config, chosen)
+    with library_files(config, None) as found:
+        library = read_library(config, chosen, *found, None)
+    live = list_live(cluster, chosen, library.objects, selector(config.library_id))
+    desired = {d.identity: d for d in library.objects}
+    objects = tuple(sorted((_managed(obj, desired) for obj in live), key=lambda o: o.identity))
+    present = {o.identity for o in objects}
+    missing = tuple(sorted(i for i in desired if i not in present))
+    return StatusResult(chosen.name, cluster.description, objects, missing)
+
+
+def _managed(obj: Obj, desired: dict[Identity, Any]) -> ManagedObject:
+    ident = identity_of(obj)
+    live_hash = content_hash(obj)
+    wanted = desired.get(ident)
+    return ManagedObject(
+        ident,
+        label(obj, VERSION_LABEL),
+        annotation(obj, SOURCE_PATH),
+        annotation(obj, SOURCE_COMMIT),
+        drift=live_hash != annotation(obj, CONTENT_HASH),
+        in_library=wanted is not None,
+        up_to_date=wanted is not None and wanted.content_hash == live_hash,
+    )

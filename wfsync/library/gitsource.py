@@ -1,0 +1,78 @@
+"""The library at a git ref, and the commit a push records: the only module that imports gitpython.
+
+``--ref`` (rollback, review) reads blobs straight from the object database into a scratch folder,
+so the working tree, the index and HEAD are never touched, and uncommitted work is safe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+
+from wfsync.errors import UsageError
+
+DIRTY = "-dirty"
+SYMLINK_MODE = 0o120000
+
+
+def _repo(root: Path) -> git.Repo | None:
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def working_tree_commit(root: Path, library: Path) -> str:
+    """HEAD's commit, plus ``-dirty`` when the library has uncommitted changes; '' outside git."""
+    repo = _repo(root)
+    if repo is None:
+        return ""
+    try:
+        head = repo.head.commit.hexsha
+    except ValueError:  # a repository without commits yet
+        return ""
+    top = Path(repo.working_tree_dir or root).resolve()
+    try:
+        rel = library.resolve().relative_to(top).as_posix()
+    except ValueError:
+        return head
+    dirty = repo.is_dirty(index=True, working_tree=True, untracked_files=True, path=rel or ".")
+    return head + (DIRTY if dirty else "")
+
+
+def export_library(root: Path, library: Path, ref: str, dest: Path) -> tuple[str, Path]:
+    """Write the library as it is at ``ref`` under ``dest``; return the commit and the library folder there.
+
+    The folder keeps the library's path relative to the repository, so source paths recorded
+    from it read the same as from the working tree.
+    """
+    repo = _repo(root)
+    if repo is None:
+        raise UsageError(f"--ref {ref}: {root} is not inside a git repository")
+    try:
+        commit = repo.commit(ref)
+    except (git.BadName, git.BadObject, ValueError) as err:
+        raise UsageError(
+            f"--ref {ref}: not a commit, branch or tag in {repo.working_tree_dir} ({err})"
+        ) from None
+    top = Path(repo.working_tree_dir or root).resolve()
+    try:
+        rel = library.resolve().relative_to(top).as_posix()
+    except ValueError:
+        raise UsageError(f"the library {library} is outside the git repository {top}") from None
+    out = dest / rel if rel not in ("", ".") else dest
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        tree = commit.tree / rel if rel not in ("", ".") else commit.tree
+    except KeyError:
+        raise UsageError(
+            f"--ref {ref}: the library folder {rel} does not exist at {commit.hexsha[:12]}"
+        ) from None
+    for item in tree.traverse():
+        if not isinstance(item, git.Blob) or item.mode == SYMLINK_MODE:
+            continue
+        path = out / Path(item.path).relative_to(rel) if rel not in ("", ".") else out / item.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(item.data_stream.read())
+    return commit.hexsha, out

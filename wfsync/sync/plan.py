@@ -1,0 +1,173 @@
+"""The plan: for every object, what a push would do and why (a pure function of desired and live).
+
+* create: in the library, not in the target;
+* update: in both, managed by this library, contents differ;
+* unchanged: in both and equal by meaning (see :mod:`wfsync.sync.normalize`);
+* drift: managed by this library but edited outside git since wfsync wrote it (its content no
+  longer hashes to its own ``wfsync.io/content-hash``); only ``--force`` overwrites it;
+* conflict: an object of that name exists but is not this library's (unmanaged, or another
+  library's); wfsync never takes it over;
+* prune: this library's object that is no longer in the library; deleted only when prune is
+  enabled, never when the library is empty and never while a kept template still refers to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from wfsync.cluster.api import Obj, identity_of
+from wfsync.model.documents import Identity, Kind
+from wfsync.sync.desired import DesiredObject, apply_order
+from wfsync.sync.normalize import content_hash, normalize
+from wfsync.sync.ownership import CONTENT_HASH, LIBRARY_LABEL, Owner, annotation, label, owner
+from wfsync.sync.references import references
+
+
+class Action(enum.StrEnum):
+    """What happens to one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    DRIFT = "drift"
+    CONFLICT = "conflict"
+    PRUNE = "prune"
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One object's entry in the plan.
+
+    ``blocked`` says why a planned change will not be applied (prune disabled, still referenced,
+    empty library); ``reason`` explains conflicts and drift.
+    """
+
+    identity: Identity
+    action: Action
+    desired: DesiredObject | None = None
+    live: Obj | None = None
+    reason: str = ""
+    blocked: str = ""
+
+    @property
+    def resource_version(self) -> str:
+        """The live object's resourceVersion at plan time ('' when there is none)."""
+        if self.live is None:
+            return ""
+        return str((self.live.get("metadata") or {}).get("resourceVersion") or "")
+
+    def before(self) -> dict[str, Any]:
+        """The live object's normal form ({} when absent)."""
+        return normalize(self.live) if self.live is not None else {}
+
+    def after(self) -> dict[str, Any]:
+        """The normal form after the change ({} for a prune)."""
+        if self.action is Action.PRUNE or self.desired is None:
+            return {}
+        return normalize(self.desired.body)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Every change, in apply order (ClusterWorkflowTemplates first; prunes last, referrers first)."""
+
+    changes: tuple[Change, ...]
+
+    def of(self, *actions: Action) -> list[Change]:
+        """The changes with one of these actions."""
+        return [c for c in self.changes if c.action in actions]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of changes per action (every action present, zeros included)."""
+        return {a.value: sum(1 for c in self.changes if c.action is a) for a in Action}
+
+    @property
+    def in_sync(self) -> bool:
+        """Whether the target holds exactly the library (nothing to create, update, prune; no drift or conflict)."""
+        return all(c.action is Action.UNCHANGED for c in self.changes)
+
+
+def build_plan(
+    desired: Sequence[DesiredObject], live: Iterable[Obj], *, library_id: str, prune: bool
+) -> Plan:
+    """Compare desired objects with live ones (all live objects of the listed kinds and namespaces)."""
+    live_by_id = {identity_of(obj): obj for obj in live}
+    wanted = {d.identity for d in desired}
+    changes = [_compare(item, live_by_id.get(item.identity), library_id) for item in desired]
+    candidates = [
+        (ident, obj)
+        for ident, obj in live_by_id.items()
+        if ident not in wanted and owner(obj, library_id) is Owner.THIS_LIBRARY
+    ]
+    kept_refs: dict[Identity, list[Identity]] = {}
+    for item in desired if candidates else ():
+        for ref in references(item.body, item.identity.namespace):
+            kept_refs.setdefault(ref, []).append(item.identity)
+    prunes: list[Change] = []
+    for ident, obj in candidates:
+        blocked = ""
+        if not desired:
+            blocked = "the library is empty: wfsync never prunes on an empty desired set"
+        elif ident in kept_refs:
+            users = ", ".join(str(u) for u in sorted(kept_refs[ident])[:3])
+            blocked = f"still referenced by {users}"
+        elif not prune:
+            blocked = "prune is not enabled (--prune, or prune: true on the target)"
+        prunes.append(Change(ident, Action.PRUNE, live=obj, blocked=blocked))
+    # referrers go first: WorkflowTemplates before the ClusterWorkflowTemplates they may use
+    prunes.sort(key=lambda c: (-apply_order(c.identity)[0], c.identity.namespace, c.identity.name))
+    return Plan(tuple(changes + prunes))
+
+
+def _compare(item: DesiredObject, obj: Obj | None, library_id: str) -> Change:
+    ident = item.identity
+    if obj is None:
+        return Change(ident, Action.CREATE, item)
+    who = owner(obj, library_id)
+    if who is Owner.UNMANAGED:
+        return Change(
+            ident,
+            Action.CONFLICT,
+            item,
+            obj,
+            reason="exists but is not managed by wfsync; wfsync does not take over objects it did not create "
+            "(delete it, or rename the template)",
+        )
+    if who is Owner.OTHER_LIBRARY:
+        return Change(
+            ident,
+            Action.CONFLICT,
+            item,
+            obj,
+            reason=f"belongs to another wfsync library ({LIBRARY_LABEL}={label(obj, LIBRARY_LABEL)!r})",
+        )
+    live_hash = content_hash(obj)
+    recorded = annotation(obj, CONTENT_HASH)
+    if live_hash == item.content_hash:
+        return Change(ident, Action.UNCHANGED, item, obj)
+    if live_hash != recorded:
+        return Change(
+            ident,
+            Action.DRIFT,
+            item,
+            obj,
+            reason="edited outside git since wfsync wrote it (content no longer matches its "
+            f"{CONTENT_HASH} annotation); --force overwrites it",
+        )
+    return Change(ident, Action.UPDATE, item, obj)
+
+
+def kinds_and_namespaces(
+    desired: Iterable[DesiredObject], default_namespace: str
+) -> list[tuple[str, str | None]]:
+    """What to list: ClusterWorkflowTemplates once, WorkflowTemplates once per namespace in play."""
+    namespaces = {default_namespace} | {
+        d.identity.namespace for d in desired if d.identity.kind == Kind.WORKFLOW_TEMPLATE
+    }
+    return [(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None)] + [
+        (Kind.WORKFLOW_TEMPLATE.value, ns) for ns in sorted(namespaces)
+    ]

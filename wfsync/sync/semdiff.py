@@ -1,0 +1,176 @@
+"""Differences between two normal forms: by field path (deepdiff) and as a unified YAML diff.
+
+This is the only module that imports deepdiff. Lists of named items (templates, tasks, steps,
+parameters, env, ...) are matched by ``name``, so a path reads ``spec.templates[build].container.image``
+rather than an index that shifts when a template is added. Secret-looking values (keys or named
+items such as ``password``, ``token``, ``apiKey``) are masked on both sides before anything is
+compared or printed: a change to one shows as ``<redacted>`` becoming ``<redacted: changed>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from deepdiff import DeepDiff
+
+from wfsync.sync.normalize import UNORDERED_NAMED_LISTS
+
+_SECRET = re.compile(r"(password|passwd|secret|token|apikey|privatekey|credential|accesskey)", re.I)
+REDACTED = "<redacted>"
+REDACTED_CHANGED = "<redacted: changed>"
+_NAMED = "\x00"
+_ORDER = "(order)"
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldChange:
+    """One changed field: ``added``, ``removed`` or ``changed``, with its values (masked)."""
+
+    path: str
+    change: str
+    before: Any = None
+    after: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for reports."""
+        out: dict[str, Any] = {"path": self.path, "change": self.change}
+        if self.change != "added":
+            out["before"] = self.before
+        if self.change != "removed":
+            out["after"] = self.after
+        return out
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+    """The changes from ``before`` to ``after`` (normal forms), one per field path, in path order."""
+    old, new = mask_pair(before, after)
+    diff = DeepDiff(_keyed(old), _keyed(new), view="tree", verbose_level=2)
+    out: list[FieldChange] = []
+    for category, levels in diff.items():
+        for level in levels:
+            path = _render(level.path(output_format="list"))
+            if category in ("dictionary_item_added", "iterable_item_added"):
+                out.append(FieldChange(path, "added", after=_plain(level.t2)))
+            elif category in ("dictionary_item_removed", "iterable_item_removed"):
+                out.append(FieldChange(path, "removed", before=_plain(level.t1)))
+            else:
+                out.append(FieldChange(path, "changed", _plain(level.t1), _plain(level.t2)))
+    return sorted(out, key=lambda c: c.path)
+
+
+def unified(before: Mapping[str, Any], after: Mapping[str, Any], name: str) -> str:
+    """A classic unified diff of the two normal forms as YAML (masked)."""
+    old, new = mask_pair(before, after)
+    a = _dump(old).splitlines(keepends=True) if old else []
+    b = _dump(new).splitlines(keepends=True) if new else []
+    return "".join(difflib.unified_diff(a, b, f"live/{name}", f"library/{name}"))
+
+
+def mask_pair(before: Any, after: Any) -> tuple[Any, Any]:
+    """Both sides with secret-looking values replaced; a changed secret stays visibly changed."""
+    return _mask(before, after, False)
+
+
+def mask(value: Any) -> Any:
+    """One object with secret-looking values replaced."""
+    return _mask(value, value, False)[0]
+
+
+def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
+    if secret and not isinstance(a, dict | list) and not isinstance(b, dict | list):
+        if a is None or b is None:
+            return (None if a is None else REDACTED), (None if b is None else REDACTED)
+        return REDACTED, (REDACTED if a == b else REDACTED_CHANGED)
+    if isinstance(a, Mapping) or isinstance(b, Mapping):
+        ma = a if isinstance(a, Mapping) else {}
+        mb = b if isinstance(b, Mapping) else {}
+        named_secret = any(_secret_name(m.get("name")) for m in (ma, mb))
+        oa: dict[str, Any] = {}
+        ob: dict[str, Any] = {}
+        for key in list(ma) + [k for k in mb if k not in ma]:
+            hide = (_secret_key(key)) or (named_secret and key in ("value", "default"))
+            va, vb = _mask(ma.get(key), mb.get(key), hide)
+            if key in ma:
+                oa[key] = va
+            if key in mb:
+                ob[key] = vb
+        return (oa if isinstance(a, Mapping) else a), (ob if isinstance(b, Mapping) else b)
+    if isinstance(a, list) or isinstance(b, list):
+        la = a if isinstance(a, list) else []
+        lb = b if isinstance(b, list) else []
+        names_a, names_b = _by_name(la), _by_name(lb)
+
+        def partner(item: Any, others: dict[str, Any]) -> Any:
+            return others.get(item["name"], item) if isinstance(item, dict) and "name" in item else item
+
+        outa = [_mask(item, partner(item, names_b), secret)[0] for item in la]
+        outb = [_mask(partner(item, names_a), item, secret)[1] for item in lb]
+        return (outa if isinstance(a, list) else a), (outb if isinstance(b, list) else b)
+    return a, b
+
+
+def _by_name(items: list[Any]) -> dict[str, Any]:
+    return {str(i["name"]): i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
+
+
+def _secret_key(key: str) -> bool:
+    lowered = key.lower().replace("-", "").replace("_", "")
+    return bool(_SECRET.search(lowered)) and not lowered.endswith(("name", "ref", "keyref", "refs"))
+
+
+def _secret_name(name: Any) -> bool:
+    return isinstance(name, str) and bool(_SECRET.search(name.lower().replace("-", "").replace("_", "")))
+
+
+def _keyed(value: Any, key: str | None = None) -> Any:
+    """Named lists as mappings keyed by name; an ordered one also records its order."""
+    if isinstance(value, Mapping):
+        return {k: _keyed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        names = [item.get("name") for item in value if isinstance(item, dict)]
+        if (
+            value
+            and len(names) == len(value)
+            and all(isinstance(n, str) for n in names)
+            and len(set(names)) == len(names)
+        ):
+            out: dict[str, Any] = {_NAMED + str(item["name"]): _keyed(item) for item in value}
+            if key not in UNORDERED_NAMED_LISTS:
+                out[_ORDER] = names
+            return out
+        return [_keyed(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Undo :func:`_keyed` for printing a value."""
+    if isinstance(value, Mapping):
+        if any(isinstance(k, str) and k.startswith(_NAMED) for k in value):
+            return [_plain(v) for k, v in value.items() if k != _ORDER]
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _render(parts: list[Any]) -> str:
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif isinstance(part, str) and part.startswith(_NAMED):
+            out.append(f"[{part[1:]}]")
+        elif out:
+            out.append(f".{part}")
+        else:
+            out.append(str(part))
+    return "".join(out)
+
+
+def _dump(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100)
