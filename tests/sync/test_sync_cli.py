@@ -426,6 +426,7 @@ def test_request_counts_for_diff_and_push(kube: KubeServer, repo: Path) -> None:
         ("workflowtemplates", "a"),
         ("workflowtemplates", "b"),
         ("workflowtemplates", "ci"),
+        ("workflowtemplates", None),  # this library's objects in namespaces it no longer uses
     }
     assert kube.log.count("get") == 0
     kube.log.clear()
@@ -437,3 +438,15 @@ def test_request_counts_for_diff_and_push(kube: KubeServer, repo: Path) -> None:
     assert wfsync("push", "--yes")[0] == 0
     assert [(r.verb, r.namespace, r.name) for r in kube.log.writes()] == [("update", "a", "t0")]
     assert kube.log.count("get") == 0
+
+
+def test_templates_left_in_a_namespace_the_library_dropped_are_pruned(kube: KubeServer, repo: Path) -> None:
+    body = WT.replace("name: ci\n", "name: gone\n  namespace: old\n", 1)
+    (repo / "library" / "gone.yaml").write_text(body)
+    assert wfsync("push", "--yes")[0] == 0
+    (repo / "library" / "gone.yaml").unlink()
+    code, out, _ = wfsync("diff")
+    assert code == 1 and "prune" in out and "WorkflowTemplate/old/gone" in out
+    assert wfsync("push", "--yes", "--prune")[0] == 0
+    assert kube.get("workflowtemplates", "old", "gone") is None
+    assert wfsync("diff")[0] == 0

@@ -78,7 +78,9 @@ def run_status(cwd: Path, *, target: str | None) -> StatusResult:
     cluster = open_cluster(config, chosen)
     with library_files(config, None) as found:
         library = read_library(config, chosen, *found, None)
-    live = list_live(cluster, chosen, library.objects, selector(config.library_id))
+    live = list_live(
+        cluster, chosen, library.objects, selector(config.library_id), library_id=config.library_id
+    )
     desired = {d.identity: d for d in library.objects}
     objects = tuple(sorted((_managed(obj, desired) for obj in live), key=lambda o: o.identity))
     present = {o.identity for o in objects}

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from wfsync.cluster.api import Cluster, Obj
+from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config
 from wfsync.errors import InputError, UsageError
@@ -24,6 +24,7 @@ from wfsync.library.discover import find_yaml_files, read_file
 from wfsync.model.documents import Document, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.desired import DesiredObject, desired_object, merge
+from wfsync.sync.ownership import selector as ownership_selector
 from wfsync.sync.plan import Plan, build_plan, kinds_and_namespaces
 
 TARGET_ENV = "WFSYNC_TARGET"
@@ -161,13 +162,32 @@ def _read_one(item: tuple[Path, Path, str, str, str]) -> list[DesiredObject]:
 
 
 def list_live(
-    cluster: Cluster, target: Target, objects: list[DesiredObject], selector: str = ""
+    cluster: Cluster,
+    target: Target,
+    objects: list[DesiredObject],
+    selector: str = "",
+    *,
+    library_id: str = "",
 ) -> list[Obj]:
-    """One list per kind and namespace in play (the CRDs are checked first, in one request)."""
+    """One list per kind and namespace in play (the CRDs are checked first, in one request).
+
+    With ``library_id``, one more list of WorkflowTemplates across all namespaces, by this
+    library's ownership labels, finds objects left in namespaces the library no longer uses (so
+    they can be shown and pruned). A target that may not list across namespaces skips it.
+    """
     cluster.check_crds(KINDS)
     live: list[Obj] = []
+    listed: set[str] = set()
     for kind, namespace in kinds_and_namespaces(objects, target.namespace):
         live.extend(cluster.list(kind, namespace, selector))
+        if kind == Kind.WORKFLOW_TEMPLATE and namespace:
+            listed.add(namespace)
+    if library_id:
+        try:
+            owned = cluster.list(Kind.WORKFLOW_TEMPLATE.value, None, ownership_selector(library_id))
+        except ForbiddenError:
+            owned = []
+        live.extend(o for o in owned if (o.get("metadata") or {}).get("namespace") not in listed)
     return live
 
 
@@ -188,7 +208,7 @@ def sync_state(
             library = read_library(config, target, *found, ref)
     else:
         library = read_library(config, target, *folder, ref)
-    live = list_live(cluster, target, library.objects)
+    live = list_live(cluster, target, library.objects, library_id=config.library_id)
     plan = build_plan(library.objects, live, library_id=config.library_id, prune=prune or target.prune)
     return SyncState(config, target, cluster, library, live, plan)
 
