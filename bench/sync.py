@@ -91,9 +91,11 @@ class Counting:
         self.verbs["discovery"] += 1
         self.inner.check_crds(kinds)
 
-    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[Obj]:
+    def list(
+        self, kind: str, namespace: str | None, label_selector: str = "", exclude_namespaces: Any = ()
+    ) -> list[Obj]:
         self.verbs["list"] += 1
-        return self.inner.list(kind, namespace, label_selector)
+        return self.inner.list(kind, namespace, label_selector, exclude_namespaces)
 
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         self.verbs["get"] += 1

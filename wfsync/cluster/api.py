@@ -7,7 +7,7 @@ own exceptions, and every message names the object (or the namespace) it is abou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
 from wfsync.errors import CompletionError
@@ -88,8 +88,17 @@ class Cluster(Protocol):
         """Raise :class:`CrdMissingError` naming the kinds whose CRDs the cluster does not serve."""
         ...
 
-    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[Obj]:
-        """Every object of ``kind`` in ``namespace`` (``None``: cluster-scoped or all), in one request."""
+    def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        label_selector: str = "",
+        exclude_namespaces: Collection[str] = (),
+    ) -> list[Obj]:
+        """Every object of ``kind`` in ``namespace`` (``None``: cluster-scoped or all), in one request.
+
+        ``exclude_namespaces`` (with ``namespace=None``) leaves out namespaces already listed.
+        """
         ...
 
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:

@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
 from wfsync.cluster.api import (
@@ -60,14 +60,24 @@ class EmbeddedCluster:
         for kind in kinds:
             plural(kind)
 
-    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[Obj]:
+    def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        label_selector: str = "",
+        exclude_namespaces: Collection[str] = (),
+    ) -> list[Obj]:
         """Objects of a kind in a namespace (``None``: all), filtered by an equality label selector."""
         wanted = _parse_selector(label_selector)
         base = self.root / "objects" / plural(kind)
         if _cluster_scoped(kind):
             folders = [base / CLUSTER_SCOPE_DIR]
         elif namespace is None:
-            folders = sorted(p for p in base.glob("*") if p.is_dir()) if base.is_dir() else []
+            folders = (
+                sorted(p for p in base.glob("*") if p.is_dir() and p.name not in exclude_namespaces)
+                if base.is_dir()
+                else []
+            )
         else:
             folders = [base / namespace]
         out: list[Obj] = []

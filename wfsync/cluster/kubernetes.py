@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -91,7 +91,13 @@ class KubernetesCluster:
                 f"({API_GROUP}/{API_VERSION}) not served; install Argo Workflows (or its CRDs) first"
             )
 
-    def list(self, kind: str, namespace: str | None, label_selector: str = "") -> list[Obj]:
+    def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        label_selector: str = "",
+        exclude_namespaces: Collection[str] = (),
+    ) -> list[Obj]:
         """One list request for a kind in a namespace (cluster scope for ClusterWorkflowTemplates)."""
         res = plural(kind)
         where = f"{kind}s in namespace {namespace!r}" if namespace and not _cluster(kind) else f"{kind}s"
@@ -107,6 +113,10 @@ class KubernetesCluster:
             if _cluster(kind):
                 raw = self._api.list_cluster_custom_object(API_GROUP, API_VERSION, res, **opts)
             elif namespace is None:
+                if exclude_namespaces:  # the API server filters, so already-listed objects are not resent
+                    opts["field_selector"] = ",".join(
+                        f"metadata.namespace!={n}" for n in sorted(exclude_namespaces)
+                    )
                 raw = self._api.list_custom_object_for_all_namespaces(API_GROUP, API_VERSION, res, **opts)
             else:
                 raw = self._api.list_namespaced_custom_object(API_GROUP, API_VERSION, namespace, res, **opts)

@@ -184,7 +184,7 @@ def list_live(
             listed.add(namespace)
     if library_id:
         try:
-            owned = cluster.list(Kind.WORKFLOW_TEMPLATE.value, None, ownership_selector(library_id))
+            owned = cluster.list(Kind.WORKFLOW_TEMPLATE.value, None, ownership_selector(library_id), listed)
         except ForbiddenError:
             owned = []
         live.extend(o for o in owned if (o.get("metadata") or {}).get("namespace") not in listed)
