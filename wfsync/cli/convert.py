@@ -1,10 +1,90 @@
-"""``wfsync convert github-actions / convert make`` (issue 5); the commands are registered here when they land."""
+"""``wfsync convert github-actions`` (and, later, ``convert make``): a Typer sub-app."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.markup import escape
+
+from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.terminal import OutputFormat, Terminal
+
+FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
+
+convert_app = typer.Typer(
+    name="convert",
+    help="Convert CI pipelines into Argo workflows that call the template library.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@convert_app.command("github-actions")
+def github_actions(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Workflow files or folders (searched recursively).")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Write one YAML file per workflow here (else to stdout).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the audit report: .json, .md, otherwise text.")
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule packs (folder or file); they win over built-ins."),
+    ] = None,
+    template: Annotated[
+        bool, typer.Option("--template", help="Emit WorkflowTemplates instead of Workflows.")
+    ] = False,
+    starter: Annotated[
+        bool, typer.Option("--starter", help="Replace starter-workflow placeholders ($default-branch, ...).")
+    ] = False,
+    output: OutputOption = None,
+) -> None:
+    """Convert GitHub Actions workflows to Argo: exit 0 all converted, 1 incomplete, 2 bad input."""
+    term = terminal(ctx)
+    with boundary(term):
+        fmt = term.resolve_output(output, FORMATS)
+        from wfsync.commands.convert import run_convert_github_actions
+
+        result = run_convert_github_actions(
+            paths, out_dir=out_dir, report=report, rules=rules or [], template=template, starter=starter
+        )
+        if fmt is OutputFormat.JSON:
+            payload = result.audit.to_json()
+            if out_dir is None:
+                payload["documents"] = [f.text for f in result.files if f.text is not None]
+            term.json("convert.github-actions", payload)
+        else:
+            _render_text(term, result, to_stdout=out_dir is None)
+    raise typer.Exit(int(result.exit_code))
+
+
+def _render_text(term: Terminal, result: object, *, to_stdout: bool) -> None:
+    from wfsync.commands.convert import ConvertResult
+    from wfsync.convert.gha.report import summary_lines, workflow_lines
+
+    assert isinstance(result, ConvertResult)
+    if to_stdout:
+        texts = [f.text for f in result.files if f.text is not None]
+        sys.stdout.write("---\n".join(texts))
+        sys.stdout.flush()
+        lines = [line for w in result.audit.workflows for line in workflow_lines(w)]
+        for line in [*lines, *summary_lines(result.audit)]:
+            term.err.print(escape(line), highlight=False)
+        return
+    for w in result.audit.workflows:
+        for line in workflow_lines(w):
+            term.print(escape(line))
+    for line in summary_lines(result.audit):
+        term.result(escape(line))
+    if result.report_path is not None:
+        term.print(f"report: {escape(str(result.report_path))}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands to the app (none yet)."""
-    del app
+    """Add ``convert`` with its commands (``make`` joins it later)."""
+    app.add_typer(convert_app, name="convert")

@@ -1,10 +1,135 @@
-"""``wfsync run`` (issue 4); the commands are registered here when they land."""
+"""``wfsync run``: run a workflow locally and show its node tree (or the Workflow as JSON/YAML)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.markup import escape
+
+from wfsync.cli.common import boundary, terminal
+from wfsync.cli.terminal import OutputFormat, Terminal
+from wfsync.errors import ExitCode
+
+if TYPE_CHECKING:
+    from wfsync.engine.run import RunResult
+
+FORMATS = ("text", "json", "yaml")
+_COLOURS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "cyan", "Pending": "cyan"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add the commands to the app (none yet)."""
-    del app
+    """Add the command to the app."""
+
+    @app.command("run")
+    def run(
+        ctx: typer.Context,
+        file: Annotated[
+            Path, typer.Argument(help="Workflow, WorkflowTemplate or ClusterWorkflowTemplate YAML.")
+        ],
+        parameter: Annotated[
+            list[str] | None, typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable).")
+        ] = None,
+        parameter_file: Annotated[
+            Path | None, typer.Option("--parameter-file", help="YAML/JSON map of parameter values.")
+        ] = None,
+        entrypoint: Annotated[
+            str | None, typer.Option("--entrypoint", help="Template to start from.")
+        ] = None,
+        with_paths: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--with",
+                help="Files or folders of WorkflowTemplates/ConfigMaps to resolve from (repeatable).",
+            ),
+        ] = None,
+        output: Annotated[
+            str | None,
+            typer.Option("--output", "-o", help="text, json or yaml (the Workflow with its status)."),
+        ] = None,
+        logs: Annotated[bool, typer.Option("--logs", help="Show pod logs, prefixed by node.")] = False,
+    ) -> None:
+        """Run a workflow on this machine with the Argo controller's semantics."""
+        term = terminal(ctx)
+        fmt = output or term.output.value
+        with boundary(term):
+            if fmt not in FORMATS:
+                from wfsync.errors import UsageError
+
+                raise UsageError(f"--output {fmt} is not available here (choose from: {', '.join(FORMATS)})")
+            from wfsync.commands.run import run_workflow
+
+            log_out = sys.stdout if fmt == "text" else sys.stderr
+
+            def show_log(node: str, text: str) -> None:
+                for line in text.splitlines():
+                    log_out.write(f"{node}: {line}\n")
+                log_out.flush()
+
+            result = run_workflow(
+                file,
+                cwd=Path.cwd(),
+                parameters=parameter or [],
+                parameter_file=parameter_file,
+                entrypoint=entrypoint,
+                with_paths=with_paths or [],
+                log=show_log if logs else None,
+            )
+            render(term, fmt, result)
+        unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]
+        if unsupported:
+            term.error(f"{unsupported[0].name}: {unsupported[0].message}")
+            raise typer.Exit(int(ExitCode.INCOMPLETE))
+        if not result.succeeded:
+            raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def render(term: Terminal, fmt: str, result: RunResult) -> None:
+    """Write the result: the Workflow object (json/yaml) or the tree (text)."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(result.workflow, indent=2) + "\n")
+        return
+    if fmt == "yaml":
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(result.workflow, sort_keys=False, allow_unicode=True))
+        return
+    _text(term, result)
+
+
+def _text(term: Terminal, result: RunResult) -> None:
+    from wfsync.engine.report import ICONS, format_duration, tree
+
+    status = result.status
+    colour = _COLOURS.get(status.phase, "yellow")
+    total = (status.finished or status.started) - status.started
+    term.result(f"Name:                {escape(status.name)}")
+    term.result(f"Status:              [{colour}]{status.phase}[/{colour}]")
+    if status.message:
+        term.result(f"Message:             {escape(status.message)}")
+    term.result(f"Duration:            {format_duration(total)}")
+    term.result(f"Progress:            {status.progress()}")
+    for image, stand_in in sorted(result.substitutions.items()):
+        term.print(f"[dim]Image substituted:   {escape(image)} -> {escape(stand_in)}[/dim]")
+    term.result("")
+    rows = tree(status)
+    width = max((len(r.prefix) + 2 + len(r.node.display_name) for r in rows), default=10) + 2
+    term.result(f"{'STEP':{width}} {'TYPE':10} {'TEMPLATE':24} {'DURATION':>8}  MESSAGE")
+    for row in rows:
+        node = row.node
+        icon = ICONS.get(node.phase, "?")
+        label = f"{row.prefix}{icon} {node.display_name}"
+        template = node.template_name or str((node.template_ref or {}).get("template", ""))
+        shown = format_duration(row.seconds) if node.type in ("Pod", "Suspend") else ""
+        message = node.message if node.phase != "Succeeded" or node.message else ""
+        term.result(
+            f"{escape(label):{width}} {node.type:10} {escape(template):24} {shown:>8}  {escape(message)}",
+            markup=False,
+        )
+
+
+# keep the OutputFormat import used for type checkers that look at the global option
+_ = OutputFormat

@@ -1,0 +1,687 @@
+"""One GitHub job as an Argo ``steps`` template: its steps, services, outputs and artifacts."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from wfsync.convert.gha import script as drivers
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
+from wfsync.convert.gha.expressions.nodes import Call, ContextRef, Expr, Index, Literal
+from wfsync.convert.gha.model import Step
+from wfsync.convert.gha.report import StepEntry
+from wfsync.convert.gha.rules import Inputs, render
+from wfsync.convert.gha.translate import Scope, Untranslatable, fold, to_argo
+from wfsync.convert.gha.yaml12 import scalar_text
+
+if TYPE_CHECKING:
+    from wfsync.convert.gha.convert import Converter, JobPlan
+
+
+def has_outputs(job: Any) -> bool:
+    """See :func:`wfsync.convert.gha.convert.has_outputs` (imported late: the modules use each other)."""
+    from wfsync.convert.gha.convert import has_outputs as check
+
+    return check(job)
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _ref(family: str, template: str) -> dict[str, Any]:
+    return {"name": family, "template": template, "clusterScope": True}
+
+
+def _params(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in values.items()]
+
+
+def _env_name(task: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", task).upper()
+
+
+class StepProblem(Exception):
+    """A step that cannot be converted; the message goes into a failing step and the report."""
+
+    def __init__(self, message: str, verdict: str = "unsupported") -> None:
+        super().__init__(message)
+        self.verdict = verdict
+
+
+class JobBuilder:
+    """Builds the template of one job (``Converter`` owns the workflow-wide state)."""
+
+    def __init__(self, converter: Converter, plan: JobPlan, workdir: str) -> None:
+        from wfsync.convert.gha.convert import slug
+
+        self.slug = slug
+        self.conv = converter
+        self.plan = plan
+        self.job = plan.job
+        self.report = converter.report
+        self.workdir = workdir
+        self.image = converter.runner_image(plan.job)
+        self.matrix = plan.legs is not None
+        base = f"jobs/{plan.task}" + ("-$WFSYNC_LEG" if self.matrix else "")
+        self.state = f"{drivers.STATE_ROOT}/{base}"
+        self.workspace = f"/workspace/{base}"
+        self.groups: list[list[dict[str, Any]]] = []
+        self.post: list[dict[str, Any]] = []
+        self.step_names: dict[str, str] = {}
+        self.names: set[str] = set()
+        self.mandatory: list[str] = []
+        self.secret_used = False
+        self.input_artifacts: list[dict[str, Any]] = []
+        self.output_artifacts: list[dict[str, Any]] = []
+        self.service_env: dict[str, str] = {}
+        raw = self.job.raw
+        self.static_env: dict[str, str] = {}
+        self.dynamic_env: dict[str, str] = {}
+        container = raw.get("container")
+        for source in (
+            self.conv.wf.raw.get("env"),
+            raw.get("env"),
+            container.get("env") if isinstance(container, dict) else None,
+        ):
+            self._add_env(source, self.static_env, self.dynamic_env)
+        defaults: dict[str, Any] = {}
+        for level in (self.conv.wf.raw.get("defaults"), raw.get("defaults")):
+            if isinstance(level, dict) and isinstance(level.get("run"), dict):
+                defaults.update(level["run"])
+        self.default_shell: str | None = scalar_text(defaults["shell"]) if defaults.get("shell") else None
+        self.default_wd: str | None = (
+            scalar_text(defaults["working-directory"]) if defaults.get("working-directory") else None
+        )
+        self.guarded = any(self._status_kind(s) not in ("success",) for s in self.job.steps)
+        timeout = raw.get("timeout-minutes")
+        self.job_timeout = f"{int(timeout)}m" if isinstance(timeout, (int, float)) else ""
+
+    def _add_env(self, source: Any, static: dict[str, str], dynamic: dict[str, str]) -> None:
+        if not isinstance(source, dict):
+            return
+        for key, value in source.items():
+            if not _NAME.match(key):
+                self.report.attend(
+                    f"job {self.job.id}: environment variable name {key!r} is not usable in a shell; dropped"
+                )
+                continue
+            text = scalar_text(value)
+            if "${{" in text:
+                folded = self._fold_text(text, static)
+                if folded is not None:
+                    static[key] = folded
+                    dynamic.pop(key, None)
+                    continue
+                dynamic[key] = text
+                static.pop(key, None)
+            else:
+                static[key] = text
+                dynamic.pop(key, None)
+
+    def _fold_text(self, text: str, env: dict[str, str]) -> str | None:
+        scope = self.scope(env)
+        out, pos = [], 0
+        try:
+            for span in find_expressions(text):
+                ok, value = fold(span.expression, scope)
+                if not ok:
+                    return None
+                out += [text[pos : span.start], scalar_text(value)]
+                pos = span.end
+        except (Untranslatable, ExpressionError):
+            return None
+        return "".join(out) + text[pos:]
+
+    def scope(self, env: dict[str, str] | None = None) -> Scope:
+        """The translation scope inside this job."""
+        matrix: dict[str, Any] | None = {} if self.matrix else None
+        return Scope(
+            "job",
+            env=dict(self.static_env if env is None else env),
+            matrix=matrix,
+            task_names={j: self.conv._task(j) for j in self.job.needs},
+            step_names=dict(self.step_names),
+        )
+
+    # Template ---------------------------------------------------------------------------------
+
+    def build(self) -> dict[str, Any]:
+        """The ``steps`` template of the job."""
+        self._services()
+        for step in self.job.steps:
+            self._step(step)
+        self._job_outputs()
+        groups = self.groups + [[s] for s in self.post]
+        if self.guarded and self.mandatory:
+            failed = " || ".join(_failed(n) for n in self.mandatory)
+            check = {"name": "wfsync-job-result", "when": failed}
+            check.update(self.conv._failing_call(f"a step of job {self.job.id} failed"))
+            groups.append([check])
+        if not groups:
+            empty = {"name": "no-steps"}
+            empty.update(self._noop())
+            groups.append([empty])
+        template: dict[str, Any] = {"name": f"job-{self.plan.task}", "steps": groups}
+        inputs: dict[str, Any] = {}
+        params = []
+        if self.matrix:
+            params += [{"name": f"matrix-{k}"} for k in self.conv._matrix_keys(self.plan)]
+            params.append({"name": "leg"})
+        for need in self.job.needs:
+            upstream = self.conv.plans.get(need)
+            if upstream is not None and has_outputs(upstream.job):
+                params.append({"name": f"needs-{upstream.task}"})
+        if params:
+            inputs["parameters"] = params
+        if self.input_artifacts:
+            inputs["artifacts"] = self.input_artifacts
+        if inputs:
+            template["inputs"] = inputs
+        outputs: dict[str, Any] = {}
+        if self.plan.has_outputs:
+            outputs["parameters"] = [
+                {
+                    "name": "outputs",
+                    "valueFrom": {"parameter": "{{steps.wfsync-outputs.outputs.parameters.output}}"},
+                }
+            ]
+        if self.output_artifacts:
+            outputs["artifacts"] = self.output_artifacts
+        if outputs:
+            template["outputs"] = outputs
+        sync = self.conv._synchronization(self.job.raw.get("concurrency"), f"job-{self.plan.task}")
+        if sync:
+            template["synchronization"] = sync
+        return template
+
+    def _noop(self) -> dict[str, Any]:
+        return {
+            "templateRef": _ref("shell", "run"),
+            "arguments": {"parameters": _params({"script": "true", "shell": "sh", "image": self.image})},
+        }
+
+    def _unique(self, base: str) -> str:
+        name = self.slug(base.lstrip("_"), 40) or "step"
+        candidate, n = name, 1
+        while candidate in self.names or candidate.startswith("wfsync-"):
+            n += 1
+            candidate = f"{name}-{n}"
+        self.names.add(candidate)
+        return candidate
+
+    # Services ---------------------------------------------------------------------------------
+
+    def _services(self) -> None:
+        services = self.job.raw.get("services")
+        if not isinstance(services, dict) or not services:
+            return
+        group = []
+        for service_id, spec in services.items():
+            image = spec.get("image") if isinstance(spec, dict) else spec
+            if not image or "${{" in str(image):
+                self.report.attend(
+                    f"job {self.job.id}: service {service_id} has no fixed image; not converted"
+                )
+                continue
+            name = self._unique(f"svc-{service_id}")
+            container: dict[str, Any] = {"image": str(image)}
+            env = spec.get("env") if isinstance(spec, dict) else None
+            if isinstance(env, dict):
+                values = []
+                for key, value in env.items():
+                    text = scalar_text(value)
+                    if "${{" in text:
+                        self.report.attend(
+                            f"job {self.job.id}: service {service_id} env {key} uses an expression; set it by hand"
+                        )
+                        continue
+                    values.append({"name": str(key), "value": text})
+                if values:
+                    container["env"] = values
+            rule = self.conv.rules.service(str(image))
+            if rule is not None and rule.readiness:
+                container["readinessProbe"] = {"exec": {"command": list(rule.readiness)}, "periodSeconds": 5}
+            else:
+                self.report.attend(
+                    f"job {self.job.id}: service {service_id} has no readiness rule; steps may start before it is ready"
+                )
+            template = {
+                "name": f"service-{self.plan.task}-{self.slug(service_id, 30)}",
+                "daemon": True,
+                "container": container,
+            }
+            self.conv.templates.append(template)
+            group.append({"name": name, "template": template["name"]})
+            self.service_env[f"SERVICE_{_env_name(service_id)}_HOST"] = f"{{{{steps.{name}.ip}}}}"
+            self.report.attend(
+                f"job {self.job.id}: service {service_id} runs as a daemon step; scripts reach it at $SERVICE_{_env_name(service_id)}_HOST, not localhost or {service_id}"
+            )
+        if group:
+            self.groups.append(group)
+
+    # Steps ------------------------------------------------------------------------------------
+
+    def _status_kind(self, step: Step) -> str:
+        condition = step.raw.get("if")
+        if condition in (None, ""):
+            return "success"
+        try:
+            kind, _ = self.conv._split_status(scalar_text(condition), "")
+        except ExpressionError:
+            return "success"
+        return kind
+
+    def _step(self, step: Step) -> None:
+        name = self._unique(step.id)
+        self.step_names[step.id] = name
+        kind = (
+            "run"
+            if step.run is not None
+            else ("docker" if (step.uses or "").startswith("docker://") else "action")
+        )
+        label = "run" if kind == "run" else (step.uses or "").split("@")[0]
+        entry = StepEntry(self.job.id, step.id if step.explicit_id else step.name, kind, label, "known")
+        self.report.steps.append(entry)
+        if step.raw.get("background") or any(k in step.raw for k in ("wait", "wait-all", "cancel")):
+            entry.verdict, entry.note = "unsupported", "background steps are not converted"
+            self._emit(step, name, self.conv._failing_call("background steps are not converted"))
+            return
+        try:
+            when = self._step_when(step, name)
+        except StepProblem as problem:
+            entry.verdict, entry.note = problem.verdict, str(problem)
+            self._emit(step, name, self.conv._failing_call(f"step {step.name!r}: {problem}"))
+            return
+        if when is None:
+            entry.note = "never runs (its if: is false, or uses cancelled())"
+            return
+        try:
+            if kind == "run":
+                bodies = [self._run_step(step, step.run or "", step.raw.get("shell"))]
+            elif kind == "docker":
+                bodies = [self._docker_step(step)]
+                entry.verdict, entry.note = "partial", "runs `entrypoint args` with sh in the image"
+            else:
+                bodies = self._action_step(step, entry, name)
+        except StepProblem as problem:
+            entry.verdict, entry.note = problem.verdict, str(problem)
+            if problem.verdict == "unknown":
+                self.report.manual.actions[label] += 1
+            bodies = [self.conv._failing_call(f"step {step.name!r}: {problem}")]
+        for index, body in enumerate(bodies):
+            step_name = name if index == 0 else self._unique(f"{name}-{index + 1}")
+            self._emit(step, step_name, body, when)
+
+    def _emit(self, step: Step, name: str, body: dict[str, Any], when: str = "") -> None:
+        argo_step: dict[str, Any] = {"name": name, **body}
+        if when:
+            argo_step["when"] = when
+        coe = step.raw.get("continue-on-error")
+        if coe is True or self.guarded:
+            argo_step["continueOn"] = {"failed": True}
+        elif isinstance(coe, str) and "${{" in coe:
+            self.report.attend(
+                f"job {self.job.id}: continue-on-error {coe!r} is decided at run time; converted as false"
+            )
+        if coe is not True:
+            self.mandatory.append(name)
+        self.groups.append([argo_step])
+
+    def _step_when(self, step: Step, name: str) -> str | None:
+        """The step's ``when`` ('' for none); ``None`` when the step can never run."""
+        del name
+        condition = step.raw.get("if")
+        kind, rest = ("success", None)
+        if condition not in (None, ""):
+            kind, rest = self.conv._split_status(
+                scalar_text(condition), f"job {self.job.id} step {step.name!r}"
+            )
+        parts = []
+        if kind == "cancelled":
+            return None
+        if self.guarded and kind == "success" and self.mandatory:
+            parts.append(" && ".join(f"!({_failed(n)})" for n in self.mandatory))
+        elif self.guarded and kind == "failure":
+            if not self.mandatory:
+                return None
+            parts.append("(" + " || ".join(_failed(n) for n in self.mandatory) + ")")
+        if rest is not None:
+            scope = self.scope()
+            when = self.conv._when(rest, scope, f"job {self.job.id} step {step.name!r}")
+            if when == "false":
+                return None
+            if when:
+                parts.append(when)
+        return " && ".join(parts)
+
+    def _timeout(self, step: Step) -> str:
+        minutes = step.raw.get("timeout-minutes")
+        if isinstance(minutes, (int, float)):
+            return f"{int(minutes)}m"
+        return self.job_timeout
+
+    def _run_step(self, step: Step, run: str, shell_value: Any, image: str | None = None) -> dict[str, Any]:
+        shell = scalar_text(shell_value) if shell_value not in (None, "") else self.default_shell
+        command, note = drivers.shell_command(shell)
+        if note:
+            self.report.attend(f"job {self.job.id} step {step.name!r}: {note}")
+        driver = drivers.Driver(self.state, self.workspace, self.step_names.get(step.id, "step"))
+        self.secret_used = False
+        lines: dict[str, str] = {}
+        if self.matrix:
+            lines["WFSYNC_LEG"] = "{{inputs.parameters.leg}}"
+        for key, value in self.service_env.items():
+            lines[f"WFSYNC_{key}"] = value
+            driver.export(key, f'"${{WFSYNC_{key}}}"')
+        env_static = dict(self.static_env)
+        env_dynamic = dict(self.dynamic_env)
+        self._add_env(step.raw.get("env"), env_static, env_dynamic)
+        scope = self.scope(self.static_env)
+        for key, value in env_static.items():
+            driver.export(key, shlex.quote(value))
+        for key, value in env_dynamic.items():
+            driver.export(key, self._word(value, scope, lines, driver))
+        text = run
+        spans = find_expressions(run)
+        if spans:
+            if not drivers.is_posix_shell(shell):
+                raise StepProblem(f"${{{{ }}}} in a {shell} script cannot be passed safely; move it to env:")
+            out, pos = [], 0
+            for n, span in enumerate(spans, start=1):
+                var = f"WFSYNC_E{n}"
+                driver.export(var, self._word(run[span.start : span.end], scope, lines, driver))
+                out += [run[pos : span.start], f"${{{var}}}"]
+                pos = span.end
+            text = "".join(out) + run[pos:]
+        wd = step.raw.get("working-directory") or self.default_wd
+        wd_word = f'"{self.workspace}"'
+        if wd not in (None, ""):
+            wd_text = scalar_text(wd)
+            word = self._word(wd_text, scope, lines, driver) if "${{" in wd_text else shlex.quote(wd_text)
+            wd_word = f'"{self.workspace}"/{word}'
+        header = f"wfsync driver for job {self.job.id}, step {step.name!r}"
+        source = driver.script(text, command, wd_word, header.replace("\n", " "))
+        params = {
+            "script": drivers.encode(source),
+            "script-encoding": "base64",
+            "shell": "sh",
+            "image": image or self.image,
+        }
+        if lines:
+            params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
+        if self.secret_used:
+            params["secret-env"] = "github-secrets"
+        timeout = self._timeout(step)
+        if timeout:
+            params["timeout"] = timeout
+        return {"templateRef": _ref("shell", "run"), "arguments": {"parameters": _params(params)}}
+
+    def _word(self, text: str, scope: Scope, lines: dict[str, str], driver: drivers.Driver) -> str:
+        """A shell word with the value of ``text`` (literal text and ``${{ }}`` spans)."""
+        del driver
+        pieces, pos = [], 0
+        for span in find_expressions(text):
+            if text[pos : span.start]:
+                pieces.append(shlex.quote(text[pos : span.start]))
+            pieces.append(self._expression_word(span.expression, scope, lines))
+            pos = span.end
+        if text[pos:]:
+            pieces.append(shlex.quote(text[pos:]))
+        return "".join(pieces) or "''"
+
+    def _expression_word(self, expression: str, scope: Scope, lines: dict[str, str]) -> str:
+        try:
+            ok, value = fold(expression, scope)
+        except Untranslatable as err:
+            raise StepProblem(str(err)) from None
+        if ok:
+            return shlex.quote(scalar_text(value))
+        tree = parse(expression)
+        path = _simple_path(tree)
+        if path:
+            head = path[0].lower()
+            if (head == "secrets" and len(path) == 2) or [p.lower() for p in path] == ["github", "token"]:
+                secret = "GITHUB_TOKEN" if head == "github" else path[1]
+                if not _NAME.match(secret):
+                    raise StepProblem(f"secret name {secret!r} cannot be an environment variable")
+                self.report.manual.secrets[secret] += 1
+                self.secret_used = True
+                return f'"${{{secret}}}"'
+            if head == "env" and len(path) == 2 and _NAME.match(path[1]):
+                return f'"${{{path[1]}:-}}"'
+            if (
+                head == "steps"
+                and len(path) == 4
+                and path[2].lower() == "outputs"
+                and path[1] in self.step_names
+            ):
+                return f'"$(wfsync_get "$WFSYNC_STATE/steps/{self.step_names[path[1]]}/output" {shlex.quote(path[3])})"'
+            if head == "needs" and len(path) == 4 and path[2].lower() == "outputs":
+                task = self.conv._task(path[1])
+                upstream = next((p for p in self.conv.plans.values() if p.task == task), None)
+                if upstream is None or path[1].lower() not in [n.lower() for n in self.job.needs]:
+                    raise StepProblem(f"needs.{path[1]} is not a job this job needs")
+                if not has_outputs(upstream.job):
+                    raise StepProblem(f"outputs of the matrix job {path[1]} are not converted")
+                lines[f"WFSYNC_NEEDS_{_env_name(task)}"] = (
+                    f"{{{{=sprig.b64enc(inputs.parameters['needs-{task}'])}}}}"
+                )
+                return f'"$(wfsync_need {_env_name(task)} {shlex.quote(path[3])})"'
+        try:
+            argo = to_argo(tree, scope)
+        except Untranslatable as err:
+            raise StepProblem(f"${{{{ {expression} }}}}: {err}") from None
+        self.conv._use_parameters(scope)
+        var = f"WFSYNC_V{len(lines) + 1}"
+        lines[var] = f"{{{{=sprig.b64enc(string({argo}))}}}}"
+        return f'"$(wfsync_b64 "${var}")"'
+
+    def _docker_step(self, step: Step) -> dict[str, Any]:
+        image = (step.uses or "")[len("docker://") :]
+        inputs = step.raw.get("with") or {}
+        entrypoint = scalar_text(inputs.get("entrypoint")) if isinstance(inputs, dict) else ""
+        args = scalar_text(inputs.get("args")) if isinstance(inputs, dict) else ""
+        run = f"{entrypoint} {args}".strip() or "true"
+        return self._run_step(step, run, "sh", image=image)
+
+    def _action_step(self, step: Step, entry: StepEntry, name: str) -> list[dict[str, Any]]:
+        uses = step.uses or ""
+        if uses.startswith("./") or uses.startswith(".\\"):
+            raise StepProblem("local actions are not converted yet; inline its steps as run: steps")
+        rule = self.conv.rules.action(uses)
+        if rule is None:
+            raise StepProblem(
+                f"no conversion rule for {uses}; add a rule pack with --rules DIR (see converters/gha)",
+                "unknown",
+            )
+        entry.verdict = "partial" if rule.verdict == "partial" else rule.verdict
+        if rule.note:
+            entry.note = rule.note
+        if rule.verdict == "unsupported":
+            raise StepProblem(rule.note or f"{uses} has no Argo equivalent")
+        raw_inputs = step.raw.get("with") or {}
+        inputs = Inputs()
+        for key, value in raw_inputs.items() if isinstance(raw_inputs, dict) else []:
+            text = scalar_text(value)
+            if "secrets." in text or "github.token" in text:
+                if rule.secrets:
+                    continue  # the rule reads credentials from its own Secret
+                self.report.attend(
+                    f"job {self.job.id} step {step.name!r}: input {key} holds a secret; give it to the library template as a Secret name instead"
+                )
+                continue
+            inputs[str(key)] = text
+        variables = {
+            "inputs": inputs,
+            "workdir": self.workdir,
+            "uses": uses.split("@")[0],
+            "ref": uses.split("@", 1)[1] if "@" in uses else "",
+            "job_id": self.job.id,
+            "step_id": step.id,
+        }
+        if rule.image is not None:
+            image = render(rule.image, variables, rule.source)
+            self.image = self._argo_text(image, step, [])
+        for secret in rule.secrets:
+            note = f"create the Secret {secret} ({rule.uses})"
+            if note not in self.report.manual.other:
+                self.report.manual.other.append(note)
+        bodies: list[dict[str, Any]] = []
+        for index, template in enumerate(rule.steps):
+            family, template_name = template.template.split("/")
+            pre: list[dict[str, Any]] = []
+            params = {
+                key: self._argo_text(render(value, variables, rule.source), step, pre)
+                for key, value in template.parameters.items()
+            }
+            body: dict[str, Any] = {"templateRef": _ref(family, template_name)}
+            if params:
+                body["arguments"] = {"parameters": _params(params)}
+            if family == "cache":
+                self.conv.uses_cache = True
+            if template.template == "artifact/upload":
+                artifact = self.plan.uploads.get(scalar_text(raw_inputs.get("name")) or "artifact")
+                if artifact:
+                    self.output_artifacts.append(
+                        {
+                            "name": artifact,
+                            "from": f"{{{{steps.{name}.outputs.artifacts.files}}}}",
+                            "optional": True,
+                        }
+                    )
+            if template.template == "artifact/download":
+                self._download(body, raw_inputs)
+            for extra in pre:
+                self.groups.append([extra])
+            if template.position == "post":
+                post_name = self._unique(f"{name}-post")
+                self.post.append({"name": post_name, **body})
+                continue
+            bodies.append(body)
+            del index
+        if not bodies:
+            bodies = []
+        return bodies
+
+    def _download(self, body: dict[str, Any], raw_inputs: Any) -> None:
+        name = scalar_text(raw_inputs.get("name")) if isinstance(raw_inputs, dict) else ""
+        wanted = name or "artifact"
+        for artifact, task in self.conv._downloads(self.plan).items():
+            upstream = next(p for p in self.conv.plans.values() if p.task == task)
+            if upstream.uploads.get(wanted) == artifact:
+                if not any(a["name"] == artifact for a in self.input_artifacts):
+                    self.input_artifacts.append({"name": artifact})
+                body.setdefault("arguments", {})["artifacts"] = [
+                    {"name": "files", "from": f"{{{{inputs.artifacts.{artifact}}}}}"}
+                ]
+                return
+        raise StepProblem(
+            f"artifact {wanted!r} is not uploaded by a job this job needs"
+            + ("" if name else " (downloading all artifacts is not converted)")
+        )
+
+    def _argo_text(self, text: str, step: Step, pre: list[dict[str, Any]]) -> str:
+        """A parameter value with ``${{ }}`` turned into Argo tags (``hashFiles`` into a step)."""
+        if "${{" not in text:
+            return text
+        scope = self.scope()
+        out, pos = [], 0
+        for span in find_expressions(text):
+            out.append(text[pos : span.start])
+            pos = span.end
+            ok, value = fold(span.expression, scope)
+            if ok:
+                out.append(scalar_text(value))
+                continue
+            tree = parse(span.expression)
+            if (
+                isinstance(tree, Call)
+                and tree.name.lower() == "hashfiles"
+                and all(isinstance(a, Literal) and isinstance(a.value, str) for a in tree.args)
+            ):
+                hash_name = self._unique(f"{step.id}-hash")
+                patterns = "".join(f"{self.workdir}/{a.value}\n" for a in tree.args if isinstance(a, Literal))
+                pre.append(
+                    {
+                        "name": hash_name,
+                        "templateRef": _ref("cache", "hash-files"),
+                        "arguments": {"parameters": _params({"patterns": patterns})},
+                    }
+                )
+                out.append(f"{{{{steps.{hash_name}.outputs.parameters.hash}}}}")
+                continue
+            try:
+                argo = to_argo(tree, scope)
+            except Untranslatable as err:
+                raise StepProblem(f"${{{{ {span.expression} }}}}: {err}", "unsupported") from None
+            self.conv._use_parameters(scope)
+            out.append(f"{{{{=string({argo})}}}}")
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _job_outputs(self) -> None:
+        outputs = self.job.raw.get("outputs")
+        if not isinstance(outputs, dict) or not outputs:
+            return
+        self.plan.has_outputs = True
+        driver = drivers.Driver(self.state, self.workspace, "wfsync-outputs")
+        self.secret_used = False
+        lines: dict[str, str] = {}
+        if self.matrix:
+            lines["WFSYNC_LEG"] = "{{inputs.parameters.leg}}"
+            self.report.attend(
+                f"job {self.job.id}: outputs of a matrix job are a list of every leg's outputs in Argo"
+            )
+        scope = self.scope()
+        body = []
+        for key, value in outputs.items():
+            try:
+                word = self._word(scalar_text(value), scope, lines, driver)
+            except StepProblem as problem:
+                self.report.attend(f"job {self.job.id}: output {key} not converted ({problem})")
+                continue
+            body.append(
+                f"printf '%s=%s\\n' {shlex.quote(str(key))} \"$(printf '%s' {word} | base64 | tr -d '\\n')\" >> \"$GITHUB_OUTPUT\""
+            )
+        source = driver.script(
+            "\n".join(body) or ":",
+            ["sh -e", '"$wfsync_script"'],
+            f'"{self.workspace}"',
+            f"job {self.job.id} outputs",
+        )
+        params = {
+            "script": drivers.encode(source),
+            "script-encoding": "base64",
+            "shell": "sh",
+            "image": self.image,
+        }
+        if lines:
+            params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
+        if self.secret_used:
+            params["secret-env"] = "github-secrets"
+        self.post.append(
+            {
+                "name": "wfsync-outputs",
+                "templateRef": _ref("shell", "run"),
+                "arguments": {"parameters": _params(params)},
+            }
+        )
+
+
+def _failed(step: str) -> str:
+    return f"('{{{{steps.{step}.status}}}}' == 'Failed' || '{{{{steps.{step}.status}}}}' == 'Error')"
+
+
+def _simple_path(tree: Expr) -> list[str] | None:
+    parts: list[str] = []
+    node = tree
+    while isinstance(node, Index):
+        if not isinstance(node.index, Literal) or not isinstance(node.index.value, str):
+            return None
+        parts.append(node.index.value)
+        node = node.target
+    if not isinstance(node, ContextRef):
+        return None
+    parts.append(node.name)
+    return parts[::-1]

@@ -1,0 +1,294 @@
+"""Pods as host processes: well-known images map to host tools, declared paths to a pod root.
+
+Each pod gets a folder; every in-container path it declares (artifact and parameter paths,
+volume mounts, the script, ``/tmp``, the working directory) is mapped under it, and those paths
+are rewritten in the command, arguments, environment and script source. Paths the pod does not
+declare are the host's. Images other than the well-known ones, and commands the host lacks, are
+refused with an ``unsupported: ...`` reason before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+from wfsync.engine.executor import Pod, PodResult
+
+SCRIPT_PATH = "/argo/staging/script"
+ARGOSAY = Path(__file__).with_name("argosay.py")
+SHIMS = Path(__file__).with_name("shims")
+"""Stand-ins for the few tools well-known example images carry that hosts lack (``cowsay``)."""
+
+_FAMILIES = {
+    "busybox": "shell",
+    "alpine": "shell",
+    "debian": "shell",
+    "ubuntu": "shell",
+    "python": "python",
+    "node": "node",
+    "golang": "golang",
+    "argoproj/argosay": "argosay",
+}
+_DEFAULT_COMMAND = {
+    "shell": "sh",
+    "python": "python3",
+    "node": "node",
+    "golang": "bash",
+    "argosay": "argosay",
+}
+_SYSTEM = frozenset({"bin", "sbin", "usr", "lib", "lib64", "etc", "proc", "sys", "dev", "run", "var", "root"})
+"""Top-level folders that stay the host's (mapping them would hide the host tools)."""
+_FHS = ("tmp", "mnt", "root", "home", "opt", "srv", "var/tmp", "var/run", "argo/staging")
+"""Top-level folders every image has, so a pod may create declared paths below them."""
+_LANGUAGE = {"python": ("python", "python3"), "node": ("node", "nodejs"), "golang": ("go", "gofmt")}
+
+
+def image_family(image: str) -> str | None:
+    """Which host toolset stands in for ``image`` (None when it is not a well-known image)."""
+    name = image.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name = name[:colon]
+    parts = name.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    if parts and parts[0] == "library":
+        parts = parts[1:]
+    return _FAMILIES.get("/".join(parts))
+
+
+class HostExecutor:
+    """Runs each pod as a process group on this machine."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._substituted: dict[str, str] = {}
+        self._which: dict[str, str | None] = {}
+
+    def substitutions(self) -> dict[str, str]:
+        """Images replaced by host tools so far (image -> toolset)."""
+        with self._lock:
+            return dict(self._substituted)
+
+    def _find(self, program: str) -> str | None:
+        if program not in self._which:
+            self._which[program] = shutil.which(program)
+        return self._which[program]
+
+    def _argv0(self, family: str, command: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        program = command[0] if command else _DEFAULT_COMMAND[family]
+        return Path(program).name, command[1:] if command else ()
+
+    def check(self, image: str, command: tuple[str, ...]) -> str | None:
+        """An ``unsupported: ...`` reason when this image/command cannot run here."""
+        family = image_family(image)
+        if family is None:
+            return (
+                f"unsupported: image {image!r} has no host stand-in (well-known images only: "
+                "busybox, alpine, debian, ubuntu, python, node, golang, argoproj/argosay)"
+            )
+        program, _ = self._argv0(family, command)
+        if family == "argosay" and program == "argosay":
+            return None
+        for language, programs in _LANGUAGE.items():
+            if program in programs and family != language:
+                return f"unsupported: command {program!r} is not in image {image!r}"
+        if program in ("python", "python3"):
+            return None
+        if self._find(program) is None:
+            return f"unsupported: command {program!r} of image {image!r} is not available on this host"
+        return None
+
+    def resolve(self, image: str, command: tuple[str, ...], args: tuple[str, ...]) -> list[str]:
+        """The host argv for a container's command and arguments."""
+        family = image_family(image) or "shell"
+        program, rest = self._argv0(family, command)
+        with self._lock:
+            self._substituted[image] = {"shell": "host shell tools", "argosay": "wfsync argosay shim"}.get(
+                family, f"host {program}"
+            )
+        if family == "argosay" and program == "argosay":
+            return [sys.executable, str(ARGOSAY), *rest, *args]
+        if program in ("python", "python3"):
+            return [sys.executable, *rest, *args]
+        found = self._find(program) or program
+        return [found, *rest, *args]
+
+    def host_path(self, pod: Pod, path: str) -> Path:
+        """Where an in-container path lives: a shared volume folder, else under the pod root."""
+        for mount, folder in sorted(pod.shared_dirs, key=lambda m: -len(m[0])):
+            if path == mount or path.startswith(mount.rstrip("/") + "/"):
+                return folder / path[len(mount) :].lstrip("/")
+        return pod.root / path.lstrip("/")
+
+    def _mapper(self, pod: Pod) -> re.Pattern[str] | None:
+        """A pattern for every in-container path that lives in the pod root.
+
+        The whole top-level folder of each declared path is mapped (``/mnt/out/part.json`` maps
+        ``/mnt``), so a pod that creates ``/mnt/out`` itself never touches the host's ``/mnt``;
+        system folders (``/usr``, ``/etc``, ``/proc``, ...) stay the host's.
+        """
+        declared = [*pod.paths, "/tmp", SCRIPT_PATH, *(m for m, _ in pod.shared_dirs)]
+        if pod.main.working_dir.startswith("/"):
+            declared.append(pod.main.working_dir)
+        paths = {m.rstrip("/") for m, _ in pod.shared_dirs if m.rstrip("/")}
+        for path in declared:
+            top = path.strip("/").split("/", 1)[0]
+            if top and path.startswith("/") and top not in _SYSTEM:
+                paths.add("/" + top)
+        if not paths:
+            return None
+        alternatives = "|".join(re.escape(p) for p in sorted(paths, key=len, reverse=True))
+        return re.compile(rf"(?<![\w.\-/])({alternatives})(?=$|[^\w.\-]|/)")
+
+    def _map(self, pod: Pod, pattern: re.Pattern[str] | None, text: str) -> str:
+        if pattern is None:
+            return text
+        return pattern.sub(lambda m: str(self.host_path(pod, m.group(1))), text)
+
+    def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
+        """Stage the pod's files, run its main container and wait for it (or its deadline)."""
+        pattern = self._mapper(pod)
+        for folder in _FHS:
+            if pattern is not None and pattern.search("/" + folder):
+                (pod.root / folder).mkdir(parents=True, exist_ok=True)
+        for mount in pod.mounts:
+            self.host_path(pod, mount).mkdir(parents=True, exist_ok=True)
+        for path, content, mode in pod.files:
+            target = self.host_path(pod, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path == SCRIPT_PATH:
+                content = self._map(pod, pattern, content.decode("utf-8")).encode("utf-8")
+            target.write_bytes(content)
+            if mode is not None:
+                target.chmod(mode)
+        for path, archive, sub_path in pod.unpack:
+            unpack(archive, self.host_path(pod, path), sub_path)
+        main = pod.main
+        argv = self.resolve(main.image, main.command, main.args)
+        argv = [argv[0], *(self._map(pod, pattern, a) for a in argv[1:])]
+        env = {
+            "PATH": f"{SHIMS}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(pod.root / "root"),
+            "TMPDIR": str(self.host_path(pod, "/tmp")),
+            "LANG": "C.UTF-8",
+            "ARGO_POD_NAME": pod.name,
+            "ARGO_CONTAINER_NAME": main.name,
+            "ARGO_NODE_NAME": pod.node_name,
+            "PYTHONUNBUFFERED": "1",
+        }
+        for key, value in main.env:
+            env[key] = self._map(pod, pattern, value)
+        cwd = self.host_path(pod, main.working_dir) if main.working_dir else pod.root
+        cwd.mkdir(parents=True, exist_ok=True)
+        (pod.root / "root").mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - the command is the workflow's own
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
+        return _wait(proc, pod.deadline, cancel)
+
+
+def _wait(proc: subprocess.Popen[bytes], deadline: float | None, cancel: threading.Event) -> PodResult:
+    stopped = ""
+    while True:
+        timeout = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.time()))
+        try:
+            out, err = proc.communicate(timeout=timeout if timeout > 0 else 0.001)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel.is_set():
+                stopped = "cancelled"
+            elif deadline is not None and time.time() >= deadline:
+                stopped = "deadline"
+            if stopped:
+                _kill(proc)
+                out, err = proc.communicate()
+                break
+    stdout = out.decode("utf-8", "replace")
+    stderr = err.decode("utf-8", "replace")
+    if stopped == "deadline":
+        return PodResult(
+            proc.returncode,
+            stdout,
+            stderr,
+            "Pod was active on the node longer than the specified deadline",
+            deadline_exceeded=True,
+        )
+    if stopped:
+        return PodResult(proc.returncode, stdout, stderr, "pod terminated", deadline_exceeded=False)
+    if proc.returncode == 127 and ("not found" in stderr or "No such file" in stderr):
+        missing = stderr.strip().splitlines()[-1] if stderr.strip() else "a command"
+        return PodResult(
+            None, stdout, stderr, f"unsupported: a command is not available on this host ({missing})"
+        )
+    return PodResult(proc.returncode, stdout, stderr)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=2)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def unpack(archive: Path, dest: Path, sub_path: str = "") -> None:
+    """Load a stored artifact at ``dest`` as Argo's executor does (a lone archive entry becomes ``dest``).
+
+    A folder (stored with ``archive: none``) is copied; ``sub_path`` picks a path inside the artifact.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if archive.is_dir():
+        source = archive / sub_path if sub_path else archive
+        if source.is_dir():
+            shutil.copytree(source, dest, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source, dest)
+        return
+    if not tarfile.is_tarfile(archive):
+        shutil.copyfile(archive, dest)
+        return
+    if sub_path:
+        staging_dest = dest.parent / f".{dest.name}.whole"
+        unpack(archive, staging_dest)
+        picked = staging_dest / sub_path
+        picked.rename(dest)
+        shutil.rmtree(staging_dest, ignore_errors=True)
+        return
+    staging = dest.parent / f".{dest.name}.unpack"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    with tarfile.open(archive, "r:*") as tar:
+        tar.extractall(staging, filter="data")
+    entries = list(staging.iterdir())
+    if dest.exists():
+        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+    if len(entries) == 1:
+        entries[0].rename(dest)
+        staging.rmdir()
+    else:
+        staging.rename(dest)

@@ -1,0 +1,211 @@
+"""Run one Workflow (or a WorkflowTemplate as ``argo submit --from`` would) and return its status.
+
+This is the engine's entry point: it loads the documents, builds the executable workflow
+(parameters, entrypoint, ``workflowTemplateRef`` merged as Argo merges it), refuses what it
+cannot run faithfully (:mod:`wfsync.engine.support`), then reconciles it to the end
+(:mod:`wfsync.engine.scheduler`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import random
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from wfsync.engine import status as st
+from wfsync.engine.artifacts import ArtifactRepository
+from wfsync.engine.executor import Executor, Unsupported
+from wfsync.engine.host import HostExecutor
+from wfsync.engine.params import param_string
+from wfsync.engine.scheduler import Operation, Options
+from wfsync.engine.support import preflight
+from wfsync.engine.templates import (
+    CLUSTER_WORKFLOW_TEMPLATE,
+    WORKFLOW_TEMPLATE,
+    ResolveError,
+    Resolver,
+    Store,
+    join_workflow_spec,
+)
+from wfsync.errors import InputError, UsageError
+from wfsync.library.discover import find_yaml_files, read_file
+from wfsync.model.documents import API_VERSION
+
+RUNNABLE = ("Workflow", WORKFLOW_TEMPLATE, CLUSTER_WORKFLOW_TEMPLATE)
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRequest:
+    """What to run and with what."""
+
+    path: Path
+    parameters: Sequence[tuple[str, str]] = ()
+    entrypoint: str | None = None
+    with_paths: Sequence[Path] = ()
+    library: Path | None = None
+    state_dir: Path | None = None
+    log: Callable[[str, str], None] | None = None
+    keep_pods: bool = False
+
+
+@dataclasses.dataclass
+class RunResult:
+    """A finished run: the Workflow object with its status, and what the run substituted."""
+
+    workflow: dict[str, Any]
+    status: st.WorkflowStatus
+    substitutions: dict[str, str]
+    logs: list[tuple[str, str]]
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the workflow Succeeded."""
+        return self.status.phase == st.SUCCEEDED
+
+
+def _bodies(path: Path) -> list[dict[str, Any]]:
+    read = read_file(path)
+    if read.problem is not None:
+        raise InputError(read.problem.message, path=path, line=read.problem.line)
+    return [dict(doc.body) for doc in read.documents]
+
+
+def build_store(request: RunRequest, own: Sequence[dict[str, Any]]) -> Store:
+    """Templates and ConfigMaps from the library, then ``--with`` paths, then the run file."""
+    store = Store()
+    sources: list[Path] = []
+    if request.library is not None and request.library.is_dir():
+        sources.append(request.library)
+    sources.extend(request.with_paths)
+    for source in sources:
+        files, _ = find_yaml_files([source])
+        for file in files:
+            read = read_file(file)
+            if read.problem is not None and file in request.with_paths:
+                raise InputError(read.problem.message, path=file, line=read.problem.line)
+            for doc in read.documents:
+                store.add(dict(doc.body))
+    for body in own:
+        store.add(body)
+    return store
+
+
+def select_runnable(bodies: Sequence[dict[str, Any]], path: Path) -> dict[str, Any]:
+    """The first Workflow of the file, else its first (Cluster)WorkflowTemplate."""
+    for kind in RUNNABLE:
+        for body in bodies:
+            if body.get("kind") == kind:
+                return body
+    kinds = sorted({str(b.get("kind")) for b in bodies}) or ["nothing"]
+    raise InputError(
+        f"no Workflow, WorkflowTemplate or ClusterWorkflowTemplate here (found {', '.join(kinds)})", path=path
+    )
+
+
+def as_workflow(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A Workflow for the document: templates become ``workflowTemplateRef`` (``submit --from``)."""
+    if body.get("kind") == "Workflow":
+        return copy.deepcopy(dict(body))
+    meta = body.get("metadata") or {}
+    ref: dict[str, Any] = {"name": meta.get("name")}
+    if body.get("kind") == CLUSTER_WORKFLOW_TEMPLATE:
+        ref["clusterScope"] = True
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Workflow",
+        "metadata": {"generateName": f"{meta.get('name')}-", "labels": dict(meta.get("labels") or {})},
+        "spec": {"workflowTemplateRef": ref},
+    }
+
+
+def executable_workflow(
+    wf: dict[str, Any], store: Store, parameters: Sequence[tuple[str, str]], entrypoint: str | None
+) -> dict[str, Any]:
+    """``execWf``: submit options applied, WorkflowTemplate spec joined, a name chosen."""
+    spec: dict[str, Any] = wf.setdefault("spec", {})
+    if entrypoint:
+        spec["entrypoint"] = entrypoint
+    if parameters:
+        args = spec.setdefault("arguments", {})
+        params = args.setdefault("parameters", [])
+        for name, value in parameters:
+            for param in params:
+                if param.get("name") == name:
+                    param["value"] = value
+                    param.pop("valueFrom", None)
+                    break
+            else:
+                params.append({"name": name, "value": value})
+    ref = spec.get("workflowTemplateRef")
+    if isinstance(ref, dict):
+        if spec.get("templates"):
+            raise InputError(
+                "Templates is invalid field in spec if workflow referred WorkflowTemplate reference"
+            )
+        try:
+            holder = store.holder(str(ref.get("name")), bool(ref.get("clusterScope")))
+        except ResolveError as exc:
+            raise Unsupported(f"environment: {exc}") from None
+        wft_spec = holder.get("spec") or {}
+        wf["spec"] = join_workflow_spec(spec, wft_spec)
+        wf.setdefault("status", {})["storedWorkflowTemplateSpec"] = copy.deepcopy(wf["spec"])
+    meta = wf.setdefault("metadata", {})
+    if not meta.get("name"):
+        prefix = str(meta.get("generateName") or "workflow-")
+        meta["name"] = prefix + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))  # noqa: S311
+    meta.setdefault("namespace", "default")
+    if not wf["spec"].get("entrypoint"):
+        raise InputError(f"workflow {meta['name']} has no entrypoint (give one with --entrypoint)")
+    for param in (wf["spec"].get("arguments") or {}).get("parameters") or []:
+        if param.get("value") is not None:
+            param["value"] = param_string(param["value"])
+    return wf
+
+
+def load_parameter_file(path: Path) -> list[tuple[str, str]]:
+    """``--parameter-file``: a YAML or JSON map of parameter names to values."""
+    bodies = _bodies(path) if path.exists() else None
+    if bodies is None:
+        raise UsageError(f"parameter file does not exist: {path}")
+    if len(bodies) != 1:
+        raise InputError("a parameter file holds one map of names to values", path=path)
+    return [(str(k), param_string(v)) for k, v in bodies[0].items()]
+
+
+def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], Store]:
+    """Load, build and check the workflow; raises :class:`Unsupported` with every reason."""
+    if not request.path.is_file():
+        raise UsageError(f"no such file: {request.path}")
+    bodies = _bodies(request.path)
+    body = select_runnable(bodies, request.path)
+    store = build_store(request, bodies)
+    wf = executable_workflow(as_workflow(body), store, request.parameters, request.entrypoint)
+    reasons = preflight(wf, Resolver(store), executor)
+    if reasons:
+        raise Unsupported(
+            "; ".join(
+                r.removeprefix("unsupported: ") if r.startswith("unsupported: ") else r for r in reasons
+            )
+        )
+    return wf, store
+
+
+def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
+    """Run the workflow to its end and return the Workflow object with ``status``."""
+    executor = executor or HostExecutor()
+    wf, store = prepare(request, executor)
+    state = request.state_dir or Path(tempfile.gettempdir()) / "wfsync"
+    repository = ArtifactRepository(state / "artifacts")
+    state.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state) as tmp:
+        options = Options(run_dir=Path(tmp), artifacts=repository, log=request.log)
+        operation = Operation(wf, store, executor, options)
+        status = operation.run()
+    stored = wf.get("status") or {}
+    workflow = {**wf, "status": {**status.to_json(), **{k: v for k, v in stored.items() if k != "phase"}}}
+    return RunResult(workflow, status, executor.substitutions(), operation.logs)

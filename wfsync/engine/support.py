@@ -1,0 +1,166 @@
+"""What the local engine cannot run faithfully, decided before anything runs.
+
+:func:`preflight` walks every template reachable from the entrypoint and the exit handler
+(through steps, tasks, hooks, ``templateRef`` and ``inline``) and returns one
+``unsupported: ...`` (or ``environment: ...``) reason per problem. A workflow with any reason is
+not run, so the engine never gives a different verdict than Argo's silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from wfsync.engine.executor import Executor
+from wfsync.engine.templates import Context, ResolveError, Resolver, context_for, template_type
+
+_UNSUPPORTED_TYPES = {
+    "resource": "resource templates need a Kubernetes API (not implemented locally yet)",
+    "http": "http templates need the network and Argo's agent",
+    "plugin": "plugin templates need an executor plugin",
+    "containerSet": "containerSet templates are not implemented locally yet",
+    "data": "data templates are not implemented locally yet",
+}
+_REMOTE_ARTIFACTS = ("http", "git", "gcs", "oss", "azure", "hdfs", "artifactory")
+
+
+def _holders(tmpl: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every step, task and hook of a template, with a label."""
+    for group in tmpl.get("steps") or []:
+        steps = group if isinstance(group, list) else (group or {}).get("steps") or []
+        for step in steps:
+            if isinstance(step, dict):
+                yield f"step {step.get('name')!r}", step
+    for task in (tmpl.get("dag") or {}).get("tasks") or []:
+        if isinstance(task, dict):
+            yield f"task {task.get('name')!r}", task
+
+
+def _hooks(holder: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    hooks = holder.get("hooks") or {}
+    if isinstance(hooks, dict):
+        for name, hook in hooks.items():
+            if isinstance(hook, dict):
+                yield str(name), hook
+    if holder.get("onExit"):
+        yield "exit", {"template": holder["onExit"]}
+
+
+def _artifact_reasons(where: str, art: Mapping[str, Any]) -> list[str]:
+    reasons = []
+    for key in _REMOTE_ARTIFACTS:
+        if key in art:
+            reasons.append(  # noqa: PERF401
+                f"unsupported: {where}: artifact {art.get('name')!r} uses {key} storage (needs the network)"
+            )
+    s3 = art.get("s3")
+    if isinstance(s3, dict) and set(s3) - {"key"}:
+        reasons.append(
+            f"unsupported: {where}: artifact {art.get('name')!r} names its own s3 bucket/endpoint (needs the network)"
+        )
+    return reasons
+
+
+def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:  # noqa: C901, PLR0912
+    name = f"template {tmpl.get('name')!r}"
+    reasons: list[str] = []
+    kind = template_type(tmpl)
+    if kind in _UNSUPPORTED_TYPES:
+        reasons.append(f"unsupported: {name}: {_UNSUPPORTED_TYPES[kind]}")
+    if kind == "suspend" and not (tmpl.get("suspend") or {}).get("duration"):
+        reasons.append(
+            f"unsupported: {name}: suspend without a duration needs a resume (not available locally yet)"
+        )
+    if tmpl.get("daemon"):
+        reasons.append(f"unsupported: {name}: daemon templates are not implemented locally yet")
+    if tmpl.get("sidecars"):
+        reasons.append(f"unsupported: {name}: sidecars are not implemented locally yet")
+    if tmpl.get("initContainers"):
+        reasons.append(f"unsupported: {name}: init containers are not implemented locally yet")
+    if tmpl.get("synchronization") or tmpl.get("mutex") or tmpl.get("semaphore"):
+        reasons.append(
+            f"unsupported: {name}: template-level mutexes and semaphores are not implemented locally yet"
+        )
+    for key in ("volumes",):
+        for volume in tmpl.get(key) or []:
+            if isinstance(volume, dict) and not ({"emptyDir", "persistentVolumeClaim"} & set(volume)):
+                reasons.append(  # noqa: PERF401
+                    f"unsupported: {name}: volume {volume.get('name')!r} of this kind is not available locally"
+                )
+    for hook_name, _ in _hooks(tmpl):
+        if hook_name != "exit":
+            reasons.append(
+                f"unsupported: {name}: lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
+            )
+    for _, holder in _holders(tmpl):
+        for hook_name, _ in _hooks(holder):
+            if hook_name != "exit":
+                reasons.append(
+                    f"unsupported: {name}: lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
+                )
+    inputs = tmpl.get("inputs") or {}
+    outputs = tmpl.get("outputs") or {}
+    for art in [*(inputs.get("artifacts") or []), *(outputs.get("artifacts") or [])]:
+        if isinstance(art, dict):
+            reasons.extend(_artifact_reasons(name, art))
+    for _, holder in _holders(tmpl):
+        for art in (holder.get("arguments") or {}).get("artifacts") or []:
+            if isinstance(art, dict):
+                reasons.extend(_artifact_reasons(name, art))
+    if kind in ("container", "script"):
+        spec = tmpl[kind]
+        texts = [*(str(c) for c in spec.get("command") or ()), *(str(a) for a in spec.get("args") or ())]
+        texts.append(str(spec.get("source") or ""))
+        if any("/proc/" in text for text in texts):
+            reasons.append(f"unsupported: {name}: inspects /proc, which is the host's for host processes")
+        image = str(spec.get("image") or "")
+        command = tuple(str(c) for c in spec.get("command") or ())
+        if "{{" not in image and not any("{{" in c for c in command[:1]):
+            reason = executor.check(image, command)
+            if reason is not None:
+                reasons.append(f"{reason} ({name})")
+    return reasons
+
+
+def preflight(wf: Mapping[str, Any], resolver: Resolver, executor: Executor) -> list[str]:
+    """Reasons this workflow cannot be run faithfully here (empty when it can)."""
+    spec = wf.get("spec") or {}
+    reasons: list[str] = []
+    for hook_name, _ in _hooks(spec):
+        if hook_name != "exit":
+            reasons.append(
+                f"unsupported: workflow lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
+            )
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict) and not ({"emptyDir", "persistentVolumeClaim"} & set(volume)):
+            reasons.append(  # noqa: PERF401
+                f"unsupported: volume {volume.get('name')!r} of this kind is not available locally"
+            )
+    for art in (spec.get("arguments") or {}).get("artifacts") or []:
+        if isinstance(art, dict):
+            reasons.extend(_artifact_reasons("workflow arguments", art))
+    root = context_for(wf, "Workflow")
+    start: list[tuple[Mapping[str, Any], Context]] = [({"template": spec.get("entrypoint")}, root)]
+    for _, hook in _hooks(spec):
+        start.append((hook, root))
+    seen: set[tuple[str, str]] = set()
+    while start:
+        holder, ctx = start.pop()
+        label = str(holder.get("template") or holder.get("templateRef") or "inline")
+        if "{{" in label:
+            continue
+        try:
+            resolved = resolver.resolve(holder, ctx)
+        except ResolveError as exc:
+            reasons.append(f"environment: {exc}")
+            continue
+        key = (resolved.context.scope, str(resolved.template.get("name") or id(holder)))
+        if key in seen:
+            continue
+        seen.add(key)
+        reasons.extend(_template_reasons(resolved.template, executor))
+        for _, step in _holders(resolved.template):
+            start.append((step, resolved.context))
+            for _, hook in _hooks(step):
+                start.append((hook, resolved.context))
+    return list(dict.fromkeys(reasons))

@@ -1,0 +1,206 @@
+"""Template resolution: local templates, ``templateRef`` and ``workflowTemplateRef``.
+
+A :class:`Store` holds the WorkflowTemplates, ClusterWorkflowTemplates and ConfigMaps a run may
+use (from ``--with`` paths, the library and the file being run). A :class:`Context` is the
+template holder a name is looked up in; ``templateRef`` switches it, as
+``templateresolution.WithTemplateHolder`` does.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from wfsync.errors import ExitCode, WfsyncError
+
+WORKFLOW_TEMPLATE = "WorkflowTemplate"
+CLUSTER_WORKFLOW_TEMPLATE = "ClusterWorkflowTemplate"
+TEMPLATE_TYPES = (
+    "container",
+    "script",
+    "steps",
+    "dag",
+    "suspend",
+    "resource",
+    "http",
+    "plugin",
+    "containerSet",
+    "data",
+)
+
+
+class ResolveError(WfsyncError):
+    """A template reference that cannot be resolved (the node becomes Error)."""
+
+    exit_code = ExitCode.FINDINGS
+
+
+def template_type(tmpl: Mapping[str, Any]) -> str:
+    """Which kind of template this is ('' when none of Argo's types is set)."""
+    for kind in TEMPLATE_TYPES:
+        if tmpl.get(kind) is not None:
+            return kind
+    return ""
+
+
+@dataclasses.dataclass
+class Store:
+    """Documents a run can refer to, by kind and name."""
+
+    workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    cluster_workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    config_maps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def add(self, body: Mapping[str, Any]) -> bool:
+        """Remember a document if it is of a kind runs refer to; later documents win."""
+        kind = body.get("kind")
+        name = (body.get("metadata") or {}).get("name")
+        if not isinstance(name, str) or not name:
+            return False
+        table = {
+            WORKFLOW_TEMPLATE: self.workflow_templates,
+            CLUSTER_WORKFLOW_TEMPLATE: self.cluster_workflow_templates,
+            "ConfigMap": self.config_maps,
+        }.get(str(kind))
+        if table is None:
+            return False
+        table[name] = dict(body)
+        return True
+
+    def holder(self, name: str, cluster_scope: bool) -> dict[str, Any]:
+        """The WorkflowTemplate (or ClusterWorkflowTemplate) called ``name``."""
+        table = self.cluster_workflow_templates if cluster_scope else self.workflow_templates
+        kind = CLUSTER_WORKFLOW_TEMPLATE if cluster_scope else WORKFLOW_TEMPLATE
+        body = table.get(name)
+        if body is None:
+            raise ResolveError(
+                f'{kind.lower()}s.argoproj.io "{name}" not found (give the file with --with, or put it in the library)'
+            )
+        return body
+
+    def config_map_value(self, name: str, key: str) -> str | None:
+        """``data[key]`` of a ConfigMap, or None when the map or key is missing."""
+        body = self.config_maps.get(name)
+        if body is None:
+            return None
+        value = (body.get("data") or {}).get(key)
+        return None if value is None else str(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Where template names are looked up: the workflow or a (cluster) workflow template."""
+
+    kind: str
+    name: str
+    templates: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def scope(self) -> str:
+        """``templateScope`` of nodes resolved here (``local/<wf>``, ``namespaced/<wft>``, ...)."""
+        if self.kind == WORKFLOW_TEMPLATE:
+            return f"namespaced/{self.name}"
+        if self.kind == CLUSTER_WORKFLOW_TEMPLATE:
+            return f"cluster/{self.name}"
+        return f"local/{self.name}"
+
+
+def context_for(body: Mapping[str, Any], kind: str | None = None) -> Context:
+    """The resolution context of a workflow or template document."""
+    spec = body.get("spec") or {}
+    templates: dict[str, Mapping[str, Any]] = {
+        str(t.get("name")): t for t in spec.get("templates") or [] if isinstance(t, dict)
+    }
+    name = (body.get("metadata") or {}).get("name", "")
+    return Context(kind or str(body.get("kind", "Workflow")), name, templates)
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """A resolved template (a private copy) and the context its own references resolve in."""
+
+    template: dict[str, Any]
+    context: Context
+    template_ref: dict[str, Any] | None = None
+
+
+class Resolver:
+    """Resolves what a step, task or hook names into a template; caches holder contexts."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._contexts: dict[tuple[str, bool], Context] = {}
+
+    def resolve(self, holder: Mapping[str, Any], ctx: Context) -> Resolved:
+        """Follow ``template``, ``templateRef`` or ``inline`` of a step, task or hook."""
+        inline = holder.get("inline")
+        if isinstance(inline, dict):
+            return Resolved(copy.deepcopy(inline), ctx)
+        ref = holder.get("templateRef")
+        if isinstance(ref, dict):
+            cluster = bool(ref.get("clusterScope"))
+            key = (str(ref.get("name", "")), cluster)
+            target = self._contexts.get(key)
+            if target is None:
+                kind = CLUSTER_WORKFLOW_TEMPLATE if cluster else WORKFLOW_TEMPLATE
+                target = context_for(self.store.holder(key[0], cluster), kind)
+                self._contexts[key] = target
+            name = str(ref.get("template", ""))
+            tmpl = target.templates.get(name)
+            if tmpl is None:
+                raise ResolveError(f"template {name} not found in {target.kind.lower()} {target.name}")
+            return Resolved(copy.deepcopy(dict(tmpl)), target, dict(ref))
+        local = holder.get("template")
+        if not isinstance(local, str) or not local:
+            raise ResolveError("step or task names no template (template, templateRef or inline)")
+        found = ctx.templates.get(local)
+        if found is None:
+            raise ResolveError(f"template {local} not found")
+        return Resolved(copy.deepcopy(dict(found)), ctx)
+
+
+def merge_by_name(high: list[Any], low: list[Any], *, param_values: bool = False) -> list[Any]:
+    """Merge two lists of named objects; ``high`` wins (for parameters: only when it has a value)."""
+    out: list[Any] = []
+    seen: dict[str, int] = {}
+    for item in low:
+        if isinstance(item, dict) and "name" in item:
+            seen[item["name"]] = len(out)
+        out.append(copy.deepcopy(item))
+    for item in high:
+        if isinstance(item, dict) and item.get("name") in seen:
+            index = seen[item["name"]]
+            has_value = "value" in item or "valueFrom" in item
+            if not param_values or has_value:
+                out[index] = copy.deepcopy(item)
+        else:
+            out.append(copy.deepcopy(item))
+    return out
+
+
+def join_workflow_spec(wf_spec: Mapping[str, Any], wft_spec: Mapping[str, Any]) -> dict[str, Any]:
+    """``JoinWorkflowSpec``: the Workflow's spec over the WorkflowTemplate's, lists merged by name."""
+    merged: dict[str, Any] = copy.deepcopy(dict(wft_spec))
+    for key, value in wf_spec.items():
+        if key == "workflowTemplateRef":
+            continue
+        if key == "templates" and isinstance(value, list):
+            merged["templates"] = merge_by_name(value, merged.get("templates") or [])
+        elif key == "arguments" and isinstance(value, dict):
+            low = merged.get("arguments") or {}
+            args: dict[str, Any] = dict(copy.deepcopy(low))
+            for sub in ("parameters", "artifacts"):
+                if sub in value:
+                    args[sub] = merge_by_name(
+                        value[sub] or [], low.get(sub) or [], param_values=sub == "parameters"
+                    )
+            merged["arguments"] = args
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **copy.deepcopy(value)}
+        else:
+            merged[key] = copy.deepcopy(value)
+    if "suspend" in wft_spec and "suspend" not in wf_spec:
+        merged.pop("suspend", None)
+    return merged
