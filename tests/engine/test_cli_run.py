@@ -84,12 +84,12 @@ def test_unsupported_is_refused_before_running_with_exit_three(tmp_path, monkeyp
           entrypoint: main
           templates:
           - name: main
-            resource: {action: create, manifest: "{}"}
+            http: {url: "https://example.com"}
         """,
     )
     result = runner.invoke(app, ["run", str(wf)])
     assert result.exit_code == 3
-    assert "unsupported: template 'main': resource templates" in result.output
+    assert "unsupported: template 'main': http templates" in result.output
 
 
 def test_workflow_template_runs_like_submit_from_with_library_refs(tmp_path, monkeypatch):

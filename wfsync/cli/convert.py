@@ -42,16 +42,28 @@ def github_actions(
     starter: Annotated[
         bool, typer.Option("--starter", help="Replace starter-workflow placeholders ($default-branch, ...).")
     ] = False,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run", help="Run each converted workflow with the local engine; the phase goes in the audit."
+        ),
+    ] = False,
     output: OutputOption = None,
 ) -> None:
     """Convert GitHub Actions workflows to Argo: exit 0 all converted, 1 incomplete, 2 bad input."""
     term = terminal(ctx)
     with boundary(term):
         fmt = term.resolve_output(output, FORMATS)
-        from wfsync.commands.convert import run_convert_github_actions
+        from wfsync.commands.convert import run_convert_github_actions, run_settings
 
         result = run_convert_github_actions(
-            paths, out_dir=out_dir, report=report, rules=rules or [], template=template, starter=starter
+            paths,
+            out_dir=out_dir,
+            report=report,
+            rules=rules or [],
+            template=template,
+            starter=starter,
+            run=run_settings(Path.cwd()) if run else None,
         )
         if fmt is OutputFormat.JSON:
             payload = result.audit.to_json()

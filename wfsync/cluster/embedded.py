@@ -27,6 +27,7 @@ from pathlib import Path
 
 from wfsync.cluster.api import (
     API_VERSION,
+    PLURALS,
     ClusterError,
     ConflictError,
     InvalidObjectError,
@@ -42,11 +43,40 @@ _SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-class EmbeddedCluster:
-    """A file-backed store with Kubernetes API semantics for the Argo kinds."""
+_CLUSTER_SCOPED = frozenset(
+    {
+        Kind.CLUSTER_WORKFLOW_TEMPLATE.value,
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "StorageClass",
+        "CustomResourceDefinition",
+        "PriorityClass",
+    }
+)
+"""Kinds stored without a namespace (the Argo one, and the core cluster-scoped kinds)."""
 
-    def __init__(self, root: Path) -> None:
+
+class EmbeddedCluster:
+    """A file-backed store with Kubernetes API semantics for the Argo kinds.
+
+    With ``any_kind`` it also stores objects of other kinds (Pods, ConfigMaps, ...), as the
+    local engine's resource templates need; sync keeps the default, Argo kinds only.
+    """
+
+    def __init__(self, root: Path, *, any_kind: bool = False) -> None:
         self.root = root
+        self.any_kind = any_kind
+
+    def _plural(self, kind: str) -> str:
+        """The folder of a kind: Argo's plurals, else (with ``any_kind``) the lowercased kind + s."""
+        if self.any_kind and kind not in PLURALS:
+            if not kind or not kind.isalnum():
+                raise InvalidObjectError(f"{kind!r} is not a valid kind")
+            return kind.lower() + "s"
+        return plural(kind)
 
     @property
     def description(self) -> str:
@@ -58,7 +88,7 @@ class EmbeddedCluster:
     def check_crds(self, kinds: Iterable[str]) -> None:
         """The embedded store serves every Argo kind (unknown kinds are a programming error)."""
         for kind in kinds:
-            plural(kind)
+            self._plural(kind)
 
     def list(
         self,
@@ -69,7 +99,7 @@ class EmbeddedCluster:
     ) -> list[Obj]:
         """Objects of a kind in a namespace (``None``: all), filtered by an equality label selector."""
         wanted = _parse_selector(label_selector)
-        base = self.root / "objects" / plural(kind)
+        base = self.root / "objects" / self._plural(kind)
         if _cluster_scoped(kind):
             folders = [base / CLUSTER_SCOPE_DIR]
         elif namespace is None:
@@ -180,7 +210,7 @@ class EmbeddedCluster:
         """A deep copy with apiVersion filled, namespace checked and names validated."""
         new = copy.deepcopy(obj)
         kind = str(new.get("kind", ""))
-        plural(kind)
+        self._plural(kind)
         new.setdefault("apiVersion", f"{API_GROUP}/{API_VERSION}")
         meta = new.get("metadata")
         if not isinstance(meta, dict):
@@ -199,7 +229,7 @@ class EmbeddedCluster:
 
     def _path(self, kind: str, namespace: str | None, name: str) -> Path:
         scope = CLUSTER_SCOPE_DIR if _cluster_scoped(kind) else (namespace or "default")
-        return self.root / "objects" / plural(kind) / scope / f"{name}.json"
+        return self.root / "objects" / self._plural(kind) / scope / f"{name}.json"
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -225,7 +255,7 @@ class EmbeddedCluster:
 
 
 def _cluster_scoped(kind: str) -> bool:
-    return kind == Kind.CLUSTER_WORKFLOW_TEMPLATE
+    return kind in _CLUSTER_SCOPED
 
 
 def _spec_part(obj: Obj) -> Obj:

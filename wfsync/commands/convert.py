@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.convert.gha import AuditReport, Conversion, RuleSet, convert_file, load_rules
-from wfsync.convert.gha.report import render_report
-from wfsync.errors import ExitCode, UsageError
+from wfsync.convert.gha.report import WorkflowReport, render_report
+from wfsync.errors import ExitCode, UsageError, WfsyncError
 from wfsync.fmt.formatter import canonicalize, new_yaml
 
 SUFFIXES = (".yml", ".yaml")
@@ -45,10 +45,11 @@ class ConvertResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 all converted, 1 something incomplete, 2 nothing could be read as a workflow."""
+        """0 all converted (and, with ``--run``, Succeeded), 1 incomplete or failed, 2 unreadable."""
         if self.files and all(f.text is None for f in self.files):
             return ExitCode.USAGE
-        return ExitCode.CLEAN if self.audit.complete else ExitCode.FINDINGS
+        ran_ok = all(w.run in ("", "Succeeded") for w in self.audit.workflows)
+        return ExitCode.CLEAN if self.audit.complete and ran_ok else ExitCode.FINDINGS
 
 
 def find_workflows(paths: Sequence[Path]) -> list[Path]:
@@ -100,8 +101,13 @@ def run_convert_github_actions(
     rules: Sequence[Path] = (),
     template: bool = False,
     starter: bool = False,
+    run: RunSettings | None = None,
 ) -> ConvertResult:
-    """Convert every workflow under ``paths``; write outputs and the report file if asked."""
+    """Convert every workflow under ``paths``; write outputs and the report file if asked.
+
+    With ``run``, each converted workflow is then run with the local engine and its phase
+    lands in the audit (before the report file is written).
+    """
     started = time.perf_counter()
     files = find_workflows(paths)
     load_rules(rules)  # a bad pack is reported before any work starts
@@ -131,6 +137,10 @@ def run_convert_github_actions(
                     item.path.write_text(item.text, encoding="utf-8")
         except OSError as err:
             raise UsageError(f"{out_dir}: cannot write: {err.strerror}") from None
+    if run is not None:
+        for item in result.files:
+            if item.text is not None:
+                run_converted(item, run)
     if report is not None:
         try:
             report.parent.mkdir(parents=True, exist_ok=True)
@@ -170,3 +180,163 @@ def _output_name(path: Path, taken: set[str]) -> str:
         n += 1
     taken.add(name)
     return name
+
+
+# --run: the converted workflow on the local engine ------------------------------------------
+
+LOCAL_RUNNER_IMAGE = "ubuntu:22.04"
+"""Stand-in for runner images the local engine cannot run (it maps well-known images to host tools)."""
+LOCAL_GIT_IMAGE = "alpine:3.20"
+"""Stand-in for ``alpine/git`` in ``git-checkout``: the host's git does the checkout."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How ``--run`` runs converted workflows: the library for ``templateRef``s and a state folder."""
+
+    library: Path | None
+    state_dir: Path
+    event: str = "push"
+    root: Path | None = None
+    """The repository checked out for ``actions/checkout`` (default: the one holding ``.github``)."""
+
+
+def run_settings(cwd: Path) -> RunSettings:
+    """``--run`` settings: the library of the repository around ``cwd`` and its state folder."""
+    from wfsync.commands.context import repository_config
+    from wfsync.config import STATE_DIR, cache_root
+
+    config = repository_config(cwd)
+    return RunSettings(config.library if config is not None else None, cache_root(cwd) / STATE_DIR)
+
+
+def source_root(path: Path) -> Path:
+    """The repository a workflow belongs to: the folder holding ``.github``, else its own folder."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if parent.name == ".github":
+            return parent.parent
+    return resolved.parent
+
+
+def checkout_source(root: Path, into: Path) -> Path:
+    """A local git repository with the files of ``root`` committed: what ``actions/checkout`` gets."""
+    import shutil
+    import subprocess
+
+    repo = into / "repo"
+    shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "wfsync",
+        "GIT_AUTHOR_EMAIL": "wfsync@localhost",
+        "GIT_COMMITTER_NAME": "wfsync",
+        "GIT_COMMITTER_EMAIL": "wfsync@localhost",
+    }
+    for command in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "--no-gpg-sign", "--allow-empty", "-m", "wfsync convert --run"],
+    ):
+        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if done.returncode != 0:
+            raise UsageError(f"{root}: cannot make a git repository for checkout: {done.stderr.strip()}")
+    return repo
+
+
+def localize(document: dict[str, Any], repo: Path, event: str) -> dict[str, Any]:
+    """The converted document as the local engine can run it.
+
+    The repository parameter points at the local checkout source, the event name is set, and
+    images the engine has no host stand-in for (runner images such as catthehacker's) become
+    a plain Ubuntu, whose tools the host provides.
+    """
+    import copy
+
+    from wfsync.engine.host import image_family
+
+    doc = copy.deepcopy(document)
+    spec = doc["spec"].get("workflowSpec", doc["spec"]) if doc.get("kind") == "CronWorkflow" else doc["spec"]
+    for param in (spec.get("arguments") or {}).get("parameters") or []:
+        if param.get("name") == "repo":
+            param["value"] = repo.as_uri()  # file:// keeps the engine from mapping the path into the pod
+        if param.get("name") == "github-event-name":
+            param["value"] = event
+    for template in spec.get("templates") or []:
+        calls = [s for group in template.get("steps") or [] for s in group]
+        calls += (template.get("dag") or {}).get("tasks") or []
+        for call in calls:
+            ref = call.get("templateRef") or {}
+            params = (call.get("arguments") or {}).get("parameters") or []
+            if ref.get("name") == "git-checkout" and not any(p.get("name") == "image" for p in params):
+                call.setdefault("arguments", {}).setdefault("parameters", []).append(
+                    {"name": "image", "value": LOCAL_GIT_IMAGE}
+                )
+            if ref.get("name") == "shell" and not any(p.get("name") == "timeout" for p in params):
+                # GitHub's default limit; also keeps the engine off shell/run's empty default.
+                call.setdefault("arguments", {}).setdefault("parameters", []).append(
+                    {"name": "timeout", "value": "360m"}
+                )
+            for param in params:
+                value = str(param.get("value", ""))
+                if param.get("name") == "image" and "{{" not in value and image_family(value) is None:
+                    param["value"] = LOCAL_RUNNER_IMAGE
+        container = template.get("container")
+        if isinstance(container, dict) and image_family(str(container.get("image", ""))) is None:
+            container["image"] = LOCAL_RUNNER_IMAGE
+    return doc
+
+
+def run_converted(item: ConvertedFile, settings: RunSettings) -> None:
+    """Run one converted workflow locally and record the phase in its report entry."""
+    import tempfile
+
+    from wfsync.engine.executor import Unsupported
+    from wfsync.engine.run import RunRequest
+    from wfsync.engine.run import run as run_workflow
+
+    conversion = item.conversion
+    report: WorkflowReport = conversion.report
+    assert conversion.document is not None
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wfsync-convert-run-", dir=settings.state_dir) as tmp:
+        folder = Path(tmp)
+        try:
+            repo = checkout_source(settings.root or source_root(conversion.source), folder)
+            document = localize(conversion.document, repo, settings.event)
+            target = folder / f"{conversion.name}.yaml"
+            target.write_text(_dump(document), encoding="utf-8")
+            request = RunRequest(path=target, library=settings.library, state_dir=folder / "state")
+            outcome = run_workflow(request)
+        except Unsupported as err:
+            report.run, report.run_message = "unsupported", str(err).removeprefix("unsupported: ")
+            return
+        except WfsyncError as err:
+            report.run, report.run_message = "Error", str(err)
+            return
+        except Exception as err:  # an engine bug on one workflow must not stop the others
+            report.run, report.run_message = "Error", f"local engine error: {type(err).__name__}: {err}"
+            return
+        report.run = outcome.status.phase
+        report.run_message = "" if outcome.succeeded else _failure(outcome)
+
+
+def _failure(outcome: Any) -> str:
+    """Where a run failed: the failed pods (GitHub step names) with the end of their logs."""
+    logs = dict(outcome.logs)
+    failed = [
+        n
+        for n in outcome.status.nodes.values()
+        if n.type == "Pod" and n.phase in ("Failed", "Error") and "wfsync-job-result" not in n.name
+    ]
+    parts = []
+    for node in failed[:3]:
+        tail = " | ".join(line for line in str(logs.get(node.name, "")).strip().splitlines()[-2:])
+        parts.append(f"{node.name.split('.', 1)[-1]}: {node.message}" + (f" [{tail}]" if tail else ""))
+    return "; ".join(parts) or str(outcome.status.message or "")
+
+
+def _dump(document: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    new_yaml().dump(_commented(document), buffer)
+    return buffer.getvalue()

@@ -38,6 +38,7 @@ class Container:
     args: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     working_dir: str = ""
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Pod:
     ``unpack`` are archives to extract at declared paths; ``paths`` are all declared
     in-container paths (inputs, outputs, volume mounts) the executor must map into ``root``;
     ``mounts`` are the volume mount folders, which exist when the pod starts.
+    ``containers`` is a containerSet's graph (run instead of ``main`` alone; ``main`` is then its
+    container named ``main``, whose stdout is the result); ``init_containers`` run one after the
+    other before it; ``sidecars`` start with it and are killed once it ends.
     """
 
     name: str
@@ -60,6 +64,18 @@ class Pod:
     deadline: float | None = None
     mounts: tuple[str, ...] = ()
     shared_dirs: tuple[tuple[str, Path], ...] = ()
+    containers: tuple[Container, ...] = ()
+    init_containers: tuple[Container, ...] = ()
+    sidecars: tuple[Container, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ContainerResult:
+    """How one container of a pod ended (``exit_code`` None when it never ran)."""
+
+    name: str
+    exit_code: int | None
+    message: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +87,7 @@ class PodResult:
     stderr: str = ""
     message: str = ""
     deadline_exceeded: bool = False
+    containers: tuple[ContainerResult, ...] = ()
 
     @property
     def result(self) -> str:

@@ -9,6 +9,7 @@ refused with an ``unsupported: ...`` reason before anything runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -19,10 +20,13 @@ import tarfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from wfsync.engine.executor import Pod, PodResult
+from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
 
 SCRIPT_PATH = "/argo/staging/script"
+LOG_DIR = ".wfsync-logs"
+"""Where containers other than ``main`` write stdout/stderr, in the pod root."""
 ARGOSAY = Path(__file__).with_name("argosay.py")
 SHIMS = Path(__file__).with_name("shims")
 """Stand-ins for the few tools well-known example images carry that hosts lack (``cowsay``)."""
@@ -138,8 +142,8 @@ class HostExecutor:
         system folders (``/usr``, ``/etc``, ``/proc``, ...) stay the host's.
         """
         declared = [*pod.paths, "/tmp", SCRIPT_PATH, *(m for m, _ in pod.shared_dirs)]
-        if pod.main.working_dir.startswith("/"):
-            declared.append(pod.main.working_dir)
+        every = (pod.main, *pod.containers, *pod.init_containers, *pod.sidecars)
+        declared.extend(c.working_dir for c in every if c.working_dir.startswith("/"))
         paths = {m.rstrip("/") for m, _ in pod.shared_dirs if m.rstrip("/")}
         for path in declared:
             top = path.strip("/").split("/", 1)[0]
@@ -155,8 +159,8 @@ class HostExecutor:
             return text
         return pattern.sub(lambda m: str(self.host_path(pod, m.group(1))), text)
 
-    def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
-        """Stage the pod's files, run its main container and wait for it (or its deadline)."""
+    def _stage(self, pod: Pod) -> re.Pattern[str] | None:
+        """Create the pod's folders and files; the path mapping of its in-container paths."""
         pattern = self._mapper(pod)
         for folder in _FHS:
             if pattern is not None and pattern.search("/" + folder):
@@ -173,37 +177,175 @@ class HostExecutor:
                 target.chmod(mode)
         for path, archive, sub_path in pod.unpack:
             unpack(archive, self.host_path(pod, path), sub_path)
-        main = pod.main
-        argv = self.resolve(main.image, main.command, main.args)
-        argv = [argv[0], *(self._map(pod, pattern, a) for a in argv[1:])]
+        (pod.root / "root").mkdir(parents=True, exist_ok=True)
+        return pattern
+
+    def _start(
+        self, pod: Pod, pattern: re.Pattern[str] | None, ctr: Container, *, to_files: bool = False
+    ) -> subprocess.Popen[bytes] | PodResult:
+        """Start one container as a process group (stdout/stderr piped, or to files in the pod)."""
+        # map only what the container declares: the host program and shim paths that resolve()
+        # puts in front may themselves live under a mapped folder (a checkout in /tmp, say)
+        command = (*ctr.command[:1], *(self._map(pod, pattern, c) for c in ctr.command[1:]))
+        args = tuple(self._map(pod, pattern, a) for a in ctr.args)
+        argv = self.resolve(ctr.image, command, args)
         env = {
             "PATH": f"{SHIMS}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(pod.root / "root"),
             "TMPDIR": str(self.host_path(pod, "/tmp")),
             "LANG": "C.UTF-8",
             "ARGO_POD_NAME": pod.name,
-            "ARGO_CONTAINER_NAME": main.name,
+            "ARGO_CONTAINER_NAME": ctr.name,
             "ARGO_NODE_NAME": pod.node_name,
             "PYTHONUNBUFFERED": "1",
         }
-        for key, value in main.env:
+        for key, value in ctr.env:
             env[key] = self._map(pod, pattern, value)
-        cwd = self.host_path(pod, main.working_dir) if main.working_dir else pod.root
+        cwd = self.host_path(pod, ctr.working_dir) if ctr.working_dir else pod.root
         cwd.mkdir(parents=True, exist_ok=True)
-        (pod.root / "root").mkdir(parents=True, exist_ok=True)
+        out: Any = subprocess.PIPE
+        err: Any = subprocess.PIPE
+        if to_files:
+            logs = pod.root / LOG_DIR
+            logs.mkdir(parents=True, exist_ok=True)
+            out = (logs / f"{ctr.name}.out").open("wb")
+            err = (logs / f"{ctr.name}.err").open("wb")
         try:
-            proc = subprocess.Popen(  # noqa: S603 - the command is the workflow's own
+            return subprocess.Popen(  # noqa: S603 - the command is the workflow's own
                 argv,
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=out,
+                stderr=err,
                 start_new_session=True,
             )
         except OSError as exc:
             return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
-        return _wait(proc, pod.deadline, cancel)
+        finally:
+            if to_files:
+                out.close()
+                err.close()
+
+    def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
+        """Stage the pod, run its init containers, then main (or the containerSet) with its sidecars."""
+        pattern = self._stage(pod)
+        done: list[ContainerResult] = []
+        for init in pod.init_containers:
+            proc = self._start(pod, pattern, init)
+            if isinstance(proc, PodResult):
+                return proc
+            res = _wait(proc, pod.deadline, cancel)
+            done.append(ContainerResult(init.name, res.exit_code, res.message))
+            if res.message or res.exit_code != 0:
+                message = res.message or f"{init.name}: Error (exit code {res.exit_code})"
+                return dataclasses.replace(res, message=message, containers=tuple(done))
+        sidecars: list[tuple[Container, subprocess.Popen[bytes]]] = []
+        for sidecar in pod.sidecars:
+            proc = self._start(pod, pattern, sidecar, to_files=True)
+            if isinstance(proc, PodResult):
+                _stop_all(sidecars)
+                return proc
+            sidecars.append((sidecar, proc))
+        if pod.containers:
+            result = self._run_set(pod, pattern, cancel)
+        else:
+            main = self._start(pod, pattern, pod.main)
+            result = main if isinstance(main, PodResult) else _wait(main, pod.deadline, cancel)
+        ended = _stop_all(sidecars)
+        message = result.message
+        for name, code in ended:
+            done.append(ContainerResult(name, code))
+            if not message and code not in (0, 137, 143):
+                message = f"{name}: Error (exit code {code})"
+        return dataclasses.replace(result, message=message, containers=(*done, *result.containers))
+
+    def _run_set(self, pod: Pod, pattern: re.Pattern[str] | None, cancel: threading.Event) -> PodResult:
+        """A containerSet: each container starts once its dependencies succeeded (emissary)."""
+        pending = list(pod.containers)
+        running: dict[str, subprocess.Popen[bytes]] = {}
+        results: dict[str, ContainerResult] = {}
+        stopped = ""
+        while pending or running:
+            for ctr in list(pending):
+                if not all(d in results for d in ctr.dependencies):
+                    continue
+                pending.remove(ctr)
+                bad = [d for d in ctr.dependencies if results[d].exit_code != 0]
+                if bad:
+                    message = f"dependency {bad[0]!r} exited with non-zero code"
+                    results[ctr.name] = ContainerResult(ctr.name, None, message)
+                    continue
+                proc = self._start(pod, pattern, ctr, to_files=True)
+                if isinstance(proc, PodResult):
+                    results[ctr.name] = ContainerResult(ctr.name, None, proc.message)
+                else:
+                    running[ctr.name] = proc
+            if not running and pending:
+                for ctr in pending:
+                    results[ctr.name] = ContainerResult(ctr.name, None, "unknown dependency")
+                break
+            for name, proc in list(running.items()):
+                code = proc.poll()
+                if code is not None:
+                    results[name] = ContainerResult(name, _exit_code(code))
+                    del running[name]
+            if cancel.is_set():
+                stopped = "pod terminated"
+            elif pod.deadline is not None and time.time() >= pod.deadline:
+                stopped = "Pod was active on the node longer than the specified deadline"
+            if stopped:
+                for name, code in _stop_all(
+                    [(c, running[c.name]) for c in pod.containers if c.name in running]
+                ):
+                    results[name] = ContainerResult(name, code, stopped)
+                break
+            if running:
+                time.sleep(0.005)
+        logs = pod.root / LOG_DIR
+        main = next((c for c in pod.containers if c.name == "main"), None)
+        stdout = stderr = ""
+        if main is not None:
+            stdout = _read(logs / "main.out")
+            stderr = _read(logs / "main.err")
+        ordered = tuple(results[c.name] for c in pod.containers if c.name in results)
+        failed = [r for r in ordered if r.exit_code != 0]
+        if main is not None and main.name in results:
+            code = results[main.name].exit_code
+        else:
+            code = next((r.exit_code for r in failed if r.exit_code is not None), 1 if failed else 0)
+        message = stopped
+        if not message and failed:
+            first = failed[0]
+            message = first.message or f"{first.name}: Error (exit code {first.exit_code})"
+        if code is None:
+            code = 1
+        return PodResult(
+            code, stdout, stderr, message, deadline_exceeded=stopped.startswith("Pod was"), containers=ordered
+        )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _exit_code(returncode: int) -> int:
+    """A process's exit code as a container reports it (killed by signal N: 128+N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _stop_all(procs: list[tuple[Container, subprocess.Popen[bytes]]]) -> list[tuple[str, int]]:
+    """Kill containers still running (SIGTERM, then SIGKILL); their exit codes."""
+    ended = []
+    for ctr, proc in procs:
+        if proc.poll() is None:
+            _kill(proc)
+        proc.wait()
+        ended.append((ctr.name, _exit_code(proc.returncode)))
+    return ended
 
 
 def _wait(proc: subprocess.Popen[bytes], deadline: float | None, cancel: threading.Event) -> PodResult:

@@ -61,6 +61,8 @@ def _kids(status: st.WorkflowStatus, node: st.Node) -> list[st.Node]:
         kids = [n for n in nodes.values() if n.boundary_id == node.id and n.id not in inner and not n.hooked]
     elif node.type in ("Retry", "TaskGroup"):
         kids = [nodes[c] for c in node.children if c in nodes and not nodes[c].hooked]
+    elif node.type == "Pod" and any(c in nodes and nodes[c].type == "Container" for c in node.children):
+        kids = [n for n in nodes.values() if n.boundary_id == node.id and n.type == "Container"]
     else:
         kids = []
     hooks = [nodes[c] for c in node.children if c in nodes and nodes[c].hooked]

@@ -16,12 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository
 from wfsync.engine.executor import Executor, Unsupported
 from wfsync.engine.host import HostExecutor
 from wfsync.engine.params import param_string
-from wfsync.engine.scheduler import Operation, Options
+from wfsync.engine.resource import ClusterStore
+from wfsync.engine.scheduler import Interrupted, Operation, Options
 from wfsync.engine.support import preflight
 from wfsync.engine.templates import (
     CLUSTER_WORKFLOW_TEMPLATE,
@@ -51,6 +53,8 @@ class RunRequest:
     state_dir: Path | None = None
     log: Callable[[str, str], None] | None = None
     keep_pods: bool = False
+    cluster: ClusterStore | None = None
+    """Where resource templates act; default: the embedded cluster under the state folder."""
 
 
 @dataclasses.dataclass
@@ -203,9 +207,13 @@ def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
     repository = ArtifactRepository(state / "artifacts")
     state.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state) as tmp:
-        options = Options(run_dir=Path(tmp), artifacts=repository, log=request.log)
+        cluster = request.cluster or EmbeddedCluster(state / "cluster", any_kind=True)
+        options = Options(run_dir=Path(tmp), artifacts=repository, log=request.log, cluster=cluster)
         operation = Operation(wf, store, executor, options)
-        status = operation.run()
+        try:
+            status = operation.run()
+        except Interrupted:
+            status = operation.status  # stopped and Failed: the caller still shows the final tree
     stored = wf.get("status") or {}
     workflow = {**wf, "status": {**status.to_json(), **{k: v for k, v in stored.items() if k != "phase"}}}
     return RunResult(workflow, status, executor.substitutions(), operation.logs)

@@ -22,9 +22,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync.engine import probe, resource
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository, artifact_key
-from wfsync.engine.executor import Container, Executor, Pod, PodResult
+from wfsync.engine.executor import Container, ContainerResult, Executor, Pod, PodResult
 from wfsync.engine.host import SCRIPT_PATH
 from wfsync.engine.params import (
     ArgumentError,
@@ -34,6 +35,7 @@ from wfsync.engine.params import (
     param_string,
     process_args,
 )
+from wfsync.engine.resource import ClusterStore
 from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import SubstitutionError, substitute
 from wfsync.engine.templates import (
@@ -51,6 +53,8 @@ from wfsync.expressions.depends import DependsError, TaskResult, depends_on, eva
 from wfsync.expressions.govaluate import WhenError, evaluate_when
 
 DEADLINE_MESSAGE = "Step exceeded its deadline"
+DAEMONED = "daemoned"
+"""The outcome a daemon's readiness watcher reports (not a phase: the node stays Running)."""
 _WORKFLOW_PHASE = {
     st.PENDING: st.PENDING,
     st.RUNNING: st.RUNNING,
@@ -120,9 +124,11 @@ class PodWork:
     """A pod handed to a worker thread and what the scheduler needs when it ends."""
 
     node_id: str
-    pod: Pod
+    pod: Pod | None
     template: dict[str, Any]
     future: concurrent.futures.Future[Any] | None = None
+    cancel: threading.Event | None = None
+    """A daemon's own stop signal (set when its enclosing steps/DAG ends, or the run stops)."""
 
 
 @dataclasses.dataclass
@@ -133,6 +139,7 @@ class PodOutcome:
     message: str
     outputs: dict[str, Any]
     logs: str = ""
+    containers: tuple[ContainerResult, ...] = ()
 
 
 @dataclasses.dataclass
@@ -143,6 +150,7 @@ class Options:
     artifacts: ArtifactRepository
     max_workers: int = 64
     log: Callable[[str, str], None] | None = None
+    cluster: ClusterStore | None = None
 
 
 class Operation:
@@ -225,6 +233,8 @@ class Operation:
         """Kill every pod, fail every unfinished node and the workflow."""
         self.cancel.set()
         for work in list(self.active.values()):
+            if work.cancel is not None:
+                work.cancel.set()
             if work.future is not None:
                 work.future.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -436,6 +446,8 @@ class Operation:
         if not node.fulfilled and node.phase != phase:
             node.phase = phase
             self.changes += 1
+            if node.type in ("Steps", "DAG") and phase in st.FULFILLED and self.active:
+                self.kill_daemons(node.id)
         if message is not None:
             node.message = message
         if node.fulfilled and not node.finished:
@@ -597,8 +609,10 @@ class Operation:
             "template_ref": tref,
             "scope": resolved.context.scope,
         }
-        if kind in ("container", "script"):
+        if kind in ("container", "script", "containerSet"):
             return self.execute_pod(node_name, processed, opts, common, retried=retried)
+        if kind == "resource":
+            return self.execute_resource(node_name, processed, opts, common, retried=retried)
         if kind == "steps":
             out = self.execute_steps(node_name, processed, resolved, opts, common)
         elif kind == "dag":
@@ -804,37 +818,146 @@ class Operation:
         node.retried = retried
         node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
         self.node_templates[node.id] = tmpl
+        if template_type(tmpl) == "containerSet":
+            self.container_nodes(node, tmpl, opts, common)
         try:
             pod = self.build_pod(node, tmpl)
         except WfsyncError as exc:
-            return self.mark(node, st.ERROR, str(exc))
+            self.mark(node, st.ERROR, str(exc))
+            self.mark_containers(node, PodOutcome(st.ERROR, str(exc), {}))
+            return node
         node.phase = st.RUNNING
         node.host_node_name = "localhost"
         work = PodWork(node.id, pod, tmpl)
         self.active[node.id] = work
         self.active_pods += 1
+        if tmpl.get("daemon"):
+            work.cancel = threading.Event()
+            self.pool.submit(self.watch_daemon, work)
         work.future = self.pool.submit(self.run_pod, work)
         return node
 
-    def build_pod(self, node: st.Node, tmpl: dict[str, Any]) -> Pod:
-        """The :class:`Pod` of a processed container or script template."""
-        kind = "script" if tmpl.get("script") is not None else "container"
-        spec = tmpl[kind]
-        image = str(spec.get("image") or "")
+    def watch_daemon(self, work: PodWork) -> None:
+        """Worker thread: report a daemon's pod as daemoned once its readinessProbe passes."""
+        assert work.cancel is not None  # noqa: S101 - daemons get their own stop signal
+        spec = work.template.get(template_type(work.template)) or {}
+        try:
+            ready = probe.wait_ready(spec.get("readinessProbe"), work.cancel)
+        except (ValueError, KeyError, TypeError):
+            ready = False
+        if ready:
+            self.events.put((work.node_id, PodOutcome(DAEMONED, "", {})))
+
+    def kill_daemons(self, boundary_id: str) -> None:
+        """``killDaemonedChildren``: stop the daemons of a finished steps/DAG; they end Succeeded."""
+        for node_id, work in list(self.active.items()):
+            node = self.status.nodes.get(node_id)
+            if node is None or work.cancel is None or node.boundary_id != boundary_id or not node.daemoned:
+                continue
+            node.phase = st.SUCCEEDED
+            node.daemoned = False
+            node.finished = time.time()
+            work.cancel.set()
+            self.changes += 1
+
+    def execute_resource(
+        self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
+    ) -> st.Node:
+        """``executeResource``: a Pod node whose action runs against the cluster on a worker."""
+        node = self.status.by_name(node_name)
+        if node is not None:
+            return node
+        node = self.init_node(node_name, "Pod", st.PENDING, opts, inputs=_inputs(tmpl), **common)
+        node.retried = retried
+        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
+        if self.options.cluster is None:
+            return self.mark(node, st.ERROR, "unsupported: resource templates need a cluster")
+        node.phase = st.RUNNING
+        node.host_node_name = "localhost"
+        work = PodWork(node.id, None, tmpl)
+        self.active[node.id] = work
+        self.active_pods += 1
+        work.future = self.pool.submit(self.run_resource, work, node.pod_name, node.name)
+        return node
+
+    def run_resource(self, work: PodWork, pod_name: str, node_name: str) -> None:
+        """Worker thread: do a resource template's action, report its outcome."""
+        assert self.options.cluster is not None  # noqa: S101 - checked before submitting
+        try:
+            outputs = resource.execute(
+                self.options.cluster,
+                work.template,
+                namespace=str(self.wf["metadata"].get("namespace") or "default"),
+                pod_name=pod_name,
+                node=(work.node_id, node_name),
+                workflow=self.wf,
+            )
+            outcome = PodOutcome(st.SUCCEEDED, "", outputs)
+        except resource.ResourceFailed as exc:
+            outcome = PodOutcome(st.FAILED, str(exc), {})
+        except Exception as exc:  # noqa: BLE001 - a failure must never kill the run loop
+            outcome = PodOutcome(
+                st.ERROR, str(exc) if isinstance(exc, WfsyncError) else f"{type(exc).__name__}: {exc}", {}
+            )
+        self.events.put((work.node_id, outcome))
+
+    def container_nodes(
+        self, pod_node: st.Node, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any]
+    ) -> None:
+        """``executeContainerSet``: a Container node per container, children by dependencies."""
+        graph = [c for c in (tmpl.get("containerSet") or {}).get("containers") or [] if isinstance(c, dict)]
+        inner = dataclasses.replace(opts, boundary_id=pod_node.id)
+        for ctr in graph:
+            self.init_node(f"{pod_node.name}.{ctr.get('name')}", "Container", st.PENDING, inner, **common)
+        for ctr in graph:
+            name = f"{pod_node.name}.{ctr.get('name')}"
+            deps = ctr.get("dependencies") or []
+            if not deps:
+                self.add_child(pod_node.name, name)
+            for dep in deps:
+                self.add_child(f"{pod_node.name}.{dep}", name)
+
+    def build_pod(self, node: st.Node, tmpl: dict[str, Any]) -> Pod:  # noqa: C901, PLR0912
+        """The :class:`Pod` of a processed container, script or containerSet template."""
+        kind = template_type(tmpl)
+        spec: dict[str, Any] = tmpl[kind] if isinstance(tmpl.get(kind), dict) else {}
+        graph = (
+            [c for c in spec.get("containers") or [] if isinstance(c, dict)] if kind == "containerSet" else []
+        )
+        if graph:
+            spec = next((c for c in graph if c.get("name") == "main"), graph[0])
         command = tuple(str(c) for c in spec.get("command") or ())
         args = tuple(str(a) for a in spec.get("args") or ())
-        reason = self.executor.check(image, command)
-        if reason is not None:
-            from wfsync.engine.executor import Unsupported
+        extras = [*graph, *(tmpl.get("initContainers") or []), *(tmpl.get("sidecars") or [])]
+        for ctr in [spec, *extras]:
+            reason = self.executor.check(
+                str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())
+            )
+            if reason is not None:
+                from wfsync.engine.executor import Unsupported
 
-            raise Unsupported(reason)
+                raise Unsupported(reason)
         files: list[tuple[str, bytes, int | None]] = []
         if kind == "script":
             files.append((SCRIPT_PATH, str(spec.get("source", "")).encode("utf-8"), 0o755))
             args = (*args, SCRIPT_PATH)
-        env = [(str(e["name"]), str(e.get("value", ""))) for e in spec.get("env") or [] if "name" in e]
-        env.append(("ARGO_TEMPLATE", json.dumps(tmpl, separators=(",", ":"))))
-        env.append(("ARGO_NODE_ID", node.id))
+        argo_env = (
+            ("ARGO_TEMPLATE", json.dumps(tmpl, separators=(",", ":"))),
+            ("ARGO_NODE_ID", node.id),
+        )
+
+        def container(ctr: Mapping[str, Any], name: str) -> Container:
+            env = [(str(e["name"]), str(e.get("value", ""))) for e in ctr.get("env") or [] if "name" in e]
+            return Container(
+                name,
+                str(ctr.get("image") or ""),
+                tuple(str(c) for c in ctr.get("command") or ()),
+                tuple(str(a) for a in ctr.get("args") or ()),
+                (*env, *argo_env),
+                str(ctr.get("workingDir") or ""),
+                tuple(str(d) for d in ctr.get("dependencies") or ()),
+            )
+
         paths: list[str] = []
         unpack: list[tuple[str, Path, str]] = []
         for art in (tmpl.get("inputs") or {}).get("artifacts") or []:
@@ -870,7 +993,12 @@ class Operation:
         }
         claims = {c.get("metadata", {}).get("name") for c in self.spec.get("volumeClaimTemplates") or []}
         root = self.options.run_dir / "pods" / node.id
-        for mount in spec.get("volumeMounts") or []:
+        every_mount = [
+            *(spec.get("volumeMounts") or []),
+            *((tmpl.get("containerSet") or {}).get("volumeMounts") or []),
+            *(m for c in extras for m in c.get("volumeMounts") or []),
+        ]
+        for mount in {str(m.get("mountPath", "")): m for m in every_mount if isinstance(m, dict)}.values():
             name, mount_path = mount.get("name"), str(mount.get("mountPath", ""))
             volume = volumes.get(name) or {}
             if name in claims:
@@ -885,12 +1013,13 @@ class Operation:
             folder.mkdir(parents=True, exist_ok=True)
         deadline = None
         for limit in (tmpl.get("activeDeadlineSeconds"), tmpl.get("timeout")):
-            if limit is not None:
+            if limit is not None and str(limit).strip():  # "" after substitution: no limit, as in Argo
                 seconds = parse_duration(limit)
                 deadline = min(deadline or float("inf"), node.started + seconds)
         if self.deadline is not None:
             deadline = min(deadline or float("inf"), self.deadline)
-        main = Container("main", image, command, args, tuple(env), str(spec.get("workingDir") or ""))
+        main = container(spec, "main")
+        main = dataclasses.replace(main, command=command, args=args)
         return Pod(
             name=node.pod_name,
             node_name=node.name,
@@ -902,26 +1031,38 @@ class Operation:
             deadline=deadline,
             mounts=tuple(mounts),
             shared_dirs=tuple(shared),
+            containers=tuple(container(c, str(c.get("name") or "")) for c in graph),
+            init_containers=tuple(
+                container(c, str(c.get("name") or "")) for c in tmpl.get("initContainers") or []
+            ),
+            sidecars=tuple(container(c, str(c.get("name") or "")) for c in tmpl.get("sidecars") or []),
         )
 
     def run_pod(self, work: PodWork) -> None:
         """Worker thread: run the pod, collect its outputs, report to the main thread."""
         try:
-            result = self.executor.run(work.pod, self.cancel)
-            outcome = self.collect(work, result)
+            assert work.pod is not None  # noqa: S101 - pods are submitted with their Pod
+            result = self.executor.run(work.pod, work.cancel or self.cancel)
+            outcome = dataclasses.replace(self.collect(work, result), containers=result.containers)
         except Exception as exc:  # noqa: BLE001 - a pod failure must never kill the run loop
             outcome = PodOutcome(st.ERROR, f"{type(exc).__name__}: {exc}", {})
+        if work.cancel is not None:
+            work.cancel.set()  # a daemon's readiness watcher stops with its pod
         self.events.put((work.node_id, outcome))
 
     def collect(self, work: PodWork, result: PodResult) -> PodOutcome:
         """Outputs of a finished pod (``wait`` container): result, exit code, parameters, artifacts."""
         tmpl = work.template
+        pod = work.pod
+        assert pod is not None  # noqa: S101 - pods are collected with their Pod
         outputs: dict[str, Any] = {}
         logs = result.stdout + result.stderr
         if result.exit_code is None:
             return PodOutcome(st.ERROR, result.message, outputs, logs)
-        outputs["result"] = result.result
-        outputs["exitCode"] = str(result.exit_code)
+        graph = (tmpl.get("containerSet") or {}).get("containers") or []
+        if not graph or any(c.get("name") == "main" for c in graph):
+            outputs["result"] = result.result
+            outputs["exitCode"] = str(result.exit_code)
         if result.deadline_exceeded:
             message = DEADLINE_MESSAGE if self.deadline and time.time() >= self.deadline else result.message
             return PodOutcome(st.FAILED, message, outputs, logs)
@@ -936,7 +1077,7 @@ class Operation:
             value_from = param.get("valueFrom") or {}
             out = {k: v for k, v in param.items() if k not in ("valueFrom",)}
             if value_from.get("path"):
-                host = self.executor.host_path(work.pod, str(value_from["path"]))
+                host = self.executor.host_path(pod, str(value_from["path"]))
                 try:
                     text = host.read_text(encoding="utf-8")
                     out["value"] = text[:-1] if text.endswith("\n") else text
@@ -966,7 +1107,7 @@ class Operation:
             path = art.get("path")
             if not path:
                 continue
-            host = self.executor.host_path(work.pod, str(path))
+            host = self.executor.host_path(pod, str(path))
             if not host.exists():
                 if art.get("optional") or phase != st.SUCCEEDED:
                     continue
@@ -975,7 +1116,7 @@ class Operation:
                 )
             archive = not (isinstance(art.get("archive"), dict) and "none" in art["archive"])
             s3 = art.get("s3") if isinstance(art.get("s3"), dict) else None
-            key = str(s3["key"]) if s3 and s3.get("key") else f"{self.name}/{work.pod.name}/{art['name']}"
+            key = str(s3["key"]) if s3 and s3.get("key") else f"{self.name}/{pod.name}/{art['name']}"
             if not s3 or not s3.get("key"):
                 key += ".tgz" if archive else ""
             self.options.artifacts.save(key, host, archive=archive)
@@ -994,15 +1135,46 @@ class Operation:
             except queue.Empty:
                 return
             block = False
-            self.active.pop(node_id, None)
             node = self.status.nodes[node_id]
-            node.outputs = outcome.outputs or None
+            if outcome.phase == DAEMONED:
+                if not node.fulfilled:
+                    node.daemoned = True
+                    node.pod_ip = probe.POD_IP
+                    self.changes += 1
+                continue
+            work = self.active.pop(node_id, None)
             if self.options.log is not None and outcome.logs:
                 self.options.log(node.name, outcome.logs)
             self.logs.append((node.name, outcome.logs))
+            if work is not None and work.cancel is not None:
+                if node.fulfilled and not node.daemoned:
+                    continue  # killed with its enclosing steps/DAG: stays Succeeded
+                node.daemoned = False
+                phase = st.FAILED if outcome.phase == st.SUCCEEDED else outcome.phase
+                self.mark(node, phase, outcome.message or "daemon exited on its own")
+                continue
+            node.outputs = outcome.outputs or None
             self.mark(node, outcome.phase, outcome.message)
+            self.mark_containers(node, outcome)
             if node.phase == st.SUCCEEDED:
                 self.add_outputs_to_global_scope(node.outputs)
+
+    def mark_containers(self, pod_node: st.Node, outcome: PodOutcome) -> None:
+        """The Container nodes of a containerSet pod, from its container statuses."""
+        ended = {c.name: c for c in outcome.containers}
+        for child in self.status.nodes.values():
+            if child.type != "Container" or child.boundary_id != pod_node.id:
+                continue
+            res = ended.get(child.display_name)
+            if res is None or res.exit_code is None:
+                message = res.message if res is not None else pod_node.message
+                self.mark(child, st.FAILED if pod_node.phase == st.FAILED else st.ERROR, message)
+                continue
+            child.outputs = {"exitCode": str(res.exit_code)}
+            if res.exit_code == 0:
+                self.mark(child, st.SUCCEEDED)
+            else:
+                self.mark(child, st.FAILED, res.message or f"Error (exit code {res.exit_code})")
 
     # --- suspend -----------------------------------------------------------------------------
 
@@ -1512,7 +1684,7 @@ class _Dag:
                 children = tuple(
                     self.op.status.nodes[c].phase for c in node.children if c in self.op.status.nodes
                 )
-            results[dep] = TaskResult(node.phase, False, children)
+            results[dep] = TaskResult(node.phase, node.daemoned, children)
         continue_on = {n: self.tasks[n].get("continueOn") for n in self.deps(task)}
         return evaluate_depends(str(spec["depends"]), results, continue_on), True
 
@@ -1520,7 +1692,7 @@ class _Dag:
         node = self.task_node(dep)
         if node is None:
             return False
-        if node.phase in (st.SUCCEEDED, st.SKIPPED):
+        if node.phase in (st.SUCCEEDED, st.SKIPPED) or node.daemoned:
             return True
         return node.phase in (st.FAILED, st.ERROR) and _continues_on(self.tasks[dep], node.phase)
 

@@ -62,6 +62,8 @@ class Scope:
         if node.host_node_name:
             self.params[f"{prefix}.hostNodeName"] = node.host_node_name
         self.params[f"{prefix}.status"] = node.phase
+        if getattr(node, "pod_ip", ""):
+            self.params[f"{prefix}.ip"] = node.pod_ip
         self.add_outputs(prefix, outputs)
 
     def add_outputs(self, prefix: str, outputs: Mapping[str, Any] | None) -> None:

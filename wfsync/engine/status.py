@@ -94,11 +94,13 @@ class Node:
     retried: bool = False
     pod_name: str = ""
     host_node_name: str = ""
+    daemoned: bool = False
+    pod_ip: str = ""
 
     @property
     def fulfilled(self) -> bool:
-        """Completed, Skipped or Omitted (``Fulfilled``)."""
-        return self.phase in FULFILLED
+        """Completed, Skipped or Omitted, or a daemoned node past Pending (``Fulfilled``)."""
+        return self.phase in FULFILLED or (self.daemoned and self.phase != PENDING)
 
     @property
     def completed(self) -> bool:
@@ -134,6 +136,10 @@ class Node:
         out["finishedAt"] = rfc3339(self.finished) if self.finished else None
         if self.host_node_name:
             out["hostNodeName"] = self.host_node_name
+        if self.pod_ip:
+            out["podIP"] = self.pod_ip
+        if self.daemoned:
+            out["daemoned"] = True
         if self.inputs:
             out["inputs"] = self.inputs
         if self.outputs:

@@ -12,13 +12,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from wfsync.engine.executor import Executor
+from wfsync.engine.probe import probe_reason
 from wfsync.engine.templates import Context, ResolveError, Resolver, context_for, template_type
 
 _UNSUPPORTED_TYPES = {
-    "resource": "resource templates need a Kubernetes API (not implemented locally yet)",
     "http": "http templates need the network and Argo's agent",
     "plugin": "plugin templates need an executor plugin",
-    "containerSet": "containerSet templates are not implemented locally yet",
     "data": "data templates are not implemented locally yet",
 }
 _REMOTE_ARTIFACTS = ("http", "git", "gcs", "oss", "azure", "hdfs", "artifactory")
@@ -72,11 +71,16 @@ def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:
             f"unsupported: {name}: suspend without a duration needs a resume (not available locally yet)"
         )
     if tmpl.get("daemon"):
-        reasons.append(f"unsupported: {name}: daemon templates are not implemented locally yet")
-    if tmpl.get("sidecars"):
-        reasons.append(f"unsupported: {name}: sidecars are not implemented locally yet")
-    if tmpl.get("initContainers"):
-        reasons.append(f"unsupported: {name}: init containers are not implemented locally yet")
+        if tmpl.get("retryStrategy"):
+            reasons.append(
+                f"unsupported: {name}: daemons with a retryStrategy are not implemented locally yet"
+            )
+        if kind not in ("container", "script"):
+            reasons.append(f"unsupported: {name}: only container and script templates can be daemons locally")
+        else:
+            reason = probe_reason(tmpl[kind].get("readinessProbe"))
+            if reason is not None:
+                reasons.append(f"unsupported: {name}: {reason}")
     if tmpl.get("synchronization") or tmpl.get("mutex") or tmpl.get("semaphore"):
         reasons.append(
             f"unsupported: {name}: template-level mutexes and semaphores are not implemented locally yet"
@@ -107,18 +111,36 @@ def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:
         for art in (holder.get("arguments") or {}).get("artifacts") or []:
             if isinstance(art, dict):
                 reasons.extend(_artifact_reasons(name, art))
+    for spec in _containers(tmpl, kind):
+        reasons.extend(_container_reasons(name, spec, executor))
+    return reasons
+
+
+def _containers(tmpl: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    """Every container the pod of a template runs: main (or a containerSet), init, sidecars."""
+    found: list[Any] = []
     if kind in ("container", "script"):
-        spec = tmpl[kind]
-        texts = [*(str(c) for c in spec.get("command") or ()), *(str(a) for a in spec.get("args") or ())]
-        texts.append(str(spec.get("source") or ""))
-        if any("/proc/" in text for text in texts):
-            reasons.append(f"unsupported: {name}: inspects /proc, which is the host's for host processes")
-        image = str(spec.get("image") or "")
-        command = tuple(str(c) for c in spec.get("command") or ())
-        if "{{" not in image and not any("{{" in c for c in command[:1]):
-            reason = executor.check(image, command)
-            if reason is not None:
-                reasons.append(f"{reason} ({name})")
+        found.append(tmpl[kind])
+    elif kind == "containerSet":
+        found.extend((tmpl.get("containerSet") or {}).get("containers") or [])
+    if kind in ("container", "script", "containerSet"):
+        found.extend(tmpl.get("initContainers") or [])
+        found.extend(tmpl.get("sidecars") or [])
+    return [c for c in found if isinstance(c, dict)]
+
+
+def _container_reasons(name: str, spec: Mapping[str, Any], executor: Executor) -> list[str]:
+    reasons = []
+    texts = [*(str(c) for c in spec.get("command") or ()), *(str(a) for a in spec.get("args") or ())]
+    texts.append(str(spec.get("source") or ""))
+    if any("/proc/" in text for text in texts):
+        reasons.append(f"unsupported: {name}: inspects /proc, which is the host's for host processes")
+    image = str(spec.get("image") or "")
+    command = tuple(str(c) for c in spec.get("command") or ())
+    if "{{" not in image and not any("{{" in c for c in command[:1]):
+        reason = executor.check(image, command)
+        if reason is not None:
+            reasons.append(f"{reason} ({name})")
     return reasons
 
 

@@ -6,9 +6,10 @@ import re
 import shlex
 from typing import TYPE_CHECKING, Any
 
+from wfsync.convert.gha import composite
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
-from wfsync.convert.gha.expressions.nodes import Call, ContextRef, Expr, Index, Literal
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts
+from wfsync.convert.gha.expressions.nodes import Call, ContextRef, Expr, Index, Literal, Logical
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.rules import Inputs, render
@@ -65,7 +66,7 @@ class JobBuilder:
         self.matrix = plan.legs is not None
         base = f"jobs/{plan.task}" + ("-$WFSYNC_LEG" if self.matrix else "")
         self.state = f"{drivers.STATE_ROOT}/{base}"
-        self.workspace = f"/workspace/{base}"
+        self.workspace = f"{drivers.WORKSPACE_ROOT}/{base}"
         self.groups: list[list[dict[str, Any]]] = []
         self.post: list[dict[str, Any]] = []
         self.step_names: dict[str, str] = {}
@@ -75,6 +76,11 @@ class JobBuilder:
         self.input_artifacts: list[dict[str, Any]] = []
         self.output_artifacts: list[dict[str, Any]] = []
         self.service_env: dict[str, str] = {}
+        self.local_problems: dict[str, str] = {}
+        self.continue_steps: set[str] = set()
+        self.runtime_conditions: dict[str, str] = {}
+        """Step id -> shell test of an ``if:`` over ``env``, decided in the driver."""
+        """Steps with ``continue-on-error: true``: their conclusion is success even when they fail."""
         raw = self.job.raw
         self.static_env: dict[str, str] = {}
         self.dynamic_env: dict[str, str] = {}
@@ -149,7 +155,9 @@ class JobBuilder:
     def build(self) -> dict[str, Any]:
         """The ``steps`` template of the job."""
         self._services()
-        for step in self.job.steps:
+        steps = self._expanded_steps()
+        self.guarded = any(self._status_kind(s) not in ("success",) for s in steps)
+        for step in steps:
             self._step(step)
         self._job_outputs()
         groups = self.groups + [[s] for s in self.post]
@@ -194,6 +202,22 @@ class JobBuilder:
         if sync:
             template["synchronization"] = sync
         return template
+
+    def _expanded_steps(self) -> list[Step]:
+        """The job's steps with local composite actions inlined (see :mod:`.composite`)."""
+        root = composite.repository_root(self.conv.wf.path)
+        steps: list[Step] = []
+        for step in self.job.steps:
+            uses = step.uses or ""
+            if not uses.startswith("./"):
+                steps.append(step)
+                continue
+            try:
+                steps.extend(composite.expand(step, composite.read_action(root, uses), root))
+            except composite.CompositeError as err:
+                self.local_problems[step.id] = str(err)
+                steps.append(step)
+        return steps
 
     def _noop(self) -> dict[str, Any]:
         return {
@@ -273,6 +297,8 @@ class JobBuilder:
         return kind
 
     def _step(self, step: Step) -> None:
+        if step.raw.get("continue-on-error") is True:
+            self.continue_steps.add(step.id)
         name = self._unique(step.id)
         self.step_names[step.id] = name
         kind = (
@@ -346,8 +372,20 @@ class JobBuilder:
             if not self.mandatory:
                 return None
             parts.append("(" + " || ".join(_failed(n) for n in self.mandatory) + ")")
+        if (
+            rest is not None
+            and step.run is not None
+            and "env" in {c.lower() for c in referenced_contexts(rest)}
+        ):
+            runtime = drivers.env_condition(rest)
+            if runtime is not None:  # decided by the driver: GITHUB_ENV may change env
+                self.runtime_conditions[step.id] = runtime
+                rest = None
         if rest is not None:
-            scope = self.scope()
+            # The step's own env is part of the env context its if: sees (as in act's runner).
+            env_static, env_dynamic = dict(self.static_env), dict(self.dynamic_env)
+            self._add_env(step.raw.get("env"), env_static, env_dynamic)
+            scope = self.scope(env_static)
             when = self.conv._when(rest, scope, f"job {self.job.id} step {step.name!r}")
             if when == "false":
                 return None
@@ -377,11 +415,19 @@ class JobBuilder:
         env_static = dict(self.static_env)
         env_dynamic = dict(self.dynamic_env)
         self._add_env(step.raw.get("env"), env_static, env_dynamic)
-        scope = self.scope(self.static_env)
+        step_env = step.raw.get("env")
+        step_keys = set(step_env) if isinstance(step_env, dict) else set()
+        scope = self.scope(env_static)
+        # Workflow and job env come before GITHUB_ENV of earlier steps, step env after it.
         for key, value in env_static.items():
-            driver.export(key, shlex.quote(value))
+            driver.export(key, shlex.quote(value), base=key not in step_keys)
         for key, value in env_dynamic.items():
-            driver.export(key, self._word(value, scope, lines, driver))
+            driver.export(key, self._word(value, scope, lines, driver), base=key not in step_keys)
+        condition = self.runtime_conditions.get(step.id)
+        if condition is not None:
+            driver.commands.append(
+                f"if ! {{ {condition}; }}; then echo 'wfsync: skipped, its if: is false'; exit 0; fi"
+            )
         text = run
         spans = find_expressions(run)
         if spans:
@@ -391,7 +437,8 @@ class JobBuilder:
             for n, span in enumerate(spans, start=1):
                 var = f"WFSYNC_E{n}"
                 driver.export(var, self._word(run[span.start : span.end], scope, lines, driver))
-                out += [run[pos : span.start], f"${{{var}}}"]
+                quoted = drivers.quote_state(run, span.start) == "'"
+                out += [run[pos : span.start], f"'\"${{{var}}}\"'" if quoted else f"${{{var}}}"]
                 pos = span.end
             text = "".join(out) + run[pos:]
         wd = step.raw.get("working-directory") or self.default_wd
@@ -399,7 +446,12 @@ class JobBuilder:
         if wd not in (None, ""):
             wd_text = scalar_text(wd)
             word = self._word(wd_text, scope, lines, driver) if "${{" in wd_text else shlex.quote(wd_text)
-            wd_word = f'"{self.workspace}"/{word}'
+            if wd_text.startswith("/"):
+                wd_word = word
+            elif "${{" in wd_text:  # absolute or relative is known only at run time
+                wd_word = f'"$(wfsync_p={word}; case "$wfsync_p" in /*) ;; *) wfsync_p="{self.workspace}/$wfsync_p" ;; esac; printf %s "$wfsync_p")"'
+            else:
+                wd_word = f'"{self.workspace}"/{word}'
         header = f"wfsync driver for job {self.job.id}, step {step.name!r}"
         source = driver.script(text, command, wd_word, header.replace("\n", " "))
         params = {
@@ -431,6 +483,21 @@ class JobBuilder:
         return "".join(pieces) or "''"
 
     def _expression_word(self, expression: str, scope: Scope, lines: dict[str, str]) -> str:
+        tree = parse(expression)
+        if (
+            isinstance(tree, Logical)
+            and tree.op == "||"
+            and len(tree.args) == 2
+            and isinstance(tree.args[1], Literal)
+            and (_simple_path(tree.args[0]) or [""])[0].lower() in ("secrets", "env")
+        ):
+            # `secrets.X || 'default'`: the shell's ${X:-default} has the same falsy rule for strings.
+            first = self._expression_word(".".join(_simple_path(tree.args[0]) or []), scope, lines)
+            fallback = shlex.quote(scalar_text(tree.args[1].value))
+            return first.replace(":-}", "}").replace('}"', f':-$(printf %s {fallback})}}"', 1)
+        env_path = _simple_path(tree)
+        if env_path and len(env_path) == 2 and env_path[0].lower() == "env" and _NAME.match(env_path[1]):
+            return f'"${{{env_path[1]}:-}}"'  # read at run time: GITHUB_ENV may have changed it
         try:
             ok, value = fold(expression, scope)
         except Untranslatable as err:
@@ -448,8 +515,20 @@ class JobBuilder:
                 self.report.manual.secrets[secret] += 1
                 self.secret_used = True
                 return f'"${{{secret}}}"'
+            if [p.lower() for p in path] == ["github", "workspace"]:
+                return '"${GITHUB_WORKSPACE}"'
             if head == "env" and len(path) == 2 and _NAME.match(path[1]):
                 return f'"${{{path[1]}:-}}"'
+            if (
+                head == "steps"
+                and len(path) == 3
+                and path[2].lower() == "conclusion"
+                and path[1] in self.step_names
+                and path[1] in self.continue_steps
+            ):
+                var = f"WFSYNC_V{len(lines) + 1}"
+                lines[var] = f"{{{{steps.{self.step_names[path[1]]}.status}}}}"
+                return f'"$(case "${var}" in Skipped|Omitted) echo skipped ;; *) echo success ;; esac)"'
             if (
                 head == "steps"
                 and len(path) == 4
@@ -488,7 +567,7 @@ class JobBuilder:
     def _action_step(self, step: Step, entry: StepEntry, name: str) -> list[dict[str, Any]]:
         uses = step.uses or ""
         if uses.startswith("./") or uses.startswith(".\\"):
-            raise StepProblem("local actions are not converted yet; inline its steps as run: steps")
+            raise StepProblem(self.local_problems.get(step.id, f"{uses}: local action not converted"))
         rule = self.conv.rules.action(uses)
         if rule is None:
             raise StepProblem(
@@ -644,8 +723,9 @@ class JobBuilder:
             body.append(
                 f"printf '%s=%s\\n' {shlex.quote(str(key))} \"$(printf '%s' {word} | base64 | tr -d '\\n')\" >> \"$GITHUB_OUTPUT\""
             )
+        driver.commands.extend(body)  # in the driver's shell, where its helper functions are
         source = driver.script(
-            "\n".join(body) or ":",
+            ":",
             ["sh -e", '"$wfsync_script"'],
             f'"{self.workspace}"',
             f"job {self.job.id} outputs",

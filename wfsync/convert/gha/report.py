@@ -76,6 +76,9 @@ class WorkflowReport:
     manual: ManualTasks = field(default_factory=ManualTasks)
     unsupported_jobs: int = 0
     jobs: int = 0
+    run: str = ""
+    """With ``--run``: the local engine's phase (Succeeded, Failed, Error) or ``unsupported``."""
+    run_message: str = ""
 
     def attend(self, message: str) -> None:
         """Record something that did not convert exactly (makes the workflow partial)."""
@@ -104,6 +107,7 @@ class WorkflowReport:
             "steps": [s.__dict__ for s in self.steps],
             "attention": self.attention,
             "manualTasks": self.manual.to_json(),
+            **({"run": {"phase": self.run, "message": self.run_message or None}} if self.run else {}),
         }
 
 
@@ -198,6 +202,8 @@ def workflow_lines(w: WorkflowReport) -> list[str]:
     lines = [head]
     if w.error:
         lines.append(f"    error: {w.error}")
+    if w.run:
+        lines.append(f"    run: {w.run}" + (f" ({w.run_message})" if w.run_message else ""))
     lines += [f"    - {a}" for a in w.attention]
     lines += [
         f"    - step {s.job}/{s.step} ({s.name}): {s.verdict}" + (f", {s.note}" if s.note else "")
@@ -257,6 +263,8 @@ def render_markdown(report: AuditReport) -> str:
                 out += [f"  - {a}" for a in w.attention]
                 if w.error:
                     out.append(f"  - error: {w.error}")
+                if w.run:
+                    out.append(f"  - run: {w.run}" + (f" ({w.run_message})" if w.run_message else ""))
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

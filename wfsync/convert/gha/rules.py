@@ -21,7 +21,11 @@ import jinja2.sandbox
 from wfsync.convert.gha.yaml12 import YamlError, YNode, load, to_python
 from wfsync.errors import InputError
 
-BUILTIN_RULES = Path(__file__).resolve().parents[3] / "converters" / "gha"
+_PACKAGED_RULES = Path(__file__).resolve().parent / "packs"
+"""Where a wheel carries the built-in packs (``converters/gha`` force-included at build time)."""
+_SOURCE_RULES = Path(__file__).resolve().parents[3] / "converters" / "gha"
+"""The documented location in a source checkout, which users read and copy."""
+BUILTIN_RULES = _PACKAGED_RULES if _PACKAGED_RULES.is_dir() else _SOURCE_RULES
 VERDICTS = ("known", "partial", "unsupported")
 
 _ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(

@@ -15,7 +15,11 @@ import hashlib
 import shlex
 from dataclasses import dataclass, field
 
-STATE_ROOT = "/workspace/.cache/wfsync-gha"
+WORKSPACE_ROOT = "${WFSYNC_ROOT}"
+"""The workspace volume, found at run time: ``shell/run`` starts the driver in it (``/workspace``
+in a pod). Not written as ``/workspace``: the driver travels base64 encoded, so a local engine
+that maps pod paths to host folders cannot see (and map) paths inside it."""
+STATE_ROOT = f"{WORKSPACE_ROOT}/.cache/wfsync-gha"
 
 _PARSE = r"""delim!=""{if($0==delim){delim="";E(cur,val)}else{val=first?$0:val"\n"$0;first=0};next}
 {i=index($0,"<<");j=index($0,"=")}
@@ -49,23 +53,35 @@ class Driver:
     """The job's ``GITHUB_WORKSPACE`` (absolute, double-quoted like ``state``)."""
     step_id: str
     exports: list[str] = field(default_factory=list)
+    base_exports: list[str] = field(default_factory=list)
+    """Exports that ``GITHUB_ENV`` of earlier steps overrides (workflow and job ``env``)."""
     unset: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     """Commands the driver itself runs after the exports (they may use the helpers)."""
 
-    def export(self, name: str, shell_word: str) -> None:
+    def export(self, name: str, shell_word: str, *, base: bool = False) -> None:
         """``export NAME=<word>``; ``shell_word`` is already safe shell (quoted or a decoder)."""
-        self.exports.append(f"export {name}={shell_word}")
+        (self.base_exports if base else self.exports).append(f"export {name}={shell_word}")
 
     def _helpers(self) -> list[str]:
         """The helper functions this driver uses (each costs space in the workflow)."""
-        text = "\n".join(self.exports + self.commands)
+        text = "\n".join(self.base_exports + self.exports + self.commands)
         wanted = ["wfsync_exports"] + [
             name for name in ("wfsync_b64", "wfsync_get", "wfsync_need") if name in text
         ]
         for name in list(wanted):
             wanted.extend(_NEEDS.get(name, ()))
         return [HELPERS[name] for name in HELPERS if name in wanted]
+
+    @staticmethod
+    def _with_commands(command: list[str], step_dir: str) -> list[str]:
+        """Run the step with its stdout kept, then apply the workflow commands it printed."""
+        return [
+            f"{{ {' '.join(command)}; echo $? > {step_dir}/rc; }} | tee {step_dir}/log",
+            f"wfsync_code=$(cat {step_dir}/rc 2>/dev/null || echo 1)",
+            'awk -v allow="${ACTIONS_ALLOW_UNSECURE_COMMANDS:-}" -v out="$GITHUB_OUTPUT" '
+            f'-v env="$GITHUB_ENV" -v path="$GITHUB_PATH" \'{_COMMANDS}\' {step_dir}/log',
+        ]
 
     def script(self, user_script: str, command: list[str], working_directory: str, header: str) -> str:
         """The driver: prologue, the user's script as a file, the shell command, epilogue."""
@@ -74,14 +90,19 @@ class Driver:
         lines = [
             f"# {header}",
             "set -e",
+            'WFSYNC_ROOT="$(pwd)"',
             f'WFSYNC_STATE="{self.state}"',
             f'mkdir -p {step_dir} "{self.workspace}"',
             *self._helpers(),
-            'eval "$(wfsync_exports "$WFSYNC_STATE/env")"',
             'if [ -f "$WFSYNC_STATE/path" ]; then while IFS= read -r p; do [ -n "$p" ] && PATH="$p:$PATH"; done < "$WFSYNC_STATE/path"; export PATH; fi',
-            f'export GITHUB_WORKSPACE="{self.workspace}" CI=true GITHUB_ACTIONS=true RUNNER_OS=Linux RUNNER_TEMP=/tmp',
+            # The runner's HOME and temp folder last for the whole job (each step is its own pod).
+            'mkdir -p "$WFSYNC_STATE/home" "$WFSYNC_STATE/tmp"',
+            'export HOME="$WFSYNC_STATE/home" TMPDIR="$WFSYNC_STATE/tmp" RUNNER_TEMP="$WFSYNC_STATE/tmp"',
+            f'export GITHUB_WORKSPACE="{self.workspace}" CI=true GITHUB_ACTIONS=true RUNNER_OS=Linux',
             f"export GITHUB_PATH={step_dir}/path GITHUB_STEP_SUMMARY={step_dir}/summary.md",
             ': > "$GITHUB_PATH"',
+            *self.base_exports,
+            'eval "$(wfsync_exports "$WFSYNC_STATE/env")"',
             *self.exports,
             *(f"unset {name}" for name in self.unset),
             *self.commands,
@@ -91,8 +112,11 @@ class Driver:
             user_script.rstrip("\n"),
             delimiter,
             "set +e",
-            " ".join(command),
-            "wfsync_code=$?",
+            *(
+                self._with_commands(command, step_dir)
+                if "::" in user_script
+                else [" ".join(command), "wfsync_code=$?"]
+            ),
             "set -e",
             f'cp "$GITHUB_OUTPUT" {step_dir}/output 2>/dev/null || :',
             'cat "$GITHUB_ENV" >> "$WFSYNC_STATE/env" 2>/dev/null || :',
@@ -100,6 +124,16 @@ class Driver:
             'exit "$wfsync_code"',
         ]
         return "\n".join(lines) + "\n"
+
+
+_COMMANDS = r"""{sub(/[ \t\r]+$/, "")}
+stop!=""{if($0=="::"stop"::")stop="";next}
+/^::stop-commands::/{stop=substr($0,18);next}
+/^::set-output name=/{s=substr($0,19);i=index(s,"::");if(i>0)print substr(s,1,i-1)"="substr(s,i+2)>>out;next}
+allow=="true"&&/^::set-env name=/{s=substr($0,16);i=index(s,"::");if(i>0)print substr(s,1,i-1)"="substr(s,i+2)>>env;next}
+allow=="true"&&/^::add-path::/{print substr($0,13)>>path;next}"""
+"""awk rules for the deprecated workflow commands a step prints (``set-env`` and ``add-path`` only
+with ``ACTIONS_ALLOW_UNSECURE_COMMANDS=true``, as on GitHub); ``stop-commands`` pauses them."""
 
 
 def shell_command(shell: str | None) -> tuple[list[str], str | None]:
@@ -138,6 +172,87 @@ def is_posix_shell(shell: str | None) -> bool:
     return first.rsplit("/", 1)[-1] in ("bash", "sh", "dash", "zsh", "ksh")
 
 
+def quote_state(script: str, end: int) -> str:
+    """The shell quoting at offset ``end``: ``'`` or ``"`` inside quotes, ``''`` outside.
+
+    A ``${{ }}`` inside single quotes becomes ``'"${VAR}"'`` so that its value still arrives
+    (GitHub splices the text there; the variable keeps it data). Comments and heredocs are
+    read as plain text, which is close enough for where expressions appear in scripts.
+    """
+    state, i = "", 0
+    while i < end:
+        char = script[i]
+        if state == "'":
+            if char == "'":
+                state = ""
+        elif char == "\\":
+            i += 1
+        elif state == '"':
+            if char == '"':
+                state = ""
+        elif char in ("'", '"'):
+            state = char
+        elif char == "#" and (i == 0 or script[i - 1] in " \t\n;"):
+            newline = script.find("\n", i)
+            if newline == -1 or newline >= end:
+                return ""
+            i = newline
+        i += 1
+    return state
+
+
 def encode(script: str) -> str:
     """Base64 of the driver: Argo substitutes ``{{`` in parameters, base64 has none."""
     return base64.b64encode(script.encode()).decode()
+
+
+def env_condition(tree: object) -> str | None:
+    """A POSIX test for an ``if:`` over ``env`` and literals, or None when it uses anything else.
+
+    Such conditions are decided by the driver at run time, because ``GITHUB_ENV`` written by an
+    earlier step changes ``env``. Comparisons are case-insensitive like GitHub's; a string is
+    true when not empty.
+    """
+    from wfsync.convert.gha.expressions.nodes import Compare, ContextRef, Index, Literal, Logical, Not
+
+    def operand(node: object) -> str | None:
+        if isinstance(node, Literal):
+            if isinstance(node.value, bool):
+                return shlex.quote("true" if node.value else "false")
+            if node.value is None:
+                return "''"
+            if isinstance(node.value, float) and node.value.is_integer():
+                return shlex.quote(str(int(node.value)))
+            return shlex.quote(str(node.value).lower())
+        if (
+            isinstance(node, Index)
+            and isinstance(node.target, ContextRef)
+            and node.target.name.lower() == "env"
+            and isinstance(node.index, Literal)
+            and isinstance(node.index.value, str)
+            and node.index.value.replace("_", "a").isalnum()
+        ):
+            return f'"$(printf %s "${{{node.index.value}:-}}" | tr "[:upper:]" "[:lower:]")"'
+        return None
+
+    def test(node: object) -> str | None:
+        if isinstance(node, Not):
+            inner = test(node.operand)
+            return None if inner is None else f"! {{ {inner}; }}"
+        if isinstance(node, Logical):
+            parts = [test(a) for a in node.args]
+            if any(p is None for p in parts):
+                return None
+            joiner = " && " if node.op == "&&" else " || "
+            return "{ " + joiner.join(f"{{ {p}; }}" for p in parts if p) + "; }"
+        if isinstance(node, Compare) and node.op in ("==", "!="):
+            left, right = operand(node.left), operand(node.right)
+            if left is None or right is None:
+                return None
+            return f"[ {left} {'=' if node.op == '==' else '!='} {right} ]"
+        word = operand(node)
+        if word is None or isinstance(node, Literal):
+            return None
+        return f"[ -n {word} ]"
+
+    return test(tree)

@@ -159,9 +159,14 @@ class _Compiler:
         if isinstance(node, Not):
             return f"!{self.condition(node.operand)}"
         if isinstance(node, Logical):
+            # GitHub's && and || give an operand, not a boolean (`x && 'a' || 'b'` is a ternary).
+            first = node.args[0]
+            if len(node.args) == 1:
+                return self.value(first)
+            rest = self.value(Logical(node.op, tuple(node.args[1:])))
             if node.op == "&&":
-                return self.condition(node)
-            return self.condition(node)
+                return f"({self.condition(first)} ? {rest} : {self.value(first)})"
+            return f"({self.condition(first)} ? {self.value(first)} : {rest})"
         if isinstance(node, Compare):
             left, right = self.value(node.left), self.value(node.right)
             if node.op in ("==", "!="):
@@ -175,6 +180,19 @@ class _Compiler:
 
     def call(self, node: Call) -> str:
         name = node.name.lower()
+        if name in ("always", "cancelled") and not node.args:
+            return "true" if name == "always" else "false"  # nothing is ever cancelled here
+        if name in ("success", "failure") and not node.args and self.scope.level == "dag":
+            # Inside a larger job condition: over the jobs this one needs.
+            tasks = [expr_string(t) for t in self.scope.task_names.values()]
+            if name == "success":
+                return (
+                    "(" + " && ".join(f"tasks[{t}].status == 'Succeeded'" for t in tasks) + ")"
+                    if tasks
+                    else "true"
+                )
+            checks = [f"tasks[{t}].status in ['Failed', 'Error']" for t in tasks]
+            return "(" + " || ".join(checks) + ")" if checks else "false"
         if name in _BOOLEAN_CALLS and len(node.args) == 2:
             a, b = (self.value(x) for x in node.args)
             op = {"contains": "contains", "startswith": "startsWith", "endswith": "endsWith"}[name]

@@ -1,0 +1,158 @@
+"""Local composite actions (``uses: ./path`` with ``runs.using: composite``) inlined as steps.
+
+GitHub runs a composite action's steps in the caller's job, with its own ``inputs`` and
+``steps`` contexts. Here each inner step becomes a step of the job: ``inputs.X`` becomes an
+environment variable the inner steps get (so values still reach scripts only through the
+environment), inner step ids are prefixed with the caller's id, and the action's ``outputs``
+are written by a last step that carries the caller's id, so ``steps.<id>.outputs.<name>``
+reads them as it does for any step.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+from wfsync.convert.gha.model import Step
+from wfsync.convert.gha.yaml12 import YamlError, load, scalar_text, to_python
+
+MAX_DEPTH = 8
+_INPUT = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)", re.IGNORECASE)
+_INPUT_INDEX = re.compile(r"\binputs\[\s*'([^']+)'\s*\]", re.IGNORECASE)
+_STEPS = re.compile(r"\bsteps\.([A-Za-z_][A-Za-z0-9_-]*)", re.IGNORECASE)
+_ACTION_PATH = re.compile(r"\bgithub\.action_path\b", re.IGNORECASE)
+_SPAN = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+class CompositeError(Exception):
+    """A local action that cannot be inlined (missing, invalid, not composite)."""
+
+
+def repository_root(workflow: Path) -> Path:
+    """The folder ``./`` paths of ``uses:`` are relative to: the one holding ``.github``."""
+    resolved = workflow.resolve()
+    for parent in resolved.parents:
+        if parent.name == ".github":
+            return parent.parent
+    return resolved.parent
+
+
+def _candidates(root: Path, uses: str) -> list[Path]:
+    """Where ``uses`` may live: under ``root``, else (no ``.github`` found) under its parents."""
+    found = [root / uses[2:].rstrip("/")]
+    if not (root / ".github").is_dir():
+        found += [parent / uses[2:].rstrip("/") for parent in list(root.parents)[:2]]
+    return found
+
+
+def read_action(root: Path, uses: str) -> dict[str, Any]:
+    """The action definition at ``root/uses`` (``action.yml`` or ``action.yaml``)."""
+    folders = _candidates(root, uses)
+    folder = next(
+        (f for f in folders if (f / "action.yml").is_file() or (f / "action.yaml").is_file()), folders[0]
+    )
+    for name in ("action.yml", "action.yaml"):
+        path = folder / name
+        if path.is_file():
+            try:
+                body = to_python(load(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, YamlError) as err:
+                raise CompositeError(f"{uses}: cannot read {name}: {err}") from None
+            if not isinstance(body, dict) or not isinstance(body.get("runs"), dict):
+                raise CompositeError(f"{uses}: {name} has no runs: section")
+            return body
+    raise CompositeError(f"{uses}: no action.yml in {folder}")
+
+
+def input_var(name: str) -> str:
+    """The environment variable holding input ``name`` inside the action's steps."""
+    return "WFSYNC_INPUT_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def _rewrite(text: str, prefix: str, inner_ids: set[str]) -> str:
+    """``inputs.X`` to ``env.<var>`` and inner ``steps.Y`` to ``steps.<prefix>Y`` in ``${{ }}``."""
+
+    def span(match: re.Match[str]) -> str:
+        body = _INPUT.sub(lambda m: "env." + input_var(m.group(1)), match.group(1))
+        body = _INPUT_INDEX.sub(lambda m: "env." + input_var(m.group(1)), body)
+        body = _ACTION_PATH.sub("env.GITHUB_ACTION_PATH", body)
+        body = _STEPS.sub(
+            lambda m: f"steps.{prefix}{m.group(1)}" if m.group(1).lower() in inner_ids else m.group(0), body
+        )
+        return "${{" + body + "}}"
+
+    return _SPAN.sub(span, text)
+
+
+def _rewrite_value(value: Any, prefix: str, inner_ids: set[str]) -> Any:
+    if isinstance(value, str):
+        return _rewrite(value, prefix, inner_ids)
+    if isinstance(value, dict):
+        return {k: _rewrite_value(v, prefix, inner_ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewrite_value(v, prefix, inner_ids) for v in value]
+    return value
+
+
+def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> list[Step]:
+    """The steps that replace ``step`` (a call of the composite ``action``)."""
+    runs = action["runs"]
+    if runs.get("using") != "composite":
+        raise CompositeError(f"{step.uses}: a {runs.get('using')} action; only composite actions are inlined")
+    if depth >= MAX_DEPTH:
+        raise CompositeError(f"{step.uses}: composite actions nested deeper than {MAX_DEPTH}")
+    given: dict[str, Any] = step.raw["with"] if isinstance(step.raw.get("with"), dict) else {}
+    env: dict[str, Any] = {}
+    declared: dict[str, Any] = action["inputs"] if isinstance(action.get("inputs"), dict) else {}
+    for name, spec in declared.items():
+        match = next((v for k, v in given.items() if str(k).lower() == str(name).lower()), None)
+        default = spec.get("default") if isinstance(spec, dict) else None
+        value = match if match is not None else default
+        env[input_var(str(name))] = "" if value is None else scalar_text(value)
+    for key, value in given.items():  # undeclared inputs still reach inputs.X
+        env.setdefault(input_var(str(key)), scalar_text(value))
+    # A local action lives in the checked-out repository, under the workspace.
+    env["GITHUB_ACTION_PATH"] = "${{ github.workspace }}/" + str(step.uses)[2:].rstrip("/")
+    prefix = f"{step.id}--"
+    raw_steps = [s for s in runs.get("steps") or [] if isinstance(s, dict)]
+    inner_ids = {str(s["id"]).lower() for s in raw_steps if s.get("id")}
+    outer_env: dict[str, Any] = step.raw["env"] if isinstance(step.raw.get("env"), dict) else {}
+    out: list[Step] = []
+    for index, raw in enumerate(raw_steps):
+        inner = _rewrite_value(dict(raw), prefix, inner_ids)
+        inner_id = f"{prefix}{raw['id']}" if raw.get("id") else f"{prefix}{index + 1}"
+        inner["env"] = {**env, **outer_env, **(inner.get("env") or {})}
+        if step.raw.get("if") not in (None, "") and inner.get("if") in (None, ""):
+            inner["if"] = step.raw["if"]
+        if step.raw.get("continue-on-error") is True:
+            inner["continue-on-error"] = True
+        if "working-directory" not in inner and "run" in inner and step.raw.get("working-directory"):
+            inner["working-directory"] = step.raw["working-directory"]
+        child = Step(inner_id, True, step.index, step.line, inner)
+        uses = str(inner.get("uses") or "")
+        if uses.startswith("./"):
+            out.extend(expand(child, read_action(root, uses), root, depth + 1))
+        else:
+            out.append(child)
+    outputs: dict[str, Any] = action["outputs"] if isinstance(action.get("outputs"), dict) else {}
+    if outputs:
+        lines, out_env = [], dict(env)
+        for n, (name, spec) in enumerate(outputs.items(), start=1):
+            value = spec.get("value") if isinstance(spec, dict) else None
+            var = f"WFSYNC_OUTPUT_{n}"
+            out_env[var] = _rewrite(scalar_text(value or ""), prefix, inner_ids)
+            delimiter = f"WFSYNC_EOF_{n}"
+            key = shlex.quote(str(name))
+            # KEY=VALUE for one line (Argo-side readers expect it), a heredoc block otherwise.
+            lines.append(
+                f'if [ "$(printf %s "${var}" | wc -l)" -eq 0 ]; then printf \'%s=%s\\n\' {key} "${var}"; '
+                f'else printf \'%s<<{delimiter}\\n%s\\n{delimiter}\\n\' {key} "${var}"; fi >> "$GITHUB_OUTPUT"'
+            )
+        raw_out: dict[str, Any] = {"name": f"{step.name} (outputs)", "run": "\n".join(lines), "shell": "sh"}
+        raw_out["env"] = out_env
+        # GitHub computes the outputs even when a step of the action failed.
+        raw_out["if"] = step.raw["if"] if step.raw.get("if") not in (None, "") else "always()"
+        out.append(Step(step.id, step.explicit_id, step.index, step.line, raw_out))
+    return out

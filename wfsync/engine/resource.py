@@ -1,0 +1,437 @@
+"""Resource templates against a cluster (``workflow/executor/resource.go``), the embedded one by default.
+
+The action (create, apply, replace, delete, get, patch) is done on the manifest after
+substitution; ``successCondition``/``failureCondition`` are evaluated on the resulting object;
+output parameters come from it by ``jsonPath`` or ``jqFilter``. The resource template's own pod
+exists in the store while it runs (``{{pod.name}}`` patches work). What would need a controller
+(a Job or Deployment that runs pods, a condition that only a controller can make true) is refused
+with an ``unsupported:`` reason instead of waiting forever or giving another verdict.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import yaml
+
+from wfsync.engine.executor import Unsupported
+from wfsync.errors import WfsyncError
+
+_NEEDS_CONTROLLER = frozenset(
+    {"Job", "CronJob", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
+)
+"""Kinds whose objects only mean something once a controller runs pods for them."""
+_SERVED = frozenset(
+    {
+        "Pod",
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "PersistentVolumeClaim",
+        "Namespace",
+        "Workflow",
+        "WorkflowTemplate",
+        "ClusterWorkflowTemplate",
+        "CronWorkflow",
+    }
+)
+"""Kinds a cluster with Argo installed serves and that need no controller for what examples do."""
+_FLAGS_WITH_VALUE = frozenset({"-n", "--namespace"})
+_PLAIN_FLAGS = frozenset({"--ignore-not-found", "--validate=false", "--wait=false", "--wait"})
+_T = TypeVar("_T")
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_REQUIREMENT = re.compile(r"^\s*(!?[\w.\[\]/-]+)\s*(==|!=|=|>|<|\s+in\s+|\s+notin\s+)?\s*(.*?)\s*$")
+
+
+class ClusterStore(Protocol):
+    """What a resource template needs of a cluster (:class:`wfsync.cluster.embedded.EmbeddedCluster`)."""
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """One object or None."""
+
+    def create(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Store a new object."""
+
+    def update(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Replace an object (current resourceVersion)."""
+
+    def delete(
+        self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
+    ) -> None:
+        """Delete an object."""
+
+
+class ResourceFailed(WfsyncError):
+    """The action or a failure condition failed the node (Failed, with Argo's message)."""
+
+
+def execute(  # noqa: C901, PLR0912
+    cluster: ClusterStore,
+    tmpl: Mapping[str, Any],
+    *,
+    namespace: str,
+    pod_name: str,
+    node: tuple[str, str],
+    workflow: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Do the resource action; the node's outputs. Raises :class:`ResourceFailed` or :class:`Unsupported`."""
+    res = tmpl.get("resource") or {}
+    action = str(res.get("action") or "")
+    if res.get("manifestFrom"):
+        raise Unsupported("resource manifestFrom artifacts are not implemented locally yet")
+    flags = [str(f) for f in res.get("flags") or []]
+    own = _own_pod(pod_name, namespace, node, workflow)
+    cluster.create(own)
+    try:
+        obj = _act(cluster, action, res, flags, namespace, workflow)
+        if obj is not None:
+            _check_conditions(res, obj)
+        return _outputs(tmpl, obj)
+    finally:
+        current = cluster.get("Pod", namespace, pod_name)
+        if current is not None:
+            cluster.delete("Pod", namespace, pod_name, "")
+
+
+def _own_pod(
+    pod_name: str, namespace: str, node: tuple[str, str], workflow: Mapping[str, Any]
+) -> dict[str, Any]:
+    meta = workflow.get("metadata") or {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod_name,
+            "namespace": namespace,
+            "labels": {
+                "workflows.argoproj.io/workflow": str(meta.get("name")),
+                "workflows.argoproj.io/completed": "false",
+            },
+            "annotations": {
+                "workflows.argoproj.io/node-id": node[0],
+                "workflows.argoproj.io/node-name": node[1],
+            },
+        },
+        "spec": {"containers": [{"name": "main", "image": "argoproj/argoexec"}]},
+    }
+
+
+def _load_manifest(res: Mapping[str, Any]) -> Any:
+    try:
+        return yaml.safe_load(str(res.get("manifest") or ""))
+    except yaml.YAMLError as exc:
+        raise ResourceFailed(f"the resource manifest is not valid YAML: {exc}") from None
+
+
+def _target(manifest: Any, flags: list[str], namespace: str, *, patch: bool) -> tuple[str, str, str]:
+    """Kind, namespace and name the action is about: from ``flags`` (``kind name``) or the manifest."""
+    positional: list[str] = []
+    ns = namespace
+    skip = False
+    for i, flag in enumerate(flags):
+        if skip:
+            skip = False
+        elif flag in _FLAGS_WITH_VALUE and i + 1 < len(flags):
+            ns, skip = flags[i + 1], True
+        elif flag.startswith("--namespace="):
+            ns = flag.partition("=")[2]
+        elif flag.startswith("-"):
+            if flag not in _PLAIN_FLAGS:
+                raise Unsupported(f"resource flag {flag!r} is not implemented locally")
+        else:
+            positional.append(flag)
+    if patch and len(positional) >= 2:  # noqa: PLR2004
+        return _kind_of(positional[0]), ns, positional[1]
+    if len(positional) == 1 and "/" in positional[0]:
+        kind, _, name = positional[0].partition("/")
+        return _kind_of(kind), ns, name
+    if not isinstance(manifest, dict):
+        raise ResourceFailed("the resource manifest must be one object (or give kind and name in flags)")
+    meta = manifest.get("metadata") or {}
+    return str(manifest.get("kind") or ""), str(meta.get("namespace") or ns), str(meta.get("name") or "")
+
+
+def _kind_of(word: str) -> str:
+    """``pod``/``pods``/``po`` -> ``Pod`` (the kubectl short names the examples use)."""
+    known = {
+        "po": "Pod",
+        "pod": "Pod",
+        "pods": "Pod",
+        "cm": "ConfigMap",
+        "configmap": "ConfigMap",
+        "configmaps": "ConfigMap",
+        "secret": "Secret",
+        "secrets": "Secret",
+        "wf": "Workflow",
+        "workflow": "Workflow",
+        "workflows": "Workflow",
+        "svc": "Service",
+        "service": "Service",
+        "services": "Service",
+    }
+    kind = known.get(word.lower().split(".", 1)[0])
+    if kind is None:
+        raise Unsupported(f"resource flags name the kind {word!r}, which is not known locally")
+    return kind
+
+
+def _refuse_controller_kinds(kind: str) -> None:
+    if kind in _NEEDS_CONTROLLER:
+        raise Unsupported(f"environment: a {kind} needs a Kubernetes cluster to run its pods")
+    if kind not in _SERVED:
+        raise Unsupported(f"environment: kind {kind!r} needs its API (and controller) in a real cluster")
+
+
+def _act(  # noqa: C901, PLR0912
+    cluster: ClusterStore,
+    action: str,
+    res: Mapping[str, Any],
+    flags: list[str],
+    namespace: str,
+    workflow: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    manifest = _load_manifest(res)
+    if action in ("create", "apply", "replace"):
+        if not isinstance(manifest, dict):
+            raise ResourceFailed("the resource manifest must be one object")
+        obj = copy.deepcopy(manifest)
+        _refuse_controller_kinds(str(obj.get("kind")))
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("namespace", namespace)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = str(meta["generateName"]) + "".join(
+                random.choice(_NAME_ALPHABET)  # noqa: S311
+                for _ in range(5)
+            )
+        if res.get("setOwnerReference"):
+            wf_meta = workflow.get("metadata") or {}
+            meta.setdefault("ownerReferences", []).append(
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Workflow",
+                    "name": str(wf_meta.get("name")),
+                    "uid": str(wf_meta.get("uid") or ""),
+                    "blockOwnerDeletion": True,
+                }
+            )
+        kind, ns, name = str(obj.get("kind")), str(meta["namespace"]), str(meta.get("name") or "")
+        existing = cluster.get(kind, ns, name) if name else None
+        if action == "create" or (action == "apply" and existing is None):
+            return _call(lambda: cluster.create(obj))
+        if existing is None:
+            raise ResourceFailed(f'{kind.lower()}s "{name}" not found')
+        obj["metadata"]["resourceVersion"] = existing["metadata"].get("resourceVersion")
+        return _call(lambda: cluster.update(obj))
+    if action in ("get", "delete", "patch"):
+        kind, ns, name = _target(manifest, flags, namespace, patch=action == "patch")
+        _refuse_controller_kinds(kind)
+        existing = cluster.get(kind, ns, name)
+        if existing is None:
+            if action == "delete" and "--ignore-not-found" in flags:
+                return None
+            raise ResourceFailed(f'{kind.lower()}s "{name}" not found')
+        if action == "get":
+            return existing
+        if action == "delete":
+            _call(lambda: cluster.delete(kind, ns, name, ""))
+            return None
+        patched = _patch(existing, manifest, str(res.get("mergeStrategy") or "strategic"))
+        return _call(lambda: cluster.update(patched))
+    raise Unsupported(f"resource action {action!r} is not implemented locally")
+
+
+def _call(fn: Callable[[], _T]) -> _T:
+    try:
+        return fn()
+    except WfsyncError as exc:
+        raise ResourceFailed(str(exc)) from None
+
+
+def _patch(obj: dict[str, Any], patch: Any, strategy: str) -> dict[str, Any]:
+    if strategy == "json":
+        if not isinstance(patch, list):
+            raise ResourceFailed("a json patch must be a list of operations")
+        out = copy.deepcopy(obj)
+        for op in patch:
+            _json_patch_op(out, op)
+        return out
+    if not isinstance(patch, dict):
+        raise ResourceFailed("a merge patch must be an object")
+    if strategy == "strategic" and _has_list(patch):
+        raise Unsupported("strategic merge patches of lists are not implemented locally")
+    if strategy not in ("merge", "strategic"):
+        raise ResourceFailed(f"unknown mergeStrategy {strategy!r}")
+    return _merge(copy.deepcopy(obj), patch)
+
+
+def _has_list(value: Any) -> bool:
+    if isinstance(value, list):
+        return True
+    return isinstance(value, dict) and any(_has_list(v) for v in value.values())
+
+
+def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7386 JSON merge patch (null deletes)."""
+    for key, value in patch.items():
+        if value is None:
+            base.pop(key, None)
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _json_patch_op(doc: dict[str, Any], op: Any) -> None:
+    """One RFC 6902 operation (add, remove, replace, test)."""
+    if not isinstance(op, dict) or "path" not in op:
+        raise ResourceFailed(f"invalid json patch operation {op!r}")
+    kind = op.get("op")
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op["path"]).split("/")[1:]]
+    parent: Any = doc
+    for part in parts[:-1]:
+        parent = (
+            parent[int(part)]
+            if isinstance(parent, list)
+            else parent.get(part)
+            if isinstance(parent, dict)
+            else None
+        )
+        if parent is None:
+            raise ResourceFailed(f"doc is missing path: {op['path']}")
+    last = parts[-1] if parts else ""
+    if kind in ("add", "replace"):
+        if isinstance(parent, list):
+            index = len(parent) if last == "-" else int(last)
+            if kind == "add":
+                parent.insert(index, op.get("value"))
+            else:
+                parent[index] = op.get("value")
+        elif isinstance(parent, dict):
+            if kind == "replace" and last not in parent:
+                raise ResourceFailed(f"replace operation does not apply: doc is missing key: {op['path']}")
+            parent[last] = op.get("value")
+        else:
+            raise ResourceFailed(f"doc is missing path: {op['path']}")
+    elif kind == "remove":
+        try:
+            del parent[int(last) if isinstance(parent, list) else last]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ResourceFailed(
+                f"remove operation does not apply: doc is missing path: {op['path']}"
+            ) from None
+    elif kind == "test":
+        current = parent.get(last) if isinstance(parent, dict) else None
+        if current != op.get("value"):
+            raise ResourceFailed(f"testing value {op['path']} failed")
+    else:
+        raise Unsupported(f"json patch operation {kind!r} is not implemented locally")
+
+
+def _lookup(obj: Any, path: str) -> tuple[bool, Any]:
+    """A dotted path (``status.phase``, ``items[0].name``) in an object; (found, value)."""
+    current = obj
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip(".")):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not isinstance(current, list) or index >= len(current):
+                return False, None
+            current = current[index]
+        elif isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return False, None
+    return True, current
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value, separators=(",", ":"))
+
+
+def condition_met(condition: str, obj: Mapping[str, Any]) -> bool:
+    """A label-selector style condition (``status.phase == Succeeded,status.failed > 0``) on ``obj``."""
+    for requirement in filter(None, (r.strip() for r in re.split(r",(?![^()]*\))", condition))):
+        match = _REQUIREMENT.match(requirement)
+        if match is None:
+            raise Unsupported(f"condition {condition!r} is not understood locally")
+        path, op, value = match.group(1), (match.group(2) or "").strip(), match.group(3)
+        negate = path.startswith("!")
+        found, current = _lookup(obj, path.lstrip("!"))
+        if not op:
+            if found == negate:
+                return False
+            continue
+        text = _text(current) if found else ""
+        if op in ("==", "="):
+            ok = found and text == value
+        elif op == "!=":
+            ok = not found or text != value
+        elif op in (">", "<"):
+            try:
+                left, right = float(text), float(value)
+            except ValueError:
+                return False
+            ok = left > right if op == ">" else left < right
+        else:
+            values = {v.strip() for v in value.strip("()").split(",")}
+            ok = (found and text in values) if op == "in" else (not found or text not in values)
+        if not ok:
+            return False
+    return True
+
+
+def _check_conditions(res: Mapping[str, Any], obj: Mapping[str, Any]) -> None:
+    success, failure = res.get("successCondition"), res.get("failureCondition")
+    if not success and not failure:
+        return
+    if failure and condition_met(str(failure), obj):
+        raise ResourceFailed(f"failure condition '{failure}' met")
+    if success and condition_met(str(success), obj):
+        return
+    if not success:
+        return
+    raise Unsupported(
+        f"resource condition '{success}' is not met yet and only a controller could change that locally"
+    )
+
+
+def _outputs(tmpl: Mapping[str, Any], obj: Mapping[str, Any] | None) -> dict[str, Any]:
+    params = []
+    for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+        value_from = param.get("valueFrom") or {}
+        path = value_from.get("jsonPath") or value_from.get("jqFilter")
+        out = {k: v for k, v in param.items() if k != "valueFrom"}
+        if path:
+            text = str(path).strip()
+            if text.startswith("{") and text.endswith("}"):
+                text = text[1:-1]
+            if any(ch in text for ch in "|?*@()"):
+                raise Unsupported(
+                    f"output parameter {param.get('name')!r}: path {path!r} is not implemented locally"
+                )
+            found, value = _lookup(obj or {}, text)
+            if not found:
+                if value_from.get("default") is not None:
+                    out["value"] = str(value_from["default"])
+                    params.append(out)
+                    continue
+                raise ResourceFailed(
+                    f"output parameter {param.get('name')!r}: {path} not found in the resource"
+                )
+            out["value"] = _text(value)
+        elif value_from.get("default") is not None:
+            out["value"] = str(value_from["default"])
+        else:
+            continue
+        params.append(out)
+    return {"parameters": params} if params else {}
