@@ -89,4 +89,7 @@ def test_argo_examples_reach_argos_verdicts(tmp_path: Path) -> None:
             for name, detail in entries:
                 print(f"  {name}: {detail[:160]}")
     assert not by_kind.get("wrong"), by_kind.get("wrong")
-    assert len(by_kind.get("succeeded", [])) >= MINIMUM_SUCCEEDED
+    # an example that exits through random.choice (retry-container: 11 tries at 2/3 failure each)
+    # can legitimately fail on Argo too; it counts toward the floor whatever it drew this time
+    reached = len(by_kind.get("succeeded", [])) + len(by_kind.get("nondeterministic", []))
+    assert reached >= MINIMUM_SUCCEEDED
