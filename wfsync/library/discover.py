@@ -56,11 +56,12 @@ def find_yaml_files(
     resolved_root = root.resolve() if root is not None else None
 
     def add(path: Path) -> None:
-        key = path.resolve()
+        link = path.is_symlink()
+        key = path.resolve() if link else Path(os.path.abspath(path))  # resolve() costs a stat per part
         if key in seen:
             return
         seen.add(key)
-        if path.is_symlink() and resolved_root is not None and not key.is_relative_to(resolved_root):
+        if link and resolved_root is not None and not key.is_relative_to(resolved_root):
             problems.append(
                 FileProblem(path, "file-refused", f"symlink leaves the repository (points to {key})")
             )
