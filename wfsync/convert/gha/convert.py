@@ -22,13 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
+from wfsync.convert.gha.expressions import find_expressions, parse
 from wfsync.convert.gha.expressions.nodes import Call, Expr, Logical, Not
 from wfsync.convert.gha.matrix import MatrixError, expand_matrix
 from wfsync.convert.gha.model import Job, Workflow
 from wfsync.convert.gha.report import StepEntry, WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
-from wfsync.convert.gha.translate import Scope, Untranslatable, fold, status_calls, to_argo_condition
+from wfsync.convert.gha.translate import (
+    Scope,
+    Untranslatable,
+    fold,
+    fold_tree,
+    status_calls,
+    to_argo_condition,
+)
 from wfsync.convert.gha.yaml12 import scalar_text
 
 SECRET_NAME = "github-secrets"
@@ -564,22 +571,6 @@ def is_matrix(job: Job) -> bool:
 def has_outputs(job: Job) -> bool:
     """Whether downstream jobs can read the job's outputs (not for matrix jobs)."""
     return bool(job.raw.get("outputs")) and not is_matrix(job)
-
-
-def fold_tree(tree: Expr, scope: Scope) -> tuple[bool, Any]:
-    """:func:`fold` for an already parsed tree."""
-    from wfsync.convert.gha.expressions import evaluate, referenced_contexts, referenced_functions
-    from wfsync.convert.gha.translate import _NOT_FOLDABLE, known_contexts
-
-    known = known_contexts(scope)
-    if {c.lower() for c in referenced_contexts(tree)} - set(known):
-        return False, None
-    if {f.lower() for f in referenced_functions(tree)} & _NOT_FOLDABLE:
-        return False, None
-    try:
-        return True, evaluate(tree, known)
-    except ExpressionError as err:
-        raise Untranslatable(str(err)) from None
 
 
 def _truthy(value: Any) -> bool:

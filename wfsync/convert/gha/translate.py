@@ -99,6 +99,11 @@ def fold(expression: str, scope: Scope) -> tuple[bool, Any]:
         tree = parse(expression)
     except ExpressionError as err:
         raise Untranslatable(str(err)) from None
+    return fold_tree(tree, scope)
+
+
+def fold_tree(tree: Any, scope: Scope) -> tuple[bool, Any]:
+    """:func:`fold` for an already parsed tree."""
     known = known_contexts(scope)
     if {c.lower() for c in referenced_contexts(tree)} - set(known):
         return False, None
