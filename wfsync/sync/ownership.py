@@ -8,7 +8,6 @@ up as drift: the live content no longer hashes to its own annotation.
 
 from __future__ import annotations
 
-import copy
 import enum
 from collections.abc import Mapping
 from typing import Any
@@ -49,9 +48,14 @@ def owner(obj: Mapping[str, Any], library_id: str) -> Owner:
 def stamp(
     body: Mapping[str, Any], *, library_id: str, source_path: str, source_commit: str, content_hash: str
 ) -> dict[str, Any]:
-    """A copy of ``body`` with the ownership labels and source annotations set."""
-    out = copy.deepcopy(dict(body))
-    meta = out.setdefault("metadata", {})
+    """A copy of ``body`` with the ownership labels and source annotations set.
+
+    Only ``metadata`` is copied; the rest is shared with ``body``, so writers that change an object
+    copy it first (as apply does), and a 1,000-template library is not deep-copied on every diff.
+    """
+    out = dict(body)
+    meta = dict(out.get("metadata") or {})
+    out["metadata"] = meta
     labels = dict(meta.get("labels") or {})
     labels[MANAGED_BY] = MANAGER
     labels[LIBRARY_LABEL] = library_id
