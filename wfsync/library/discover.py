@@ -57,7 +57,7 @@ def find_yaml_files(
 
     def add(path: Path) -> None:
         link = path.is_symlink()
-        key = path.resolve() if link else Path(os.path.abspath(path))  # resolve() costs a stat per part
+        key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
         if key in seen:
             return
         seen.add(key)
