@@ -807,16 +807,23 @@ class Operation:
 
     # --- pods --------------------------------------------------------------------------------
 
+    def new_pod_node(
+        self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
+    ) -> st.Node:
+        """A Pending Pod node with Argo's pod name (shared by container/script and resource templates)."""
+        node = self.init_node(node_name, "Pod", st.PENDING, opts, inputs=_inputs(tmpl), **common)
+        node.retried = retried
+        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
+        return node
+
     def execute_pod(
         self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
     ) -> st.Node:
         """``executeContainer`` / ``executeScript``: create the node and start its pod once."""
-        node = self.status.by_name(node_name)
-        if node is not None:
-            return node
-        node = self.init_node(node_name, "Pod", st.PENDING, opts, inputs=_inputs(tmpl), **common)
-        node.retried = retried
-        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
+        existing = self.status.by_name(node_name)
+        if existing is not None:
+            return existing
+        node = self.new_pod_node(node_name, tmpl, opts, common, retried=retried)
         self.node_templates[node.id] = tmpl
         if template_type(tmpl) == "containerSet":
             self.container_nodes(node, tmpl, opts, common)
@@ -864,12 +871,10 @@ class Operation:
         self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
     ) -> st.Node:
         """``executeResource``: a Pod node whose action runs against the cluster on a worker."""
-        node = self.status.by_name(node_name)
-        if node is not None:
-            return node
-        node = self.init_node(node_name, "Pod", st.PENDING, opts, inputs=_inputs(tmpl), **common)
-        node.retried = retried
-        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
+        existing = self.status.by_name(node_name)
+        if existing is not None:
+            return existing
+        node = self.new_pod_node(node_name, tmpl, opts, common, retried=retried)
         if self.options.cluster is None:
             return self.mark(node, st.ERROR, "unsupported: resource templates need a cluster")
         node.phase = st.RUNNING
