@@ -65,7 +65,9 @@ def describe(change: Change, *, with_unified: bool) -> ObjectDiff:
     return ObjectDiff(change, fields, text)
 
 
-def run_diff(cwd: Path, *, target: str | None, ref: str | None, with_unified: bool = False) -> DiffResult:
-    """Compute the plan and describe every object in it."""
-    state = sync_state(cwd, target, ref)
+def run_diff(
+    cwd: Path, *, target: str | None, ref: str | None, with_unified: bool = False, use_cache: bool = True
+) -> DiffResult:
+    """Compute the plan and describe every object in it (``use_cache``: see :func:`sync_state`)."""
+    state = sync_state(cwd, target, ref, use_cache=use_cache)
     return DiffResult(state, tuple(describe(c, with_unified=with_unified) for c in state.plan.changes))

@@ -71,7 +71,9 @@ def prepare_push(
             yield PreparedPush(report, None, prune, force)
             return
         prune = prune or chosen.prune
-        state = sync_state(cwd, chosen.name, ref, prune=prune, folder=(folder, root, commit))
+        state = sync_state(
+            cwd, chosen.name, ref, prune=prune, folder=(folder, root, commit), use_cache=use_cache
+        )
         yield PreparedPush(report, state, prune, force)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,12 +21,15 @@ from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config
 from wfsync.errors import InputError, UsageError
-from wfsync.library.discover import find_yaml_files, read_file
-from wfsync.model.documents import Document, Kind
+from wfsync.library.discover import FileProblem, ReadFile, find_yaml_files, parse_text, read_file
+from wfsync.model.documents import Identity, Kind
 from wfsync.model.targets import Target
-from wfsync.sync.desired import DesiredObject, desired_object, merge
+from wfsync.sync.cache import CachedDocument, SyncCache, file_digest, json_exact
+from wfsync.sync.desired import DesiredObject, merge, prepare, stamped
+from wfsync.sync.normalize import content_hash
 from wfsync.sync.ownership import selector as ownership_selector
 from wfsync.sync.plan import Plan, build_plan, kinds_and_namespaces
+from wfsync.sync.references import references
 
 TARGET_ENV = "WFSYNC_TARGET"
 KINDS = (Kind.CLUSTER_WORKFLOW_TEMPLATE.value, Kind.WORKFLOW_TEMPLATE.value)
@@ -116,49 +120,132 @@ PARALLEL_THRESHOLD = 64
 
 
 def read_library(
-    config: Config, target: Target, folder: Path, root: Path, commit: str, ref: str | None
+    config: Config,
+    target: Target,
+    folder: Path,
+    root: Path,
+    commit: str,
+    ref: str | None,
+    cache: SyncCache | None = None,
 ) -> Library:
     """Parse the library's documents into the objects a push writes; unreadable files are input errors.
 
-    Parsing and hashing depend only on each file, so a large library is read on all cores.
+    Parsing and hashing depend only on each file, so a large library is read on all cores, and
+    with a ``cache`` a file whose bytes did not change is not parsed at all.
     """
     files, problems = find_yaml_files([folder], root=root)
     if problems:
         p = problems[0]
         raise InputError(p.message, path=_shown(p.path, root), line=p.line)
-    work = [(path, root, config.library_id, target.namespace, commit) for path in files]
+    cache = cache or SyncCache.open(None)
+    shown = _Shown(root)
+    per_file: list[list[CachedDocument] | None] = []
+    work: list[tuple[Path, str, bytes | None, str, bool]] = []
+    digests: list[str] = []
+    places = [shown(path) for path in files]
+    for path, where in zip(files, places, strict=True):
+        data, digest = None, ""
+        if cache.enabled:
+            try:
+                data = path.read_bytes()
+            except OSError as err:
+                raise InputError(
+                    _unreadable(f"cannot read: {err.strerror or err}"), path=where, line=1
+                ) from None
+            digest = file_digest(data, target.namespace)
+            hit = cache.documents(where, digest)
+            if hit is not None:
+                per_file.append(hit)
+                continue
+        per_file.append(None)
+        work.append((path, where, data, target.namespace, cache.enabled))
+        digests.append(digest)
     jobs = os.cpu_count() or 1
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            per_file = list(pool.map(_read_one, work, chunksize=max(1, len(work) // (jobs * 8))))
+            parsed = list(pool.map(_read_one, work, chunksize=max(1, len(work) // (jobs * 8))))
     else:
-        per_file = [_read_one(item) for item in work]
-    return Library(folder, root, merge(obj for objs in per_file for obj in objs), commit, ref)
+        parsed = [_read_one(item) for item in work]
+    done = iter(zip(work, digests, parsed, strict=True))
+    objects: list[DesiredObject] = []
+    for where, docs in zip(places, per_file, strict=True):
+        if docs is None:
+            _, digest, (docs, exact) = next(done)
+            if exact:
+                cache.put_documents(where, digest, docs)
+        objects.extend(
+            stamped(
+                Identity(d.kind, d.namespace, d.name),
+                d.body,
+                d.content_hash,
+                line=d.line,
+                library_id=config.library_id,
+                source_path=where,
+                source_commit=commit,
+                refs=d.refs,
+            )
+            for d in docs
+        )
+    return Library(folder, root, merge(objects), commit, ref)
 
 
-def _read_one(item: tuple[Path, Path, str, str, str]) -> list[DesiredObject]:
-    path, root, library_id, namespace, commit = item
-    read = read_file(path)
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection for the duration (then collection resumes as before).
+
+    Reading a library and its live objects allocates tens of thousands of containers that all
+    stay alive until the plan is made; the collector would rescan them again and again for
+    nothing (about a sixth of a diff's time). Forked workers inherit the pause. At the end they
+    join the oldest generation directly (freeze, unfreeze): re-enabling alone would scan them
+    all at the next allocation, as the youngest generation.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+
+def _read_one(item: tuple[Path, str, bytes | None, str, bool]) -> tuple[list[CachedDocument], bool]:
+    """One file's documents (and whether their bodies can be cached exactly)."""
+    path, where, data, namespace, keep = item
+    read = read_file(path) if data is None else _parse_bytes(path, data)
     if read.problem is not None:
         p = read.problem
-        raise InputError(
-            f"{p.message} (fix it, or run 'wfsync lint')", path=_shown(p.path, root), line=p.line
-        )
-    shown = _shown(path, root)
-    made = (
-        desired_object(
-            Document(doc.body, doc.source),  # no node tree: it is not needed here and costs to send back
-            library_id=library_id,
-            namespace=namespace,
-            source_commit=commit,
-            relative_path=lambda _: shown,
-        )
-        for doc in read.documents
-    )
-    return [d for d in made if d is not None]
+        raise InputError(_unreadable(p.message), path=where, line=p.line)
+    docs: list[CachedDocument] = []
+    for doc in read.documents:
+        prepared = prepare(doc, namespace)
+        if prepared is not None:
+            ident, body, digest = prepared
+            refs = frozenset(references(body, ident.namespace))
+            docs.append(
+                CachedDocument(ident.kind, ident.namespace, ident.name, doc.source.line, digest, body, refs)
+            )
+    return docs, keep and all(json_exact(d.body) for d in docs)
+
+
+def _parse_bytes(path: Path, data: bytes) -> ReadFile:
+    """What :func:`read_file` gives for a file with these bytes (same errors, same newlines)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return ReadFile(path, problem=FileProblem(path, "file-unreadable", f"not UTF-8 text: {err.reason}"))
+    if "\r" in text:  # read_text's universal newlines
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return parse_text(path, text)
+
+
+def _unreadable(message: str) -> str:
+    return f"{message} (fix it, or run 'wfsync lint')"
 
 
 def list_live(
@@ -198,23 +285,72 @@ def sync_state(
     *,
     prune: bool = False,
     folder: tuple[Path, Path, str] | None = None,
+    use_cache: bool = True,
 ) -> SyncState:
-    """Config, target, cluster, desired and live state, and the plan (working tree unless ``ref``)."""
+    """Config, target, cluster, desired and live state, and the plan (working tree unless ``ref``).
+
+    With ``use_cache`` (and no ``ref``), unchanged library files and live objects are not parsed
+    or hashed again (see :mod:`wfsync.sync.cache`).
+    """
     config = require_config(cwd)
     target = resolve_target(config, target_name)
     cluster = open_cluster(config, target)
-    if folder is None:
-        with library_files(config, ref) as found:
-            library = read_library(config, target, *found, ref)
-    else:
-        library = read_library(config, target, *folder, ref)
-    live = list_live(cluster, target, library.objects, library_id=config.library_id)
-    plan = build_plan(library.objects, live, library_id=config.library_id, prune=prune or target.prune)
+    with gc_paused():
+        cache = SyncCache.open(config.state_dir / "cache" if use_cache and ref is None else None)
+        if folder is None:
+            with library_files(config, ref) as found:
+                library = read_library(config, target, *found, ref, cache)
+        else:
+            library = read_library(config, target, *folder, ref, cache)
+        live = list_live(cluster, target, library.objects, library_id=config.library_id)
+
+        def live_hash(obj: Obj) -> str:
+            digest = cache.live_hash(target.name, obj)
+            if digest is None:
+                digest = content_hash(obj)
+                cache.put_live_hash(target.name, obj, digest)
+            return digest
+
+        plan = build_plan(
+            library.objects,
+            live,
+            library_id=config.library_id,
+            prune=prune or target.prune,
+            live_hash=live_hash,
+        )
+        cache.save()
     return SyncState(config, target, cluster, library, live, plan)
 
 
 def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return _Shown(root)(path)
+
+
+class _Shown:
+    """A path as recorded and shown: relative to ``root`` with symlinks resolved.
+
+    Resolving stats every part of a path; a library has thousands of files in a few folders, so
+    each folder (and the root) is resolved once.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.prefix = os.path.join(self.root, "")  # noqa: PTH118 - strings: pathlib is the cost here
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: Path) -> str:
+        text = os.fspath(path)
+        if os.path.islink(text):  # noqa: PTH114
+            real = os.fspath(path.resolve())
+        else:
+            parent, name = os.path.split(text)
+            folder = self.folders.get(parent)
+            if folder is None:
+                folder = self.folders[parent] = os.fspath(Path(parent or ".").resolve())
+            real = os.path.join(folder, name)  # noqa: PTH118
+        if real.startswith(self.prefix):
+            relative = real[len(self.prefix) :]
+            return relative if os.sep == "/" else relative.replace(os.sep, "/")
+        if real == os.fspath(self.root):
+            return "."
+        return text

@@ -22,6 +22,8 @@ class DesiredObject:
     source_path: str
     line: int
     content_hash: str
+    refs: frozenset[Identity] | None = None
+    """The templates it refers to, when already known (else computed from ``body`` when needed)."""
 
     @property
     def where(self) -> str:
@@ -65,6 +67,27 @@ def desired_object(
     relative_path: Callable[[Path], str] = str,
 ) -> DesiredObject | None:
     """One document as the object to push (None for kinds a library does not push)."""
+    prepared = prepare(doc, namespace)
+    if prepared is None:
+        return None
+    identity, body, digest = prepared
+    return stamped(
+        identity,
+        body,
+        digest,
+        line=doc.source.line,
+        library_id=library_id,
+        source_path=str(relative_path(doc.source.path)),
+        source_commit=source_commit,
+    )
+
+
+def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, Any], str] | None:
+    """A document's identity, body (namespace defaulted, no status) and content hash, before stamping.
+
+    This is the costly part and depends only on the document and the target's default
+    namespace (so it can run in worker processes and be cached by file content).
+    """
     if doc.kind not in LIBRARY_KINDS:
         return None
     body = {k: v for k, v in doc.body.items() if k != "status"}
@@ -77,12 +100,25 @@ def desired_object(
         meta.pop("namespace", None)
     body["metadata"] = meta
     identity = Identity(doc.kind, meta.get("namespace", ""), doc.name)
-    source = str(relative_path(doc.source.path))
-    digest = content_hash(body)
-    stamped = stamp(
-        body, library_id=library_id, source_path=source, source_commit=source_commit, content_hash=digest
+    return identity, body, content_hash(body)
+
+
+def stamped(
+    identity: Identity,
+    body: dict[str, Any],
+    digest: str,
+    *,
+    line: int,
+    library_id: str,
+    source_path: str,
+    source_commit: str,
+    refs: frozenset[Identity] | None = None,
+) -> DesiredObject:
+    """The object to push: ``body`` with the ownership labels and source annotations."""
+    out = stamp(
+        body, library_id=library_id, source_path=source_path, source_commit=source_commit, content_hash=digest
     )
-    return DesiredObject(identity, stamped, source, doc.source.line, digest)
+    return DesiredObject(identity, out, source_path, line, digest, refs)
 
 
 def merge(objects: Iterable[DesiredObject]) -> list[DesiredObject]:

@@ -18,6 +18,7 @@ YAML style and server defaults.
 from __future__ import annotations
 
 import decimal
+import functools
 import hashlib
 import json
 import re
@@ -111,26 +112,60 @@ def _metadata(meta: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 def _fold(value: Any, key: str | None, in_parameter: bool = False) -> Any:
     if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            folded = _fold(v, str(k), in_parameter=in_parameter)
-            if not _empty(folded):
-                out[str(k)] = folded
-        if key in ("limits", "requests"):
-            out = {k: _quantity(v) for k, v in out.items()}
-        return out
+        return _fold_dict(value, key, in_parameter)
     if isinstance(value, list):
-        items = [_fold(v, None, in_parameter=key == "parameters") for v in value]
-        if key == "enum" and in_parameter:
-            items = [_argo_string(v) for v in items]
-        if key in UNORDERED_NAMED_LISTS and _named(items):
-            items.sort(key=lambda item: str(item["name"]))
-        return items
+        return _fold_list(value, key, in_parameter)
+    return _fold_scalar(value, key, in_parameter)
+
+
+def _fold_scalar(value: Any, key: str | None, in_parameter: bool) -> Any:
     if in_parameter and key in PARAMETER_STRINGS:
         return _argo_string(value)
     if key in INT_OR_STRING and value.__class__ is str and _INTEGER.match(value):
         return int(value)
     return value
+
+
+def _fold_dict(value: dict[Any, Any], key: str | None, in_parameter: bool) -> dict[str, Any]:
+    # The hot loop of diff (every node of every desired and live object): children are
+    # dispatched inline and empties (None, {}, []) dropped without a call per value.
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k.__class__ is not str:
+            k = str(k)
+        if isinstance(v, dict):
+            v = _fold_dict(v, k, in_parameter)
+            if not v:
+                continue
+        elif isinstance(v, list):
+            v = _fold_list(v, k, in_parameter)
+            if not v:
+                continue
+        elif v is None:
+            continue
+        elif (in_parameter and k in PARAMETER_STRINGS) or k in INT_OR_STRING:
+            v = _fold_scalar(v, k, in_parameter)
+        out[k] = v
+    if key in ("limits", "requests"):
+        out = {k: _quantity(v) for k, v in out.items()}
+    return out
+
+
+def _fold_list(value: list[Any], key: str | None, in_parameter: bool) -> list[Any]:
+    child = key == "parameters"
+    items: list[Any] = [
+        _fold_dict(v, None, child)
+        if isinstance(v, dict)
+        else _fold_list(v, None, child)
+        if isinstance(v, list)
+        else v
+        for v in value
+    ]
+    if key == "enum" and in_parameter:
+        items = [_argo_string(v) for v in items]
+    if key in UNORDERED_NAMED_LISTS and _named(items):
+        items.sort(key=lambda item: str(item["name"]))
+    return items
 
 
 def _named(items: list[Any]) -> bool:
@@ -154,15 +189,21 @@ def _quantity(value: Any) -> Any:
     text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
     if not isinstance(text, str):
         return value
+    amount = _quantity_text(text)
+    return value if amount is None else amount
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantity_text(text: str) -> str | None:
+    """The amount of a quantity string, None when it is not one (cached: few distinct values)."""
     match = _QUANTITY.match(text.strip())
     if match is None:
-        return value
+        return None
     try:
         amount = decimal.Decimal(match.group(1)) * decimal.Decimal(_SUFFIX[match.group(2) or ""])
     except decimal.InvalidOperation:
-        return value
-    normal = amount.normalize()
-    return format(normal, "f")
+        return None
+    return format(amount.normalize(), "f")
 
 
 def _empty(value: Any) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
@@ -92,12 +92,20 @@ class Plan:
 
 
 def build_plan(
-    desired: Sequence[DesiredObject], live: Iterable[Obj], *, library_id: str, prune: bool
+    desired: Sequence[DesiredObject],
+    live: Iterable[Obj],
+    *,
+    library_id: str,
+    prune: bool,
+    live_hash: Callable[[Obj], str] = content_hash,
 ) -> Plan:
-    """Compare desired objects with live ones (all live objects of the listed kinds and namespaces)."""
+    """Compare desired objects with live ones (all live objects of the listed kinds and namespaces).
+
+    ``live_hash`` is :func:`~wfsync.sync.normalize.content_hash`, or a cached equivalent.
+    """
     live_by_id = {identity_of(obj): obj for obj in live}
     wanted = {d.identity for d in desired}
-    changes = [_compare(item, live_by_id.get(item.identity), library_id) for item in desired]
+    changes = [_compare(item, live_by_id.get(item.identity), library_id, live_hash) for item in desired]
     candidates = [
         (ident, obj)
         for ident, obj in live_by_id.items()
@@ -105,7 +113,8 @@ def build_plan(
     ]
     kept_refs: dict[Identity, list[Identity]] = {}
     for item in desired if candidates else ():
-        for ref in references(item.body, item.identity.namespace):
+        refs = item.refs if item.refs is not None else references(item.body, item.identity.namespace)
+        for ref in refs:
             kept_refs.setdefault(ref, []).append(item.identity)
     prunes: list[Change] = []
     for ident, obj in candidates:
@@ -123,7 +132,9 @@ def build_plan(
     return Plan(tuple(changes + prunes))
 
 
-def _compare(item: DesiredObject, obj: Obj | None, library_id: str) -> Change:
+def _compare(
+    item: DesiredObject, obj: Obj | None, library_id: str, live_hash: Callable[[Obj], str]
+) -> Change:
     ident = item.identity
     if obj is None:
         return Change(ident, Action.CREATE, item)
@@ -145,11 +156,11 @@ def _compare(item: DesiredObject, obj: Obj | None, library_id: str) -> Change:
             obj,
             reason=f"belongs to another wfsync library ({LIBRARY_LABEL}={label(obj, LIBRARY_LABEL)!r})",
         )
-    live_hash = content_hash(obj)
+    digest = live_hash(obj)
     recorded = annotation(obj, CONTENT_HASH)
-    if live_hash == item.content_hash:
+    if digest == item.content_hash:
         return Change(ident, Action.UNCHANGED, item, obj)
-    if live_hash != recorded:
+    if digest != recorded:
         return Change(
             ident,
             Action.DRIFT,

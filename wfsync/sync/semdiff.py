@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -49,18 +50,34 @@ class FieldChange:
 def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
     """The changes from ``before`` to ``after`` (normal forms), one per field path, in path order."""
     old, new = mask_pair(before, after)
-    diff = DeepDiff(_keyed(old), _keyed(new), view="tree", verbose_level=2)
+    keyed_old, keyed_new = _keyed(old), _keyed(new)
+    diff = DeepDiff(*_without_equal(keyed_old, keyed_new), view="tree", verbose_level=2)
     out: list[FieldChange] = []
     for category, levels in diff.items():
         for level in levels:
-            path = _render(level.path(output_format="list"))
+            parts = level.path(output_format="list")
+            path = _render(parts)
             if category in ("dictionary_item_added", "iterable_item_added"):
-                out.append(FieldChange(path, "added", after=_plain(level.t2)))
+                after_value = _at(keyed_new, level.path(output_format="list", use_t2=True), level.t2)
+                out.append(FieldChange(path, "added", after=_plain(after_value)))
             elif category in ("dictionary_item_removed", "iterable_item_removed"):
-                out.append(FieldChange(path, "removed", before=_plain(level.t1)))
+                out.append(FieldChange(path, "removed", before=_plain(_at(keyed_old, parts, level.t1))))
             else:
-                out.append(FieldChange(path, "changed", _plain(level.t1), _plain(level.t2)))
+                after_value = _at(keyed_new, level.path(output_format="list", use_t2=True), level.t2)
+                out.append(
+                    FieldChange(path, "changed", _plain(_at(keyed_old, parts, level.t1)), _plain(after_value))
+                )
     return sorted(out, key=lambda c: c.path)
+
+
+def _at(tree: Any, parts: list[Any], fallback: Any) -> Any:
+    """The value at ``parts`` in the whole (not trimmed) tree: what DeepDiff saw may hold placeholders."""
+    try:
+        for part in parts:
+            tree = tree[part]
+    except (KeyError, IndexError, TypeError):
+        return fallback
+    return tree
 
 
 def unified(before: Mapping[str, Any], after: Mapping[str, Any], name: str) -> str:
@@ -81,7 +98,12 @@ def mask(value: Any) -> Any:
     return _mask(value, value, False)[0]
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
+    if not secret and a.__class__ in _SCALARS and b.__class__ in _SCALARS:
+        return a, b  # most leaves: nothing to hide, no container to walk
     if secret and not isinstance(a, dict | list) and not isinstance(b, dict | list):
         if a is None or b is None:
             return (None if a is None else REDACTED), (None if b is None else REDACTED)
@@ -106,7 +128,8 @@ def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
         names_a, names_b = _by_name(la), _by_name(lb)
 
         def partner(item: Any, others: dict[str, Any]) -> Any:
-            return others.get(item["name"], item) if isinstance(item, dict) and "name" in item else item
+            name = item.get("name") if isinstance(item, dict) else None
+            return others.get(name, item) if isinstance(name, str) else item  # a list as name: no partner
 
         outa = [_mask(item, partner(item, names_b), secret)[0] for item in la]
         outb = [_mask(partner(item, names_a), item, secret)[1] for item in lb]
@@ -118,6 +141,7 @@ def _by_name(items: list[Any]) -> dict[str, Any]:
     return {str(i["name"]): i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
 
 
+@functools.lru_cache(maxsize=4096)
 def _secret_key(key: str) -> bool:
     lowered = key.lower().replace("-", "").replace("_", "")
     return bool(_SECRET.search(lowered)) and not lowered.endswith(("name", "ref", "keyref", "refs"))
@@ -145,6 +169,43 @@ def _keyed(value: Any, key: str | None = None) -> Any:
             return out
         return [_keyed(v) for v in value]
     return value
+
+
+def _without_equal(a: Any, b: Any) -> tuple[Any, Any]:
+    """Both sides with the mapping values identical on both replaced by one placeholder (recursively).
+
+    An update usually touches a few fields of a large object: DeepDiff then walks only the part
+    that differs. The keys stay (DeepDiff weighs shared keys to decide how deep to report), and
+    equal placeholders are never reported, so the result is the same as on the whole objects.
+    """
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return a, b
+    oa: dict[Any, Any] = {}
+    shared: dict[Any, Any] = {}
+    for key, va in a.items():
+        if key not in b:
+            oa[key] = va
+        elif _identical(va, b[key]):
+            oa[key] = shared[key] = _SAME
+        else:
+            oa[key], shared[key] = _without_equal(va, b[key])
+    ob = {key: shared[key] if key in shared else vb for key, vb in b.items()}
+    return oa, ob
+
+
+_SAME = object()
+"""Stands for a value identical on both sides (the same object: DeepDiff skips it at once)."""
+
+
+def _identical(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (``1``, ``1.0`` and ``True`` differ)."""
+    if a.__class__ is not b.__class__:
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _plain(value: Any) -> Any:
