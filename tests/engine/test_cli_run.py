@@ -89,7 +89,10 @@ def test_unsupported_is_refused_before_running_with_exit_three(tmp_path, monkeyp
     )
     result = runner.invoke(app, ["run", str(wf)])
     assert result.exit_code == 3
-    assert "unsupported: template 'main': http templates" in result.output
+    # http templates run now; one that targets the internet is refused up front for needing the network
+    assert "unsupported: template 'main': https://example.com is not on this machine (needs the network" in (
+        result.output
+    )
 
 
 def test_workflow_template_runs_like_submit_from_with_library_refs(tmp_path, monkeypatch):

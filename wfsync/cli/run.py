@@ -51,6 +51,30 @@ def register(app: typer.Typer) -> None:
             typer.Option("--output", "-o", help="text, json or yaml (the Workflow with its status)."),
         ] = None,
         logs: Annotated[bool, typer.Option("--logs", help="Show pod logs, prefixed by node.")] = False,
+        target: Annotated[
+            str | None,
+            typer.Option(
+                "--target", help="Resolve templateRef/workflowTemplateRef from this target's live state."
+            ),
+        ] = None,
+        allow_network: Annotated[
+            bool,
+            typer.Option(
+                "--allow-network",
+                help="Let HTTP templates and http/git artifacts reach hosts other than this machine.",
+            ),
+        ] = False,
+        runtime: Annotated[
+            str,
+            typer.Option("--runtime", help="How pods run: host (processes, the default), docker or podman."),
+        ] = "host",
+        resume_after: Annotated[
+            float | None,
+            typer.Option(
+                "--resume-after",
+                help="Resume suspends without a duration (and spec.suspend) after SECONDS, as `argo resume`.",
+            ),
+        ] = None,
     ) -> None:
         """Run a workflow on this machine with the Argo controller's semantics."""
         term = terminal(ctx)
@@ -77,6 +101,10 @@ def register(app: typer.Typer) -> None:
                 entrypoint=entrypoint,
                 with_paths=with_paths or [],
                 log=show_log if logs else None,
+                target=target,
+                allow_network=allow_network,
+                runtime=runtime,
+                resume_after=resume_after,
             )
             render(term, fmt, result)
         unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]

@@ -19,6 +19,7 @@ from typing import Any
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository
+from wfsync.engine.containers import make_executor
 from wfsync.engine.executor import Executor, Unsupported
 from wfsync.engine.host import HostExecutor
 from wfsync.engine.params import param_string
@@ -55,6 +56,18 @@ class RunRequest:
     keep_pods: bool = False
     cluster: ClusterStore | None = None
     """Where resource templates act; default: the embedded cluster under the state folder."""
+    allow_network: bool = False
+    """Whether HTTP templates and http/git artifacts may reach beyond this machine."""
+    templates: Sequence[Mapping[str, Any]] = ()
+    """(Cluster)WorkflowTemplates from a target's live state, used in place of the library."""
+    templates_from: str = ""
+    """Where ``templates`` came from (``target 'prod' (context ...)``), for messages."""
+    namespace: str = "default"
+    """The workflow's namespace when its file names none (a target's, with ``--target``)."""
+    runtime: str = "host"
+    """How pods run: ``host`` processes, or ``docker`` / ``podman`` containers."""
+    resume_after: float | None = None
+    """Resume indefinite suspends (and ``spec.suspend``) after this many seconds; None: refuse them."""
 
 
 @dataclasses.dataclass
@@ -80,8 +93,12 @@ def _bodies(path: Path) -> list[dict[str, Any]]:
 
 
 def build_store(request: RunRequest, own: Sequence[dict[str, Any]]) -> Store:
-    """Templates and ConfigMaps from the library, then ``--with`` paths, then the run file."""
+    """Templates and ConfigMaps from the library (or a target), then ``--with`` paths, then the run file."""
     store = Store()
+    if request.templates_from:
+        store.hint = f"not in {request.templates_from}: push it there, or give the file with --with"
+    for body in request.templates:
+        store.add(body)
     sources: list[Path] = []
     if request.library is not None and request.library.is_dir():
         sources.append(request.library)
@@ -128,7 +145,11 @@ def as_workflow(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def executable_workflow(
-    wf: dict[str, Any], store: Store, parameters: Sequence[tuple[str, str]], entrypoint: str | None
+    wf: dict[str, Any],
+    store: Store,
+    parameters: Sequence[tuple[str, str]],
+    entrypoint: str | None,
+    namespace: str = "default",
 ) -> dict[str, Any]:
     """``execWf``: submit options applied, WorkflowTemplate spec joined, a name chosen."""
     spec: dict[str, Any] = wf.setdefault("spec", {})
@@ -162,7 +183,7 @@ def executable_workflow(
     if not meta.get("name"):
         prefix = str(meta.get("generateName") or "workflow-")
         meta["name"] = prefix + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))  # noqa: S311
-    meta.setdefault("namespace", "default")
+    meta.setdefault("namespace", namespace)
     if not wf["spec"].get("entrypoint"):
         raise InputError(f"workflow {meta['name']} has no entrypoint (give one with --entrypoint)")
     for param in (wf["spec"].get("arguments") or {}).get("parameters") or []:
@@ -188,8 +209,16 @@ def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], St
     bodies = _bodies(request.path)
     body = select_runnable(bodies, request.path)
     store = build_store(request, bodies)
-    wf = executable_workflow(as_workflow(body), store, request.parameters, request.entrypoint)
-    reasons = preflight(wf, Resolver(store), executor)
+    wf = executable_workflow(
+        as_workflow(body), store, request.parameters, request.entrypoint, request.namespace
+    )
+    reasons = preflight(
+        wf,
+        Resolver(store),
+        executor,
+        allow_network=request.allow_network,
+        resumable=request.resume_after is not None,
+    )
     if reasons:
         raise Unsupported(
             "; ".join(
@@ -201,14 +230,21 @@ def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], St
 
 def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
     """Run the workflow to its end and return the Workflow object with ``status``."""
-    executor = executor or HostExecutor()
+    executor = executor or make_executor(request.runtime) or HostExecutor()
     wf, store = prepare(request, executor)
     state = request.state_dir or Path(tempfile.gettempdir()) / "wfsync"
     repository = ArtifactRepository(state / "artifacts")
     state.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state) as tmp:
         cluster = request.cluster or EmbeddedCluster(state / "cluster", any_kind=True)
-        options = Options(run_dir=Path(tmp), artifacts=repository, log=request.log, cluster=cluster)
+        options = Options(
+            run_dir=Path(tmp),
+            artifacts=repository,
+            log=request.log,
+            cluster=cluster,
+            allow_network=request.allow_network,
+            resume_after=request.resume_after,
+        )
         operation = Operation(wf, store, executor, options)
         try:
             status = operation.run()

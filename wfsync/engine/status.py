@@ -67,7 +67,13 @@ def display_name(name: str, boundary_name: str | None) -> str:
 
 def rfc3339(timestamp: float) -> str:
     """Seconds since the epoch as Kubernetes writes times (UTC, whole seconds)."""
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_second(int(timestamp) if timestamp >= 0 else int(timestamp // 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _rfc3339_second(second: int) -> str:
+    # nodes of a run share a few distinct seconds: formatting each once saves most of the cost
+    return dt.datetime.fromtimestamp(second, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclasses.dataclass
@@ -96,6 +102,8 @@ class Node:
     host_node_name: str = ""
     daemoned: bool = False
     pod_ip: str = ""
+    sync_waiting: str = ""
+    """The lock this node waits for (``synchronizationStatus.waiting``), empty once acquired."""
 
     @property
     def fulfilled(self) -> bool:
@@ -148,6 +156,8 @@ class Node:
             out["children"] = list(self.children)
         if self.outbound_nodes:
             out["outboundNodes"] = list(self.outbound_nodes)
+        if self.sync_waiting:
+            out["synchronizationStatus"] = {"waiting": self.sync_waiting}
         if self.hooked or self.retried:
             out["nodeFlag"] = {k: True for k, v in (("hooked", self.hooked), ("retried", self.retried)) if v}
         return out

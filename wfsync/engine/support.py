@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from wfsync.engine import locks, network
 from wfsync.engine.executor import Executor
 from wfsync.engine.probe import probe_reason
 from wfsync.engine.templates import Context, ResolveError, Resolver, context_for, template_type
 
 _UNSUPPORTED_TYPES = {
-    "http": "http templates need the network and Argo's agent",
     "plugin": "plugin templates need an executor plugin",
     "data": "data templates are not implemented locally yet",
 }
-_REMOTE_ARTIFACTS = ("http", "git", "gcs", "oss", "azure", "hdfs", "artifactory")
+NEEDS_RESUME = (
+    "it waits for `argo resume`, which a non-interactive local run cannot give "
+    "(give the suspend a duration, or run with a resume delay: --resume-after SECONDS)"
+)
+_REMOTE_ARTIFACTS = ("gcs", "oss", "azure", "hdfs", "artifactory")
 
 
 def _holders(tmpl: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -45,8 +49,13 @@ def _hooks(holder: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]
         yield "exit", {"template": holder["onExit"]}
 
 
-def _artifact_reasons(where: str, art: Mapping[str, Any]) -> list[str]:
+def _artifact_reasons(where: str, art: Mapping[str, Any], *, allow_network: bool = False) -> list[str]:
     reasons = []
+    for key, field in (("http", "url"), ("git", "repo")):
+        if isinstance(art.get(key), dict):
+            what = f"{where}: artifact {art.get('name')!r} ({key})"
+            reason = network.static_check(what, art[key].get(field), allow_network=allow_network)
+            reasons.extend([reason] if reason else [])
     for key in _REMOTE_ARTIFACTS:
         if key in art:
             reasons.append(  # noqa: PERF401
@@ -60,16 +69,19 @@ def _artifact_reasons(where: str, art: Mapping[str, Any]) -> list[str]:
     return reasons
 
 
-def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:  # noqa: C901, PLR0912
+def _template_reasons(  # noqa: C901, PLR0912
+    tmpl: Mapping[str, Any], executor: Executor, *, allow_network: bool = False, resumable: bool = False
+) -> list[str]:
     name = f"template {tmpl.get('name')!r}"
     reasons: list[str] = []
     kind = template_type(tmpl)
+    if kind == "http" and isinstance(tmpl.get("http"), dict):
+        reason = network.static_check(name, tmpl["http"].get("url"), allow_network=allow_network)
+        reasons.extend([reason] if reason else [])
     if kind in _UNSUPPORTED_TYPES:
         reasons.append(f"unsupported: {name}: {_UNSUPPORTED_TYPES[kind]}")
-    if kind == "suspend" and not (tmpl.get("suspend") or {}).get("duration"):
-        reasons.append(
-            f"unsupported: {name}: suspend without a duration needs a resume (not available locally yet)"
-        )
+    if kind == "suspend" and not (tmpl.get("suspend") or {}).get("duration") and not resumable:
+        reasons.append(f"unsupported: {name}: {NEEDS_RESUME}")
     if tmpl.get("daemon"):
         if tmpl.get("retryStrategy"):
             reasons.append(
@@ -81,10 +93,8 @@ def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:
             reason = probe_reason(tmpl[kind].get("readinessProbe"))
             if reason is not None:
                 reasons.append(f"unsupported: {name}: {reason}")
-    if tmpl.get("synchronization") or tmpl.get("mutex") or tmpl.get("semaphore"):
-        reasons.append(
-            f"unsupported: {name}: template-level mutexes and semaphores are not implemented locally yet"
-        )
+    for reason in locks.unsupported_reasons(tmpl.get("synchronization")):
+        reasons.append(f"unsupported: {name}: {reason}")  # noqa: PERF401
     for key in ("volumes",):
         for volume in tmpl.get(key) or []:
             if isinstance(volume, dict) and not ({"emptyDir", "persistentVolumeClaim"} & set(volume)):
@@ -94,23 +104,17 @@ def _template_reasons(tmpl: Mapping[str, Any], executor: Executor) -> list[str]:
     for hook_name, _ in _hooks(tmpl):
         if hook_name != "exit":
             reasons.append(
-                f"unsupported: {name}: lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
+                f"unsupported: {name}: lifecycle hook {hook_name!r} on a template (hooks belong on steps, tasks or the spec)"
             )
-    for _, holder in _holders(tmpl):
-        for hook_name, _ in _hooks(holder):
-            if hook_name != "exit":
-                reasons.append(
-                    f"unsupported: {name}: lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
-                )
     inputs = tmpl.get("inputs") or {}
     outputs = tmpl.get("outputs") or {}
     for art in [*(inputs.get("artifacts") or []), *(outputs.get("artifacts") or [])]:
         if isinstance(art, dict):
-            reasons.extend(_artifact_reasons(name, art))
+            reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
     for _, holder in _holders(tmpl):
         for art in (holder.get("arguments") or {}).get("artifacts") or []:
             if isinstance(art, dict):
-                reasons.extend(_artifact_reasons(name, art))
+                reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
     for spec in _containers(tmpl, kind):
         reasons.extend(_container_reasons(name, spec, executor))
     return reasons
@@ -144,15 +148,25 @@ def _container_reasons(name: str, spec: Mapping[str, Any], executor: Executor) -
     return reasons
 
 
-def preflight(wf: Mapping[str, Any], resolver: Resolver, executor: Executor) -> list[str]:
-    """Reasons this workflow cannot be run faithfully here (empty when it can)."""
+def preflight(
+    wf: Mapping[str, Any],
+    resolver: Resolver,
+    executor: Executor,
+    *,
+    allow_network: bool = False,
+    resumable: bool = False,
+) -> list[str]:
+    """Reasons this workflow cannot be run faithfully here (empty when it can).
+
+    URLs written literally are checked against the network policy here; templated ones when
+    their node runs. ``resumable``: the run resumes indefinite suspends itself (after a delay).
+    """
     spec = wf.get("spec") or {}
-    reasons: list[str] = []
-    for hook_name, _ in _hooks(spec):
-        if hook_name != "exit":
-            reasons.append(
-                f"unsupported: workflow lifecycle hook {hook_name!r} (only exit hooks run locally yet)"
-            )
+    reasons: list[str] = [
+        f"unsupported: workflow: {r}" for r in locks.unsupported_reasons(spec.get("synchronization"))
+    ]
+    if spec.get("suspend") is True and not resumable:
+        reasons.append(f"unsupported: the workflow is submitted suspended (spec.suspend): {NEEDS_RESUME}")
     for volume in spec.get("volumes") or []:
         if isinstance(volume, dict) and not ({"emptyDir", "persistentVolumeClaim"} & set(volume)):
             reasons.append(  # noqa: PERF401
@@ -160,7 +174,7 @@ def preflight(wf: Mapping[str, Any], resolver: Resolver, executor: Executor) -> 
             )
     for art in (spec.get("arguments") or {}).get("artifacts") or []:
         if isinstance(art, dict):
-            reasons.extend(_artifact_reasons("workflow arguments", art))
+            reasons.extend(_artifact_reasons("workflow arguments", art, allow_network=allow_network))
     root = context_for(wf, "Workflow")
     start: list[tuple[Mapping[str, Any], Context]] = [({"template": spec.get("entrypoint")}, root)]
     for _, hook in _hooks(spec):
@@ -180,7 +194,9 @@ def preflight(wf: Mapping[str, Any], resolver: Resolver, executor: Executor) -> 
         if key in seen:
             continue
         seen.add(key)
-        reasons.extend(_template_reasons(resolved.template, executor))
+        reasons.extend(
+            _template_reasons(resolved.template, executor, allow_network=allow_network, resumable=resumable)
+        )
         for _, step in _holders(resolved.template):
             start.append((step, resolved.context))
             for _, hook in _hooks(step):

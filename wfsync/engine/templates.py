@@ -52,6 +52,9 @@ class Store:
     workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     cluster_workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     config_maps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    secrets: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    hint: str = "give the file with --with, or put it in the library"
+    """What to do about a missing template, for the error (depends on where templates came from)."""
 
     def add(self, body: Mapping[str, Any]) -> bool:
         """Remember a document if it is of a kind runs refer to; later documents win."""
@@ -63,6 +66,7 @@ class Store:
             WORKFLOW_TEMPLATE: self.workflow_templates,
             CLUSTER_WORKFLOW_TEMPLATE: self.cluster_workflow_templates,
             "ConfigMap": self.config_maps,
+            "Secret": self.secrets,
         }.get(str(kind))
         if table is None:
             return False
@@ -75,9 +79,7 @@ class Store:
         kind = CLUSTER_WORKFLOW_TEMPLATE if cluster_scope else WORKFLOW_TEMPLATE
         body = table.get(name)
         if body is None:
-            raise ResolveError(
-                f'{kind.lower()}s.argoproj.io "{name}" not found (give the file with --with, or put it in the library)'
-            )
+            raise ResolveError(f'{kind.lower()}s.argoproj.io "{name}" not found ({self.hint})')
         return body
 
     def config_map_value(self, name: str, key: str) -> str | None:
