@@ -24,12 +24,42 @@ import yaml
 
 from tests.conftest import REPO_ROOT, corpus_path, corpus_root
 from wfsync.commands.convert import RunSettings, run_convert_github_actions
+from wfsync.convert.gha.runcontext import RunContext
 
-FLOOR = 24
+FLOOR = 41
 """Cases that currently reach act's outcome (raise it as the converter improves)."""
 TARGET = 0.85
 
 _CHECKOUT = "actions/checkout@"
+
+# What act's harness (pkg/runner/runner_test.go, TestRunEvent) gives every run, so that the cases
+# that check these values see what they see under act.
+ACT_ACTOR = "nektos/act"
+"""act's actor when none is configured (run_context.go getGithubContext)."""
+ACT_REPOSITORY = "nektos/act"
+"""act's tests run in act's own clone: the repository comes from its git remote."""
+ACT_ENV = {"ACT": "true"}
+"""act's runner adds ACT=true to every job's env (run_context.go GetEnv)."""
+ACT_SECRETS = {"uses-workflow": {"secret": "keep_it_private"}}
+"""The table's per-case secrets (every other row passes an empty map)."""
+ACT_EVENTS: dict[str, dict[str, Any]] = {
+    # pkg/runner/testdata/workflow_dispatch/event.json (not in the corpus snapshot, which keeps
+    # only workflows and actions); TestRunEvent passes a case's event.json when it has one.
+    "workflow_dispatch": {"inputs": {"required": "required input", "boolean": "true"}},
+}
+
+
+def act_context(root: Path, case: Case) -> RunContext:
+    """The run context act's harness gives ``case``: its event.json, secrets, actor, repository."""
+    event_file = root / case.folder / "event.json"
+    event = json.loads(event_file.read_text(encoding="utf-8")) if event_file.is_file() else None
+    return RunContext(
+        actor=ACT_ACTOR,
+        repository=ACT_REPOSITORY,
+        event=event if isinstance(event, dict) else ACT_EVENTS.get(case.folder, {}),
+        env=ACT_ENV,
+        secrets=ACT_SECRETS.get(case.folder, {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -155,7 +185,8 @@ def run_case(job: tuple[Case, list[Path]]) -> Outcome:
     case, files = job
     with tempfile.TemporaryDirectory(prefix="wfsync-act-") as tmp:
         root = files[0].parent.parent if "/" not in case.folder else files[0].parent.parent.parent
-        settings = RunSettings(REPO_ROOT / "library", Path(tmp), event=case.event, root=root)
+        context = act_context(root, case)
+        settings = RunSettings(REPO_ROOT / "library", Path(tmp), event=case.event, root=root, context=context)
         try:
             result = run_convert_github_actions(files, run=settings)
         except Exception as err:  # noqa: BLE001 - a crash is a miss with its reason

@@ -48,6 +48,20 @@ def github_actions(
             "--run", help="Run each converted workflow with the local engine; the phase goes in the audit."
         ),
     ] = False,
+    event: Annotated[
+        Path | None,
+        typer.Option("--event", help="With --run: the event payload (JSON), e.g. workflow_dispatch inputs."),
+    ] = None,
+    actor: Annotated[str, typer.Option("--actor", help="With --run: github.actor.")] = "",
+    repository: Annotated[
+        str, typer.Option("--repository", help="With --run: github.repository (owner/name).")
+    ] = "",
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="With --run: KEY=VALUE added to every run: step's env.")
+    ] = None,
+    secret: Annotated[
+        list[str] | None, typer.Option("--secret", help="With --run: KEY=VALUE for the secrets context.")
+    ] = None,
     output: OutputOption = None,
 ) -> None:
     """Convert GitHub Actions workflows to Argo: exit 0 all converted, 1 incomplete, 2 bad input."""
@@ -63,7 +77,16 @@ def github_actions(
             rules=rules or [],
             template=template,
             starter=starter,
-            run=run_settings(Path.cwd()) if run else None,
+            run=run_settings(
+                Path.cwd(),
+                event=event,
+                actor=actor,
+                repository=repository,
+                env=env or (),
+                secrets=secret or (),
+            )
+            if run
+            else None,
         )
         if fmt is OutputFormat.JSON:
             payload = result.audit.to_json()

@@ -20,6 +20,7 @@ from typing import Any
 
 from wfsync.convert.gha import AuditReport, Conversion, RuleSet, convert_file, load_rules
 from wfsync.convert.gha.report import WorkflowReport, render_report
+from wfsync.convert.gha.runcontext import RunContext, env_lines
 from wfsync.errors import ExitCode, UsageError, WfsyncError
 from wfsync.fmt.formatter import canonicalize, new_yaml
 
@@ -199,15 +200,57 @@ class RunSettings:
     event: str = "push"
     root: Path | None = None
     """The repository checked out for ``actions/checkout`` (default: the one holding ``.github``)."""
+    context: RunContext = field(default_factory=RunContext)
+    """Actor, repository, event payload, extra env and secrets of the run (act's ``-e``, ``-s`` ...)."""
 
 
-def run_settings(cwd: Path) -> RunSettings:
-    """``--run`` settings: the library of the repository around ``cwd`` and its state folder."""
+def run_settings(
+    cwd: Path,
+    *,
+    event: Path | None = None,
+    actor: str = "",
+    repository: str = "",
+    env: Sequence[str] = (),
+    secrets: Sequence[str] = (),
+) -> RunSettings:
+    """``--run`` settings: the library of the repository around ``cwd``, its state folder, the context.
+
+    ``event`` is a payload file (act's ``-e``): its ``inputs`` fill ``workflow_dispatch`` inputs;
+    ``env`` and ``secrets`` are ``KEY=VALUE`` texts.
+    """
     from wfsync.commands.context import repository_config
     from wfsync.config import STATE_DIR, cache_root
+    from wfsync.convert.gha.runcontext import read_event
 
+    payload: dict[str, Any] = {}
+    if event is not None:
+        try:
+            payload = read_event(event.read_text(encoding="utf-8"), str(event))
+        except OSError as err:
+            raise UsageError(f"{event}: cannot read the event payload: {err.strerror}") from None
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    context = RunContext(
+        actor=actor,
+        repository=repository,
+        event=payload,
+        env=_pairs(env, "--env"),
+        secrets=_pairs(secrets, "--secret"),
+    )
     config = repository_config(cwd)
-    return RunSettings(config.library if config is not None else None, cache_root(cwd) / STATE_DIR)
+    return RunSettings(
+        config.library if config is not None else None, cache_root(cwd) / STATE_DIR, context=context
+    )
+
+
+def _pairs(items: Sequence[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
 
 
 def source_root(path: Path) -> Path:
@@ -244,24 +287,33 @@ def checkout_source(root: Path, into: Path) -> Path:
     return repo
 
 
-def localize(document: dict[str, Any], repo: Path, event: str) -> dict[str, Any]:
+def localize(
+    document: dict[str, Any], repo: Path, event: str, context: RunContext | None = None
+) -> dict[str, Any]:
     """The converted document as the local engine can run it.
 
-    The repository parameter points at the local checkout source, the event name is set, and
-    images the engine has no host stand-in for (runner images such as catthehacker's) become
-    a plain Ubuntu, whose tools the host provides.
+    The repository parameter points at the local checkout source, the event name and the
+    context's values (actor, repository, event payload and inputs) are set, and images the
+    engine has no host stand-in for (runner images such as catthehacker's) become a plain
+    Ubuntu, whose tools the host provides. The context's env goes to every ``run:`` step, and its
+    secrets to the steps that read the Secret ``github-secrets``, which a local run does not have.
     """
     import copy
 
     from wfsync.engine.host import image_family
 
+    context = context or RunContext()
     doc = copy.deepcopy(document)
     spec = doc["spec"].get("workflowSpec", doc["spec"]) if doc.get("kind") == "CronWorkflow" else doc["spec"]
-    for param in (spec.get("arguments") or {}).get("parameters") or []:
+    declared = (spec.get("arguments") or {}).get("parameters") or []
+    values = context.parameters({str(p.get("name")): p for p in declared})
+    for param in declared:
         if param.get("name") == "repo":
             param["value"] = repo.as_uri()  # file:// keeps the engine from mapping the path into the pod
         if param.get("name") == "github-event-name":
             param["value"] = event
+        if param.get("name") in values:
+            param["value"] = values[param["name"]]
     for template in spec.get("templates") or []:
         calls = [s for group in template.get("steps") or [] for s in group]
         calls += (template.get("dag") or {}).get("tasks") or []
@@ -272,6 +324,8 @@ def localize(document: dict[str, Any], repo: Path, event: str) -> dict[str, Any]
                 call.setdefault("arguments", {}).setdefault("parameters", []).append(
                     {"name": "image", "value": LOCAL_GIT_IMAGE}
                 )
+            if ref.get("name") == "shell":
+                _add_env(call, params, context)
             if ref.get("name") == "shell" and not any(p.get("name") == "timeout" for p in params):
                 # GitHub's default limit; also keeps the engine off shell/run's empty default.
                 call.setdefault("arguments", {}).setdefault("parameters", []).append(
@@ -285,6 +339,20 @@ def localize(document: dict[str, Any], repo: Path, event: str) -> dict[str, Any]
         if isinstance(container, dict) and image_family(str(container.get("image", ""))) is None:
             container["image"] = LOCAL_RUNNER_IMAGE
     return doc
+
+
+def _add_env(call: dict[str, Any], params: list[dict[str, Any]], context: RunContext) -> None:
+    """The context's env (and, for steps reading ``github-secrets``, its secrets) as env lines."""
+    extra = dict(context.env)
+    if any(p.get("name") == "secret-env" for p in params):
+        extra.update(context.secrets)
+    if not extra:
+        return
+    env = next((p for p in params if p.get("name") == "env"), None)
+    if env is None:
+        env = {"name": "env", "value": ""}
+        call.setdefault("arguments", {}).setdefault("parameters", []).append(env)
+    env["value"] = env_lines(extra) + str(env.get("value", ""))
 
 
 def run_converted(item: ConvertedFile, settings: RunSettings) -> None:
@@ -303,7 +371,7 @@ def run_converted(item: ConvertedFile, settings: RunSettings) -> None:
         folder = Path(tmp)
         try:
             repo = checkout_source(settings.root or source_root(conversion.source), folder)
-            document = localize(conversion.document, repo, settings.event)
+            document = localize(conversion.document, repo, settings.event, settings.context)
             target = folder / f"{conversion.name}.yaml"
             target.write_text(_dump(document), encoding="utf-8")
             request = RunRequest(path=target, library=settings.library, state_dir=folder / "state")

@@ -10,8 +10,11 @@ reads them as it does for any step.
 
 from __future__ import annotations
 
+import base64
+import posixpath
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +50,122 @@ def _candidates(root: Path, uses: str) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Written:
+    """A workspace file that an earlier ``run:`` step writes with ``shell: cp {0} FILE``."""
+
+    step: Step
+    text: str | None
+    """What the step writes (its script), or None when it depends on run-time values."""
+
+
+_ACTION_FILES = ("action.yml", "action.yaml")
+
+
+def written_path(step: Step, default_wd: str | None = None) -> str | None:
+    """The workspace-relative file a step writes its own script to (``cp {0} F`` / ``mv {0} F``).
+
+    Such a step deterministically copies its ``run:`` text to ``F``, so what it writes is known
+    now (act's tests write local actions this way). Anything else (a script that writes files)
+    is not followed.
+    """
+    shell = step.raw.get("shell")
+    if step.run is None or not isinstance(shell, str):
+        return None
+    try:
+        words = shlex.split(shell)
+    except ValueError:
+        return None
+    if len(words) != 3 or words[0] not in ("cp", "mv") or words[1] != "{0}" or "${{" in words[2]:
+        return None
+    wd = step.raw.get("working-directory") or default_wd or ""
+    wd = scalar_text(wd)
+    if "${{" in wd or wd.startswith("/") or words[2].startswith("/"):
+        return None
+    path = posixpath.normpath(posixpath.join(wd, words[2]))
+    return None if path.startswith("..") else path
+
+
+def _written_action(uses: str, written: dict[str, Written]) -> tuple[str, Written] | None:
+    """The action file (or Dockerfile) for ``uses`` that a step of the job writes, if any."""
+    folder = uses[2:].rstrip("/")
+    for name in (*_ACTION_FILES, "Dockerfile"):
+        path = posixpath.normpath(posixpath.join(folder, name))
+        if path in written:
+            return path, written[path]
+    return None
+
+
+def _check_step(step: Step, path: str, writer: Written, text: str) -> Step:
+    """A step that fails unless ``path`` still holds what ``writer`` wrote (it was inlined from that)."""
+    expected = base64.b64encode(text.encode()).decode()
+    run = (
+        f'if [ "$(cat "$GITHUB_WORKSPACE"/{shlex.quote(path)} 2>/dev/null)" != "$(printf %s {expected} | base64 -d)" ]; then\n'
+        f"  echo {shlex.quote(f'wfsync: {path} is not what step {writer.step.name!r} wrote; the action was converted from that text')} >&2\n"
+        "  exit 1\n"
+        "fi\n"
+    )
+    raw: dict[str, Any] = {"name": f"{step.name} (check {path})", "run": run, "shell": "sh"}
+    if step.raw.get("if") not in (None, ""):
+        raw["if"] = step.raw["if"]
+    return Step(f"{step.id}--check", True, step.index, step.line, raw)
+
+
+def _parse_action(text: str, uses: str, name: str) -> dict[str, Any]:
+    try:
+        body = to_python(load(text))
+    except YamlError as err:
+        raise CompositeError(f"{uses}: cannot read {name}: {err}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("runs"), dict):
+        raise CompositeError(f"{uses}: {name} has no runs: section")
+    return body
+
+
+def expand_steps(
+    steps: list[Step], root: Path, default_wd: str | None = None
+) -> tuple[list[Step], dict[str, str]]:
+    """A job's steps with local composite actions inlined, and why the others were not.
+
+    A ``uses: ./path`` is looked up first among the files earlier steps of the job write
+    (:func:`written_path`), then in the repository. An action taken from a written file is
+    preceded by a check that the file still holds that text when the job runs.
+    """
+    written: dict[str, Written] = {}
+    out: list[Step] = []
+    problems: dict[str, str] = {}
+    for step in steps:
+        target = written_path(step, default_wd)
+        if target is not None:
+            # A script with ${{ }} is not copied as GitHub would (the driver passes values as variables).
+            text = step.run or ""
+            written[target] = Written(step, None if "${{" in text else text)
+        uses = step.uses or ""
+        if not uses.startswith("./"):
+            out.append(step)
+            continue
+        try:
+            found = _written_action(uses, written)
+            if found is None:
+                out.extend(expand(step, read_action(root, uses), root))
+                continue
+            path, writer = found
+            if writer.text is None:
+                raise CompositeError(
+                    f"{uses}: {path} is written at run time by step {writer.step.name!r} from a script with ${{{{ }}}}; it is not converted"
+                )
+            if path.rsplit("/", 1)[-1] == "Dockerfile":
+                raise CompositeError(
+                    f"{uses}: a Docker container action (step {writer.step.name!r} writes its {path}); Docker actions are not converted, wfsync runs no Docker"
+                )
+            action = _parse_action(writer.text, uses, path)
+            inlined = expand(step, action, root)
+            out.extend([_check_step(step, path, writer, writer.text), *inlined])
+        except CompositeError as err:
+            problems[step.id] = str(err)
+            out.append(step)
+    return out, problems
+
+
 def read_action(root: Path, uses: str) -> dict[str, Any]:
     """The action definition at ``root/uses`` (``action.yml`` or ``action.yaml``)."""
     folders = _candidates(root, uses)
@@ -57,12 +176,10 @@ def read_action(root: Path, uses: str) -> dict[str, Any]:
         path = folder / name
         if path.is_file():
             try:
-                body = to_python(load(path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError, YamlError) as err:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
                 raise CompositeError(f"{uses}: cannot read {name}: {err}") from None
-            if not isinstance(body, dict) or not isinstance(body.get("runs"), dict):
-                raise CompositeError(f"{uses}: {name} has no runs: section")
-            return body
+            return _parse_action(text, uses, name)
     raise CompositeError(f"{uses}: no action.yml in {folder}")
 
 
@@ -123,7 +240,8 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
     for index, raw in enumerate(raw_steps):
         inner = _rewrite_value(dict(raw), prefix, inner_ids)
         inner_id = f"{prefix}{raw['id']}" if raw.get("id") else f"{prefix}{index + 1}"
-        inner["env"] = {**env, **outer_env, **(inner.get("env") or {})}
+        # The calling step's env first: input values (``${{ env.X }}``) read it.
+        inner["env"] = {**outer_env, **env, **(inner.get("env") or {})}
         if step.raw.get("if") not in (None, "") and inner.get("if") in (None, ""):
             inner["if"] = step.raw["if"]
         if step.raw.get("continue-on-error") is True:
@@ -138,7 +256,7 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
             out.append(child)
     outputs: dict[str, Any] = action["outputs"] if isinstance(action.get("outputs"), dict) else {}
     if outputs:
-        lines, out_env = [], dict(env)
+        lines, out_env = [], {**outer_env, **env}  # the outputs see the calling step's env too
         for n, (name, spec) in enumerate(outputs.items(), start=1):
             value = spec.get("value") if isinstance(spec, dict) else None
             var = f"WFSYNC_OUTPUT_{n}"

@@ -21,19 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wfsync.convert.gha import matrix_runtime
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.expressions import find_expressions, parse
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, has_expressions, parse
 from wfsync.convert.gha.expressions.nodes import Call, Expr, Logical, Not
-from wfsync.convert.gha.matrix import MatrixError, expand_matrix
+from wfsync.convert.gha.matrix import DynamicMatrix, MatrixError, expand_matrix, resolve_matrix
 from wfsync.convert.gha.model import Job, Workflow
-from wfsync.convert.gha.report import StepEntry, WorkflowReport
+from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
 from wfsync.convert.gha.translate import (
     Scope,
     Untranslatable,
     fold,
+    fold_field,
     fold_tree,
     status_calls,
+    to_argo,
     to_argo_condition,
 )
 from wfsync.convert.gha.yaml12 import scalar_text
@@ -82,6 +85,8 @@ class JobPlan:
     uploads: dict[str, str] = field(default_factory=dict)
     """artifact name -> output artifact name of the job template."""
     has_outputs: bool = False
+    generator: dict[str, Any] | None = None
+    """The task that computes a run-time matrix (``legs`` is then ``[]``), see :mod:`.matrix_runtime`."""
 
 
 class Converter:
@@ -96,6 +101,8 @@ class Converter:
         self.templates: list[dict[str, Any]] = []
         self.uses_cache = False
         self.plans: dict[str, JobPlan] = {}
+        self.calls: tuple[Path, ...] = ()
+        """The reusable workflows being inlined around this one (to stop a cycle)."""
 
     # Workflow ---------------------------------------------------------------------------------
 
@@ -112,6 +119,9 @@ class Converter:
             taken.add(name)
             self.plans[job_id] = JobPlan(job, name, None)
         self._scan_uploads()
+        from wfsync.convert.gha.reusable import prepare_calls
+
+        prepare_calls(self)
         tasks = []
         for plan in self.plans.values():
             tasks.extend(self._job_tasks(plan))
@@ -285,22 +295,9 @@ class Converter:
         job = plan.job
         task: dict[str, Any] = {"name": plan.task}
         if job.uses:
-            self.report.steps.append(
-                StepEntry(
-                    job.id,
-                    job.id,
-                    "workflow",
-                    job.uses,
-                    "unsupported",
-                    "reusable workflows are not converted yet",
-                )
-            )
-            self.report.unsupported_jobs += 1
-            task.update(
-                self._failing_call(
-                    f"job {job.id} calls the reusable workflow {job.uses}, which wfsync does not convert yet; convert that workflow and call it with templateRef"
-                )
-            )
+            from wfsync.convert.gha.reusable import call_task
+
+            task.update(call_task(self, plan))
         else:
             template = self._job_template(plan)
             self.templates.append(template)
@@ -315,6 +312,14 @@ class Converter:
         arguments = self._job_arguments(plan) if not job.uses else {}
         if arguments:
             task["arguments"] = arguments
+        if plan.generator is not None:
+            generator = {**plan.generator, **{k: v for k, v in task.items() if k in ("depends", "when")}}
+            task.pop("when", None)
+            task["depends"] = f"{generator['name']}.Succeeded"
+            task["withParam"] = f"{{{{tasks.{generator['name']}.outputs.parameters.output}}}}"
+            if (job.raw.get("strategy") or {}).get("max-parallel") is not None:
+                self.report.attend(f"job {job.id}: max-parallel of a run-time matrix is not converted")
+            return [generator, task]
         if plan.legs is not None:
             items = [
                 {**{k: _item_value(leg.get(k)) for k in self._matrix_keys(plan)}, "leg": str(i)}
@@ -356,10 +361,16 @@ class Converter:
             for key in self._matrix_keys(plan):
                 params[f"matrix-{key}"] = f"{{{{item.{key}}}}}"
             params["leg"] = "{{item.leg}}"
+            if plan.generator is not None:
+                params["matrix"] = "{{item.matrix}}"
         for need in plan.job.needs:
             upstream = self.plans.get(need)
             if upstream is not None and has_outputs(upstream.job):
-                params[f"needs-{upstream.task}"] = f"{{{{tasks.{upstream.task}.outputs.parameters.outputs}}}}"
+                params[f"needs-{upstream.task}"] = (
+                    f"{{{{={matrix_outputs(upstream.task)}}}}}"
+                    if is_matrix(upstream.job)
+                    else f"{{{{tasks.{upstream.task}.outputs.parameters.outputs}}}}"
+                )
         artifacts = []
         for name, source in self._downloads(plan).items():
             artifacts.append({"name": name, "from": f"{{{{tasks.{source}.outputs.artifacts.{name}}}}}"})
@@ -426,8 +437,7 @@ class Converter:
             )
         when = ""
         if rest is not None:
-            scope = Scope("dag", task_names={j: self._task(j) for j in job.needs})
-            when = self._when(rest, scope, f"job {job.id}")
+            when = self._when(rest, self._dag_scope(job), f"job {job.id}")
         return depends, when
 
     def _split_status(self, text: str, where: str) -> tuple[str, Expr | None]:
@@ -497,20 +507,69 @@ class Converter:
         raw = job.raw
         strategy = raw.get("strategy") or {}
         matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
-        if isinstance(matrix, dict):
+        scope = self._dag_scope(job)
+        dynamic = False
+        try:
+            matrix = resolve_matrix(matrix, lambda text: fold_field(text, scope))
+        except DynamicMatrix:
+            dynamic = True
+        except (MatrixError, Untranslatable, ExpressionError) as err:
+            self.report.attend(f"job {job.id}: matrix not evaluated ({err})")
+        if dynamic:
+            self._matrix_generator(plan, matrix, scope)
+        elif isinstance(matrix, dict) and not has_expressions(json.dumps(matrix)):
             try:
                 plan.legs = expand_matrix(matrix)
             except MatrixError as err:
                 self.report.attend(f"job {job.id}: matrix not expanded ({err})")
-        elif isinstance(matrix, str):
-            self.report.attend(
-                f"job {job.id}: the matrix {matrix!r} is computed at run time; not converted, one leg runs"
-            )
+        elif matrix is not None:
+            self.report.attend(f"job {job.id}: the matrix {matrix!r} is not converted; one leg runs")
         workdir = f"jobs/{plan.task}" + ("-{{inputs.parameters.leg}}" if plan.legs is not None else "")
         from wfsync.convert.gha.jobs import JobBuilder
 
         builder = JobBuilder(self, plan, workdir)
-        return builder.build()
+        template = builder.build()
+        if plan.generator is not None:
+            inputs = template.setdefault("inputs", {}).setdefault("parameters", [])
+            inputs.append({"name": "matrix"})
+        return template
+
+    def _dag_scope(self, job: Job) -> Scope:
+        """The scope of expressions evaluated before the job starts (``if``, ``strategy``)."""
+        scope = Scope("dag", task_names={j: self._task(j) for j in job.needs})
+        scope.matrix_tasks = {p.task for j, p in self.plans.items() if j in job.needs and is_matrix(p.job)}
+        return scope
+
+    def _matrix_generator(self, plan: JobPlan, matrix: Any, scope: Scope) -> None:
+        """A task that computes the run-time ``matrix`` and gives the legs to ``withParam``."""
+        job = plan.job
+        try:
+            node, values = matrix_runtime.template(
+                matrix, lambda text: fold_field(text, scope), lambda e: f"toJson({to_argo(e, scope)})"
+            )
+        except (Untranslatable, ExpressionError) as err:
+            self.report.attend(f"job {job.id}: the run-time matrix is not converted ({err}); one leg runs")
+            return
+        self._use_parameters(scope)
+        script = matrix_runtime.generator_script(node, len(values), job.id)
+        env = "".join(f"WFSYNC_M{n}={{{{={value}}}}}\n" for n, value in enumerate(values))
+        params = {
+            "script": drivers.encode(script),
+            "script-encoding": "base64",
+            "shell": "python",
+            "image": matrix_runtime.GENERATOR_IMAGE,
+        }
+        if env:
+            params["env"] = env
+        plan.legs = []
+        plan.generator = {
+            "name": f"{plan.task}--matrix",
+            "templateRef": _ref("shell", "run"),
+            "arguments": {"parameters": _params(params)},
+        }
+        self.report.attend(
+            f"job {job.id}: the matrix is computed at run time by the task {plan.task}--matrix ({matrix_runtime.GENERATOR_IMAGE})"
+        )
 
     def runner_image(self, job: Job) -> str:
         """The image a job's steps run in, from ``container:`` or the runner rules."""
@@ -569,8 +628,25 @@ def is_matrix(job: Job) -> bool:
 
 
 def has_outputs(job: Job) -> bool:
-    """Whether downstream jobs can read the job's outputs (not for matrix jobs)."""
-    return bool(job.raw.get("outputs")) and not is_matrix(job)
+    """Whether downstream jobs can read the job's outputs.
+
+    A matrix job's are its last leg's (Argo aggregates the legs' values in a list, see
+    :func:`matrix_outputs`); not with ``max-parallel``, whose wrapper template has no outputs.
+    """
+    if job.call_outputs:
+        return not is_matrix(job)  # a reusable-workflow call (calls with a matrix are not converted)
+    if not job.raw.get("outputs"):
+        return False
+    strategy = job.raw.get("strategy")
+    return not (is_matrix(job) and isinstance(strategy, dict) and strategy.get("max-parallel") is not None)
+
+
+def matrix_outputs(task: str) -> str:
+    """An expr-lang expression for the outputs of the matrix job ``task``: its last leg's lines.
+
+    GitHub keeps one value per output, the one written last; legs that did not finish add nothing.
+    """
+    return f'(last(fromJSON(tasks[{json.dumps(task)}].outputs.parameters.outputs)) ?? "")'
 
 
 def _truthy(value: Any) -> bool:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wfsync.convert.gha import composite
+from wfsync.convert.gha import composite, driver_eval
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts
-from wfsync.convert.gha.expressions.nodes import Call, ContextRef, Expr, Index, Literal, Logical
+from wfsync.convert.gha.expressions.nodes import Call, Compare, ContextRef, Expr, Index, Literal, Logical, Not
+from wfsync.convert.gha.inline import inline_env, transform
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.rules import Inputs, render
-from wfsync.convert.gha.translate import Scope, Untranslatable, fold, to_argo
+from wfsync.convert.gha.runcontext import step_environment
+from wfsync.convert.gha.translate import Scope, Untranslatable, fold_tree, to_argo
 from wfsync.convert.gha.yaml12 import scalar_text
 
 if TYPE_CHECKING:
@@ -107,14 +110,13 @@ class JobBuilder:
         if not isinstance(source, dict):
             return
         for key, value in source.items():
-            if not _NAME.match(key):
+            if not _NAME.match(key):  # kept for the env context; not exported (see _run_step)
                 self.report.attend(
-                    f"job {self.job.id}: environment variable name {key!r} is not usable in a shell; dropped"
+                    f"job {self.job.id}: environment variable name {key!r} is not usable in a shell; expressions read it, processes do not get it"
                 )
-                continue
             text = scalar_text(value)
             if "${{" in text:
-                folded = self._fold_text(text, static)
+                folded = self._fold_text(text, static, dynamic)
                 if folded is not None:
                     static[key] = folded
                     dynamic.pop(key, None)
@@ -125,12 +127,13 @@ class JobBuilder:
                 static[key] = text
                 dynamic.pop(key, None)
 
-    def _fold_text(self, text: str, env: dict[str, str]) -> str | None:
-        scope = self.scope(env)
+    def _fold_text(self, text: str, env: dict[str, str], dynamic: dict[str, str] | None = None) -> str | None:
+        dynamic = self.dynamic_env if dynamic is None else dynamic
+        scope = self.scope(env, dynamic)
         out, pos = [], 0
         try:
             for span in find_expressions(text):
-                ok, value = fold(span.expression, scope)
+                ok, value = fold_tree(inline_env(parse(span.expression), dynamic), scope)
                 if not ok:
                     return None
                 out += [text[pos : span.start], scalar_text(value)]
@@ -139,15 +142,17 @@ class JobBuilder:
             return None
         return "".join(out) + text[pos:]
 
-    def scope(self, env: dict[str, str] | None = None) -> Scope:
-        """The translation scope inside this job."""
+    def scope(self, env: dict[str, str] | None = None, dynamic: dict[str, str] | None = None) -> JobScope:
+        """The translation scope inside this job (``env`` known now, ``dynamic`` computed at run time)."""
         matrix: dict[str, Any] | None = {} if self.matrix else None
-        return Scope(
+        return JobScope(
             "job",
             env=dict(self.static_env if env is None else env),
             matrix=matrix,
             task_names={j: self.conv._task(j) for j in self.job.needs},
             step_names=dict(self.step_names),
+            dynamic_env=dict(self.dynamic_env if dynamic is None else dynamic),
+            legs=self.plan.legs,
         )
 
     # Template ---------------------------------------------------------------------------------
@@ -206,17 +211,8 @@ class JobBuilder:
     def _expanded_steps(self) -> list[Step]:
         """The job's steps with local composite actions inlined (see :mod:`.composite`)."""
         root = composite.repository_root(self.conv.wf.path)
-        steps: list[Step] = []
-        for step in self.job.steps:
-            uses = step.uses or ""
-            if not uses.startswith("./"):
-                steps.append(step)
-                continue
-            try:
-                steps.extend(composite.expand(step, composite.read_action(root, uses), root))
-            except composite.CompositeError as err:
-                self.local_problems[step.id] = str(err)
-                steps.append(step)
+        steps, problems = composite.expand_steps(self.job.steps, root, self.default_wd)
+        self.local_problems.update(problems)
         return steps
 
     def _noop(self) -> dict[str, Any]:
@@ -385,7 +381,8 @@ class JobBuilder:
             # The step's own env is part of the env context its if: sees (as in act's runner).
             env_static, env_dynamic = dict(self.static_env), dict(self.dynamic_env)
             self._add_env(step.raw.get("env"), env_static, env_dynamic)
-            scope = self.scope(env_static)
+            scope = self.scope(env_static, env_dynamic)
+            rest = inline_env(rest, env_dynamic)
             when = self.conv._when(rest, scope, f"job {self.job.id} step {step.name!r}")
             if when == "false":
                 return None
@@ -417,17 +414,25 @@ class JobBuilder:
         self._add_env(step.raw.get("env"), env_static, env_dynamic)
         step_env = step.raw.get("env")
         step_keys = set(step_env) if isinstance(step_env, dict) else set()
-        scope = self.scope(env_static)
+        scope = self.scope(env_static, env_dynamic)
         # Workflow and job env come before GITHUB_ENV of earlier steps, step env after it.
         for key, value in env_static.items():
-            driver.export(key, shlex.quote(value), base=key not in step_keys)
+            if _NAME.match(key):
+                driver.export(key, shlex.quote(value), base=key not in step_keys)
         for key, value in env_dynamic.items():
-            driver.export(key, self._word(value, scope, lines, driver), base=key not in step_keys)
+            if _NAME.match(key):
+                driver.export(key, self._word(value, scope, lines, driver), base=key not in step_keys)
         condition = self.runtime_conditions.get(step.id)
         if condition is not None:
             driver.commands.append(
                 f"if ! {{ {condition}; }}; then echo 'wfsync: skipped, its if: is false'; exit 0; fi"
             )
+        if "GITHUB_EVENT_PATH" in run:
+            # The payload travels only to the scripts that read it (it can be large).
+            self.conv.parameters.setdefault("github-event", "{}")
+            lines["WFSYNC_EVENT"] = "{{=sprig.b64enc(workflow.parameters['github-event'])}}"
+            driver.commands.append('wfsync_b64 "$WFSYNC_EVENT" > "$WFSYNC_STATE/event.json"')
+            driver.export("GITHUB_EVENT_PATH", '"$WFSYNC_STATE/event.json"')
         text = run
         spans = find_expressions(run)
         if spans:
@@ -460,6 +465,10 @@ class JobBuilder:
             "shell": "sh",
             "image": image or self.image,
         }
+        github, defaults = step_environment(self.job.id, self.conv.wf.name)
+        for parameter, default in defaults.items():
+            self.conv.parameters.setdefault(parameter, default)
+        lines.update((k, v) for k, v in github.items() if k not in lines)
         if lines:
             params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
         if self.secret_used:
@@ -498,13 +507,13 @@ class JobBuilder:
         env_path = _simple_path(tree)
         if env_path and len(env_path) == 2 and env_path[0].lower() == "env" and _NAME.match(env_path[1]):
             return f'"${{{env_path[1]}:-}}"'  # read at run time: GITHUB_ENV may have changed it
+        tree = _inlined(tree, scope)
         try:
-            ok, value = fold(expression, scope)
+            ok, value = fold_tree(tree, scope, env_at_run_time=True)
         except Untranslatable as err:
             raise StepProblem(str(err)) from None
         if ok:
             return shlex.quote(scalar_text(value))
-        tree = parse(expression)
         path = _simple_path(tree)
         if path:
             head = path[0].lower()
@@ -550,11 +559,68 @@ class JobBuilder:
         try:
             argo = to_argo(tree, scope)
         except Untranslatable as err:
-            raise StepProblem(f"${{{{ {expression} }}}}: {err}") from None
+            word = self._shell_boolean(tree) or self._driver_word(tree, scope, lines)
+            if word is None:
+                raise StepProblem(f"${{{{ {expression} }}}}: {err}") from None
+            return word
         self.conv._use_parameters(scope)
         var = f"WFSYNC_V{len(lines) + 1}"
+        if "?." in argo or "nil" in argo:  # it may be null, which is '' as text
+            argo = f'({argo}) ?? ""'
         lines[var] = f"{{{{=sprig.b64enc(string({argo}))}}}}"
         return f'"$(wfsync_b64 "${var}")"'
+
+    def _driver_word(self, tree: Expr, scope: Scope, lines: dict[str, str]) -> str | None:
+        """``tree`` computed by the driver (:mod:`.driver_eval`), or None when it cannot be."""
+
+        def leaf(node: Expr) -> str | None:
+            path = _simple_path(node)
+            if not path or len(path) != 2 or not _NAME.match(path[1]):
+                return None
+            if path[0].lower() == "secrets":
+                self.report.manual.secrets[path[1]] += 1
+                self.secret_used = True
+            elif path[0].lower() != "env":
+                return None
+            return f'"${{{path[1]}:-}}"'
+
+        def argo(node: Expr) -> str | None:
+            try:
+                value = to_argo(node, scope)
+            except Untranslatable:
+                return None
+            self.conv._use_parameters(scope)
+            return value
+
+        try:
+            return driver_eval.compile_word(tree, leaf, argo, lines)
+        except Untranslatable:
+            return None
+
+    def _shell_boolean(self, tree: Expr) -> str | None:
+        """A comparison over ``env`` and ``secrets`` (which Argo never sees) decided by the driver.
+
+        Secrets reach the step as environment variables of the same name, so ``secrets.X`` is
+        tested like ``env.X`` (:func:`script.env_condition`); the word is ``true`` or ``false``.
+        """
+        if not _boolean_valued(tree):
+            return None
+        secrets: set[str] = set()
+
+        def as_env(node: Expr) -> Expr | None:
+            path = _simple_path(node)
+            if path and len(path) == 2 and path[0].lower() == "secrets" and _NAME.match(path[1]):
+                secrets.add(path[1])
+                return Index(ContextRef("env", 0), Literal(path[1]))
+            return None
+
+        test = drivers.env_condition(transform(tree, as_env))
+        if test is None:
+            return None
+        for name in secrets:
+            self.report.manual.secrets[name] += 1
+            self.secret_used = True
+        return f'"$(if {test}; then echo true; else echo false; fi)"'
 
     def _docker_step(self, step: Step) -> dict[str, Any]:
         image = (step.uses or "")[len("docker://") :]
@@ -669,11 +735,11 @@ class JobBuilder:
         for span in find_expressions(text):
             out.append(text[pos : span.start])
             pos = span.end
-            ok, value = fold(span.expression, scope)
+            tree = _inlined(parse(span.expression), scope)
+            ok, value = fold_tree(tree, scope)
             if ok:
                 out.append(scalar_text(value))
                 continue
-            tree = parse(span.expression)
             if (
                 isinstance(tree, Call)
                 and tree.name.lower() == "hashfiles"
@@ -709,9 +775,7 @@ class JobBuilder:
         lines: dict[str, str] = {}
         if self.matrix:
             lines["WFSYNC_LEG"] = "{{inputs.parameters.leg}}"
-            self.report.attend(
-                f"job {self.job.id}: outputs of a matrix job are a list of every leg's outputs in Argo"
-            )
+            self.report.attend(f"job {self.job.id}: outputs of a matrix job are its last leg's")
         scope = self.scope()
         body = []
         for key, value in outputs.items():
@@ -747,6 +811,25 @@ class JobBuilder:
                 "arguments": {"parameters": _params(params)},
             }
         )
+
+
+@dataclass
+class JobScope(Scope):
+    """A scope inside a job that also knows the ``env`` values computed at run time."""
+
+    dynamic_env: dict[str, str] = field(default_factory=dict)
+
+
+def _inlined(tree: Expr, scope: Scope) -> Expr:
+    """``tree`` with ``env.K`` of run-time env values replaced by their expressions (:mod:`.inline`)."""
+    return inline_env(tree, scope.dynamic_env) if isinstance(scope, JobScope) else tree
+
+
+def _boolean_valued(tree: Expr) -> bool:
+    """Whether the expression's value is a boolean (comparisons, ``!`` and ``&&``/``||`` of those)."""
+    if isinstance(tree, (Compare, Not)):
+        return True
+    return isinstance(tree, Logical) and all(_boolean_valued(a) for a in tree.args)
 
 
 def _failed(step: str) -> str:

@@ -3,11 +3,76 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
+
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, to_string
 
 
 class MatrixError(ValueError):
     """A matrix GitHub would reject at run time (for example an exclude key not in the matrix)."""
+
+
+class DynamicMatrix(Exception):
+    """A matrix that needs run-time values (``needs`` outputs, ``github`` fields ...)."""
+
+
+Fold = Callable[[str], tuple[bool, Any]]
+"""Folds a field's text: ``(True, value)`` when it is known now (one whole expression keeps its type)."""
+
+
+def is_insert(key: str) -> bool:
+    """Whether a mapping key is GitHub's ``${{ insert }}`` directive."""
+    text = key.strip()
+    try:
+        spans = find_expressions(text)
+    except ExpressionError:
+        return False
+    return (
+        len(spans) == 1
+        and spans[0].start == 0
+        and spans[0].end == len(text)
+        and spans[0].expression.strip() == "insert"
+    )
+
+
+def resolve_matrix(value: Any, fold: Fold) -> Any:
+    """``strategy.matrix`` with its ``${{ }}`` evaluated, as GitHub's template evaluation does.
+
+    A whole-expression value keeps its type; ``${{ insert }}: <mapping>`` merges the mapping into
+    its parent; an expression item of a sequence that gives a sequence is spliced into it (act
+    documents this as GitHub's undocumented array merge). Raises :class:`DynamicMatrix` when a
+    value is only known at run time.
+    """
+    if isinstance(value, str):
+        if "${{" not in value:
+            return value
+        ok, folded = fold(value)
+        if not ok:
+            raise DynamicMatrix(value)
+        return folded
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            resolved = resolve_matrix(item, fold)
+            if isinstance(item, str) and "${{" in item and isinstance(resolved, list):
+                items.extend(resolved)
+            else:
+                items.append(resolved)
+        return items
+    if isinstance(value, dict):
+        mapping: dict[str, Any] = {}
+        for key, item in value.items():
+            if is_insert(str(key)):
+                inserted = resolve_matrix(item, fold)
+                if not isinstance(inserted, dict):
+                    raise MatrixError("${{ insert }} needs a mapping")
+                mapping.update(inserted)
+                continue
+            name = resolve_matrix(str(key), fold)
+            mapping[to_string(name)] = resolve_matrix(item, fold)
+        return mapping
+    return value
 
 
 def expand_matrix(matrix: dict[str, Any]) -> list[dict[str, Any]]:

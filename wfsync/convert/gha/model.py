@@ -50,6 +50,8 @@ class Job:
     line: int
     raw: dict[str, Any]
     steps: list[Step] = field(default_factory=list)
+    call_outputs: tuple[str, ...] = ()
+    """For a call of a local reusable workflow: the outputs that workflow declares."""
 
     @property
     def needs(self) -> list[str]:

@@ -186,7 +186,8 @@ class Checker:
         if node.kind == "mapping":
             self._duplicates(node)
             for key, value in node.pairs:
-                self.check(key, "string", allowed)
+                if not (allowed is not None and key.kind == "string" and _is_insert(key.value)):
+                    self.check(key, "string", allowed)
                 self.check(value, "any", allowed)
         elif node.kind == "sequence":
             for item in node.items:
@@ -283,11 +284,11 @@ class Checker:
                 continue
             name = key.text()
             if "${{" in name:
-                if name.strip() == "${{ insert }}" and allowed is not None:
-                    unexpected.add(index)
-                    continue
-                self.error(key, "A template expression is not allowed in this context")
                 unexpected.add(index)
+                if allowed is None:
+                    self.error(key, "A template expression is not allowed in this context")
+                elif not _is_insert(name):  # a computed key, legal where expressions are (GitHub's TemplateReader)
+                    self._expression_value(key, allowed)
                 continue
             fitting = [c for c in candidates if name in (c.get("properties") or {}) or "loose-key" in c]
             if not fitting:
@@ -324,7 +325,7 @@ class Checker:
         present = set()
         for index, (key, value) in enumerate(node.pairs):
             if index in unexpected:
-                if key.text().strip() == "${{ insert }}" and allowed is not None:
+                if "${{" in key.text() and allowed is not None:
                     self.check(value, "any", allowed)
                 continue
             name = key.text()
@@ -354,3 +355,12 @@ class Checker:
             return prop, allowed
         context = prop.get("context")
         return prop["type"], self.schema.contexts[context] if context else allowed
+
+
+def _is_insert(text: str) -> bool:
+    """Whether a mapping key is the ``${{ insert }}`` directive (any spacing inside the braces)."""
+    try:
+        spans = find_expressions(text.strip())
+    except ExpressionError:
+        return False
+    return len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text.strip()) and spans[0].expression.strip() == "insert"

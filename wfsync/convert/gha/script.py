@@ -15,6 +15,8 @@ import hashlib
 import shlex
 from dataclasses import dataclass, field
 
+from wfsync.convert.gha.driver_eval import EVAL_HELPER
+
 WORKSPACE_ROOT = "${WFSYNC_ROOT}"
 """The workspace volume, found at run time: ``shell/run`` starts the driver in it (``/workspace``
 in a pod). Not written as ``/workspace``: the driver travels base64 encoded, so a local engine
@@ -38,6 +40,7 @@ HELPERS = {
     + _PARSE
     + '\' "$1"; }',
     # Output $2 of the upstream job $1 (base64 KEY=VALUE lines in $WFSYNC_NEEDS_<job>).
+    "wfsync_eval": EVAL_HELPER,
     "wfsync_need": 'wfsync_need() { eval "wfsync_l=\\${WFSYNC_NEEDS_$1:-}"; printf \'%s\' "$wfsync_l" | base64 -d > "$WFSYNC_STATE/needs" 2>/dev/null || :; wfsync_get "$WFSYNC_STATE/needs" "$2" | base64 -d; }',
 }
 _NEEDS = {"wfsync_need": ("wfsync_get",)}
@@ -67,7 +70,7 @@ class Driver:
         """The helper functions this driver uses (each costs space in the workflow)."""
         text = "\n".join(self.base_exports + self.exports + self.commands)
         wanted = ["wfsync_exports"] + [
-            name for name in ("wfsync_b64", "wfsync_get", "wfsync_need") if name in text
+            name for name in ("wfsync_b64", "wfsync_get", "wfsync_need", "wfsync_eval") if name in text
         ]
         for name in list(wanted):
             wanted.extend(_NEEDS.get(name, ()))

@@ -20,9 +20,13 @@ from wfsync.convert.gha.expressions import (
     STATUS_FUNCTIONS,
     ExpressionError,
     evaluate,
+    find_expressions,
     parse,
     referenced_contexts,
     referenced_functions,
+    to_string,
+    truthy,
+    walk,
 )
 from wfsync.convert.gha.expressions.nodes import (
     Call,
@@ -80,6 +84,10 @@ class Scope:
     used_parameters: dict[str, str] = field(default_factory=dict)
     """Workflow parameters the translation used, with their default values (filled in)."""
     secrets: set[str] = field(default_factory=set)
+    matrix_tasks: set[str] = field(default_factory=set)
+    """Argo task names of needed matrix jobs (their outputs are a list of the legs' outputs)."""
+    legs: list[dict[str, Any]] | None = None
+    """The matrix legs when known at conversion time (the leg's index is ``inputs.parameters.leg``)."""
 
 
 def known_contexts(scope: Scope) -> dict[str, Any]:
@@ -102,10 +110,16 @@ def fold(expression: str, scope: Scope) -> tuple[bool, Any]:
     return fold_tree(tree, scope)
 
 
-def fold_tree(tree: Any, scope: Scope) -> tuple[bool, Any]:
-    """:func:`fold` for an already parsed tree."""
+def fold_tree(tree: Any, scope: Scope, *, env_at_run_time: bool = False) -> tuple[bool, Any]:
+    """:func:`fold` for an already parsed tree.
+
+    With ``env_at_run_time``, an ``env`` value not known now is not taken as missing: a
+    ``GITHUB_ENV`` line of an earlier step may set it (for values the step itself computes).
+    """
     known = known_contexts(scope)
     if {c.lower() for c in referenced_contexts(tree)} - set(known):
+        return False, None
+    if env_at_run_time and _reads_unknown_env(tree, scope):
         return False, None
     if {f.lower() for f in referenced_functions(tree)} & _NOT_FOLDABLE:
         return False, None
@@ -113,6 +127,21 @@ def fold_tree(tree: Any, scope: Scope) -> tuple[bool, Any]:
         return True, evaluate(tree, known)
     except ExpressionError as err:
         raise Untranslatable(str(err)) from None
+
+
+def fold_field(text: str, scope: Scope) -> tuple[bool, Any]:
+    """:func:`fold` for a field's text: one whole ``${{ }}`` keeps its type, else a string."""
+    spans = find_expressions(text)
+    if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):
+        return fold(spans[0].expression, scope)
+    out, pos = [], 0
+    for span in spans:
+        ok, value = fold(span.expression, scope)
+        if not ok:
+            return False, None
+        out += [text[pos : span.start], to_string(value)]
+        pos = span.end
+    return True, "".join(out) + text[pos:]
 
 
 def to_argo(expression: str | Expr, scope: Scope) -> str:
@@ -128,8 +157,15 @@ def to_argo_condition(expression: str | Expr, scope: Scope) -> str:
 
 
 def expr_string(value: str) -> str:
-    """An expr-lang string literal (JSON escaping is valid expr syntax)."""
-    return json.dumps(value)
+    """An expr-lang string literal (JSON escaping is valid expr syntax).
+
+    Braces are escaped when the text holds ``{{`` or ``}}``: the literal goes inside an Argo
+    ``{{=...}}`` tag, which would end (or a new tag start) at them.
+    """
+    text = json.dumps(value)
+    if "{{" in text or "}}" in text:
+        text = text.replace("{", "\\u007b").replace("}", "\\u007d")
+    return text
 
 
 _BOOLEAN_CALLS = frozenset({"contains", "startswith", "endswith"})
@@ -139,7 +175,36 @@ class _Compiler:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
+    def per_leg(self, node: Expr, *, condition: bool = False) -> str | None:
+        """The value of ``node`` for each matrix leg, picked by the leg's index at run time.
+
+        For expressions that read the matrix other than as ``matrix.<key>`` (``toJSON(matrix)``,
+        ``matrix.a.b``) and otherwise only what is known now: GitHub evaluates them per leg,
+        here they are evaluated per leg at conversion time.
+        """
+        legs = self.scope.legs
+        if not legs or self.scope.level != "job" or not _reads_whole_matrix(node):
+            return None
+        known = known_contexts(self.scope)
+        if {c.lower() for c in referenced_contexts(node)} - {*known, "matrix"}:
+            return None
+        if {f.lower() for f in referenced_functions(node)} & _NOT_FOLDABLE:
+            return None
+        values = []
+        for leg in legs:
+            try:
+                value = evaluate(node, {**known, "matrix": leg})
+            except ExpressionError as err:
+                raise Untranslatable(str(err)) from None
+            values.append(_expr_literal(bool(truthy(value)) if condition else value))
+        if len(set(values)) == 1:
+            return values[0]
+        return f"[{', '.join(values)}][int(inputs.parameters.leg)]"
+
     def condition(self, node: Expr) -> str:
+        leg = self.per_leg(node, condition=True)
+        if leg is not None:
+            return leg
         if isinstance(node, (Compare, Not)) or isinstance(node, Call) and node.name.lower() in _BOOLEAN_CALLS:
             return self.value(node)
         if isinstance(node, Logical):
@@ -152,6 +217,9 @@ class _Compiler:
         return f'(({value}) not in [nil, false, 0, "", "false", "0"])'
 
     def value(self, node: Expr) -> str:
+        leg = self.per_leg(node)
+        if leg is not None:
+            return leg
         if isinstance(node, Literal):
             if node.value is None:
                 return "nil"
@@ -180,11 +248,38 @@ class _Compiler:
         if isinstance(node, Call):
             return self.call(node)
         if isinstance(node, (ContextRef, Index)):
+            if self.dynamic_matrix() and _matrix_root(node):
+                return self.matrix_value(node)
             return self.reference(node)
         raise Untranslatable("unsupported expression")  # pragma: no cover
 
+    def dynamic_matrix(self) -> bool:
+        """Whether the job's matrix is computed at run time (each leg gets it as JSON)."""
+        return self.scope.level == "job" and self.scope.matrix is not None and self.scope.legs == []
+
+    def matrix_value(self, node: Expr) -> str:
+        """``matrix``, ``matrix.a.b`` or ``matrix[expr]`` read from the leg's JSON."""
+        if isinstance(node, ContextRef):
+            return 'fromJSON(inputs.parameters["matrix"])'
+        assert isinstance(node, Index)
+        target = self.matrix_value(node.target)
+        if isinstance(node.index, Star):
+            raise Untranslatable("filters have no Argo equivalent")
+        # ?.[ ]: a missing key is null (GitHub), also when something is read from it.
+        if isinstance(node.index, Literal) and isinstance(node.index.value, str):
+            return f"({target}?.[{expr_string(node.index.value)}])"
+        return f"({target}?.[string({self.value(node.index)})])"
+
     def call(self, node: Call) -> str:
         name = node.name.lower()
+        if name == "tojson" and len(node.args) == 1:
+            arg = node.args[0]
+            if self.dynamic_matrix() and isinstance(arg, ContextRef) and arg.name.lower() == "matrix":
+                # expr's toJSON indents like GitHub's but orders keys (Go maps are sorted).
+                return 'toJSON(fromJSON(inputs.parameters["matrix"]))'
+            return f"toJSON({self.value(arg)})"
+        if name == "fromjson" and len(node.args) == 1:
+            return f"fromJSON(string({self.value(node.args[0])}))"
         if name in ("always", "cancelled") and not node.args:
             return "true" if name == "always" else "false"  # nothing is ever cancelled here
         if name in ("success", "failure") and not node.args and self.scope.level == "dag":
@@ -275,7 +370,11 @@ class _Compiler:
             return f"{_RESULTS}[tasks[{expr_string(job)}].status]"
         if rest[1].lower() == "outputs" and len(rest) == 3:
             source = (
-                f"tasks[{expr_string(job)}].outputs.parameters.outputs"
+                (
+                    f'(last(fromJSON(tasks[{expr_string(job)}].outputs.parameters.outputs)) ?? "")'
+                    if job in self.scope.matrix_tasks
+                    else f"tasks[{expr_string(job)}].outputs.parameters.outputs"
+                )
                 if self.scope.level == "dag"
                 else f"inputs.parameters[{expr_string('needs-' + job)}]"
             )
@@ -320,6 +419,69 @@ def _path(node: Expr) -> list[str]:
         raise Untranslatable("only context properties can be read")
     parts.append(node.name)
     return parts[::-1]
+
+
+def _reads_unknown_env(tree: Expr, scope: Scope) -> bool:
+    """Whether ``tree`` reads an ``env`` value that is not known now (or the whole ``env``)."""
+    known = {k.lower() for k in scope.env}
+    bare = indexed = 0
+    for node in walk(tree):
+        if isinstance(node, ContextRef) and node.name.lower() == "env":
+            bare += 1
+        if (
+            isinstance(node, Index)
+            and isinstance(node.target, ContextRef)
+            and node.target.name.lower() == "env"
+        ):
+            indexed += 1
+            if not (isinstance(node.index, Literal) and str(node.index.value).lower() in known):
+                return True
+    return bare > indexed
+
+
+def _matrix_root(node: Expr) -> bool:
+    while isinstance(node, Index):
+        node = node.target
+    return isinstance(node, ContextRef) and node.name.lower() == "matrix"
+
+
+def _reads_whole_matrix(node: Expr) -> bool:
+    """Whether ``node`` reads ``matrix`` other than as ``matrix.<key>`` (a leg parameter)."""
+    chain, depth = node, 0
+    while isinstance(chain, Index):
+        chain, depth = chain.target, depth + 1
+    if isinstance(chain, ContextRef) and chain.name.lower() == "matrix":
+        index = node.index if isinstance(node, Index) else None
+        return depth != 1 or not (isinstance(index, Literal) and isinstance(index.value, str))
+    if isinstance(node, Index):
+        children: tuple[Any, ...] = (node.target, node.index)
+    elif isinstance(node, Not):
+        children = (node.operand,)
+    elif isinstance(node, Compare):
+        children = (node.left, node.right)
+    elif isinstance(node, (Logical, Call)):
+        children = node.args
+    else:
+        children = ()
+    return any(_reads_whole_matrix(c) for c in children if not isinstance(c, Star))
+
+
+def _expr_literal(value: Any) -> str:
+    """An expr-lang literal for a value of a GitHub expression."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, str):
+        return expr_string(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{expr_string(str(k))}: {_expr_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_expr_literal(v) for v in value) + "]"
+    return expr_string(to_string(value))
 
 
 def status_calls(tree: Expr) -> set[str]:
