@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.kube.server import KubeServer
 from wfsync.cli.app import app
+from wfsync.cluster.embedded import EmbeddedCluster
 
 CWT = """\
 apiVersion: argoproj.io/v1alpha1
@@ -140,3 +141,37 @@ def test_unknown_target_is_a_usage_error(repo: Path) -> None:
     code, _, err = _wfsync("run", "run.yaml", "--target", "nope")
     assert code == 2
     assert "unknown target 'nope'" in err
+
+
+RESOURCE_RUN = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: make-cm-}
+spec:
+  entrypoint: make
+  templates:
+    - name: make
+      resource:
+        action: create
+        manifest: |
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: {name: made}
+          data: {by: run}
+"""
+
+
+def test_resource_templates_act_on_an_embedded_target_s_own_store(repo: Path) -> None:
+    (repo / "wfsync.yaml").write_text(CONFIG + "  other:\n    type: embedded\n    namespace: ci\n")
+    assert _wfsync("push", "--yes", "--target", "other")[0] == 0
+    (repo / "cm.yaml").write_text(RESOURCE_RUN, encoding="utf-8")
+
+    code, _, err = _wfsync("run", "cm.yaml", "--target", "other")
+    assert code == 0, err
+    other = EmbeddedCluster(repo / ".wfsync" / "cluster-other", any_kind=True)
+    made = other.get("ConfigMap", "ci", "made")
+    assert made is not None and made["data"] == {"by": "run"}
+    assert EmbeddedCluster(repo / ".wfsync" / "cluster", any_kind=True).get("ConfigMap", "ci", "made") is None
+
+    code, _, err = _wfsync("run", "cm.yaml", "--target", "other")
+    assert code == 1, "a second create of the same ConfigMap in that store must fail as on a cluster"

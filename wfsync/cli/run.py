@@ -54,7 +54,9 @@ def register(app: typer.Typer) -> None:
         target: Annotated[
             str | None,
             typer.Option(
-                "--target", help="Resolve templateRef/workflowTemplateRef from this target's live state."
+                "--target",
+                help="Resolve templateRef/workflowTemplateRef from this target's live state"
+                " (resource templates act on it when it is embedded).",
             ),
         ] = None,
         allow_network: Annotated[

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
 from wfsync.config import STATE_DIR, cache_root
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
@@ -24,11 +26,24 @@ def parse_parameters(values: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def live_templates(cwd: Path, target_name: str | None) -> tuple[list[dict[str, Any]], str, str]:
-    """The target's ClusterWorkflowTemplates and WorkflowTemplates, where they are from, its namespace.
+@dataclass(frozen=True)
+class LiveTarget:
+    """What a run takes from ``--target``: its templates, where they are from, and where resources go."""
 
-    They are what Argo on that target would resolve ``templateRef`` and ``workflowTemplateRef``
-    against; every live object counts, managed by wfsync or not.
+    templates: list[dict[str, Any]]
+    origin: str
+    namespace: str
+    resources: EmbeddedCluster | None
+    """The target's own store for resource templates when it is embedded; ``None`` for Kubernetes,
+    where a local run has no Workflow or pods for the objects to belong to, so resource templates
+    act on the default embedded cluster instead."""
+
+
+def live_target(cwd: Path, target_name: str | None) -> LiveTarget:
+    """The target's ClusterWorkflowTemplates and WorkflowTemplates, and where resources go.
+
+    The templates are what Argo on that target would resolve ``templateRef`` and
+    ``workflowTemplateRef`` against; every live object counts, managed by wfsync or not.
     """
     from wfsync.commands.syncstate import KINDS, open_cluster, require_config, resolve_target
 
@@ -40,10 +55,11 @@ def live_templates(cwd: Path, target_name: str | None) -> tuple[list[dict[str, A
         *cluster.list(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None),
         *cluster.list(Kind.WORKFLOW_TEMPLATE.value, target.namespace),
     ]
-    return (
+    return LiveTarget(
         found,
         f"target {target.name!r} ({cluster.description}, namespace {target.namespace})",
         target.namespace,
+        EmbeddedCluster(cluster.root, any_kind=True) if isinstance(cluster, EmbeddedCluster) else None,
     )
 
 
@@ -70,10 +86,7 @@ def run_workflow(
     pairs = load_parameter_file(parameter_file) if parameter_file is not None else []
     pairs.extend(parse_parameters(parameters))
     config = repository_config(cwd)
-    templates: list[dict[str, Any]] = []
-    origin, namespace = "", "default"
-    if target is not None:
-        templates, origin, namespace = live_templates(cwd, target)
+    live = live_target(cwd, target) if target is not None else LiveTarget([], "", "default", None)
     request = RunRequest(
         path=path,
         parameters=pairs,
@@ -83,9 +96,10 @@ def run_workflow(
         state_dir=cache_root(cwd) / STATE_DIR,
         log=log,
         allow_network=allow_network,
-        templates=templates,
-        templates_from=origin,
-        namespace=namespace,
+        templates=live.templates,
+        templates_from=live.origin,
+        namespace=live.namespace,
+        cluster=live.resources,
         runtime=runtime,
         resume_after=resume_after,
     )
