@@ -116,6 +116,25 @@ def register(app: typer.Typer) -> None:
         if not result.succeeded:
             raise typer.Exit(int(ExitCode.FINDINGS))
 
+    @app.command("resume")
+    def resume(
+        ctx: typer.Context,
+        workflow: Annotated[
+            str, typer.Argument(help="Name of the running workflow (as `wfsync run` shows it).")
+        ],
+        node: Annotated[
+            str | None,
+            typer.Option("--node", help="Resume only the suspended node with this name or display name."),
+        ] = None,
+    ) -> None:
+        """Resume a local run's suspended nodes, as `argo resume` does."""
+        term = terminal(ctx)
+        with boundary(term):
+            from wfsync.commands.run import resume_workflow
+
+            resume_workflow(Path.cwd(), workflow, node)
+            term.print(f"asked {escape(workflow)} to resume" + (f" node {escape(node)}" if node else ""))
+
 
 def render(term: Terminal, fmt: str, result: RunResult) -> None:
     """Write the result: the Workflow object (json/yaml) or the tree (text)."""

@@ -104,3 +104,10 @@ def run_workflow(
         resume_after=resume_after,
     )
     return run(request)
+
+
+def resume_workflow(cwd: Path, workflow: str, node: str | None = None) -> None:
+    """Ask a run in this repository (another terminal) to resume its suspended nodes."""
+    from wfsync.engine.resume import RUNS_DIR, request_resume
+
+    request_resume(cache_root(cwd) / STATE_DIR / RUNS_DIR, workflow, node)
