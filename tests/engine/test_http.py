@@ -304,3 +304,35 @@ def test_body_from_bytes_is_sent_decoded(server: tuple[str, list[dict[str, objec
     assert done.phase == "Succeeded"
     assert json.loads(str(done.result))["body"] == "hello bytes"
     assert seen[-1]["method"] == "PUT"
+
+
+def test_http_nodes_in_flight_do_not_count_toward_workflow_parallelism(
+    run_yaml: Callable[..., RunResult], server: tuple[str, list[dict[str, object]]]
+) -> None:
+    """``spec.parallelism`` counts only Pod nodes (``getActivePodsCounter``): HTTP runs in the agent."""
+    base, _ = server
+    result = run_yaml(
+        f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: web}}
+        spec:
+          entrypoint: main
+          parallelism: 1
+          templates:
+          - name: main
+            dag:
+              tasks:
+              - {{name: call, template: call}}
+              - {{name: first, template: echo}}
+              - {{name: second, template: echo, dependencies: [first]}}
+          - name: call
+            http: {{url: "{base}/slow"}}
+          - name: echo
+            container: {{image: alpine:3.23, command: [echo, hi]}}
+        """
+    )
+    assert result.status.phase == "Succeeded", node_table(result)
+    call, second = _node(result, "call"), _node(result, "second")
+    assert call.type == "HTTP"
+    assert second.started < call.finished, "the pod waited for the HTTP request as if it were a pod"

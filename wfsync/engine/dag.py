@@ -1,0 +1,373 @@
+"""DAG templates (``dag.go``): tasks visited from the targets through their dependencies.
+
+The DAG's shape (dependencies, leaves, ancestry) is :mod:`wfsync.engine.dag_graph`; here is
+what depends on node state: ``depends`` results, task expansion, ``assessDAGPhase``.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from wfsync.engine import status as st
+from wfsync.engine.dag_graph import DagShape
+from wfsync.engine.hooks import HooksMixin
+from wfsync.engine.naming import child_name
+from wfsync.engine.nodes import Opts, continues_on, node_inputs
+from wfsync.engine.outputs import OutputsMixin
+from wfsync.engine.params import ArgumentError, aggregate_outputs, expand_items, loop_index
+from wfsync.engine.scope import Scope, ScopeError
+from wfsync.engine.substitute import SubstitutionError
+from wfsync.engine.templates import Context, Resolved
+from wfsync.expressions.depends import DependsError, TaskResult, evaluate_depends
+from wfsync.expressions.govaluate import WhenError, evaluate_when
+
+
+class DagMixin(HooksMixin, OutputsMixin):
+    """``executeDAG``."""
+
+    def execute_dag(  # noqa: C901, PLR0912
+        self, node_name: str, tmpl: dict[str, Any], resolved: Resolved, opts: Opts, common: dict[str, Any]
+    ) -> st.Node:
+        """``executeDAG``: visit the targets (and through them their dependencies), then judge."""
+        node = self.status.by_name(node_name)
+        if node is None:
+            node = self.init_node(node_name, "DAG", st.RUNNING, opts, inputs=node_inputs(tmpl), **common)
+        self.boundary_templates[node.id] = tmpl
+        dag = _Dag(self, node, tmpl, resolved.context, opts)
+        target = str((tmpl.get("dag") or {}).get("target") or "")
+        targets = target.split(" ") if target else dag.shape.leaves()
+        for name in targets:
+            if name not in dag.tasks:
+                return self.mark(node, st.ERROR, f"target {name} does not exist")
+        for name in targets:
+            dag.execute_task(name)
+            task_node = dag.task_node(name)
+            if task_node is not None and task_node.completed:
+                hook = self.exit_hook(dag.tasks[name], self.spec.get("arguments") or {})
+                if hook is not None:
+                    self.run_on_exit(
+                        hook, task_node, dag.task_opts, dag.ctx, f"tasks.{name}", dag.scope_for(name)
+                    )
+        phase = dag.assess(targets)
+        if phase == st.RUNNING:
+            return node
+        if phase in (st.FAILED, st.ERROR):
+            node.outbound_nodes = dag.outbound(targets)
+            return self.mark(node, phase)
+        scope = Scope.of_template(tmpl)
+        scope.add_outputs("workflow", self.status.outputs)
+        for name in dag.tasks:
+            task_node = dag.task_node(name)
+            if task_node is None:
+                continue
+            prefix = f"tasks.{name}"
+            if task_node.type == "TaskGroup":
+                children = [self.status.nodes[c] for c in task_node.children if c in self.status.nodes]
+                scope.params.update(
+                    aggregate_outputs(
+                        prefix, [(loop_index(c.name), c.outputs, c.phase) for c in children if not c.hooked]
+                    )
+                )
+            self.add_node_to_scope(scope, prefix, task_node, dag.tasks[name], dag.ctx)
+        try:
+            outputs = self.template_outputs(tmpl, scope)
+        except ScopeError as exc:
+            return self.mark(node, st.ERROR, str(exc))
+        if outputs is not None:
+            node.outputs = outputs
+            self.add_outputs_to_global_scope(outputs)
+        node.outbound_nodes = dag.outbound(targets)
+        return self.mark(node, st.SUCCEEDED)
+
+
+class _Dag:
+    """``dagContext`` for one pass over one DAG node."""
+
+    def __init__(self, op: DagMixin, node: st.Node, tmpl: dict[str, Any], ctx: Context, opts: Opts) -> None:
+        self.op = op
+        self.node = node
+        self.tmpl = tmpl
+        self.ctx = ctx
+        shape = op.dag_shapes.get(node.id)
+        if shape is None:
+            shape = op.dag_shapes[node.id] = DagShape(tmpl)
+        self.shape = shape
+        self.tasks = shape.tasks
+        self.visited: set[str] = set()
+        self.task_opts = Opts(boundary_id=node.id, on_exit=opts.on_exit)
+
+    def task_name(self, task: str) -> str:
+        return child_name(self.node.name, task)
+
+    def task_node(self, task: str) -> st.Node | None:
+        node_id = self.shape.ids.get(task)
+        if node_id is None:
+            node_id = self.shape.ids[task] = st.node_id(self.op.name, self.task_name(task))
+        return self.op.status.nodes.get(node_id)
+
+    def scope_for(self, task: str) -> Scope:
+        """``buildLocalScopeFromTask``: the template inputs plus every ancestor's outputs."""
+        scope = Scope.of_template(self.tmpl)
+        scope.add_outputs("workflow", self.op.status.outputs)
+        for ancestor in self.shape.ancestors(task):
+            node = self.task_node(ancestor)
+            if node is None:
+                continue
+            prefix = f"tasks.{ancestor}"
+            if node.type == "TaskGroup":
+                loop = [
+                    n
+                    for n in self.op.status.nodes.values()
+                    if n.boundary_id == self.node.id
+                    and n.name.startswith(node.name + "(")
+                    and not n.retried
+                    and not n.hooked
+                ]
+                scope.params.update(
+                    aggregate_outputs(prefix, [(loop_index(n.name), n.outputs, n.phase) for n in loop])
+                )
+            else:
+                self.op.add_node_to_scope(scope, prefix, node, self.tasks[ancestor], self.ctx)
+        return scope
+
+    def connect(self, task: str, node_name: str, group: st.Node | None) -> None:
+        """Make the new node a child of its dependencies' outbound nodes (or of the DAG)."""
+        deps = self.shape.deps(task)
+        if not deps or group is not None:
+            self.op.add_child(group.name if group is not None else self.node.name, node_name)
+            return
+        for dep in deps:
+            dep_node = self.task_node(dep)
+            if dep_node is None:
+                continue
+            for out in self.op.outbound(dep_node.id):
+                self.op.add_child(self.op.status.nodes[out].name, node_name)
+
+    def depends_result(self, task: str) -> tuple[bool, bool]:
+        """``evaluateDependsLogic``: (execute, proceed)."""
+        if self.task_node(task) is not None:
+            return True, True
+        results: dict[str, TaskResult] = {}
+        for dep in self.shape.deps(task):
+            node = self.task_node(dep)
+            if node is None or not node.fulfilled or not self.hooks_done(node):
+                return False, False
+        spec = self.tasks[task]
+        if not spec.get("depends"):
+            # ``dependencies`` expand to (A.Succeeded || A.Skipped || A.Daemoned [|| continueOn]) && ...;
+            # evaluated directly, which is what the expr-lang expansion computes
+            return all(self._satisfies(dep) for dep in self.shape.deps(task)), True
+        for dep in self.shape.deps(task):
+            node = self.task_node(dep)
+            assert node is not None
+            children = None
+            if node.type == "TaskGroup":
+                children = tuple(
+                    self.op.status.nodes[c].phase for c in node.children if c in self.op.status.nodes
+                )
+            results[dep] = TaskResult(node.phase, node.daemoned, children)
+        continue_on = {n: self.tasks[n].get("continueOn") for n in self.shape.deps(task)}
+        return evaluate_depends(str(spec["depends"]), results, continue_on), True
+
+    def _satisfies(self, dep: str) -> bool:
+        node = self.task_node(dep)
+        if node is None:
+            return False
+        if node.phase in (st.SUCCEEDED, st.SKIPPED) or node.daemoned:
+            return True
+        return node.phase in (st.FAILED, st.ERROR) and continues_on(self.tasks[dep], node.phase)
+
+    def hooks_done(self, node: st.Node) -> bool:
+        """``CheckAllHooksFullfilled``: every hook child of the node is fulfilled."""
+        for child_id in node.children:
+            child = self.op.status.nodes.get(child_id)
+            if child is not None and child.hooked and not child.fulfilled:
+                return False
+        return True
+
+    def execute_task(self, task: str) -> None:  # noqa: C901, PLR0911, PLR0912
+        """``executeDAGTask``: recurse into dependencies, then create or advance this task."""
+        if task in self.visited:
+            return
+        self.visited.add(task)
+        op = self.op
+        spec = self.tasks[task]
+        node = self.task_node(task)
+        hooks = spec.get("hooks")
+        if (
+            node is not None
+            and (node.fulfilled or node.phase == st.RUNNING)
+            and isinstance(hooks, dict)
+            and any(name != "exit" for name in hooks)
+        ):
+            scope = self.scope_for(task)
+            scope.params[f"tasks.{task}.status"] = node.phase
+            if not op.run_lifecycle_hooks(hooks, node, self.task_opts, self.ctx, f"tasks.{task}", scope):
+                return
+        hook = op.exit_hook(spec, op.spec.get("arguments") or {})
+        if node is not None and node.fulfilled:
+            if node.completed and hook is not None:
+                op.run_on_exit(hook, node, self.task_opts, self.ctx, f"tasks.{task}", self.scope_for(task))
+            return
+        if node is not None and node.type == "Pod" and node.id in op.active:
+            return  # nothing can change until its pod's result is reconciled
+        name = self.task_name(task)
+        group = node if node is not None and node.type == "TaskGroup" else None
+        if self.shape.logic(task):
+            for dep in self.shape.deps(task):
+                self.execute_task(dep)
+            try:
+                execute, proceed = self.depends_result(task)
+            except DependsError as exc:
+                op.init_node(
+                    name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                )
+                self.connect(task, name, None)
+                return
+            if not proceed:
+                return
+            if not execute:
+                op.init_node(
+                    name,
+                    "Skipped",
+                    st.OMITTED,
+                    self.task_opts,
+                    scope=self.ctx.scope,
+                    message="omitted: depends condition not met",
+                )
+                self.connect(task, name, None)
+                return
+        try:
+            new_task = self.resolve(task)
+            expanded = expand_items(new_task)
+        except (WhenError, ScopeError, SubstitutionError, ArgumentError) as exc:
+            if self.task_node(task) is None:
+                op.init_node(
+                    name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                )
+                self.connect(task, name, None)
+            return
+        looped = bool(spec.get("withItems") or spec.get("withParam") or spec.get("withSequence") is not None)
+        if looped:
+            if not expanded:
+                if self.task_node(task) is None:
+                    op.init_node(
+                        name,
+                        "Skipped",
+                        st.SKIPPED,
+                        self.task_opts,
+                        scope=self.ctx.scope,
+                        message="Skipped, empty params",
+                    )
+                    self.connect(task, name, None)
+            elif group is None:
+                self.connect(task, name, None)
+                group = op.init_node(name, "TaskGroup", st.RUNNING, self.task_opts, scope=self.ctx.scope)
+        for item in expanded:
+            item_name = self.task_name(item["name"])
+            item_node = op.status.by_name(item_name)
+            if item_node is None:
+                self.connect(task, item_name, group)
+                try:
+                    proceed = evaluate_when(str(item.get("when") or ""))
+                except WhenError as exc:
+                    op.init_node(
+                        item_name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                    )
+                    continue
+                if not proceed:
+                    op.init_node(
+                        item_name,
+                        "Skipped",
+                        st.SKIPPED,
+                        self.task_opts,
+                        scope=self.ctx.scope,
+                        message=f"when '{item.get('when')}' evaluated false",
+                    )
+                    continue
+            item_node = op.execute_template(
+                item_name,
+                item,
+                self.ctx,
+                item.get("arguments") or {},
+                Opts(boundary_id=self.node.id, on_exit=self.task_opts.on_exit, caller=("tasks", task)),
+            )
+            if item_node is None:
+                return
+            if item_node.completed and hook is not None:
+                exit_node = op.run_on_exit(
+                    hook, item_node, self.task_opts, self.ctx, f"tasks.{task}", self.scope_for(task)
+                )
+                if exit_node is None or not exit_node.fulfilled:
+                    return
+        if group is not None:
+            phase = st.SUCCEEDED
+            for item in expanded:
+                item_node = op.status.by_name(self.task_name(item["name"]))
+                if item_node is None or not item_node.fulfilled:
+                    return
+                if item_node.failed_or_error:
+                    phase = item_node.phase
+            op.mark(group, phase)
+
+    def resolve(self, task: str) -> dict[str, Any]:
+        """``resolveDependencyReferences``."""
+        scope = self.scope_for(task)
+        return self.op.resolve_step(self.tasks[task], scope)
+
+    def assess(self, targets: list[str]) -> str:
+        """``assessDAGPhase``."""
+        if self.op.shutdown:
+            return st.FAILED
+        nodes = self.op.status.nodes
+        target_ids = {st.node_id(self.op.name, self.task_name(t)): t for t in targets}
+        target_phase: dict[str, str] = dict.fromkeys(target_ids, "")
+        queue_: collections.deque[tuple[str, str]] = collections.deque(
+            (c, st.SUCCEEDED) for c in self.node.children
+        )
+        seen: set[tuple[str, str]] = set()
+        while queue_:
+            item = queue_.popleft()
+            if item in seen:
+                continue
+            seen.add(item)
+            node_id, branch = item
+            node = nodes.get(node_id)
+            if node is None or not node.fulfilled:
+                return st.RUNNING
+            if node.completed:
+                branch = node.phase
+            if node_id in target_phase and target_phase[node_id] not in (st.FAILED, st.ERROR):
+                target_phase[node_id] = branch
+            children = (
+                [c for c in node.children if not (nodes.get(c) and nodes[c].hooked)]
+                if node.type == "Retry"
+                else node.children
+            )
+            queue_.extend((c, branch) for c in children)
+        fail_fast = (self.tmpl.get("dag") or {}).get("failFast")
+        fail_fast = fail_fast is None or fail_fast is True
+        result = st.SUCCEEDED
+        for task in targets:
+            phase = target_phase[st.node_id(self.op.name, self.task_name(task))]
+            if phase == "":
+                result = st.RUNNING
+                if not fail_fast:
+                    break
+            elif phase in (st.FAILED, st.ERROR):
+                if continues_on(self.tasks[task], phase):
+                    continue
+                result = phase
+                if fail_fast:
+                    break
+        return result
+
+    def outbound(self, targets: list[str]) -> list[str]:
+        """``updateOutboundNodesForTargetTasks``."""
+        out: list[str] = []
+        for task in targets:
+            node = self.task_node(task)
+            if node is not None:
+                out.extend(self.op.outbound(node.id))
+        return out

@@ -1,0 +1,161 @@
+"""Exit handlers and lifecycle hooks (``onExit``, ``hooks``) of the workflow, steps and tasks.
+
+One place for ``GetExitHook``, ``runOnExitNode``, ``executeTmplLifeCycleHook`` and
+``executeWfLifeCycleHook``, which steps, DAG tasks and the workflow itself all use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wfsync.engine import status as st
+from wfsync.engine.naming import exit_name, hook_name
+from wfsync.engine.nodes import OperationState, Opts
+from wfsync.engine.scope import Scope, ScopeError
+from wfsync.engine.substitute import substitute
+from wfsync.engine.templates import Context
+from wfsync.expressions import exprlang
+
+
+class HooksMixin(OperationState):
+    """Running ``<node>.onExit`` and ``<node>.hooks.<name>`` nodes."""
+
+    @staticmethod
+    def exit_hook(
+        holder: Mapping[str, Any], default_args: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """``GetExitHook``: ``onExit`` or ``hooks.exit``, with the workflow arguments by default."""
+        hooks = holder.get("hooks") or {}
+        if isinstance(hooks, dict) and isinstance(hooks.get("exit"), dict):
+            return dict(hooks["exit"])
+        if holder.get("onExit"):
+            return {"template": holder["onExit"], "arguments": default_args or {}}
+        return None
+
+    def run_on_exit(
+        self, hook: Mapping[str, Any], parent: st.Node, opts: Opts, ctx: Context, prefix: str, scope: Scope
+    ) -> st.Node | None:
+        """``runOnExitNode``: the ``<node>.onExit`` node, with the parent's outputs in reach."""
+        args = self.hook_arguments(hook, parent, prefix, scope)
+        name = exit_name(parent.name)
+        node = self.execute_template(
+            name,
+            {k: v for k, v in hook.items() if k in ("template", "templateRef")},
+            ctx,
+            args,
+            Opts(boundary_id=opts.boundary_id, on_exit=True, hooked=True),
+        )
+        self.add_child(parent.name, name)
+        return node
+
+    def hook_arguments(
+        self, hook: Mapping[str, Any], parent: st.Node, prefix: str, scope: Scope
+    ) -> Mapping[str, Any]:
+        """``resolveExitTmplArgument``: a hook's arguments with the parent's outputs in reach."""
+        outputs = parent.outputs
+        if parent.type == "Retry":
+            last = self.last_child(parent)
+            outputs = last.outputs if last is not None else None
+        args: Mapping[str, Any] = hook.get("arguments") or {}
+        if args and outputs:
+            local = Scope(dict(scope.params), dict(scope.artifacts))
+            local.add_outputs(prefix, outputs)
+            args = substitute(args, {**self.global_params, **local.params})
+            resolved_arts = []
+            for art in args.get("artifacts") or []:
+                if art.get("from") or art.get("fromExpression"):
+                    try:
+                        found = local.resolve_artifact(art, self.global_params)
+                    except ScopeError:
+                        continue
+                    found["name"] = art["name"]
+                    resolved_arts.append(found)
+                else:
+                    resolved_arts.append(art)
+            if resolved_arts:
+                args = {**args, "artifacts": resolved_arts}
+        return args
+
+    def run_lifecycle_hooks(
+        self,
+        hooks: Mapping[str, Any],
+        parent: st.Node,
+        opts: Opts,
+        ctx: Context,
+        prefix: str,
+        scope: Scope,
+    ) -> bool:
+        """``executeTmplLifeCycleHook``: fire each non-exit hook whose expression holds, once.
+
+        A hook node is ``<node>.hooks.<name>``, a hooked child of the step or task node in the
+        same boundary; once it exists it is driven on every pass whatever the expression says.
+        Returns whether every fired hook is fulfilled (the group or dependants wait for them).
+        A hook without an expression, or one that does not evaluate to a bool, errors the node;
+        Argo would then keep the group waiting forever, here the hook counts as done.
+        """
+        fired: list[st.Node | None] = []
+        env: dict[str, Any] | None = None
+        for name, hook in hooks.items():
+            if name == "exit" or not isinstance(hook, dict):
+                continue
+            node_name = hook_name(parent.name, name)
+            if self.status.by_name(node_name) is None:
+                if env is None:
+                    env = exprlang.build_env({**self.global_params, **scope.params})
+                error = self.hook_error(hook, node_name, env)
+                if error is not None:
+                    if error:
+                        self.mark(parent, st.ERROR, error)
+                    continue
+            node = self.execute_template(
+                node_name,
+                {k: v for k, v in hook.items() if k in ("template", "templateRef")},
+                ctx,
+                self.hook_arguments(hook, parent, prefix, scope),
+                Opts(boundary_id=opts.boundary_id, hooked=True),
+            )
+            self.add_child(parent.name, node_name)
+            fired.append(node)
+        return all(n is not None and n.fulfilled for n in fired)
+
+    @staticmethod
+    def hook_error(hook: Mapping[str, Any], node_name: str, env: Mapping[str, Any]) -> str | None:
+        """None when the hook fires now; "" when it does not yet; else why it cannot be evaluated."""
+        expression = hook.get("expression")
+        if not expression:
+            return f"Expression required for hook {node_name}"
+        try:
+            value = exprlang.evaluate(str(expression), env)
+        except exprlang.ExprError as exc:
+            return f"failed to evaluate hook expression {expression!r}: {exc}"
+        if not isinstance(value, bool):
+            return f"hook expression {expression!r} must give a bool, got {value!r}"
+        return None if value else ""
+
+    def run_workflow_hooks(self, hooks: Mapping[str, Any], entry: st.Node) -> bool:
+        """``executeWfLifeCycleHook``: ``spec.hooks`` other than exit, over the global scope."""
+        fired: list[st.Node | None] = []
+        env: dict[str, Any] | None = None
+        for name, hook in hooks.items():
+            if name == "exit" or not isinstance(hook, dict):
+                continue
+            node_name = hook_name(self.name, name)
+            if self.status.by_name(node_name) is None:
+                if env is None:
+                    env = exprlang.build_env(self.global_params)
+                error = self.hook_error(hook, node_name, env)
+                if error is not None:
+                    if error:
+                        self.mark(entry, st.ERROR, error)
+                    continue
+            node = self.execute_template(
+                node_name,
+                {k: v for k, v in hook.items() if k in ("template", "templateRef")},
+                self.root_ctx,
+                hook.get("arguments") or {},
+                Opts(hooked=True),
+            )
+            self.add_child(self.name, node_name)
+            fired.append(node)
+        return all(n is not None and n.fulfilled for n in fired)

@@ -1,0 +1,297 @@
+"""The state of one workflow run and the node bookkeeping every concern shares.
+
+``OperationState`` is the base of the per-concern mixins (steps, DAG, retries, pods, ...) that
+:class:`wfsync.engine.scheduler.Operation` composes, as ``wfOperationCtx`` is shared by
+``operator.go``, ``steps.go`` and ``dag.go``: nodes are created, marked and linked only here.
+"""
+
+from __future__ import annotations
+
+import abc
+import concurrent.futures
+import copy
+import dataclasses
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from wfsync.engine import status as st
+from wfsync.engine.artifacts import ArtifactRepository
+from wfsync.engine.dag_graph import DagShape
+from wfsync.engine.executor import ContainerResult, Executor, Pod
+from wfsync.engine.locks import LockManager
+from wfsync.engine.params import param_string
+from wfsync.engine.resource import ClusterStore
+from wfsync.engine.templates import Context, Resolved, Resolver, Store, context_for
+
+DEADLINE_MESSAGE = "Step exceeded its deadline"
+
+
+@dataclasses.dataclass(frozen=True)
+class Opts:
+    """``executeTemplateOpts``."""
+
+    boundary_id: str = ""
+    on_exit: bool = False
+    hooked: bool = False
+    caller: tuple[str, str] | None = None
+
+
+@dataclasses.dataclass
+class PodWork:
+    """A pod handed to a worker thread and what the scheduler needs when it ends."""
+
+    node_id: str
+    pod: Pod | None
+    template: dict[str, Any]
+    future: concurrent.futures.Future[Any] | None = None
+    cancel: threading.Event | None = None
+    """A daemon's own stop signal (set when its enclosing steps/DAG ends, or the run stops)."""
+
+
+@dataclasses.dataclass
+class PodOutcome:
+    """A finished pod: node phase, message and collected outputs."""
+
+    phase: str
+    message: str
+    outputs: dict[str, Any]
+    logs: str = ""
+    containers: tuple[ContainerResult, ...] = ()
+
+
+@dataclasses.dataclass
+class Options:
+    """Knobs of one run."""
+
+    run_dir: Path
+    artifacts: ArtifactRepository
+    max_workers: int = 64
+    log: Callable[[str, str], None] | None = None
+    cluster: ClusterStore | None = None
+    allow_network: bool = False
+    """Whether HTTP templates and http/git artifacts may leave this machine."""
+    resume_after: float | None = None
+    """Seconds after which an indefinite suspend (or ``spec.suspend``) is resumed, as ``argo resume``."""
+
+
+class OperationState(abc.ABC):
+    """One workflow run: the status, the global parameters, the running pods."""
+
+    def __init__(self, wf: dict[str, Any], store: Store, executor: Executor, options: Options) -> None:
+        self.wf = wf
+        self.spec: dict[str, Any] = wf.setdefault("spec", {})
+        self.name = str(wf["metadata"]["name"])
+        self.store = store
+        self.executor = executor
+        self.options = options
+        self.status = st.WorkflowStatus(self.name)
+        self.resolver = Resolver(store)
+        self.root_ctx = context_for(wf, "Workflow")
+        self.global_params: dict[str, str] = {}
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.max_workers)
+        self.events: queue.Queue[tuple[str, PodOutcome]] = queue.Queue()
+        self.cancel = threading.Event()
+        self.active: dict[str, PodWork] = {}
+        self.boundary_templates: dict[str, dict[str, Any]] = {}
+        self.wakeups: list[float] = []
+        self.deadline: float | None = None
+        self.shutdown = ""
+        self.logs: list[tuple[str, str]] = []
+        self.node_templates: dict[str, dict[str, Any]] = {}
+        self.processed: dict[str, tuple[Resolved, dict[str, Any]]] = {}
+        self.active_pods = 0
+        self.changes = 0
+        self.seen_changes = 0
+        self.namespace = str((wf.get("metadata") or {}).get("namespace") or "default")
+        self.locks = LockManager(self.config_map_value)
+        self.wf_locked = False
+        self.dag_shapes: dict[str, DagShape] = {}
+
+    @abc.abstractmethod
+    def execute_template(
+        self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
+    ) -> st.Node | None:
+        """``executeTemplate``, which hooks, steps and DAG tasks call back into."""
+
+    # --- nodes -------------------------------------------------------------------------------
+
+    def init_node(
+        self,
+        name: str,
+        node_type: str,
+        phase: str,
+        opts: Opts,
+        *,
+        template_name: str = "",
+        template_ref: dict[str, Any] | None = None,
+        scope: str = "",
+        message: str = "",
+        inputs: dict[str, Any] | None = None,
+    ) -> st.Node:
+        """``initializeNode``: create a node once, with its display name and start time."""
+        boundary = self.status.nodes.get(opts.boundary_id) if opts.boundary_id else None
+        now = time.time()
+        node = st.Node(
+            id=st.node_id(self.name, name),
+            name=name,
+            display_name=st.display_name(name, boundary.name if boundary else None),
+            type=node_type,
+            phase=phase,
+            boundary_id=opts.boundary_id,
+            template_name=template_name,
+            template_ref=template_ref,
+            template_scope=scope,
+            message=message,
+            started=now,
+            inputs=inputs or None,
+            hooked=opts.hooked,
+        )
+        if node.fulfilled:
+            node.finished = now
+            if self.locks.held:
+                self.locks.release(self.holder_key(node.id))
+        self.status.add(node)
+        self.changes += 1
+        return node
+
+    def mark(self, node: st.Node, phase: str, message: str | None = None) -> st.Node:
+        """``markNodePhase``: move the phase forward, set the message and finish time."""
+        if not node.fulfilled and node.phase != phase:
+            node.phase = phase
+            self.changes += 1
+            if node.type in ("Steps", "DAG") and phase in st.FULFILLED and self.active:
+                self.kill_daemons(node.id)
+        if message is not None:
+            node.message = message
+        if node.fulfilled and not node.finished:
+            node.finished = time.time()
+        if node.fulfilled and self.locks.held:
+            self.locks.release(self.holder_key(node.id))
+        return node
+
+    def mark_error(self, name: str, message: str, opts: Opts, node_type: str = "Skipped") -> st.Node:
+        """``initializeNodeOrMarkError``."""
+        node = self.status.by_name(name)
+        if node is None:
+            return self.init_node(name, node_type, st.ERROR, opts, message=message)
+        return self.mark(node, st.ERROR, message)
+
+    def add_child(self, parent_name: str, child_name: str) -> None:
+        """``addChildNode``."""
+        parent = self.status.by_name(parent_name)
+        if parent is None:
+            return
+        child_id = st.node_id(self.name, child_name)
+        if child_id not in parent.children:
+            parent.children.append(child_id)
+
+    def outbound(self, node_id: str) -> list[str]:
+        """``getOutboundNodes``."""
+        node = self.status.nodes.get(node_id)
+        if node is None:
+            return []
+        if node.type in ("Skipped", "Suspend", "HTTP", "Plugin", "Pod"):
+            return [node.id]
+        if node.type == "TaskGroup":
+            if not node.children:
+                return [node.id]
+            return [o for child in node.children for o in self.outbound(child)]
+        if node.type == "Retry":
+            if node.children:
+                return [node.children[-1]]
+            return []
+        found = [o for out in node.outbound_nodes for o in self.outbound(out)]
+        return found or [node_id]
+
+    def last_child(self, node: st.Node) -> st.Node | None:
+        """The last non-hook child of a Retry node."""
+        for child_id in reversed(node.children):
+            child = self.status.nodes.get(child_id)
+            if child is not None and not child.hooked:
+                return child
+        return None
+
+    def kill_daemons(self, boundary_id: str) -> None:
+        """``killDaemonedChildren``: stop the daemons of a finished steps/DAG; they end Succeeded."""
+        for node_id, work in list(self.active.items()):
+            node = self.status.nodes.get(node_id)
+            if node is None or work.cancel is None or node.boundary_id != boundary_id or not node.daemoned:
+                continue
+            node.phase = st.SUCCEEDED
+            node.daemoned = False
+            node.finished = time.time()
+            self.locks.release(self.holder_key(node.id))
+            work.cancel.set()
+            self.changes += 1
+
+    # --- run-wide ----------------------------------------------------------------------------
+
+    def finish(self, phase: str, message: str) -> None:
+        """Mark the workflow done (which releases the workflow-level locks)."""
+        self.locks.release(self.holder_key(""))
+        self.status.phase = phase
+        self.status.message = message
+        self.status.finished = time.time()
+
+    def holder_key(self, node_id: str) -> str:
+        """``getHolderKey``: ``<ns>/<wf>`` for the workflow, ``<ns>/<wf>/<nodeID>`` for a node."""
+        return f"{self.namespace}/{self.name}/{node_id}" if node_id else f"{self.namespace}/{self.name}"
+
+    def config_map_value(self, namespace: str, name: str, key: str) -> str | None:
+        """A ConfigMap value from the run's files, else from the target cluster."""
+        value = self.store.config_map_value(name, key)
+        if value is not None or self.options.cluster is None:
+            return value
+        body = self.options.cluster.get("ConfigMap", namespace, name)
+        data = (body or {}).get("data") or {}
+        return None if data.get(key) is None else str(data[key])
+
+    def add_outputs_to_global_scope(self, outputs: Mapping[str, Any] | None) -> None:
+        """``addOutputsToGlobalScope``: publish parameters and artifacts with a ``globalName``."""
+        if not outputs:
+            return
+        for p in outputs.get("parameters") or []:
+            if p.get("globalName") and p.get("value") is not None:
+                self.global_params[f"workflow.outputs.parameters.{p['globalName']}"] = param_string(
+                    p["value"]
+                )
+                params = self.status.outputs.setdefault("parameters", [])
+                params[:] = [x for x in params if x["name"] != p["globalName"]]
+                params.append({"name": p["globalName"], "value": param_string(p["value"])})
+        for a in outputs.get("artifacts") or []:
+            if a.get("globalName"):
+                arts = self.status.outputs.setdefault("artifacts", [])
+                arts[:] = [x for x in arts if x["name"] != a["globalName"]]
+                arts.append({**a, "name": a["globalName"]})
+
+
+def continues_on(step: Mapping[str, Any], phase: str) -> bool:
+    """Whether a step's or task's ``continueOn`` lets its dependants go on after ``phase``."""
+    continue_on = step.get("continueOn") or {}
+    if not isinstance(continue_on, dict):
+        return False
+    return (
+        bool(continue_on.get("failed"))
+        if phase == st.FAILED
+        else bool(continue_on.get("error"))
+        if phase == st.ERROR
+        else False
+    )
+
+
+def node_inputs(tmpl: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``inputs`` a node records: its template's parameters (trimmed) and artifacts."""
+    inputs = tmpl.get("inputs") or {}
+    out: dict[str, Any] = {}
+    if inputs.get("parameters"):
+        out["parameters"] = [
+            {k: v for k, v in p.items() if k in ("name", "value", "default", "enum", "description")}
+            for p in inputs["parameters"]
+        ]
+    if inputs.get("artifacts"):
+        out["artifacts"] = copy.deepcopy(inputs["artifacts"])
+    return out or None

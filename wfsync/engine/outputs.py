@@ -1,0 +1,136 @@
+"""Scopes and outputs of steps and DAG templates: what ``{{steps.X...}}``/``{{tasks.X...}}`` see.
+
+``buildLocalScope``, ``resolveReferences`` and ``getTemplateOutputsFromScope`` are shared by
+steps and DAGs (and by hooks, for the parent's outputs), so they live apart from both.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from wfsync.engine import status as st
+from wfsync.engine.nodes import OperationState
+from wfsync.engine.params import param_string
+from wfsync.engine.scope import Scope, ScopeError
+from wfsync.engine.substitute import substitute
+from wfsync.engine.templates import Context, ResolveError
+from wfsync.expressions.govaluate import WhenError, evaluate_when
+
+
+class OutputsMixin(OperationState):
+    """Adding nodes to a scope, resolving a step's references, a template's declared outputs."""
+
+    def add_node_to_scope(
+        self,
+        scope: Scope,
+        prefix: str,
+        node: st.Node,
+        holder: Mapping[str, Any] | None = None,
+        ctx: Context | None = None,
+    ) -> None:
+        """``buildLocalScope`` (a Retry node stands for its last attempt).
+
+        A Skipped or Omitted producer offers its outputs' ``valueFrom.default``; outputs without
+        one are *absent* (``nil`` in expressions, dropped as whole-argument references).
+        """
+        if node.type == "Retry":
+            last = self.last_child(node)
+            if last is not None:
+                node = last
+        scope.add_node(prefix, node, node.outputs)
+        if node.phase in (st.SKIPPED, st.OMITTED) and holder is not None and ctx is not None:
+            try:
+                tmpl = self.resolver.resolve(holder, ctx).template
+            except ResolveError:
+                return
+            for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+                key = f"{prefix}.outputs.parameters.{param.get('name')}"
+                default = (param.get("valueFrom") or {}).get("default")
+                if default is not None:
+                    scope.params[key] = param_string(default)
+                else:
+                    scope.absent.add(key)
+            scope.absent.add(f"{prefix}.outputs.result")
+
+    def resolve_step(self, step: dict[str, Any], scope: Scope) -> dict[str, Any]:
+        """``resolveReferences``: substitute the step, then resolve its artifact ``from``s."""
+        params = {**self.global_params, **scope.params}
+        if scope.absent and (step.get("arguments") or {}).get("parameters"):
+            step = copy.deepcopy(step)
+            step["arguments"]["parameters"] = [
+                p
+                for p in step["arguments"]["parameters"]
+                if not (isinstance(p.get("value"), str) and _only_tag(p["value"]) in scope.absent)
+            ]
+        new: dict[str, Any] = substitute(step, params)
+        try:
+            proceed = evaluate_when(str(new.get("when") or ""))
+        except WhenError:
+            if not (new.get("withItems") or new.get("withParam") or new.get("withSequence") is not None):
+                raise
+            proceed = True
+        if not proceed:
+            return new
+        arts = []
+        for art in (new.get("arguments") or {}).get("artifacts") or []:
+            if not art.get("from") and not art.get("fromExpression"):
+                arts.append(art)
+                continue
+            try:
+                found = scope.resolve_artifact(art, self.global_params)
+            except ScopeError as exc:
+                if "Unable to resolve" in str(exc) and art.get("optional"):
+                    continue
+                raise
+            found["name"] = art["name"]
+            if art.get("subPath"):
+                found["subPath"] = art["subPath"]
+            arts.append(found)
+        if arts or (new.get("arguments") or {}).get("artifacts"):
+            new.setdefault("arguments", {})["artifacts"] = arts
+        return new
+
+    def template_outputs(self, tmpl: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
+        """``getTemplateOutputsFromScope`` for steps and DAG templates."""
+        declared = tmpl.get("outputs") or {}
+        if not declared.get("parameters") and not declared.get("artifacts"):
+            return None
+        outputs: dict[str, Any] = {}
+        params = []
+        for param in declared.get("parameters") or []:
+            value_from = param.get("valueFrom")
+            if not isinstance(value_from, dict):
+                raise ScopeError("output parameters must have a valueFrom specified")
+            try:
+                value = scope.resolve_parameter(value_from, self.global_params)
+            except ScopeError:
+                if value_from.get("default") is None:
+                    raise
+                value = param_string(value_from["default"])
+            params.append({**{k: v for k, v in param.items() if k != "valueFrom"}, "value": value})
+        if params:
+            outputs["parameters"] = params
+        arts = []
+        for art in declared.get("artifacts") or []:
+            try:
+                found = scope.resolve_artifact(art, self.global_params)
+            except ScopeError as exc:
+                if "Unable to resolve" in str(exc) and art.get("optional"):
+                    continue
+                raise
+            found["name"] = art["name"]
+            if art.get("globalName"):
+                found["globalName"] = art["globalName"]
+            arts.append(found)
+        if arts:
+            outputs["artifacts"] = arts
+        return outputs
+
+
+def _only_tag(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
+        return stripped[2:-2].strip()
+    return ""

@@ -1,0 +1,243 @@
+"""What goes into a pod and what comes out of it: the :class:`Pod` of a template, its outputs.
+
+The pod's inputs (files, artifacts, volumes, deadline) and the ``wait`` container's side
+(result, exit code, output parameters and artifacts) are the executor-facing half of pods;
+starting and reconciling them is :mod:`wfsync.engine.pods`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from wfsync.engine import sources
+from wfsync.engine import status as st
+from wfsync.engine.artifacts import artifact_key
+from wfsync.engine.durations import parse_duration
+from wfsync.engine.executor import Container, Pod, PodResult
+from wfsync.engine.host import SCRIPT_PATH
+from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, PodOutcome, PodWork
+from wfsync.engine.params import param_string
+from wfsync.engine.templates import template_type
+from wfsync.errors import WfsyncError
+
+
+class PodSpecMixin(OperationState):
+    """Building a pod from a processed template and collecting a finished pod's outputs."""
+
+    def build_pod(self, node: st.Node, tmpl: dict[str, Any]) -> Pod:  # noqa: C901, PLR0912
+        """The :class:`Pod` of a processed container, script or containerSet template."""
+        kind = template_type(tmpl)
+        spec: dict[str, Any] = tmpl[kind] if isinstance(tmpl.get(kind), dict) else {}
+        graph = (
+            [c for c in spec.get("containers") or [] if isinstance(c, dict)] if kind == "containerSet" else []
+        )
+        if graph:
+            spec = next((c for c in graph if c.get("name") == "main"), graph[0])
+        command = tuple(str(c) for c in spec.get("command") or ())
+        args = tuple(str(a) for a in spec.get("args") or ())
+        extras = [*graph, *(tmpl.get("initContainers") or []), *(tmpl.get("sidecars") or [])]
+        for ctr in [spec, *extras]:
+            reason = self.executor.check(
+                str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())
+            )
+            if reason is not None:
+                from wfsync.engine.executor import Unsupported
+
+                raise Unsupported(reason)
+        files: list[tuple[str, bytes, int | None]] = []
+        if kind == "script":
+            files.append((SCRIPT_PATH, str(spec.get("source", "")).encode("utf-8"), 0o755))
+            args = (*args, SCRIPT_PATH)
+        argo_env = (
+            ("ARGO_TEMPLATE", json.dumps(tmpl, separators=(",", ":"))),
+            ("ARGO_NODE_ID", node.id),
+        )
+
+        def container(ctr: Mapping[str, Any], name: str) -> Container:
+            env = [(str(e["name"]), str(e.get("value", ""))) for e in ctr.get("env") or [] if "name" in e]
+            return Container(
+                name,
+                str(ctr.get("image") or ""),
+                tuple(str(c) for c in ctr.get("command") or ()),
+                tuple(str(a) for a in ctr.get("args") or ()),
+                (*env, *argo_env),
+                str(ctr.get("workingDir") or ""),
+                tuple(str(d) for d in ctr.get("dependencies") or ()),
+            )
+
+        paths: list[str] = []
+        unpack: list[tuple[str, Path, str]] = []
+        for art in (tmpl.get("inputs") or {}).get("artifacts") or []:
+            path = art.get("path")
+            if not path:
+                continue
+            paths.append(path)
+            if art.get("raw") is not None:
+                files.append((path, str(art["raw"].get("data", "")).encode("utf-8"), _mode(art)))
+                continue
+            if sources.is_remote(art):
+                folder = self.options.run_dir / "fetched" / node.id
+                got = sources.fetch(art, folder, allow_network=self.options.allow_network)
+                if got is None:
+                    continue
+                if got.unpack:
+                    unpack.append((path, got.path, str(art.get("subPath") or "")))
+                else:
+                    files.append((path, got.path.read_bytes(), _mode(art)))
+                continue
+            key = artifact_key(art)
+            if key is None:
+                if art.get("optional"):
+                    continue
+                raise WfsyncError(f"unsupported: input artifact {art.get('name')!r} has no local source")
+            source = self.options.artifacts.path(key)
+            if not source.exists():
+                if art.get("optional"):
+                    continue
+                raise WfsyncError(f"failed to load artifact {art.get('name')!r}: key {key} does not exist")
+            unpack.append((path, source, str(art.get("subPath") or "")))
+        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+            if art.get("path"):
+                paths.append(str(art["path"]))  # noqa: PERF401
+        for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+            path = (param.get("valueFrom") or {}).get("path")
+            if path:
+                paths.append(str(path))
+        shared: list[tuple[str, Path]] = []
+        mounts: list[str] = []
+        volumes = {
+            v.get("name"): v for v in [*(self.spec.get("volumes") or []), *(tmpl.get("volumes") or [])]
+        }
+        claims = {c.get("metadata", {}).get("name") for c in self.spec.get("volumeClaimTemplates") or []}
+        root = self.options.run_dir / "pods" / node.id
+        every_mount = [
+            *(spec.get("volumeMounts") or []),
+            *((tmpl.get("containerSet") or {}).get("volumeMounts") or []),
+            *(m for c in extras for m in c.get("volumeMounts") or []),
+        ]
+        for mount in {str(m.get("mountPath", "")): m for m in every_mount if isinstance(m, dict)}.values():
+            name, mount_path = mount.get("name"), str(mount.get("mountPath", ""))
+            volume = volumes.get(name) or {}
+            if name in claims:
+                shared.append((mount_path, self.options.run_dir / "volumes" / str(name)))
+            elif isinstance(volume.get("persistentVolumeClaim"), dict):
+                claim = volume["persistentVolumeClaim"].get("claimName", name)
+                shared.append((mount_path, self.options.run_dir / "volumes" / str(claim)))
+            else:
+                paths.append(mount_path)
+                mounts.append(mount_path)
+        for _, folder in shared:
+            folder.mkdir(parents=True, exist_ok=True)
+        deadline = None
+        for limit in (tmpl.get("activeDeadlineSeconds"), tmpl.get("timeout")):
+            if limit is not None and str(limit).strip():  # "" after substitution: no limit, as in Argo
+                seconds = parse_duration(limit)
+                deadline = min(deadline or float("inf"), node.started + seconds)
+        if self.deadline is not None:
+            deadline = min(deadline or float("inf"), self.deadline)
+        main = container(spec, "main")
+        main = dataclasses.replace(main, command=command, args=args)
+        return Pod(
+            name=node.pod_name,
+            node_name=node.name,
+            main=main,
+            root=root,
+            paths=tuple(paths),
+            files=tuple(files),
+            unpack=tuple(unpack),
+            deadline=deadline,
+            mounts=tuple(mounts),
+            shared_dirs=tuple(shared),
+            containers=tuple(container(c, str(c.get("name") or "")) for c in graph),
+            init_containers=tuple(
+                container(c, str(c.get("name") or "")) for c in tmpl.get("initContainers") or []
+            ),
+            sidecars=tuple(container(c, str(c.get("name") or "")) for c in tmpl.get("sidecars") or []),
+        )
+
+    def collect(self, work: PodWork, result: PodResult) -> PodOutcome:
+        """Outputs of a finished pod (``wait`` container): result, exit code, parameters, artifacts."""
+        tmpl = work.template
+        pod = work.pod
+        assert pod is not None  # noqa: S101 - pods are collected with their Pod
+        outputs: dict[str, Any] = {}
+        logs = result.stdout + result.stderr
+        if result.exit_code is None:
+            return PodOutcome(st.ERROR, result.message, outputs, logs)
+        graph = (tmpl.get("containerSet") or {}).get("containers") or []
+        if not graph or any(c.get("name") == "main" for c in graph):
+            outputs["result"] = result.result
+            outputs["exitCode"] = str(result.exit_code)
+        if result.deadline_exceeded:
+            message = DEADLINE_MESSAGE if self.deadline and time.time() >= self.deadline else result.message
+            return PodOutcome(st.FAILED, message, outputs, logs)
+        if result.message:
+            return PodOutcome(st.FAILED, result.message, outputs, logs)
+        phase, message = st.SUCCEEDED, ""
+        if result.exit_code != 0:
+            phase, message = st.FAILED, f"main: Error (exit code {result.exit_code})"
+        declared = tmpl.get("outputs") or {}
+        params = []
+        for param in declared.get("parameters") or []:
+            value_from = param.get("valueFrom") or {}
+            out = {k: v for k, v in param.items() if k not in ("valueFrom",)}
+            if value_from.get("path"):
+                host = self.executor.host_path(pod, str(value_from["path"]))
+                try:
+                    text = host.read_text(encoding="utf-8")
+                    out["value"] = text[:-1] if text.endswith("\n") else text
+                except (OSError, UnicodeDecodeError) as exc:
+                    if value_from.get("default") is not None:
+                        out["value"] = param_string(value_from["default"])
+                    elif phase == st.SUCCEEDED:
+                        return PodOutcome(
+                            st.ERROR,
+                            f"open {value_from['path']}: {getattr(exc, 'strerror', None) or exc}",
+                            outputs,
+                            logs,
+                        )
+                    else:
+                        continue
+            elif value_from.get("default") is not None:
+                out["value"] = param_string(value_from["default"])
+            elif param.get("value") is not None:
+                out["value"] = param_string(param["value"])
+            else:
+                continue
+            params.append(out)
+        if params:
+            outputs["parameters"] = params
+        arts = []
+        for art in declared.get("artifacts") or []:
+            path = art.get("path")
+            if not path:
+                continue
+            host = self.executor.host_path(pod, str(path))
+            if not host.exists():
+                if art.get("optional") or phase != st.SUCCEEDED:
+                    continue
+                return PodOutcome(
+                    st.ERROR, f"failed to save outputs: {path}: no such file or directory", outputs, logs
+                )
+            archive = not (isinstance(art.get("archive"), dict) and "none" in art["archive"])
+            s3 = art.get("s3") if isinstance(art.get("s3"), dict) else None
+            key = str(s3["key"]) if s3 and s3.get("key") else f"{self.name}/{pod.name}/{art['name']}"
+            if not s3 or not s3.get("key"):
+                key += ".tgz" if archive else ""
+            self.options.artifacts.save(key, host, archive=archive)
+            saved = {k: v for k, v in art.items() if k not in ("s3", "archive")}
+            saved["s3"] = {"key": key}
+            arts.append(saved)
+        if arts:
+            outputs["artifacts"] = arts
+        return PodOutcome(phase, message, outputs, logs)
+
+
+def _mode(art: Mapping[str, Any]) -> int | None:
+    mode = art.get("mode")
+    return int(mode) if isinstance(mode, int) else None
