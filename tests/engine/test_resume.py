@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.sync.test_push_tty import Session
 from wfsync.cli.app import app
 from wfsync.engine.resume import ResumeChannel, request_resume, running
+from wfsync.engine.run import RunRequest, RunResult, run
 from wfsync.errors import UsageError
 
 
@@ -57,3 +62,83 @@ def test_cli_resume_without_a_run_is_a_usage_error(tmp_path: Path, monkeypatch: 
     result = CliRunner().invoke(app, ["resume", "nothing-here"])
     assert result.exit_code == 2
     assert "no running workflow 'nothing-here'" in result.stderr
+
+
+WAITING = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: approval}
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      steps:
+        - - {name: wait, template: approve}
+        - - {name: after, template: echo}
+    - name: approve
+      suspend: {}
+    - name: echo
+      container: {image: alpine, command: [echo, done]}
+"""
+
+
+def _resume_when_waiting(runs: Path, name: str, told: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while not (told and name in running(runs)):
+        assert time.monotonic() < deadline, "the run never said it waits for a resume"
+        time.sleep(0.05)
+    request_resume(runs, name)
+
+
+def test_an_interactive_run_waits_for_wfsync_resume(tmp_path: Path) -> None:
+    path = tmp_path / "wf.yaml"
+    path.write_text(WAITING, encoding="utf-8")
+    told: list[str] = []
+    results: list[RunResult] = []
+    request = RunRequest(path=path, state_dir=tmp_path / "state", interactive=True, notify=told.append)
+    worker = threading.Thread(target=lambda: results.append(run(request)))
+    worker.start()
+    _resume_when_waiting(tmp_path / "state" / "runs", "approval", told)
+    worker.join(30)
+    assert results and results[0].status.phase == "Succeeded"
+    nodes = {n.display_name: n for n in results[0].status.nodes.values()}
+    assert nodes["wait"].type == "Suspend" and nodes["wait"].phase == "Succeeded"
+    assert nodes["after"].started >= nodes["wait"].finished
+    assert told == [
+        "wait is suspended: resume it with `wfsync resume approval` from another terminal "
+        "(Ctrl-C stops the workflow)"
+    ]
+    assert running(tmp_path / "state" / "runs") == [], "the run unregisters when it ends"
+
+
+def test_spec_suspend_waits_for_wfsync_resume_in_an_interactive_run(tmp_path: Path) -> None:
+    path = tmp_path / "wf.yaml"
+    body = WAITING.replace("entrypoint: main", "entrypoint: main\n  suspend: true")
+    path.write_text(body.replace("{name: wait, template: approve}", "{name: wait, template: echo}"))
+    told: list[str] = []
+    results: list[RunResult] = []
+    request = RunRequest(path=path, state_dir=tmp_path / "state", interactive=True, notify=told.append)
+    worker = threading.Thread(target=lambda: results.append(run(request)))
+    worker.start()
+    _resume_when_waiting(tmp_path / "state" / "runs", "approval", told)
+    worker.join(30)
+    assert results and results[0].status.phase == "Succeeded"
+    assert "approval is suspended" in told[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_on_a_terminal_the_tree_is_live_and_wfsync_resume_continues_the_run(tmp_path: Path) -> None:
+    (tmp_path / "wf.yaml").write_text(WAITING, encoding="utf-8")
+    session = Session(tmp_path, "run", "wf.yaml")
+    shown = session.read_until("is suspended: resume it with `wfsync resume approval`")
+    assert "Status:              Running" in session.read_until("Status:              Running"), "live tree"
+    resumed = subprocess.run(
+        [sys.executable, "-m", "wfsync", "resume", "approval"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    code, out = session.finish()
+    assert code == 0, out
+    final = out[len(shown) :]
+    assert "Status:              Succeeded" in final
+    assert "after" in final and "Suspend" in final

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,6 +17,7 @@ from wfsync.errors import ExitCode
 
 if TYPE_CHECKING:
     from wfsync.engine.run import RunResult
+    from wfsync.engine.status import WorkflowStatus
 
 FORMATS = ("text", "json", "yaml")
 _COLOURS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "cyan", "Pending": "cyan"}
@@ -95,6 +97,7 @@ def register(app: typer.Typer) -> None:
                     log_out.write(f"{node}: {line}\n")
                 log_out.flush()
 
+            live = _live_view(term) if fmt == "text" and not logs and term.out.is_terminal else None
             result = run_workflow(
                 file,
                 cwd=Path.cwd(),
@@ -107,7 +110,12 @@ def register(app: typer.Typer) -> None:
                 allow_network=allow_network,
                 runtime=runtime,
                 resume_after=resume_after,
+                interactive=sys.stdin.isatty(),
+                notify=term.warning,
+                on_change=live.update if live is not None else None,
             )
+            if live is not None:
+                live.stop()
             render(term, fmt, result)
         unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]
         if unsupported:
@@ -150,23 +158,34 @@ def render(term: Terminal, fmt: str, result: RunResult) -> None:
 
 
 def _text(term: Terminal, result: RunResult) -> None:
-    from wfsync.engine.report import ICONS, format_duration, tree
-
     status = result.status
     colour = _COLOURS.get(status.phase, "yellow")
-    total = (status.finished or status.started) - status.started
     term.result(f"Name:                {escape(status.name)}")
     term.result(f"Status:              [{colour}]{status.phase}[/{colour}]")
     if status.message:
         term.result(f"Message:             {escape(status.message)}")
-    term.result(f"Duration:            {format_duration(total)}")
+    term.result(f"Duration:            {_duration(status)}")
     term.result(f"Progress:            {status.progress()}")
     for image, stand_in in sorted(result.substitutions.items()):
         term.print(f"[dim]Image substituted:   {escape(image)} -> {escape(stand_in)}[/dim]")
     term.result("")
+    for line in _tree_lines(status):
+        term.result(line, markup=False)
+
+
+def _duration(status: WorkflowStatus) -> str:
+    from wfsync.engine.report import format_duration
+
+    return format_duration((status.finished or time.time()) - status.started)
+
+
+def _tree_lines(status: WorkflowStatus) -> list[str]:
+    """The node table of ``argo get``: one line a node, indented as the tree."""
+    from wfsync.engine.report import ICONS, format_duration, tree
+
     rows = tree(status)
     width = max((len(r.prefix) + 2 + len(r.node.display_name) for r in rows), default=10) + 2
-    term.result(f"{'STEP':{width}} {'TYPE':10} {'TEMPLATE':24} {'DURATION':>8}  MESSAGE")
+    lines = [f"{'STEP':{width}} {'TYPE':10} {'TEMPLATE':24} {'DURATION':>8}  MESSAGE"]
     for row in rows:
         node = row.node
         icon = ICONS.get(node.phase, "?")
@@ -174,10 +193,39 @@ def _text(term: Terminal, result: RunResult) -> None:
         template = node.template_name or str((node.template_ref or {}).get("template", ""))
         shown = format_duration(row.seconds) if node.type in ("Pod", "Suspend") else ""
         message = node.message if node.phase != "Succeeded" or node.message else ""
-        term.result(
-            f"{escape(label):{width}} {node.type:10} {escape(template):24} {shown:>8}  {escape(message)}",
-            markup=False,
-        )
+        lines.append(f"{label:{width}} {node.type:10} {template:24} {shown:>8}  {message}")
+    return lines
+
+
+class _LiveTree:
+    """The tree redrawn in place while the run goes on (a terminal only), as ``argo get --watch``."""
+
+    def __init__(self, term: Terminal) -> None:
+        from rich.live import Live
+
+        self._live = Live(console=term.out, transient=True, auto_refresh=False)
+        self._live.start()
+        self._last = 0.0
+
+    def update(self, status: WorkflowStatus) -> None:
+        """Redraw, at most ten times a second (the engine calls this after every change)."""
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        from rich.text import Text
+
+        head = [f"Name:                {status.name}", f"Status:              {status.phase}"]
+        head += [f"Duration:            {_duration(status)}", f"Progress:            {status.progress()}", ""]
+        self._live.update(Text("\n".join(head + _tree_lines(status))), refresh=True)
+
+    def stop(self) -> None:
+        """Clear the live view; the final tree is printed after it."""
+        self._live.stop()
+
+
+def _live_view(term: Terminal) -> _LiveTree | None:
+    return None if term.quiet else _LiveTree(term)
 
 
 # keep the OutputFormat import used for type checkers that look at the global option

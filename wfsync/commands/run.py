@@ -11,6 +11,7 @@ from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
 from wfsync.config import STATE_DIR, cache_root
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
+from wfsync.engine.status import WorkflowStatus
 from wfsync.errors import UsageError
 from wfsync.model.documents import Kind
 
@@ -76,6 +77,9 @@ def run_workflow(
     allow_network: bool = False,
     runtime: str = "host",
     resume_after: float | None = None,
+    interactive: bool = False,
+    notify: Callable[[str], None] | None = None,
+    on_change: Callable[[WorkflowStatus], None] | None = None,
 ) -> RunResult:
     """Run ``path`` locally; ``templateRef``s resolve from the library, or the live ``target``."""
     if resume_after is not None and resume_after < 0:
@@ -102,6 +106,9 @@ def run_workflow(
         cluster=live.resources,
         runtime=runtime,
         resume_after=resume_after,
+        interactive=interactive,
+        notify=notify,
+        on_change=on_change,
     )
     return run(request)
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository
@@ -76,6 +76,17 @@ class Options:
     """Whether HTTP templates and http/git artifacts may leave this machine."""
     resume_after: float | None = None
     """Seconds after which an indefinite suspend (or ``spec.suspend``) is resumed, as ``argo resume``."""
+    resume: Resumer | None = None
+    """Where ``argo resume`` comes from in an interactive run (``wfsync resume``); polled."""
+    on_change: Callable[[st.WorkflowStatus], None] | None = None
+    """Called after every pass that changed a node, for a live view of the tree."""
+
+
+class Resumer(Protocol):
+    """The source of resume requests (:class:`wfsync.engine.resume.ResumeChannel`)."""
+
+    def resumed(self, node_name: str, display_name: str, waiting_since: float) -> bool:
+        """Whether a resume request made while this node waited covers it."""
 
 
 class OperationState(abc.ABC):

@@ -8,6 +8,7 @@ cannot run faithfully (:mod:`wfsync.engine.support`), then reconciles it to the 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import random
@@ -24,6 +25,7 @@ from wfsync.engine.executor import Executor, Unsupported
 from wfsync.engine.host import HostExecutor
 from wfsync.engine.params import param_string
 from wfsync.engine.resource import ClusterStore
+from wfsync.engine.resume import RUNS_DIR, ResumeChannel
 from wfsync.engine.scheduler import Interrupted, Operation, Options
 from wfsync.engine.support import preflight
 from wfsync.engine.templates import (
@@ -68,6 +70,12 @@ class RunRequest:
     """How pods run: ``host`` processes, or ``docker`` / ``podman`` containers."""
     resume_after: float | None = None
     """Resume indefinite suspends (and ``spec.suspend``) after this many seconds; None: refuse them."""
+    interactive: bool = False
+    """Someone can resume indefinite suspends with ``wfsync resume`` (a run on a terminal)."""
+    notify: Callable[[str], None] | None = None
+    """Where notes for the person running go (how to resume a suspended node)."""
+    on_change: Callable[[st.WorkflowStatus], None] | None = None
+    """Called with the status after every pass that changed a node (a live tree)."""
 
 
 @dataclasses.dataclass
@@ -217,7 +225,7 @@ def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], St
         Resolver(store),
         executor,
         allow_network=request.allow_network,
-        resumable=request.resume_after is not None,
+        resumable=request.resume_after is not None or request.interactive,
     )
     if reasons:
         raise Unsupported(
@@ -235,8 +243,13 @@ def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
     state = request.state_dir or Path(tempfile.gettempdir()) / "wfsync"
     repository = ArtifactRepository(state / "artifacts")
     state.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state) as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state))
         cluster = request.cluster or EmbeddedCluster(state / "cluster", any_kind=True)
+        resume = None
+        if request.interactive and request.resume_after is None:
+            channel = ResumeChannel(state / RUNS_DIR, str(wf["metadata"]["name"]), request.notify)
+            resume = stack.enter_context(channel)
         options = Options(
             run_dir=Path(tmp),
             artifacts=repository,
@@ -244,6 +257,8 @@ def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
             cluster=cluster,
             allow_network=request.allow_network,
             resume_after=request.resume_after,
+            resume=resume,
+            on_change=request.on_change,
         )
         operation = Operation(wf, store, executor, options)
         try:

@@ -36,7 +36,7 @@ from wfsync.engine.pods import PodsMixin
 from wfsync.engine.retries import RetriesMixin
 from wfsync.engine.steps import StepsMixin
 from wfsync.engine.substitute import SubstitutionError, substitute
-from wfsync.engine.suspend import SuspendMixin
+from wfsync.engine.suspend import RESUME_POLL_SECONDS, SuspendMixin
 from wfsync.engine.synchronization import SynchronizationMixin
 from wfsync.engine.templates import Context, Resolved, ResolveError, template_type
 from wfsync.errors import WfsyncError
@@ -90,6 +90,8 @@ class Operation(
             while True:
                 self.reconcile_pods(block=False)
                 self.operate()
+                if self.options.on_change is not None and self.changes != self.seen_changes:
+                    self.options.on_change(self.status)
                 if self.status.phase not in (st.RUNNING, st.PENDING):
                     break
                 self.wait()
@@ -219,17 +221,23 @@ class Operation(
         if not self.acquire_workflow_lock():
             return
         if self.spec.get("suspend") is True:
-            if self.options.resume_after is None:
+            resume = self.options.resume
+            if resume is not None:
+                if not resume.resumed(self.name, self.name, self.status.started):
+                    self.wakeups.append(time.time() + RESUME_POLL_SECONDS)
+                    return
+            elif self.options.resume_after is None:
                 self.finish(
                     st.FAILED,
                     "suspended: the workflow waits for `argo resume` (spec.suspend), which this "
                     "non-interactive run cannot give (run with --resume-after SECONDS)",
                 )
                 return
-            until = self.status.started + self.options.resume_after
-            if time.time() < until:
-                self.wakeups.append(until)
-                return
+            else:
+                until = self.status.started + self.options.resume_after
+                if time.time() < until:
+                    self.wakeups.append(until)
+                    return
             self.spec["suspend"] = False
         self.active_pods = self.count_active_pods()
         entry = str(self.spec.get("entrypoint", ""))

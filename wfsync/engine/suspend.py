@@ -11,6 +11,9 @@ from wfsync.engine.durations import parse_duration
 from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, Opts, node_inputs
 from wfsync.engine.params import param_string
 
+RESUME_POLL_SECONDS = 0.2
+"""How often a waiting suspend looks for a ``wfsync resume`` request."""
+
 
 class SuspendMixin(OperationState):
     """The Suspend node of a suspend template."""
@@ -20,9 +23,10 @@ class SuspendMixin(OperationState):
     ) -> st.Node:
         """``executeSuspend``: Succeeds once its duration has passed, supplied outputs defaulted.
 
-        Without a duration it waits for ``argo resume``: the run's ``resume_after`` delay stands
-        in for it (``ResumeWorkflow`` refuses supplied outputs with no value and no default);
-        without that delay the node fails saying it needs a resume.
+        Without a duration it waits for ``argo resume``: ``wfsync resume`` in an interactive run,
+        else the run's ``resume_after`` delay stands in for it (``ResumeWorkflow`` refuses
+        supplied outputs with no value and no default); without either the node fails saying
+        it needs a resume.
         """
         node = self.status.by_name(node_name)
         if node is None:
@@ -32,14 +36,19 @@ class SuspendMixin(OperationState):
                 node.outputs = {"parameters": copy.deepcopy(outputs["parameters"])}
         duration = (tmpl.get("suspend") or {}).get("duration")
         if duration is None or str(duration) == "":
-            if self.options.resume_after is None:
+            resume = self.options.resume
+            if resume is not None:
+                resumed = resume.resumed(node.name, node.display_name, node.started)
+                until = 0.0 if resumed else time.time() + RESUME_POLL_SECONDS
+            elif self.options.resume_after is None:
                 return self.mark(
                     node,
                     st.FAILED,
                     f"suspended: node {node_name} waits for `argo resume`, which this non-interactive "
                     "run cannot give (give the suspend a duration, or run with --resume-after SECONDS)",
                 )
-            until = node.started + self.options.resume_after
+            else:
+                until = node.started + self.options.resume_after
             if time.time() >= until:
                 for p in (node.outputs or {}).get("parameters") or []:
                     value_from = p.get("valueFrom") or {}
