@@ -3,7 +3,8 @@
 The target first receives the whole library; then 1% of the templates change in the library,
 1% are deleted from the target (missing) and 1% more exist only in the target (extra,
 prunable). For the embedded cluster and for the Kubernetes test API server (real HTTP, official
-client) it prints the requests ``diff`` sends, the seconds of ``lint`` and ``diff`` of the same
+client; the server runs in a process of its own, as a real one does, and counts the requests by
+verb) it prints the requests ``diff`` sends, the seconds of ``lint`` and ``diff`` of the same
 library and their ratio (the target: diff within 2x lint), and requests, writes and seconds of
 ``push --prune``.
 
@@ -33,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.kube.server import KubeServer  # noqa: E402
+from tests.kube.process import KubeServerProcess  # noqa: E402
 from wfsync.cluster.api import Cluster, Obj  # noqa: E402
 from wfsync.commands import syncstate  # noqa: E402
 from wfsync.commands.diff import run_diff  # noqa: E402
@@ -144,7 +145,7 @@ def write_repo(repo: Path, count: int) -> list[Path]:
 
 def run(target: str, count: int, runs: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="wfsync-bench-sync-"))
-    server = KubeServer().start() if target == "kube" else None
+    server: KubeServerProcess | None = None
     counter: dict[str, Counting] = {}
     original = syncstate.open_cluster
 
@@ -160,8 +161,8 @@ def run(target: str, count: int, runs: int) -> dict[str, Any]:
         repo = work / "repo"
         one = max(1, count // 100)
         files = write_repo(repo, count + one)
-        if server is not None:
-            server.write_kubeconfig(repo / "kubeconfig")
+        if target == "kube":
+            server = KubeServerProcess(repo / "kubeconfig").start()
         with prepare_push(repo, target=target, ref=None, prune=False, force=False, use_cache=False) as seed:
             assert seed.state is not None, "the bench library must lint clean"
             result = execute_push(seed, dry_run=False)
@@ -180,7 +181,7 @@ def run(target: str, count: int, runs: int) -> dict[str, Any]:
         for path in library[2::100][:one]:  # missing from the target
             name, ns = path.stem, f"ns-{int(path.stem[1:]) % NAMESPACES}"
             if server is not None:
-                server.store.remove("workflowtemplates", ns, name)
+                server.remove("workflowtemplates", ns, name)
             else:
                 from wfsync.cluster.embedded import EmbeddedCluster
 
@@ -188,9 +189,7 @@ def run(target: str, count: int, runs: int) -> dict[str, Any]:
 
         def requests() -> collections.Counter[str]:
             if server is not None:
-                verbs = server.log.by_verb()
-                server.log.clear()
-                return verbs
+                return collections.Counter(server.requests())
             verbs = counter["c"].verbs
             counter["c"].verbs = collections.Counter()
             return verbs
@@ -240,7 +239,7 @@ def run(target: str, count: int, runs: int) -> dict[str, Any]:
             "clean_after": again.in_sync,
         }
     finally:
-        syncstate.open_cluster = original  # type: ignore[assignment]
+        syncstate.open_cluster = original
         if server is not None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -259,7 +258,10 @@ def main() -> None:
         "(lint without cache_dir, diff with use_cache=False); warm: the cache an earlier lint and diff "
         "left before 1% of the files were edited (what a user meets)"
     )
-    for target, label in (("local", "embedded"), ("kube", "kubernetes (test API server, real HTTP)")):
+    for target, label in (
+        ("local", "embedded"),
+        ("kube", "kubernetes (test API server in its own process, real HTTP)"),
+    ):
         r = run(target, args.count, args.runs)
         m = r["medians"]
         plan = {k: v for k, v in r["plan"].items() if v}

@@ -583,3 +583,65 @@ def _fault_error(fault: Fault) -> ApiError:
         504: "Timeout: request did not complete within the allotted timeout",
     }
     return ApiError(fault.code, messages.get(fault.code, fault.message))
+
+
+# -- as a process ---------------------------------------------------------------------------------
+
+CONTROL_OPS = ("requests", "remove", "put", "stop")
+
+
+def control(server: KubeServer, command: dict[str, Any]) -> Any:
+    """Answer one control command (see :func:`main`)."""
+    op = command.get("op")
+    if op == "requests":  # requests by verb since the last clear (and clear, if asked)
+        verbs = dict(server.log.by_verb())
+        if command.get("clear"):
+            server.log.clear()
+        return verbs
+    if op == "remove":
+        return server.store.remove(command["plural"], command.get("namespace"), command["name"])
+    if op == "put":
+        return server.put(command["object"])
+    raise ValueError(f"unknown control op {op!r} (one of {', '.join(CONTROL_OPS)})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.kube.server [--kubeconfig PATH]``: serve from a process of its own.
+
+    A real API server runs apart from its clients; in the same process its JSON work competes
+    with the client's for the GIL, so benchmarks run it this way. Prints one JSON line
+    ``{"port", "url", "kubeconfig"}``, then reads JSON commands from stdin, one per line, and
+    answers each with one JSON line (``{"ok": ...}`` or ``{"error": ...}``): ``{"op": "requests",
+    "clear": true}`` (requests by verb), ``{"op": "remove", "plural", "namespace", "name"}``,
+    ``{"op": "put", "object"}``, ``{"op": "stop"}``. End of input stops it too.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m tests.kube.server", description=main.__doc__)
+    parser.add_argument("--kubeconfig", type=Path, help="write a kubeconfig for it here")
+    args = parser.parse_args(argv)
+    server = KubeServer().start()
+    try:
+        if args.kubeconfig is not None:
+            server.write_kubeconfig(args.kubeconfig)
+        kubeconfig = str(args.kubeconfig) if args.kubeconfig else None
+        print(json.dumps({"port": server.port, "url": server.url, "kubeconfig": kubeconfig}), flush=True)
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                command = json.loads(line)
+                if command.get("op") == "stop":
+                    print(json.dumps({"ok": True}), flush=True)
+                    break
+                answer: dict[str, Any] = {"ok": control(server, command)}
+            except Exception as exc:  # an answer, not a dead server: the caller decides
+                answer = {"error": repr(exc)}
+            print(json.dumps(answer), flush=True)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -216,3 +216,16 @@ def test_prune_refusals() -> None:
         ("WorkflowTemplate", ""),
         ("ClusterWorkflowTemplate", ""),
     ]
+
+
+@pytest.mark.parametrize("key", [1, None, True])
+def test_a_non_string_top_level_key_is_an_input_error_not_a_crash(key: object) -> None:
+    # YAML ``1: x`` / ``null: y`` / ``true: z`` at the top of a document
+    odd = {**WT, key: "x"}
+    digest = content_hash(odd)  # mixed key types used to make json.dumps(sort_keys=True) raise TypeError
+    assert digest == content_hash({**WT, str(key): "x"}) and digest != content_hash(WT)
+    with pytest.raises(InputError, match=f"top-level key that is not a field name: {key!r}") as err:
+        desired_objects(
+            [doc(odd, "library/odd.yaml", 4)], library_id="lib", namespace="ci", source_commit="c"
+        )
+    assert str(err.value).startswith("library/odd.yaml:4: WorkflowTemplate 'ci'")

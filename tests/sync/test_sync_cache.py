@@ -116,3 +116,110 @@ def test_live_hashes_are_keyed_by_uid_and_resource_version(tmp_path: Path) -> No
     assert again.live_hash("t", {"metadata": {"uid": "u1", "resourceVersion": "8"}}) is None
     assert again.live_hash("other", obj) is None
     assert again.live_hash("t", {"metadata": {"resourceVersion": "7"}}) is None  # no uid: never cached
+
+
+def _poison(root: Path, target: str) -> str:
+    """Make the cache lie (keeping its key): a wrong desired hash for ci.yaml, wrong live hashes.
+
+    A run that reads it shows differences and drift that are not there; one that does not read it
+    cannot tell. Returns the poisoned text, to check that nothing rewrote it.
+    """
+    data = json.loads((root / CACHE).read_text())
+    entry = data["files"]["library/ci.yaml"]
+    docs = json.loads(entry["d"])  # a file's documents are kept as JSON text
+    for doc in docs:
+        doc[4] = "sha256:" + "0" * 64
+    entry["d"] = json.dumps(docs)
+    for pair in data["live"][target].values():
+        pair[1] = "sha256:" + "1" * 64
+    text = json.dumps(data)
+    (root / CACHE).write_text(text)
+    return text
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(live: Live) -> None:  # noqa: F811
+    assert wfsync("push", "--yes", "--no-cache")[0] == 0
+    assert not (live.repo / CACHE).exists()
+    assert wfsync("diff", "--no-cache")[0] == 0 and wfsync("status", "--no-cache")[0] == 0
+    assert not (live.repo / CACHE).exists()
+    assert wfsync("diff")[0] == 0 and (live.repo / CACHE).exists()
+    poisoned = _poison(live.repo, live.target)
+    # the poisoned cache is read without --no-cache (so the checks below prove something) ...
+    code, out, _ = wfsync("diff")
+    assert code == 1 and "2 drift" in out
+    (live.repo / CACHE).write_text(poisoned)
+    code, out, _ = wfsync("status", "-o", "json")
+    assert code == 1 and all(o["drift"] for o in json.loads(out)["objects"])
+    # ... and not with it, nor rewritten
+    (live.repo / CACHE).write_text(poisoned)
+    for command in (["diff"], ["status"], ["push", "--yes"]):
+        code, out, err = wfsync(*command, "--no-cache")
+        assert code == 0, (command, out, err)
+        assert (live.repo / CACHE).read_text() == poisoned
+    assert "nothing to do" in out
+
+
+def test_status_uses_the_cache(live: Live, parsed: list[str]) -> None:  # noqa: F811
+    assert wfsync("push", "--yes")[0] == 0
+    code, out, _ = wfsync("status", "-o", "json")
+    assert code == 0 and [o["upToDate"] for o in json.loads(out)["objects"]] == [True, True]
+    parsed.clear()
+    code, again, _ = wfsync("status", "-o", "json")
+    assert code == 0 and again == out and parsed == []  # no file parsed again
+    cached = json.loads((live.repo / CACHE).read_text())["live"][live.target]
+    assert len(cached) == 2
+    live.edit("WorkflowTemplate", "ci", lambda o: o["spec"].update(entrypoint="hand-edited"))
+    code, out, _ = wfsync("status", "-o", "json")  # a new resourceVersion: hashed afresh
+    assert code == 1 and [o["drift"] for o in json.loads(out)["objects"]] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(
+            lambda key: json.dumps({"key": key.replace("|", "-old|", 1), "files": {}}), id="other-version"
+        ),
+        pytest.param(lambda key: json.dumps({"key": key, "files": [], "live": []}), id="lists"),
+        pytest.param(
+            lambda key: json.dumps(
+                {"key": key, "files": {"library/ci.yaml": 3}, "live": {"local": 1, "kube": [1]}}
+            ),
+            id="scalars",
+        ),
+        pytest.param(
+            lambda key: json.dumps({"key": key, "files": {"library/ci.yaml": {"h": 1, "d": 2}}}), id="entry"
+        ),
+        pytest.param(lambda key: json.dumps({"key": key})[:-5], id="truncated"),
+        pytest.param(lambda key: "\x00\xff", id="binary"),
+    ],
+)
+def test_a_mismatched_or_misshapen_cache_is_ignored_not_a_crash(
+    live: Live,  # noqa: F811
+    content: Any,
+) -> None:
+    from wfsync.sync.cache import code_key
+
+    assert wfsync("push", "--yes")[0] == 0
+    for command in (["diff"], ["status"], ["push", "--yes"]):
+        (live.repo / CACHE).write_text(content(code_key()))
+        code, out, err = wfsync(*command)
+        assert code == 0, (command, out, err)
+        assert json.loads((live.repo / CACHE).read_text())["key"] == code_key()
+
+
+def test_misshapen_entries_with_our_key_are_ignored(repo: Path) -> None:  # noqa: F811
+    run_diff(repo, target=None, ref=None)
+    data = json.loads((repo / CACHE).read_text())
+    digest = data["files"]["library/ci.yaml"]["h"]
+    for docs in (
+        json.dumps([["x"]]),
+        json.dumps([[1, 2, 3, 4, 5, [["a", 1]], []]]),
+        json.dumps([["WorkflowTemplate", "ci", "ci", "one", "h", {}, []]]),
+        json.dumps(7),
+        "[[not json",
+        [["WorkflowTemplate", "ci", "ci", 1, "h", {}, []]],  # format 1's documents, not text
+    ):
+        data["files"]["library/ci.yaml"] = {"h": digest, "d": docs}
+        (repo / CACHE).write_text(json.dumps(data))
+        assert SyncCache.open(repo / CACHE.parent).documents("library/ci.yaml", digest) is None
+        assert diff_json(repo, use_cache=True) == diff_json(repo, use_cache=False)

@@ -374,12 +374,15 @@ def test_forbidden_namespace_names_it(kube: KubeServer) -> None:
 def test_missing_crds_are_said_clearly(kube: KubeServer) -> None:
     for plural in ("workflowtemplates", "clusterworkflowtemplates"):
         kube.uninstall_crd(plural)
+    kube.log.clear()
     code, _, err = wfsync("diff")
     assert (
         code == 3
         and "the Argo CRDs are not installed" in err
         and "ClusterWorkflowTemplate, WorkflowTemplate" in err
     )
+    # lists are sent while the library is read, but only once discovery said the CRDs are there
+    assert kube.log.by_verb() == {"discovery": 1}
 
 
 def test_unreachable_cluster(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -450,3 +453,40 @@ def test_templates_left_in_a_namespace_the_library_dropped_are_pruned(kube: Kube
     assert wfsync("push", "--yes", "--prune")[0] == 0
     assert kube.get("workflowtemplates", "old", "gone") is None
     assert wfsync("diff")[0] == 0
+
+
+def test_a_non_string_top_level_key_is_named_not_a_crash(repo: Path) -> None:
+    (repo / "library" / "odd.yaml").write_text(WT.replace("name: ci\n", "name: odd\n") + "1: x\n")
+    for command in (["diff"], ["status"], ["diff", "--no-cache"]):
+        code, _, err = wfsync(*command)
+        assert code == 2, (command, err)
+        assert (
+            "library/odd.yaml:1: WorkflowTemplate 'odd' has a top-level key that is not a field name: 1"
+            in err
+        )
+    code, out, _ = wfsync("push", "--yes")  # push lints first: the lint finding, nothing pushed
+    assert code == 1 and "odd.yaml" in out
+
+
+def test_lists_overlap_the_library_read_yet_stay_one_per_kind_and_namespace(
+    kube: KubeServer, repo: Path
+) -> None:
+    for i in range(8):
+        body = WT.replace("name: ci\n", f"name: t{i}\n  namespace: ns{i % 4}\n", 1)
+        (repo / "library" / f"t{i}.yaml").write_text(body)
+    assert wfsync("push", "--yes")[0] == 0
+    kube.latency = 0.05  # every answer takes a while: the requests are in flight together
+    try:
+        for args in (["diff"], ["diff", "--no-cache"], ["status"]):
+            kube.log.clear()
+            assert wfsync(*args)[0] == 0, args
+            lists = kube.log.lists()
+            assert set(lists.values()) == {1}, (args, lists)
+            assert kube.log.count("get") == 0
+    finally:
+        kube.latency = 0
+    (repo / "library" / "t3.yaml").write_text("kind: [unclosed\n")
+    kube.log.clear()
+    code, _, err = wfsync("diff")
+    assert code == 2 and "library/t3.yaml" in err
+    assert kube.log.count("get") == 0 and set(kube.log.lists().values()) <= {1}

@@ -30,6 +30,7 @@ TargetOption = Annotated[
 RefOption = Annotated[
     str | None, typer.Option("--ref", help="Use the library as it is at this git commit, branch or tag.")
 ]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not write .wfsync/cache.")]
 DIFF_FORMATS = (OutputFormat.TEXT, OutputFormat.JSON, OutputFormat.MARKDOWN)
 PUSH_FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
 SYMBOLS = {
@@ -54,6 +55,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--unified", help="Also show a unified YAML diff.")
         ] = False,
         output: OutputOption = None,
+        no_cache: NoCacheOption = False,
     ) -> None:
         """Show what a push would change in the target: exit 0 in sync, 1 differences, 3 could not complete."""
         from pathlib import Path
@@ -63,7 +65,9 @@ def register(app: typer.Typer) -> None:
             fmt = term.resolve_output(output, DIFF_FORMATS)
             from wfsync.commands.diff import run_diff
 
-            result = run_diff(Path.cwd(), target=target, ref=ref, with_unified=with_unified)
+            result = run_diff(
+                Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
+            )
             render_diff(term, fmt, result)
         if not result.in_sync:
             raise typer.Exit(int(ExitCode.FINDINGS))
@@ -86,6 +90,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--force", help="Overwrite objects edited outside git (drift).")
         ] = False,
         output: OutputOption = None,
+        no_cache: NoCacheOption = False,
     ) -> None:
         """Lint, show the plan, then apply it: exit 0 applied or nothing to do, 1 lint errors, 3 incomplete."""
         from pathlib import Path
@@ -95,7 +100,9 @@ def register(app: typer.Typer) -> None:
             fmt = term.resolve_output(output, PUSH_FORMATS)
             from wfsync.commands.push import execute_push, prepare_push
 
-            with prepare_push(Path.cwd(), target=target, ref=ref, prune=prune, force=force) as prepared:
+            with prepare_push(
+                Path.cwd(), target=target, ref=ref, prune=prune, force=force, use_cache=not no_cache
+            ) as prepared:
                 if prepared.state is None:
                     _lint_failed(term, fmt, prepared)
                     raise typer.Exit(int(ExitCode.FINDINGS))
@@ -117,7 +124,12 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(code)
 
     @app.command("status")
-    def status(ctx: typer.Context, target: TargetOption = None, output: OutputOption = None) -> None:
+    def status(
+        ctx: typer.Context,
+        target: TargetOption = None,
+        output: OutputOption = None,
+        no_cache: NoCacheOption = False,
+    ) -> None:
         """This library's objects in the target: version, source commit, drift, still in the library."""
         from pathlib import Path
 
@@ -126,7 +138,7 @@ def register(app: typer.Typer) -> None:
             fmt = term.resolve_output(output, PUSH_FORMATS)
             from wfsync.commands.status import run_status
 
-            result = run_status(Path.cwd(), target=target)
+            result = run_status(Path.cwd(), target=target, use_cache=not no_cache)
             render_status(term, fmt, result)
         if result.drifted:
             raise typer.Exit(int(ExitCode.FINDINGS))

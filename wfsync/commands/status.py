@@ -8,15 +8,17 @@ from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
 from wfsync.commands.syncstate import (
+    gc_paused,
     library_files,
     list_live,
+    live_hasher,
+    open_cache,
     open_cluster,
     read_library,
     require_config,
     resolve_target,
 )
 from wfsync.model.documents import Identity
-from wfsync.sync.normalize import content_hash
 from wfsync.sync.ownership import (
     CONTENT_HASH,
     SOURCE_COMMIT,
@@ -71,26 +73,34 @@ class StatusResult:
         return [o for o in self.objects if o.drift]
 
 
-def run_status(cwd: Path, *, target: str | None) -> StatusResult:
-    """List this library's objects (one list per kind and namespace, by ownership labels)."""
+def run_status(cwd: Path, *, target: str | None, use_cache: bool = True) -> StatusResult:
+    """List this library's objects (one list per kind and namespace, by ownership labels).
+
+    With ``use_cache``, unchanged library files are not parsed again and live objects seen before
+    (same uid and resourceVersion) are not hashed again, as in ``diff``.
+    """
     config = require_config(cwd)
     chosen = resolve_target(config, target)
     cluster = open_cluster(config, chosen)
-    with library_files(config, None) as found:
-        library = read_library(config, chosen, *found, None)
-    live = list_live(
-        cluster, chosen, library.objects, selector(config.library_id), library_id=config.library_id
-    )
-    desired = {d.identity: d for d in library.objects}
-    objects = tuple(sorted((_managed(obj, desired) for obj in live), key=lambda o: o.identity))
+    with gc_paused():
+        cache = open_cache(config, use_cache=use_cache)
+        with library_files(config, None) as found:
+            library = read_library(config, chosen, *found, None, cache)
+        live = list_live(
+            cluster, chosen, library.objects, selector(config.library_id), library_id=config.library_id
+        )
+        live_hash = live_hasher(cache, chosen)
+        desired = {d.identity: d for d in library.objects}
+        managed = (_managed(obj, desired, live_hash(obj)) for obj in live)
+        objects = tuple(sorted(managed, key=lambda o: o.identity))
+        cache.save()
     present = {o.identity for o in objects}
     missing = tuple(sorted(i for i in desired if i not in present))
     return StatusResult(chosen.name, cluster.description, objects, missing)
 
 
-def _managed(obj: Obj, desired: dict[Identity, Any]) -> ManagedObject:
+def _managed(obj: Obj, desired: dict[Identity, Any], live_hash: str) -> ManagedObject:
     ident = identity_of(obj)
-    live_hash = content_hash(obj)
     wanted = desired.get(ident)
     return ManagedObject(
         ident,

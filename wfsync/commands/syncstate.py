@@ -14,8 +14,10 @@ import dataclasses
 import gc
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
@@ -127,11 +129,13 @@ def read_library(
     commit: str,
     ref: str | None,
     cache: SyncCache | None = None,
+    lister: LiveLister | None = None,
 ) -> Library:
     """Parse the library's documents into the objects a push writes; unreadable files are input errors.
 
     Parsing and hashing depend only on each file, so a large library is read on all cores, and
-    with a ``cache`` a file whose bytes did not change is not parsed at all.
+    with a ``cache`` a file whose bytes did not change is not parsed at all. A ``lister`` hears
+    the namespaces of cached objects as soon as they are known.
     """
     files, problems = find_yaml_files([folder], root=root)
     if problems:
@@ -156,6 +160,10 @@ def read_library(
             hit = cache.documents(where, digest)
             if hit is not None:
                 per_file.append(hit)
+                if lister is not None:
+                    for d in hit:
+                        if d.kind == Kind.WORKFLOW_TEMPLATE:
+                            lister.namespace(d.namespace)
                 continue
         per_file.append(None)
         work.append((path, where, data, target.namespace, cache.enabled))
@@ -163,6 +171,9 @@ def read_library(
     jobs = os.cpu_count() or 1
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         import multiprocessing
+
+        if lister is not None:
+            lister.settle()  # fork with no request in flight in another thread
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -223,7 +234,10 @@ def _read_one(item: tuple[Path, str, bytes | None, str, bool]) -> tuple[list[Cac
         raise InputError(_unreadable(p.message), path=where, line=p.line)
     docs: list[CachedDocument] = []
     for doc in read.documents:
-        prepared = prepare(doc, namespace)
+        try:
+            prepared = prepare(doc, namespace)
+        except InputError as err:  # shown relative to the repository, as other read errors are
+            raise InputError(err.message, path=where, line=err.line) from None
         if prepared is not None:
             ident, body, digest = prepared
             refs = frozenset(references(body, ident.namespace))
@@ -262,20 +276,121 @@ def list_live(
     library's ownership labels, finds objects left in namespaces the library no longer uses (so
     they can be shown and pruned). A target that may not list across namespaces skips it.
     """
-    cluster.check_crds(KINDS)
-    live: list[Obj] = []
-    listed: set[str] = set()
-    for kind, namespace in kinds_and_namespaces(objects, target.namespace):
-        live.extend(cluster.list(kind, namespace, selector))
-        if kind == Kind.WORKFLOW_TEMPLATE and namespace:
-            listed.add(namespace)
-    if library_id:
+    with LiveLister(cluster, target, selector, library_id=library_id) as lister:
+        return lister.finish(objects)
+
+
+REMOTE_CONCURRENCY = 4
+"""Requests in flight at once to a remote API server (each mostly waits for the server); 0: one by one."""
+
+
+class LiveLister:
+    """Sends the list requests of :func:`list_live`, for a remote target as soon as each is known.
+
+    The discovery request, the cluster-scoped list and the target namespace's list need nothing
+    from the library, and a WorkflowTemplate namespace is in play as soon as one library object
+    names it: a remote API server prepares those answers while the library is still being read
+    (a few requests at once, one per kind and namespace as ever). Lists wait for the discovery
+    answer, so nothing is listed when the CRDs are missing. Results and the first failure come
+    in the order :func:`list_live` would send the requests. An embedded target is simply listed
+    in :meth:`finish`, one request after the other.
+    """
+
+    def __init__(self, cluster: Cluster, target: Target, selector: str = "", *, library_id: str = "") -> None:
+        self.cluster, self.target, self.selector, self.library_id = cluster, target, selector, library_id
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
+        self._sent: dict[tuple[str, str | None], Future[list[Obj]]] = {}
+        self._crds: Future[None] | None = None
+        if target.type == "kubernetes" and REMOTE_CONCURRENCY > 0:
+            self._pool = ThreadPoolExecutor(REMOTE_CONCURRENCY, thread_name_prefix="wfsync-list")
+            self._crds = self._pool.submit(cluster.check_crds, KINDS)
+            self.want(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None)
+            self.want(Kind.WORKFLOW_TEMPLATE.value, target.namespace)
+
+    def __enter__(self) -> LiveLister:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Send nothing more (requests already sent finish in the background)."""
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def want(self, kind: str, namespace: str | None) -> None:
+        """List ``kind`` in ``namespace`` now if the target is remote (else in :meth:`finish`)."""
+        if self._pool is None or (kind, namespace) in self._sent:
+            return
+        self._sent[(kind, namespace)] = self._pool.submit(self._after_crds, kind, namespace)
+
+    def namespace(self, namespace: str) -> None:
+        """A library WorkflowTemplate goes to ``namespace``: list it."""
+        if namespace:
+            self.want(Kind.WORKFLOW_TEMPLATE.value, namespace)
+
+    def settle(self) -> None:
+        """Wait until no request is in flight (before forking worker processes)."""
+        if self._pool is not None:
+            pending: list[Future[Any]] = [f for f in [self._crds, *self._sent.values()] if f is not None]
+            wait(pending)
+
+    def _after_crds(self, kind: str, namespace: str | None) -> list[Obj]:
+        assert self._crds is not None
+        self._crds.result()  # raises the discovery failure: no list is sent then
+        if self._closed:  # the command failed meanwhile (an unreadable library): send no more
+            return []
+        return self.cluster.list(kind, namespace, self.selector)
+
+    def finish(self, objects: list[DesiredObject]) -> list[Obj]:
+        """Everything listed for ``objects``, in request order (the first failure in that order raises)."""
+        wanted = kinds_and_namespaces(objects, self.target.namespace)
+        listed = {ns for kind, ns in wanted if kind == Kind.WORKFLOW_TEMPLATE and ns}
+        if self._pool is None:
+            self.cluster.check_crds(KINDS)
+            parts = [self.cluster.list(kind, ns, self.selector) for kind, ns in wanted]
+            return [obj for part in parts for obj in part] + (self._owned(listed) if self.library_id else [])
+        for kind, ns in wanted:
+            self.want(kind, ns)
+        owned = self._pool.submit(self._owned_after_crds, listed) if self.library_id else None
+        assert self._crds is not None
+        self._crds.result()
+        live = [obj for kind, ns in wanted for obj in self._sent[(kind, ns)].result()]
+        return live + (owned.result() if owned is not None else [])
+
+    def _owned_after_crds(self, listed: set[str]) -> list[Obj]:
+        assert self._crds is not None
+        self._crds.result()
+        return [] if self._closed else self._owned(listed)
+
+    def _owned(self, listed: set[str]) -> list[Obj]:
         try:
-            owned = cluster.list(Kind.WORKFLOW_TEMPLATE.value, None, ownership_selector(library_id), listed)
+            found = self.cluster.list(
+                Kind.WORKFLOW_TEMPLATE.value, None, ownership_selector(self.library_id), listed
+            )
         except ForbiddenError:
-            owned = []
-        live.extend(o for o in owned if (o.get("metadata") or {}).get("namespace") not in listed)
-    return live
+            return []
+        return [o for o in found if (o.get("metadata") or {}).get("namespace") not in listed]
+
+
+def open_cache(config: Config, *, use_cache: bool, ref: str | None = None) -> SyncCache:
+    """The sync cache under ``.wfsync/cache``, or one that remembers nothing (``--no-cache``, ``--ref``)."""
+    return SyncCache.open(config.state_dir / "cache" if use_cache and ref is None else None)
+
+
+def live_hasher(cache: SyncCache, target: Target) -> Callable[[Obj], str]:
+    """:func:`content_hash` of live objects, remembered by uid and resourceVersion."""
+
+    def live_hash(obj: Obj) -> str:
+        digest = cache.live_hash(target.name, obj)
+        if digest is None:
+            digest = content_hash(obj)
+            cache.put_live_hash(target.name, obj, digest)
+        return digest
+
+    return live_hash
 
 
 def sync_state(
@@ -296,27 +411,20 @@ def sync_state(
     target = resolve_target(config, target_name)
     cluster = open_cluster(config, target)
     with gc_paused():
-        cache = SyncCache.open(config.state_dir / "cache" if use_cache and ref is None else None)
-        if folder is None:
-            with library_files(config, ref) as found:
-                library = read_library(config, target, *found, ref, cache)
-        else:
-            library = read_library(config, target, *folder, ref, cache)
-        live = list_live(cluster, target, library.objects, library_id=config.library_id)
-
-        def live_hash(obj: Obj) -> str:
-            digest = cache.live_hash(target.name, obj)
-            if digest is None:
-                digest = content_hash(obj)
-                cache.put_live_hash(target.name, obj, digest)
-            return digest
-
+        cache = open_cache(config, use_cache=use_cache, ref=ref)
+        with LiveLister(cluster, target, library_id=config.library_id) as lister:
+            if folder is None:
+                with library_files(config, ref) as found:
+                    library = read_library(config, target, *found, ref, cache, lister)
+            else:
+                library = read_library(config, target, *folder, ref, cache, lister)
+            live = lister.finish(library.objects)
         plan = build_plan(
             library.objects,
             live,
             library_id=config.library_id,
             prune=prune or target.prune,
-            live_hash=live_hash,
+            live_hash=live_hasher(cache, target),
         )
         cache.save()
     return SyncState(config, target, cluster, library, live, plan)

@@ -3,7 +3,8 @@
 * Desired side: per library file, by its bytes' hash, the documents as objects to push before
   stamping (kind, namespace, name, line, content hash, body). An unchanged file is neither
   parsed nor normalised again. Only bodies that survive a JSON round trip unchanged are kept,
-  so a cached body is exactly the parsed one.
+  so a cached body is exactly the parsed one. Each file's documents are kept as JSON text, so
+  saving after a few edits re-encodes only the edited files.
 * Live side: per target, the content hash of each live object by ``(uid, resourceVersion)``.
   The API server gives an object a new resourceVersion on every write, so an object with the
   same pair has the same content and the same hash; an object edited outside git gets a new
@@ -27,7 +28,7 @@ from typing import Any
 from wfsync import __version__
 from wfsync.model.documents import Identity
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 FILE_NAME = f"sync-v{CACHE_FORMAT}.json"
 
 
@@ -53,13 +54,15 @@ class CachedDocument:
     def from_json(cls, data: list[Any]) -> CachedDocument:
         """Inverse of :meth:`to_json`."""
         kind, namespace, name, line, digest, body, refs = data
+        if not isinstance(body, dict):
+            raise TypeError("cached body is not an object")
         return cls(
             str(kind),
             str(namespace),
             str(name),
             int(line),
             str(digest),
-            dict(body),
+            body,
             frozenset(Identity(str(k), str(n), str(m)) for k, n, m in refs),
         )
 
@@ -82,8 +85,12 @@ class SyncCache:
 
     def __init__(self, file: Path | None, data: dict[str, Any]) -> None:
         self.file = file
-        self.old_files: dict[str, Any] = data.get("files") or {}
-        self.old_live: dict[str, dict[str, list[str]]] = data.get("live") or {}
+        files, live = data.get("files"), data.get("live")
+        # a file with our key but another shape (hand-edited, truncated by a full disk): ignore it
+        self.old_files: dict[str, Any] = files if isinstance(files, dict) else {}
+        self.old_live: dict[str, dict[str, list[str]]] = (
+            {t: e for t, e in live.items() if isinstance(e, dict)} if isinstance(live, dict) else {}
+        )
         self.files: dict[str, Any] = {}
         self.live: dict[str, dict[str, list[str]]] = {}
         self.dirty = False
@@ -114,9 +121,12 @@ class SyncCache:
         entry = self.old_files.get(key)
         if not isinstance(entry, dict) or entry.get("h") != digest:
             return None
+        text = entry.get("d")
+        if not isinstance(text, str):
+            return None
         try:
-            docs = [CachedDocument.from_json(d) for d in entry["d"]]
-        except (KeyError, TypeError, ValueError):
+            docs = [CachedDocument.from_json(d) for d in json.loads(text)]
+        except (TypeError, ValueError):
             return None
         self.files[key] = entry
         return docs
@@ -125,7 +135,8 @@ class SyncCache:
         """Remember the documents of file ``key`` (only what is asked for is kept on save)."""
         if self.file is None:
             return
-        self.files[key] = {"h": digest, "d": [d.to_json() for d in docs]}
+        text = json.dumps([d.to_json() for d in docs], separators=(",", ":"))
+        self.files[key] = {"h": digest, "d": text}
         self.dirty = True
 
     # -- live ----------------------------------------------------------------------------------

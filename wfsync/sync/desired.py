@@ -94,6 +94,15 @@ def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, Any], st
     meta = dict(body.get("metadata") or {})
     if not doc.name:
         raise InputError(f"{doc.kind} has no metadata.name", path=doc.source.path, line=doc.source.line)
+    odd = [k for k in body if not isinstance(k, str)]
+    if odd:
+        # YAML allows ``1: x`` or ``null: y``; an API object's fields are names (JSON would send "1", "null")
+        raise InputError(
+            f"{doc.kind} {doc.name!r} has a top-level key that is not a field name: {odd[0]!r}"
+            " (quote it, or remove it; 'wfsync lint' reports it too)",
+            path=doc.source.path,
+            line=doc.source.line,
+        )
     if doc.kind == Kind.WORKFLOW_TEMPLATE:
         meta["namespace"] = doc.namespace or namespace
     else:

@@ -82,6 +82,8 @@ def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The normal form of a document or live object (a new dict; the input is not changed)."""
     out: dict[str, Any] = {}
     for key, value in obj.items():
+        if key.__class__ is not str:
+            key = str(key)  # as nested keys are: JSON (and so the content hash) needs string keys
         if key == "status":
             continue
         if key == "metadata" and isinstance(value, Mapping):

@@ -125,20 +125,27 @@ def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
     if isinstance(a, list) or isinstance(b, list):
         la = a if isinstance(a, list) else []
         lb = b if isinstance(b, list) else []
-        names_a, names_b = _by_name(la), _by_name(lb)
-
-        def partner(item: Any, others: dict[str, Any]) -> Any:
-            name = item.get("name") if isinstance(item, dict) else None
-            return others.get(name, item) if isinstance(name, str) else item  # a list as name: no partner
-
-        outa = [_mask(item, partner(item, names_b), secret)[0] for item in la]
-        outb = [_mask(partner(item, names_a), item, secret)[1] for item in lb]
+        # Pair items as the diff does (by name in named lists, else by index), so a changed secret
+        # anywhere in a list stays visibly changed; an item without a partner is masked alone.
+        names_a, names_b = _names(la), _names(lb)
+        if names_a is not None and names_b is not None:
+            pa = [names_b.get(item["name"], item) for item in la]
+            pb = [names_a.get(item["name"], item) for item in lb]
+        else:
+            pa = [lb[i] if i < len(lb) else item for i, item in enumerate(la)]
+            pb = [la[i] if i < len(la) else item for i, item in enumerate(lb)]
+        outa = [_mask(item, other, secret)[0] for item, other in zip(la, pa, strict=True)]
+        outb = [_mask(other, item, secret)[1] for item, other in zip(lb, pb, strict=True)]
         return (outa if isinstance(a, list) else a), (outb if isinstance(b, list) else b)
     return a, b
 
 
-def _by_name(items: list[Any]) -> dict[str, Any]:
-    return {str(i["name"]): i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)}
+def _names(items: list[Any]) -> dict[str, Any] | None:
+    """The items by name when :func:`_keyed` matches this list by name (else None: by index)."""
+    if not items or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        return None
+    out = {i["name"]: i for i in items}
+    return out if len(out) == len(items) else None
 
 
 @functools.lru_cache(maxsize=4096)
