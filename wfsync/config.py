@@ -122,6 +122,11 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
             raise fail(f"{'.'.join(map(str, where))} must be true or false", *where)
         return value
 
+    def prune_policy(value: Any, *where: str | int) -> str:
+        if value == "never" or isinstance(value, bool):
+            return str(value)
+        raise fail(f"{'.'.join(map(str, where))} must be true, false or never, not {value!r}", *where)
+
     def strings(value: Any, *where: str | int) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise fail(f"{'.'.join(map(str, where))} must be a list of strings", *where)
@@ -153,7 +158,8 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
             context=string(spec["context"], *where, "context") if "context" in spec else None,
             namespace=string(spec.get("namespace", "default"), *where, "namespace"),
             allowed_contexts=strings(spec.get("allowedContexts", []), *where, "allowedContexts"),
-            prune=boolean(spec.get("prune", False), *where, "prune"),
+            prune=spec.get("prune") is True,
+            prune_forbidden=prune_policy(spec.get("prune", False), *where, "prune") == "never",
             confirm=boolean(spec.get("confirm", False), *where, "confirm"),
             kubeconfig=string(spec["kubeconfig"], *where, "kubeconfig") if "kubeconfig" in spec else None,
         )

@@ -270,6 +270,23 @@ def test_prune_is_opt_in_and_refuses_referenced_templates(live: Live) -> None:
     assert wfsync("diff")[0] == 0
 
 
+def test_a_target_with_prune_never_refuses_prune_before_any_request(repo: Path, kube: KubeServer) -> None:
+    (repo / "wfsync.yaml").write_text(
+        CONFIG.replace(
+            "    allowedContexts: [wfsync-test]\n",
+            "    allowedContexts: [wfsync-test]\n    prune: never\n",
+            1,
+        )
+    )
+    before = len(kube.log.records)
+    code, _, err = wfsync("push", "--yes", "--prune", "--target", "kube")
+    assert code == 2
+    assert "target 'kube' forbids prune (prune: never in wfsync.yaml); nothing was pushed" in err
+    assert len(kube.log.records) == before, "refused before any request"
+    code, _, err = wfsync("push", "--yes", "--target", "kube")
+    assert code == 0, err
+
+
 def test_prune_never_on_an_empty_library(live: Live) -> None:
     assert wfsync("push", "--yes")[0] == 0
     for path in (live.repo / "library").glob("*.yaml"):

@@ -51,7 +51,12 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     [
         ("libary: x\n", 1, "unknown key 'libary'"),
         ("targets:\n  t:\n    type: nomad\n", 3, "target type must be one of"),
-        ("targets:\n  t:\n    prune: yes please\n", 3, "must be true or false"),
+        (
+            "targets:\n  t:\n    prune: yes please\n",
+            3,
+            "prune must be true, false or never, not 'yes please'",
+        ),
+        ("targets:\n  t:\n    confirm: 1\n", 3, "must be true or false"),
         ("defaultTarget: nowhere\n", 1, "is not a defined target"),
         ("libraryId: Team_A\n", 1, "lowercase DNS label"),
         ("lint:\n  disable: version-label\n", 2, "must be a list of strings"),
@@ -81,3 +86,10 @@ def test_cache_root_outside_a_repository(tmp_path: Path) -> None:
     assert cache_root(tmp_path / "g" / "x") == (tmp_path / "g").resolve()
     assert find_root(tmp_path / "g" / "x") is None
     assert default_config(tmp_path).library_id == tmp_path.name.lower().replace("_", "-")
+
+
+def test_prune_never_forbids_prune(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "targets:\n  prod:\n    prune: never\n  dev:\n    prune: true\n"))
+    prod, dev = config.targets["prod"], config.targets["dev"]
+    assert (prod.prune, prod.prune_forbidden) == (False, True)
+    assert (dev.prune, dev.prune_forbidden) == (True, False)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
+from wfsync.errors import UsageError
 from wfsync.lint.linter import LintOptions, LintReport, lint_paths
 from wfsync.sync.apply import ApplyResult, apply_plan, writes
 from wfsync.sync.plan import Action, Change
@@ -55,6 +56,11 @@ def prepare_push(
     """Lint the library (at ``ref``) and, if clean, plan the push."""
     config = require_config(cwd)
     chosen = resolve_target(config, target)
+    if prune and chosen.prune_forbidden:
+        raise UsageError(
+            f"target {chosen.name!r} forbids prune (prune: never in wfsync.yaml); "
+            "nothing was pushed: push without --prune"
+        )
     with library_files(config, ref) as (folder, root, commit):
         cache = config.state_dir / "cache" if (use_cache and ref is None) else None
         report = lint_paths(

@@ -15,6 +15,9 @@ class Target:
     namespace: str = "default"
     allowed_contexts: tuple[str, ...] = ()
     prune: bool = False
+    """Every push prunes (``prune: true``); otherwise only with ``--prune``."""
+    prune_forbidden: bool = False
+    """``prune: never``: a push with ``--prune`` is refused before any request (a production guard)."""
     confirm: bool = False
     kubeconfig: str | None = None
     """Path of the kubeconfig file (relative to the repository root); None: $KUBECONFIG or ~/.kube/config."""
