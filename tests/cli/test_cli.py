@@ -172,7 +172,7 @@ def test_config_error_names_file_and_line(
     (tmp_path / "library").mkdir()
     code, _, err = invoke(runner, "lint")
     assert code == 2
-    assert "wfsync.yaml:5: targets.local.prune must be true or false" in err
+    assert "wfsync.yaml:5: targets.local.prune must be true, false or never, not 'maybe'" in err
 
 
 def test_library_rules_apply_inside_the_library(

@@ -37,8 +37,8 @@ def core_versions(address: str) -> Obj:
     }
 
 
-def core_resources() -> Obj:
-    """``/api/v1``: only namespaces, the one core resource this server has."""
+def core_resources(core: Iterable[ResourceType] = ()) -> Obj:
+    """``/api/v1``: the read-only namespaces, and the ``core`` resources this server stores."""
     return {
         "kind": "APIResourceList",
         "groupVersion": "v1",
@@ -50,7 +50,18 @@ def core_resources() -> Obj:
                 "kind": "Namespace",
                 "verbs": ["get", "list"],
                 "shortNames": ["ns"],
-            }
+            },
+            *(
+                {
+                    "name": res.plural,
+                    "singularName": res.singular,
+                    "namespaced": res.namespaced,
+                    "kind": res.kind,
+                    "verbs": _CR_VERBS,
+                    "shortNames": list(res.short_names),
+                }
+                for res in core
+            ),
         ],
     }
 

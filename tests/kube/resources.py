@@ -1,4 +1,5 @@
-"""The resource types the server can serve: the four Argo CRDs, as their CRD manifests declare them."""
+"""The resource types the server can serve: the four Argo CRDs as their CRD manifests declare them,
+and the core ``v1`` kinds it also stores (ConfigMaps, for resource templates)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ class ResourceType:
 
     @property
     def api_version(self) -> str:
-        """``group/version`` as it appears in objects."""
-        return f"{self.group}/{self.version}"
+        """``group/version`` as it appears in objects (``v1`` for the core group)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
     def qualified(self) -> str:
-        """``plural.group``, how the server names the resource in messages."""
-        return f"{self.plural}.{self.group}"
+        """``plural.group``, how the server names the resource in messages (``plural`` for the core group)."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
 
 
 ARGO_GROUP = "argoproj.io"
@@ -55,3 +56,8 @@ ARGO_RESOURCES: tuple[ResourceType, ...] = (
     CRON_WORKFLOW,
 )
 BY_PLURAL = {res.plural: res for res in ARGO_RESOURCES}
+
+CONFIG_MAP = ResourceType("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",))
+CORE_RESOURCES: tuple[ResourceType, ...] = (CONFIG_MAP,)
+"""Core ``v1`` resources served under ``/api/v1`` (besides the read-only namespaces); always served."""
+CORE_BY_PLURAL = {res.plural: res for res in CORE_RESOURCES}

@@ -1,7 +1,8 @@
 """A Kubernetes API server for tests: stdlib HTTP on 127.0.0.1, in a background thread.
 
 It speaks enough of the real API for the official Python client and the ``kubectl`` binary:
-discovery, CRUD of the Argo custom resources with resourceVersion semantics, label selectors,
+discovery, CRUD of the Argo custom resources and of core ``v1`` ConfigMaps (``/api/v1``, for
+resource templates) with resourceVersion semantics, label selectors,
 ``dryRun=All``, RBAC-like denials, validation hooks, Table output, and injected faults. Every
 request is logged with its Kubernetes verb so tests can count what a client sent.
 
@@ -33,7 +34,7 @@ import yaml
 from tests.kube import discovery, openapi, status
 from tests.kube.faults import Fault, Faults
 from tests.kube.requestlog import RequestLog, RequestRecord
-from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, ResourceType
+from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, CORE_BY_PLURAL, CORE_RESOURCES, ResourceType
 from tests.kube.status import ApiError
 from tests.kube.store import JSON_PATCH, MERGE_PATCH, Obj, Store
 from tests.kube.validation import Validator
@@ -298,6 +299,15 @@ class KubeServer:
         if len(rest) >= 2 and rest[0] == "v1" and rest[1] == "namespaces" and len(rest) <= 3:
             name = rest[2] if len(rest) == 3 else None
             return _Route(_verb(method, name, query), None, "namespaces", None, name)
+        if len(rest) >= 2 and rest[0] == "v1":  # /api/v1/[namespaces/<ns>/]<plural>[/<name>]
+            namespace: str | None = None
+            path = rest[1:]
+            if path[0] == "namespaces" and len(path) >= 3:
+                namespace, path = path[1], path[2:]
+            if len(path) <= 2:
+                name = path[1] if len(path) == 2 else None
+                res = CORE_BY_PLURAL.get(path[0])
+                return _Route(_verb(method, name, query), res, path[0], namespace, name)
         return _Route("discovery" if method == "GET" else method.lower())
 
     def answer(
@@ -362,7 +372,7 @@ class KubeServer:
         elif path == "/api":
             found = discovery.core_versions(f"127.0.0.1:{self.port}")
         elif path == "/api/v1":
-            found = discovery.core_resources()
+            found = discovery.core_resources(CORE_RESOURCES)
         elif path == "/apis":
             found = discovery.group_list(installed)
         elif path.startswith("/apis/") and path.count("/") == 2:

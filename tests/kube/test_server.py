@@ -467,7 +467,7 @@ def test_discovery_documents(kube_server: KubeServer) -> None:
 
     assert fetch("/version")["major"] == "1"
     assert fetch("/api")["versions"] == ["v1"]
-    assert [r["name"] for r in fetch("/api/v1")["resources"]] == ["namespaces"]
+    assert [r["name"] for r in fetch("/api/v1")["resources"]] == ["namespaces", "configmaps"]
     assert fetch("/apis")["groups"][0]["preferredVersion"]["groupVersion"] == f"{G}/{V}"
     assert fetch(f"/apis/{G}")["name"] == G
     resources = {r["name"]: r for r in fetch(f"/apis/{G}/{V}")["resources"]}
@@ -691,3 +691,31 @@ def test_shared_server_is_reset_between_tests(shared_kube_server: KubeServer, ku
 def test_shared_server_again(shared_kube_server: KubeServer) -> None:
     assert shared_kube_server.objects() == [] and shared_kube_server.forbidden == []
     assert CWFT in [res.plural for res in shared_kube_server.installed]
+
+
+# -- core v1 ConfigMaps ------------------------------------------------------------------------------
+
+
+def test_config_maps_through_core_v1_and_kubectl(kube_server: KubeServer, kubeconfig: Path) -> None:
+    api_client = config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
+    core = client.CoreV1Api(api_client)
+    served = {r.name: r for r in core.get_api_resources().resources}
+    assert served["configmaps"].kind == "ConfigMap" and served["configmaps"].namespaced
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "1"}}
+    made = core.create_namespaced_config_map("ci", body)
+    assert made.metadata.namespace == "ci" and made.metadata.resource_version
+    assert core.read_namespaced_config_map("a", "ci").data == {"x": "1"}
+    with pytest.raises(client.ApiException) as taken:
+        core.create_namespaced_config_map("ci", body)
+    assert taken.value.status == 409
+    assert status_of(taken.value)["message"] == 'configmaps "a" already exists'
+    assert [c.metadata.name for c in core.list_config_map_for_all_namespaces().items] == ["a"]
+    kube_server.forbid("prod", resources=["configmaps"])
+    with pytest.raises(client.ApiException) as denied:
+        core.create_namespaced_config_map("prod", body)
+    assert denied.value.status == 403
+    api_client.close()
+    if KUBECTL is not None:
+        assert kubectl(kubeconfig, "get", "cm", "-n", "ci", "-o", "name").stdout.split() == ["configmap/a"]
+        assert "deleted" in kubectl(kubeconfig, "delete", "configmap", "a", "-n", "ci").stdout
+        assert kube_server.get("configmaps", "ci", "a") is None

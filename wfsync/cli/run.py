@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--target",
                 help="Resolve templateRef/workflowTemplateRef from this target's live state"
-                " (resource templates act on it when it is embedded).",
+                " (resource templates act on it too, on a Kubernetes target's cluster as well).",
             ),
         ] = None,
         allow_network: Annotated[

@@ -66,6 +66,9 @@ class EmbeddedCluster:
     local engine's resource templates need; sync keeps the default, Argo kinds only.
     """
 
+    simulated = True
+    """A local store: resource templates keep their own (never scheduled) pod here."""
+
     def __init__(self, root: Path, *, any_kind: bool = False) -> None:
         self.root = root
         self.any_kind = any_kind

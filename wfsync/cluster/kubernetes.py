@@ -59,14 +59,14 @@ class KubernetesCluster:
         max_backoff: float = 4.0,
         timeout: tuple[float, float] = (5.0, 30.0),
     ) -> None:
-        self._last_retried = False
         self.attempts = max(1, attempts)
         self.backoff, self.max_backoff, self.timeout = backoff, max_backoff, timeout
         configuration = k8s.Configuration()
         self.context = _load(configuration, context, kubeconfig, tuple(allowed_contexts))
         configuration.retries = False  # retries are ours: bounded, and only for transient failures
         self.server = str(configuration.host)
-        self._api = k8s.CustomObjectsApi(k8s.ApiClient(configuration))
+        self.api_client = k8s.ApiClient(configuration)
+        self._api = k8s.CustomObjectsApi(self.api_client)
 
     @property
     def description(self) -> str:
@@ -246,8 +246,8 @@ class KubernetesCluster:
 
         try:
             self._call(str(ident), "delete", call)
-        except NotFoundError:
-            if self._last_retried:
+        except NotFoundError as err:
+            if err.retried:
                 return  # an earlier attempt that lost its answer did delete it
             raise
         except ConflictError:
@@ -257,9 +257,13 @@ class KubernetesCluster:
 
     # -- transport -------------------------------------------------------------------------------
 
+    def request(self, what: str, verb: str, call: Callable[[], T]) -> T:
+        """One request with this cluster's retries and error mapping (:mod:`wfsync.cluster.objects` too)."""
+        return self._call(what, verb, call)
+
     def _call(self, what: str, verb: str, call: Callable[[], T]) -> T:
         """Run one request, retrying transient failures; map the final failure to a ClusterError."""
-        self._last_retried = False
+        retried = False  # per call: requests may run in parallel (resource templates)
         for attempt in range(self.attempts):
             last = attempt == self.attempts - 1
             try:
@@ -268,15 +272,15 @@ class KubernetesCluster:
                 code = int(err.status or 0)
                 if code in TRANSIENT and not last:
                     self._sleep(attempt, _retry_after(err))
-                    self._last_retried = True
+                    retried = True
                     continue
                 mapped = self._map(err, what, verb, attempt + 1)
-                mapped.retried = self._last_retried
+                mapped.retried = retried
                 raise mapped from None
             except (urllib3.exceptions.HTTPError, OSError) as err:
                 if not last:
                     self._sleep(attempt, None)
-                    self._last_retried = True
+                    retried = True
                     continue
                 raise UnreachableError(
                     f"cannot {verb} {what}: no answer from {self.description} after {attempt + 1} attempts "

@@ -10,6 +10,7 @@ from typing import Any
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
 from wfsync.config import STATE_DIR, cache_root
+from wfsync.engine.resource import ClusterStore
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
 from wfsync.engine.status import WorkflowStatus
 from wfsync.errors import UsageError
@@ -34,10 +35,10 @@ class LiveTarget:
     templates: list[dict[str, Any]]
     origin: str
     namespace: str
-    resources: EmbeddedCluster | None
-    """The target's own store for resource templates when it is embedded; ``None`` for Kubernetes,
-    where a local run has no Workflow or pods for the objects to belong to, so resource templates
-    act on the default embedded cluster instead."""
+    resources: ClusterStore | None
+    """Where resource templates act: the target's own store when it is embedded, the cluster itself
+    (any served kind, through the same context and ``allowedContexts`` check) for Kubernetes;
+    ``None`` without ``--target`` (the default embedded cluster)."""
 
 
 def live_target(cwd: Path, target_name: str | None) -> LiveTarget:
@@ -50,17 +51,26 @@ def live_target(cwd: Path, target_name: str | None) -> LiveTarget:
 
     config = require_config(cwd)
     target = resolve_target(config, target_name)
-    cluster = open_cluster(config, target)
+    cluster = open_cluster(config, target)  # refuses a context the target does not allow
     cluster.check_crds(KINDS)
     found = [
         *cluster.list(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None),
         *cluster.list(Kind.WORKFLOW_TEMPLATE.value, target.namespace),
     ]
+    resources: ClusterStore
+    if isinstance(cluster, EmbeddedCluster):
+        resources = EmbeddedCluster(cluster.root, any_kind=True)
+    else:
+        from wfsync.cluster.kubernetes import KubernetesCluster
+        from wfsync.cluster.objects import KubernetesObjects
+
+        assert isinstance(cluster, KubernetesCluster)  # noqa: S101 - open_cluster makes one of the two
+        resources = KubernetesObjects(cluster)
     return LiveTarget(
         found,
         f"target {target.name!r} ({cluster.description}, namespace {target.namespace})",
         target.namespace,
-        EmbeddedCluster(cluster.root, any_kind=True) if isinstance(cluster, EmbeddedCluster) else None,
+        resources,
     )
 
 

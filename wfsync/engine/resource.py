@@ -2,14 +2,18 @@
 
 The action (create, apply, replace, delete, get, patch) is done on the manifest after
 substitution; ``successCondition``/``failureCondition`` are evaluated on the resulting object;
-output parameters come from it by ``jsonPath`` or ``jqFilter``. The resource template's own pod
-exists in the store while it runs (``{{pod.name}}`` patches work). What would need a controller
-(a Job or Deployment that runs pods, a condition that only a controller can make true) is refused
-with an ``unsupported:`` reason instead of waiting forever or giving another verdict.
+output parameters come from it by ``jsonPath`` or ``jqFilter``. In a simulated (embedded) store
+the resource template's own pod exists while it runs (``{{pod.name}}`` patches work). On a real
+cluster no pod is created (a scheduler would run it) and no Workflow exists, so what refers to
+them (``{{pod.name}}``, ``setOwnerReference``, owner references to the workflow) is refused before
+acting. What would need a controller (a Job or Deployment that runs pods, a condition that only a
+controller can make true) is refused with an ``unsupported:`` reason instead of waiting forever
+or giving another verdict.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import random
@@ -52,6 +56,10 @@ _REQUIREMENT = re.compile(r"^\s*(!?[\w.\[\]/-]+)\s*(==|!=|=|>|<|\s+in\s+|\s+noti
 class ClusterStore(Protocol):
     """What a resource template needs of a cluster (:class:`wfsync.cluster.embedded.EmbeddedCluster`)."""
 
+    @property
+    def simulated(self) -> bool:
+        """True for a local store (the template's own pod is stored there), False for a real cluster."""
+
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object or None."""
 
@@ -86,6 +94,12 @@ def execute(  # noqa: C901, PLR0912
     if res.get("manifestFrom"):
         raise Unsupported("resource manifestFrom artifacts are not implemented locally yet")
     flags = [str(f) for f in res.get("flags") or []]
+    if not cluster.simulated:
+        _refuse_what_needs_the_run(res, flags, namespace, pod_name, workflow)
+        obj = _act(cluster, action, res, flags, namespace, workflow)
+        if obj is not None:
+            _check_conditions(res, obj)
+        return _outputs(tmpl, obj)
     own = _own_pod(pod_name, namespace, node, workflow)
     cluster.create(own)
     try:
@@ -97,6 +111,47 @@ def execute(  # noqa: C901, PLR0912
         current = cluster.get("Pod", namespace, pod_name)
         if current is not None:
             cluster.delete("Pod", namespace, pod_name, "")
+
+
+def _refuse_what_needs_the_run(
+    res: Mapping[str, Any], flags: list[str], namespace: str, pod_name: str, workflow: Mapping[str, Any]
+) -> None:
+    """On a real cluster: refuse, before acting, what refers to the local run's pod or Workflow.
+
+    Neither exists there: the pod is not created (it would be scheduled), the Workflow is not
+    submitted, and the garbage collector deletes objects whose owner does not exist.
+    """
+    wf_name = str((workflow.get("metadata") or {}).get("name") or "")
+    if res.get("setOwnerReference"):
+        raise Unsupported(
+            f"setOwnerReference: the owner would be Workflow {wf_name!r}, which a local run does not "
+            "create on the cluster (the object would be garbage-collected)"
+        )
+    own_pod = Unsupported(
+        f"the resource template refers to its own pod {pod_name!r} ({{{{pod.name}}}}), which a local "
+        "run does not create on the cluster"
+    )
+    manifest = _load_manifest(res)
+    action = str(res.get("action") or "")
+    if action in ("get", "delete", "patch"):
+        about: tuple[str, ...] = ()
+        with contextlib.suppress(ResourceFailed, Unsupported):  # the action reports those itself
+            about = _target(manifest, flags, namespace, patch=action == "patch")[::2]
+        if about == ("Pod", pod_name):
+            raise own_pod
+    for doc in manifest if isinstance(manifest, list) else [manifest]:
+        meta = doc.get("metadata") if isinstance(doc, dict) else None
+        owners = meta.get("ownerReferences") if isinstance(meta, dict) else None
+        for owner in owners if isinstance(owners, list) else []:
+            if not isinstance(owner, dict):
+                continue
+            if owner.get("kind") == "Pod" and owner.get("name") == pod_name:
+                raise own_pod
+            if owner.get("kind") == "Workflow" and owner.get("name") == wf_name:
+                raise Unsupported(
+                    f"the manifest's ownerReferences name Workflow {wf_name!r}, which a local run does "
+                    "not create on the cluster (the object would be garbage-collected)"
+                )
 
 
 def _own_pod(
@@ -181,7 +236,14 @@ def _kind_of(word: str) -> str:
     return kind
 
 
-def _refuse_controller_kinds(kind: str) -> None:
+def _refuse_controller_kinds(kind: str, *, simulated: bool) -> None:
+    """Kinds a local store cannot give meaning to; a real cluster serves (or refuses) kinds itself."""
+    if not simulated:
+        if kind in _NEEDS_CONTROLLER:
+            raise Unsupported(
+                f"a {kind} runs pods on the cluster, which a local run neither waits for nor cleans up"
+            )
+        return
     if kind in _NEEDS_CONTROLLER:
         raise Unsupported(f"environment: a {kind} needs a Kubernetes cluster to run its pods")
     if kind not in _SERVED:
@@ -201,7 +263,7 @@ def _act(  # noqa: C901, PLR0912
         if not isinstance(manifest, dict):
             raise ResourceFailed("the resource manifest must be one object")
         obj = copy.deepcopy(manifest)
-        _refuse_controller_kinds(str(obj.get("kind")))
+        _refuse_controller_kinds(str(obj.get("kind")), simulated=cluster.simulated)
         meta = obj.setdefault("metadata", {})
         meta.setdefault("namespace", namespace)
         if not meta.get("name") and meta.get("generateName"):
@@ -221,8 +283,10 @@ def _act(  # noqa: C901, PLR0912
                 }
             )
         kind, ns, name = str(obj.get("kind")), str(meta["namespace"]), str(meta.get("name") or "")
-        existing = cluster.get(kind, ns, name) if name else None
-        if action == "create" or (action == "apply" and existing is None):
+        if action == "create":
+            return _call(lambda: cluster.create(obj))
+        existing = _call(lambda: cluster.get(kind, ns, name)) if name else None
+        if action == "apply" and existing is None:
             return _call(lambda: cluster.create(obj))
         if existing is None:
             raise ResourceFailed(f'{kind.lower()}s "{name}" not found')
@@ -230,8 +294,8 @@ def _act(  # noqa: C901, PLR0912
         return _call(lambda: cluster.update(obj))
     if action in ("get", "delete", "patch"):
         kind, ns, name = _target(manifest, flags, namespace, patch=action == "patch")
-        _refuse_controller_kinds(kind)
-        existing = cluster.get(kind, ns, name)
+        _refuse_controller_kinds(kind, simulated=cluster.simulated)
+        existing = _call(lambda: cluster.get(kind, ns, name))
         if existing is None:
             if action == "delete" and "--ignore-not-found" in flags:
                 return None
