@@ -507,3 +507,43 @@ def test_lists_overlap_the_library_read_yet_stay_one_per_kind_and_namespace(
     code, _, err = wfsync("diff")
     assert code == 2 and "library/t3.yaml" in err
     assert kube.log.count("get") == 0 and set(kube.log.lists().values()) <= {1}
+
+
+SCRIPTED = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ClusterWorkflowTemplate
+metadata:
+  name: scripted
+  labels:
+    wfsync.io/version: "1.0.0"
+spec:
+  templates:
+    - name: main
+      script:
+        image: alpine:3
+        command: [sh]
+        source: |
+          set -eu
+          echo "one"
+          echo "two"
+          echo "three"
+"""
+
+
+def test_a_changed_script_shows_its_changed_lines(repo: Path) -> None:
+    (repo / "library" / "scripted.yaml").write_text(SCRIPTED)
+    assert wfsync("push", "--yes")[0] == 0
+    (repo / "library" / "scripted.yaml").write_text(SCRIPTED.replace('echo "two"', 'echo "2"'))
+
+    code, out, _ = wfsync("diff")
+    assert code == 1
+    assert '~ spec.templates[main].script.source:\n          -echo "two"\n          +echo "2"\n' in out
+
+    code, out, _ = wfsync("diff", "-o", "markdown")
+    assert '~ spec.templates[main].script.source:\n-echo "two"\n+echo "2"\n' in out
+
+    code, out, _ = wfsync("diff", "--unified")
+    assert (
+        '       source: |\n         set -eu\n         echo "one"\n-        echo "two"\n+        echo "2"\n'
+        in out
+    )

@@ -211,12 +211,25 @@ def _plan_text(
     term.result(escape(_summary(state)))
 
 
-def _field_line(path: str, change: str, before: Any, after: Any) -> str:
+def _field_line(path: str, change: str, before: Any, after: Any, indent: str = "          ") -> str:
     if change == "added":
         return f"+ {path}: {_short(after)}"
     if change == "removed":
         return f"- {path}: {_short(before)}"
+    if isinstance(before, str) and isinstance(after, str) and ("\n" in before or "\n" in after):
+        return f"~ {path}:\n" + "\n".join(f"{indent}{line}" for line in _changed_lines(before, after))
     return f"~ {path}: {_short(before)} -> {_short(after)}"
+
+
+def _changed_lines(before: str, after: str, limit: int = 20) -> list[str]:
+    """The lines a multi-line value (a script, a manifest) changed, as ``-``/``+`` lines."""
+    import difflib
+
+    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+    lines = [line for line in diff if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... {len(lines) - limit} more changed lines (--unified shows all)"]
+    return [line if len(line) <= 120 else line[:117] + "..." for line in lines]
 
 
 def _short(value: Any, limit: int = 100) -> str:
@@ -258,7 +271,8 @@ def diff_markdown(result: DiffResult) -> str:
         if item.fields:
             lines.append("```diff")
             lines += [
-                _field_line(f.path, f.change, f.before, f.after).replace("```", "'''") for f in item.fields
+                _field_line(f.path, f.change, f.before, f.after, "").replace("```", "'''")
+                for f in item.fields
             ]
             lines.append("```")
         if item.unified:

@@ -240,5 +240,20 @@ def _render(parts: list[Any]) -> str:
     return "".join(out)
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (scripts, manifests) as ``|`` blocks, so a diff shows the changed line."""
+
+
+def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" "):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _block_strings)
+
+
 def _dump(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100)
+    return yaml.dump(
+        value, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100
+    )
