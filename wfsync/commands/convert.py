@@ -111,7 +111,7 @@ def run_convert_github_actions(
     """
     started = time.perf_counter()
     files = find_workflows(paths)
-    load_rules(rules)  # a bad pack is reported before any work starts
+    _rules(tuple(rules))  # a bad pack is reported before any work starts; forked workers inherit it
     result = ConvertResult(report_path=report)
     names: set[str] = set()
     jobs = [(path, tuple(rules), template, starter) for path in files]

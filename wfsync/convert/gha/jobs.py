@@ -656,7 +656,7 @@ class JobBuilder:
                     f"job {self.job.id} step {step.name!r}: input {key} holds a secret; give it to the library template as a Secret name instead"
                 )
                 continue
-            inputs[str(key)] = text
+            inputs[str(key)] = self._folded(text)
         variables = {
             "inputs": inputs,
             "workdir": self.workdir,
@@ -725,6 +725,27 @@ class JobBuilder:
             f"artifact {wanted!r} is not uploaded by a job this job needs"
             + ("" if name else " (downloading all artifacts is not converted)")
         )
+
+    def _folded(self, text: str) -> str:
+        """``text`` with its ``${{ }}`` replaced by their values when every one is known now.
+
+        A rule then sees the value of ``${{ env.DOTNET_VERSION }}`` ('8.0.x') and can normalise it
+        into an image tag; text that needs run-time values is left to :meth:`_argo_text`.
+        """
+        if "${{" not in text:
+            return text
+        scope = self.scope()
+        out, pos = [], 0
+        for span in find_expressions(text):
+            try:
+                ok, value = fold_tree(_inlined(parse(span.expression), scope), scope)
+            except (ExpressionError, Untranslatable):
+                return text
+            if not ok:
+                return text
+            out += [text[pos : span.start], scalar_text(value)]
+            pos = span.end
+        return "".join(out) + text[pos:]
 
     def _argo_text(self, text: str, step: Step, pre: list[dict[str, Any]]) -> str:
         """A parameter value with ``${{ }}`` turned into Argo tags (``hashFiles`` into a step)."""
