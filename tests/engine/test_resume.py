@@ -82,47 +82,44 @@ spec:
 """
 
 
-def _resume_when_waiting(runs: Path, name: str, told: list[str]) -> None:
-    deadline = time.monotonic() + 30
-    while not (told and name in running(runs)):
-        assert time.monotonic() < deadline, "the run never said it waits for a resume"
-        time.sleep(0.05)
-    request_resume(runs, name)
-
-
-def test_an_interactive_run_waits_for_wfsync_resume(tmp_path: Path) -> None:
+def _run_and_resume(tmp_path: Path, body: str) -> tuple[RunResult, list[str]]:
+    """Run ``body`` as an interactive run in a thread; resume it once it says it waits."""
     path = tmp_path / "wf.yaml"
-    path.write_text(WAITING, encoding="utf-8")
+    path.write_text(body, encoding="utf-8")
     told: list[str] = []
     results: list[RunResult] = []
     request = RunRequest(path=path, state_dir=tmp_path / "state", interactive=True, notify=told.append)
     worker = threading.Thread(target=lambda: results.append(run(request)))
     worker.start()
-    _resume_when_waiting(tmp_path / "state" / "runs", "approval", told)
+    runs, deadline = tmp_path / "state" / "runs", time.monotonic() + 30
+    while not (told and "approval" in running(runs)):
+        assert time.monotonic() < deadline, "the run never said it waits for a resume"
+        time.sleep(0.05)
+    request_resume(runs, "approval")
     worker.join(30)
-    assert results and results[0].status.phase == "Succeeded"
-    nodes = {n.display_name: n for n in results[0].status.nodes.values()}
+    assert results, "the run did not end after the resume"
+    assert running(runs) == [], "the run unregisters when it ends"
+    return results[0], told
+
+
+def test_an_interactive_run_waits_for_wfsync_resume(tmp_path: Path) -> None:
+    result, told = _run_and_resume(tmp_path, WAITING)
+    assert result.status.phase == "Succeeded"
+    nodes = {n.display_name: n for n in result.status.nodes.values()}
     assert nodes["wait"].type == "Suspend" and nodes["wait"].phase == "Succeeded"
     assert nodes["after"].started >= nodes["wait"].finished
     assert told == [
         "wait is suspended: resume it with `wfsync resume approval` from another terminal "
         "(Ctrl-C stops the workflow)"
     ]
-    assert running(tmp_path / "state" / "runs") == [], "the run unregisters when it ends"
 
 
 def test_spec_suspend_waits_for_wfsync_resume_in_an_interactive_run(tmp_path: Path) -> None:
-    path = tmp_path / "wf.yaml"
     body = WAITING.replace("entrypoint: main", "entrypoint: main\n  suspend: true")
-    path.write_text(body.replace("{name: wait, template: approve}", "{name: wait, template: echo}"))
-    told: list[str] = []
-    results: list[RunResult] = []
-    request = RunRequest(path=path, state_dir=tmp_path / "state", interactive=True, notify=told.append)
-    worker = threading.Thread(target=lambda: results.append(run(request)))
-    worker.start()
-    _resume_when_waiting(tmp_path / "state" / "runs", "approval", told)
-    worker.join(30)
-    assert results and results[0].status.phase == "Succeeded"
+    result, told = _run_and_resume(
+        tmp_path, body.replace("{name: wait, template: approve}", "{name: wait, template: echo}")
+    )
+    assert result.status.phase == "Succeeded"
     assert "approval is suspended" in told[0]
 
 

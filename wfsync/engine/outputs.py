@@ -78,19 +78,26 @@ class OutputsMixin(OperationState):
             if not art.get("from") and not art.get("fromExpression"):
                 arts.append(art)
                 continue
-            try:
-                found = scope.resolve_artifact(art, self.global_params)
-            except ScopeError as exc:
-                if "Unable to resolve" in str(exc) and art.get("optional"):
-                    continue
-                raise
-            found["name"] = art["name"]
+            found = self._artifact_or_none(art, scope)
+            if found is None:
+                continue
             if art.get("subPath"):
                 found["subPath"] = art["subPath"]
             arts.append(found)
         if arts or (new.get("arguments") or {}).get("artifacts"):
             new.setdefault("arguments", {})["artifacts"] = arts
         return new
+
+    def _artifact_or_none(self, art: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
+        """The artifact ``from``/``fromExpression`` names, as ``art`` calls it; None if optional and absent."""
+        try:
+            found = scope.resolve_artifact(art, self.global_params)
+        except ScopeError as exc:
+            if "Unable to resolve" in str(exc) and art.get("optional"):
+                return None
+            raise
+        found["name"] = art["name"]
+        return found
 
     def template_outputs(self, tmpl: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
         """``getTemplateOutputsFromScope`` for steps and DAG templates."""
@@ -114,13 +121,9 @@ class OutputsMixin(OperationState):
             outputs["parameters"] = params
         arts = []
         for art in declared.get("artifacts") or []:
-            try:
-                found = scope.resolve_artifact(art, self.global_params)
-            except ScopeError as exc:
-                if "Unable to resolve" in str(exc) and art.get("optional"):
-                    continue
-                raise
-            found["name"] = art["name"]
+            found = self._artifact_or_none(art, scope)
+            if found is None:
+                continue
             if art.get("globalName"):
                 found["globalName"] = art["globalName"]
             arts.append(found)
