@@ -7,12 +7,19 @@ verdict and note in the report, and (for unsupported actions) the step that fail
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.convert.helpers import convert, params, template
+from tests.convert.test_corpus_convert import _check_outputs as check_outputs
+from wfsync.commands.convert import render_yaml
+from wfsync.convert.gha import load_rules
 from wfsync.convert.gha.convert import Conversion
 from wfsync.convert.gha.report import AuditReport, render_text
+from wfsync.convert.gha.rules import RuleError
 
 
 def _job(uses: str, with_: str = "", then: str = "      - run: echo hi\n") -> str:
@@ -167,3 +174,100 @@ def test_a_version_from_env_is_folded_before_the_rule_normalises_it() -> None:
     steps = _steps(convert(text))
     assert params(steps[0])["image"] == "mcr.microsoft.com/dotnet/sdk:6.0"
     assert params(steps[1])["image"] == "php:8-cli"
+
+
+_AWS_JOB = """on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo before
+      - uses: aws-actions/configure-aws-credentials@v4
+        with:
+          aws-access-key-id: ${{ secrets.AWS_KEY_ID_IN_GITHUB }}
+          aws-secret-access-key: ${{ secrets.AWS_SECRET_IN_GITHUB }}
+          aws-region: eu-west-1
+      - run: aws s3 ls
+      - run: echo "$AWS_REGION ${{ env.AWS_DEFAULT_REGION }}"
+"""
+
+
+def _exports(step: dict[str, object]) -> list[str]:
+    script = base64.b64decode(params(step)["script"]).decode()
+    return [line for line in script.splitlines() if line.startswith("export AWS_")]
+
+
+def test_aws_credentials_reach_later_run_steps_from_a_secret_only() -> None:
+    conversion = convert(_AWS_JOB)
+    before, *later = _steps(conversion)
+    assert len(later) == 2  # the action itself is no step
+    assert "credentials-env" not in params(before) and _exports(before) == []
+    for step in later:
+        assert params(step)["credentials-env"] == "aws-credentials"
+        assert "secret-env" not in params(step)  # nothing read from github-secrets
+        assert _exports(step) == ["export AWS_REGION=eu-west-1", "export AWS_DEFAULT_REGION=eu-west-1"]
+    assert "eu-west-1" in base64.b64decode(params(later[1])["script"]).decode()  # env.AWS_DEFAULT_REGION
+
+
+def test_aws_credentials_inline_no_secret_and_the_report_lists_the_secret_and_keys() -> None:
+    conversion = convert(_AWS_JOB)
+    document = json.dumps(list(yaml.safe_load_all(render_yaml(conversion))))  # without comments
+    scripts = "".join(base64.b64decode(params(s)["script"]).decode() for s in _steps(conversion))
+    for name in (
+        "AWS_KEY_ID_IN_GITHUB",
+        "AWS_SECRET_IN_GITHUB",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ):
+        assert name not in document and name not in scripts
+    assert not conversion.report.manual.secrets  # the GitHub secrets are not read in Argo
+    task = next(t for t in conversion.report.manual.other if "aws-credentials" in t)
+    assert "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY" in task and "optional: AWS_SESSION_TOKEN" in task
+    assert any(
+        "aws-secret-access-key holds a secret" in a and "aws-credentials" in a
+        for a in conversion.report.attention
+    )
+    entry = conversion.report.steps[1]
+    assert entry.verdict == "partial" and "workload identity" in entry.note
+    report = AuditReport()
+    report.workflows.append(conversion.report)
+    assert "create the Secret aws-credentials with keys AWS_ACCESS_KEY_ID" in render_text(report)
+
+
+def test_aws_credentials_output_passes_lint_and_the_crd_schema(tmp_path: Path) -> None:
+    (tmp_path / "aws.yaml").write_text(render_yaml(convert(_AWS_JOB)))
+    assert check_outputs(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "line", "message"),
+    [
+        ("    env-from-secret: aws-credentials\n", 4, "'env-from-secret' must be a mapping"),
+        (
+            "    env-from-secret:\n      secret: s\n      keys: [A]\n      prefix: X\n",
+            7,
+            "unknown key 'prefix'",
+        ),
+        (
+            "    env-from-secret:\n      secret: s\n      keys: {A: b}\n",
+            6,
+            "'keys' must be a string or a list",
+        ),
+        ("    env-from-secret:\n      secret: s\n      keys: [AWS-KEY]\n", 6, "not an environment variable"),
+        (
+            "    env-from-secret:\n      secret: Bad_Name\n      keys: [A]\n",
+            5,
+            "not a Kubernetes Secret name",
+        ),
+        ("    env-from-secret:\n      secret: s\n", 5, "'keys' is required"),
+        ("    env: [A]\n", 4, "'env' must be a mapping"),
+        ("    env:\n      1X: y\n", 5, "not an environment variable"),
+    ],
+)
+def test_bad_env_from_secret_names_file_and_line(tmp_path: Path, rule: str, line: int, message: str) -> None:
+    pack = tmp_path / "mine.yaml"
+    pack.write_text(f"kind: wfsync/gha-rules\nactions:\n  - uses: acme/login\n{rule}")
+    with pytest.raises(RuleError) as info:
+        load_rules([pack])
+    assert info.value.path == pack and info.value.line == line
+    assert message in str(info.value)

@@ -14,7 +14,7 @@ from wfsync.convert.gha.expressions.nodes import Call, Compare, ContextRef, Expr
 from wfsync.convert.gha.inline import inline_env, transform
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
-from wfsync.convert.gha.rules import Inputs, render
+from wfsync.convert.gha.rules import ActionRule, Inputs, render
 from wfsync.convert.gha.runcontext import step_environment
 from wfsync.convert.gha.translate import Scope, Untranslatable, fold_tree, to_argo
 from wfsync.convert.gha.yaml12 import scalar_text
@@ -76,6 +76,8 @@ class JobBuilder:
         self.names: set[str] = set()
         self.mandatory: list[str] = []
         self.secret_used = False
+        self.credentials_secret: str | None = None
+        """Secret a cloud credential action gave the later run steps (``env-from-secret``)."""
         self.input_artifacts: list[dict[str, Any]] = []
         self.output_artifacts: list[dict[str, Any]] = []
         self.service_env: dict[str, str] = {}
@@ -473,6 +475,8 @@ class JobBuilder:
             params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
         if self.secret_used:
             params["secret-env"] = "github-secrets"
+        if self.credentials_secret:
+            params["credentials-env"] = self.credentials_secret
         timeout = self._timeout(step)
         if timeout:
             params["timeout"] = timeout
@@ -650,6 +654,11 @@ class JobBuilder:
         for key, value in raw_inputs.items() if isinstance(raw_inputs, dict) else []:
             text = scalar_text(value)
             if "secrets." in text or "github.token" in text:
+                if rule.env_from_secret:
+                    self.report.attend(
+                        f"job {self.job.id} step {step.name!r}: input {key} holds a secret; put its value in the Secret {rule.env_from_secret.secret} instead"
+                    )
+                    continue
                 if rule.secrets:
                     continue  # the rule reads credentials from its own Secret
                 self.report.attend(
@@ -672,6 +681,7 @@ class JobBuilder:
             note = f"create the Secret {secret} ({rule.uses})"
             if note not in self.report.manual.other:
                 self.report.manual.other.append(note)
+        self._later_env(rule, variables, step)
         bodies: list[dict[str, Any]] = []
         for index, template in enumerate(rule.steps):
             family, template_name = template.template.split("/")
@@ -708,6 +718,32 @@ class JobBuilder:
         if not bodies:
             bodies = []
         return bodies
+
+    def _later_env(self, rule: ActionRule, variables: dict[str, Any], step: Step) -> None:
+        """Apply a rule's ``env`` and ``env-from-secret`` to the run steps after this one.
+
+        Like GITHUB_ENV on GitHub: the values join the job's env (so ``env.AWS_REGION`` reads
+        them too) from here on; steps built before this one are not touched. Secret values stay
+        in the Secret, which ``shell/run`` reads through ``credentials-env``.
+        """
+        if rule.env:
+            values = {key: render(value, variables, rule.source) for key, value in rule.env.items()}
+            self._add_env({k: v for k, v in values.items() if v}, self.static_env, self.dynamic_env)
+        wanted = rule.env_from_secret
+        if wanted is None:
+            return
+        if self.credentials_secret not in (None, wanted.secret):
+            self.report.attend(
+                f"job {self.job.id} step {step.name!r}: only one credentials Secret per job; "
+                f"later steps keep {self.credentials_secret}, not {wanted.secret}"
+            )
+            return
+        self.credentials_secret = wanted.secret
+        keys = ", ".join(wanted.keys)
+        optional = f" (optional: {', '.join(wanted.optional)})" if wanted.optional else ""
+        note = f"create the Secret {wanted.secret} with keys {keys}{optional} ({rule.uses})"
+        if note not in self.report.manual.other:
+            self.report.manual.other.append(note)
 
     def _download(self, body: dict[str, Any], raw_inputs: Any) -> None:
         name = scalar_text(raw_inputs.get("name")) if isinstance(raw_inputs, dict) else ""

@@ -10,6 +10,7 @@ plain text. Packs are checked when loaded; a mistake names the pack file and lin
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,19 @@ class StepTemplate:
 
 
 @dataclass(frozen=True)
+class SecretEnv:
+    """A Secret whose keys later run steps of the job get as environment variables (credentials).
+
+    ``keys`` must be in the Secret, ``optional`` may be; both are listed in the report's manual
+    tasks so that whoever creates the Secret knows what to put in it. Values never enter the YAML.
+    """
+
+    secret: str
+    keys: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ActionRule:
     """How one action (``owner/repo[/path]``, matched case-insensitively, any ref) converts."""
 
@@ -67,6 +81,10 @@ class ActionRule:
     image: jinja2.Template | None
     secrets: tuple[str, ...]
     source: str
+    env_from_secret: SecretEnv | None = None
+    """Credentials later run steps of the job read from a Secret (``env-from-secret``)."""
+    env: dict[str, jinja2.Template] = field(default_factory=dict)
+    """Plain environment variables (templates) for the later run steps of the job (``env``)."""
 
     def matches(self, uses: str) -> bool:
         """Whether this rule handles ``uses`` (``owner/repo@ref``, a pattern may use ``*``)."""
@@ -158,7 +176,10 @@ def load_rules(extra: Iterable[Path] = ()) -> RuleSet:
 
 
 _PACK_KEYS = {"kind", "description", "actions", "runners", "services"}
-_ACTION_KEYS = {"uses", "verdict", "note", "steps", "image", "secrets"}
+_ACTION_KEYS = {"uses", "verdict", "note", "steps", "image", "secrets", "env-from-secret", "env"}
+_SECRET_ENV_KEYS = {"secret", "keys", "optional"}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _STEP_KEYS = {"template", "name", "parameters", "position"}
 _RUNNER_KEYS = {"labels", "verdict", "image", "note"}
 _SERVICE_KEYS = {"image", "readiness", "note"}
@@ -285,7 +306,55 @@ def _action(node: YNode, path: Path) -> ActionRule:
         image=_template(image.text(), path, image.line) if image is not None else None,
         secrets=_strings(node, "secrets", path),
         source=f"{path}:{node.line}",
+        env_from_secret=_secret_env(node.get("env-from-secret"), path),
+        env=_env_templates(node.get("env"), path),
     )
+
+
+def _env_names(node: YNode, key: str, path: Path) -> tuple[str, ...]:
+    names = _strings(node, key, path)
+    for name in names:
+        if not _ENV_NAME.match(name):
+            line = node.get(key).line  # type: ignore[union-attr]
+            raise RuleError(f"'{key}': {name!r} is not an environment variable name", path=path, line=line)
+    return names
+
+
+def _secret_env(node: YNode | None, path: Path) -> SecretEnv | None:
+    """``env-from-secret: {secret: NAME, keys: [...], optional: [...]}``, checked."""
+    if node is None:
+        return None
+    if node.kind != "mapping":
+        raise RuleError(
+            "'env-from-secret' must be a mapping (secret, keys, optional)", path=path, line=node.line
+        )
+    _keys(node, _SECRET_ENV_KEYS, path, "env-from-secret")
+    secret = _string(node, "secret", path, required=True)
+    if not _SECRET_NAME.match(secret):
+        line = node.get("secret").line  # type: ignore[union-attr]
+        raise RuleError(f"'secret': {secret!r} is not a Kubernetes Secret name", path=path, line=line)
+    keys = _env_names(node, "keys", path)
+    if not keys:
+        raise RuleError("'keys' is required (the Secret's keys later steps read)", path=path, line=node.line)
+    return SecretEnv(secret, keys, _env_names(node, "optional", path))
+
+
+def _env_templates(node: YNode | None, path: Path) -> dict[str, jinja2.Template]:
+    """``env: {NAME: template}``: plain (not secret) values for later run steps."""
+    if node is None:
+        return {}
+    if node.kind != "mapping":
+        raise RuleError("'env' must be a mapping of NAME: value", path=path, line=node.line)
+    env: dict[str, jinja2.Template] = {}
+    for key, value in node.pairs:
+        if not _ENV_NAME.match(key.text()):
+            raise RuleError(
+                f"'env': {key.text()!r} is not an environment variable name", path=path, line=key.line
+            )
+        if value.kind in ("mapping", "sequence"):
+            raise RuleError(f"'env': {key.text()} must be a string", path=path, line=value.line)
+        env[key.text()] = _template(value.text(), path, value.line)
+    return env
 
 
 def _runner(node: YNode, path: Path) -> RunnerRule:
