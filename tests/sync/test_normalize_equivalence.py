@@ -26,6 +26,8 @@ from wfsync.sync.normalize import (
     INT_OR_STRING,
     PARAMETER_STRINGS,
     UNORDERED_NAMED_LISTS,
+    _argo_string,
+    _named,
 )
 
 
@@ -64,21 +66,6 @@ def _fold(value: Any, key: str | None, in_parameter: bool = False) -> Any:
         return _argo_string(value)
     if key in INT_OR_STRING and value.__class__ is str and _INTEGER.match(value):
         return int(value)
-    return value
-
-
-def _named(items: list[Any]) -> bool:
-    names = [item.get("name") for item in items if isinstance(item, dict)]
-    return (
-        len(names) == len(items) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
-    )
-
-
-def _argo_string(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
     return value
 
 

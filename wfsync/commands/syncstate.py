@@ -23,7 +23,7 @@ from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config
 from wfsync.errors import InputError, UsageError
-from wfsync.library.discover import FileProblem, ReadFile, find_yaml_files, parse_text, read_file
+from wfsync.library.discover import find_yaml_files, parse_bytes, read_file
 from wfsync.model.documents import Identity, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.cache import CachedDocument, SyncCache, file_digest, json_exact
@@ -228,7 +228,7 @@ def gc_paused() -> Iterator[None]:
 def _read_one(item: tuple[Path, str, bytes | None, str, bool]) -> tuple[list[CachedDocument], bool]:
     """One file's documents (and whether their bodies can be cached exactly)."""
     path, where, data, namespace, keep = item
-    read = read_file(path) if data is None else _parse_bytes(path, data)
+    read = read_file(path) if data is None else parse_bytes(path, data)
     if read.problem is not None:
         p = read.problem
         raise InputError(_unreadable(p.message), path=where, line=p.line)
@@ -245,17 +245,6 @@ def _read_one(item: tuple[Path, str, bytes | None, str, bool]) -> tuple[list[Cac
                 CachedDocument(ident.kind, ident.namespace, ident.name, doc.source.line, digest, body, refs)
             )
     return docs, keep and all(json_exact(d.body) for d in docs)
-
-
-def _parse_bytes(path: Path, data: bytes) -> ReadFile:
-    """What :func:`read_file` gives for a file with these bytes (same errors, same newlines)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return ReadFile(path, problem=FileProblem(path, "file-unreadable", f"not UTF-8 text: {err.reason}"))
-    if "\r" in text:  # read_text's universal newlines
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return parse_text(path, text)
 
 
 def _unreadable(message: str) -> str:

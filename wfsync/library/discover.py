@@ -126,11 +126,20 @@ def parse_text(path: Path, text: str) -> ReadFile:
 def read_file(path: Path) -> ReadFile:
     """Read and parse one file."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        return ReadFile(path, problem=FileProblem(path, "file-unreadable", f"not UTF-8 text: {err.reason}"))
+        data = path.read_bytes()
     except OSError as err:
         return ReadFile(
             path, problem=FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}")
         )
+    return parse_bytes(path, data)
+
+
+def parse_bytes(path: Path, data: bytes) -> ReadFile:
+    """Parse a file's bytes as :func:`read_file` does (UTF-8, universal newlines), for callers that hold them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return ReadFile(path, problem=FileProblem(path, "file-unreadable", f"not UTF-8 text: {err.reason}"))
+    if "\r" in text:  # read_text's universal newlines
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return parse_text(path, text)
