@@ -287,7 +287,8 @@ class Checker:
                 unexpected.add(index)
                 if allowed is None:
                     self.error(key, "A template expression is not allowed in this context")
-                elif not _is_insert(name):  # a computed key, legal where expressions are (GitHub's TemplateReader)
+                elif not _is_insert(name):
+                    # a computed key, legal where expressions are (GitHub's TemplateReader)
                     self._expression_value(key, allowed)
                 continue
             fitting = [c for c in candidates if name in (c.get("properties") or {}) or "loose-key" in c]
@@ -363,4 +364,9 @@ def _is_insert(text: str) -> bool:
         spans = find_expressions(text.strip())
     except ExpressionError:
         return False
-    return len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text.strip()) and spans[0].expression.strip() == "insert"
+    return (
+        len(spans) == 1
+        and spans[0].start == 0
+        and spans[0].end == len(text.strip())
+        and spans[0].expression.strip() == "insert"
+    )
