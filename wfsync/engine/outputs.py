@@ -14,7 +14,7 @@ from wfsync.engine import status as st
 from wfsync.engine.nodes import OperationState
 from wfsync.engine.params import param_string
 from wfsync.engine.scope import Scope, ScopeError
-from wfsync.engine.substitute import substitute
+from wfsync.engine.substitute import Substituter, SubstitutionError, tags_in
 from wfsync.engine.templates import Context, ResolveError
 from wfsync.expressions.govaluate import WhenError, evaluate_when
 
@@ -64,7 +64,10 @@ class OutputsMixin(OperationState):
                 for p in step["arguments"]["parameters"]
                 if not (isinstance(p.get("value"), str) and _only_tag(p["value"]) in scope.absent)
             ]
-        new: dict[str, Any] = substitute(step, params)
+        substituter = Substituter(params, env=scope.env(self.global_params) if scope.absent else None)
+        new: dict[str, Any] = substituter.value(step)
+        if scope.absent:
+            _refuse_absent(new.get("when"), scope.absent)
         try:
             proceed = evaluate_when(str(new.get("when") or ""))
         except WhenError:
@@ -72,7 +75,9 @@ class OutputsMixin(OperationState):
                 raise
             proceed = True
         if not proceed:
-            return new
+            return new  # a step that does not run is not failed over absent outputs
+        if scope.absent:
+            _refuse_absent(new, scope.absent)
         arts = []
         for art in (new.get("arguments") or {}).get("artifacts") or []:
             if not art.get("from") and not art.get("fromExpression"):
@@ -130,6 +135,21 @@ class OutputsMixin(OperationState):
         if arts:
             outputs["artifacts"] = arts
         return outputs
+
+
+def _refuse_absent(value: Any, absent: set[str]) -> None:
+    """Argo's terminal error for a reference to an absent output that nothing handled.
+
+    A Skipped or Omitted producer without a ``valueFrom.default`` leaves its outputs *absent*
+    (``nil``): a simple tag to one fails ("failed to resolve {{...}} to string",
+    ``simpleReplaceStrict``), an expression tag that still gave ``nil`` fails too.
+    """
+    for tag in tags_in(value):
+        stripped = tag.strip()
+        if stripped in absent:
+            raise SubstitutionError(f"failed to resolve {{{{{tag}}}}} to string")
+        if stripped.startswith("=") and any(key in stripped for key in absent):
+            raise SubstitutionError(f'failed to evaluate expression "{stripped[1:].strip()}"')
 
 
 def _only_tag(text: str) -> str:

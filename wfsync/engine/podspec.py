@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.engine import sources
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import artifact_key
@@ -50,8 +51,9 @@ class PodSpecMixin(OperationState):
 
                 raise Unsupported(reason)
         files: list[tuple[str, bytes, int | None]] = []
-        if kind == "script":
-            files.append((SCRIPT_PATH, str(spec.get("source", "")).encode("utf-8"), 0o755))
+        if kind == "script" and spec.get("source"):
+            # ``executeScript``: an empty source adds no script argument (it runs as a container).
+            files.append((SCRIPT_PATH, str(spec["source"]).encode("utf-8"), 0o755))
             args = (*args, SCRIPT_PATH)
         argo_env = (
             ("ARGO_TEMPLATE", json.dumps(tmpl, separators=(",", ":"))),
@@ -76,6 +78,7 @@ class PodSpecMixin(OperationState):
             path = art.get("path")
             if not path:
                 continue
+            path = safepath.container_path(str(path), what=f"input artifact {art.get('name')!r} path")
             paths.append(path)
             if art.get("raw") is not None:
                 files.append((path, str(art["raw"].get("data", "")).encode("utf-8"), _mode(art)))
@@ -103,11 +106,13 @@ class PodSpecMixin(OperationState):
             unpack.append((path, source, str(art.get("subPath") or "")))
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
             if art.get("path"):
-                paths.append(str(art["path"]))  # noqa: PERF401
+                what = f"output artifact {art.get('name')!r} path"
+                paths.append(safepath.container_path(str(art["path"]), what=what))
         for param in (tmpl.get("outputs") or {}).get("parameters") or []:
             path = (param.get("valueFrom") or {}).get("path")
             if path:
-                paths.append(str(path))
+                what = f"output parameter {param.get('name')!r} path"
+                paths.append(safepath.container_path(str(path), what=what))
         shared: list[tuple[str, Path]] = []
         mounts: list[str] = []
         volumes = {
@@ -121,7 +126,10 @@ class PodSpecMixin(OperationState):
             *(m for c in extras for m in c.get("volumeMounts") or []),
         ]
         for mount in {str(m.get("mountPath", "")): m for m in every_mount if isinstance(m, dict)}.values():
-            name, mount_path = mount.get("name"), str(mount.get("mountPath", ""))
+            name = mount.get("name")
+            mount_path = safepath.container_path(
+                str(mount.get("mountPath", "")), what=f"volume {name!r} mountPath"
+            )
             volume = volumes.get(name) or {}
             if name in claims:
                 shared.append((mount_path, self.options.run_dir / "volumes" / str(name)))
@@ -189,6 +197,8 @@ class PodSpecMixin(OperationState):
             if value_from.get("path"):
                 host = self.executor.host_path(pod, str(value_from["path"]))
                 try:
+                    if not safepath.is_within(self.options.run_dir, host):
+                        raise OSError(0, "it leaves the pod (a symlink out of its folder)")
                     text = host.read_text(encoding="utf-8")
                     out["value"] = text[:-1] if text.endswith("\n") else text
                 except (OSError, UnicodeDecodeError) as exc:
@@ -218,6 +228,13 @@ class PodSpecMixin(OperationState):
             if not path:
                 continue
             host = self.executor.host_path(pod, str(path))
+            if not safepath.is_within(self.options.run_dir, host):
+                return PodOutcome(
+                    st.ERROR,
+                    f"failed to save outputs: {path}: it leaves the pod (a symlink out of its folder)",
+                    outputs,
+                    logs,
+                )
             if not host.exists():
                 if art.get("optional") or phase != st.SUCCEEDED:
                     continue

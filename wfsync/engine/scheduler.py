@@ -100,6 +100,11 @@ class Operation(
             raise Interrupted("interrupted: the workflow was stopped and ended Failed") from None
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.status.phase not in (st.SUCCEEDED, st.FAILED, st.ERROR):
+            # A run never ends Pending or Running: that would be an engine bug, reported as one.
+            self.status.phase = st.ERROR
+            self.status.message = "internal error: the run ended without the workflow finishing"
+            self.status.finished = time.time()
         return self.status
 
     def wait(self) -> None:
@@ -122,15 +127,21 @@ class Operation(
             if deadlock:
                 self.stop(deadlock)
                 raise Interrupted(deadlock)
-            raise Interrupted("internal: the workflow is stuck (nothing runs and nothing is scheduled)")
+            waiting = ", ".join(n.name for n in self.status.nodes.values() if not n.fulfilled) or self.name
+            self.stop(
+                f"internal error: the engine stopped with nodes still unfinished ({waiting}): nothing "
+                "runs and nothing is scheduled; please report this workflow",
+                st.ERROR,
+            )
+            return
         try:
             item = self.events.get(timeout=timeout)
         except queue.Empty:
             return
         self.events.put(item)
 
-    def stop(self, message: str) -> None:
-        """Kill every pod, fail every unfinished node and the workflow."""
+    def stop(self, message: str, phase: str = st.FAILED) -> None:
+        """Kill every pod, end every unfinished node and the workflow (Failed, or Error when internal)."""
         self.cancel.set()
         for work in list(self.active.values()):
             if work.cancel is not None:
@@ -141,10 +152,10 @@ class Operation(
         now = time.time()
         for node in self.status.nodes.values():
             if not node.fulfilled:
-                node.phase = st.FAILED
+                node.phase = phase
                 node.message = message
                 node.finished = now
-        self.status.phase = st.FAILED
+        self.status.phase = phase
         self.status.message = message
         self.status.finished = now
 

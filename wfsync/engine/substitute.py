@@ -72,10 +72,17 @@ def render_tag(
 class Substituter:
     """Replaces tags from one flat parameter map; the expression environment is built lazily."""
 
-    def __init__(self, params: Mapping[str, str], *, allow_unresolved: bool = True) -> None:
+    def __init__(
+        self,
+        params: Mapping[str, str],
+        *,
+        allow_unresolved: bool = True,
+        env: dict[str, Any] | None = None,
+    ) -> None:
         self.params = params
         self.allow_unresolved = allow_unresolved
-        self._env: dict[str, Any] | None = None
+        self._env: dict[str, Any] | None = env
+        """Given when the expression environment holds more than the strings (``nil`` outputs)."""
 
     def env(self) -> dict[str, Any]:
         """The nested expr-lang environment of the parameters (built on first use)."""
@@ -113,6 +120,17 @@ class Substituter:
 def substitute(value: Any, params: Mapping[str, str], *, allow_unresolved: bool = True) -> Any:
     """Replace ``{{...}}`` tags throughout ``value`` from ``params``."""
     return Substituter(params, allow_unresolved=allow_unresolved).value(value)
+
+
+def tags_in(value: Any) -> list[str]:
+    """The text of every ``{{tag}}`` left in the strings of ``value`` (map keys included)."""
+    if isinstance(value, str):
+        return [tag for _, _, tag in _tags(value)] if "{{" in value else []
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (*tags_in(k), *tags_in(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in tags_in(v)]
+    return []
 
 
 def has_tags(value: Any) -> bool:

@@ -1,0 +1,167 @@
+"""Controller edge cases where the local verdict used to differ from Argo's (issue 12, item 4).
+
+Each test pins the node tree (names, types, phases, messages) Argo's controller writes for the
+case, with the source of Argo's behaviour named in the test's docstring.
+"""
+
+from __future__ import annotations
+
+from wfsync.engine import status as st
+
+from .conftest import node_table
+
+ECHO = """
+          - name: echo
+            inputs: {parameters: [{name: x}]}
+            container: {image: alpine, command: [echo], args: ["{{inputs.parameters.x}}"]}
+"""
+
+
+def test_empty_script_source_adds_no_script_argument_and_an_empty_list_skips_the_loop(run_yaml):
+    """``executeScript``: an empty ``source`` appends no script path; ``[]`` is "Skipped, empty params"."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: empty-source}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - {name: gen, template: gen}
+            - - name: loop
+                template: echo
+                arguments: {parameters: [{name: x, value: "{{item}}"}]}
+                withParam: "{{steps.gen.outputs.result}}"
+          - name: gen
+            script: {image: alpine, command: [echo, "[]"], source: ""}
+        """
+        + ECHO
+    )
+    assert result.status.phase == st.SUCCEEDED
+    assert node_table(result) == [
+        ("WF", "Steps", "Succeeded", ""),
+        ("WF[0]", "StepGroup", "Succeeded", ""),
+        ("WF[0].gen", "Pod", "Succeeded", ""),
+        ("WF[1]", "StepGroup", "Succeeded", ""),
+        ("WF[1].loop", "Skipped", "Skipped", "Skipped, empty params"),
+    ]
+    gen = next(n for n in result.status.nodes.values() if n.display_name == "gen")
+    assert (gen.outputs or {})["result"] == "[]"
+
+
+def test_a_run_never_ends_in_a_non_terminal_phase(run_yaml):
+    """An empty ``withParam`` text on a DAG task leaves its TaskGroup with nothing to wait for.
+
+    Argo's controller keeps such a workflow Running for ever; a local run ends instead, with the
+    workflow in Error and a message that says it is an internal error of the engine.
+    """
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: stuck}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            dag:
+              tasks:
+              - {name: gen, template: gen}
+              - name: loop
+                depends: gen
+                template: echo
+                arguments: {parameters: [{name: x, value: "{{item}}"}]}
+                withParam: "{{tasks.gen.outputs.result}}"
+          - name: gen
+            script: {image: alpine, command: ["true"], source: ""}
+        """
+        + ECHO
+    )
+    assert result.status.phase == st.ERROR
+    assert result.status.message.startswith("internal error: ")
+    assert all(n.fulfilled for n in result.status.nodes.values())
+
+
+def test_a_when_reading_an_absent_output_fails_the_step_group(run_yaml):
+    """``simpleReplaceStrict``: a tag whose value is an absent (nil) output cannot become a string.
+
+    Before v3.7.16/v4.0.7 this requeued for ever; since, it is a terminal error
+    (docs/upgrading.md "Outputs of skipped and omitted steps and tasks now resolve").
+    """
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: absent-when}
+        spec:
+          entrypoint: main
+          onExit: handler
+          templates:
+          - name: main
+            steps:
+            - - {name: producer, template: gen, when: "false"}
+            - - name: consumer
+                template: echo
+                when: "'{{steps.producer.outputs.result}}' != hello"
+                arguments: {parameters: [{name: x, value: ran}]}
+          - name: handler
+            container: {image: alpine, command: ["true"]}
+          - name: gen
+            script: {image: alpine, command: [sh], source: echo hello}
+        """
+        + ECHO
+    )
+    message = "failed to resolve {{steps.producer.outputs.result}} to string"
+    assert (result.status.phase, result.status.message) == (st.FAILED, message)
+    assert node_table(result) == [
+        ("WF", "Steps", "Failed", message),
+        ("WF[0]", "StepGroup", "Succeeded", ""),
+        ("WF[0].producer", "Skipped", "Skipped", "when 'false' evaluated false"),
+        ("WF[1]", "StepGroup", "Error", message),
+        ("WF.onExit", "Pod", "Succeeded", ""),
+    ]
+
+
+def test_an_argument_reading_an_absent_output_fails_but_a_handled_one_runs(run_yaml):
+    """A composite argument fails; ``??`` handles ``nil``; a step whose own ``when`` is false is spared."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: absent-arg}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - {name: producer, template: gen, when: "false"}
+            - - name: handled
+                template: echo
+                arguments: {parameters: [{name: x, value: "{{=steps.producer.outputs.result ?? 'none'}}"}]}
+              - name: spared
+                template: echo
+                when: "false"
+                arguments: {parameters: [{name: x, value: "got {{steps.producer.outputs.result}}"}]}
+            - - name: composite
+                template: echo
+                arguments: {parameters: [{name: x, value: "got {{steps.producer.outputs.result}}"}]}
+          - name: gen
+            script: {image: alpine, command: [sh], source: echo hello}
+        """
+        + ECHO
+    )
+    message = "failed to resolve {{steps.producer.outputs.result}} to string"
+    assert result.status.phase == st.FAILED
+    assert node_table(result) == [
+        ("WF", "Steps", "Failed", message),
+        ("WF[0]", "StepGroup", "Succeeded", ""),
+        ("WF[0].producer", "Skipped", "Skipped", "when 'false' evaluated false"),
+        ("WF[1]", "StepGroup", "Succeeded", ""),
+        ("WF[1].handled", "Pod", "Succeeded", ""),
+        ("WF[1].spared", "Skipped", "Skipped", "when 'false' evaluated false"),
+        ("WF[2]", "StepGroup", "Error", message),
+    ]
+    handled = next(n for n in result.status.nodes.values() if n.display_name == "handled")
+    assert handled.inputs == {"parameters": [{"name": "x", "value": "none"}]}
