@@ -24,6 +24,7 @@ from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config
 from wfsync.errors import InputError, UsageError
 from wfsync.library.discover import find_yaml_files, parse_bytes, read_file
+from wfsync.library.yamlload import read_bounded
 from wfsync.model.documents import Identity, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.cache import CachedDocument, SyncCache, file_digest, json_exact
@@ -151,7 +152,7 @@ def read_library(
         data, digest = None, ""
         if cache.enabled:
             try:
-                data = path.read_bytes()
+                data = read_bounded(path)
             except OSError as err:
                 raise InputError(
                     _unreadable(f"cannot read: {err.strerror or err}"), path=where, line=1

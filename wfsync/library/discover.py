@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from wfsync import safepath
 from wfsync.errors import UsageError
-from wfsync.library.yamlload import YamlSyntaxError, load_stream
+from wfsync.library.yamlload import MAX_FILE_BYTES, YamlSyntaxError, load_stream, read_bounded
 from wfsync.model.documents import Document, SourceRef
 
 YAML_SUFFIXES = (".yaml", ".yml")
-MAX_FILE_BYTES = 4 * 1024 * 1024
-"""Larger files are refused: no real template library file comes close, a generated dump might."""
-
 SKIPPED_DIRS = frozenset({".git", ".wfsync", "node_modules", "__pycache__", ".venv"})
 
 
@@ -48,7 +47,8 @@ def find_yaml_files(
     """Expand files and folders into YAML files, sorted, each once.
 
     A path that does not exist is a usage error. A symlink whose target leaves ``root`` (the
-    repository, when known) is refused, as is a file over :data:`MAX_FILE_BYTES`.
+    repository, when known) is refused, as is anything but a regular file and a file over
+    :data:`MAX_FILE_BYTES`.
     """
     files: list[Path] = []
     problems: list[FileProblem] = []
@@ -57,7 +57,12 @@ def find_yaml_files(
 
     def add(path: Path) -> None:
         link = path.is_symlink()
-        key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
+        try:
+            key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python 3.11)
+            reason = "symlink loop" if isinstance(err, RuntimeError) else err.strerror or str(err)
+            problems.append(FileProblem(path, "file-unreadable", f"cannot read: {reason}"))
+            return
         if key in seen:
             return
         seen.add(key)
@@ -67,9 +72,13 @@ def find_yaml_files(
             )
             return
         try:
-            size = path.stat().st_size
+            info = path.stat()
         except OSError as err:
             problems.append(FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}"))
+            return
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(FileProblem(path, "file-refused", "not a regular file"))
             return
         if size > MAX_FILE_BYTES:
             problems.append(
@@ -84,11 +93,24 @@ def find_yaml_files(
         if not given.exists() and not given.is_symlink():
             raise UsageError(f"path does not exist: {given}")
         if given.is_dir():
+            escape = (
+                safepath.symlink_escape(root, given) if root is not None and _inside(root, given) else None
+            )
+            if escape is not None:  # the rule for symlinked files, for folders too
+                problems.append(
+                    FileProblem(given, "file-refused", f"symlink leaves the repository (points to {escape})")
+                )
+                continue
             for path in _walk(given):
                 add(path)
         else:
             add(given)
     return files, problems
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether ``path`` is spelled inside ``root`` (an explicit path elsewhere is the user's choice)."""
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root))  # noqa: PTH100 - lexical on purpose
 
 
 def _walk(folder: Path) -> Iterable[Path]:
@@ -105,7 +127,8 @@ def parse_text(path: Path, text: str) -> ReadFile:
     try:
         loaded = list(load_stream(text))
     except YamlSyntaxError as err:
-        return ReadFile(path, problem=FileProblem(path, "yaml-syntax", err.message, err.line, err.column))
+        rule = "file-refused" if err.limit else "yaml-syntax"
+        return ReadFile(path, problem=FileProblem(path, rule, err.message, err.line, err.column))
     docs: list[Document] = []
     for item in loaded:
         if item.data is None:
@@ -126,7 +149,7 @@ def parse_text(path: Path, text: str) -> ReadFile:
 def read_file(path: Path) -> ReadFile:
     """Read and parse one file."""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path)
     except OSError as err:
         return ReadFile(
             path, problem=FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}")

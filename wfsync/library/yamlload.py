@@ -1,17 +1,44 @@
-"""Read YAML streams fast, keeping where every value came from.
+"""Read YAML streams fast, keeping where every value came from, within limits.
 
 PyYAML's C loader does the scanning; we keep the composed node tree of each document so a finding
 can name the line of any JSON path without a second parse. The loader follows the decoder Argo
 uses (sigs.k8s.io/yaml): timestamps stay strings and duplicate keys are errors, not "last wins".
+
+Every YAML wfsync reads is untrusted, so reading is bounded (one set of limits, shared by lint,
+fmt, sync, convert, run and ``wfsync.yaml``):
+
+- files: regular files only (no FIFO, device or socket), at most :data:`MAX_FILE_BYTES`, read
+  with :func:`read_bounded` (never blocks on a FIFO, never reads past the cap);
+- nesting: at most :data:`MAX_DEPTH` collections deep (PyYAML's C composer recurses without a
+  limit and crashes the interpreter on deep input, so documents are composed here, iteratively);
+- aliases: at most :data:`MAX_ALIASES` per document, never to a node that contains the alias;
+- document size: at most :data:`MAX_NODES` nodes per document, counting every alias as the whole
+  node it stands for, so an alias bomb is refused after reading its few hundred bytes.
+
+A document over a limit raises :class:`YamlLimitError` at the line where the limit was crossed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
+import stat
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -20,13 +47,187 @@ except AttributeError:  # pragma: no cover - libyaml missing
 
 
 class YamlSyntaxError(Exception):
-    """Text that is not valid YAML, with a 1-based line and column."""
+    """Text that is not valid YAML (or is over a limit: ``limit``), with a 1-based line and column."""
 
-    def __init__(self, message: str, line: int, column: int) -> None:
+    def __init__(self, message: str, line: int, column: int, *, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.limit = limit
+
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""Larger files are refused: no real template library file comes close, a generated dump might."""
+MAX_DEPTH = 100
+"""Collections nested deeper are refused (GitHub's reader has the same limit; templates use ~15)."""
+MAX_ALIASES = 10_000
+"""Alias nodes (``*name``) allowed in one document."""
+MAX_NODES = 500_000
+"""Nodes allowed in one document, aliases counted as the nodes they expand to."""
+
+
+class UnreadableFile(OSError):
+    """A file refused before parsing (not a regular file, too large); ``strerror`` says why."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(errno.EINVAL, reason, str(path))
+
+
+def read_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; raise :class:`OSError` otherwise.
+
+    The file is opened without blocking (a FIFO would wait for a writer forever) and checked
+    with ``fstat`` on the open descriptor, so a path swapped after a check cannot slip through;
+    at most ``limit + 1`` bytes are ever read (``/dev/zero`` behind a symlink is not).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFile(path, f"not a regular file ({_file_type(info.st_mode)})")
+        if info.st_size > limit:
+            raise UnreadableFile(path, f"file is {info.st_size} bytes, over the {limit} byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise UnreadableFile(path, f"file is over the {limit} byte limit")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _file_type(mode: int) -> str:
+    for check, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if check(mode):
+            return name
+    return "a special file"
+
+
+def read_text_bounded(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """:func:`read_bounded`, decoded as UTF-8 with universal newlines (as ``read_text`` does).
+
+    Raises :class:`OSError` for a file that cannot be used and :class:`UnicodeDecodeError` for
+    bytes that are not UTF-8.
+    """
+    text = read_bounded(path, limit).decode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A document over one of the limits (depth, aliases, nodes)."""
+
+
+def compose_document(loader: Any) -> yaml.Node | None:
+    """The next document of ``loader``'s stream as a node tree, composed within the limits.
+
+    Replaces PyYAML's ``get_node`` (same nodes, same tags, shared nodes for aliases) for any
+    loader built on a parser and a resolver; ``loader.check_node()`` must have been true.
+    """
+    loader.get_event()  # DocumentStartEvent
+    anchors: dict[str, tuple[yaml.Node, int] | None] = {}  # None: still open (an alias would recurse)
+    stack: list[tuple[yaml.Node, list[yaml.Node], int, str | None]] = []
+    expanded = aliases = 0
+    root: yaml.Node | None = None
+    while True:
+        event = loader.get_event()
+        kind = type(event)
+        if kind is ScalarEvent:
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+            node: yaml.Node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            expanded += 1
+            if event.anchor is not None:
+                _anchor(anchors, event, node, 1)
+        elif kind is AliasEvent:
+            if event.anchor not in anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            target = anchors[event.anchor]
+            if target is None:
+                raise YamlLimitError(
+                    None, None, f"alias *{event.anchor} refers to a node that contains it", event.start_mark
+                )
+            node, size = target
+            aliases += 1
+            expanded += size
+            if aliases > MAX_ALIASES:
+                raise YamlLimitError(
+                    None, None, f"more than {MAX_ALIASES} aliases in one document", event.start_mark
+                )
+        elif kind is SequenceStartEvent or kind is MappingStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise YamlLimitError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            node_type = yaml.SequenceNode if kind is SequenceStartEvent else yaml.MappingNode
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(node_type, None, event.implicit)
+            collection = node_type(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            if event.anchor is not None:
+                _anchor(anchors, event, None, 0)
+            expanded += 1
+            stack.append((collection, [], expanded, event.anchor))
+            continue
+        elif kind is SequenceEndEvent or kind is MappingEndEvent:
+            node, children, started, anchor = stack.pop()
+            node.end_mark = event.end_mark
+            if kind is MappingEndEvent:
+                node.value = list(zip(children[::2], children[1::2], strict=True))
+            else:
+                node.value = children
+            if anchor is not None:
+                anchors[anchor] = (node, expanded - started + 1)
+        else:  # pragma: no cover - the parser emits nothing else inside a document
+            raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+        if expanded > MAX_NODES:
+            raise YamlLimitError(
+                None,
+                None,
+                f"more than {MAX_NODES} nodes in one document (aliases counted expanded)",
+                event.start_mark,
+            )
+        if stack:
+            stack[-1][1].append(node)
+        else:
+            root = node
+            break
+    loader.get_event()  # DocumentEndEvent
+    return root
+
+
+def _anchor(
+    anchors: dict[str, tuple[yaml.Node, int] | None], event: Any, node: yaml.Node | None, size: int
+) -> None:
+    if event.anchor in anchors:
+        raise yaml.composer.ComposerError(
+            None, None, f"found duplicate anchor {event.anchor!r}", event.start_mark
+        )
+    anchors[event.anchor] = (node, size) if node is not None else None
+
+
+def check_node(loader: Any) -> bool:
+    """Whether another document follows (``loader.check_node`` for :func:`compose_document`)."""
+    if loader.check_event(StreamStartEvent):
+        loader.get_event()
+    return not loader.check_event(StreamEndEvent)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -137,8 +338,8 @@ def load_stream(text: str) -> Iterator[LoadedDocument]:
     loader = _Loader(text)
     try:
         index = 0
-        while loader.check_node():
-            node = loader.get_node()
+        while check_node(loader):
+            node = compose_document(loader)
             data = _Builder(loader).build(node) if node is not None else None
             line = node.start_mark.line + 1 if node is not None else 1
             yield LoadedDocument(data, node, line, index)
@@ -147,7 +348,9 @@ def load_stream(text: str) -> Iterator[LoadedDocument]:
         mark = err.problem_mark or err.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         message = " ".join(part for part in (err.context, err.problem) if part)
-        raise YamlSyntaxError(message or str(err), line, column) from None
+        raise YamlSyntaxError(
+            message or str(err), line, column, limit=isinstance(err, YamlLimitError)
+        ) from None
     except yaml.YAMLError as err:
         raise YamlSyntaxError(str(err), 1, 1) from None
     finally:

@@ -19,7 +19,7 @@ from typing import Any
 
 from wfsync import __version__
 from wfsync.library.discover import FileProblem, find_yaml_files, parse_text
-from wfsync.library.yamlload import node_line
+from wfsync.library.yamlload import node_line, read_bounded
 from wfsync.lint.index import DocumentSummary, cross_check, summarize
 from wfsync.lint.rules.names import SEMVER
 from wfsync.lint.rules.spec import SpecChecker
@@ -151,7 +151,7 @@ def _lint_files(
     for path in files:
         in_library = library is not None and _is_under(path, library)
         try:
-            data = path.read_bytes()
+            data = read_bounded(path)
         except OSError as err:
             problem = Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}")
             results[path] = (FileResult((problem,), (), (), 0), 0)

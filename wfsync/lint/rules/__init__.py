@@ -6,7 +6,7 @@ assert it. :data:`RULES` is the catalogue shown by ``wfsync lint --list-rules``.
 
 RULES: dict[str, str] = {
     "yaml-syntax": "the file is not valid YAML (or repeats a key, which Argo's strict decoder rejects)",
-    "file-refused": "the file is a symlink leaving the repository or is too large",
+    "file-refused": "the file is a symlink leaving the repository, not a regular file, too large, or over a YAML limit (nesting, aliases, nodes)",
     "file-unreadable": "the file cannot be read as UTF-8 text",
     "not-an-object": "a YAML document is not a mapping",
     "api-version": "an Argo kind with an apiVersion other than argoproj.io/v1alpha1",
