@@ -165,3 +165,28 @@ def test_an_argument_reading_an_absent_output_fails_but_a_handled_one_runs(run_y
     ]
     handled = next(n for n in result.status.nodes.values() if n.display_name == "handled")
     assert handled.inputs == {"parameters": [{"name": "x", "value": "none"}]}
+
+
+def test_an_empty_retry_strategy_retries_without_limit(run_yaml):
+    """``processNodeRetries``: ``limit`` nil means no limit; the policy defaults to OnFailure."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: retry-empty}
+        spec:
+          entrypoint: flaky
+          templates:
+          - name: flaky
+            retryStrategy: {}
+            container: {image: alpine, command: [sh, -c, "test {{retries}} -ge 3"]}
+        """
+    )
+    assert result.status.phase == st.SUCCEEDED
+    assert node_table(result) == [
+        ("WF", "Retry", "Succeeded", ""),
+        ("WF(0)", "Pod", "Failed", "main: Error (exit code 1)"),
+        ("WF(1)", "Pod", "Failed", "main: Error (exit code 1)"),
+        ("WF(2)", "Pod", "Failed", "main: Error (exit code 1)"),
+        ("WF(3)", "Pod", "Succeeded", ""),
+    ]

@@ -95,10 +95,11 @@ class Operation(
                 if self.status.phase not in (st.RUNNING, st.PENDING):
                     break
                 self.wait()
-        except KeyboardInterrupt:
-            self.stop("interrupted (Ctrl-C): every pod was stopped")
+        except KeyboardInterrupt as exc:
+            self.stop(f"interrupted ({exc or 'Ctrl-C'}): every pod was stopped")
             raise Interrupted("interrupted: the workflow was stopped and ended Failed") from None
         finally:
+            self.stop_pods()  # no pod outlives the run, even when an internal error ends it
             self.pool.shutdown(wait=True, cancel_futures=True)
         if self.status.phase not in (st.SUCCEEDED, st.FAILED, st.ERROR):
             # A run never ends Pending or Running: that would be an engine bug, reported as one.
@@ -328,10 +329,13 @@ class Operation(
         local = {"node.name": node_name}
         if opts.caller is not None:
             local[f"{opts.caller[0]}.name"] = opts.caller[1]
-        retry: dict[str, Any] | None = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
+        # ``woc.retryStrategy``: the template's, else the spec's; ``{}`` is a strategy (no limit).
+        retry: dict[str, Any] | None = tmpl.get("retryStrategy")
+        if retry is None:
+            retry = self.spec.get("retryStrategy")
         kind = template_type(tmpl)
         pod_type = kind in ("container", "script", "resource", "data", "containerSet")
-        if pod_type and not retry:
+        if pod_type and retry is None:
             local["pod.name"] = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
         try:
             processed = process_args(tmpl, args, self.global_params, local, self.store.config_map_value)
@@ -347,7 +351,7 @@ class Operation(
         tname = str(processed.get("name") or holder.get("template") or "")
         retry_name = ""
         retry_node: st.Node | None = None
-        if retry:
+        if retry is not None:
             retry_name = node_name
             retry_node = node or self.init_node(
                 node_name,
@@ -395,7 +399,7 @@ class Operation(
                 )
                 node.template_name = tname
         if node is None or not node.fulfilled:
-            node = self._dispatch(node_name, node, processed, resolved, opts, retried=bool(retry))
+            node = self._dispatch(node_name, node, processed, resolved, opts, retried=retry is not None)
         if retry_node is not None and retry is not None:
             if node is not None and node.fulfilled and retry_node.phase not in st.FULFILLED:
                 try:

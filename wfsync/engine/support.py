@@ -83,7 +83,7 @@ def _template_reasons(  # noqa: C901, PLR0912
     if kind == "suspend" and not (tmpl.get("suspend") or {}).get("duration") and not resumable:
         reasons.append(f"unsupported: {name}: {NEEDS_RESUME}")
     if tmpl.get("daemon"):
-        if tmpl.get("retryStrategy"):
+        if tmpl.get("retryStrategy") is not None:
             reasons.append(
                 f"unsupported: {name}: daemons with a retryStrategy are not implemented locally yet"
             )

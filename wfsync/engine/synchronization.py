@@ -69,8 +69,8 @@ class SynchronizationMixin(OperationState):
             return node, True
         if node is None:
             kind = template_type(tmpl)
-            retry = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
-            node_type = "Retry" if retry else _NODE_TYPES.get(kind, "Pod")
+            retry = tmpl.get("retryStrategy", self.spec.get("retryStrategy"))
+            node_type = "Retry" if retry is not None else _NODE_TYPES.get(kind, "Pod")
             tref = resolved.template_ref
             node = self.init_node(
                 node_name,
