@@ -6,7 +6,10 @@ case, with the source of Argo's behaviour named in the test's docstring.
 
 from __future__ import annotations
 
+import pytest
+
 from wfsync.engine import status as st
+from wfsync.engine.executor import Unsupported
 
 from .conftest import node_table
 
@@ -190,3 +193,38 @@ def test_an_empty_retry_strategy_retries_without_limit(run_yaml):
         ("WF(2)", "Pod", "Failed", "main: Error (exit code 1)"),
         ("WF(3)", "Pod", "Succeeded", ""),
     ]
+
+
+TEMPLATE_DEFAULTS = """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: defaults}
+        spec:
+          entrypoint: main
+          templateDefaults:
+            container: {image: IMAGE, env: [{name: GREETING, value: hello}]}
+          templates:
+          - name: main
+            steps:
+            - - {name: hello, template: hello}
+          - name: hello
+            container: {command: [sh, -c, "echo $GREETING"]}
+"""
+
+
+def test_template_defaults_fill_only_templates_of_their_own_type(run_yaml):
+    """``mergedTemplateDefaultsInto`` keeps the template's own type (``SetType``): steps stay steps."""
+    result = run_yaml(TEMPLATE_DEFAULTS.replace("IMAGE", "alpine"))
+    assert result.status.phase == st.SUCCEEDED
+    assert node_table(result) == [
+        ("WF", "Steps", "Succeeded", ""),
+        ("WF[0]", "StepGroup", "Succeeded", ""),
+        ("WF[0].hello", "Pod", "Succeeded", ""),
+    ]
+    assert result.logs == [("defaults[0].hello", "hello\n")]
+
+
+def test_template_defaults_are_checked_before_the_run(run_yaml):
+    """The pre-run checks see the merged template: an image from the defaults is checked too."""
+    with pytest.raises(Unsupported, match=r"example\.com/private/tool:1\.0.*\(template 'hello'\)"):
+        run_yaml(TEMPLATE_DEFAULTS.replace("IMAGE", "example.com/private/tool:1.0"))

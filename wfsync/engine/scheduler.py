@@ -38,7 +38,13 @@ from wfsync.engine.steps import StepsMixin
 from wfsync.engine.substitute import SubstitutionError, substitute
 from wfsync.engine.suspend import RESUME_POLL_SECONDS, SuspendMixin
 from wfsync.engine.synchronization import SynchronizationMixin
-from wfsync.engine.templates import Context, Resolved, ResolveError, template_type
+from wfsync.engine.templates import (
+    Context,
+    Resolved,
+    ResolveError,
+    merge_template_defaults,
+    template_type,
+)
 from wfsync.errors import WfsyncError
 
 __all__ = [
@@ -454,16 +460,4 @@ class Operation(
 
     def with_defaults(self, tmpl: dict[str, Any]) -> dict[str, Any]:
         """``mergedTemplateDefaultsInto``: ``spec.templateDefaults`` under the template."""
-        defaults = self.spec.get("templateDefaults")
-        if not isinstance(defaults, dict):
-            return tmpl
-        return _deep_merge(copy.deepcopy(defaults), tmpl)
-
-
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = _deep_merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
-    return base
+        return merge_template_defaults(self.spec.get("templateDefaults"), tmpl)

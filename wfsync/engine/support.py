@@ -14,7 +14,14 @@ from typing import Any
 from wfsync.engine import locks, network
 from wfsync.engine.executor import Executor
 from wfsync.engine.probe import probe_reason
-from wfsync.engine.templates import Context, ResolveError, Resolver, context_for, template_type
+from wfsync.engine.templates import (
+    Context,
+    ResolveError,
+    Resolver,
+    context_for,
+    merge_template_defaults,
+    template_type,
+)
 
 _UNSUPPORTED_TYPES = {
     "plugin": "plugin templates need an executor plugin",
@@ -194,10 +201,9 @@ def preflight(
         if key in seen:
             continue
         seen.add(key)
-        reasons.extend(
-            _template_reasons(resolved.template, executor, allow_network=allow_network, resumable=resumable)
-        )
-        for _, step in _holders(resolved.template):
+        tmpl = merge_template_defaults(spec.get("templateDefaults"), resolved.template)
+        reasons.extend(_template_reasons(tmpl, executor, allow_network=allow_network, resumable=resumable))
+        for _, step in _holders(tmpl):
             start.append((step, resolved.context))
             for _, hook in _hooks(step):
                 start.append((hook, resolved.context))

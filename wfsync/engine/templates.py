@@ -206,3 +206,29 @@ def join_workflow_spec(wf_spec: Mapping[str, Any], wft_spec: Mapping[str, Any]) 
     if "suspend" in wft_spec and "suspend" not in wf_spec:
         merged.pop("suspend", None)
     return merged
+
+
+def merge_template_defaults(defaults: Any, tmpl: dict[str, Any]) -> dict[str, Any]:
+    """``mergedTemplateDefaultsInto``: ``spec.templateDefaults`` under a template, as Argo merges it.
+
+    The merged template keeps only its own type's field (``SetType``): a ``container`` default
+    fills in container templates and never turns a steps or DAG template into a pod.
+    """
+    if not isinstance(defaults, dict) or not defaults:
+        return tmpl
+    kind = template_type(tmpl)
+    merged = _deep_merge(copy.deepcopy(defaults), tmpl)
+    if kind:
+        for other in TEMPLATE_TYPES:
+            if other != kind:
+                merged.pop(other, None)
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = _deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
