@@ -228,3 +228,32 @@ def test_template_defaults_are_checked_before_the_run(run_yaml):
     """The pre-run checks see the merged template: an image from the defaults is checked too."""
     with pytest.raises(Unsupported, match=r"example\.com/private/tool:1\.0.*\(template 'hello'\)"):
         run_yaml(TEMPLATE_DEFAULTS.replace("IMAGE", "example.com/private/tool:1.0"))
+
+
+def test_an_invalid_claim_template_is_refused_before_any_node(run_yaml):
+    """``createPVCs`` is refused by the API server (its validation message); the workflow is in Error."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: claims}
+        spec:
+          entrypoint: main
+          volumeClaimTemplates:
+          - metadata: {name: workdir}
+            spec: {accessModes: [ReadWriteSometimes], resources: {requests: {storage: 1Gi}}}
+          templates:
+          - name: main
+            container:
+              image: alpine
+              command: [sh, -c, "echo hi > /mnt/vol/x"]
+              volumeMounts: [{name: workdir, mountPath: /mnt/vol}]
+        """
+    )
+    assert result.status.phase == st.ERROR
+    assert result.status.message == (
+        'pvc create error: PersistentVolumeClaim "claims-workdir" is invalid: spec.accessModes: '
+        'Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", '
+        '"ReadWriteOnce", "ReadWriteOncePod"'
+    )
+    assert node_table(result) == []

@@ -258,3 +258,37 @@ class PodSpecMixin(OperationState):
 def _mode(art: Mapping[str, Any]) -> int | None:
     mode = art.get("mode")
     return int(mode) if isinstance(mode, int) else None
+
+
+_ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
+
+
+def claim_problem(spec: Mapping[str, Any], workflow: str) -> str:
+    """Why the API server would refuse a ``volumeClaimTemplates`` claim ('' when it would not).
+
+    Argo creates ``<workflow>-<claim>`` before the first node (``createPVCs``); the API server's
+    validation of the claim spec (``ValidatePersistentVolumeClaimSpec``: access modes, a storage
+    request) is what a local run checks, with the API server's message.
+    """
+    for claim in spec.get("volumeClaimTemplates") or []:
+        if not isinstance(claim, dict):
+            continue
+        name = f"{workflow}-{(claim.get('metadata') or {}).get('name', '')}"
+        body = claim.get("spec") or {}
+        errors: list[str] = []
+        modes = body.get("accessModes") or []
+        if not modes:
+            errors.append("spec.accessModes: Required value: at least 1 access mode is required")
+        supported = ", ".join(f'"{m}"' for m in _ACCESS_MODES)
+        errors.extend(
+            f'spec.accessModes: Unsupported value: "{mode}": supported values: {supported}'
+            for mode in modes
+            if mode not in _ACCESS_MODES
+        )
+        requests = (body.get("resources") or {}).get("requests") or {}
+        if not body.get("dataSource") and not body.get("dataSourceRef") and "storage" not in requests:
+            errors.append("spec.resources[storage]: Required value")
+        if errors:
+            detail = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+            return f'PersistentVolumeClaim "{name}" is invalid: {detail}'
+    return ""

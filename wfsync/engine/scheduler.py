@@ -33,6 +33,7 @@ from wfsync.engine.nodes import DEADLINE_MESSAGE, Options, Opts, node_inputs
 from wfsync.engine.parallelism import ParallelismMixin
 from wfsync.engine.params import ArgumentError, param_string, process_args
 from wfsync.engine.pods import PodsMixin
+from wfsync.engine.podspec import claim_problem
 from wfsync.engine.retries import RetriesMixin
 from wfsync.engine.steps import StepsMixin
 from wfsync.engine.substitute import SubstitutionError, substitute
@@ -92,6 +93,11 @@ class Operation(
             self.deadline = int(self.status.started) + float(self.spec["activeDeadlineSeconds"])
             self.wakeups.append(self.deadline)
         self.set_global_parameters()
+        problem = claim_problem(self.spec, self.name)
+        if problem:  # ``createPVCs`` fails before any node: the workflow is in Error
+            self.finish(st.ERROR, f"pvc create error: {problem}")
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            return self.status
         try:
             while True:
                 self.reconcile_pods(block=False)
