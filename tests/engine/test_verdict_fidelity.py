@@ -257,3 +257,36 @@ def test_an_invalid_claim_template_is_refused_before_any_node(run_yaml):
         '"ReadWriteOnce", "ReadWriteOncePod"'
     )
     assert node_table(result) == []
+
+
+def test_an_http_artifact_without_a_url_is_not_supplied(run_yaml):
+    """``LoadArtifacts``: no location is "required artifact ... not supplied" (optional: skipped)."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: no-url}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - {name: optional, template: optional}
+            - - {name: required, template: required}
+          - name: optional
+            inputs: {artifacts: [{name: data, path: /tmp/data, optional: true, http: {url: ""}}]}
+            container: {image: alpine, command: [sh, -c, "test ! -e /tmp/data"]}
+          - name: required
+            inputs: {artifacts: [{name: data, path: /tmp/data, http: {url: ""}}]}
+            container: {image: alpine, command: [cat, /tmp/data]}
+        """
+    )
+    message = "required artifact 'data' not supplied"
+    assert result.status.phase == st.FAILED
+    assert node_table(result) == [
+        ("WF", "Steps", "Failed", "child 'WF-3948344428' failed"),
+        ("WF[0]", "StepGroup", "Succeeded", ""),
+        ("WF[0].optional", "Pod", "Succeeded", ""),
+        ("WF[1]", "StepGroup", "Failed", "child 'WF-3948344428' failed"),
+        ("WF[1].required", "Pod", "Error", message),
+    ]

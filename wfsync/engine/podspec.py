@@ -83,6 +83,11 @@ class PodSpecMixin(OperationState):
             if art.get("raw") is not None:
                 files.append((path, str(art["raw"].get("data", "")).encode("utf-8"), _mode(art)))
                 continue
+            if sources.is_remote(art) and not _has_location(art):
+                # ``LoadArtifacts``: an http/git artifact without its URL is not supplied
+                if art.get("optional"):
+                    continue
+                raise WfsyncError(f"required artifact '{art.get('name')}' not supplied")
             if sources.is_remote(art):
                 folder = self.options.run_dir / "fetched" / node.id
                 got = sources.fetch(art, folder, allow_network=self.options.allow_network)
@@ -258,6 +263,14 @@ class PodSpecMixin(OperationState):
 def _mode(art: Mapping[str, Any]) -> int | None:
     mode = art.get("mode")
     return int(mode) if isinstance(mode, int) else None
+
+
+def _has_location(art: Mapping[str, Any]) -> bool:
+    """``Artifact.HasLocation`` for http and git: a URL (repository) is set."""
+    http, git = art.get("http"), art.get("git")
+    if isinstance(http, Mapping):
+        return bool(http.get("url"))
+    return isinstance(git, Mapping) and bool(git.get("repo"))
 
 
 _ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")
