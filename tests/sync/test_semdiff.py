@@ -59,8 +59,23 @@ def test_a_changed_secret_in_a_list_shows_as_changed_and_is_never_printed(
     assert changes == [{"path": path, "change": "changed", "before": REDACTED, "after": REDACTED_CHANGED}]
 
 
-SECRET_KEYS = st.sampled_from(["name", "value", "password", "token", "image", "env", "args"])
-LEAVES = st.one_of(st.sampled_from(["a", "b", "token", "x"]), st.integers(0, 2), st.none())
+SECRET_KEYS = st.sampled_from(
+    ["name", "value", "password", "token", "image", "env", "args", "DB_PASS", "GITHUB_PAT", "AUTH", "author"]
+)
+# secret-shaped values (every hidden part contains SEKRIT) and flags that make the next item secret
+SHAPED = [
+    "--password=SEKRIT1",
+    "--password=SEKRIT2",
+    "https://u:SEKRIT3@h/x",
+    "ghp_" + "SEKRIT" * 6,
+    "ghp_" + "SEKRET" * 6,
+    "echo TOKEN=SEKRIT4 ok",
+    "--token",
+    "-----BEGIN PRIVATE KEY-----\nSEKRIT5\n-----END PRIVATE KEY-----",
+]
+LEAVES = st.one_of(
+    st.sampled_from(["a", "b", "token", "x", "SLACK_WEBHOOK_URL", *SHAPED]), st.integers(0, 2), st.none()
+)
 TREES = st.recursive(
     LEAVES,
     lambda children: st.one_of(
@@ -90,3 +105,5 @@ def test_different_objects_always_show_a_change(before: dict[str, Any], data: st
     assert (old == new) == (before == after)
     if before != after:
         assert field_changes({"spec": before}, {"spec": after})
+    # and a secret-shaped value never shows, whatever its key or place
+    assert "SEKRIT" not in repr((old, new)) and "SEKRET" not in repr((old, new))

@@ -12,6 +12,7 @@ from rich.markup import escape
 from wfsync.cli.common import OutputOption, boundary, terminal
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode, UsageError
+from wfsync.secrets import mask, mask_text
 
 if TYPE_CHECKING:
     from wfsync.commands.diff import DiffResult, ObjectDiff
@@ -201,9 +202,9 @@ def _plan_text(
             f"[{colour}]{symbol} {change.action.value:9}[/{colour}] {escape(str(change.identity))}{where}"
         )
         if change.reason:
-            term.result(f"      [dim]{escape(change.reason)}[/dim]")
+            term.result(f"      [dim]{escape(mask_text(change.reason))}[/dim]")
         if change.blocked:
-            term.result(f"      [dim]not applied: {escape(change.blocked)}[/dim]")
+            term.result(f"      [dim]not applied: {escape(mask_text(change.blocked))}[/dim]")
         for field in item.fields:
             term.result("      " + escape(_field_line(field.path, field.change, field.before, field.after)))
         if item.unified:
@@ -257,7 +258,7 @@ def diff_markdown(result: DiffResult) -> str:
         c = item.change
         if c.action.value == "unchanged":
             continue
-        note = c.reason or (f"not applied: {c.blocked}" if c.blocked else "")
+        note = mask_text(c.reason or (f"not applied: {c.blocked}" if c.blocked else ""))
         source = c.desired.where if c.desired else ""
         lines.append(f"| {c.action.value} | `{c.identity}` | {escape_md(source)} | {escape_md(note)} |")
     lines.append("")
@@ -357,7 +358,7 @@ def _push_json(prepared: PreparedPush, result: ApplyResult | None, dry_run: bool
     assert state is not None
     failed = None
     if result is not None and result.failed is not None:
-        failed = {**_ident_json(result.failed[0]), "error": str(result.failed[1])}
+        failed = {**_ident_json(result.failed[0]), "error": mask_text(str(result.failed[1]))}
     return {
         **_where(state),
         "dryRun": dry_run,
@@ -398,7 +399,7 @@ def _push_text(term: Terminal, prepared: PreparedPush, result: ApplyResult | Non
         term.result(f"{verb} {escape(str(change.identity))}{mode}")
     if result.failed is not None:
         change, err = result.failed
-        term.error(f"{change.identity}: {err}")
+        term.error(f"{change.identity}: {mask_text(str(err))}")
         term.error(
             f"push stopped: {len(result.applied)} object(s) written before the failure"
             + (f" ({', '.join(str(c.identity) for c, _ in result.applied)})" if result.applied else "")
@@ -429,7 +430,7 @@ def render_status(term: Terminal, fmt: OutputFormat, result: StatusResult) -> No
             {
                 "target": result.target,
                 "cluster": result.cluster,
-                "objects": [o.to_json() for o in result.objects],
+                "objects": [mask(o.to_json()) for o in result.objects],
                 "notPushed": [
                     {"kind": i.kind, "namespace": i.namespace or None, "name": i.name} for i in result.missing
                 ],
@@ -448,8 +449,10 @@ def render_status(term: Terminal, fmt: OutputFormat, result: StatusResult) -> No
         elif not obj.up_to_date:
             flags.append("[yellow]differs from library[/yellow]")
         commit = obj.source_commit[:12] + ("-dirty" if obj.source_commit.endswith("-dirty") else "")
+        # labels and annotations of a live object: anyone may have set them
+        version = mask_text(obj.version or "-")
         term.result(
-            f"{escape(str(obj.identity)):60} {escape(obj.version or '-'):10} {escape(commit or '-'):18} "
+            f"{escape(str(obj.identity)):60} {escape(version):10} {escape(mask_text(commit) or '-'):18} "
             + (" ".join(flags) or "[green]ok[/green]")
         )
     for ident in result.missing:

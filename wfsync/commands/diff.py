@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.commands.syncstate import SyncState, sync_state
+from wfsync.secrets import mask_text
 from wfsync.sync.plan import Action, Change
 from wfsync.sync.semdiff import FieldChange, field_changes, unified
 
@@ -30,9 +31,9 @@ class ObjectDiff:
             "source": c.desired.where if c.desired else None,
         }
         if c.reason:
-            out["reason"] = c.reason
+            out["reason"] = mask_text(c.reason)
         if c.blocked:
-            out["blocked"] = c.blocked
+            out["blocked"] = mask_text(c.blocked)
         if self.fields:
             out["changes"] = [f.to_json() for f in self.fields]
         if self.unified:

@@ -2,28 +2,25 @@
 
 This is the only module that imports deepdiff. Lists of named items (templates, tasks, steps,
 parameters, env, ...) are matched by ``name``, so a path reads ``spec.templates[build].container.image``
-rather than an index that shifts when a template is added. Secret-looking values (keys or named
-items such as ``password``, ``token``, ``apiKey``) are masked on both sides before anything is
-compared or printed: a change to one shows as ``<redacted>`` becoming ``<redacted: changed>``.
+rather than an index that shifts when a template is added. Secrets (by name and by value shape:
+the list is in :mod:`wfsync.secrets`) are masked on both sides before anything is compared or
+printed: a change to one shows as ``<redacted>`` becoming ``<redacted: changed>``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 from deepdiff import DeepDiff
 
+from wfsync.secrets import REDACTED, REDACTED_CHANGED, mask, mask_pair
 from wfsync.sync.normalize import UNORDERED_NAMED_LISTS
 
-_SECRET = re.compile(r"(password|passwd|secret|token|apikey|privatekey|credential|accesskey)", re.I)
-REDACTED = "<redacted>"
-REDACTED_CHANGED = "<redacted: changed>"
+__all__ = ["REDACTED", "REDACTED_CHANGED", "FieldChange", "field_changes", "mask", "mask_pair", "unified"]
 _NAMED = "\x00"
 _ORDER = "(order)"
 
@@ -86,76 +83,6 @@ def unified(before: Mapping[str, Any], after: Mapping[str, Any], name: str) -> s
     a = _dump(old).splitlines(keepends=True) if old else []
     b = _dump(new).splitlines(keepends=True) if new else []
     return "".join(difflib.unified_diff(a, b, f"live/{name}", f"library/{name}"))
-
-
-def mask_pair(before: Any, after: Any) -> tuple[Any, Any]:
-    """Both sides with secret-looking values replaced; a changed secret stays visibly changed."""
-    return _mask(before, after, False)
-
-
-def mask(value: Any) -> Any:
-    """One object with secret-looking values replaced."""
-    return _mask(value, value, False)[0]
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
-    if not secret and a.__class__ in _SCALARS and b.__class__ in _SCALARS:
-        return a, b  # most leaves: nothing to hide, no container to walk
-    if secret and not isinstance(a, dict | list) and not isinstance(b, dict | list):
-        if a is None or b is None:
-            return (None if a is None else REDACTED), (None if b is None else REDACTED)
-        return REDACTED, (REDACTED if a == b else REDACTED_CHANGED)
-    if isinstance(a, Mapping) or isinstance(b, Mapping):
-        ma = a if isinstance(a, Mapping) else {}
-        mb = b if isinstance(b, Mapping) else {}
-        named_secret = any(_secret_name(m.get("name")) for m in (ma, mb))
-        oa: dict[str, Any] = {}
-        ob: dict[str, Any] = {}
-        for key in list(ma) + [k for k in mb if k not in ma]:
-            hide = (_secret_key(key)) or (named_secret and key in ("value", "default"))
-            va, vb = _mask(ma.get(key), mb.get(key), hide)
-            if key in ma:
-                oa[key] = va
-            if key in mb:
-                ob[key] = vb
-        return (oa if isinstance(a, Mapping) else a), (ob if isinstance(b, Mapping) else b)
-    if isinstance(a, list) or isinstance(b, list):
-        la = a if isinstance(a, list) else []
-        lb = b if isinstance(b, list) else []
-        # Pair items as the diff does (by name in named lists, else by index), so a changed secret
-        # anywhere in a list stays visibly changed; an item without a partner is masked alone.
-        names_a, names_b = _names(la), _names(lb)
-        if names_a is not None and names_b is not None:
-            pa = [names_b.get(item["name"], item) for item in la]
-            pb = [names_a.get(item["name"], item) for item in lb]
-        else:
-            pa = [lb[i] if i < len(lb) else item for i, item in enumerate(la)]
-            pb = [la[i] if i < len(la) else item for i, item in enumerate(lb)]
-        outa = [_mask(item, other, secret)[0] for item, other in zip(la, pa, strict=True)]
-        outb = [_mask(other, item, secret)[1] for item, other in zip(lb, pb, strict=True)]
-        return (outa if isinstance(a, list) else a), (outb if isinstance(b, list) else b)
-    return a, b
-
-
-def _names(items: list[Any]) -> dict[str, Any] | None:
-    """The items by name when :func:`_keyed` matches this list by name (else None: by index)."""
-    if not items or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
-        return None
-    out = {i["name"]: i for i in items}
-    return out if len(out) == len(items) else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _secret_key(key: str) -> bool:
-    lowered = key.lower().replace("-", "").replace("_", "")
-    return bool(_SECRET.search(lowered)) and not lowered.endswith(("name", "ref", "keyref", "refs"))
-
-
-def _secret_name(name: Any) -> bool:
-    return isinstance(name, str) and bool(_SECRET.search(name.lower().replace("-", "").replace("_", "")))
 
 
 def _keyed(value: Any, key: str | None = None) -> Any:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wfsync.secrets import mask_text
+
 VERDICTS = ("successful", "partial", "unsupported", "failed")
 STEP_VERDICTS = ("known", "unknown", "unsupported")
 
@@ -58,7 +60,7 @@ class ManualTasks:
             "runners": dict(sorted(self.runners.items())),
             "actions": dict(sorted(self.actions.items())),
             "triggers": dict(sorted(self.triggers.items())),
-            "other": list(self.other),
+            "other": [mask_text(o) for o in self.other],
         }
 
 
@@ -103,11 +105,15 @@ class WorkflowReport:
             "output": str(self.output) if self.output else None,
             "kind": self.kind,
             "verdict": self.verdict,
-            "error": self.error or None,
-            "steps": [s.__dict__ for s in self.steps],
-            "attention": self.attention,
+            "error": mask_text(self.error) or None,
+            "steps": [{**s.__dict__, "note": mask_text(s.note)} for s in self.steps],
+            "attention": [mask_text(a) for a in self.attention],
             "manualTasks": self.manual.to_json(),
-            **({"run": {"phase": self.run, "message": self.run_message or None}} if self.run else {}),
+            **(
+                {"run": {"phase": self.run, "message": mask_text(self.run_message) or None}}
+                if self.run
+                else {}
+            ),
         }
 
 
@@ -192,7 +198,7 @@ def summary_lines(report: AuditReport) -> list[str]:
             lines += [f"  {name}: {count}" for name, count in sorted(counter.items())]
     if manual.other:
         lines.append("Other manual tasks:")
-        lines += [f"  {item}" for item in manual.other]
+        lines += [f"  {mask_text(item)}" for item in manual.other]
     return lines
 
 
@@ -201,12 +207,12 @@ def workflow_lines(w: WorkflowReport) -> list[str]:
     head = f"{w.verdict:11} {w.source}" + (f" -> {w.output}" if w.output else "")
     lines = [head]
     if w.error:
-        lines.append(f"    error: {w.error}")
+        lines.append(f"    error: {mask_text(w.error)}")
     if w.run:
-        lines.append(f"    run: {w.run}" + (f" ({w.run_message})" if w.run_message else ""))
-    lines += [f"    - {a}" for a in w.attention]
+        lines.append(f"    run: {w.run}" + (f" ({mask_text(w.run_message)})" if w.run_message else ""))
+    lines += [f"    - {mask_text(a)}" for a in w.attention]
     lines += [
-        f"    - step {s.job}/{s.step} ({s.name}): {s.verdict}" + (f", {s.note}" if s.note else "")
+        f"    - step {s.job}/{s.step} ({s.name}): {s.verdict}" + (f", {mask_text(s.note)}" if s.note else "")
         for s in w.steps
         if s.verdict in ("unknown", "unsupported")
     ]
@@ -251,7 +257,7 @@ def render_markdown(report: AuditReport) -> str:
             out += [f"- `{name}`: {count}" for name, count in sorted(counter.items())]
             out.append("")
     if manual.other:
-        out += ["### Other", ""] + [f"- {item}" for item in manual.other] + [""]
+        out += ["### Other", ""] + [f"- {mask_text(item)}" for item in manual.other] + [""]
     out += ["## Files", ""]
     for v in VERDICTS:
         files = [w for w in report.workflows if w.verdict == v]
@@ -260,11 +266,13 @@ def render_markdown(report: AuditReport) -> str:
             for w in files:
                 target = f" → `{w.output}`" if w.output else ""
                 out.append(f"- `{w.source}`{target}")
-                out += [f"  - {a}" for a in w.attention]
+                out += [f"  - {mask_text(a)}" for a in w.attention]
                 if w.error:
-                    out.append(f"  - error: {w.error}")
+                    out.append(f"  - error: {mask_text(w.error)}")
                 if w.run:
-                    out.append(f"  - run: {w.run}" + (f" ({w.run_message})" if w.run_message else ""))
+                    out.append(
+                        f"  - run: {w.run}" + (f" ({mask_text(w.run_message)})" if w.run_message else "")
+                    )
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
