@@ -46,6 +46,10 @@ def register(app: typer.Typer) -> None:
                         "errors": [
                             {"file": str(e.path), "line": e.line, "message": e.message} for e in result.errors
                         ],
+                        "skipped": [
+                            {"file": str(e.path), "line": e.line, "message": e.message}
+                            for e in result.skipped
+                        ],
                     },
                 )
             else:
@@ -54,9 +58,12 @@ def register(app: typer.Typer) -> None:
                     term.result(f"{verb} {escape(str(path))}")
                 for err in result.errors:
                     term.error(f"{err.path}:{err.line}: {err.message}")
+                for skip in result.skipped:
+                    term.warning(f"{skip.path}:{skip.line}: {skip.message}")
                 term.print(
                     f"{len(result.changed)} of {result.files} files {verb.replace('would reformat', 'would change')}"
-                    + (f", {len(result.errors)} could not be read" if result.errors else "")
+                    + (f", {len(result.errors)} could not be formatted" if result.errors else "")
+                    + (f", {len(result.skipped)} left as they are" if result.skipped else "")
                 )
         if result.errors:
             raise typer.Exit(int(ExitCode.USAGE))

@@ -1,6 +1,11 @@
 """The canonical form of an Argo YAML file: ruamel.yaml round-trip, Argo key order, comments kept.
 
 Pure text in, text out: the CLI decides which files to read and whether to write or only check.
+fmt never changes data: plain scalars of other types than string (``~``, ``+1``, timestamps) are
+written back exactly as they were read, and every result is checked before it is returned (the
+same YAML node trees, tag and text of every scalar, and the same comments); a result that fails
+the check is refused rather than returned. Input is read within the limits of
+:mod:`wfsync.library.yamlload` (nesting, aliases, size) before ruamel.yaml sees it.
 Documents are split at their ``---`` lines and formatted one by one, so separators, a leading ``---``
 and a comment header before it come out exactly as written. Only Argo kinds are reordered (the tables
 are in :mod:`wfsync.fmt.key_order`); every document gets canonical indentation: two spaces per
@@ -11,18 +16,23 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import ScalarString
 
 from wfsync.errors import CompletionError, InputError
 from wfsync.fmt import key_order as ko
 from wfsync.fmt.comments import hoist_comments, is_block
 from wfsync.fmt.emitter import ArgoEmitter
+from wfsync.library.yamlload import YamlSyntaxError, compose_stream
 
 MAPPING_INDENT = 2
 SEQUENCE_INDENT = 4
@@ -90,9 +100,67 @@ _ITEMS: dict[str, str] = {
 _ROOTS = {"CronWorkflow": "cronWorkflow"}
 
 
+class FormatRefused(Exception):  # noqa: N818 - a refusal, not a failure
+    """Formatting would lose something the check can see (a comment): the file is left as it is."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class Verbatim(ScalarString):
+    """A plain scalar whose type is not string, written back exactly as it was read.
+
+    ruamel.yaml rebuilds such values from Python objects: ``~`` came back empty, ``+1`` as ``1``
+    and ``2024-01-01T10:00:00.5Z`` as ``...00.500000Z``; a timestamp is a string to Argo, so the
+    last one changed the template a cluster receives.
+    """
+
+    yaml_tag: str = ""
+
+    def __new__(cls, value: str, tag: str, anchor: Any = None) -> Verbatim:
+        """The text ``value`` read under ``tag`` (and its anchor, kept for aliases)."""
+        made: Verbatim = ScalarString.__new__(cls, value, anchor=anchor)
+        made.yaml_tag = tag
+        return made
+
+
+_VERBATIM_TAGS = tuple(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp", "binary")
+)
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that keeps plain non-string scalars as :class:`Verbatim` text."""
+
+    _typed: dict[str, Any] = {}
+
+    def construct_verbatim(self, node: Any) -> Any:
+        if node.style is not None:  # quoted or block scalar with an explicit tag: ruamel's own way
+            return self._typed[str(node.tag)](self, node)
+        return Verbatim(node.value, str(node.tag), anchor=node.anchor)
+
+
+for _tag in _VERBATIM_TAGS:
+    _Constructor._typed[_tag] = _Constructor.add_constructor(_tag, _Constructor.construct_verbatim)
+
+
+class _Representer(RoundTripRepresenter):
+    """Writes :class:`Verbatim` scalars with their own tag, so they stay plain and untagged."""
+
+    def represent_verbatim(self, data: Verbatim) -> Any:
+        return self.represent_scalar(data.yaml_tag, str(data), anchor=data.yaml_anchor(any=True))
+
+
+_Representer.add_representer(Verbatim, _Representer.represent_verbatim)
+
+
 def new_yaml() -> YAML:
     """A round-trip YAML instance configured for the canonical form."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.Representer = _Representer
     yaml.preserve_quotes = True
     yaml.indent(mapping=MAPPING_INDENT, sequence=SEQUENCE_INDENT, offset=SEQUENCE_DASH_OFFSET)
     yaml.width = _WIDTH
@@ -102,12 +170,25 @@ def new_yaml() -> YAML:
 
 
 def format_text(text: str, *, path: str | Path = "<string>") -> str:
-    """The canonical form of a YAML stream; raises InputError (with the line) for text that is not YAML."""
+    """The canonical form of a YAML stream.
+
+    Raises InputError (with the line) for text that is not YAML or is over a limit,
+    CompletionError when the result would not hold the same data, and :class:`FormatRefused`
+    when it would lose a comment.
+    """
+    before = _compose(text, path)
     yaml = new_yaml()
-    result = (
-        _format_stream(yaml, text, path) if _NEEDS_STREAM.search(text) else _format_chunks(yaml, text, path)
-    )
-    _check_same_data(text, result, path)
+    try:
+        result = (
+            _format_stream(yaml, text, path)
+            if _NEEDS_STREAM.search(text)
+            else _format_chunks(yaml, text, path)
+        )
+    except RecursionError:  # pragma: no cover - the nesting limit keeps ruamel well inside the stack
+        raise InputError("nested too deeply to format", path=path) from None
+    if result != text:
+        _check_same_data(before, result, path)
+        _check_same_comments(text, result)
     return result
 
 
@@ -133,21 +214,90 @@ def _format_chunks(yaml: YAML, text: str, path: str | Path) -> str:
     return "".join(out)
 
 
-_Loader: Any = getattr(pyyaml, "CSafeLoader", pyyaml.SafeLoader)
+def _compose(text: str, path: str | Path) -> list[pyyaml.Node | None]:
+    """The input's node trees, read within the limits; text PyYAML cannot read is refused."""
+    try:
+        return compose_stream(text)
+    except YamlSyntaxError as err:
+        prefix = "" if err.limit else "not valid YAML: "
+        raise InputError(prefix + err.message, path=path, line=err.line) from None
 
 
-def _check_same_data(before: str, after: str, path: str | Path) -> None:
-    """Refuse a result whose data differs from the input (a ruamel.yaml corner case); never write it."""
+def _check_same_data(before: list[pyyaml.Node | None], after: str, path: str | Path) -> None:
+    """Refuse a result whose YAML differs from the input's (a ruamel.yaml corner case); never write it.
+
+    Documents are compared as node trees (the tag and exact text of every scalar, sequences in
+    order, mappings as sets of pairs, aliases expanded), not as Python values: ``10:00:00.5Z``
+    and ``10:00:00.500000Z`` are the same datetime but not the same string, which is what Argo
+    reads.
+    """
     try:
-        expected = list(pyyaml.load_all(before, Loader=_Loader))
-    except pyyaml.YAMLError:
-        return  # YAML that only ruamel accepts: nothing to compare with
-    try:
-        same = list(pyyaml.load_all(after, Loader=_Loader)) == expected
-    except pyyaml.YAMLError:
+        same = _shapes(compose_stream(after)) == _shapes(before)
+    except YamlSyntaxError:
         same = False
     if not same:
         raise CompletionError(f"{path}: formatting would change the data of this file; left as it is")
+
+
+def _shapes(nodes: list[pyyaml.Node | None]) -> list[Any]:
+    memo: dict[int, Any] = {}
+    return [None if node is None else _shape(node, memo) for node in nodes]
+
+
+def _shape(node: pyyaml.Node, memo: dict[int, Any]) -> Any:
+    """A comparable form of a node: (kind, tag, text or children); the limits bound its size."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    shape: Any
+    if isinstance(node, pyyaml.ScalarNode):
+        shape = ("scalar", node.tag, node.value)
+    elif isinstance(node, pyyaml.SequenceNode):
+        shape = ("seq", node.tag, tuple(_shape(item, memo) for item in node.value))
+    else:
+        pairs = sorted((_shape(k, memo), _shape(v, memo)) for k, v in node.value)
+        shape = ("map", node.tag, tuple(pairs))
+    memo[id(node)] = shape
+    return shape
+
+
+def _comments(text: str) -> tuple[Counter[str], dict[str, int]]:
+    """Every comment of ``text`` (its ``#`` text) and the line each first appears on.
+
+    The scanner's tokens cover everything that is not space or comment, so a ``#`` between two
+    tokens starts a comment: one inside a quoted or block scalar is data, not a comment.
+    """
+    loader = pyyaml.CSafeLoader(text) if hasattr(pyyaml, "CSafeLoader") else pyyaml.SafeLoader(text)
+    found: Counter[str] = Counter()
+    lines: dict[str, int] = {}
+    end = 0
+    try:
+        while True:
+            token = loader.get_token()
+            start = token.start_mark.index if token is not None else len(text)
+            for match in _COMMENT.finditer(text, end, start):
+                comment = match.group(0).rstrip()
+                found[comment] += 1
+                lines.setdefault(comment, text.count("\n", 0, match.start()) + 1)
+            if token is None:
+                break
+            end = max(end, token.end_mark.index)
+    finally:
+        loader.dispose()
+    return found, lines
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def _check_same_comments(before: str, after: str) -> None:
+    """Refuse a result that loses or changes a comment (ruamel drops those inside ``[...]``)."""
+    kept, _ = _comments(after)
+    wanted, lines = _comments(before)
+    lost = wanted - kept
+    if lost:
+        comment = min(lost, key=lambda c: lines[c])
+        raise FormatRefused(f"formatting would lose the comment {comment!r}; left as it is", lines[comment])
 
 
 def _format_document(yaml: YAML, lines: list[str], path: str | Path, first_line: int) -> str:

@@ -52,9 +52,11 @@ def export_library(root: Path, library: Path, ref: str, dest: Path) -> tuple[str
         raise UsageError(f"--ref {ref}: {root} is not inside a git repository")
     try:
         commit = repo.commit(ref)
+        whole = commit.tree  # a full-length hex name is only looked up here
     except (git.BadName, git.BadObject, ValueError) as err:
+        reason = "no such object" if isinstance(err, ValueError) else err
         raise UsageError(
-            f"--ref {ref}: not a commit, branch or tag in {repo.working_tree_dir} ({err})"
+            f"--ref {ref}: not a commit, branch or tag in {repo.working_tree_dir} ({reason})"
         ) from None
     top = Path(repo.working_tree_dir or root).resolve()
     try:
@@ -64,7 +66,7 @@ def export_library(root: Path, library: Path, ref: str, dest: Path) -> tuple[str
     out = dest / rel if rel not in ("", ".") else dest
     out.mkdir(parents=True, exist_ok=True)
     try:
-        tree = commit.tree / rel if rel not in ("", ".") else commit.tree
+        tree = whole / rel if rel not in ("", ".") else whole
     except KeyError:
         raise UsageError(
             f"--ref {ref}: the library folder {rel} does not exist at {commit.hexsha[:12]}"

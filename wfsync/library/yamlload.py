@@ -344,17 +344,37 @@ def load_stream(text: str) -> Iterator[LoadedDocument]:
             line = node.start_mark.line + 1 if node is not None else 1
             yield LoadedDocument(data, node, line, index)
             index += 1
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        message = " ".join(part for part in (err.context, err.problem) if part)
-        raise YamlSyntaxError(
-            message or str(err), line, column, limit=isinstance(err, YamlLimitError)
-        ) from None
     except yaml.YAMLError as err:
-        raise YamlSyntaxError(str(err), 1, 1) from None
+        raise syntax_error(err) from None
     finally:
         loader.dispose()
+
+
+def compose_stream(text: str) -> list[yaml.Node | None]:
+    """The node trees of every document, within the limits; raise :class:`YamlSyntaxError`.
+
+    For callers that compare documents as YAML (tags and scalar text) rather than as data.
+    """
+    loader = _Loader(text)
+    try:
+        nodes = []
+        while check_node(loader):
+            nodes.append(compose_document(loader))
+        return nodes
+    except yaml.YAMLError as err:
+        raise syntax_error(err) from None
+    finally:
+        loader.dispose()
+
+
+def syntax_error(err: yaml.YAMLError) -> YamlSyntaxError:
+    """A PyYAML error as a :class:`YamlSyntaxError` (1-based position, context and problem)."""
+    if not isinstance(err, yaml.MarkedYAMLError):
+        return YamlSyntaxError(str(err), 1, 1)
+    mark = err.problem_mark or err.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    message = " ".join(part for part in (err.context, err.problem) if part)
+    return YamlSyntaxError(message or str(err), line, column, limit=isinstance(err, YamlLimitError))
 
 
 def node_line(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
