@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.errors import ConfigError
-from wfsync.library.yamlload import YamlSyntaxError, load_stream, node_line
+from wfsync.library.yamlload import YamlSyntaxError, load_stream, node_line, read_text_bounded
 from wfsync.model.targets import Target
 
 CONFIG_FILE = "wfsync.yaml"
@@ -85,9 +85,11 @@ def load_config(root: Path) -> Config:
     """Read and validate ``root/wfsync.yaml``."""
     path = root / CONFIG_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_bounded(path)
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror or err}", path=path) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 text: {err.reason}", path=path) from None
     try:
         docs = list(load_stream(text))
     except YamlSyntaxError as err:
