@@ -87,8 +87,11 @@ def test_a_run_never_ends_in_a_non_terminal_phase(run_yaml):
     assert all(n.fulfilled for n in result.status.nodes.values())
 
 
-def test_a_when_reading_an_absent_output_fails_the_step_group(run_yaml):
+def test_a_when_reading_an_absent_output_fails_the_step(run_yaml):
     """``simpleReplaceStrict``: a tag whose value is an absent (nil) output cannot become a string.
+
+    The error is the step's own node (``initTerminalErrorNode``, argoproj/argo-workflows#16223);
+    the workflow fails although its exit handler succeeds.
 
     Before v3.7.16/v4.0.7 this requeued for ever; since, it is a terminal error
     (docs/upgrading.md "Outputs of skipped and omitted steps and tasks now resolve").
@@ -117,12 +120,17 @@ def test_a_when_reading_an_absent_output_fails_the_step_group(run_yaml):
         + ECHO
     )
     message = "failed to resolve {{steps.producer.outputs.result}} to string"
-    assert (result.status.phase, result.status.message) == (st.FAILED, message)
-    assert node_table(result) == [
-        ("WF", "Steps", "Failed", message),
+    failed = "child 'WF-CONSUMER' failed"
+    assert result.status.phase == st.FAILED
+    table = node_table(result)
+    consumer = next(n for n in result.status.nodes.values() if n.display_name == "consumer")
+    failed = failed.replace("WF-CONSUMER", consumer.id.replace(result.status.name, "WF", 1))
+    assert table == [
+        ("WF", "Steps", "Failed", failed),
         ("WF[0]", "StepGroup", "Succeeded", ""),
         ("WF[0].producer", "Skipped", "Skipped", "when 'false' evaluated false"),
-        ("WF[1]", "StepGroup", "Error", message),
+        ("WF[1]", "StepGroup", "Failed", failed),
+        ("WF[1].consumer", "Skipped", "Error", message),
         ("WF.onExit", "Pod", "Succeeded", ""),
     ]
 
@@ -156,15 +164,18 @@ def test_an_argument_reading_an_absent_output_fails_but_a_handled_one_runs(run_y
         + ECHO
     )
     message = "failed to resolve {{steps.producer.outputs.result}} to string"
+    composite = next(n for n in result.status.nodes.values() if n.display_name == "composite")
+    failed = f"child '{composite.id.replace(result.status.name, 'WF', 1)}' failed"
     assert result.status.phase == st.FAILED
     assert node_table(result) == [
-        ("WF", "Steps", "Failed", message),
+        ("WF", "Steps", "Failed", failed),
         ("WF[0]", "StepGroup", "Succeeded", ""),
         ("WF[0].producer", "Skipped", "Skipped", "when 'false' evaluated false"),
         ("WF[1]", "StepGroup", "Succeeded", ""),
         ("WF[1].handled", "Pod", "Succeeded", ""),
         ("WF[1].spared", "Skipped", "Skipped", "when 'false' evaluated false"),
-        ("WF[2]", "StepGroup", "Error", message),
+        ("WF[2]", "StepGroup", "Failed", failed),
+        ("WF[2].composite", "Skipped", "Error", message),
     ]
     handled = next(n for n in result.status.nodes.values() if n.display_name == "handled")
     assert handled.inputs == {"parameters": [{"name": "x", "value": "none"}]}
@@ -289,4 +300,43 @@ def test_an_http_artifact_without_a_url_is_not_supplied(run_yaml):
         ("WF[0].optional", "Pod", "Succeeded", ""),
         ("WF[1]", "StepGroup", "Failed", "child 'WF-3948344428' failed"),
         ("WF[1].required", "Pod", "Error", message),
+    ]
+
+
+def test_a_dag_task_reading_an_absent_output_errors_and_its_dependents_are_omitted(run_yaml):
+    """The task's own node is the Error; ``depends`` on its success omits what follows."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: absent-dag}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            dag:
+              tasks:
+              - {name: producer, template: gen, when: "false"}
+              - name: consumer
+                depends: producer
+                template: echo
+                arguments: {parameters: [{name: x, value: "got {{tasks.producer.outputs.parameters.out}}"}]}
+              - {name: after, depends: consumer, template: echo, arguments: {parameters: [{name: x, value: ok}]}}
+          - name: gen
+            container: {image: alpine, command: [sh, -c, "echo hi > /tmp/out"]}
+            outputs: {parameters: [{name: out, valueFrom: {path: /tmp/out}}]}
+        """
+        + ECHO
+    )
+    assert result.status.phase == st.ERROR
+    assert node_table(result) == [
+        ("WF", "DAG", "Error", ""),
+        ("WF.producer", "Skipped", "Skipped", "when 'false' evaluated false"),
+        (
+            "WF.consumer",
+            "Skipped",
+            "Error",
+            "failed to resolve {{tasks.producer.outputs.parameters.out}} to string",
+        ),
+        ("WF.after", "Skipped", "Omitted", "omitted: depends condition not met"),
     ]

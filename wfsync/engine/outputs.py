@@ -19,6 +19,10 @@ from wfsync.engine.templates import Context, ResolveError
 from wfsync.expressions.govaluate import WhenError, evaluate_when
 
 
+class AbsentOutputError(SubstitutionError):
+    """A step or task reads an absent output nothing handles: its own node ends in Error."""
+
+
 class OutputsMixin(OperationState):
     """Adding nodes to a scope, resolving a step's references, a template's declared outputs."""
 
@@ -142,14 +146,15 @@ def _refuse_absent(value: Any, absent: set[str]) -> None:
 
     A Skipped or Omitted producer without a ``valueFrom.default`` leaves its outputs *absent*
     (``nil``): a simple tag to one fails ("failed to resolve {{...}} to string",
-    ``simpleReplaceStrict``), an expression tag that still gave ``nil`` fails too.
+    ``simpleReplaceStrict``), an expression tag that still gave ``nil`` fails too. Argo records it
+    on the step's or task's own node (``initTerminalErrorNode``); its siblings go on.
     """
     for tag in tags_in(value):
         stripped = tag.strip()
         if stripped in absent:
-            raise SubstitutionError(f"failed to resolve {{{{{tag}}}}} to string")
+            raise AbsentOutputError(f"failed to resolve {{{{{tag}}}}} to string")
         if stripped.startswith("=") and any(key in stripped for key in absent):
-            raise SubstitutionError(f'failed to evaluate expression "{stripped[1:].strip()}"')
+            raise AbsentOutputError(f'failed to evaluate expression "{stripped[1:].strip()}"')
 
 
 def _only_tag(text: str) -> str:

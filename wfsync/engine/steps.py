@@ -8,7 +8,7 @@ from wfsync.engine import status as st
 from wfsync.engine.hooks import HooksMixin
 from wfsync.engine.naming import child_name, loop_base, step_group_name
 from wfsync.engine.nodes import Opts, continues_on, node_inputs
-from wfsync.engine.outputs import OutputsMixin
+from wfsync.engine.outputs import AbsentOutputError, OutputsMixin
 from wfsync.engine.params import ArgumentError, aggregate_outputs, expand_items, loop_index
 from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import SubstitutionError
@@ -97,10 +97,17 @@ class StepsMixin(HooksMixin, OutputsMixin):
         """``executeStepGroup``: start every step of the group, then judge the group."""
         if sg.fulfilled:
             return sg
-        try:
-            resolved_steps = [self.resolve_step(step, scope) for step in steps]
-        except (WhenError, ScopeError, SubstitutionError) as exc:
-            return self.mark(sg, st.ERROR, str(exc))
+        resolved_steps = []
+        for step in steps:
+            try:
+                resolved_steps.append(self.resolve_step(step, scope))
+            except AbsentOutputError as exc:  # ``initTerminalErrorNode``: the step's own node
+                node_name = child_name(sg.name, step["name"])
+                if self.status.by_name(node_name) is None:
+                    self.init_node(node_name, "Skipped", st.ERROR, opts, scope=ctx.scope, message=str(exc))
+                self.add_child(sg.name, node_name)
+            except (WhenError, ScopeError, SubstitutionError) as exc:
+                return self.mark(sg, st.ERROR, str(exc))
         expanded: list[dict[str, Any]] = []
         try:
             for step in resolved_steps:
