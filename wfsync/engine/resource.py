@@ -21,10 +21,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-import yaml
-
 from wfsync.engine.executor import Unsupported
 from wfsync.errors import WfsyncError
+from wfsync.library.yamlload import MAX_FILE_BYTES, YamlSyntaxError, load_stream
 
 _NEEDS_CONTROLLER = frozenset(
     {"Job", "CronJob", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}
@@ -178,10 +177,19 @@ def _own_pod(
 
 
 def _load_manifest(res: Mapping[str, Any]) -> Any:
+    """The manifest as data, read within the YAML input limits (it is workflow content)."""
+    text = str(res.get("manifest") or "")
+    if len(text) > MAX_FILE_BYTES:
+        raise ResourceFailed(f"the resource manifest is over the {MAX_FILE_BYTES} byte limit")
     try:
-        return yaml.safe_load(str(res.get("manifest") or ""))
-    except yaml.YAMLError as exc:
-        raise ResourceFailed(f"the resource manifest is not valid YAML: {exc}") from None
+        docs = list(load_stream(text))
+    except YamlSyntaxError as exc:
+        raise ResourceFailed(
+            f"the resource manifest is not valid YAML: line {exc.line}: {exc.message}"
+        ) from None
+    if len(docs) > 1:
+        raise ResourceFailed("the resource manifest holds more than one YAML document")
+    return docs[0].data if docs else None
 
 
 def _target(manifest: Any, flags: list[str], namespace: str, *, patch: bool) -> tuple[str, str, str]:
