@@ -20,13 +20,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.kube.schema import argo_crds_available, argo_schemas
 from tests.kube.server import KubeServer
+
+NO_ARGO_CRDS = "Argo's full CRDs are not in ../shared/corpus/argo/crds (the corpus is absent)"
 
 
 @pytest.fixture
 def kube_server() -> Iterator[KubeServer]:
     """A running server with the four Argo CRDs installed, stopped after the test."""
     with KubeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def argo_kube_server() -> Iterator[KubeServer]:
+    """A running server that applies Argo's full CRD schemas (defaults, pruning); skips without the corpus."""
+    if not argo_crds_available():
+        pytest.skip(NO_ARGO_CRDS)
+    with KubeServer() as server:
+        server.use_schemas(argo_schemas())
         yield server
 
 
@@ -47,6 +60,7 @@ def shared_kube_server(module_kube_server: KubeServer) -> KubeServer:
 @pytest.fixture
 def kubeconfig(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A kubeconfig file in ``tmp_path`` for the server this test uses (``kube_server`` by default)."""
-    name = "shared_kube_server" if "shared_kube_server" in request.fixturenames else "kube_server"
+    names = [n for n in ("shared_kube_server", "argo_kube_server") if n in request.fixturenames]
+    name = names[0] if names else "kube_server"
     server: KubeServer = request.getfixturevalue(name)
     return server.write_kubeconfig(tmp_path / "kubeconfig")

@@ -19,15 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 class KubeServerProcess:
     """Start, drive and stop ``python -m tests.kube.server``."""
 
-    def __init__(self, kubeconfig: Path) -> None:
+    def __init__(self, kubeconfig: Path, *, argo_crds: bool = False) -> None:
         self.kubeconfig = kubeconfig
+        self.argo_crds = argo_crds
         self._proc: subprocess.Popen[str] | None = None
         self.port = 0
 
     def start(self) -> KubeServerProcess:
         """Start it and wait until it listens (it writes the kubeconfig first)."""
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.kube.server", "--kubeconfig", str(self.kubeconfig)],
+            [sys.executable, "-m", "tests.kube.server", "--kubeconfig", str(self.kubeconfig)]
+            + (["--argo-crds"] if self.argo_crds else []),
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

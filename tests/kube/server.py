@@ -35,6 +35,7 @@ from tests.kube import discovery, openapi, status
 from tests.kube.faults import Fault, Faults
 from tests.kube.requestlog import RequestLog, RequestRecord
 from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, CORE_BY_PLURAL, CORE_RESOURCES, ResourceType
+from tests.kube.schema import VALIDATION_MODES
 from tests.kube.status import ApiError
 from tests.kube.store import JSON_PATCH, MERGE_PATCH, Obj, Store
 from tests.kube.validation import Validator
@@ -59,6 +60,27 @@ class ForbidRule:
         """Whether this rule forbids the request."""
         return (
             self.namespace == namespace
+            and (self.verbs is None or verb in self.verbs)
+            and (self.resources is None or resource in self.resources)
+        )
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One RBAC rule bound to the user: in a namespace (a Role) or everywhere (``None``, a ClusterRole).
+
+    Once any grant is made the server authorises like RBAC: what no grant allows is a 403.
+    ``verbs`` and ``resources`` ``None`` mean all of them.
+    """
+
+    namespace: str | None
+    verbs: frozenset[str] | None = None
+    resources: frozenset[str] | None = None
+
+    def allows(self, verb: str, resource: str, namespace: str | None) -> bool:
+        """Whether this rule lets the request through."""
+        return (
+            (self.namespace is None or self.namespace == namespace)
             and (self.verbs is None or verb in self.verbs)
             and (self.resources is None or resource in self.resources)
         )
@@ -102,6 +124,8 @@ class KubeServer:
         self.log = RequestLog()
         self.faults = Faults()
         self.forbidden: list[ForbidRule] = []
+        self.grants: list[Grant] = []
+        self.schemas: dict[str, Obj] = {}
         self.token, self.user, self.require_auth = token, user, require_auth
         self._installed: dict[str, ResourceType] = {}
         for crd in crds:
@@ -184,6 +208,8 @@ class KubeServer:
         self.log.clear()
         self.faults.clear()
         self.forbidden.clear()
+        self.grants.clear()
+        self.store.schemas = dict(self.schemas)
         self._installed = {res.plural: res for res in self._default_crds}
 
     # -- configuration -------------------------------------------------------------------------
@@ -216,6 +242,27 @@ class KubeServer:
         )
         self.forbidden.append(rule)
         return rule
+
+    def grant(
+        self,
+        namespace: str | None,
+        verbs: Iterable[str] | None = None,
+        resources: Iterable[str] | None = None,
+    ) -> Grant:
+        """Allow requests as a Role in ``namespace`` (``None``: a ClusterRole) would; from then on, RBAC
+        is on and everything no grant allows is forbidden (discovery stays open, as for system:authenticated)."""
+        rule = Grant(
+            namespace,
+            frozenset(verbs) if verbs is not None else None,
+            frozenset(resources) if resources is not None else None,
+        )
+        self.grants.append(rule)
+        return rule
+
+    def use_schemas(self, schemas: dict[str, Obj]) -> None:
+        """Apply these structural schemas (by plural) to writes, as the CRDs would (kept across resets)."""
+        self.schemas = dict(schemas)
+        self.store.schemas = dict(schemas)
 
     def add_validator(self, validator: Validator) -> None:
         """Reject objects on create, update and patch when the hook returns field errors (422)."""
@@ -311,9 +358,15 @@ class KubeServer:
         return _Route("discovery" if method == "GET" else method.lower())
 
     def answer(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        warnings: list[str] | None = None,
     ) -> Obj:
-        """The JSON answer to one request, or an ApiError."""
+        """The JSON answer to one request, or an ApiError (``warnings`` collects Warning headers)."""
         route = self.route(method, path, query)
         credentials = headers.get("authorization")
         if credentials != f"Bearer {self.token}" and (credentials is not None or self.require_auth):
@@ -329,10 +382,15 @@ class KubeServer:
             if rule.denies(route.verb, route.plural, route.namespace):
                 denied = route.resource or _unknown(route.plural, path)
                 raise status.forbidden(denied, route.verb, user, route.namespace, route.name)
+        if self.grants and not any(g.allows(route.verb, route.plural, route.namespace) for g in self.grants):
+            denied = route.resource or _unknown(route.plural, path)
+            raise status.forbidden(denied, route.verb, user, route.namespace, route.name)
         res = route.resource
         if res is None:
             raise status.resource_not_found()
         dry_run = _dry_run(query, route.verb)
+        validation = _field_validation(query)
+        _field_manager(query)
         payload = _decode(body) if body else None
         if route.verb == "list":
             return self._list(res, route.namespace, query, headers)
@@ -344,9 +402,10 @@ class KubeServer:
                 raise ApiError(
                     405, f"the server does not allow this method on the requested resource ({method})"
                 )
-            raise _Answer(self.store.create(res, route.namespace, payload, dry_run), 201)
+            created = self.store.create(res, route.namespace, payload, dry_run, validation, warnings)
+            raise _Answer(created, 201)
         if route.verb == "update" and route.name:
-            return self.store.update(res, route.namespace, route.name, payload, dry_run)
+            return self.store.update(res, route.namespace, route.name, payload, dry_run, validation, warnings)
         if route.verb == "patch" and route.name:
             content_type = headers.get("content-type", "").split(";")[0].strip()
             if content_type not in (MERGE_PATCH, JSON_PATCH):
@@ -355,7 +414,9 @@ class KubeServer:
                     f"the body of the request was in an unknown format ({content_type}) - this test server "
                     f"accepts {JSON_PATCH} and {MERGE_PATCH} (no strategic merge or server-side apply)",
                 )
-            return self.store.patch(res, route.namespace, route.name, content_type, payload, dry_run)
+            return self.store.patch(
+                res, route.namespace, route.name, content_type, payload, dry_run, validation, warnings
+            )
         if route.verb == "delete" and route.name:
             gone = self.store.delete(res, route.namespace, route.name, payload, dry_run)
             if gone["metadata"].get("deletionTimestamp"):
@@ -484,6 +545,24 @@ def _dry_run(query: dict[str, str], verb: str) -> bool:
     return True
 
 
+def _field_validation(query: dict[str, str]) -> str:
+    """``fieldValidation``: Warn when absent (the server's default since Kubernetes 1.27)."""
+    value = query.get("fieldValidation") or "Warn"
+    if value not in VALIDATION_MODES:
+        raise status.bad_request(
+            f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", "Strict", "Warn"'
+        )
+    return value
+
+
+def _field_manager(query: dict[str, str]) -> None:
+    manager = query.get("fieldManager")
+    if manager is not None and len(manager) > 128:
+        raise status.bad_request(
+            f'fieldManager: Too long: may not be more than 128 bytes (got "{manager[:16]}...")'
+        )
+
+
 def _decode(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -540,6 +619,7 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         extra: dict[str, str] = {}
+        warnings: list[str] = []
         try:
             if fault is not None and fault.action == "drop":
                 api.log.add(_record(self.command, url.path, query, route, 0))
@@ -547,7 +627,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault is not None:
                 raise _fault_error(fault)
-            code, answer = 200, api.answer(self.command, url.path, query, headers, body)
+            code, answer = 200, api.answer(self.command, url.path, query, headers, body, warnings)
         except _Answer as done:
             code, answer = done.code, done.body
         except ApiError as err:
@@ -562,6 +642,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for key, value in extra.items():
             self.send_header(key, value)
+        for warning in warnings:  # one header each, as the server sends them (RFC 7234 warn-code 299)
+            self.send_header("Warning", '299 - "' + warning.replace("\\", "\\\\").replace('"', '\\"') + '"')
         self.end_headers()
         self.wfile.write(data)
 
@@ -630,8 +712,18 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m tests.kube.server", description=main.__doc__)
     parser.add_argument("--kubeconfig", type=Path, help="write a kubeconfig for it here")
+    parser.add_argument(
+        "--argo-crds",
+        action="store_true",
+        help="apply Argo's full CRD schemas (defaults, pruning) from the corpus",
+    )
     args = parser.parse_args(argv)
-    server = KubeServer().start()
+    server = KubeServer()
+    if args.argo_crds:
+        from tests.kube.schema import argo_schemas
+
+        server.use_schemas(argo_schemas())
+    server.start()
     try:
         if args.kubeconfig is not None:
             server.write_kubeconfig(args.kubeconfig)

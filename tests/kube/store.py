@@ -23,15 +23,19 @@ from typing import Any
 from tests.kube import status
 from tests.kube.patches import PatchError, json_patch, merge_patch
 from tests.kube.resources import ARGO_RESOURCES, CORE_RESOURCES, ResourceType
+from tests.kube.schema import apply_schema, go_numbers
 from tests.kube.selectors import SelectorError, field_matcher, label_matcher
 from tests.kube.status import ApiError
 from tests.kube.validation import FieldError, Validator, metadata_errors, type_errors
 
 Obj = dict[str, Any]
+Warnings = list[str]
+"""Where a write collects its Warning headers (the class's own ``list`` method shadows the builtin)."""
 Key = tuple[str, str, str]  # plural, namespace ("" when cluster-scoped), name
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
+FOREGROUND = "foregroundDeletion"
 _SERVER_FIELDS = (
     "uid",
     "resourceVersion",
@@ -83,6 +87,12 @@ class Store:
         """Hooks run on every create, update and patch; any error they return is a 422."""
         self.namespaces: set[str] | None = None
         """Existing namespaces; ``None`` means every namespace exists."""
+        self.schemas: dict[str, Obj] = {}
+        """Structural schemas by plural (see :mod:`tests.kube.schema`): pruning, defaults, types."""
+        self.finalizer_delays: dict[str, float] = {}
+        """Finalizers a simulated controller removes this many seconds after deletion starts."""
+        self.gc_delay = 0.05
+        """Seconds until the garbage collector drops ``foregroundDeletion`` (no dependents here)."""
 
     # -- direct access for tests (no HTTP, no validation, no request log) --------------------------
 
@@ -101,6 +111,7 @@ class Store:
         res = resource_for_kind(str(obj.get("kind")))
         new = copy.deepcopy(obj)
         new.setdefault("apiVersion", res.api_version)
+        self._admit(res, new, "Ignore", None)
         meta = new.setdefault("metadata", {})
         if res.namespaced:
             meta.setdefault("namespace", "default")
@@ -196,7 +207,15 @@ class Store:
                 raise status.not_found(res, name)
             return copy.deepcopy(found)
 
-    def create(self, res: ResourceType, namespace: str | None, body: Any, dry_run: bool = False) -> Obj:
+    def create(
+        self,
+        res: ResourceType,
+        namespace: str | None,
+        body: Any,
+        dry_run: bool = False,
+        field_validation: str = "Warn",
+        warnings: Warnings | None = None,
+    ) -> Obj:
         """POST: 409 AlreadyExists when taken, 422 when invalid; server fields are the server's."""
         obj = _require_object(body)
         meta = obj.setdefault("metadata", {})
@@ -212,6 +231,7 @@ class Store:
         for field in _SERVER_FIELDS:
             meta.pop(field, None)
         meta.pop("managedFields", None)
+        self._admit(res, obj, field_validation, warnings)
         with self._lock:
             self._check_namespace_exists(namespace if res.namespaced else None)
             self._validate(res, obj)
@@ -226,7 +246,14 @@ class Store:
             return copy.deepcopy(obj)
 
     def update(
-        self, res: ResourceType, namespace: str | None, name: str, body: Any, dry_run: bool = False
+        self,
+        res: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        dry_run: bool = False,
+        field_validation: str = "Warn",
+        warnings: Warnings | None = None,
     ) -> Obj:
         """PUT: requires the current ``metadata.resourceVersion`` (custom resources allow no blind update)."""
         obj = _require_object(body)
@@ -250,7 +277,7 @@ class Store:
                     "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update"
                 )
                 raise status.invalid(res, name, [cause.cause()])
-            return self._commit(res, old, obj, dry_run)
+            return self._commit(res, old, obj, dry_run, field_validation, warnings)
 
     def patch(
         self,
@@ -260,6 +287,8 @@ class Store:
         patch_type: str,
         patch: Any,
         dry_run: bool = False,
+        field_validation: str = "Warn",
+        warnings: Warnings | None = None,
     ) -> Obj:
         """PATCH with a merge or JSON patch; a resourceVersion in the patch is a precondition."""
         with self._lock:
@@ -290,13 +319,14 @@ class Store:
                 raise status.invalid(res, name, [cause.cause()])
             if not meta.get("resourceVersion"):
                 meta["resourceVersion"] = old["metadata"]["resourceVersion"]
-            return self._commit(res, old, new, dry_run)
+            return self._commit(res, old, new, dry_run, field_validation, warnings)
 
     def delete(
         self, res: ResourceType, namespace: str | None, name: str, options: Any = None, dry_run: bool = False
     ) -> Obj:
         """DELETE: preconditions checked; with finalizers the object is only marked for deletion."""
         preconditions = options.get("preconditions") if isinstance(options, dict) else None
+        policy = options.get("propagationPolicy") if isinstance(options, dict) else None
         with self._lock:
             key = (res.plural, namespace or "", name)
             old = self._objects.get(key)
@@ -307,7 +337,8 @@ class Store:
                 wanted = (preconditions or {}).get(field)
                 if wanted and wanted != meta.get(field):
                     raise status.conflict(res, name, _precondition_failed(label, wanted, meta.get(field)))
-            if not meta.get("finalizers"):
+            foreground = policy == "Foreground" and not meta.get("deletionTimestamp")
+            if not meta.get("finalizers") and not foreground:
                 if not dry_run:
                     del self._objects[key]
                     self._next_rv()
@@ -318,15 +349,65 @@ class Store:
             marked["metadata"]["deletionTimestamp"] = _timestamp(self._clock())
             marked["metadata"]["deletionGracePeriodSeconds"] = 0
             marked["metadata"]["generation"] = int(meta.get("generation", 1)) + 1
+            if foreground:
+                marked["metadata"]["finalizers"] = [*meta.get("finalizers", []), FOREGROUND]
             if dry_run:
                 return marked
             marked["metadata"]["resourceVersion"] = self._next_rv()
             self._objects[key] = marked
+            delays = {**self.finalizer_delays, FOREGROUND: self.gc_delay}
+            for finalizer in marked["metadata"]["finalizers"]:
+                if finalizer in delays:
+                    timer = threading.Timer(delays[finalizer], self._finalize, (key, finalizer))
+                    timer.daemon = True
+                    timer.start()
             return copy.deepcopy(marked)
+
+    def _finalize(self, key: Key, finalizer: str) -> None:
+        """What a controller does when its cleanup is done: drop its finalizer (the last one deletes)."""
+        with self._lock:
+            obj = self._objects.get(key)
+            if obj is None or finalizer not in (obj["metadata"].get("finalizers") or []):
+                return
+            obj["metadata"]["finalizers"] = [f for f in obj["metadata"]["finalizers"] if f != finalizer]
+            if not obj["metadata"]["finalizers"]:
+                del obj["metadata"]["finalizers"]
+                del self._objects[key]
+                self._next_rv()
+                return
+            obj["metadata"]["resourceVersion"] = self._next_rv()
+
+    def _admit(self, res: ResourceType, obj: Obj, field_validation: str, warnings: Warnings | None) -> None:
+        """Go number encoding, then the resource's structural schema (pruning, defaults, types)."""
+        meta = obj.get("metadata")
+        for part in (obj, meta) if isinstance(meta, dict) else (obj,):  # in place: callers hold ``meta``
+            for key, value in list(part.items()):
+                if value is not meta:
+                    part[key] = go_numbers(value)
+        schema = self.schemas.get(res.plural)
+        if schema is None:
+            return
+        admission = apply_schema(schema, obj)
+        if admission.unknown and field_validation == "Strict":
+            fields = ", ".join(f'unknown field "{path}"' for path in admission.unknown)
+            raise status.bad_request(f"strict decoding error: {fields}")
+        if admission.unknown and field_validation == "Warn" and warnings is not None:
+            warnings.extend(f'unknown field "{path}"' for path in admission.unknown)
+        if admission.errors:
+            name = str((obj.get("metadata") or {}).get("name") or "")
+            raise status.invalid(res, name, [e.cause() for e in admission.errors])
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _commit(self, res: ResourceType, old: Obj, new: Obj, dry_run: bool) -> Obj:
+    def _commit(
+        self,
+        res: ResourceType,
+        old: Obj,
+        new: Obj,
+        dry_run: bool,
+        field_validation: str = "Warn",
+        warnings: Warnings | None = None,
+    ) -> Obj:
         """The shared tail of update and patch: preconditions, server fields, validation, no-op, store."""
         meta = new["metadata"]
         name = old["metadata"]["name"]
@@ -336,6 +417,7 @@ class Store:
             why = _precondition_failed("UID", meta["uid"], old["metadata"].get("uid"))
             raise status.conflict(res, name, why)
         self._carry_over(old, new)
+        self._admit(res, new, field_validation, warnings)
         self._validate(res, new)
         if _without_rv(new) == _without_rv(old):
             return copy.deepcopy(old)
