@@ -132,6 +132,10 @@ class YamlLimitError(yaml.MarkedYAMLError):
     """A document over one of the limits (depth, aliases, nodes)."""
 
 
+class YamlDepthError(YamlLimitError):
+    """A document nested deeper than :data:`MAX_DEPTH`."""
+
+
 def compose_document(loader: Any) -> yaml.Node | None:
     """The next document of ``loader``'s stream as a node tree, composed within the limits.
 
@@ -173,7 +177,7 @@ def compose_document(loader: Any) -> yaml.Node | None:
                 )
         elif kind is SequenceStartEvent or kind is MappingStartEvent:
             if len(stack) >= MAX_DEPTH:
-                raise YamlLimitError(
+                raise YamlDepthError(
                     None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
                 )
             node_type = yaml.SequenceNode if kind is SequenceStartEvent else yaml.MappingNode

@@ -8,6 +8,7 @@ from wfsync.convert.gha.convert import Conversion, Converter
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
+from wfsync.library.yamlload import read_text_bounded
 
 STARTER_PLACEHOLDERS = {
     "$default-branch": "main",
@@ -29,7 +30,7 @@ def _local_resolver(path: Path) -> object:
             return None
         target = repo / uses[2:]
         try:
-            return target.read_text(encoding="utf-8")
+            return read_text_bounded(target)
         except OSError:
             return None
 
@@ -58,7 +59,7 @@ def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = Fals
 
 def convert_file(path: Path, rules: RuleSet, *, template: bool = False, starter: bool = False) -> Conversion:
     """Read and convert one file (``starter`` replaces the starter-workflow placeholders)."""
-    text = path.read_text(encoding="utf-8")
+    text = read_text_bounded(path)
     if starter:
         for key, value in STARTER_PLACEHOLDERS.items():
             text = text.replace(key, value)

@@ -20,6 +20,7 @@ from typing import Any
 
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.yaml12 import YamlError, load, scalar_text, to_python
+from wfsync.library.yamlload import read_text_bounded
 
 MAX_DEPTH = 8
 _INPUT = re.compile(r"\binputs\.([A-Za-z_][A-Za-z0-9_-]*)", re.IGNORECASE)
@@ -176,7 +177,7 @@ def read_action(root: Path, uses: str) -> dict[str, Any]:
         path = folder / name
         if path.is_file():
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_text_bounded(path)
             except (OSError, UnicodeDecodeError) as err:
                 raise CompositeError(f"{uses}: cannot read {name}: {err}") from None
             return _parse_action(text, uses, name)

@@ -38,6 +38,7 @@ from wfsync.convert.gha.inline import interpolation, transform
 from wfsync.convert.gha.model import Job, Step, Workflow
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.library.yamlload import read_text_bounded
 
 if TYPE_CHECKING:
     from wfsync.convert.gha.convert import Converter, JobPlan
@@ -235,7 +236,7 @@ def _load(conv: Converter, uses: str) -> Workflow:
 
     path = _called_path(conv, uses)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_bounded(path)
         return parse_workflow(text, path, ParseOptions(resolve=_local_resolver(path)))  # type: ignore[arg-type]
     except OSError as err:
         raise CallError(f"{uses}: cannot read: {err.strerror}") from None

@@ -4,6 +4,10 @@ PyYAML resolves plain scalars with YAML 1.1 rules (``on`` and ``yes`` become boo
 resolver is switched off and plain scalars are typed here with the 1.2 core schema: only
 ``true``/``false`` (any case) are booleans, ``~``/``null``/empty are null, ints are decimal,
 ``0o`` or ``0x``. Explicit tags are limited to the core ones, as in GitHub's reader.
+
+Documents are composed within the limits of :mod:`wfsync.library.yamlload` (nesting depth and
+node count; anchors are refused here anyway), so a hostile workflow cannot crash or stall the
+converter. Files are read with :func:`read_workflow` (regular files only, size cap).
 """
 
 from __future__ import annotations
@@ -11,9 +15,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from wfsync.library.yamlload import (
+    MAX_DEPTH,
+    YamlDepthError,
+    YamlLimitError,
+    check_node,
+    compose_document,
+    read_text_bounded,
+)
 
 try:
     _Parser: type = yaml.CParser  # type: ignore[attr-defined]
@@ -120,7 +134,11 @@ def load(text: str) -> YNode | None:
         _refuse_anchors(text)
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        node = _single_node(loader)
+    except YamlLimitError as err:
+        mark = err.problem_mark
+        message = "Maximum object depth exceeded" if isinstance(err, YamlDepthError) else str(err.problem)
+        raise YamlError(message, mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = " ".join(part for part in (err.context, err.problem) if part) or str(err)
@@ -132,6 +150,27 @@ def load(text: str) -> YNode | None:
     finally:
         loader.dispose()
     return None if node is None else _convert(node, 0)
+
+
+def _single_node(loader: Any) -> yaml.Node | None:
+    """``get_single_node`` with the bounded composer: one document or none."""
+    node = compose_document(loader) if check_node(loader) else None
+    if check_node(loader):
+        event = loader.peek_event()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", None, "but found another document", event.start_mark
+        )
+    return node
+
+
+def read_workflow(path: Path) -> str:
+    """A workflow file's text, read within the input limits; raises :class:`YamlError`."""
+    try:
+        return read_text_bounded(path)
+    except OSError as err:
+        raise YamlError(f"cannot read {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise YamlError(f"{path} is not UTF-8 text: {err.reason}") from None
 
 
 def _refuse_anchors(text: str) -> None:
@@ -146,7 +185,7 @@ def _refuse_anchors(text: str) -> None:
 
 def _convert(node: yaml.Node, depth: int) -> YNode:
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
-    if depth > 100:
+    if depth > MAX_DEPTH:
         raise YamlError("Maximum object depth exceeded")
     if isinstance(node, yaml.MappingNode):
         _check_collection_tag(node, "map")
