@@ -85,7 +85,7 @@ class HostExecutor:
 
     def _find(self, program: str) -> str | None:
         if program not in self._which:
-            self._which[program] = shutil.which(program)
+            self._which[program] = shutil.which(program) or shutil.which(program, path=str(SHIMS))
         return self._which[program]
 
     def _argv0(self, family: str, command: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
