@@ -340,3 +340,21 @@ def test_a_dag_task_reading_an_absent_output_errors_and_its_dependents_are_omitt
         ),
         ("WF.after", "Skipped", "Omitted", "omitted: depends condition not met"),
     ]
+
+
+def test_the_cowsay_shim_passes_the_pre_run_check(run_yaml):
+    """``cowsay`` (argosay:v1, whalesay) runs as wfsync's shim when the host has none."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: cowsay}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {image: "argoproj/argosay:v1", command: [cowsay], args: [hello]}
+        """
+    )
+    assert node_table(result) == [("WF", "Pod", "Succeeded", "")]
+    assert "< hello >" in result.logs[0][1]
