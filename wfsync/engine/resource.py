@@ -184,9 +184,8 @@ def _load_manifest(res: Mapping[str, Any]) -> Any:
     try:
         docs = list(load_stream(text))
     except YamlSyntaxError as exc:
-        raise ResourceFailed(
-            f"the resource manifest is not valid YAML: line {exc.line}: {exc.message}"
-        ) from None
+        problem = "is over a YAML input limit" if exc.limit else "is not valid YAML"
+        raise ResourceFailed(f"the resource manifest {problem}: line {exc.line}: {exc.message}") from None
     if len(docs) > 1:
         raise ResourceFailed("the resource manifest holds more than one YAML document")
     return docs[0].data if docs else None
