@@ -179,5 +179,6 @@ def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
     timer.join()
     assert time.time() - started < 10
     assert result.status.phase == st.FAILED
-    assert result.status.message.startswith("interrupted (Ctrl-C)")
-    assert node_table(result) == [("WF", "Pod", "Failed", result.status.message)]
+    assert result.status.message == "interrupted (Ctrl-C): every pod was stopped (running: intr)"
+    assert (result.interrupted, result.running) == ("Ctrl-C", ("intr",))
+    assert node_table(result) == [("WF", "Pod", "Failed", "interrupted (Ctrl-C): every pod was stopped")]

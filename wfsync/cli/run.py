@@ -98,25 +98,33 @@ def register(app: typer.Typer) -> None:
                 log_out.flush()
 
             live = _live_view(term) if fmt == "text" and not logs and term.out.is_terminal else None
-            result = run_workflow(
-                file,
-                cwd=Path.cwd(),
-                parameters=parameter or [],
-                parameter_file=parameter_file,
-                entrypoint=entrypoint,
-                with_paths=with_paths or [],
-                log=show_log if logs else None,
-                target=target,
-                allow_network=allow_network,
-                runtime=runtime,
-                resume_after=resume_after,
-                interactive=sys.stdin.isatty(),
-                notify=term.warning,
-                on_change=live.update if live is not None else None,
-            )
-            if live is not None:
-                live.stop()
+            try:
+                result = run_workflow(
+                    file,
+                    cwd=Path.cwd(),
+                    parameters=parameter or [],
+                    parameter_file=parameter_file,
+                    entrypoint=entrypoint,
+                    with_paths=with_paths or [],
+                    log=show_log if logs else None,
+                    target=target,
+                    allow_network=allow_network,
+                    runtime=runtime,
+                    resume_after=resume_after,
+                    interactive=sys.stdin.isatty(),
+                    notify=term.warning,
+                    on_change=live.update if live is not None else None,
+                )
+            finally:
+                if live is not None:
+                    live.stop()
             render(term, fmt, result)
+        if result.interrupted:
+            running = ", ".join(result.running) or "none"
+            term.error(
+                f"interrupted ({result.interrupted}): every pod was stopped (nodes running: {running})"
+            )
+            raise typer.Exit(int(ExitCode.INCOMPLETE))
         unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]
         if unsupported:
             term.error(f"{unsupported[0].name}: {unsupported[0].message}")

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
-from wfsync.engine.host import _kill, _wait, unpack
+from wfsync.engine.host import _wait, unpack
+from wfsync.engine.lifetime import terminate
 from wfsync.errors import CompletionError
 
 RUNTIMES = ("host", "docker", "podman")
@@ -209,7 +210,7 @@ class ContainerExecutor:
             proc.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired) as exc:
             if isinstance(exc, subprocess.TimeoutExpired):
-                _kill(proc)
+                terminate(proc)
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Stage the pod's files, run its init containers in order, then main."""

@@ -5,6 +5,9 @@ volume mounts, the script, ``/tmp``, the working directory) is mapped under it, 
 are rewritten in the command, arguments, environment and script source. Paths the pod does not
 declare are the host's. Images other than the well-known ones, and commands the host lacks, are
 refused with an ``unsupported: ...`` reason before anything runs.
+
+Each container is its own process group; :mod:`wfsync.engine.lifetime` ends it, and whatever it
+left behind, when it exits, on its deadline and when the run stops.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -22,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wfsync.engine import lifetime
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
 
 SCRIPT_PATH = "/argo/staging/script"
@@ -77,6 +81,12 @@ class HostExecutor:
         self._lock = threading.Lock()
         self._substituted: dict[str, str] = {}
         self._which: dict[str, str | None] = {}
+        self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
+        """Marks this executor's pod processes (:data:`lifetime.POD_MARKER`), to find them all."""
+
+    def close(self) -> None:
+        """Kill every process any of this executor's pods left running (the run ends)."""
+        lifetime.sweep(f"{self.token}:", prefix=True)
 
     def substitutions(self) -> dict[str, str]:
         """Images replaced by host tools so far (image -> toolset)."""
@@ -201,6 +211,7 @@ class HostExecutor:
         }
         for key, value in ctr.env:
             env[key] = self._map(pod, pattern, value)
+        env[lifetime.POD_MARKER] = lifetime.marker_env(self.token, pod.name, ctr.name)
         cwd = self.host_path(pod, ctr.working_dir) if ctr.working_dir else pod.root
         cwd.mkdir(parents=True, exist_ok=True)
         out: Any = subprocess.PIPE
@@ -235,7 +246,7 @@ class HostExecutor:
             proc = self._start(pod, pattern, init)
             if isinstance(proc, PodResult):
                 return proc
-            res = _wait(proc, pod.deadline, cancel)
+            res = _wait(proc, pod.deadline, cancel, self._marker(pod, init))
             done.append(ContainerResult(init.name, res.exit_code, res.message))
             if res.message or res.exit_code != 0:
                 message = res.message or f"{init.name}: Error (exit code {res.exit_code})"
@@ -244,21 +255,26 @@ class HostExecutor:
         for sidecar in pod.sidecars:
             proc = self._start(pod, pattern, sidecar, to_files=True)
             if isinstance(proc, PodResult):
-                _stop_all(sidecars)
+                _stop_all(sidecars, self._marker(pod))
                 return proc
             sidecars.append((sidecar, proc))
         if pod.containers:
             result = self._run_set(pod, pattern, cancel)
         else:
             main = self._start(pod, pattern, pod.main)
-            result = main if isinstance(main, PodResult) else _wait(main, pod.deadline, cancel)
-        ended = _stop_all(sidecars)
+            marker = self._marker(pod, pod.main)
+            result = main if isinstance(main, PodResult) else _wait(main, pod.deadline, cancel, marker)
+        ended = _stop_all(sidecars, self._marker(pod))
         message = result.message
         for name, code in ended:
             done.append(ContainerResult(name, code))
             if not message and code not in (0, 137, 143):
                 message = f"{name}: Error (exit code {code})"
         return dataclasses.replace(result, message=message, containers=(*done, *result.containers))
+
+    def _marker(self, pod: Pod, ctr: Container | None = None) -> str:
+        """The marker of one container's processes, or (no container) the prefix of the pod's."""
+        return lifetime.marker_env(self.token, pod.name, ctr.name if ctr is not None else "")
 
     def _run_set(self, pod: Pod, pattern: re.Pattern[str] | None, cancel: threading.Event) -> PodResult:
         """A containerSet: each container starts once its dependencies succeeded (emissary)."""
@@ -296,7 +312,7 @@ class HostExecutor:
                 stopped = "Pod was active on the node longer than the specified deadline"
             if stopped:
                 for name, code in _stop_all(
-                    [(c, running[c.name]) for c in pod.containers if c.name in running]
+                    [(c, running[c.name]) for c in pod.containers if c.name in running], self._marker(pod)
                 ):
                     results[name] = ContainerResult(name, code, stopped)
                 break
@@ -337,64 +353,45 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def _stop_all(procs: list[tuple[Container, subprocess.Popen[bytes]]]) -> list[tuple[str, int]]:
-    """Kill containers still running (SIGTERM, then SIGKILL); their exit codes."""
+def _stop_all(
+    procs: list[tuple[Container, subprocess.Popen[bytes]]], pod_marker: str
+) -> list[tuple[str, int]]:
+    """Stop containers still running, then whatever the pod left behind; their exit codes.
+
+    Each gets SIGTERM, then SIGKILL after a grace period; then every process with the pod's marker.
+    """
     ended = []
     for ctr, proc in procs:
         if proc.poll() is None:
-            _kill(proc)
+            lifetime.terminate(proc)
         proc.wait()
         ended.append((ctr.name, _exit_code(proc.returncode)))
+    lifetime.sweep(pod_marker, prefix=True)
     return ended
 
 
-def _wait(proc: subprocess.Popen[bytes], deadline: float | None, cancel: threading.Event) -> PodResult:
-    stopped = ""
-    while True:
-        timeout = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.time()))
-        try:
-            out, err = proc.communicate(timeout=timeout if timeout > 0 else 0.001)
-            break
-        except subprocess.TimeoutExpired:
-            if cancel.is_set():
-                stopped = "cancelled"
-            elif deadline is not None and time.time() >= deadline:
-                stopped = "deadline"
-            if stopped:
-                _kill(proc)
-                out, err = proc.communicate()
-                break
-    stdout = out.decode("utf-8", "replace")
-    stderr = err.decode("utf-8", "replace")
-    if stopped == "deadline":
+def _wait(
+    proc: subprocess.Popen[bytes], deadline: float | None, cancel: threading.Event, marker: str = ""
+) -> PodResult:
+    """Wait for a container with piped output: to its end, its deadline, or ``cancel``."""
+    ended = lifetime.wait_container(proc, deadline, cancel, marker)
+    stdout, stderr = ended.stdout, ended.stderr
+    if ended.stopped == "deadline":
         return PodResult(
-            proc.returncode,
+            ended.returncode,
             stdout,
             stderr,
             "Pod was active on the node longer than the specified deadline",
             deadline_exceeded=True,
         )
-    if stopped:
-        return PodResult(proc.returncode, stdout, stderr, "pod terminated", deadline_exceeded=False)
-    if proc.returncode == 127 and ("not found" in stderr or "No such file" in stderr):
+    if ended.stopped:
+        return PodResult(ended.returncode, stdout, stderr, "pod terminated", deadline_exceeded=False)
+    if ended.returncode == 127 and ("not found" in stderr or "No such file" in stderr):
         missing = stderr.strip().splitlines()[-1] if stderr.strip() else "a command"
         return PodResult(
             None, stdout, stderr, f"unsupported: a command is not available on this host ({missing})"
         )
-    return PodResult(proc.returncode, stdout, stderr)
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=2)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    return PodResult(ended.returncode, stdout, stderr)
 
 
 def unpack(archive: Path, dest: Path, sub_path: str = "") -> None:

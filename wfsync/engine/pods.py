@@ -76,6 +76,13 @@ class PodsMixin(PodSpecMixin):
         work.future = self.pool.submit(self.run_pod, work)
         return node
 
+    def stop_pods(self) -> None:
+        """Tell every pod still running (daemons too) to stop: the run is ending, however it ends."""
+        self.cancel.set()
+        for work in list(self.active.values()):
+            if work.cancel is not None:
+                work.cancel.set()
+
     def lock_acquired_now(self, node: st.Node) -> bool:
         """A Pod (or HTTP) node that waited for its locks and got them: Pending, not started, not waiting."""
         return (

@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import os
 import random
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from wfsync.cluster.embedded import EmbeddedCluster
+from wfsync.engine import lifetime
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository
 from wfsync.engine.containers import make_executor
@@ -36,11 +39,15 @@ from wfsync.engine.templates import (
     Store,
     join_workflow_spec,
 )
-from wfsync.errors import InputError, UsageError
+from wfsync.errors import CompletionError, InputError, UsageError
 from wfsync.library.discover import find_yaml_files, read_file
 from wfsync.model.documents import API_VERSION
 
 RUNNABLE = ("Workflow", WORKFLOW_TEMPLATE, CLUSTER_WORKFLOW_TEMPLATE)
+RUN_PREFIX = "wfsync-run-"
+"""Run folders (one a run, pods' files inside) in the state folder; removed on every exit path."""
+_OWNER = ".owner"
+"""File in a run folder holding the process id of its run, to find folders of runs killed outright."""
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
@@ -86,6 +93,10 @@ class RunResult:
     status: st.WorkflowStatus
     substitutions: dict[str, str]
     logs: list[tuple[str, str]]
+    interrupted: str = ""
+    """The stop signal that ended the run early (``Ctrl-C``, ``SIGTERM``, ``SIGHUP``), or ``""``."""
+    running: tuple[str, ...] = ()
+    """The nodes that were running when it was interrupted (their pods were stopped)."""
 
     @property
     def succeeded(self) -> bool:
@@ -236,15 +247,36 @@ def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], St
     return wf, store
 
 
+class RunInterrupted(CompletionError):
+    """A stop signal came before the workflow started (exit code 3, as every interruption)."""
+
+
 def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
-    """Run the workflow to its end and return the Workflow object with ``status``."""
+    """Run the workflow to its end and return the Workflow object with ``status``.
+
+    Ctrl-C, SIGTERM and SIGHUP stop every pod (and what they left running); the result says
+    which signal and which nodes were running. The run folder is removed on every way out.
+    """
+    with lifetime.stop_signals() as stops:
+        try:
+            return _run(request, executor, stops)
+        except lifetime.Signalled as exc:
+            raise RunInterrupted(f"interrupted ({exc}) before the workflow started") from None
+
+
+def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSignals) -> RunResult:
     executor = executor or make_executor(request.runtime) or HostExecutor()
     wf, store = prepare(request, executor)
     state = request.state_dir or Path(tempfile.gettempdir()) / "wfsync"
     repository = ArtifactRepository(state / "artifacts")
     state.mkdir(parents=True, exist_ok=True)
+    remove_stale_runs(state)
     with contextlib.ExitStack() as stack:
-        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="wfsync-run-", dir=state))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=RUN_PREFIX, dir=state))
+        (Path(tmp) / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
+        # unwound in reverse: no signal cuts the cleanup short, then no pod process survives it
+        stack.callback(_close, executor)
+        stack.callback(setattr, stops, "armed", False)
         cluster = request.cluster or EmbeddedCluster(state / "cluster", any_kind=True)
         resume = None
         if request.interactive and request.resume_after is None:
@@ -265,6 +297,52 @@ def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
             status = operation.run()
         except Interrupted:
             status = operation.status  # stopped and Failed: the caller still shows the final tree
+        except lifetime.Signalled as exc:
+            # it came while the scheduler was already ending (waiting for its last pods)
+            operation.stop(f"interrupted ({exc}): every pod was stopped")
+            status = operation.status
+        finally:
+            stops.armed = False
+        running: tuple[str, ...] = ()
+        if stops.received:
+            running = tuple(status.nodes[i].name for i in operation.active if i in status.nodes)
+            if running and status.message.startswith("interrupted"):
+                status.message += f" (running: {', '.join(running)})"
     stored = wf.get("status") or {}
     workflow = {**wf, "status": {**status.to_json(), **{k: v for k, v in stored.items() if k != "phase"}}}
-    return RunResult(workflow, status, executor.substitutions(), operation.logs)
+    return RunResult(
+        workflow,
+        status,
+        executor.substitutions(),
+        operation.logs,
+        interrupted=stops.received,
+        running=running,
+    )
+
+
+def _close(executor: Executor) -> None:
+    """Kill whatever the executor's pods left running (host processes that left their group)."""
+    close = getattr(executor, "close", None)
+    if close is not None:
+        close()
+
+
+def remove_stale_runs(state: Path) -> None:
+    """Remove run folders whose run died without cleaning up (killed with SIGKILL, a crash)."""
+    for folder in state.glob(f"{RUN_PREFIX}*"):
+        try:
+            owner = int((folder / _OWNER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not ours to judge: no owner recorded
+        if owner != os.getpid() and not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
