@@ -132,7 +132,7 @@ def test_always_step_after_a_failure_runs_and_the_job_still_fails() -> None:
     assert "{{steps.run.status}}" in steps[3][0]["when"]
 
 
-def test_actions_map_to_library_templates_and_unknown_actions_fail_with_instructions() -> None:
+def test_actions_map_to_library_templates_and_unknown_actions_run_generically() -> None:
     text = workflow(
         "  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with: {fetch-depth: 0}\n"
         "      - uses: actions/setup-node@v4\n        with: {node-version: 20.x}\n      - run: npm test\n"
@@ -143,10 +143,12 @@ def test_actions_map_to_library_templates_and_unknown_actions_fail_with_instruct
     assert steps[0]["templateRef"] == {"name": "git-checkout", "template": "checkout", "clusterScope": True}
     assert params(steps[0])["depth"] == "0" and params(steps[0])["path"] == "jobs/a"
     assert params(steps[1])["image"] == "node:20"
-    failing = base64.b64decode(params(steps[2])["script"]).decode()
-    assert "no conversion rule for acme/mystery@v1" in failing and "exit 1" in failing
-    assert conv.report.manual.actions == {"acme/mystery": 1}
-    assert [s.verdict for s in conv.report.steps] == ["known", "known", "known", "unknown"]
+    generic = steps[-1]
+    assert generic["templateRef"] == {"name": "github-action", "template": "run", "clusterScope": True}
+    assert params(generic)["action"] == "acme/mystery@v1" and params(generic)["job"] == "jobs/a"
+    assert conv.report.manual.actions == {}
+    assert [s.verdict for s in conv.report.steps] == ["known", "known", "known", "generic"]
+    assert conv.report.steps[-1].note.startswith("acme/mystery@v1 runs as on GitHub")
 
 
 def test_job_outputs_and_artifacts_flow_to_dependent_jobs() -> None:

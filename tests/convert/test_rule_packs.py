@@ -18,7 +18,7 @@ from tests.convert.test_corpus_convert import _check_outputs as check_outputs
 from wfsync.commands.convert import render_yaml
 from wfsync.convert.gha import load_rules
 from wfsync.convert.gha.convert import Conversion
-from wfsync.convert.gha.report import AuditReport, render_text
+from wfsync.convert.gha.report import AuditReport, generic_actions, render_text
 from wfsync.convert.gha.rules import RuleError
 
 
@@ -155,8 +155,9 @@ def test_the_summary_counts_platform_actions_as_unsupported_not_unknown() -> Non
     report = AuditReport()
     for uses in ("github/codeql-action/upload-sarif@v3", "acme/unheard-of@v1", "actions/setup-dotnet@v4"):
         report.workflows.append(convert(_job(uses)).report)
-    assert report.step_verdicts() == {"unsupported": 1, "unknown": 1, "known": 4}
-    assert dict(report.manual().actions) == {"acme/unheard-of": 1}
+    assert report.step_verdicts() == {"unsupported": 1, "generic": 1, "known": 4}
+    assert dict(report.manual().actions) == {}
+    assert generic_actions(report) == {"acme/unheard-of@v1": 1}
     assert report.to_json()["summary"]["steps"]["unsupported"] == 1
     text = render_text(report)
     assert "github/codeql-action/upload-sarif): unsupported" in text

@@ -18,7 +18,8 @@ from typing import Any
 from wfsync.secrets import mask_text
 
 VERDICTS = ("successful", "partial", "unsupported", "failed")
-STEP_VERDICTS = ("known", "unknown", "unsupported")
+STEP_VERDICTS = ("known", "generic", "unknown", "unsupported")
+"""``generic``: an action without a rule that ``github-action/run`` fetches and runs as GitHub does."""
 
 
 @dataclass
@@ -93,7 +94,7 @@ class WorkflowReport:
             self.verdict = "failed"
         elif self.jobs and self.unsupported_jobs == self.jobs:
             self.verdict = "unsupported"
-        elif self.attention or any(s.verdict != "known" for s in self.steps):
+        elif self.attention or any(s.verdict not in ("known", "generic") for s in self.steps):
             self.verdict = "partial"
         else:
             self.verdict = "successful"
@@ -175,6 +176,16 @@ def _pct(part: int, whole: int) -> str:
     return f"{(100.0 * part / whole) if whole else 0.0:.0f}%"
 
 
+def generic_actions(report: AuditReport) -> Counter[str]:
+    """Each action that runs generically, with the ref that will be fetched (``owner/repo@ref``)."""
+    return Counter(
+        s.note.split(" ", 1)[0]
+        for w in report.workflows
+        for s in w.steps
+        if s.verdict == "generic" and s.note
+    )
+
+
 def summary_lines(report: AuditReport) -> list[str]:
     """The audit summary as plain text lines (stdout and ``--report x.txt``)."""
     verdicts = report.verdicts()
@@ -190,6 +201,7 @@ def summary_lines(report: AuditReport) -> list[str]:
         ("Secrets to create (keys of the Secret github-secrets)", manual.secrets),
         ("Runners and images to provide", manual.runners),
         ("Actions without a rule", manual.actions),
+        ("Actions run as on GitHub (github-action fetches them at run time)", generic_actions(report)),
         ("Triggers to wire up (Argo Events or CronWorkflow)", manual.triggers),
     )
     for title, counter in sections:
@@ -214,7 +226,7 @@ def workflow_lines(w: WorkflowReport) -> list[str]:
     lines += [
         f"    - step {s.job}/{s.step} ({s.name}): {s.verdict}" + (f", {mask_text(s.note)}" if s.note else "")
         for s in w.steps
-        if s.verdict in ("unknown", "unsupported")
+        if s.verdict in ("generic", "unknown", "unsupported")
     ]
     return lines
 
@@ -250,6 +262,7 @@ def render_markdown(report: AuditReport) -> str:
         ("Secrets", manual.secrets),
         ("Runners and images", manual.runners),
         ("Actions without a rule", manual.actions),
+        ("Actions run as on GitHub (github-action fetches them at run time)", generic_actions(report)),
         ("Triggers", manual.triggers),
     ):
         if counter:

@@ -131,8 +131,8 @@ class RuleSet:
     files: list[Path] = field(default_factory=list)
 
     def action(self, uses: str) -> ActionRule | None:
-        """The first rule for an action."""
-        return next((r for r in self.actions if r.matches(uses)), None)
+        """The first rule for an action; a public action no rule maps runs generically."""
+        return next((r for r in self.actions if r.matches(uses)), None) or generic_rule(uses)
 
     def runner(self, label: str) -> RunnerRule | None:
         """The first rule for a runner label."""
@@ -141,6 +141,67 @@ class RuleSet:
     def service(self, image: str) -> ServiceRule | None:
         """The first rule for a service image."""
         return next((r for r in self.services if r.matches(image)), None)
+
+
+GENERIC = "generic"
+"""The verdict of a step that runs an action as GitHub does, through ``github-action/run``."""
+GENERIC_TEMPLATE = "github-action/run"
+_PUBLIC_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[^@\s]+$")
+_HEREDOC = "WFSYNC_EOF"
+
+
+def _lines(values: Mapping[str, Any]) -> str:
+    """``NAME=VALUE`` lines for ``github-action/run``; a value Argo fills at run time goes in a block.
+
+    A ``${{ }}`` left in a value becomes an Argo tag, whose value may hold a line break or start
+    with ``"`` or ``$`` (which mean JSON and a variable on a line): a ``NAME<<DELIMITER`` block
+    keeps such a value verbatim.
+    """
+    out = []
+    for name, value in values.items():
+        text = str(value)
+        if "${{" in text or "\n" in text or "\r" in text or text[:1] in ('"', "$"):
+            delimiter = _HEREDOC
+            while delimiter in text:
+                delimiter += "_"
+            out.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
+        else:
+            out.append(f"{name}={text}\n")
+    return "".join(out)
+
+
+_GENERIC_ENV = jinja2.sandbox.ImmutableSandboxedEnvironment(
+    variable_start_string="[[", variable_end_string="]]", undefined=jinja2.StrictUndefined, autoescape=False
+)
+_GENERIC_ENV.globals["lines"] = _lines
+_GENERIC_STEP = StepTemplate(
+    GENERIC_TEMPLATE,
+    {
+        "action": _GENERIC_ENV.from_string("[[ uses ]]@[[ ref ]]"),
+        "job": _GENERIC_ENV.from_string("[[ workdir ]]"),
+        "inputs": _GENERIC_ENV.from_string("[[ lines(inputs) ]]"),
+    },
+)
+
+
+def generic_rule(uses: str) -> ActionRule | None:
+    """How a public action without a rule converts: ``github-action/run`` fetches and runs it.
+
+    ``owner/repo[/path]@ref`` only: local (``./``) actions are inlined by the converter and
+    ``docker://`` images run as they are. The step's verdict is ``generic`` and its note names
+    the ref that will be fetched at run time.
+    """
+    if not _PUBLIC_ACTION.match(uses):
+        return None
+    return ActionRule(
+        uses=uses.split("@", 1)[0],
+        verdict=GENERIC,
+        note=f"{uses} runs as on GitHub: {GENERIC_TEMPLATE} fetches it at run time",
+        steps=(_GENERIC_STEP,),
+        image=None,
+        secrets=(),
+        source="the generic action runner (wfsync.convert.gha.rules)",
+    )
 
 
 class Inputs(dict[str, str]):
