@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.errors import ConfigError
 from wfsync.library.yamlload import YamlSyntaxError, load_stream, node_line, read_text_bounded
 from wfsync.model.targets import Target
@@ -135,7 +136,11 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
         return tuple(value)
 
     top = check_keys(data, {"library", "libraryId", "defaultTarget", "targets", "lint"})
-    library = root / string(top.get("library", "library"), "library")
+    # the one containment rule: the library is inside the repository, symlinks followed
+    try:
+        library = safepath.within(root, string(top.get("library", "library"), "library"), what="library")
+    except safepath.PathEscapeError as err:
+        raise fail(err.message, "library") from None
     library_id = string(top.get("libraryId", _slug(root.name)), "libraryId")
     if not _NAME.match(library_id) or len(library_id) > 63:
         raise fail("libraryId must be a lowercase DNS label (a-z, 0-9, '-', at most 63)", "libraryId")

@@ -37,6 +37,7 @@ from wfsync.cluster.api import (
     plural,
 )
 from wfsync.model.documents import API_GROUP, Identity, Kind
+from wfsync.safepath import check_name, check_namespace, within
 
 CLUSTER_SCOPE_DIR = "_cluster"
 _SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
@@ -112,7 +113,7 @@ class EmbeddedCluster:
                 else []
             )
         else:
-            folders = [base / namespace]
+            folders = [base / check_namespace(namespace)]
         out: list[Obj] = []
         for folder in folders:
             if not folder.is_dir():
@@ -225,14 +226,17 @@ class EmbeddedCluster:
             meta.pop("namespace", None)
         elif not meta.get("namespace"):
             raise InvalidObjectError(f"{ident}: metadata.namespace is required for a {kind}")
+        self._path(kind, meta.get("namespace"), ident.name)  # the containment rule, before anything else
         for key, value in (meta.get("labels") or {}).items():
             if not isinstance(value, str):
                 raise InvalidObjectError(f"{ident}: label {key!r} must be a string, not {value!r}")
         return new
 
     def _path(self, kind: str, namespace: str | None, name: str) -> Path:
-        scope = CLUSTER_SCOPE_DIR if _cluster_scoped(kind) else (namespace or "default")
-        return self.root / "objects" / self._plural(kind) / scope / f"{name}.json"
+        """The file of an object: namespace and name come from input, so both are checked first."""
+        scope = CLUSTER_SCOPE_DIR if _cluster_scoped(kind) else check_namespace(namespace or "default")
+        relative = f"objects/{self._plural(kind)}/{scope}/{check_name(name)}.json"
+        return within(self.root, relative, what=f"{kind}/{name}")
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -12,6 +12,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
+
 
 class ArtifactRepository:
     """A folder of artifacts, addressed by key."""
@@ -20,8 +22,8 @@ class ArtifactRepository:
         self.root = root
 
     def path(self, key: str) -> Path:
-        """The file of a key (which may not exist)."""
-        return self.root / key.lstrip("/")
+        """The file of a key (which may not exist); a key comes from the workflow, so it must stay in the repository."""
+        return safepath.within(self.root, key.lstrip("/"), what="artifact key")
 
     def save(self, key: str, source: Path, *, archive: bool = True) -> None:
         """Store a file or folder under ``key``: tar+gzip (Argo's default), or as-is with ``none``."""
@@ -29,9 +31,9 @@ class ArtifactRepository:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not archive:
             if target.is_dir():
-                shutil.rmtree(target)
+                safepath.remove(target, what="artifact key")
             if source.is_dir():
-                shutil.copytree(source, target, dirs_exist_ok=True)
+                shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True)
             else:
                 shutil.copyfile(source, target)
             return

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.engine import lifetime
 from wfsync.engine import status as st
@@ -40,7 +41,8 @@ from wfsync.engine.templates import (
     join_workflow_spec,
 )
 from wfsync.errors import CompletionError, InputError, UsageError
-from wfsync.library.discover import find_yaml_files, read_file
+from wfsync.library.discover import ReadFile, find_yaml_files, read_file
+from wfsync.library.yamlload import node_line
 from wfsync.model.documents import API_VERSION
 
 RUNNABLE = ("Workflow", WORKFLOW_TEMPLATE, CLUSTER_WORKFLOW_TEMPLATE)
@@ -104,11 +106,26 @@ class RunResult:
         return self.status.phase == st.SUCCEEDED
 
 
-def _bodies(path: Path) -> list[dict[str, Any]]:
+def _bodies(path: Path, *, contained: bool = False) -> list[dict[str, Any]]:
     read = read_file(path)
     if read.problem is not None:
         raise InputError(read.problem.message, path=path, line=read.problem.line)
+    if contained:
+        check_paths(read)
     return [dict(doc.body) for doc in read.documents]
+
+
+def check_paths(read: ReadFile) -> None:
+    """Refuse a document whose pod paths climb out of the container's root (the pod's folder here).
+
+    Paths written literally are checked before anything runs (an input error naming the line);
+    templated ones when their pod is built (the node then ends in Error).
+    """
+    for doc in read.documents:
+        for json_path, text in safepath.declared_paths(doc.body):
+            if "{{" not in text:
+                line = node_line(doc.node, json_path) or doc.source.line
+                safepath.container_path(text, what=".".join(map(str, json_path)), path=read.path, line=line)
 
 
 def build_store(request: RunRequest, own: Sequence[dict[str, Any]]) -> Store:
@@ -128,6 +145,8 @@ def build_store(request: RunRequest, own: Sequence[dict[str, Any]]) -> Store:
             read = read_file(file)
             if read.problem is not None and file in request.with_paths:
                 raise InputError(read.problem.message, path=file, line=read.problem.line)
+            if source in request.with_paths:
+                check_paths(read)
             for doc in read.documents:
                 store.add(dict(doc.body))
     for body in own:
@@ -203,6 +222,9 @@ def executable_workflow(
         prefix = str(meta.get("generateName") or "workflow-")
         meta["name"] = prefix + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))  # noqa: S311
     meta.setdefault("namespace", namespace)
+    # the name and namespace name run folders and resources: the containment rule applies
+    safepath.check_name(str(meta["name"]))
+    safepath.check_namespace(str(meta["namespace"]))
     if not wf["spec"].get("entrypoint"):
         raise InputError(f"workflow {meta['name']} has no entrypoint (give one with --entrypoint)")
     for param in (wf["spec"].get("arguments") or {}).get("parameters") or []:
@@ -225,7 +247,7 @@ def prepare(request: RunRequest, executor: Executor) -> tuple[dict[str, Any], St
     """Load, build and check the workflow; raises :class:`Unsupported` with every reason."""
     if not request.path.is_file():
         raise UsageError(f"no such file: {request.path}")
-    bodies = _bodies(request.path)
+    bodies = _bodies(request.path, contained=True)
     body = select_runnable(bodies, request.path)
     store = build_store(request, bodies)
     wf = executable_workflow(
@@ -274,6 +296,9 @@ def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSig
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=RUN_PREFIX, dir=state))
         (Path(tmp) / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
+        stack.enter_context(safepath.deletable(Path(tmp)))  # the only places the engine deletes in
+        repository.root.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(safepath.deletable(repository.root))
         # unwound in reverse: no signal cuts the cleanup short, then no pod process survives it
         stack.callback(_close, executor)
         stack.callback(setattr, stops, "armed", False)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.engine import network
 from wfsync.engine.executor import Unsupported
 from wfsync.errors import WfsyncError
@@ -65,9 +66,9 @@ def fetch(art: Mapping[str, Any], folder: Path, *, allow_network: bool = False) 
 def _fetch(art: Mapping[str, Any], folder: Path, *, allow_network: bool) -> Fetched:
     name = str(art.get("name") or "artifact")
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    if target.exists():
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    target = safepath.within(folder, name, what="input artifact name")
+    if target.exists() or target.is_symlink():
+        safepath.remove(target, what=f"input artifact {name!r}")
     if isinstance(art.get("git"), Mapping):
         clone(art["git"], target, name=name, allow_network=allow_network)
         return Fetched(target, unpack=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from wfsync import safepath
 from wfsync.convert.gha.convert import Conversion, Converter
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
 from wfsync.convert.gha.report import WorkflowReport
@@ -28,7 +30,7 @@ def _local_resolver(path: Path) -> object:
     def resolve(uses: str) -> str | None:
         if not uses.startswith("./"):
             return None
-        target = repo / uses[2:]
+        target = safepath.within(repo, uses[2:], what="uses")  # never read outside the repository
         try:
             return read_text_bounded(target)
         except OSError:
@@ -43,6 +45,8 @@ def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = Fals
     try:
         options = ParseOptions(resolve=_local_resolver(path))  # type: ignore[arg-type]
         workflow = parse_workflow(text, path, options)
+    except safepath.PathEscapeError as err:
+        raise _located(err, path, text) from None
     except InvalidWorkflow as err:
         report.error = "; ".join(err.lines()[:5]) + (
             f" (and {len(err.problems) - 5} more)" if len(err.problems) > 5 else ""
@@ -51,10 +55,21 @@ def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = Fals
         return Conversion(path, None, [], report)
     try:
         return Converter(workflow, rules, template=template).convert()
+    except safepath.PathEscapeError as err:  # hostile input: refused, never reported as converted
+        raise _located(err, path, text) from None
     except Exception as err:  # one workflow's converter bug must not stop an audit of many
         report.error = f"internal error while converting: {type(err).__name__}: {err}"
         report.finish()
         return Conversion(path, None, [], report)
+
+
+def _located(err: safepath.PathEscapeError, path: Path, text: str) -> safepath.PathEscapeError:
+    """The error naming the workflow file, and the line of the ``uses:`` when the error has none."""
+    line = err.line
+    quoted = re.search(r"'([^']+)'", err.message)
+    if line is None and quoted:
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if quoted[1] in row), None)
+    return safepath.PathEscapeError(err.message, path=path, line=line)
 
 
 def convert_file(path: Path, rules: RuleSet, *, template: bool = False, starter: bool = False) -> Conversion:

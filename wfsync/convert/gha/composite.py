@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.yaml12 import YamlError, load, scalar_text, to_python
 from wfsync.library.yamlload import read_text_bounded
@@ -44,10 +45,14 @@ def repository_root(workflow: Path) -> Path:
 
 
 def _candidates(root: Path, uses: str) -> list[Path]:
-    """Where ``uses`` may live: under ``root``, else (no ``.github`` found) under its parents."""
-    found = [root / uses[2:].rstrip("/")]
+    """Where ``uses`` may live: under ``root``, else (no ``.github`` found) under its parents.
+
+    A path that leaves its folder (``..``, a symlink out) is an input error, never read.
+    """
+    relative = uses[2:].rstrip("/")
+    found = [safepath.within(root, relative, what="uses")]
     if not (root / ".github").is_dir():
-        found += [parent / uses[2:].rstrip("/") for parent in list(root.parents)[:2]]
+        found += [safepath.within(parent, relative, what="uses") for parent in list(root.parents)[:2]]
     return found
 
 
@@ -164,6 +169,8 @@ def expand_steps(
         except CompositeError as err:
             problems[step.id] = str(err)
             out.append(step)
+        except safepath.PathEscapeError as err:
+            raise safepath.PathEscapeError(err.message, line=err.line or step.line) from None
     return out, problems
 
 

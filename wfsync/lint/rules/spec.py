@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from wfsync import safepath
 from wfsync.lint.rules.names import field_name_problem, object_name_problem, param_name_problem
 from wfsync.model.findings import JsonPath
 
@@ -180,6 +181,7 @@ class SpecChecker:
     def run(self) -> Iterator[Problem]:
         """All per-document problems."""
         yield from self._metadata()
+        yield from self._paths()
         if not self.spec:
             return
         yield from self._entrypoint()
@@ -205,6 +207,9 @@ class SpecChecker:
         if not isinstance(meta, dict):
             return
         name, generate = meta.get("name"), meta.get("generateName")
+        namespace = meta.get("namespace")
+        if isinstance(namespace, str) and (problem := safepath.namespace_problem(namespace)):
+            yield ("metadata", "namespace"), "name-format", f"namespace {namespace!r} {problem}"
         if isinstance(name, str):
             problem = object_name_problem(name, self.kind)
             if problem:
@@ -219,6 +224,16 @@ class SpecChecker:
                 "schema-required",
                 "metadata.name is required" + (" (or generateName)" if self.kind == "Workflow" else ""),
             )
+
+    def _paths(self) -> Iterator[Problem]:
+        """Pod paths with a ``..`` segment: the local engine maps them into the pod's folder."""
+        for json_path, text in safepath.declared_paths(self.body):
+            if safepath.has_dotdot(text):
+                yield (
+                    json_path,
+                    "path-traversal",
+                    f"path {text!r} has a '..' segment (it may leave its folder)",
+                )
 
     def _entrypoint(self) -> Iterator[Problem]:
         entry = self.spec.get("entrypoint")
