@@ -63,8 +63,8 @@ MAX_DEPTH = 100
 """Collections nested deeper are refused (GitHub's reader has the same limit; templates use ~15)."""
 MAX_ALIASES = 10_000
 """Alias nodes (``*name``) allowed in one document."""
-MAX_NODES = 500_000
-"""Nodes allowed in one document, aliases counted as the nodes they expand to."""
+MAX_NODES = 250_000
+"""Nodes allowed in one document, aliases counted as the nodes they expand to (Argo's largest CRD: 68,000)."""
 
 
 class UnreadableFile(OSError):
