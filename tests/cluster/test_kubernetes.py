@@ -10,6 +10,7 @@ import pytest
 from tests.kube.server import KubeServer
 from tests.kube.validation import FieldError
 from wfsync.cluster.api import (
+    ClusterError,
     ConflictError,
     CrdMissingError,
     ForbiddenError,
@@ -127,12 +128,20 @@ def test_transient_failures_are_retried_with_a_bound(
     shared_kube_server.drop(count=1, verb="create")
     cluster.create(wt("b"))  # a dropped connection is retried
     shared_kube_server.log.clear()
-    shared_kube_server.fail(500, count=None, verb="get")
+    shared_kube_server.fail(503, count=None, verb="get")
     with pytest.raises(
-        UnreachableError, match="cannot get WorkflowTemplate/ci/a: .* answered 500 after 4 attempts"
+        UnreachableError,
+        match="cannot get WorkflowTemplate/ci/a: .* answered 503 ServiceUnavailable after 4 attempts",
     ):
         cluster.get("WorkflowTemplate", "ci", "a")
     assert shared_kube_server.log.count("get") == 4
+    shared_kube_server.faults.clear()
+    shared_kube_server.log.clear()
+    shared_kube_server.fail(500, count=None, verb="get")  # the server's considered answer: shown at once
+    with pytest.raises(ClusterError, match="answered 500 InternalError: Internal error occurred") as caught:
+        cluster.get("WorkflowTemplate", "ci", "a")
+    assert type(caught.value) is ClusterError and caught.value.exit_code == 3
+    assert shared_kube_server.log.count("get") == 1
     shared_kube_server.faults.clear()
     shared_kube_server.fail(409, count=1, verb="update")  # not transient: no retry
     live = cluster.get("WorkflowTemplate", "ci", "a")

@@ -1,20 +1,23 @@
 """The Kubernetes backend: the only module that imports the official ``kubernetes`` client.
 
-It talks to the Argo custom resources through ``CustomObjectsApi`` from a kubeconfig context (or
-the in-cluster service account), and turns every way a request can fail into a
-:class:`~wfsync.cluster.api.ClusterError` that names the object and says what to do. Transient
-failures (429, 5xx, dropped connections, timeouts) are retried with bounded exponential backoff;
-the rest are not. A context the target does not allow is refused before any request is sent.
+It talks to the Argo custom resources with plain JSON requests over the client's connection pool,
+configured from a kubeconfig context (or the in-cluster service account), and turns every way a
+request can fail into a :class:`~wfsync.cluster.api.ClusterError` that names the object, the
+server's reason and what to do. Transient failures (429, 503, 504, dropped connections,
+timeouts) are retried with bounded exponential backoff; the rest are shown at once. A context the target does not allow is refused before any request is sent.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import urllib3
 from kubernetes import client as k8s
@@ -40,13 +43,22 @@ from wfsync.model.documents import API_GROUP, Identity, Kind
 
 IN_CLUSTER = "in-cluster"
 """The context name that selects the pod's service account instead of a kubeconfig."""
-TRANSIENT = frozenset({429, 500, 502, 503, 504})
+TRANSIENT = frozenset({429, 503, 504})
+"""Answers worth another attempt: throttled, unavailable, timed out. Any other answer (a 500 such as
+etcd's "request is too large" included) is the server's considered answer: shown at once."""
+FIELD_MANAGER = "wfsync"
 
 T = TypeVar("T")
 
 
 class KubernetesCluster:
-    """Argo custom objects in a Kubernetes cluster, through the official client."""
+    """Argo custom objects in a Kubernetes cluster, through the official client's configuration.
+
+    Requests go out as plain JSON over the client's own connection pool (TLS, client certificates,
+    proxy and token refresh as its kubeconfig loader set them up), not through its generated API
+    classes, whose signatures changed across the supported client versions; every write says
+    ``fieldValidation=Strict`` and ``fieldManager=wfsync``, and the server's Warning headers are kept.
+    """
 
     def __init__(
         self,
@@ -64,14 +76,23 @@ class KubernetesCluster:
         configuration = k8s.Configuration()
         self.context = _load(configuration, context, kubeconfig, tuple(allowed_contexts))
         configuration.retries = False  # retries are ours: bounded, and only for transient failures
-        self.server = str(configuration.host)
+        self.configuration = configuration
+        self.server = str(configuration.host).rstrip("/")
         self.api_client = k8s.ApiClient(configuration)
-        self._api = k8s.CustomObjectsApi(self.api_client)
+        self._pool = self.api_client.rest_client.pool_manager
+        self._lock = threading.Lock()
+        self._warnings: list[str] = []
 
     @property
     def description(self) -> str:
         """Context and server."""
         return f"context {self.context!r} ({self.server})"
+
+    def take_warnings(self) -> list[str]:
+        """The server's Warning headers since the last call, each with the object it was about."""
+        with self._lock:
+            taken, self._warnings = self._warnings, []
+        return taken
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -80,10 +101,10 @@ class KubernetesCluster:
         wanted = {plural(k): k for k in kinds}
         what = f"the {API_GROUP}/{API_VERSION} API"
         try:
-            found = self._call(what, "discover", lambda: self._api.get_api_resources(API_GROUP, API_VERSION))
+            found = self.send("GET", f"/apis/{API_GROUP}/{API_VERSION}", what=what, verb="discover")
         except NotFoundError:
-            found = None
-        served = {r.name for r in getattr(found, "resources", None) or []}
+            found = {}
+        served = {str(r.get("name")) for r in found.get("resources") or []}
         missing = sorted(kind for name, kind in wanted.items() if name not in served)
         if missing:
             raise CrdMissingError(
@@ -101,29 +122,15 @@ class KubernetesCluster:
         """One list request for a kind in a namespace (cluster scope for ClusterWorkflowTemplates)."""
         res = plural(kind)
         where = f"{kind}s in namespace {namespace!r}" if namespace and not _cluster(kind) else f"{kind}s"
-
-        def call() -> Any:
-            # the raw body: the client's generic deserialiser is the slowest part of a big list
-            opts: dict[str, Any] = {
-                "label_selector": label_selector,
-                "_request_timeout": self.timeout,
-                "_preload_content": False,
-            }
-            raw: Any
-            if _cluster(kind):
-                raw = self._api.list_cluster_custom_object(API_GROUP, API_VERSION, res, **opts)
-            elif namespace is None:
-                if exclude_namespaces:  # the API server filters, so already-listed objects are not resent
-                    opts["field_selector"] = ",".join(
-                        f"metadata.namespace!={n}" for n in sorted(exclude_namespaces)
-                    )
-                raw = self._api.list_custom_object_for_all_namespaces(API_GROUP, API_VERSION, res, **opts)
-            else:
-                raw = self._api.list_namespaced_custom_object(API_GROUP, API_VERSION, namespace, res, **opts)
-            return json.loads(raw.data)
-
+        query: list[tuple[str, str]] = [("labelSelector", label_selector)] if label_selector else []
+        scope: str | None = None if _cluster(kind) else namespace
+        if not _cluster(kind) and namespace is None and exclude_namespaces:
+            # the API server filters, so already-listed objects are not resent
+            query.append(
+                ("fieldSelector", ",".join(f"metadata.namespace!={n}" for n in sorted(exclude_namespaces)))
+            )
         try:
-            answer = self._call(where, "list", call)
+            answer = self.send("GET", _path(kind, scope), query=query, what=where, verb="list")
         except NotFoundError:
             raise CrdMissingError(
                 f"cannot list {where} in {self.description}: the server does not serve {res}.{API_GROUP} "
@@ -138,114 +145,65 @@ class KubernetesCluster:
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         """One object or None."""
         ident = Identity(kind, "" if _cluster(kind) else namespace or "", name)
-        res = plural(kind)
-
-        def call() -> Any:
-            if _cluster(kind):
-                return self._api.get_cluster_custom_object(
-                    API_GROUP, API_VERSION, res, name, _request_timeout=self.timeout
-                )
-            return self._api.get_namespaced_custom_object(
-                API_GROUP, API_VERSION, namespace or "default", res, name, _request_timeout=self.timeout
-            )
-
         try:
-            found: Obj = self._call(str(ident), "get", call)
+            return self.send(
+                "GET", _path(kind, ident.namespace or "default", name), what=str(ident), verb="get"
+            )
         except NotFoundError:
             return None
-        return found
 
     # -- writes ----------------------------------------------------------------------------------
 
     def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """POST the object; 409 AlreadyExists is a conflict naming it."""
         ident = identity_of(obj)
-        res = plural(ident.kind)
-        mode = "All" if dry_run else None
-
-        def call() -> Any:
-            if _cluster(ident.kind):
-                return self._api.create_cluster_custom_object(
-                    API_GROUP, API_VERSION, res, obj, _request_timeout=self.timeout, dry_run=mode
-                )
-            return self._api.create_namespaced_custom_object(
-                API_GROUP, API_VERSION, ident.namespace, res, obj, _request_timeout=self.timeout, dry_run=mode
-            )
-
+        path = _path(ident.kind, ident.namespace)
         try:
-            created: Obj = self._call(str(ident), "create", call)
+            return self.send(
+                "POST", path, query=_write_query(dry_run), body=obj, what=str(ident), verb="create"
+            )
         except ConflictError as err:
             if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
-                if _same_content(live, obj):
+                if self.holds(live, obj):
                     return live  # an earlier attempt that lost its answer did create it
             raise ConflictError(f"{ident} already exists in {self.description}", ident) from None
-        return created
 
     def update(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """PUT with the object's resourceVersion; a stale one is a conflict naming the object."""
         ident = identity_of(obj)
-        res = plural(ident.kind)
-        mode = "All" if dry_run else None
-
-        def call() -> Any:
-            if _cluster(ident.kind):
-                return self._api.replace_cluster_custom_object(
-                    API_GROUP, API_VERSION, res, ident.name, obj, _request_timeout=self.timeout, dry_run=mode
-                )
-            return self._api.replace_namespaced_custom_object(
-                API_GROUP,
-                API_VERSION,
-                ident.namespace,
-                res,
-                ident.name,
-                obj,
-                _request_timeout=self.timeout,
-                dry_run=mode,
-            )
-
+        path = _path(ident.kind, ident.namespace, ident.name)
         try:
-            updated: Obj = self._call(str(ident), "update", call)
+            return self.send(
+                "PUT", path, query=_write_query(dry_run), body=obj, what=str(ident), verb="update"
+            )
         except ConflictError as err:
             if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
-                if _same_content(live, obj):
+                if self.holds(live, obj):
                     return live
             raise ConflictError(
                 f"{ident} was changed in {self.description} since it was read (resourceVersion "
                 f"{obj.get('metadata', {}).get('resourceVersion')} is stale); run the command again",
                 ident,
             ) from None
-        return updated
 
     def delete(
         self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
     ) -> None:
         """DELETE with a resourceVersion precondition and background propagation."""
         ident = Identity(kind, "" if _cluster(kind) else namespace or "", name)
-        res = plural(kind)
-        body = k8s.V1DeleteOptions(
-            propagation_policy="Background",
-            preconditions=k8s.V1Preconditions(resource_version=resource_version or None),
-        )
-        mode = "All" if dry_run else None
-
-        def call() -> Any:
-            if _cluster(kind):
-                return self._api.delete_cluster_custom_object(
-                    API_GROUP, API_VERSION, res, name, body=body, _request_timeout=self.timeout, dry_run=mode
-                )
-            return self._api.delete_namespaced_custom_object(
-                API_GROUP,
-                API_VERSION,
-                ident.namespace,
-                res,
-                name,
-                body=body,
-                _request_timeout=self.timeout,
-                dry_run=mode,
-            )
-
+        options: Obj = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        if resource_version:
+            options["preconditions"] = {"resourceVersion": resource_version}
+        query = [("dryRun", "All")] if dry_run else []
         try:
-            self._call(str(ident), "delete", call)
+            self.send(
+                "DELETE",
+                _path(kind, ident.namespace, name),
+                query=query,
+                body=options,
+                what=str(ident),
+                verb="delete",
+            )
         except NotFoundError as err:
             if err.retried:
                 return  # an earlier attempt that lost its answer did delete it
@@ -255,13 +213,70 @@ class KubernetesCluster:
                 f"{ident} was changed in {self.description} since it was read; not deleted", ident
             ) from None
 
+    def holds(self, live: Obj, sent: Obj, path: str = "") -> bool:
+        """Whether ``live`` is what the server makes of ``sent`` (its defaults, pruning and numbers).
+
+        Asked when a write's answer was lost and a retry met a conflict: a server-side dry run of
+        ``sent`` over ``live`` answers the object the server would store, which is ``live`` itself
+        when the lost write did land.
+        """
+        probe = {**sent, "metadata": {**(sent.get("metadata") or {})}}
+        probe["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get("resourceVersion")
+        if not path:
+            ident = identity_of(sent)
+            path = _path(ident.kind, ident.namespace, ident.name)
+        try:
+            answer = self.send(
+                "PUT", path, query=_write_query(True), body=probe, what="a retried write", verb="check"
+            )
+        except ClusterError:
+            return False
+        return _same_content(live, answer)
+
     # -- transport -------------------------------------------------------------------------------
 
-    def request(self, what: str, verb: str, call: Callable[[], T]) -> T:
-        """One request with this cluster's retries and error mapping (:mod:`wfsync.cluster.objects` too)."""
-        return self._call(what, verb, call)
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        verb: str,
+        query: Sequence[tuple[str, str]] = (),
+        body: Obj | None = None,
+        content_type: str = "application/json",
+    ) -> Obj:
+        """One JSON request with this cluster's retries and error mapping (:mod:`wfsync.cluster.objects` too)."""
+        url = self.server + path + (f"?{urlencode(list(query))}" if query else "")
+        data = json.dumps(body).encode() if body is not None else None
+        return self._call(what, verb, lambda: self._raw(method, url, data, content_type, what), path)
 
-    def _call(self, what: str, verb: str, call: Callable[[], T]) -> T:
+    def _raw(self, method: str, url: str, data: bytes | None, content_type: str, what: str) -> Obj:
+        headers = {"Accept": "application/json", "User-Agent": "wfsync"}
+        if data is not None:
+            headers["Content-Type"] = content_type
+        settings: Mapping[str, Any] = dict(self.configuration.auth_settings())
+        for setting in settings.values():  # the bearer token, refreshed by the loader's hook
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[str(setting["key"])] = str(setting["value"])
+        timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
+        response = self._pool.request(method, url, body=data, headers=headers, timeout=timeout, retries=False)
+        for warning in response.headers.getlist("Warning"):
+            text = _warning_text(warning)
+            if text:
+                with self._lock:
+                    self._warnings.append(f"{what}: {text}")
+        if not 200 <= response.status <= 299:  # noqa: PLR2004 - the HTTP success range
+            err = ApiException(status=response.status, reason=response.reason)
+            err.body = response.data.decode("utf-8", "replace")
+            err.headers = response.headers
+            raise err
+        answer = json.loads(response.data) if response.data else {}
+        if not isinstance(answer, dict):
+            raise urllib3.exceptions.ProtocolError(f"the answer is not a JSON object: {str(answer)[:80]}")
+        return answer
+
+    def _call(self, what: str, verb: str, call: Callable[[], T], path: str = "") -> T:
         """Run one request, retrying transient failures; map the final failure to a ClusterError."""
         retried = False  # per call: requests may run in parallel (resource templates)
         for attempt in range(self.attempts):
@@ -274,7 +289,7 @@ class KubernetesCluster:
                     self._sleep(attempt, _retry_after(err))
                     retried = True
                     continue
-                mapped = self._map(err, what, verb, attempt + 1)
+                mapped = self._map(err, what, verb, attempt + 1, path)
                 mapped.retried = retried
                 raise mapped from None
             except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -292,27 +307,35 @@ class KubernetesCluster:
         delay = retry_after if retry_after is not None else self.backoff * (2**attempt)
         time.sleep(min(delay, self.max_backoff))
 
-    def _map(self, err: ApiException, what: str, verb: str, attempts: int) -> ClusterError:
+    def _map(self, err: ApiException, what: str, verb: str, attempts: int, path: str = "") -> ClusterError:
         code = int(err.status or 0)
-        message = _server_message(err)
+        message, reason = _server_message(err)
         if code == 401:
             return ForbiddenError(
                 f"cannot {verb} {what}: {self.description} rejected the credentials (401 Unauthorized): "
                 f"{message}; log in again or check the kubeconfig user"
             )
         if code == 403:
-            return ForbiddenError(f"cannot {verb} {what}: forbidden in {self.description}: {message}")
+            lacked = _lacked(verb, path)
+            return ForbiddenError(
+                f"cannot {verb} {what}: forbidden in {self.description}"
+                + (f": the credentials lack {lacked}" if lacked else "")
+                + f" (403 {reason}: {message})"
+            )
         if code == 404:
             return NotFoundError(f"cannot {verb} {what}: not found in {self.description}: {message}")
         if code == 409:
             return ConflictError(f"cannot {verb} {what}: conflict: {message}")
-        if code == 422:
-            return InvalidObjectError(f"cannot {verb} {what}: the server refused it as invalid: {message}")
+        if code in (400, 422):
+            return InvalidObjectError(
+                f"cannot {verb} {what}: the server refused it as invalid ({code} {reason}): {message}"
+            )
         if code in TRANSIENT:
             return UnreachableError(
-                f"cannot {verb} {what}: {self.description} answered {code} after {attempts} attempts: {message}"
+                f"cannot {verb} {what}: {self.description} answered {code} {reason} after {attempts} attempts: "
+                f"{message}"
             )
-        return ClusterError(f"cannot {verb} {what}: {self.description} answered {code}: {message}")
+        return ClusterError(f"cannot {verb} {what}: {self.description} answered {code} {reason}: {message}")
 
 
 def _load(
@@ -364,19 +387,64 @@ def _cluster(kind: str) -> bool:
     return kind == Kind.CLUSTER_WORKFLOW_TEMPLATE
 
 
-def _server_message(err: ApiException) -> str:
-    """The ``message`` of the Status the server answered, else the HTTP reason."""
+def _server_message(err: ApiException) -> tuple[str, str]:
+    """The ``message`` and ``reason`` of the Status the server answered, else the body and HTTP reason."""
     body: object = err.body
+    reason = str(err.reason or f"HTTP {err.status}")
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if isinstance(body, str) and body:
         try:
             status = json.loads(body)
         except ValueError:
-            return body.strip()[:300]
+            return body.strip()[:300], reason
         if isinstance(status, dict) and status.get("message"):
-            return str(status["message"])
-    return str(err.reason or f"HTTP {err.status}")
+            return str(status["message"]), str(status.get("reason") or reason)
+        return body.strip()[:300], reason
+    return reason, reason
+
+
+def _path(kind: str, namespace: str | None, name: str = "") -> str:
+    """The REST path of an Argo kind's collection (or one object) in a namespace or at cluster scope."""
+    base = f"/apis/{API_GROUP}/{API_VERSION}"
+    if namespace and not _cluster(kind):
+        base += f"/namespaces/{quote(namespace, safe='')}"
+    base += f"/{plural(kind)}"
+    return f"{base}/{quote(name, safe='')}" if name else base
+
+
+def _write_query(dry_run: bool) -> list[tuple[str, str]]:
+    """Every write: unknown fields are refused (never pruned in silence), and wfsync owns its fields."""
+    query = [("fieldValidation", "Strict"), ("fieldManager", FIELD_MANAGER)]
+    return [("dryRun", "All"), *query] if dry_run else query
+
+
+def _lacked(verb: str, path: str) -> str:
+    """``'list' on workflowtemplates.argoproj.io in namespace 'ci'``, read from the request path."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:1] == ["api"]:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 3:
+        group, rest = parts[1], parts[3:]
+    else:
+        return ""
+    namespace = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    if not rest:
+        return ""
+    resource = f"{rest[0]}.{group}" if group else rest[0]
+    rbac_verb = {"check": "update", "discover": "get"}.get(verb, verb)
+    where = f"in namespace {namespace!r}" if namespace else "at cluster scope"
+    return f"{rbac_verb!r} on {resource} {where}"
+
+
+def _warning_text(header: str) -> str:
+    """The text of an RFC 7234 Warning header (``299 - "unknown field ..."``), unquoted."""
+    match = re.match(r'\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"', header)
+    if match is None:
+        return header.strip()
+    return re.sub(r"\\(.)", r"\1", match.group(1))
 
 
 def _retry_after(err: ApiException) -> float | None:

@@ -3,22 +3,18 @@
 :class:`~wfsync.cluster.kubernetes.KubernetesCluster` knows the Argo kinds by heart; a resource
 template may name any kind, so this store finds each kind's resource (plural) and scope the way
 kubectl does, through discovery (``/api/v1``, ``/apis/<group>/<version>``, cached per group
-version), and sends raw REST requests through the cluster's own client, so retries, error
+version), and sends raw REST requests through the cluster's own transport, so retries, error
 mapping and the ``allowedContexts`` check (done when the cluster was opened) are the same as sync's.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
-from kubernetes.client.exceptions import ApiException
-
 from wfsync.cluster.api import ClusterError, ConflictError, NotFoundError, Obj
-from wfsync.cluster.kubernetes import KubernetesCluster, _same_content
+from wfsync.cluster.kubernetes import FIELD_MANAGER, KubernetesCluster
 
 _LIKELY_GROUP_VERSIONS = ("v1", "apps/v1", "batch/v1", "argoproj.io/v1alpha1")
 """Where a kind named without its apiVersion (``get``/``delete`` by kind) is looked for first."""
@@ -53,7 +49,6 @@ class KubernetesObjects:
 
     def __init__(self, cluster: KubernetesCluster) -> None:
         self.cluster = cluster
-        self._client = cluster.api_client
         self._lock = threading.Lock()
         self._served: dict[str, dict[str, Resource] | None] = {}  # group version -> kind -> resource
         self._groups: list[str] | None = None
@@ -85,7 +80,7 @@ class KubernetesObjects:
             created: Obj = self._send("POST", res.path(namespace), what, "create", body, dry_run=dry_run)
         except ConflictError as err:
             live = self.get(str(obj.get("kind")), namespace, name) if err.retried and name else None
-            if live is not None and _same_content(live, body):
+            if live is not None and self.cluster.holds(live, body, res.path(namespace, name)):
                 return live  # an earlier attempt that lost its answer did create it
             raise
         return created
@@ -180,29 +175,12 @@ class KubernetesObjects:
 
     def _send(
         self, method: str, path: str, what: str, verb: str, body: Obj | None = None, *, dry_run: bool = False
-    ) -> Any:
-        """One JSON request through the cluster's client, its retries and its error mapping."""
+    ) -> Obj:
+        """One JSON request through the cluster's transport, its retries and its error mapping."""
         query = [("dryRun", "All")] if dry_run else []
-        headers = {"Accept": "application/json"}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-
-        def call() -> Any:
-            request = self._client.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=query,
-                header_params=headers,
-                body=body,
-                auth_settings=["BearerToken"],
-            )
-            response = self._client.call_api(*request, _request_timeout=self.cluster.timeout)
-            data = response.read()  # type: ignore[no-untyped-call]
-            if not 200 <= response.status <= 299:  # noqa: PLR2004 - the HTTP success range
-                raise ApiException(http_resp=response)
-            return json.loads(data) if data else {}
-
-        return self.cluster.request(what, verb, call)
+        if method in ("POST", "PUT", "PATCH"):
+            query += [("fieldValidation", "Strict"), ("fieldManager", FIELD_MANAGER)]
+        return self.cluster.send(method, path, what=what, verb=verb, query=query, body=body)
 
 
 def _discovery_path(group_version: str) -> str:
