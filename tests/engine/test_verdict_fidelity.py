@@ -10,6 +10,7 @@ import pytest
 
 from wfsync.engine import status as st
 from wfsync.engine.executor import Unsupported
+from wfsync.errors import ExitCode, InputError
 
 from .conftest import node_table
 
@@ -358,3 +359,69 @@ def test_the_cowsay_shim_passes_the_pre_run_check(run_yaml):
     )
     assert node_table(result) == [("WF", "Pod", "Succeeded", "")]
     assert "< hello >" in result.logs[0][1]
+
+
+def test_a_reference_to_a_template_that_does_not_exist_is_rejected_as_argo_submit_rejects_it(run_yaml):
+    """``ValidateWorkflow``: invalid input (exit 2) with Argo's message, before anything runs."""
+    with pytest.raises(InputError) as caught:
+        run_yaml(
+            """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Workflow
+            metadata: {name: missing}
+            spec:
+              entrypoint: main
+              templates:
+              - name: main
+                steps:
+                - - {name: a, template: inner}
+              - name: inner
+                dag:
+                  tasks:
+                  - {name: b, template: nope}
+            """
+        )
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert str(caught.value) == (
+        "invalid workflow (argo submit rejects it): "
+        "templates.main.steps[0].a templates.inner.tasks.b template name 'nope' undefined"
+    )
+
+
+def test_submit_validation_covers_the_entrypoint_on_exit_and_template_refs(run_yaml, tmp_path):
+    """The entrypoint and onExit are looked up directly; a templateRef names its WorkflowTemplate."""
+    library = tmp_path / "wft.yaml"
+    library.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: lib}\n"
+        "spec:\n  templates:\n  - {name: hello, container: {image: alpine, command: ['true']}}\n",
+        encoding="utf-8",
+    )
+    body = """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: refs}
+        spec:
+          entrypoint: main
+          onExit: EXIT
+          templates:
+          - name: main
+            steps:
+            - - {name: a, templateRef: {name: lib, template: TEMPLATE}}
+          - {name: done, container: {image: alpine, command: ["true"]}}
+    """
+    cases = {
+        ("main", "done", "goodbye"): "templates.main.steps[0].a template reference lib.goodbye not found",
+        ("main", "gone", "hello"): "template name 'gone' undefined",
+        ("absent", "done", "hello"): "template name 'absent' undefined",
+    }
+    for (entry, on_exit, template), message in cases.items():
+        text = body.replace("EXIT", on_exit).replace("TEMPLATE", template)
+        with pytest.raises(InputError, match="argo submit rejects it") as caught:
+            run_yaml(text, entrypoint=entry, with_paths=[library])
+        assert str(caught.value).endswith(message)
+    result = run_yaml(body.replace("EXIT", "done").replace("TEMPLATE", "hello"), with_paths=[library])
+    assert result.status.phase == st.SUCCEEDED
+    with pytest.raises(Unsupported, match="environment: "):
+        run_yaml(
+            body.replace("EXIT", "done").replace("TEMPLATE", "hello").replace("name: lib", "name: other")
+        )

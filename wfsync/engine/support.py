@@ -22,6 +22,8 @@ from wfsync.engine.templates import (
     merge_template_defaults,
     template_type,
 )
+from wfsync.engine.validate import submit_problem
+from wfsync.errors import InputError
 
 _UNSUPPORTED_TYPES = {
     "plugin": "plugin templates need an executor plugin",
@@ -165,9 +167,14 @@ def preflight(
 ) -> list[str]:
     """Reasons this workflow cannot be run faithfully here (empty when it can).
 
+    A workflow ``argo submit`` would reject raises :class:`InputError` with Argo's message first.
+
     URLs written literally are checked against the network policy here; templated ones when
     their node runs. ``resumable``: the run resumes indefinite suspends itself (after a delay).
     """
+    problem = submit_problem(wf, resolver)
+    if problem is not None:
+        raise InputError(f"invalid workflow (argo submit rejects it): {problem}")
     spec = wf.get("spec") or {}
     reasons: list[str] = [
         f"unsupported: workflow: {r}" for r in locks.unsupported_reasons(spec.get("synchronization"))
