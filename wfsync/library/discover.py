@@ -7,6 +7,7 @@ so one broken file does not hide the findings of all the others.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import stat
 from collections.abc import Iterable, Sequence
@@ -92,6 +93,8 @@ def find_yaml_files(
     for given in paths:
         if not given.exists() and not given.is_symlink():
             raise UsageError(f"path does not exist: {given}")
+        if not given.exists() and _is_loop(given):
+            raise UsageError(f"path is a symlink loop: {given}")
         if given.is_dir():
             escape = (
                 safepath.symlink_escape(root, given) if root is not None and _inside(root, given) else None
@@ -111,6 +114,16 @@ def find_yaml_files(
 def _inside(root: Path, path: Path) -> bool:
     """Whether ``path`` is spelled inside ``root`` (an explicit path elsewhere is the user's choice)."""
     return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(root))  # noqa: PTH100 - lexical on purpose
+
+
+def _is_loop(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop so; later versions raise OSError(ELOOP)
+        return True
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def _walk(folder: Path) -> Iterable[Path]:
