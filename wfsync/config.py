@@ -48,7 +48,12 @@ class Config:
     @property
     def state_dir(self) -> Path:
         """``.wfsync/`` in the repository root: embedded cluster, caches (git-ignored)."""
-        return self.root / STATE_DIR
+        return state_folder(self.root)
+
+
+def state_folder(root: Path, *parts: str) -> Path:
+    """``root/.wfsync[/parts]``, refused when a symlink takes it out of ``root`` (wfsync writes there)."""
+    return safepath.within(root, "/".join((STATE_DIR, *parts)), what="state folder")
 
 
 def find_root(start: Path) -> Path | None:

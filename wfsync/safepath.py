@@ -63,19 +63,27 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def check_namespace(namespace: str, *, path: Path | str | None = None, line: int | None = None) -> str:
+def check_namespace(
+    namespace: str,
+    *,
+    what: str = "metadata.namespace",
+    path: Path | str | None = None,
+    line: int | None = None,
+) -> str:
     """``namespace``, or :class:`PathEscapeError` when it is not a valid namespace."""
     problem = namespace_problem(namespace)
     if problem is not None:
-        raise PathEscapeError(f"metadata.namespace {_shown(namespace)} {problem}", path=path, line=line)
+        raise PathEscapeError(f"{what} {_shown(namespace)} {problem}", path=path, line=line)
     return namespace
 
 
-def check_name(name: str, *, path: Path | str | None = None, line: int | None = None) -> str:
+def check_name(
+    name: str, *, what: str = "metadata.name", path: Path | str | None = None, line: int | None = None
+) -> str:
     """``name``, or :class:`PathEscapeError` when it is not a valid object name."""
     problem = name_problem(name)
     if problem is not None:
-        raise PathEscapeError(f"metadata.name {_shown(name)} {problem}", path=path, line=line)
+        raise PathEscapeError(f"{what} {_shown(name)} {problem}", path=path, line=line)
     return name
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wfsync.commands.context import repository_config
-from wfsync.config import CONFIG_FILE, cache_root
+from wfsync.config import CONFIG_FILE, cache_root, state_folder
 from wfsync.errors import UsageError
 from wfsync.lint.linter import LintOptions, LintReport, lint_paths
 
@@ -28,7 +28,7 @@ def run_lint(paths: Sequence[Path], *, cwd: Path, use_cache: bool = True) -> Lin
         if not config.library.exists():
             raise UsageError(f"the library folder {config.library} (from {config.path}) does not exist")
         paths = [library or config.library]
-    cache_dir = cache_root(cwd) / ".wfsync" / "cache" if use_cache else None
+    cache_dir = state_folder(cache_root(cwd), "cache") if use_cache else None
     options = LintOptions(
         library=config.library if config else None,
         root=config.root if config else None,

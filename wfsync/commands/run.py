@@ -9,7 +9,7 @@ from typing import Any
 
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
-from wfsync.config import STATE_DIR, cache_root
+from wfsync.config import cache_root, state_folder
 from wfsync.engine.resource import ClusterStore
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
 from wfsync.engine.status import WorkflowStatus
@@ -101,16 +101,23 @@ def run_workflow(
     pairs.extend(parse_parameters(parameters))
     config = repository_config(cwd)
     live = live_target(cwd, target) if target is not None else LiveTarget([], "", "default", None)
+    templates = live.templates
+    if target is None:  # what the library and --with lack, from the packaged standard library
+        from wfsync.commands.library import run_fallback
+
+        templates, note = run_fallback(path, cwd, with_paths)
+        if note and notify is not None:
+            notify(note)
     request = RunRequest(
         path=path,
         parameters=pairs,
         entrypoint=entrypoint,
         with_paths=list(with_paths),
         library=config.library if config is not None and target is None else None,
-        state_dir=cache_root(cwd) / STATE_DIR,
+        state_dir=state_folder(cache_root(cwd)),
         log=log,
         allow_network=allow_network,
-        templates=live.templates,
+        templates=templates,
         templates_from=live.origin,
         namespace=live.namespace,
         cluster=live.resources,
@@ -127,4 +134,4 @@ def resume_workflow(cwd: Path, workflow: str, node: str | None = None) -> None:
     """Ask a run in this repository (another terminal) to resume its suspended nodes."""
     from wfsync.engine.resume import RUNS_DIR, request_resume
 
-    request_resume(cache_root(cwd) / STATE_DIR / RUNS_DIR, workflow, node)
+    request_resume(state_folder(cache_root(cwd), RUNS_DIR), workflow, node)

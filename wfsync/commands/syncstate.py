@@ -3,7 +3,8 @@
 The target comes from ``--target``, else ``$WFSYNC_TARGET``, else the configuration's default.
 The desired state is the library in the working tree, or at ``--ref`` (read from git into a
 scratch folder, never touching the working tree). The live state is one list per kind and
-namespace: ClusterWorkflowTemplates once, WorkflowTemplates once for each namespace the library
+namespace: ClusterWorkflowTemplates once when the library holds any (else only this library's,
+and a refusal to list them is no error), WorkflowTemplates once for each namespace the library
 uses plus the target's own.
 """
 
@@ -19,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from wfsync import safepath
 from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config
@@ -188,6 +190,10 @@ def read_library(
             _, digest, (docs, exact) = next(done)
             if exact:
                 cache.put_documents(where, digest, docs)
+        for d in docs:  # namespace and name become store paths and API URLs: checked, with file:line
+            if d.namespace:
+                safepath.check_namespace(d.namespace, path=where, line=d.line)
+            safepath.check_name(d.name, path=where, line=d.line)
         objects.extend(
             stamped(
                 Identity(d.kind, d.namespace, d.name),
@@ -295,7 +301,6 @@ class LiveLister:
         if target.type == "kubernetes" and REMOTE_CONCURRENCY > 0:
             self._pool = ThreadPoolExecutor(REMOTE_CONCURRENCY, thread_name_prefix="wfsync-list")
             self._crds = self._pool.submit(cluster.check_crds, KINDS)
-            self.want(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None)
             self.want(Kind.WORKFLOW_TEMPLATE.value, target.namespace)
 
     def __enter__(self) -> LiveLister:
@@ -338,17 +343,38 @@ class LiveLister:
         """Everything listed for ``objects``, in request order (the first failure in that order raises)."""
         wanted = kinds_and_namespaces(objects, self.target.namespace)
         listed = {ns for kind, ns in wanted if kind == Kind.WORKFLOW_TEMPLATE and ns}
+        leftovers = bool(self.library_id) and (Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None) not in wanted
         if self._pool is None:
             self.cluster.check_crds(KINDS)
             parts = [self.cluster.list(kind, ns, self.selector) for kind, ns in wanted]
-            return [obj for part in parts for obj in part] + (self._owned(listed) if self.library_id else [])
+            live = [obj for part in parts for obj in part] + (self._owned(listed) if self.library_id else [])
+            return live + (self._cluster_leftovers() if leftovers else [])
         for kind, ns in wanted:
             self.want(kind, ns)
         owned = self._pool.submit(self._owned_after_crds, listed) if self.library_id else None
+        extra = self._pool.submit(self._after_crds_call, self._cluster_leftovers) if leftovers else None
         assert self._crds is not None
         self._crds.result()
         live = [obj for kind, ns in wanted for obj in self._sent[(kind, ns)].result()]
-        return live + (owned.result() if owned is not None else [])
+        return live + (owned.result() if owned is not None else []) + (extra.result() if extra else [])
+
+    def _after_crds_call(self, call: Callable[[], list[Obj]]) -> list[Obj]:
+        assert self._crds is not None
+        self._crds.result()
+        return [] if self._closed else call()
+
+    def _cluster_leftovers(self) -> list[Obj]:
+        """This library's ClusterWorkflowTemplates when it holds none any more (so they can be pruned).
+
+        Credentials limited to namespaces may not list at cluster scope: then there is nothing to
+        find that they could prune anyway, and the WorkflowTemplates still sync.
+        """
+        try:
+            return self.cluster.list(
+                Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None, ownership_selector(self.library_id)
+            )
+        except ForbiddenError:
+            return []
 
     def _owned_after_crds(self, listed: set[str]) -> list[Obj]:
         assert self._crds is not None

@@ -8,7 +8,10 @@ starting and reconciling them is :mod:`wfsync.engine.pods`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +23,7 @@ from wfsync.engine import status as st
 from wfsync.engine.artifacts import artifact_key
 from wfsync.engine.durations import parse_duration
 from wfsync.engine.executor import Container, Pod, PodResult
-from wfsync.engine.host import SCRIPT_PATH
+from wfsync.engine.host import SCRIPT_PATH, HostExecutor
 from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, PodOutcome, PodWork
 from wfsync.engine.params import param_string
 from wfsync.engine.templates import template_type
@@ -65,7 +68,7 @@ class PodSpecMixin(OperationState):
             return Container(
                 name,
                 str(ctr.get("image") or ""),
-                tuple(str(c) for c in ctr.get("command") or ()),
+                self._stand_in(str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())),
                 tuple(str(a) for a in ctr.get("args") or ()),
                 (*env, *argo_env),
                 str(ctr.get("workingDir") or ""),
@@ -113,6 +116,9 @@ class PodSpecMixin(OperationState):
             if art.get("path"):
                 what = f"output artifact {art.get('name')!r} path"
                 paths.append(safepath.container_path(str(art["path"]), what=what))
+            key = artifact_key(art)
+            if key is not None:
+                self.options.artifacts.path(key)  # a key leaving the repository: refused before the pod runs
         for param in (tmpl.get("outputs") or {}).get("parameters") or []:
             path = (param.get("valueFrom") or {}).get("path")
             if path:
@@ -154,7 +160,9 @@ class PodSpecMixin(OperationState):
         if self.deadline is not None:
             deadline = min(deadline or float("inf"), self.deadline)
         main = container(spec, "main")
-        main = dataclasses.replace(main, command=command, args=args)
+        main = dataclasses.replace(main, command=self._stand_in(main.image, command), args=args)
+        for what in _unchecked(self.spec, tmpl):
+            self.status.note(f"not checked locally: {what}")
         return Pod(
             name=node.pod_name,
             node_name=node.name,
@@ -172,6 +180,21 @@ class PodSpecMixin(OperationState):
             ),
             sidecars=tuple(container(c, str(c.get("name") or "")) for c in tmpl.get("sidecars") or []),
         )
+
+    def _stand_in(self, image: str, command: tuple[str, ...]) -> tuple[str, ...]:
+        """The command, run by the host's BusyBox when ``image`` is busybox or alpine and has it.
+
+        Those images' ``sh`` and tools are BusyBox applets (``$RANDOM``, ``ash`` syntax, their
+        options), which the host's dash and coreutils are not; the summary says what ran them.
+        """
+        if not isinstance(self.executor, HostExecutor) or _image_base(image) not in _BUSYBOX_IMAGES:
+            return command
+        busybox = busybox_tool()
+        program = command[0].rsplit("/", 1)[-1] if command else "sh"
+        if busybox is None or program not in busybox.applets:
+            return command
+        self.status.note(f"{image} ran as host {busybox.version} ({program} applet)")
+        return ("busybox", program, *command[1:])
 
     def collect(self, work: PodWork, result: PodResult) -> PodOutcome:
         """Outputs of a finished pod (``wait`` container): result, exit code, parameters, artifacts."""
@@ -263,6 +286,69 @@ class PodSpecMixin(OperationState):
 def _mode(art: Mapping[str, Any]) -> int | None:
     mode = art.get("mode")
     return int(mode) if isinstance(mode, int) else None
+
+
+_SCHEDULING = (
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "schedulerName",
+    "priorityClassName",
+    "podPriorityClassName",
+)
+
+
+def _unchecked(spec: Mapping[str, Any], tmpl: Mapping[str, Any]) -> list[str]:
+    """What Kubernetes would check for this pod that a local run cannot (for the summary)."""
+    found = []
+    account = tmpl.get("serviceAccountName") or spec.get("serviceAccountName")
+    if account:
+        found.append(f"RBAC of serviceAccountName {account!r}")
+    scheduling = [k for k in _SCHEDULING if tmpl.get(k) or spec.get(k)]
+    if scheduling:
+        found.append(f"scheduling ({', '.join(scheduling)})")
+    found.append("image pulls (images are stood in, never pulled)")
+    return found
+
+
+_BUSYBOX_IMAGES = ("busybox", "alpine")
+
+
+@dataclasses.dataclass(frozen=True)
+class BusyBox:
+    """The host's BusyBox: its version line and the applets it carries."""
+
+    version: str
+    applets: frozenset[str]
+
+
+@functools.cache
+def busybox_tool() -> BusyBox | None:
+    """The host's ``busybox`` (Debian package ``busybox``), None when it has none."""
+    path = shutil.which("busybox")
+    if path is None:
+        return None
+    try:
+        listed = subprocess.run(  # noqa: S603 - a fixed argv to the host's busybox
+            [path, "--list"], capture_output=True, text=True, timeout=10, check=True
+        )
+        banner = subprocess.run(  # noqa: S603
+            [path], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = (banner.stdout or banner.stderr).splitlines()[:1]
+    words = first[0].split() if first else []
+    version = " ".join(words[:2]) if len(words) >= 2 else "BusyBox"
+    return BusyBox(version, frozenset(listed.stdout.split()))
+
+
+def _image_base(image: str) -> str:
+    """``alpine`` of ``docker.io/library/alpine:3.19@sha256:...``."""
+    name = image.split("@", 1)[0]
+    if name.rfind(":") > name.rfind("/"):
+        name = name[: name.rfind(":")]
+    return name.rsplit("/", 1)[-1]
 
 
 def _has_location(art: Mapping[str, Any]) -> bool:

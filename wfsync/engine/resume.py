@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wfsync import safepath
 from wfsync.errors import UsageError
 
 RUNS_DIR = "runs"
@@ -29,7 +30,7 @@ class ResumeChannel:
     """The running side: registers the run and answers whether a node was resumed."""
 
     def __init__(self, runs: Path, workflow: str, notify: Callable[[str], None] | None = None) -> None:
-        self.folder = runs / workflow
+        self.folder = safepath.within(runs, safepath.check_name(workflow, what="workflow"), what="workflow")
         self.workflow = workflow
         self.notify = notify
         self._told: set[str] = set()
@@ -93,7 +94,7 @@ def running(runs: Path) -> list[str]:
 
 def request_resume(runs: Path, workflow: str, node: str | None = None) -> None:
     """Ask the run of ``workflow`` to resume its suspended nodes (or only ``node``)."""
-    folder = runs / workflow
+    folder = safepath.within(runs, safepath.check_name(workflow, what="workflow"), what="workflow")
     if not _alive(folder):
         others = running(runs)
         where = f"running here: {', '.join(others)}" if others else "no workflow is running here"

@@ -140,7 +140,10 @@ def build_store(request: RunRequest, own: Sequence[dict[str, Any]]) -> Store:
         sources.append(request.library)
     sources.extend(request.with_paths)
     for source in sources:
-        files, _ = find_yaml_files([source])
+        # files found in a folder stay in it (a symlink out is refused, as in the library)
+        files, refused = find_yaml_files([source], root=source if source.is_dir() else None)
+        if refused and source in request.with_paths:
+            raise InputError(f"--with {source}: {refused[0].message}", path=refused[0].path)
         for file in files:
             read = read_file(file)
             if read.problem is not None and file in request.with_paths:
