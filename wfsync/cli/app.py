@@ -64,9 +64,9 @@ def root(
 
 
 def _register() -> None:
-    from wfsync.cli import convert, fmt, init, lint, run, sync
+    from wfsync.cli import convert, fmt, init, library, lint, run, sync
 
-    for module in (init, lint, fmt, sync, convert, run):
+    for module in (init, library, lint, fmt, sync, convert, run):
         module.register(app)
 
 

@@ -90,6 +90,10 @@ def github_actions(
         )
         if fmt is OutputFormat.JSON:
             payload = result.audit.to_json()
+            if result.library is not None:
+                from wfsync.commands.library import needs_json
+
+                payload["library"] = needs_json(result.library)
             if out_dir is None:
                 payload["documents"] = [f.text for f in result.files if f.text is not None]
             term.json("convert.github-actions", payload)
@@ -100,21 +104,23 @@ def github_actions(
 
 def _render_text(term: Terminal, result: object, *, to_stdout: bool) -> None:
     from wfsync.commands.convert import ConvertResult
+    from wfsync.commands.library import needs_lines
     from wfsync.convert.gha.report import summary_lines, workflow_lines
 
     assert isinstance(result, ConvertResult)
+    ran = any(w.run for w in result.audit.workflows)
     if to_stdout:
         texts = [f.text for f in result.files if f.text is not None]
         sys.stdout.write("---\n".join(texts))
         sys.stdout.flush()
         lines = [line for w in result.audit.workflows for line in workflow_lines(w)]
-        for line in [*lines, *summary_lines(result.audit)]:
+        for line in [*lines, *summary_lines(result.audit), *needs_lines(result.library, ran=ran)]:
             term.err.print(escape(line), highlight=False)
         return
     for w in result.audit.workflows:
         for line in workflow_lines(w):
             term.print(escape(line))
-    for line in summary_lines(result.audit):
+    for line in [*summary_lines(result.audit), *needs_lines(result.library, ran=ran)]:
         term.result(escape(line))
     if result.report_path is not None:
         term.print(f"report: {escape(str(result.report_path))}")

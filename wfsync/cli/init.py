@@ -21,15 +21,22 @@ def register(app: typer.Typer) -> None:
     def init(
         ctx: typer.Context,
         directory: Annotated[Path, typer.Argument(help="Folder to scaffold (created if missing).")] = Path(),
+        with_library: Annotated[
+            bool,
+            typer.Option(
+                "--with-library/--no-library",
+                help="Copy the standard template library (see wfsync library list) into library/.",
+            ),
+        ] = True,
         output: OutputOption = None,
     ) -> None:
-        """Scaffold wfsync.yaml, library/ and a CI workflow; never overwrites a file."""
+        """Scaffold wfsync.yaml, library/ (with the standard library) and a CI workflow; never overwrites a file."""
         term = terminal(ctx)
         with boundary(term):
             chosen = term.resolve_output(output, FORMATS)
             from wfsync.commands.init import run_init
 
-            result = run_init(directory)
+            result = run_init(directory, with_library=with_library)
             if chosen is OutputFormat.JSON:
                 term.json(
                     "init",

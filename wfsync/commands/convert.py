@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wfsync.commands.library import convert_needs, fallback_for
 from wfsync.convert.gha import AuditReport, Conversion, RuleSet, convert_file, load_rules
 from wfsync.convert.gha.report import WorkflowReport, render_report
 from wfsync.convert.gha.runcontext import RunContext, env_lines
 from wfsync.errors import ExitCode, UsageError, WfsyncError
 from wfsync.fmt.formatter import canonicalize, new_yaml
+from wfsync.library.standard import Needs
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -43,6 +45,8 @@ class ConvertResult:
     files: list[ConvertedFile] = field(default_factory=list)
     audit: AuditReport = field(default_factory=AuditReport)
     report_path: Path | None = None
+    library: Needs | None = None
+    """Standard library families the output calls, and which the project has (``wfsync library``)."""
 
     @property
     def exit_code(self) -> ExitCode:
@@ -138,6 +142,8 @@ def run_convert_github_actions(
                     item.path.write_text(item.text, encoding="utf-8")
         except OSError as err:
             raise UsageError(f"{out_dir}: cannot write: {err.strerror}") from None
+    documents = [f.conversion.document for f in result.files if f.conversion.document is not None]
+    result.library = convert_needs(documents, Path.cwd(), run.library if run is not None else None)
     if run is not None:
         for item in result.files:
             if item.text is not None:
@@ -268,7 +274,8 @@ def checkout_source(root: Path, into: Path) -> Path:
     import subprocess
 
     repo = into / "repo"
-    shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git"), symlinks=True)
+    # .wfsync: the run's own state folder is inside root when run outside a wfsync repository
+    shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git", ".wfsync"), symlinks=True)
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "wfsync",
@@ -374,7 +381,12 @@ def run_converted(item: ConvertedFile, settings: RunSettings) -> None:
             document = localize(conversion.document, repo, settings.event, settings.context)
             target = folder / f"{conversion.name}.yaml"
             target.write_text(_dump(document), encoding="utf-8")
-            request = RunRequest(path=target, library=settings.library, state_dir=folder / "state")
+            request = RunRequest(
+                path=target,
+                library=settings.library,
+                state_dir=folder / "state",
+                templates=fallback_for(document, settings.library),  # what the project lacks
+            )
             outcome = run_workflow(request)
         except Unsupported as err:
             report.run, report.run_message = "unsupported", str(err).removeprefix("unsupported: ")
