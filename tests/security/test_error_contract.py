@@ -109,17 +109,21 @@ def _template(name: str, extra: str = "", namespace: str | None = None) -> str:
     )
 
 
-def alias_bomb() -> str:
-    """A 1 KB billion-laughs bomb in a free-form field (``plugin:``), not at the top level."""
-    levels = ['      a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+def bomb_lines(indent: str) -> str:
+    """A billion-laughs mapping (nine levels of nine aliases: 9^9 strings once expanded)."""
+    levels = [f'{indent}a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     for i in range(1, 10):
         refs = ", ".join(f"*a{i - 1}" for _ in range(9))
-        levels.append(f"      a{i}: &a{i} [{refs}]")
+        levels.append(f"{indent}a{i}: &a{i} [{refs}]")
+    return "\n".join(levels) + "\n"
+
+
+def alias_bomb() -> str:
+    """A 1 KB bomb in a free-form field (``plugin:``), not at the top level."""
     return (
         WORKFLOW_HEAD.replace("kind: Workflow", "kind: WorkflowTemplate")
         + "    - name: main\n      plugin:\n"
-        + "\n".join("  " + line for line in levels)
-        + "\n"
+        + bomb_lines("        ")
     )
 
 
@@ -311,17 +315,28 @@ def _store_objects(repo: Path) -> list[Path]:
     return sorted((repo / ".wfsync" / "cluster" / "objects").rglob("*.json"))
 
 
-def _assert_store_consistent(repo: Path) -> None:
+def _store_health(repo: Path) -> dict[str, bool]:
+    """Per object file of the embedded store (and its counter): whether it parses as it should."""
     store = repo / ".wfsync" / "cluster"
-    if not store.exists():
-        return
-    for path in _store_objects(repo):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assert isinstance(data, dict) and data.get("metadata", {}).get("name") == path.stem, path
-        assert path.resolve().is_relative_to(store.resolve()), path
-    state = store / "state.json"
-    if state.exists():
-        json.loads(state.read_text(encoding="utf-8"))
+    out: dict[str, bool] = {}
+    for path in [*_store_objects(repo), store / "state.json"]:
+        if not path.exists():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            out[str(path)] = False
+            continue
+        named = path.name == "state.json" or data.get("metadata", {}).get("name") == path.stem
+        inside = path.resolve().is_relative_to(store.resolve())
+        out[str(path)] = isinstance(data, dict) and named and inside
+    return out
+
+
+def _assert_store_consistent(before: dict[str, bool], after: dict[str, bool]) -> None:
+    """Every object file parses, except one the case itself broke (and it must not spread)."""
+    broken = [path for path, ok in after.items() if not ok and before.get(path, True)]
+    assert not broken, f"the embedded store is no longer consistent: {broken}"
 
 
 # -- running a command ----------------------------------------------------------------------------
@@ -553,6 +568,32 @@ def _init_gitignore_binary(w: World) -> None:
     (fresh / ".gitignore").write_bytes(b"\xff\xfe\x00bin\n")
 
 
+def _library_symlink_out(w: World) -> None:
+    shutil.rmtree(w.repo / "library")
+    (w.outside / "good.yaml").write_text(GOOD)
+    w.symlink("library", w.outside)
+
+
+def _config_fifo(w: World) -> None:
+    (w.repo / "wfsync.yaml").unlink()
+    w.fifo("wfsync.yaml")
+
+
+def _corrupt_store(w: World) -> None:
+    objects = _store_objects(w.repo)
+    objects[0].write_text('{"kind": "WorkflowTemplate", "metadata": {"name": ', encoding="utf-8")
+
+
+def _run_parameter_fifo(w: World) -> None:
+    w.write("w.yaml", SUSPEND_WORKFLOW)
+    w.fifo("p.yaml")
+
+
+def _gha_symlink_out(w: World) -> None:
+    w.symlink("actions/shared", w.outside / "action")
+    w.write(".github/workflows/ci.yml", gha_workflow("./actions/shared"))
+
+
 def _init_gitignore_fifo(w: World) -> None:
     fresh = w.root / "fresh"
     fresh.mkdir()
@@ -718,6 +759,74 @@ CASES = [
     Case("init-gitignore-not-utf8", ["init", "../fresh"], _init_gitignore_binary, 0, ".gitignore"),
     Case("init-gitignore-fifo", ["init", "../fresh"], _init_gitignore_fifo, 2, ".gitignore"),
     Case("init-unknown-option", ["init", "--bogus"], _nothing, 2, "--bogus"),
+    # more of the same kind: names, config, refs, the store, the command line
+    Case(
+        "lint-traversal-name", ["lint"], _lib(W + "n.yaml", _template("../../../../outside/x")), 1, "n.yaml"
+    ),
+    Case(
+        "push-traversal-name",
+        ["push", "--yes"],
+        _lib(W + "n.yaml", _template("../../../../outside/x")),
+        1,
+        "n.yaml",
+    ),
+    Case(
+        "diff-traversal-name", ["diff"], _lib(W + "n.yaml", _template("../../../../outside/x")), 2, "n.yaml"
+    ),
+    Case(
+        "lint-config-library-outside",
+        ["lint"],
+        _config(CONFIG.replace("library: library", "library: ../outside")),
+        2,
+        "wfsync.yaml",
+    ),
+    Case(
+        "diff-config-library-outside",
+        ["diff"],
+        _config(CONFIG.replace("library: library", "library: ../outside")),
+        2,
+        "wfsync.yaml",
+    ),
+    Case("lint-library-folder-symlink-out", ["lint"], _library_symlink_out, 2, "library"),
+    Case(
+        "diff-config-alias-bomb",
+        ["diff"],
+        _config(CONFIG + "lint:\n  x:\n" + bomb_lines("    ")),
+        2,
+        "wfsync.yaml",
+    ),
+    Case(
+        "diff-config-deep",
+        ["diff"],
+        _config(CONFIG + "lint: " + "[" * 10_000 + "]" * 10_000 + "\n"),
+        2,
+        "wfsync.yaml",
+    ),
+    Case("status-config-fifo", ["status"], _config_fifo, 2, "wfsync.yaml"),
+    Case(
+        "diff-ref-option-injection",
+        ["diff", "--ref=--output=../outside/pwned"],
+        _nothing,
+        2,
+        "--output=../outside/pwned",
+    ),
+    Case("status-corrupt-store-object", ["status"], _corrupt_store, 3, ".json"),
+    Case(
+        "run-parameter-file-fifo",
+        ["run", "w.yaml", "--parameter-file", "p.yaml"],
+        _run_parameter_fifo,
+        2,
+        "p.yaml",
+    ),
+    Case(
+        "convert-uses-symlink-out",
+        ["convert", "github-actions", ".github/workflows/ci.yml"],
+        _gha_symlink_out,
+        2,
+        "ci.yml",
+        check=_no_outside_content,
+    ),
+    Case("unknown-command", ["bogus"], _nothing, 2, "bogus"),
     # resume: the workflow name is not a path
     Case("resume-traversal-name", ["resume", "../../../outside/run"], _resume_escape, 2, "outside/run"),
     Case("resume-not-running", ["resume", "nothing-here"], _nothing, 2, "nothing-here"),
@@ -749,6 +858,7 @@ def test_error_contract(case: Case, world: World) -> None:
     case.setup(world)
     allowed = world.root / ALLOWED.get(case.id, "repo")
     before = _snapshot(world.root, allowed)
+    store_before = _store_health(world.repo)
     assert not ESCAPE_SENTINEL.exists()
     cwd = world.root / case.cwd
     outcome = _forked(case.argv, cwd, world)
@@ -768,6 +878,6 @@ def test_error_contract(case: Case, world: World) -> None:
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     assert not changed, f"written outside the repository: {changed}: {shown}"
     assert not ESCAPE_SENTINEL.exists(), f"{ESCAPE_SENTINEL} was created: {shown}"
-    _assert_store_consistent(world.repo)
+    _assert_store_consistent(store_before, _store_health(world.repo))
     if case.check is not None:
         case.check(world, out)
