@@ -6,6 +6,8 @@ case, with the source of Argo's behaviour named in the test's docstring.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from wfsync.engine import status as st
@@ -425,3 +427,51 @@ def test_submit_validation_covers_the_entrypoint_on_exit_and_template_refs(run_y
         run_yaml(
             body.replace("EXIT", "done").replace("TEMPLATE", "hello").replace("name: lib", "name: other")
         )
+
+
+@pytest.mark.skipif(shutil.which("busybox") is None, reason="needs the host's busybox (apt package busybox)")
+def test_alpine_shell_runs_as_the_hosts_busybox(run_yaml):
+    """alpine/busybox ``sh`` is BusyBox ash (``$RANDOM``), not the host's dash; the summary says so."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: random}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            script:
+              image: alpine:3.19
+              command: [sh]
+              source: |
+                test -n "$RANDOM" && echo "${#RANDOM}" | grep -q . && echo ok
+        """
+    )
+    assert node_table(result) == [("WF", "Pod", "Succeeded", "")]
+    assert result.logs == [("random", "ok\n")]
+    assert any(n.startswith("alpine:3.19 ran as host BusyBox v") for n in result.status.notes)
+
+
+def test_what_a_local_run_cannot_check_is_listed(run_yaml):
+    """RBAC of the service account, scheduling and image pulls are Kubernetes' and listed as such."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: unchecked}
+        spec:
+          entrypoint: main
+          serviceAccountName: workflow-runner
+          templates:
+          - name: main
+            nodeSelector: {kubernetes.io/os: linux}
+            container: {image: debian:12, command: ["true"]}
+        """
+    )
+    assert result.status.phase == st.SUCCEEDED
+    assert result.status.notes == [
+        "not checked locally: RBAC of serviceAccountName 'workflow-runner'",
+        "not checked locally: scheduling (nodeSelector)",
+        "not checked locally: image pulls (images are stood in, never pulled)",
+    ]

@@ -176,6 +176,8 @@ def _text(term: Terminal, result: RunResult) -> None:
     term.result(f"Progress:            {status.progress()}")
     for image, stand_in in sorted(result.substitutions.items()):
         term.print(f"[dim]Image substituted:   {escape(image)} -> {escape(stand_in)}[/dim]")
+    for note in result.status.notes:  # stand-ins that ran images, what was not checked locally
+        term.print(f"[dim]Note:                {escape(note)}[/dim]")
     term.result("")
     for line in _tree_lines(status):
         term.result(line, markup=False)

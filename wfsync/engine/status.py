@@ -175,6 +175,13 @@ class WorkflowStatus:
     nodes: dict[str, Node] = dataclasses.field(default_factory=dict)
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
     stored_templates: dict[str, Any] = dataclasses.field(default_factory=dict)
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """For the run's summary, not Argo's status: stand-ins that ran images, what was not checked."""
+
+    def note(self, text: str) -> None:
+        """Add a line to the run's summary once."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def add(self, node: Node) -> None:
         """Record a new node."""
