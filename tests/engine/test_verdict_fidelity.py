@@ -475,3 +475,43 @@ def test_what_a_local_run_cannot_check_is_listed(run_yaml):
         "not checked locally: scheduling (nodeSelector)",
         "not checked locally: image pulls (images are stood in, never pulled)",
     ]
+
+
+def test_an_optional_output_artifact_not_produced_passes_as_nothing_to_an_optional_input(run_yaml):
+    """``SaveArtifacts`` skips it; an optional ``from`` that does not resolve is dropped (argo#14503)."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: optional-art}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            dag:
+              tasks:
+              - {name: make, template: make}
+              - name: use
+                depends: make
+                template: use
+                arguments:
+                  artifacts: [{name: in, optional: true, from: "{{tasks.make.outputs.artifacts.out}}"}]
+            outputs:
+              artifacts: [{name: final, optional: true, from: "{{tasks.make.outputs.artifacts.out}}"}]
+          - name: make
+            container: {image: alpine, command: ["true"]}
+            outputs: {artifacts: [{name: out, path: /tmp/out.txt, optional: true}]}
+          - name: use
+            inputs: {artifacts: [{name: in, path: /tmp/in.txt, optional: true}]}
+            container: {image: alpine, command: [sh, -c, "test -e /tmp/in.txt && echo present || echo absent"]}
+        """
+    )
+    assert node_table(result) == [
+        ("WF", "DAG", "Succeeded", ""),
+        ("WF.make", "Pod", "Succeeded", ""),
+        ("WF.use", "Pod", "Succeeded", ""),
+    ]
+    nodes = {n.display_name: n for n in result.status.nodes.values()}
+    assert "artifacts" not in (nodes["make"].outputs or {})
+    assert (nodes["use"].outputs or {})["result"] == "absent"
+    assert "artifacts" not in (nodes["optional-art"].outputs or {})
