@@ -118,7 +118,11 @@ def test_update_shows_the_semantic_diff_and_version_change_then_writes(project: 
     old = packaged.path.read_text().replace(
         f'wfsync.io/version: "{packaged.version}"', 'wfsync.io/version: "0.9.0"'
     )
-    old = old.replace("default: https://github.com", "default: https://git.example.com")
+    old = old.replace(
+        'else https://github.com.\n            default: ""',
+        "else https://github.com.\n            default: https://git.example.com",
+    )
+    assert "git.example.com" in old
     vendored.write_text(old)
     code, out, _ = _invoke("library", "update", "--dry-run")
     assert code == 1

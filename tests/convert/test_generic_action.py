@@ -226,3 +226,57 @@ def test_unknown_public_actions_classify_as_generic_and_rules_still_win() -> Non
     assert "codecov/codecov-action@v4.1.0" in rule.note
     assert generic_rule("./local") is None and generic_rule("docker://alpine:3") is None
     assert generic_rule("owner/repo") is None  # no ref: not something GitHub runs either
+
+
+CONVERTED = """\
+name: CI
+on: [push]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - id: first
+        run: echo "name=${GITHUB_REPOSITORY}" >> "$GITHUB_OUTPUT"
+      - id: greet
+        uses: acme/greet@v1
+        with:
+          who: ${{ steps.first.outputs.name }}
+      - run: test "$GREETED" = "${{ steps.first.outputs.name }}" && echo "got ${{ steps.greet.outputs.greeting }}"
+"""
+
+
+@needs_node
+def test_a_converted_workflow_runs_an_action_without_a_rule(
+    tmp_path: Path, actions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """convert, then run with the local engine: inputs from earlier steps, GITHUB_ENV and outputs after."""
+    import yaml
+
+    from wfsync.commands.convert import checkout_source, localize
+
+    source = tmp_path / "src"
+    (source / ".github" / "workflows").mkdir(parents=True)
+    (source / ".github" / "workflows" / "ci.yml").write_text(CONVERTED, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["convert", "github-actions", str(source / ".github/workflows/ci.yml"), "--out-dir", "argo"]
+    )
+    assert "acme/greet@v1: 1" in result.stdout  # listed with the ref that will be fetched
+    assert "unknown          0" in result.stdout
+    document = yaml.safe_load((tmp_path / "argo" / "ci.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "checkout").mkdir()
+    document = localize(document, checkout_source(source, tmp_path / "checkout"), "push")
+    calls = [
+        s
+        for t in document["spec"]["templates"]
+        for group in t.get("steps") or []
+        for s in group
+        if (s.get("templateRef") or {}).get("name") == "github-action"
+    ]
+    assert len(calls) == 1
+    calls[0]["arguments"]["parameters"].append({"name": "git-base-url", "value": actions.as_uri()})
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    library = LIBRARY.parent
+    run = CliRunner().invoke(app, ["run", "local.yaml", "--with", str(library), "--logs"])
+    assert run.exit_code == 0, run.output
+    assert "got hello OWNER/REPO" in run.stdout
