@@ -159,10 +159,33 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 SHAPES = tuple(name for name, _ in _SHAPES)
 """The value shapes, in the order they are applied."""
-_HINT = re.compile(
-    r"(?i)://|pass|pwd|secret|token|auth|key|pat|cred|dsn|hook|conn|cookie|bearer|basic|gh[pousr]_|github_|"
-    r"glpat|xox|akia|asia|sk[-_]|rk_|aiza|npm_|eyj"
+_NAME_HINTS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "auth",
+    "key",
+    "pat",
+    "cred",
+    "dsn",
+    "hook",
+    "conn",
+    "cookie",
 )
+_GATES: dict[str, tuple[str, ...]] = {
+    "private key block": ("private key",),
+    "url credentials": ("://",),
+    "webhook url": ("hooks.slack.com", "discord"),
+    "bearer": ("bearer", "basic"),
+    "token format": (
+        *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "akia", "asia"),
+        *("sk-", "sk_", "rk_", "aiza", "npm_", "eyj"),
+    ),
+    "secret flag": _NAME_HINTS,
+    "secret assignment": _NAME_HINTS,
+}
+"""Per shape, substrings (of the lowercased text) without which it cannot match: a cheap first test."""
 
 
 def _needs_name(shape: str) -> bool:
@@ -181,17 +204,17 @@ _SCHEMES = frozenset({"Bearer", "Basic", "Token", "token", "bearer", "basic"})
 """``Authorization: Bearer x``: the scheme is not the secret (the bearer shape masks ``x``)."""
 
 
+@functools.lru_cache(maxsize=65536)
 def scan(text: str) -> tuple[str, tuple[str, ...]]:
-    """``text`` with every secret-shaped value replaced by ``<redacted>``, and those values in order."""
-    if not _HINT.search(text):
-        return text, ()
-    return _scan(text)
+    """``text`` with every secret-shaped value replaced by ``<redacted>``, and those values in order.
 
-
-@functools.lru_cache(maxsize=4096)
-def _scan(text: str) -> tuple[str, tuple[str, ...]]:
+    Cached: a diff masks the same strings on both sides and again for every format it prints.
+    """
+    lowered = text.lower()
     spans: list[tuple[int, int]] = []
     for shape, pattern in _SHAPES:
+        if not any(gate in lowered for gate in _GATES[shape]):
+            continue
         for m in pattern.finditer(text):
             start, end = m.span("s")
             if _needs_name(shape) and not is_secret_name(m.group("n")):
@@ -221,8 +244,10 @@ def mask_text(text: str) -> str:
 def _text_pair(a: str, b: str) -> tuple[str, str]:
     """Both strings masked; when only hidden values differ, the new side says so."""
     ma, found_a = scan(a)
+    if a == b:
+        return ma, ma
     mb, found_b = scan(b)
-    if ma != mb or a == b:
+    if ma != mb:
         return ma, mb
     if len(found_a) != len(found_b):
         return ma, REDACTED_CHANGED

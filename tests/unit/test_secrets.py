@@ -41,6 +41,19 @@ def test_names_that_are_not_secrets(name: str) -> None:
     assert not is_secret_name(name)
 
 
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_every_secret_name_is_also_caught_inside_text(name: str) -> None:
+    # the cheap substring gates in front of the text shapes must let every secret name through
+    assert mask_text(f"export {name}=s3cr3t; run --{name} s3cr3t") == (
+        f"export {name}={REDACTED}; run --{name} {REDACTED}"
+    )
+
+
+@pytest.mark.parametrize("name", [n for n in NOT_SECRET_NAMES if n])
+def test_names_that_are_not_secrets_stay_readable_in_text(name: str) -> None:
+    assert mask_text(f"{name}=visible") == f"{name}=visible"
+
+
 @pytest.mark.parametrize(
     ("text", "masked"),
     [
