@@ -872,7 +872,9 @@ def test_error_contract(case: Case, world: World) -> None:
     assert outcome.code in codes, shown
     assert case.names in out, f"the message does not name {case.names!r}: {shown}"
     if outcome.code in (2, 3):
-        assert re.search(r"^(error|Error|Usage|.*error:)", out, re.M), f"no error message: {shown}"
+        # one message: a single error line (Click's usage errors say "Error:" once, after "Usage:")
+        errors = re.findall(r"^\s*(?:error|Error):", out, re.M)
+        assert len(errors) == 1, f"expected one error message, got {len(errors)}: {shown}"
 
     after = _snapshot(world.root, allowed)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
