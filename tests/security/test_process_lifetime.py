@@ -212,3 +212,33 @@ def test_a_failed_run_removes_its_folder_and_leaves_a_live_runs_alone(tmp_path: 
     )
     assert proc.returncode == 1, proc.stderr
     assert _run_folders(tmp_path) == [keep]
+
+
+def test_an_internal_error_mid_run_stops_every_pod_and_removes_the_run_folder(
+    tmp_path: Path, token: str
+) -> None:
+    import threading
+
+    from wfsync.engine.run import RunRequest, run
+    from wfsync.engine.status import WorkflowStatus
+
+    def boom(status: WorkflowStatus) -> None:
+        if any(n.type == "Pod" and n.phase == "Running" for n in status.nodes.values()):
+            raise RuntimeError("an engine bug")
+
+    state = tmp_path / "state"
+    raised: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            run(RunRequest(path=_workflow(tmp_path, token, pods=1), state_dir=state, on_change=boom))
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=go, daemon=True)  # a thread: a regression fails, not hangs
+    worker.start()
+    worker.join(timeout=8)  # the pod would sleep for minutes
+    assert not worker.is_alive(), "the run waited for its pod after an internal error"
+    assert [str(e) for e in raised] == ["an engine bug"]
+    assert _settled(token) == []
+    assert sorted(state.glob("wfsync-run-*")) == []
