@@ -170,10 +170,10 @@ def container_path(text: str, *, what: str, path: Path | str | None = None, line
     problem = text_problem(text)
     if problem is None and _climbs(text.lstrip("/")):
         problem = "leaves the container's root ('..' above '/')"
+    elif problem is None and (not text or posixpath.normpath(text) in ("/", "//", ".")):
+        problem = "is the container's root itself"
     if problem is not None:
         raise PathEscapeError(f"{what}: {_shown(text)} {problem}", path=path, line=line)
-    if not text:
-        return text
     normal = posixpath.normpath(text)
     if text.startswith("//"):  # POSIX keeps a leading '//'; a container path does not need it
         normal = "/" + normal.lstrip("/")
@@ -278,7 +278,7 @@ def deletable(root: Path) -> Iterator[Path]:
 def deletion_root(target: Path) -> Path | None:
     """The registered run directory strictly containing ``target`` (its last part not followed)."""
     try:
-        real = target.parent.resolve() / target.name
+        real = Path(os.path.normpath(target.parent.resolve() / target.name))  # a last '..' too
     except (OSError, RuntimeError):
         return None
     with _LOCK:
