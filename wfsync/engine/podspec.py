@@ -181,17 +181,22 @@ class PodSpecMixin(OperationState):
             sidecars=tuple(container(c, str(c.get("name") or "")) for c in tmpl.get("sidecars") or []),
         )
 
+    def _busybox(self, image: str) -> BusyBox | None:
+        """The host's BusyBox when it stands in for ``image`` (busybox or alpine, host pods)."""
+        if not isinstance(self.executor, HostExecutor) or _image_base(image) not in _BUSYBOX_IMAGES:
+            return None
+        return busybox_tool()
+
     def _stand_in(self, image: str, command: tuple[str, ...]) -> tuple[str, ...]:
         """The command, run by the host's BusyBox when ``image`` is busybox or alpine and has it.
 
-        Those images' ``sh`` and tools are BusyBox applets (``$RANDOM``, ``ash`` syntax, their
-        options), which the host's dash and coreutils are not; the summary says what ran them.
+        Those images' ``sh`` is BusyBox ash (``$RANDOM``, its syntax), which the host's dash is
+        not; the summary says what ran it. Other tools stay the host's: Debian's BusyBox is built
+        with fewer applet options than Alpine's, so a missing tool is reported, not mis-run.
         """
-        if not isinstance(self.executor, HostExecutor) or _image_base(image) not in _BUSYBOX_IMAGES:
-            return command
-        busybox = busybox_tool()
+        busybox = self._busybox(image)
         program = command[0].rsplit("/", 1)[-1] if command else "sh"
-        if busybox is None or program not in busybox.applets:
+        if busybox is None or program not in _SHELLS or program not in busybox.applets:
             return command
         self.status.note(f"{image} ran as host {busybox.version} ({program} applet)")
         return ("busybox", program, *command[1:])
@@ -312,6 +317,7 @@ def _unchecked(spec: Mapping[str, Any], tmpl: Mapping[str, Any]) -> list[str]:
 
 
 _BUSYBOX_IMAGES = ("busybox", "alpine")
+_SHELLS = ("sh", "ash")
 
 
 @dataclasses.dataclass(frozen=True)
