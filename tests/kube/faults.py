@@ -27,11 +27,15 @@ class Fault:
     retry_after: int = 1
     seconds: float = 0.0
     message: str = "injected fault"
+    dry_run: bool | None = None
+    """Only dry runs (True), only real requests (False), or both (None)."""
 
-    def matches(self, verb: str, path: str) -> bool:
+    def matches(self, verb: str, path: str, dry_run: bool = False) -> bool:
         """Whether this fault applies to a request."""
-        return (self.verb is None or self.verb == verb) and (
-            self.path is None or bool(re.search(self.path, path))
+        return (
+            (self.verb is None or self.verb == verb)
+            and (self.path is None or bool(re.search(self.path, path)))
+            and (self.dry_run is None or self.dry_run == dry_run)
         )
 
 
@@ -61,13 +65,15 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def take(self, verb: str, path: str) -> tuple[float, Fault | None]:
+    def take(self, verb: str, path: str, dry_run: bool = False) -> tuple[float, Fault | None]:
         """Seconds to wait and the failure to answer with (if any), using up their counts."""
         delay = self.latency
         failure: Fault | None = None
         with self._lock:
             for fault in list(self._faults):
-                if not fault.matches(verb, path) or (fault.action != "delay" and failure is not None):
+                if not fault.matches(verb, path, dry_run) or (
+                    fault.action != "delay" and failure is not None
+                ):
                     continue
                 if fault.action == "delay":
                     delay += fault.seconds

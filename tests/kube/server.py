@@ -278,10 +278,18 @@ class KubeServer:
         self.faults.latency = seconds
 
     def fail(
-        self, code: int = 503, count: int | None = 1, verb: str | None = None, path: str | None = None
+        self,
+        code: int = 503,
+        count: int | None = 1,
+        verb: str | None = None,
+        path: str | None = None,
+        dry_run: bool | None = None,
     ) -> Fault:
-        """Answer the next ``count`` matching requests (``None``: all of them) with an error Status."""
-        return self.faults.add(Fault("status", code=code, count=count, verb=verb, path=path))
+        """Answer the next ``count`` matching requests (``None``: all of them) with an error Status.
+
+        ``dry_run`` False hits only real writes, True only dry runs.
+        """
+        return self.faults.add(Fault("status", code=code, count=count, verb=verb, path=path, dry_run=dry_run))
 
     def drop(self, count: int | None = 1, verb: str | None = None, path: str | None = None) -> Fault:
         """Close the connection without any answer for the next ``count`` matching requests."""
@@ -615,7 +623,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         body = self._read_body()
         route = api.route(self.command, url.path, query)
-        delay, fault = api.faults.take(route.verb, url.path)
+        delay, fault = api.faults.take(route.verb, url.path, query.get("dryRun") == "All")
         if delay:
             time.sleep(delay)
         extra: dict[str, str] = {}

@@ -410,8 +410,18 @@ def test_unreachable_cluster(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert code == 3 and "no answer from context 'wfsync-test'" in err
 
 
+def test_a_refusal_in_the_dry_run_writes_nothing(kube: KubeServer) -> None:
+    kube.fail(500, count=None, verb="create", path="/namespaces/ci/workflowtemplates", dry_run=True)
+    code, _, err = wfsync("push", "--yes")
+    assert code == 3
+    assert "answered 500 InternalError" in err
+    assert "0 object(s) written before the failure" in err
+    assert kube.log.writes() == [] and kube.objects() == []
+    assert kube.log.count("create") == 2, "a deterministic 500 is not retried"
+
+
 def test_server_errors_half_way_then_a_rerun_converges(kube: KubeServer) -> None:
-    kube.fail(503, count=None, verb="create", path="/namespaces/ci/workflowtemplates")
+    kube.fail(503, count=None, verb="create", path="/namespaces/ci/workflowtemplates", dry_run=False)
     code, out, err = wfsync("push", "--yes")
     assert code == 3
     assert "created ClusterWorkflowTemplate/build" in out

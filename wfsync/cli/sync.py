@@ -377,6 +377,7 @@ def _push_json(prepared: PreparedPush, result: ApplyResult | None, dry_run: bool
         ],
         "failed": failed,
         "notAttempted": [_ident_json(c) for c in (result.not_attempted if result else [])],
+        "warnings": [mask_text(w) for w in (result.warnings if result else [])],
         "complete": _push_exit(prepared, result) == 0,
     }
 
@@ -397,6 +398,8 @@ def _push_text(term: Terminal, prepared: PreparedPush, result: ApplyResult | Non
         return
     for change, verb in result.applied:
         term.result(f"{verb} {escape(str(change.identity))}{mode}")
+    for warning in result.warnings:  # the server's Warning headers
+        term.warning(f"server warning: {mask_text(warning)}")
     if result.failed is not None:
         change, err = result.failed
         term.error(f"{change.identity}: {mask_text(str(err))}")

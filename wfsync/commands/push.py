@@ -1,6 +1,7 @@
 """``wfsync push``: lint, plan, then apply (the CLI asks for confirmation in between).
 
-Nothing is written when any library document fails lint. The plan is computed from one list per
+Nothing is written when any library document fails lint, nor when the server refuses any write in
+a dry run of them all (a refusal names the file and line of the field). The plan is computed from one list per
 kind and namespace and applied change by change with resourceVersion preconditions (see
 :mod:`wfsync.sync.apply`); a failure half-way is reported with exactly what was written.
 """
@@ -16,6 +17,7 @@ from wfsync.commands.syncstate import SyncState, library_files, require_config, 
 from wfsync.errors import UsageError
 from wfsync.lint.linter import LintOptions, LintReport, lint_paths
 from wfsync.sync.apply import ApplyResult, apply_plan, writes
+from wfsync.sync.locate import locator
 from wfsync.sync.plan import Action, Change
 
 
@@ -89,5 +91,10 @@ def execute_push(
     """Apply the prepared plan."""
     assert prepared.state is not None
     return apply_plan(
-        prepared.state.plan, prepared.state.cluster, force=prepared.force, dry_run=dry_run, progress=progress
+        prepared.state.plan,
+        prepared.state.cluster,
+        force=prepared.force,
+        dry_run=dry_run,
+        progress=progress,
+        locate=locator(prepared.state.library.root),
     )

@@ -20,7 +20,6 @@ from wfsync.commands.syncstate import (
 )
 from wfsync.model.documents import Identity
 from wfsync.sync.ownership import (
-    CONTENT_HASH,
     SOURCE_COMMIT,
     SOURCE_PATH,
     VERSION_LABEL,
@@ -28,6 +27,7 @@ from wfsync.sync.ownership import (
     label,
     selector,
 )
+from wfsync.sync.plan import drifted, holds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _managed(obj: Obj, desired: dict[Identity, Any], live_hash: str) -> ManagedO
         label(obj, VERSION_LABEL),
         annotation(obj, SOURCE_PATH),
         annotation(obj, SOURCE_COMMIT),
-        drift=live_hash != annotation(obj, CONTENT_HASH),
+        drift=drifted(obj, live_hash),
         in_library=wanted is not None,
-        up_to_date=wanted is not None and wanted.content_hash == live_hash,
+        up_to_date=wanted is not None and holds(obj, live_hash, wanted.content_hash),
     )

@@ -2,8 +2,9 @@
 
 Labels say who owns an object (``app.kubernetes.io/managed-by: wfsync`` and the library id), so
 prune can select exactly this library's objects; annotations say where it came from (source path
-and commit) and what it held when written (content hash), so a later edit made outside git shows
-up as drift: the live content no longer hashes to its own annotation.
+and commit) and what it held when written (content hash, and the hash of the form the server
+stored it in when its schema defaults or prunes anything), so a later edit made outside git shows
+up as drift: the live content no longer hashes to its own annotations.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ VERSION_LABEL = "wfsync.io/version"
 SOURCE_PATH = "wfsync.io/source-path"
 SOURCE_COMMIT = "wfsync.io/source-commit"
 CONTENT_HASH = "wfsync.io/content-hash"
+STORED_HASH = "wfsync.io/stored-hash"
+"""The content hash of what the server stored from wfsync's write (its defaults, pruning and number
+encoding applied), when that differs from ``content-hash``: what a later read must hash to."""
 
 OWNERSHIP_LABELS = frozenset({MANAGED_BY, LIBRARY_LABEL})
-OWNERSHIP_ANNOTATIONS = frozenset({SOURCE_PATH, SOURCE_COMMIT, CONTENT_HASH})
+OWNERSHIP_ANNOTATIONS = frozenset({SOURCE_PATH, SOURCE_COMMIT, CONTENT_HASH, STORED_HASH})
 
 
 class Owner(enum.StrEnum):

@@ -2,9 +2,13 @@
 
 * create: in the library, not in the target;
 * update: in both, managed by this library, contents differ;
-* unchanged: in both and equal by meaning (see :mod:`wfsync.sync.normalize`);
-* drift: managed by this library but edited outside git since wfsync wrote it (its content no
-  longer hashes to its own ``wfsync.io/content-hash``); only ``--force`` overwrites it;
+* unchanged: in both and equal by meaning (see :mod:`wfsync.sync.normalize`), or the live object
+  is still what the server stored from wfsync's write of this very content (it hashes to its
+  ``wfsync.io/stored-hash``: a real API server fills in schema defaults, prunes and re-encodes
+  numbers, none of which is a change);
+* drift: managed by this library but edited outside git since wfsync wrote it (its content
+  hashes neither to its ``wfsync.io/content-hash`` nor to its ``wfsync.io/stored-hash``); only
+  ``--force`` overwrites it;
 * conflict: an object of that name exists but is not this library's (unmanaged, or another
   library's); wfsync never takes it over;
 * prune: this library's object that is no longer in the library; deleted only when prune is
@@ -22,7 +26,7 @@ from wfsync.cluster.api import Obj, identity_of
 from wfsync.model.documents import Identity, Kind
 from wfsync.sync.desired import DesiredObject, apply_order
 from wfsync.sync.normalize import content_hash, normalize
-from wfsync.sync.ownership import CONTENT_HASH, LIBRARY_LABEL, Owner, annotation, label, owner
+from wfsync.sync.ownership import CONTENT_HASH, LIBRARY_LABEL, STORED_HASH, Owner, annotation, label, owner
 from wfsync.sync.references import references
 
 
@@ -157,10 +161,9 @@ def _compare(
             reason=f"belongs to another wfsync library ({LIBRARY_LABEL}={label(obj, LIBRARY_LABEL)!r})",
         )
     digest = live_hash(obj)
-    recorded = annotation(obj, CONTENT_HASH)
-    if digest == item.content_hash:
+    if holds(obj, digest, item.content_hash):
         return Change(ident, Action.UNCHANGED, item, obj)
-    if digest != recorded:
+    if drifted(obj, digest):
         return Change(
             ident,
             Action.DRIFT,
@@ -172,13 +175,38 @@ def _compare(
     return Change(ident, Action.UPDATE, item, obj)
 
 
+def holds(obj: Obj, digest: str, wanted: str) -> bool:
+    """Whether live ``obj`` (content hash ``digest``) holds the library content hashing to ``wanted``.
+
+    Either it hashes to it, or it is still the form the server stored from wfsync's write of
+    exactly that content (``wfsync.io/stored-hash``, schema defaults and all).
+    """
+    if digest == wanted:
+        return True
+    recorded = annotation(obj, CONTENT_HASH)
+    return recorded == wanted and digest == (annotation(obj, STORED_HASH) or recorded)
+
+
+def drifted(obj: Obj, digest: str) -> bool:
+    """Whether ``obj`` was edited since wfsync wrote it: it hashes to neither of its own annotations."""
+    return digest not in (
+        annotation(obj, STORED_HASH) or annotation(obj, CONTENT_HASH),
+        annotation(obj, CONTENT_HASH),
+    )
+
+
 def kinds_and_namespaces(
     desired: Iterable[DesiredObject], default_namespace: str
 ) -> list[tuple[str, str | None]]:
-    """What to list: ClusterWorkflowTemplates once, WorkflowTemplates once per namespace in play."""
+    """What to list: ClusterWorkflowTemplates once if the library holds any, WorkflowTemplates per namespace.
+
+    Credentials limited to a namespace (a Role) can so sync a library of WorkflowTemplates.
+    """
+    desired = list(desired)
     namespaces = {default_namespace} | {
         d.identity.namespace for d in desired if d.identity.kind == Kind.WORKFLOW_TEMPLATE
     }
-    return [(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None)] + [
+    cluster_scoped = any(d.identity.kind == Kind.CLUSTER_WORKFLOW_TEMPLATE for d in desired)
+    return [(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, None)] * cluster_scoped + [
         (Kind.WORKFLOW_TEMPLATE.value, ns) for ns in sorted(namespaces)
     ]
