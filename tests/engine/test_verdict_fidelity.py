@@ -515,3 +515,33 @@ def test_an_optional_output_artifact_not_produced_passes_as_nothing_to_an_option
     assert "artifacts" not in (nodes["make"].outputs or {})
     assert (nodes["use"].outputs or {})["result"] == "absent"
     assert "artifacts" not in (nodes["optional-art"].outputs or {})
+
+
+def test_a_loop_over_an_absent_output_fails_to_parse_as_argo_does(run_yaml):
+    """Loop expansion sees no absent outputs (``getParameters`` drops them): the text is not a list."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: absent-loop}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - {name: producer, template: gen, when: "false"}
+            - - name: consumer
+                template: echo
+                arguments: {parameters: [{name: x, value: "{{item}}"}]}
+                withParam: "{{steps.producer.outputs.result}}"
+          - name: gen
+            script: {image: alpine, command: [sh], source: "echo '[1]'"}
+        """
+        + ECHO
+    )
+    assert result.status.phase == st.FAILED
+    group = node_table(result)[3]
+    assert group[:3] == ("WF[1]", "StepGroup", "Error")
+    assert group[3].startswith(
+        "withParam value could not be parsed as a JSON list: {{steps.producer.outputs.result}}"
+    )

@@ -80,8 +80,8 @@ class OutputsMixin(OperationState):
             proceed = True
         if not proceed:
             return new  # a step that does not run is not failed over absent outputs
-        if scope.absent:
-            _refuse_absent(new, scope.absent)
+        if scope.absent:  # loop fields expand without absent outputs (``getParameters``), then fail
+            _refuse_absent({k: v for k, v in new.items() if k not in _LOOP_KEYS}, scope.absent)
         arts = []
         for art in (new.get("arguments") or {}).get("artifacts") or []:
             if not art.get("from") and not art.get("fromExpression"):
@@ -139,6 +139,9 @@ class OutputsMixin(OperationState):
         if arts:
             outputs["artifacts"] = arts
         return outputs
+
+
+_LOOP_KEYS = ("withItems", "withParam", "withSequence")
 
 
 def _refuse_absent(value: Any, absent: set[str]) -> None:
