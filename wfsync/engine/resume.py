@@ -10,9 +10,9 @@ platform, need no port and survive nothing but the run itself (it removes its fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +45,8 @@ class ResumeChannel:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        with contextlib.suppress(OSError), safepath.deletable(self.folder.parent):
+            safepath.remove(self.folder, what="run registration")  # only ever below runs/
 
     def resumed(self, node_name: str, display_name: str, waiting_since: float) -> bool:
         """Whether a request made while this node waited covers it; says once how to make one.
