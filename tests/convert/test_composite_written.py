@@ -67,7 +67,7 @@ def test_the_written_action_is_inlined_after_a_check_step() -> None:
         .replace("./sub", "./")
     )
     names = [s[0]["name"] for s in template(conversion, "job-a")["steps"]]
-    assert names == ["run", "action--check", "action--1", "action--2", "run-2"]
+    assert names == ["setup", "runs", "action--check", "action--1", "action--2", "exit-1"]
     assert all(s.verdict == "known" for s in conversion.report.steps), conversion.report.steps
 
 

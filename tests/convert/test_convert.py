@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 from tests.convert.helpers import convert, params, spec, tasks, template
@@ -90,14 +89,13 @@ def test_secrets_are_read_from_a_secret_never_inlined() -> None:
         "  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: deploy --token ${{ secrets.DEPLOY_TOKEN }}\n"
     )
     conv = convert(text)
-    step = template(conv, "job-a")["steps"][0][0]
+    step = template(conv, "job-a")["steps"][1][0]
     p = params(step)
     assert p["secret-env"] == "github-secrets"
-    script = base64.b64decode(p["script"]).decode()
-    assert 'export WFSYNC_E1="${DEPLOY_TOKEN}"' in script
-    assert "deploy --token ${WFSYNC_E1}" in script
+    assert p["script"] == "deploy --token ${DEPLOY_TOKEN}"
+    assert "env" not in p  # the Secret's key is the step's environment variable
     assert conv.report.manual.secrets == {"DEPLOY_TOKEN": 1}
-    assert "DEPLOY_TOKEN}" not in json.dumps(conv.document).replace(p["script"], "")
+    assert "DEPLOY_TOKEN" not in json.dumps(conv.document).replace(p["script"], "")
 
 
 def test_concurrency_timeout_continue_on_error_container() -> None:
@@ -111,7 +109,7 @@ def test_concurrency_timeout_continue_on_error_container() -> None:
     assert spec(conv)["synchronization"] == {"mutexes": [{"name": "deploy-prod"}]}
     job = template(conv, "job-a")
     assert job["synchronization"] == {"mutexes": [{"name": "a-lock"}]}
-    first, second = job["steps"][0][0], job["steps"][1][0]
+    first, second = job["steps"][1][0], job["steps"][2][0]
     assert first["continueOn"] == {"failed": True} and "continueOn" not in second
     assert params(first)["image"] == "node:20" and params(first)["timeout"] == "15m"
     assert params(second)["timeout"] == "2m"
@@ -125,11 +123,12 @@ def test_always_step_after_a_failure_runs_and_the_job_still_fails() -> None:
     )
     steps = template(convert(text), "job-a")["steps"]
     names = [g[0]["name"] for g in steps]
-    assert names == ["build", "run", "run-2", "wfsync-job-result"]
+    assert names == ["setup", "make", "echo-report", "echo-on-failure", "wfsync-job-result"]
+    steps = steps[1:]
     assert all(g[0].get("continueOn") == {"failed": True} for g in steps[:3])
     assert "when" not in steps[1][0]
-    assert steps[2][0]["when"].startswith("(('{{steps.build.status}}' == 'Failed'")
-    assert "{{steps.run.status}}" in steps[3][0]["when"]
+    assert steps[2][0]["when"].startswith("(('{{steps.make.status}}' == 'Failed'")
+    assert "{{steps.echo-report.status}}" in steps[3][0]["when"]
 
 
 def test_actions_map_to_library_templates_and_unknown_actions_run_generically() -> None:
@@ -139,7 +138,7 @@ def test_actions_map_to_library_templates_and_unknown_actions_run_generically() 
         "      - uses: acme/mystery@v1\n"
     )
     conv = convert(text)
-    steps = [g[0] for g in template(conv, "job-a")["steps"]]
+    steps = [g[0] for g in template(conv, "job-a")["steps"] if g[0]["name"] != "setup"]
     assert steps[0]["templateRef"] == {"name": "git-checkout", "template": "checkout", "clusterScope": True}
     assert params(steps[0])["depth"] == "0" and params(steps[0])["path"] == "jobs/a"
     assert params(steps[1])["image"] == "node:20"
@@ -169,7 +168,7 @@ def test_job_outputs_and_artifacts_flow_to_dependent_jobs() -> None:
     job_a = template(conv, "job-a")
     assert (
         job_a["outputs"]["parameters"][0]["valueFrom"]["parameter"]
-        == "{{steps.wfsync-outputs.outputs.parameters.output}}"
+        == "{{steps.wfsync-outputs.outputs.parameters.outputs}}"
     )
     assert conv.report.verdict == "successful"
 
@@ -182,5 +181,6 @@ def test_services_become_daemon_steps_with_readiness() -> None:
     service = template(conv, "service-a-redis")
     assert service["daemon"] is True
     assert service["container"]["readinessProbe"]["exec"]["command"] == ["redis-cli", "ping"]
-    run = template(conv, "job-a")["steps"][1][0]
-    assert "WFSYNC_SERVICE_REDIS_HOST={{steps.svc-redis.ip}}" in params(run)["env"]
+    setup = template(conv, "job-a")["steps"][1][0]
+    assert setup["name"] == "setup"  # after the services start, before the steps
+    assert "SERVICE_REDIS_HOST={{steps.svc-redis.ip}}" in params(setup)["env"].splitlines()

@@ -77,7 +77,7 @@ def test_composite_action_is_inlined_with_inputs_and_outputs(tmp_path: Path) -> 
     assert conversion.report.verdict in ("successful", "partial")
     assert all(s.verdict == "known" for s in conversion.report.steps), conversion.report.steps
     names = [s[0]["name"] for s in template(conversion, "job-build")["steps"]]
-    assert names[:4] == ["actions-checkout", "greet--say", "greet--2", "greet"]
+    assert names[:5] == ["setup", "checkout", "greet--say", "greet--2", "github-actions-greet-outputs"]
 
 
 def test_run_checks_out_the_repository_and_runs_the_composite_action(tmp_path: Path) -> None:

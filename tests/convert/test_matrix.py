@@ -87,7 +87,7 @@ def _run(tmp_path: Path, text: str) -> tuple[str, str]:
 def test_static_matrix_whole_and_nested_values_are_computed_per_leg() -> None:
     conversion = convert(STATIC)
     steps = template(conversion, "job-a")["steps"]
-    env = params(steps[0][0])["env"]
+    env = params(steps[1][0])["env"]
     assert "[int(inputs.parameters.leg)]" in env  # toJSON(matrix) and matrix.o.deep, one value per leg
     assert [item["x"] for item in tasks(conversion)["a"]["withItems"]] == ["p", "q"]
 

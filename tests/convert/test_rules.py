@@ -80,7 +80,7 @@ def test_user_packs_take_precedence_and_add_actions(tmp_path: Path) -> None:
         "      - run: node -v\n"
     )
     conversion = convert_text(text, Path("w.yml"), rules)
-    steps = [g[0] for g in template(conversion, "job-a")["steps"]]
+    steps = [g[0] for g in template(conversion, "job-a")["steps"] if g[0]["name"] != "setup"]
     assert (
         steps[0]["templateRef"]["name"] == "notify"
         and params(steps[0])["url"] == "https://deploy.example.com/prod"

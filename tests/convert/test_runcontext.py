@@ -90,9 +90,10 @@ def test_localize_sets_parameters_env_and_secrets(tmp_path: Path) -> None:
     assert args["github-actor"] == "octocat" and args["required"] == "given"
     job = [s[0] for s in next(t for t in doc["spec"]["templates"] if t["name"] == "job-check")["steps"]]
     envs = [params(s).get("env", "") for s in job]
-    assert all(e.startswith("ACT=true\n") for e in envs)
+    assert job[0]["name"] == "setup" and envs[0].startswith("ACT=true\n")  # the job's env
+    assert not any("ACT=true" in e for e in envs[1:])  # so that GITHUB_ENV can still change it
     assert sum("TOKEN=s3cret" in e for e in envs) == 1  # only the step that reads the secret
-    # the conversion itself gives every step the GITHUB_* variables from parameters
+    # the conversion itself gives the job the GITHUB_* variables from parameters
     first = params(template(conversion, "job-check")["steps"][0][0])
     assert "GITHUB_ACTOR={{workflow.parameters.github-actor}}\n" in first["env"]
 

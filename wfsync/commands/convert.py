@@ -73,13 +73,33 @@ def find_workflows(paths: Sequence[Path]) -> list[Path]:
 
 
 def _commented(value: Any) -> Any:
+    """The emitter's (ruamel) types; scripts and other multi-line text as ``|`` blocks."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString
 
     if isinstance(value, dict):
         return CommentedMap((k, _commented(v)) for k, v in value.items())
     if isinstance(value, list):
         return CommentedSeq(_commented(v) for v in value)
+    if isinstance(value, str) and _block_friendly(value):
+        return LiteralScalarString(value)
     return value
+
+
+def _block_friendly(text: str) -> bool:
+    """Whether a ``|`` block gives ``text`` back exactly (line breaks, printable, no edge blanks)."""
+    if "\n" not in text.rstrip("\n") or text != text.lstrip(" ") or "\n\n\n" in text[-3:] + "\n":
+        return False
+    if any((ch < " " and ch not in "\n\t") or ch in "\x7f\u2028\u2029\ufeff\x85" for ch in text):
+        return False
+    return not any(line != line.rstrip(" \t") for line in text.split("\n"))
+
+
+def _comment_line(line: str) -> str:
+    """A header line as one YAML comment line: text from the source never ends the comment."""
+    flat = " ".join(line.replace("\r", "\n").split("\n"))
+    flat = "".join(ch if ch >= " " or ch == "\t" else " " for ch in flat)
+    return "#" if not flat else f"# {flat}"
 
 
 def render_yaml(conversion: Conversion) -> str:
@@ -94,7 +114,7 @@ def render_yaml(conversion: Conversion) -> str:
     canonicalize(document)
     buffer = io.StringIO()
     new_yaml().dump(document, buffer)
-    header = "".join(f"# {line}\n" if line else "#\n" for line in conversion.header)
+    header = "".join(f"{_comment_line(line)}\n" for line in conversion.header)
     return header + buffer.getvalue()
 
 
@@ -333,6 +353,13 @@ def localize(
                 )
             if ref.get("name") == "shell":
                 _add_env(call, params, context)
+            if ref.get("name") == "shell" and ref.get("template") == "step":
+                if not any(p.get("name") == "image" for p in params):
+                    # shell/step's default is the ubuntu-latest runner image, which has no host stand-in.
+                    call.setdefault("arguments", {}).setdefault("parameters", []).append(
+                        {"name": "image", "value": LOCAL_RUNNER_IMAGE}
+                    )
+                    params = call["arguments"]["parameters"]
             if ref.get("name") == "shell" and not any(p.get("name") == "timeout" for p in params):
                 # GitHub's default limit; also keeps the engine off shell/run's empty default.
                 call.setdefault("arguments", {}).setdefault("parameters", []).append(
@@ -349,17 +376,28 @@ def localize(
 
 
 def _add_env(call: dict[str, Any], params: list[dict[str, Any]], context: RunContext) -> None:
-    """The context's env (and, for steps reading ``github-secrets``, its secrets) as env lines."""
-    extra = dict(context.env)
-    if any(p.get("name") == "secret-env" for p in params):
-        extra.update(context.secrets)
+    """The context's env (and, for steps reading ``github-secrets``, its secrets) as env lines.
+
+    For ``shell/setup`` and ``shell/step`` the env goes to the job (setup) and the secrets to the
+    step, in their ``env`` line form, so that GITHUB_ENV still overrides the env as on GitHub.
+    """
+    from wfsync.convert.gha.script import env_value
+
+    template = (call.get("templateRef") or {}).get("template")
+    secrets = context.secrets if any(p.get("name") == "secret-env" for p in params) else {}
+    if template in ("setup", "step"):
+        extra = dict(context.env) if template == "setup" else dict(secrets)
+        lines = "".join(f"{k}={env_value(v)}\n" for k, v in extra.items())
+    else:
+        extra = {**context.env, **secrets}
+        lines = env_lines(extra)
     if not extra:
         return
     env = next((p for p in params if p.get("name") == "env"), None)
     if env is None:
         env = {"name": "env", "value": ""}
         call.setdefault("arguments", {}).setdefault("parameters", []).append(env)
-    env["value"] = env_lines(extra) + str(env.get("value", ""))
+    env["value"] = lines + str(env.get("value", ""))
 
 
 def run_converted(item: ConvertedFile, settings: RunSettings) -> None:

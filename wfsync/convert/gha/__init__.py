@@ -3,10 +3,9 @@
 - :mod:`.parse` reads a workflow as GitHub does (YAML 1.2, schema, ids, needs graph, calls);
 - :mod:`.rules` loads the rule packs in ``converters/gha`` and ``--rules`` folders;
 - :mod:`.convert` builds the Argo document, :mod:`.jobs` one job's template, :mod:`.script` the
-  driver around ``run:`` steps; :mod:`.translate` folds or compiles ``${{ }}``;
+  ``run:`` steps for the library's ``shell/step``; :mod:`.translate` folds or compiles ``${{ }}``;
 - :mod:`.matrix` expands ``strategy.matrix`` known now, :mod:`.matrix_runtime` one known at run
-  time (a generator task); :mod:`.composite` inlines local actions; :mod:`.driver_eval` computes in
-  the step what Argo cannot see (secrets, ``env``);
+  time (a generator task); :mod:`.composite` inlines local actions;
 - :mod:`.report` is the audit (per workflow verdicts, step counts, manual tasks).
 """
 

@@ -495,11 +495,7 @@ class Converter:
         script = f"echo {shlex.quote('wfsync: ' + message)} >&2\nexit 1\n"
         return {
             "templateRef": _ref("shell", "run"),
-            "arguments": {
-                "parameters": _params(
-                    {"script": drivers.encode(script), "script-encoding": "base64", "shell": "sh"}
-                )
-            },
+            "arguments": {"parameters": _params({"script": drivers.escape_braces(script), "shell": "sh"})},
         }
 
     def _job_template(self, plan: JobPlan) -> dict[str, Any]:
@@ -554,8 +550,7 @@ class Converter:
         script = matrix_runtime.generator_script(node, len(values), job.id)
         env = "".join(f"WFSYNC_M{n}={{{{={value}}}}}\n" for n, value in enumerate(values))
         params = {
-            "script": drivers.encode(script),
-            "script-encoding": "base64",
+            "script": drivers.escape_braces(script),
             "shell": "python",
             "image": matrix_runtime.GENERATOR_IMAGE,
         }
@@ -646,7 +641,7 @@ def matrix_outputs(task: str) -> str:
 
     GitHub keeps one value per output, the one written last; legs that did not finish add nothing.
     """
-    return f'(last(fromJSON(tasks[{json.dumps(task)}].outputs.parameters.outputs)) ?? "")'
+    return f'(last(fromJSON(tasks[{json.dumps(task)}].outputs.parameters.outputs)) ?? "{{}}")'
 
 
 def _truthy(value: Any) -> bool:

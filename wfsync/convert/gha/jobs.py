@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wfsync.convert.gha import composite, driver_eval
+from wfsync.convert.gha import composite
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts
+from wfsync.convert.gha.expressions import (
+    ExpressionError,
+    find_expressions,
+    parse,
+    referenced_contexts,
+    walk,
+)
 from wfsync.convert.gha.expressions.nodes import Call, Compare, ContextRef, Expr, Index, Literal, Logical, Not
-from wfsync.convert.gha.inline import inline_env, transform
+from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.rules import ActionRule, Inputs, render
 from wfsync.convert.gha.runcontext import step_environment
-from wfsync.convert.gha.translate import Scope, Untranslatable, fold_tree, to_argo
+from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree, to_argo
 from wfsync.convert.gha.yaml12 import scalar_text
+
+STEP_IMAGE = "ghcr.io/catthehacker/ubuntu:act-22.04"
+"""``shell/step``'s default image (the ``ubuntu-latest`` runner rule's)."""
 
 if TYPE_CHECKING:
     from wfsync.convert.gha.convert import Converter, JobPlan
@@ -67,9 +77,17 @@ class JobBuilder:
         self.workdir = workdir
         self.image = converter.runner_image(plan.job)
         self.matrix = plan.legs is not None
-        base = f"jobs/{plan.task}" + ("-$WFSYNC_LEG" if self.matrix else "")
-        self.state = f"{drivers.STATE_ROOT}/{base}"
-        self.workspace = f"{drivers.WORKSPACE_ROOT}/{base}"
+        self.setup_env: dict[str, str] = {}
+        """The job's env as given to ``shell/setup`` (``env`` line values); later changes go per step."""
+        self.uses_step = False
+        """Whether a step calls ``shell/step`` (the job then starts with ``shell/setup``)."""
+        self.job_secret = False
+        self.env_written = False
+        self.runtime_conditions: dict[str, str] = {}
+        """Step id -> POSIX test of an ``if:`` over ``env``, decided by ``shell/step``."""
+        """Whether an earlier step's script writes GITHUB_ENV (an ``if:`` over env cannot see it)."""
+        self.secret_used = False
+        """Whether the job's env reads a secret (every step then gets ``secret-env``)."""
         self.groups: list[list[dict[str, Any]]] = []
         self.post: list[dict[str, Any]] = []
         self.step_names: dict[str, str] = {}
@@ -83,8 +101,6 @@ class JobBuilder:
         self.service_env: dict[str, str] = {}
         self.local_problems: dict[str, str] = {}
         self.continue_steps: set[str] = set()
-        self.runtime_conditions: dict[str, str] = {}
-        """Step id -> shell test of an ``if:`` over ``env``, decided in the driver."""
         """Steps with ``continue-on-error: true``: their conclusion is success even when they fail."""
         raw = self.job.raw
         self.static_env: dict[str, str] = {}
@@ -155,18 +171,31 @@ class JobBuilder:
             step_names=dict(self.step_names),
             dynamic_env=dict(self.dynamic_env if dynamic is None else dynamic),
             legs=self.plan.legs,
+            workspace=self._workspace_expr(),
+            continue_steps={self.step_names[s] for s in self.continue_steps if s in self.step_names},
         )
+
+    def _workspace_expr(self) -> str:
+        """``github.workspace`` in expr-lang: /workspace/<job folder> (with the leg's index)."""
+        leg = "-{{inputs.parameters.leg}}"
+        if self.workdir.endswith(leg):
+            return f"({expr_string('/workspace/' + self.workdir[: -len(leg)] + '-')} + inputs.parameters.leg)"
+        return expr_string(f"/workspace/{self.workdir}")
 
     # Template ---------------------------------------------------------------------------------
 
     def build(self) -> dict[str, Any]:
         """The ``steps`` template of the job."""
         self._services()
+        at = len(self.groups)
+        setup = self._setup()
         steps = self._expanded_steps()
         self.guarded = any(self._status_kind(s) not in ("success",) for s in steps)
         for step in steps:
             self._step(step)
         self._job_outputs()
+        if self.uses_step:
+            self.groups.insert(at, [setup])
         groups = self.groups + [[s] for s in self.post]
         if self.guarded and self.mandatory:
             failed = " || ".join(_failed(n) for n in self.mandatory)
@@ -198,7 +227,7 @@ class JobBuilder:
             outputs["parameters"] = [
                 {
                     "name": "outputs",
-                    "valueFrom": {"parameter": "{{steps.wfsync-outputs.outputs.parameters.output}}"},
+                    "valueFrom": {"parameter": "{{steps.wfsync-outputs.outputs.parameters.outputs}}"},
                 }
             ]
         if self.output_artifacts:
@@ -220,11 +249,12 @@ class JobBuilder:
     def _noop(self) -> dict[str, Any]:
         return {
             "templateRef": _ref("shell", "run"),
-            "arguments": {"parameters": _params({"script": "true", "shell": "sh", "image": self.image})},
+            "arguments": {"parameters": _params({"script": "true", "shell": "sh"})},
         }
 
     def _unique(self, base: str) -> str:
-        name = self.slug(base.lstrip("_"), 40) or "step"
+        name = self.slug(base.lstrip("_"), 40)
+        name = re.sub(r"-{2,}", "--" if "--" in base else "-", name).strip("-") or "step"
         candidate, n = name, 1
         while candidate in self.names or candidate.startswith("wfsync-"):
             n += 1
@@ -297,7 +327,7 @@ class JobBuilder:
     def _step(self, step: Step) -> None:
         if step.raw.get("continue-on-error") is True:
             self.continue_steps.add(step.id)
-        name = self._unique(step.id)
+        name = self._unique(_display_name(step))
         self.step_names[step.id] = name
         kind = (
             "run"
@@ -376,9 +406,14 @@ class JobBuilder:
             and "env" in {c.lower() for c in referenced_contexts(rest)}
         ):
             runtime = drivers.env_condition(rest)
-            if runtime is not None:  # decided by the driver: GITHUB_ENV may change env
+            if runtime is not None:  # decided by shell/step: GITHUB_ENV may change env
                 self.runtime_conditions[step.id] = runtime
                 rest = None
+            elif self.env_written:
+                self.report.attend(
+                    f"job {self.job.id} step {step.name!r}: its if: reads env, decided from the workflow's env; "
+                    "a value an earlier step writes to GITHUB_ENV is not seen"
+                )
         if rest is not None:
             # The step's own env is part of the env context its if: sees (as in act's runner).
             env_static, env_dynamic = dict(self.static_env), dict(self.dynamic_env)
@@ -398,81 +433,100 @@ class JobBuilder:
             return f"{int(minutes)}m"
         return self.job_timeout
 
-    def _run_step(self, step: Step, run: str, shell_value: Any, image: str | None = None) -> dict[str, Any]:
-        shell = scalar_text(shell_value) if shell_value not in (None, "") else self.default_shell
-        command, note = drivers.shell_command(shell)
-        if note:
-            self.report.attend(f"job {self.job.id} step {step.name!r}: {note}")
-        driver = drivers.Driver(self.state, self.workspace, self.step_names.get(step.id, "step"))
+    def _setup(self) -> dict[str, Any]:
+        """The ``shell/setup`` step that starts the job: its env (workflow, job, GitHub context)."""
+        scope = self.scope()
         self.secret_used = False
-        lines: dict[str, str] = {}
-        if self.matrix:
-            lines["WFSYNC_LEG"] = "{{inputs.parameters.leg}}"
-        for key, value in self.service_env.items():
-            lines[f"WFSYNC_{key}"] = value
-            driver.export(key, f'"${{WFSYNC_{key}}}"')
-        env_static = dict(self.static_env)
-        env_dynamic = dict(self.dynamic_env)
-        self._add_env(step.raw.get("env"), env_static, env_dynamic)
-        step_env = step.raw.get("env")
-        step_keys = set(step_env) if isinstance(step_env, dict) else set()
-        scope = self.scope(env_static, env_dynamic)
-        # Workflow and job env come before GITHUB_ENV of earlier steps, step env after it.
-        for key, value in env_static.items():
+        self.names.add("setup")
+        github, defaults = step_environment(self.job.id, self.conv.wf.name)
+        for parameter, default in defaults.items():
+            self.conv.parameters.setdefault(parameter, default)
+        env: dict[str, str] = dict(github)
+        if "GITHUB_WORKFLOW" in env:
+            env["GITHUB_WORKFLOW"] = drivers.env_value(env["GITHUB_WORKFLOW"])
+        env.update(self.service_env)
+        for key, value in self.static_env.items():
             if _NAME.match(key):
-                driver.export(key, shlex.quote(value), base=key not in step_keys)
-        for key, value in env_dynamic.items():
-            if _NAME.match(key):
-                driver.export(key, self._word(value, scope, lines, driver), base=key not in step_keys)
-        condition = self.runtime_conditions.get(step.id)
-        if condition is not None:
-            driver.commands.append(
-                f"if ! {{ {condition}; }}; then echo 'wfsync: skipped, its if: is false'; exit 0; fi"
-            )
-        if "GITHUB_EVENT_PATH" in run:
-            # The payload travels only to the scripts that read it (it can be large).
+                env[key] = drivers.env_value(value)
+        for key, value in self.dynamic_env.items():
+            if not _NAME.match(key):
+                continue
+            try:
+                env[key] = self._value(value, scope)
+            except StepProblem as problem:
+                self.report.attend(f"job {self.job.id}: env {key} not converted ({problem})")
+        self.setup_env = {k: v for k, v in env.items() if k in self.static_env or k in self.dynamic_env}
+        self.job_secret = self.secret_used
+        params = {"job": self.workdir, "env": drivers.env_lines(env)}
+        if self._reads_event():
             self.conv.parameters.setdefault("github-event", "{}")
-            lines["WFSYNC_EVENT"] = "{{=sprig.b64enc(workflow.parameters['github-event'])}}"
-            driver.commands.append('wfsync_b64 "$WFSYNC_EVENT" > "$WFSYNC_STATE/event.json"')
-            driver.export("GITHUB_EVENT_PATH", '"$WFSYNC_STATE/event.json"')
+            params["event"] = "{{workflow.parameters.github-event}}"
+        return {
+            "name": "setup",
+            "templateRef": _ref("shell", "setup"),
+            "arguments": {"parameters": _params(params)},
+        }
+
+    def _reads_event(self) -> bool:
+        return any("GITHUB_EVENT_PATH" in (s.run or "") for s in self.job.steps)
+
+    def _run_step(self, step: Step, run: str, shell_value: Any, image: str | None = None) -> dict[str, Any]:
+        """A ``shell/step`` call: the script verbatim, ``${{ }}`` values as env lines."""
+        self.uses_step = True
+        shell = scalar_text(shell_value) if shell_value not in (None, "") else self.default_shell
+        if shell in ("pwsh", "powershell"):
+            self.report.attend(
+                f"job {self.job.id} step {step.name!r}: PowerShell needs an image that has pwsh"
+            )
+        if shell == "cmd":
+            raise StepProblem("shell cmd is Windows only")
+        self.secret_used = self.job_secret
+        env_static, env_dynamic = dict(self.static_env), dict(self.dynamic_env)
+        self._add_env(step.raw.get("env"), env_static, env_dynamic)
+        scope = self.scope(env_static, env_dynamic)
+        env: dict[str, str] = {}
+        # What a rule added to the job's env after setup (like GITHUB_ENV of an earlier step).
+        for key, value in self.static_env.items():
+            if _NAME.match(key) and self.setup_env.get(key) != drivers.env_value(value):
+                env[key] = drivers.env_value(value)
+        step_env = step.raw.get("env")
+        for key, value in step_env.items() if isinstance(step_env, dict) else []:
+            if _NAME.match(str(key)):
+                env[str(key)] = self._value(scalar_text(value), scope)
+        taken = {*env_static, *env_dynamic, *env}
         text = run
         spans = find_expressions(run)
         if spans:
             if not drivers.is_posix_shell(shell):
                 raise StepProblem(f"${{{{ }}}} in a {shell} script cannot be passed safely; move it to env:")
+            names: dict[str, str] = {}
             out, pos = [], 0
-            for n, span in enumerate(spans, start=1):
-                var = f"WFSYNC_E{n}"
-                driver.export(var, self._word(run[span.start : span.end], scope, lines, driver))
+            for span in spans:
+                word = self._script_word(span.expression, scope, env, names, taken)
                 quoted = drivers.quote_state(run, span.start) == "'"
-                out += [run[pos : span.start], f"'\"${{{var}}}\"'" if quoted else f"${{{var}}}"]
+                out += [run[pos : span.start], f"'\"{word}\"'" if quoted else word]
                 pos = span.end
             text = "".join(out) + run[pos:]
+        params: dict[str, str] = {"job": self.workdir}
+        params["script"] = drivers.escape_braces(text)
+        if shell:
+            params["shell"] = shell
         wd = step.raw.get("working-directory") or self.default_wd
-        wd_word = f'"{self.workspace}"'
         if wd not in (None, ""):
-            wd_text = scalar_text(wd)
-            word = self._word(wd_text, scope, lines, driver) if "${{" in wd_text else shlex.quote(wd_text)
-            if wd_text.startswith("/"):
-                wd_word = word
-            elif "${{" in wd_text:  # absolute or relative is known only at run time
-                wd_word = f'"$(wfsync_p={word}; case "$wfsync_p" in /*) ;; *) wfsync_p="{self.workspace}/$wfsync_p" ;; esac; printf %s "$wfsync_p")"'
-            else:
-                wd_word = f'"{self.workspace}"/{word}'
-        header = f"wfsync driver for job {self.job.id}, step {step.name!r}"
-        source = driver.script(text, command, wd_word, header.replace("\n", " "))
-        params = {
-            "script": drivers.encode(source),
-            "script-encoding": "base64",
-            "shell": "sh",
-            "image": image or self.image,
-        }
-        github, defaults = step_environment(self.job.id, self.conv.wf.name)
-        for parameter, default in defaults.items():
-            self.conv.parameters.setdefault(parameter, default)
-        lines.update((k, v) for k, v in github.items() if k not in lines)
-        if lines:
-            params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
+            # Relative to the job's folder, which is github.workspace: the same place, written
+            # without the pod path (a local run keeps the workspace elsewhere).
+            wd_text = re.sub(
+                r"^\$\{\{\s*github\.workspace\s*\}\}/?", "", scalar_text(wd), flags=re.IGNORECASE
+            )
+            if wd_text:
+                params["working-directory"] = self._argo_text(wd_text, step, [])
+        if env:
+            params["env"] = drivers.env_lines(env)
+        if step.id in self.runtime_conditions:
+            params["condition"] = drivers.escape_braces(self.runtime_conditions[step.id])
+        chosen = image or self.image
+        if chosen != STEP_IMAGE:
+            params["image"] = chosen
         if self.secret_used:
             params["secret-env"] = "github-secrets"
         if self.credentials_secret:
@@ -480,151 +534,233 @@ class JobBuilder:
         timeout = self._timeout(step)
         if timeout:
             params["timeout"] = timeout
-        return {"templateRef": _ref("shell", "run"), "arguments": {"parameters": _params(params)}}
+        if "GITHUB_ENV" in run:
+            self.env_written = True
+        return {"templateRef": _ref("shell", "step"), "arguments": {"parameters": _params(params)}}
 
-    def _word(self, text: str, scope: Scope, lines: dict[str, str], driver: drivers.Driver) -> str:
-        """A shell word with the value of ``text`` (literal text and ``${{ }}`` spans)."""
-        del driver
-        pieces, pos = [], 0
-        for span in find_expressions(text):
-            if text[pos : span.start]:
-                pieces.append(shlex.quote(text[pos : span.start]))
-            pieces.append(self._expression_word(span.expression, scope, lines))
-            pos = span.end
-        if text[pos:]:
-            pieces.append(shlex.quote(text[pos:]))
-        return "".join(pieces) or "''"
-
-    def _expression_word(self, expression: str, scope: Scope, lines: dict[str, str]) -> str:
+    def _script_word(
+        self, expression: str, scope: Scope, env: dict[str, str], names: dict[str, str], taken: set[str]
+    ) -> str:
+        """``${NAME}`` for one ``${{ }}`` of a script; its value goes into ``env`` when needed."""
+        key = expression.strip()
+        if key in names:
+            return f"${{{names[key]}}}"
         tree = parse(expression)
+        path = _simple_path(tree)
+        lowered = [p.lower() for p in path] if path else []
+        if path and len(path) == 2 and lowered[0] in ("env", "secrets") and _NAME.match(path[1]):
+            if lowered[0] == "secrets":
+                self._secret(path[1])
+            return f"${{{path[1]}}}"
+        direct = {
+            ("github", "token"): "GITHUB_TOKEN",
+            ("github", "workspace"): "GITHUB_WORKSPACE",
+            ("runner", "temp"): "RUNNER_TEMP",
+            ("runner", "os"): "RUNNER_OS",
+        }  # variables shell/step sets (GITHUB_TOKEN: a key of secret-env)
+        name = direct.get((lowered[0], lowered[1])) if len(lowered) == 2 else None
+        if name is not None:
+            if name == "GITHUB_TOKEN":
+                self._secret(name)
+            return f"${{{name}}}"
+        if _reads_secrets(tree):
+            word = self._shell_word(tree, scope, _helper(env, taken))
+            if word is None:
+                raise StepProblem(
+                    f"${{{{ {expression} }}}}: only comparisons of secrets and `secrets.X || 'default'` are converted"
+                )
+            return word
+        name = drivers.var_name(path, taken)
+        names[key] = name
+        env[name] = self._value(f"${{{{ {expression} }}}}", scope)
+        return f"${{{name}}}"
+
+    def _shell_word(self, tree: Expr, scope: Scope, helper: Helper) -> str | None:
+        """A shell word for an expression over secrets (which Argo never sees), or None.
+
+        Secrets are environment variables of the step: ``secrets.X || 'd'`` is ``${X:-d}``, and
+        a comparison is a shell test (case-insensitive, as GitHub's) of its operands, each an
+        ``env`` line of the step (:meth:`_value_part`); the word is ``true`` or ``false``.
+        """
+        if isinstance(tree, Logical) and tree.op == "||" and len(tree.args) == 2:
+            path = _simple_path(tree.args[0]) or []
+            if (
+                isinstance(tree.args[1], Literal)
+                and len(path) == 2
+                and path[0].lower() == "secrets"
+                and _NAME.match(path[1])
+            ):
+                self._secret(path[1])
+                return f'"${{{path[1]}:-$(printf %s {shlex.quote(scalar_text(tree.args[1].value))})}}"'
+        if not _boolean_valued(tree):
+            return None
+        test = self._shell_test(tree, scope, helper)
+        return None if test is None else f'"$(if {test}; then echo true; else echo false; fi)"'
+
+    def _shell_test(self, node: Expr, scope: Scope, helper: Helper) -> str | None:
+        if isinstance(node, Not):
+            inner = self._shell_test(node.operand, scope, helper)
+            return None if inner is None else f"! {{ {inner}; }}"
+        if isinstance(node, Logical):
+            parts = [self._shell_test(a, scope, helper) for a in node.args]
+            if any(p is None for p in parts):
+                return None
+            return "{ " + (" && " if node.op == "&&" else " || ").join(f"{{ {p}; }}" for p in parts) + "; }"
+        if isinstance(node, Compare) and node.op in ("==", "!="):
+            left, right = (self._shell_operand(x, scope, helper) for x in (node.left, node.right))
+            if left is None or right is None:
+                return None
+            return f"[ {left} {'=' if node.op == '==' else '!='} {right} ]"
+        word = self._shell_operand(node, scope, helper)
+        return None if word is None or isinstance(node, Literal) else f"[ -n {word} ]"
+
+    def _shell_operand(self, node: Expr, scope: Scope, helper: Helper) -> str | None:
+        """A lower-cased shell word for one operand of a comparison."""
+        if isinstance(node, Literal):
+            value = node.value
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, float) and value.is_integer():
+                return shlex.quote(str(int(value)))
+            return "''" if value is None else shlex.quote(str(value).lower())
+        try:
+            kind, value = self._value_part(node, scope, whole=True, helper=helper)
+        except (StepProblem, Untranslatable):
+            return None
+        if kind == "text":
+            value = drivers.env_value(value)
+        elif kind == "argo":
+            value = drivers.runtime_value(value)
+        return f'"$(printf %s "${{{helper(value)}}}" | tr "[:upper:]" "[:lower:]")"'
+
+    def _secret(self, name: str) -> None:
+        self.report.manual.secrets[name] += 1
+        self.secret_used = True
+
+    def _value(self, text: str, scope: Scope) -> str:
+        """An ``env`` line value for field text with ``${{ }}`` (see ``shell/step``'s ``env``).
+
+        Constants are folded now; what only the step knows (secrets, ``env`` that GITHUB_ENV may
+        set, the workspace) is a ``$NAME`` part; the rest is an Argo tag giving a JSON string.
+        """
+        if "${{" not in text:
+            return drivers.env_value(text)
+        spans = find_expressions(text)
+        parts: list[tuple[str, str]] = []  # (kind: text, var or argo, value)
+        pos = 0
+        try:
+            for span in spans:
+                parts.append(("text", text[pos : span.start]))
+                parts.append(
+                    self._value_part(
+                        span.expression, scope, whole=len(spans) == 1 and text == text[span.start : span.end]
+                    )
+                )
+                pos = span.end
+        except Untranslatable as err:
+            raise StepProblem(f"{text}: {err}", "partial") from None
+        except ExpressionError as err:
+            raise StepProblem(f"{text}: {err}") from None
+        parts.append(("text", text[pos:]))
+        merged: list[tuple[str, str]] = []
+        for kind, value in parts:
+            if kind == "text" and merged and merged[-1][0] == "text":
+                merged[-1] = ("text", merged[-1][1] + value)
+            elif kind != "text" or value:
+                merged.append((kind, value))
+        if all(kind == "text" for kind, _ in merged):
+            return drivers.env_value("".join(value for _, value in merged))
+        if all(kind in ("text", "argo") for kind, _ in merged):
+            pieces = [expr_string(v) if kind == "text" else v for kind, v in merged]
+            return drivers.runtime_value(" + ".join(pieces))
+        words = []
+        for kind, value in merged:
+            if kind == "text":
+                words.append(drivers.json_string(value))
+            elif kind == "argo":
+                words.append(drivers.runtime_value(value))
+            else:
+                words.append(value)
+        return " + ".join(words)
+
+    def _value_part(
+        self, expression: str | Expr, scope: Scope, *, whole: bool, helper: Helper | None = None
+    ) -> tuple[str, str]:
+        """One ``${{ }}`` of a value: ``("text", constant)``, ``("var", "$NAME")`` or ``("argo", expr)``."""
+        tree = parse(expression) if isinstance(expression, str) else expression
+        path = _simple_path(tree)
+        lowered = [p.lower() for p in path] if path else []
+        if path and len(path) == 2 and lowered[0] in ("env", "secrets") and _NAME.match(path[1]):
+            if lowered[0] == "secrets":
+                self._secret(path[1])
+                return "var", f"${path[1]}"
+            if path[1] not in scope.env:
+                return "var", f"${path[1]}"  # read at run time: computed, or set by GITHUB_ENV
+        formatted = self._format_parts(tree, scope, helper)
+        if formatted is not None:
+            return formatted
+        direct = {
+            ("github", "token"): "GITHUB_TOKEN",
+            ("github", "workspace"): "GITHUB_WORKSPACE",
+            ("runner", "temp"): "RUNNER_TEMP",
+        }
+        if len(lowered) == 2 and (lowered[0], lowered[1]) in direct:
+            name = direct[(lowered[0], lowered[1])]
+            if name == "GITHUB_TOKEN":
+                self._secret(name)
+            return "var", f"${name}"
         if (
-            isinstance(tree, Logical)
+            (whole or helper is not None)
+            and isinstance(tree, Logical)
             and tree.op == "||"
             and len(tree.args) == 2
             and isinstance(tree.args[1], Literal)
-            and (_simple_path(tree.args[0]) or [""])[0].lower() in ("secrets", "env")
         ):
-            # `secrets.X || 'default'`: the shell's ${X:-default} has the same falsy rule for strings.
-            first = self._expression_word(".".join(_simple_path(tree.args[0]) or []), scope, lines)
-            fallback = shlex.quote(scalar_text(tree.args[1].value))
-            return first.replace(":-}", "}").replace('}"', f':-$(printf %s {fallback})}}"', 1)
-        env_path = _simple_path(tree)
-        if env_path and len(env_path) == 2 and env_path[0].lower() == "env" and _NAME.match(env_path[1]):
-            return f'"${{{env_path[1]}:-}}"'  # read at run time: GITHUB_ENV may have changed it
+            first = _simple_path(tree.args[0]) or []
+            if len(first) == 2 and first[0].lower() in ("secrets", "env") and _NAME.match(first[1]):
+                if first[0].lower() == "secrets":
+                    self._secret(first[1])
+                default = drivers.json_string(scalar_text(tree.args[1].value))
+                fallback = f"${first[1]} || {default}"
+                # ` || ` ends a whole value; inside a larger one it gets a variable of its own.
+                return "var", fallback if whole or helper is None else f"${helper(fallback)}"
         tree = _inlined(tree, scope)
-        try:
-            ok, value = fold_tree(tree, scope, env_at_run_time=True)
-        except Untranslatable as err:
-            raise StepProblem(str(err)) from None
+        shown = f"${{{{ {expression} }}}}" if isinstance(expression, str) else "a part of the value"
+        if _reads_secrets(tree):
+            raise StepProblem(f"{shown}: only secrets.X and secrets.X || 'default' are converted in a value")
+        ok, value = fold_tree(tree, scope)
         if ok:
-            return shlex.quote(scalar_text(value))
-        path = _simple_path(tree)
-        if path:
-            head = path[0].lower()
-            if (head == "secrets" and len(path) == 2) or [p.lower() for p in path] == ["github", "token"]:
-                secret = "GITHUB_TOKEN" if head == "github" else path[1]
-                if not _NAME.match(secret):
-                    raise StepProblem(f"secret name {secret!r} cannot be an environment variable")
-                self.report.manual.secrets[secret] += 1
-                self.secret_used = True
-                return f'"${{{secret}}}"'
-            if [p.lower() for p in path] == ["github", "workspace"]:
-                return '"${GITHUB_WORKSPACE}"'
-            if head == "env" and len(path) == 2 and _NAME.match(path[1]):
-                return f'"${{{path[1]}:-}}"'
-            if (
-                head == "steps"
-                and len(path) == 3
-                and path[2].lower() == "conclusion"
-                and path[1] in self.step_names
-                and path[1] in self.continue_steps
-            ):
-                var = f"WFSYNC_V{len(lines) + 1}"
-                lines[var] = f"{{{{steps.{self.step_names[path[1]]}.status}}}}"
-                return f'"$(case "${var}" in Skipped|Omitted) echo skipped ;; *) echo success ;; esac)"'
-            if (
-                head == "steps"
-                and len(path) == 4
-                and path[2].lower() == "outputs"
-                and path[1] in self.step_names
-            ):
-                return f'"$(wfsync_get "$WFSYNC_STATE/steps/{self.step_names[path[1]]}/output" {shlex.quote(path[3])})"'
-            if head == "needs" and len(path) == 4 and path[2].lower() == "outputs":
-                task = self.conv._task(path[1])
-                upstream = next((p for p in self.conv.plans.values() if p.task == task), None)
-                if upstream is None or path[1].lower() not in [n.lower() for n in self.job.needs]:
-                    raise StepProblem(f"needs.{path[1]} is not a job this job needs")
-                if not has_outputs(upstream.job):
-                    raise StepProblem(f"outputs of the matrix job {path[1]} are not converted")
-                lines[f"WFSYNC_NEEDS_{_env_name(task)}"] = (
-                    f"{{{{=sprig.b64enc(inputs.parameters['needs-{task}'])}}}}"
-                )
-                return f'"$(wfsync_need {_env_name(task)} {shlex.quote(path[3])})"'
-        try:
-            argo = to_argo(tree, scope)
-        except Untranslatable as err:
-            word = self._shell_boolean(tree) or self._driver_word(tree, scope, lines)
-            if word is None:
-                raise StepProblem(f"${{{{ {expression} }}}}: {err}") from None
-            return word
+            return "text", scalar_text(value)
+        argo = to_argo(tree, scope)
         self.conv._use_parameters(scope)
-        var = f"WFSYNC_V{len(lines) + 1}"
         if "?." in argo or "nil" in argo:  # it may be null, which is '' as text
             argo = f'({argo}) ?? ""'
-        lines[var] = f"{{{{=sprig.b64enc(string({argo}))}}}}"
-        return f'"$(wfsync_b64 "${var}")"'
+        return "argo", f"string({argo})"
 
-    def _driver_word(self, tree: Expr, scope: Scope, lines: dict[str, str]) -> str | None:
-        """``tree`` computed by the driver (:mod:`.driver_eval`), or None when it cannot be."""
-
-        def leaf(node: Expr) -> str | None:
-            path = _simple_path(node)
-            if not path or len(path) != 2 or not _NAME.match(path[1]):
-                return None
-            if path[0].lower() == "secrets":
-                self.report.manual.secrets[path[1]] += 1
-                self.secret_used = True
-            elif path[0].lower() != "env":
-                return None
-            return f'"${{{path[1]}:-}}"'
-
-        def argo(node: Expr) -> str | None:
-            try:
-                value = to_argo(node, scope)
-            except Untranslatable:
-                return None
-            self.conv._use_parameters(scope)
-            return value
-
-        try:
-            return driver_eval.compile_word(tree, leaf, argo, lines)
-        except Untranslatable:
+    def _format_parts(self, tree: Expr, scope: Scope, helper: Helper | None) -> tuple[str, str] | None:
+        """``format('{0}/{1}', a, b)`` over run-time variables as one ``+`` value, else None."""
+        if not (
+            isinstance(tree, Call)
+            and tree.name.lower() == "format"
+            and tree.args
+            and isinstance(tree.args[0], Literal)
+            and isinstance(tree.args[0].value, str)
+            and _reads_secrets_or_env(tree)
+        ):
             return None
-
-    def _shell_boolean(self, tree: Expr) -> str | None:
-        """A comparison over ``env`` and ``secrets`` (which Argo never sees) decided by the driver.
-
-        Secrets reach the step as environment variables of the same name, so ``secrets.X`` is
-        tested like ``env.X`` (:func:`script.env_condition`); the word is ``true`` or ``false``.
-        """
-        if not _boolean_valued(tree):
-            return None
-        secrets: set[str] = set()
-
-        def as_env(node: Expr) -> Expr | None:
-            path = _simple_path(node)
-            if path and len(path) == 2 and path[0].lower() == "secrets" and _NAME.match(path[1]):
-                secrets.add(path[1])
-                return Index(ContextRef("env", 0), Literal(path[1]))
-            return None
-
-        test = drivers.env_condition(transform(tree, as_env))
-        if test is None:
-            return None
-        for name in secrets:
-            self.report.manual.secrets[name] += 1
-            self.secret_used = True
-        return f'"$(if {test}; then echo true; else echo false; fi)"'
+        words: list[str] = []
+        for piece in re.split(r"(\{\d+\})", tree.args[0].value):
+            match = re.fullmatch(r"\{(\d+)\}", piece)
+            if match and int(match.group(1)) + 1 < len(tree.args):
+                arg = tree.args[int(match.group(1)) + 1]
+                kind, value = self._value_part(arg, scope, whole=False, helper=helper)
+                if kind == "text":
+                    words.append(drivers.json_string(value))
+                else:
+                    words.append(drivers.runtime_value(value) if kind == "argo" else value)
+            elif piece:
+                words.append(drivers.json_string(piece.replace("{{", "{").replace("}}", "}")))
+        return ("var", " + ".join(words)) if words else ("text", "")
 
     def _docker_step(self, step: Step) -> dict[str, Any]:
         image = (step.uses or "")[len("docker://") :]
@@ -827,44 +963,40 @@ class JobBuilder:
         if not isinstance(outputs, dict) or not outputs:
             return
         self.plan.has_outputs = True
-        driver = drivers.Driver(self.state, self.workspace, "wfsync-outputs")
-        self.secret_used = False
-        lines: dict[str, str] = {}
+        self.secret_used = self.job_secret
+        self.uses_step = True
         if self.matrix:
-            lines["WFSYNC_LEG"] = "{{inputs.parameters.leg}}"
             self.report.attend(f"job {self.job.id}: outputs of a matrix job are its last leg's")
         scope = self.scope()
-        body = []
+        env: dict[str, str] = {}
+        lines = [
+            "# The job's outputs: each value as a KEY<<DELIMITER block, with a delimiter not in it.",
+            "out() {",
+            '  d=EOF; while printf \'%s\\n\' "$2" | grep -qx "$d"; do d="$d-"; done',
+            '  printf \'%s<<%s\\n%s\\n%s\\n\' "$1" "$d" "$2" "$d" >> "$GITHUB_OUTPUT"',
+            "}",
+        ]
+        taken: set[str] = set()
         for key, value in outputs.items():
             try:
-                word = self._word(scalar_text(value), scope, lines, driver)
+                text = self._value(scalar_text(value), scope)
             except StepProblem as problem:
                 self.report.attend(f"job {self.job.id}: output {key} not converted ({problem})")
                 continue
-            body.append(
-                f"printf '%s=%s\\n' {shlex.quote(str(key))} \"$(printf '%s' {word} | base64 | tr -d '\\n')\" >> \"$GITHUB_OUTPUT\""
-            )
-        driver.commands.extend(body)  # in the driver's shell, where its helper functions are
-        source = driver.script(
-            ":",
-            ["sh -e", '"$wfsync_script"'],
-            f'"{self.workspace}"',
-            f"job {self.job.id} outputs",
-        )
-        params = {
-            "script": drivers.encode(source),
-            "script-encoding": "base64",
-            "shell": "sh",
-            "image": self.image,
-        }
-        if lines:
-            params["env"] = "".join(f"{k}={v}\n" for k, v in lines.items())
+            name = drivers.var_name(["output", str(key)], taken)
+            env[name] = text
+            lines.append(f'out {shlex.quote(str(key))} "${{{name}}}"')
+        params = {"job": self.workdir, "script": "\n".join(lines) + "\n", "shell": "sh"}
+        if env:
+            params["env"] = drivers.env_lines(env)
+        if self.image != STEP_IMAGE:
+            params["image"] = self.image
         if self.secret_used:
             params["secret-env"] = "github-secrets"
         self.post.append(
             {
                 "name": "wfsync-outputs",
-                "templateRef": _ref("shell", "run"),
+                "templateRef": _ref("shell", "step"),
                 "arguments": {"parameters": _params(params)},
             }
         )
@@ -891,6 +1023,49 @@ def _boolean_valued(tree: Expr) -> bool:
 
 def _failed(step: str) -> str:
     return f"('{{{{steps.{step}.status}}}}' == 'Failed' || '{{{{steps.{step}.status}}}}' == 'Error')"
+
+
+def _reads_secrets(tree: Expr) -> bool:
+    """Whether an expression reads ``secrets`` or ``github.token`` (values Argo must never hold)."""
+    for node in walk(tree):
+        if isinstance(node, ContextRef) and node.name.lower() == "secrets":
+            return True
+        path = _simple_path(node)
+        if path and [p.lower() for p in path] == ["github", "token"]:
+            return True
+    return False
+
+
+Helper = Callable[[str], str]
+"""Stores an ``env`` line value in a new variable of the step and gives the variable's name."""
+
+
+def _helper(env: dict[str, str], taken: set[str]) -> Helper:
+    def store(value: str) -> str:
+        name = drivers.var_name(None, taken)
+        env[name] = value
+        return name
+
+    return store
+
+
+def _reads_secrets_or_env(tree: Expr) -> bool:
+    return _reads_secrets(tree) or any(
+        isinstance(node, ContextRef) and node.name.lower() == "env" for node in walk(tree)
+    )
+
+
+def _display_name(step: Step) -> str:
+    """What a step's Argo name is made from: its ``name``, else its action or first script line."""
+    if "--" in step.id:  # a step of an inlined composite action: <action>--<its id or index>
+        return step.id
+    if step.raw.get("name") not in (None, ""):
+        return scalar_text(step.raw["name"])
+    uses = step.uses or ""
+    if uses:
+        target = uses[len("docker://") :] if uses.startswith("docker://") else uses.split("@")[0]
+        return target.rstrip("/").rsplit("/", 1)[-1] if not uses.startswith("docker://") else target
+    return step.name
 
 
 def _simple_path(tree: Expr) -> list[str] | None:

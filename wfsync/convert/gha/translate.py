@@ -88,6 +88,10 @@ class Scope:
     """Argo task names of needed matrix jobs (their outputs are a list of the legs' outputs)."""
     legs: list[dict[str, Any]] | None = None
     """The matrix legs when known at conversion time (the leg's index is ``inputs.parameters.leg``)."""
+    continue_steps: set[str] = field(default_factory=set)
+    """Argo names of steps with ``continue-on-error: true`` (their conclusion is success)."""
+    workspace: str | None = None
+    """An expr-lang expression for ``github.workspace`` (the job's folder), inside a job."""
 
 
 def known_contexts(scope: Scope) -> dict[str, Any]:
@@ -356,6 +360,8 @@ class _Compiler:
             return f"jsonpath(workflow.parameters['github-event'], {expr_string(json_path)})"
         if field_name == "run_id":
             return "workflow.uid"
+        if field_name == "workspace" and len(rest) == 1 and self.scope.workspace is not None:
+            return self.scope.workspace
         if field_name in GITHUB_FIELDS and len(rest) == 1:
             name = "github-" + field_name.replace("_", "-")
             self.scope.used_parameters.setdefault(name, GITHUB_FIELDS[field_name])
@@ -371,37 +377,35 @@ class _Compiler:
         if rest[1].lower() == "outputs" and len(rest) == 3:
             source = (
                 (
-                    f'(last(fromJSON(tasks[{expr_string(job)}].outputs.parameters.outputs)) ?? "")'
+                    f'(last(fromJSON(tasks[{expr_string(job)}].outputs.parameters.outputs)) ?? "{{}}")'
                     if job in self.scope.matrix_tasks
                     else f"tasks[{expr_string(job)}].outputs.parameters.outputs"
                 )
                 if self.scope.level == "dag"
                 else f"inputs.parameters[{expr_string('needs-' + job)}]"
             )
-            return _line_value(source, rest[2], encoded=True)
+            return _json_value(source, rest[2])
         raise Untranslatable(f"needs.{'.'.join(rest)} has no Argo equivalent here")
 
     def steps(self, rest: list[str]) -> str:
         step = self.scope.step_names.get(rest[0])
         if step is None:
             raise Untranslatable(f"steps.{rest[0]} is not an earlier step of this job")
+        if rest[1].lower() == "conclusion" and len(rest) == 2 and step in self.scope.continue_steps:
+            return f'(steps[{expr_string(step)}].status in ["Skipped", "Omitted"] ? "skipped" : "success")'
         if rest[1].lower() in ("outcome", "conclusion") and len(rest) == 2:
             return f"{_RESULTS}[steps[{expr_string(step)}].status]"
         if rest[1].lower() == "outputs" and len(rest) == 3:
-            return _line_value(
-                f"steps[{expr_string(step)}].outputs.parameters.output", rest[2], encoded=False
-            )
+            return _json_value(f"steps[{expr_string(step)}].outputs.parameters.outputs", rest[2])
         raise Untranslatable(f"steps.{'.'.join(rest)} has no Argo equivalent")
 
 
 _RESULTS = '{"Succeeded": "success", "Failed": "failure", "Error": "failure", "Skipped": "skipped", "Omitted": "skipped"}'
 
 
-def _line_value(source: str, key: str, *, encoded: bool) -> str:
-    """The value of ``key`` in ``KEY=VALUE`` lines held by ``source`` (base64 values if encoded)."""
-    pattern = expr_string(f"(?m)^{re.escape(key)}=.*$")
-    found = f"sprig.trimPrefix({expr_string(key + '=')}, sprig.regexFind({pattern}, {source}))"
-    return f"sprig.b64dec({found})" if encoded else found
+def _json_value(source: str, key: str) -> str:
+    """Output ``key`` of a step or job: ``source`` holds its outputs as a JSON object."""
+    return f'(fromJSON({source})?.[{expr_string(key)}] ?? "")'
 
 
 def _path(node: Expr) -> list[str]:
