@@ -10,14 +10,13 @@ NAME patterns (mapping keys, ``name:`` of env vars and parameters, ``--flags``, 
 ``GITHUB_PAT`` -> github, pat) and is secret when
 
 - it contains one of the stems ``password``, ``passwd``, ``passphrase``, ``secret``, ``token``,
-  ``credential``, ``apikey``, ``privatekey``, ``accesskey``, ``secretkey``, ``signingkey``,
-  ``clientsecret``, ``webhookurl``, ``connectionstring`` (anywhere, separators ignored:
-  ``SLACKWEBHOOKURL``, ``db-password``);
+  ``credential``, ``apikey``, ``privatekey``, ``accesskey``, ``signingkey``, ``webhookurl``,
+  ``connectionstring`` (anywhere, separators ignored: ``SLACKWEBHOOKURL``, ``db-password``,
+  ``clientSecret``);
 - or one of its words is ``auth``, ``authorization``, ``oauth``, ``creds``, ``dsn``, ``pwd``,
   ``cookie`` (``AUTH_HEADER``, ``basicAuth``, ``SENTRY_DSN``);
 - or its last word is ``pass`` or ``pat`` (``DB_PASS``, ``GITHUB_PAT``);
-- or two adjacent words are ``api key``, ``private key``, ``access key``, ``secret key``,
-  ``webhook url``, ``hook url``, ``connection string``, ``conn str``;
+- or two adjacent words are ``hook url`` or ``conn str`` (``HOOK_URL``, ``connStr``);
 
 unless its last word is ``name``, ``ref``, ``refs``, ``path``, ``file`` or ``dir``
 (``secretName``, ``secretKeyRef``, ``tokenPath``: they say where a secret is, not what it is).
@@ -66,36 +65,17 @@ _STEMS = (
     "apikey",
     "privatekey",
     "accesskey",
-    "secretkey",
     "signingkey",
-    "clientsecret",
     "webhookurl",
     "connectionstring",
 )
 _WORDS = frozenset({"auth", "authorization", "oauth", "creds", "dsn", "pwd", "cookie"})
 _LAST_WORDS = frozenset({"pass", "pat"})
-_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("secret", "key"),
-        ("webhook", "url"),
-        ("hook", "url"),
-        ("connection", "string"),
-        ("conn", "str"),
-    }
-)
+_PAIRS = frozenset({("hook", "url"), ("conn", "str")})
+"""Adjacent words (``api key``, ``private key``, ... need no pair: joined, they hold a stem)."""
 _NOT_SECRET_LAST = frozenset({"name", "ref", "refs", "path", "file", "dir"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STEM = re.compile("|".join(_STEMS))
-NAME_PATTERNS = (
-    *(f"*{s}*" for s in _STEMS),
-    *(f"word {w}" for w in sorted(_WORDS)),
-    *(f"last word {w}" for w in sorted(_LAST_WORDS)),
-    *(f"words {a} {b}" for a, b in sorted(_PAIRS)),
-)
-"""The name rules, for documentation and ``wfsync`` help output."""
 
 
 @functools.lru_cache(maxsize=8192)
@@ -157,8 +137,6 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-SHAPES = tuple(name for name, _ in _SHAPES)
-"""The value shapes, in the order they are applied."""
 _NAME_HINTS = (
     "pass",
     "pwd",

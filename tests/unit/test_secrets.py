@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from wfsync import secrets
 from wfsync.secrets import REDACTED, REDACTED_CHANGED, is_secret_name, mask, mask_pair, mask_text
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 SECRET_NAMES = [
     # stems, anywhere, whatever the separators
@@ -212,3 +216,17 @@ def test_pairs_keep_changes_visible(
     assert old != new
     assert new == expected_after
     assert "hunter2" not in repr((old, new)) and "p1" not in repr(old) and "abc" not in repr(old)
+
+
+def test_the_readme_documents_every_name_rule() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Security model") :]
+    rules = [
+        *secrets._STEMS,
+        *secrets._WORDS,
+        *secrets._LAST_WORDS,
+        *(f"{a} {b}" for a, b in secrets._PAIRS),
+        *secrets._NOT_SECRET_LAST - {"refs"},
+    ]
+    missing = [rule for rule in rules if f"`{rule}`" not in section]
+    assert not missing, f"README's Security model does not list {missing}"
