@@ -209,6 +209,8 @@ OUTSIDE_ACTION = textwrap.dedent(
 @dataclasses.dataclass(frozen=True)
 class World:
     root: Path
+    immutable: list[Path] = dataclasses.field(default_factory=list)
+    """Files made immutable (``chattr +i``: even root cannot write them), undone after the case."""
 
     @property
     def repo(self) -> Path:
@@ -232,6 +234,16 @@ class World:
         path.parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(path)
         return path
+
+    def make_immutable(self, rel: str) -> None:
+        path = self.repo / rel
+        try:
+            done = subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
+        except FileNotFoundError:
+            done = False
+        if not done:
+            pytest.skip("chattr +i is not available here (a file root cannot write is needed)")
+        self.immutable.append(path)
 
     def symlink(self, rel: str, target: str | Path) -> Path:
         path = self.repo / rel
@@ -568,6 +580,12 @@ def _init_gitignore_binary(w: World) -> None:
     (fresh / ".gitignore").write_bytes(b"\xff\xfe\x00bin\n")
 
 
+def _unwritable(w: World) -> None:
+    # needs formatting (4-space indents), and cannot be written, even by root
+    w.write("ugly.yaml", GOOD.replace("  ", "    "))
+    w.make_immutable("ugly.yaml")
+
+
 def _library_symlink_out(w: World) -> None:
     shutil.rmtree(w.repo / "library")
     (w.outside / "good.yaml").write_text(GOOD)
@@ -651,6 +669,7 @@ CASES = [
     Case("fmt-symlink-loop", ["fmt", "loop.yaml"], _loop("loop.yaml"), 2, "loop.yaml"),
     Case("fmt-library-bad-yaml", ["fmt", "--check"], _lib(W + "bad.yaml", BAD_YAML), 2, "bad.yaml"),
     Case("fmt-unknown-option", ["fmt", "--bogus"], _nothing, 2, "--bogus"),
+    Case("fmt-cannot-write", ["fmt", "ugly.yaml"], _unwritable, 2, "ugly.yaml"),
     # diff: an unreadable or invalid library is input error (2); an unreachable cluster is 3
     Case("diff-bad-yaml", ["diff"], _lib(W + "bad.yaml", BAD_YAML), 2, "bad.yaml"),
     Case("diff-alias-bomb", ["diff"], _lib(W + "bomb.yaml", alias_bomb()), 2, "bomb.yaml"),
@@ -846,7 +865,10 @@ ALLOWED = {
 def world(world_template: Path, tmp_path: Path) -> Iterator[World]:
     root = tmp_path / "world"
     shutil.copytree(world_template, root, symlinks=True)
-    yield World(root)
+    world = World(root)
+    yield world
+    for path in world.immutable:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
     # a FIFO or a loop left behind must not trouble pytest's own clean-up
     for path in root.rglob("*"):
         if path.is_fifo():
