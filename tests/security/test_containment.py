@@ -361,6 +361,14 @@ def test_a_state_folder_symlinked_out_of_the_repository_is_never_written(world: 
         assert_refused(code, out, "state folder", ".wfsync", "through a symlink")
 
 
+@pytest.mark.parametrize("folder", ["cache", "cluster"])
+def test_cache_and_store_folders_symlinked_out_are_never_written(world: World, folder: str) -> None:
+    (world.repo / ".wfsync").mkdir()
+    (world.repo / ".wfsync" / folder).symlink_to(world.outside / "victim-dir")
+    code, out = wfsync("push", "--yes")
+    assert_refused(code, out, "state folder", f".wfsync/{folder}", "through a symlink")
+
+
 def test_lint_reports_dotdot_in_artifact_and_mount_paths(world: World) -> None:
     world.write(
         "library/paths.yaml",

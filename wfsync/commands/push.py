@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
+from wfsync.config import state_folder
 from wfsync.errors import UsageError
 from wfsync.lint.linter import LintOptions, LintReport, lint_paths
 from wfsync.sync.apply import ApplyResult, apply_plan, writes
@@ -64,7 +65,7 @@ def prepare_push(
             "nothing was pushed: push without --prune"
         )
     with library_files(config, ref) as (folder, root, commit):
-        cache = config.state_dir / "cache" if (use_cache and ref is None) else None
+        cache = state_folder(config.root, "cache") if (use_cache and ref is None) else None
         report = lint_paths(
             [folder],
             LintOptions(

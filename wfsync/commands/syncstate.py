@@ -23,7 +23,7 @@ from typing import Any
 from wfsync import safepath
 from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.commands.context import repository_config
-from wfsync.config import CONFIG_FILE, Config
+from wfsync.config import CONFIG_FILE, Config, state_folder
 from wfsync.errors import InputError, UsageError
 from wfsync.library.discover import find_yaml_files, parse_bytes, read_file
 from wfsync.library.yamlload import read_bounded
@@ -99,7 +99,7 @@ def open_cluster(config: Config, target: Target) -> Cluster:
     from wfsync.cluster.embedded import EmbeddedCluster
 
     folder = "cluster" if target.name == "local" else f"cluster-{target.name}"
-    return EmbeddedCluster(config.state_dir / folder)
+    return EmbeddedCluster(state_folder(config.root, folder))
 
 
 @contextlib.contextmanager
@@ -393,7 +393,7 @@ class LiveLister:
 
 def open_cache(config: Config, *, use_cache: bool, ref: str | None = None) -> SyncCache:
     """The sync cache under ``.wfsync/cache``, or one that remembers nothing (``--no-cache``, ``--ref``)."""
-    return SyncCache.open(config.state_dir / "cache" if use_cache and ref is None else None)
+    return SyncCache.open(state_folder(config.root, "cache") if use_cache and ref is None else None)
 
 
 def live_hasher(cache: SyncCache, target: Target) -> Callable[[Obj], str]:
