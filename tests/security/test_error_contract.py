@@ -846,6 +846,13 @@ CASES = [
         check=_no_outside_content,
     ),
     Case("unknown-command", ["bogus"], _nothing, 2, "bogus"),
+    Case("fmt-huge", ["fmt", "huge.yaml"], _huge("huge.yaml"), 2, "huge.yaml"),
+    Case("diff-huge", ["diff"], _huge(W + "huge.yaml"), 2, "huge.yaml"),
+    Case("diff-non-utf8", ["diff"], _lib(W + "latin.yaml", NON_UTF8), 2, "latin.yaml"),
+    Case("push-non-utf8", ["push", "--yes"], _lib(W + "latin.yaml", NON_UTF8), 1, "latin.yaml"),
+    Case("push-huge", ["push", "--yes"], _huge(W + "huge.yaml"), 1, "huge.yaml"),
+    Case("convert-huge", ["convert", "github-actions", "huge.yml"], _huge("huge.yml"), 2, "huge.yml"),
+    Case("run-huge", ["run", "huge.yaml"], _huge("huge.yaml"), 2, "huge.yaml"),
     # resume: the workflow name is not a path
     Case("resume-traversal-name", ["resume", "../../../outside/run"], _resume_escape, 2, "outside/run"),
     Case("resume-not-running", ["resume", "nothing-here"], _nothing, 2, "nothing-here"),
