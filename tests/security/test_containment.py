@@ -400,3 +400,27 @@ def test_lint_reports_dotdot_in_artifact_and_mount_paths(world: World) -> None:
     assert_refused(code, out, "path-traversal", exit_code=1)
     lines = sorted(int(row.split()[0]) for row in out.splitlines() if "path-traversal" in row)
     assert lines == [12, 16, 21]
+
+
+def test_a_volume_claim_name_that_would_name_a_folder_outside_fails_its_node(world: World) -> None:
+    world.write(
+        "wf.yaml",
+        """\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: vol-}
+        spec:
+          entrypoint: main
+          volumes:
+            - name: v
+              persistentVolumeClaim: {claimName: ../../../../../outside/victim-dir}
+          templates:
+            - name: main
+              container:
+                image: alpine
+                command: [sh, -c, "echo pwned > /data/keep.txt"]
+                volumeMounts: [{name: v, mountPath: /data}]
+        """,
+    )
+    code, out = wfsync("run", "wf.yaml")
+    assert_refused(code, out, "volume claim", "../../../../../outside/victim-dir", exit_code=1)

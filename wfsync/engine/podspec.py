@@ -143,10 +143,10 @@ class PodSpecMixin(OperationState):
             )
             volume = volumes.get(name) or {}
             if name in claims:
-                shared.append((mount_path, self.options.run_dir / "volumes" / str(name)))
+                shared.append((mount_path, self._claim_folder(str(name))))
             elif isinstance(volume.get("persistentVolumeClaim"), dict):
                 claim = volume["persistentVolumeClaim"].get("claimName", name)
-                shared.append((mount_path, self.options.run_dir / "volumes" / str(claim)))
+                shared.append((mount_path, self._claim_folder(str(claim))))
             else:
                 paths.append(mount_path)
                 mounts.append(mount_path)
@@ -200,6 +200,11 @@ class PodSpecMixin(OperationState):
             return command
         self.status.note(f"{image} ran as host {busybox.version} ({program} applet)")
         return ("busybox", program, *command[1:])
+
+    def _claim_folder(self, claim: str) -> Path:
+        """The run's folder of a volume claim: the claim name comes from the workflow, so it is checked."""
+        safepath.check_name(claim, what="volume claim")
+        return safepath.within(self.options.run_dir / "volumes", claim, what="volume claim")
 
     def collect(self, work: PodWork, result: PodResult) -> PodOutcome:
         """Outputs of a finished pod (``wait`` container): result, exit code, parameters, artifacts."""
