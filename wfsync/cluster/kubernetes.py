@@ -243,7 +243,7 @@ class KubernetesCluster:
         what: str,
         verb: str,
         query: Sequence[tuple[str, str]] = (),
-        body: Obj | None = None,
+        body: Obj | Sequence[Any] | None = None,
         content_type: str = "application/json",
     ) -> Obj:
         """One JSON request with this cluster's retries and error mapping (:mod:`wfsync.cluster.objects` too)."""

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
-from wfsync.cluster.api import ClusterError, ConflictError, NotFoundError, Obj
+from wfsync.cluster.api import ClusterError, ConflictError, ForbiddenError, NotFoundError, Obj
 from wfsync.cluster.kubernetes import FIELD_MANAGER, KubernetesCluster
 
+PATCH_TYPES = {
+    "strategic": "application/strategic-merge-patch+json",
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+}
+"""The media type of each ``mergeStrategy`` (``kubectl patch --type``)."""
 _LIKELY_GROUP_VERSIONS = ("v1", "apps/v1", "batch/v1", "argoproj.io/v1alpha1")
 """Where a kind named without its apiVersion (``get``/``delete`` by kind) is looked for first."""
 
@@ -60,9 +67,9 @@ class KubernetesObjects:
 
     # -- the ClusterStore protocol -----------------------------------------------------------------
 
-    def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
-        """One object or None (the kind is looked up without its apiVersion, as ``kubectl get`` does)."""
-        res = self.resource(kind)
+    def get(self, kind: str, namespace: str | None, name: str, api_version: str = "") -> Obj | None:
+        """One object or None (the kind is found in ``api_version``, else in any group, as kubectl does)."""
+        res = self.resource(kind, api_version)
         try:
             found: Obj = self._send(
                 "GET", res.path(namespace, name), _what(kind, res, namespace, name), "get"
@@ -94,10 +101,21 @@ class KubernetesObjects:
         return updated
 
     def delete(
-        self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        resource_version: str,
+        *,
+        dry_run: bool = False,
+        api_version: str = "",
     ) -> None:
-        """DELETE with background propagation (and a resourceVersion precondition when given)."""
-        res = self.resource(kind)
+        """DELETE with background propagation (and a resourceVersion precondition when given).
+
+        The answer comes when deletion has started: an object with finalizers stays until its
+        controllers remove them (see :meth:`wait_deleted`).
+        """
+        res = self.resource(kind, api_version)
         options: Obj = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         if resource_version:
             options["preconditions"] = {"resourceVersion": resource_version}
@@ -107,6 +125,31 @@ class KubernetesObjects:
         except NotFoundError as err:
             if not err.retried:  # else an earlier attempt that lost its answer did delete it
                 raise
+
+    def patch(
+        self, kind: str, namespace: str | None, name: str, patch: Any, strategy: str, *, api_version: str = ""
+    ) -> Obj:
+        """PATCH with ``strategy`` (``strategic``, ``merge`` or ``json``), as ``kubectl patch --type`` sends it.
+
+        The server merges it into the current object, so other writers' fields (and finalizers)
+        stay, and no resourceVersion race is lost. Custom resources take no strategic merge patch
+        (the server says so, 415).
+        """
+        content_type = PATCH_TYPES.get(strategy)
+        if content_type is None:
+            raise ClusterError(f"unknown patch strategy {strategy!r} (one of {', '.join(PATCH_TYPES)})")
+        res = self.resource(kind, api_version)
+        what = _what(kind, res, namespace, name)
+        query = [("fieldValidation", "Strict"), ("fieldManager", FIELD_MANAGER)]
+        return self.cluster.send(
+            "PATCH",
+            res.path(namespace, name),
+            what=what,
+            verb="patch",
+            query=query,
+            body=patch,
+            content_type=content_type,
+        )
 
     # -- discovery ---------------------------------------------------------------------------------
 
@@ -124,13 +167,21 @@ class KubernetesObjects:
             found = (self._discover(group_version) or {}).get(kind)
             if found is not None:
                 return found
+        failed: list[str] = []
         for group_version in self._preferred_group_versions():  # only then every group (as kubectl does)
-            found = (self._discover(group_version) or {}).get(kind)
+            try:
+                found = (self._discover(group_version) or {}).get(kind)
+            except ClusterError as err:  # one unavailable aggregated API does not hide the others
+                if isinstance(err, ForbiddenError):
+                    raise
+                failed.append(group_version)
+                continue
             if found is not None:
                 return found
+        unavailable = f" ({', '.join(failed)} did not answer discovery)" if failed else ""
         raise UnknownKindError(
             f"kind {kind!r} is not served by {self.description}: no API group has a resource of that "
-            "kind (is its CRD installed?)"
+            f"kind{unavailable} (is its CRD installed?)"
         )
 
     def _place(self, obj: Obj) -> tuple[Resource, str | None, str]:

@@ -18,8 +18,9 @@ import copy
 import json
 import random
 import re
+import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from wfsync.engine.executor import Unsupported
 from wfsync.errors import WfsyncError
@@ -72,6 +73,45 @@ class ClusterStore(Protocol):
         self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
     ) -> None:
         """Delete an object."""
+
+
+@runtime_checkable
+class LiveCluster(Protocol):
+    """What a real cluster adds (:class:`wfsync.cluster.objects.KubernetesObjects`).
+
+    Kinds found in the manifest's apiVersion, and patches merged by the server, as ``kubectl`` sends them.
+    """
+
+    def get(
+        self, kind: str, namespace: str | None, name: str, api_version: str = ""
+    ) -> dict[str, Any] | None:
+        """One object or None."""
+
+    def delete(
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        resource_version: str,
+        *,
+        dry_run: bool = False,
+        api_version: str = "",
+    ) -> None:
+        """Start deleting an object (finalizers may keep it a while)."""
+
+    def patch(
+        self, kind: str, namespace: str | None, name: str, patch: Any, strategy: str, *, api_version: str = ""
+    ) -> dict[str, Any]:
+        """Merge ``patch`` into the object on the server (``strategic``, ``merge`` or ``json``)."""
+
+    def create(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Store a new object."""
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+"""Where ``kubectl apply`` keeps what it applied last, to know which fields a new manifest drops."""
+DELETE_TIMEOUT = 300.0
+"""How long a delete waits for the object to be gone (finalizers), unless ``--wait=false``."""
 
 
 class ResourceFailed(WfsyncError):
@@ -266,29 +306,17 @@ def _act(  # noqa: C901, PLR0912
     workflow: Mapping[str, Any],
 ) -> dict[str, Any] | None:
     manifest = _load_manifest(res)
+    if (
+        not cluster.simulated
+        and isinstance(cluster, LiveCluster)
+        and action in ("apply", "delete", "patch", "get")
+    ):
+        return _act_live(cluster, action, res, flags, namespace, workflow, manifest)
     if action in ("create", "apply", "replace"):
         if not isinstance(manifest, dict):
             raise ResourceFailed("the resource manifest must be one object")
-        obj = copy.deepcopy(manifest)
-        _refuse_controller_kinds(str(obj.get("kind")), simulated=cluster.simulated)
-        meta = obj.setdefault("metadata", {})
-        meta.setdefault("namespace", namespace)
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = str(meta["generateName"]) + "".join(
-                random.choice(_NAME_ALPHABET)  # noqa: S311
-                for _ in range(5)
-            )
-        if res.get("setOwnerReference"):
-            wf_meta = workflow.get("metadata") or {}
-            meta.setdefault("ownerReferences", []).append(
-                {
-                    "apiVersion": "argoproj.io/v1alpha1",
-                    "kind": "Workflow",
-                    "name": str(wf_meta.get("name")),
-                    "uid": str(wf_meta.get("uid") or ""),
-                    "blockOwnerDeletion": True,
-                }
-            )
+        obj = _prepared(manifest, res, namespace, workflow, simulated=cluster.simulated)
+        meta = obj["metadata"]
         kind, ns, name = str(obj.get("kind")), str(meta["namespace"]), str(meta.get("name") or "")
         if action == "create":
             return _call(lambda: cluster.create(obj))
@@ -315,6 +343,147 @@ def _act(  # noqa: C901, PLR0912
         patched = _patch(existing, manifest, str(res.get("mergeStrategy") or "strategic"))
         return _call(lambda: cluster.update(patched))
     raise Unsupported(f"resource action {action!r} is not implemented locally")
+
+
+def _prepared(
+    manifest: dict[str, Any],
+    res: Mapping[str, Any],
+    namespace: str,
+    workflow: Mapping[str, Any],
+    *,
+    simulated: bool,
+) -> dict[str, Any]:
+    """The manifest as the object to write: namespace defaulted, generateName resolved, owner set."""
+    obj = copy.deepcopy(manifest)
+    _refuse_controller_kinds(str(obj.get("kind")), simulated=simulated)
+    meta = obj.setdefault("metadata", {})
+    meta.setdefault("namespace", namespace)
+    if not meta.get("name") and meta.get("generateName"):
+        meta["name"] = str(meta["generateName"]) + "".join(
+            random.choice(_NAME_ALPHABET)  # noqa: S311
+            for _ in range(5)
+        )
+    if res.get("setOwnerReference"):
+        wf_meta = workflow.get("metadata") or {}
+        meta.setdefault("ownerReferences", []).append(
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "name": str(wf_meta.get("name")),
+                "uid": str(wf_meta.get("uid") or ""),
+                "blockOwnerDeletion": True,
+            }
+        )
+    return obj
+
+
+def _act_live(  # noqa: PLR0913 - the action's whole context
+    cluster: LiveCluster,
+    action: str,
+    res: Mapping[str, Any],
+    flags: list[str],
+    namespace: str,
+    workflow: Mapping[str, Any],
+    manifest: Any,
+) -> dict[str, Any] | None:
+    """``kubectl apply|delete|patch|get`` as Argo's executor runs them, against a real cluster.
+
+    apply: create, or a three-way merge patch from the last applied manifest (other writers' fields
+    and finalizers stay); delete: waits until the object is gone unless ``--wait=false``; patch:
+    the server merges with the template's ``mergeStrategy``; kinds are found in the manifest's
+    apiVersion when it has one.
+    """
+    api_version = str(manifest.get("apiVersion") or "") if isinstance(manifest, dict) else ""
+    if action == "apply":
+        if not isinstance(manifest, dict):
+            raise ResourceFailed("the resource manifest must be one object")
+        obj = _prepared(manifest, res, namespace, workflow, simulated=False)
+        meta = obj["metadata"]
+        kind, ns, name = str(obj.get("kind")), str(meta["namespace"]), str(meta.get("name") or "")
+        applied = json.dumps(
+            {k: v for k, v in obj.items() if k != "status"}, separators=(",", ":"), sort_keys=True
+        )
+        existing = _call(lambda: cluster.get(kind, ns, name, api_version)) if name else None
+        if existing is None:
+            meta.setdefault("annotations", {})[LAST_APPLIED] = applied
+            return _call(lambda: cluster.create(obj))
+        last = _last_applied(existing)
+        patch = _three_way(last, {k: v for k, v in obj.items() if k not in ("status", "apiVersion", "kind")})
+        patch.setdefault("metadata", {}).setdefault("annotations", {})[LAST_APPLIED] = applied
+        return _call(lambda: cluster.patch(kind, ns, name, patch, "merge", api_version=api_version))
+    kind, ns, name = _target(manifest, flags, namespace, patch=action == "patch")
+    if not (isinstance(manifest, dict) and kind == str(manifest.get("kind") or "")):
+        api_version = ""  # the kind came from flags: found in any group, as kubectl does
+    _refuse_controller_kinds(kind, simulated=False)
+    if action == "get":
+        found = _call(lambda: cluster.get(kind, ns, name, api_version))
+        if found is None:
+            raise ResourceFailed(f'{kind.lower()}s "{name}" not found')
+        return found
+    if action == "delete":
+        existing = _call(lambda: cluster.get(kind, ns, name, api_version))
+        if existing is None:
+            if "--ignore-not-found" in flags:
+                return None
+            raise ResourceFailed(f'{kind.lower()}s "{name}" not found')
+        _call(lambda: cluster.delete(kind, ns, name, "", api_version=api_version))
+        if "--wait=false" not in flags:
+            _wait_deleted(
+                cluster, kind, ns, name, api_version, str((existing.get("metadata") or {}).get("uid") or "")
+            )
+        return None
+    strategy = str(res.get("mergeStrategy") or "strategic")
+    if strategy not in ("strategic", "merge", "json"):
+        raise ResourceFailed(f"unknown mergeStrategy {strategy!r}")
+    if strategy == "json" and not isinstance(manifest, list):
+        raise ResourceFailed("a json patch must be a list of operations")
+    if strategy != "json" and not isinstance(manifest, dict):
+        raise ResourceFailed("a merge patch must be an object")
+    return _call(lambda: cluster.patch(kind, ns, name, manifest, strategy, api_version=api_version))
+
+
+def _last_applied(obj: Mapping[str, Any]) -> dict[str, Any]:
+    text = ((obj.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    try:
+        last = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return (
+        {k: v for k, v in last.items() if k not in ("status", "apiVersion", "kind")}
+        if isinstance(last, dict)
+        else {}
+    )
+
+
+def _three_way(last: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch setting ``new`` and removing what ``last`` set and ``new`` no longer does."""
+    patch: dict[str, Any] = {key: None for key in last if key not in new}
+    for key, value in new.items():
+        before = last.get(key)
+        if isinstance(value, dict) and isinstance(before, dict):
+            patch[key] = _three_way(before, value)
+        else:
+            patch[key] = copy.deepcopy(value)
+    return patch
+
+
+def _wait_deleted(
+    cluster: LiveCluster, kind: str, namespace: str, name: str, api_version: str, uid: str
+) -> None:
+    """Until the object (this one: same uid) is gone, as ``kubectl delete`` waits by default."""
+    deadline = time.monotonic() + DELETE_TIMEOUT
+    pause = 0.05
+    while True:
+        current = _call(lambda: cluster.get(kind, namespace, name, api_version))
+        if current is None or str((current.get("metadata") or {}).get("uid") or "") != uid:
+            return
+        if time.monotonic() > deadline:
+            raise ResourceFailed(
+                f'timed out waiting for the deletion of {kind.lower()}s "{name}" (finalizers: '
+                f"{', '.join((current.get('metadata') or {}).get('finalizers') or []) or 'none'})"
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def _call(fn: Callable[[], _T]) -> _T:
