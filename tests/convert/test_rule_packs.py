@@ -85,7 +85,30 @@ def test_a_matrix_version_reaches_the_image_as_an_argo_expression() -> None:
         "      - run: bundle exec rake\n"
     )
     image = _run_image(convert(text))
-    assert image.startswith("ruby:{{") and "ruby-version" in image and "${{" not in image
+    # the rule normalises the version, so the image is computed per leg, not from a guess
+    assert image == '{{=["ruby:3.2", "ruby:3.3"][int(inputs.parameters.leg)]}}'
+
+
+def test_a_run_time_input_the_rule_compares_becomes_a_run_time_choice() -> None:
+    """``push: ${{ github.event_name != 'pull_request' }}`` is decided at run time, not now."""
+    text = (
+        "on: [push, pull_request]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        with: {push: \"${{ github.event_name != 'pull_request' }}\", tags: 'x/y:1'}\n"
+    )
+    conversion = convert(text)
+    push = params(_steps(conversion)[0])["push"]
+    assert push.startswith("{{=") and "github-event-name" in push and push.endswith('? "true" : "false"}}')
+    assert conversion.report.steps[0].verdict == "known"
+
+
+def test_a_run_time_input_the_rule_cannot_follow_is_partial_and_named() -> None:
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n        with: {push: '${{ github.ref_name }}'}\n"
+    )
+    entry = convert(text).report.steps[0]
+    assert entry.verdict == "partial" and "${{ github.ref_name }}" in entry.note
 
 
 def test_partial_toolchain_notes_say_what_the_image_lacks() -> None:

@@ -12,6 +12,7 @@ from wfsync.convert.gha import composite
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.expressions import (
     ExpressionError,
+    evaluate,
     find_expressions,
     parse,
     referenced_contexts,
@@ -23,7 +24,15 @@ from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.rules import ActionRule, Inputs, render
 from wfsync.convert.gha.runcontext import step_environment
-from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree, to_argo
+from wfsync.convert.gha.translate import (
+    Scope,
+    Untranslatable,
+    expr_string,
+    fold_tree,
+    known_contexts,
+    to_argo,
+    to_argo_condition,
+)
 from wfsync.convert.gha.yaml12 import scalar_text
 
 STEP_IMAGE = "ghcr.io/catthehacker/ubuntu:act-22.04"
@@ -787,6 +796,7 @@ class JobBuilder:
             raise StepProblem(rule.note or f"{uses} has no Argo equivalent")
         raw_inputs = step.raw.get("with") or {}
         inputs = Inputs()
+        runtime: dict[str, str] = {}
         for key, value in raw_inputs.items() if isinstance(raw_inputs, dict) else []:
             text = scalar_text(value)
             if "secrets." in text or "github.token" in text:
@@ -801,7 +811,11 @@ class JobBuilder:
                     f"job {self.job.id} step {step.name!r}: input {key} holds a secret; give it to the library template as a Secret name instead"
                 )
                 continue
-            inputs[str(key)] = self._folded(text)
+            folded = self._folded(text)
+            if "${{" in folded and rule.verdict != "generic":  # the rule sees a token (_rule_text)
+                runtime[str(key)] = folded
+                folded = f"wfsync-run-time-input-{len(runtime)}"
+            inputs[str(key)] = folded
         variables = {
             "inputs": inputs,
             "workdir": self.workdir,
@@ -811,8 +825,7 @@ class JobBuilder:
             "step_id": step.id,
         }
         if rule.image is not None:
-            image = render(rule.image, variables, rule.source)
-            self.image = self._argo_text(image, step, [])
+            self.image = self._rule_text(rule.image, variables, rule, step, [], runtime)
         for secret in rule.secrets:
             note = f"create the Secret {secret} ({rule.uses})"
             if note not in self.report.manual.other:
@@ -823,7 +836,7 @@ class JobBuilder:
             family, template_name = template.template.split("/")
             pre: list[dict[str, Any]] = []
             params = {
-                key: self._argo_text(render(value, variables, rule.source), step, pre)
+                key: self._rule_text(value, variables, rule, step, pre, runtime)
                 for key, value in template.parameters.items()
             }
             body: dict[str, Any] = {"templateRef": _ref(family, template_name)}
@@ -854,6 +867,94 @@ class JobBuilder:
         if not bodies:
             bodies = []
         return bodies
+
+    def _rule_text(
+        self,
+        template: Any,
+        variables: dict[str, Any],
+        rule: ActionRule,
+        step: Step,
+        pre: list[dict[str, Any]],
+        runtime: dict[str, str],
+    ) -> str:
+        """A rule's parameter with the action's inputs, also those known only at run time.
+
+        A run-time input reaches the rule as a token. When the rule passes it through (renders
+        with probe values agree), the token becomes the input's Argo expression; when the rule
+        decides something from it, the parameter is computed per matrix leg (inputs over
+        ``matrix``) or is a ternary on the input's truth (a condition such as ``push: ${{
+        github.event_name != 'pull_request' }}``). Anything else is a partial step: nothing is
+        decided now from a guessed value.
+        """
+        inputs: Inputs = variables["inputs"]
+
+        def with_input(key: str, value: str) -> str:
+            return render(template, {**variables, "inputs": Inputs({**inputs, key: value})}, rule.source)
+
+        base = render(template, variables, rule.source)
+        out = base
+        for key, text in runtime.items():
+            token = inputs[key]
+            if all(with_input(key, probe) == base.replace(token, probe) for probe in _PROBES):
+                out = out.replace(token, text)  # passed through: compiled by _argo_text below
+                continue
+            others = [inputs[k] for k in runtime if k != key]
+            per_leg = self._per_leg(text, key, with_input)
+            if per_leg is not None and not any(o in per_leg for o in others):
+                return per_leg
+            if all(with_input(key, probe) == base.replace(token, probe) for probe in _PROBES[:_EDGE]):
+                self.report.attend(
+                    f"job {self.job.id} step {step.name!r}: input {key} ({text}) reaches {rule.uses}'s "
+                    "template as it is at run time; what the rule does with an empty or multi-line value is not applied"
+                )
+                out = out.replace(token, text)
+                continue
+            computed = self._on_truth(text, key, with_input)
+            if computed is None or any(o in computed for o in others):
+                raise StepProblem(
+                    f"input {key}: {text} is needed when converting (rule {rule.uses}), "
+                    "and is known only at run time; set the parameter by hand",
+                    "partial",
+                )
+            return computed
+        return self._argo_text(out, step, pre)
+
+    def _per_leg(self, text: str, key: str, with_input: Callable[[str, str], str]) -> str | None:
+        """``{{=[...][leg]}}``: the rule rendered for each matrix leg, when the input reads only the matrix."""
+        legs = self.plan.legs
+        tree = _whole_expression(text)
+        if not legs or tree is None:
+            return None
+        scope = self.scope()
+        known = known_contexts(scope)
+        if {c.lower() for c in referenced_contexts(tree)} - {*known, "matrix"}:
+            return None
+        try:
+            renders = [with_input(key, scalar_text(evaluate(tree, {**known, "matrix": leg}))) for leg in legs]
+        except ExpressionError:
+            return None
+        if len(set(renders)) == 1:
+            return renders[0]
+        literals = [_leg_literal(r) for r in renders]
+        if any(lit is None for lit in literals):
+            return None
+        return f"{{{{=[{', '.join(str(lit) for lit in literals)}][int(inputs.parameters.leg)]}}}}"
+
+    def _on_truth(self, text: str, key: str, with_input: Callable[[str, str], str]) -> str | None:
+        """``{{=cond ? yes : no}}`` for a boolean input (a comparison), the rule rendered for each."""
+        tree = _whole_expression(text)
+        if tree is None or not _boolean_valued(tree):
+            return None
+        scope = self.scope()
+        try:
+            condition = to_argo_condition(_inlined(tree, scope), scope)
+        except Untranslatable:
+            return None
+        self.conv._use_parameters(scope)
+        yes, no = _leg_literal(with_input(key, "true")), _leg_literal(with_input(key, "false"))
+        if yes is None or no is None:
+            return None
+        return f"{{{{={condition} ? {yes} : {no}}}}}"
 
     def _later_env(self, rule: ActionRule, variables: dict[str, Any], step: Step) -> None:
         """Apply a rule's ``env`` and ``env-from-secret`` to the run steps after this one.
@@ -1047,6 +1148,33 @@ def _helper(env: dict[str, str], taken: set[str]) -> Helper:
         return name
 
     return store
+
+
+_PROBES = ("true", "false", "1.x", "v2.0.x", "20", "Probe A/b_c-d.e", "", "x\ny")
+"""Values a run-time input is tried with, to see whether a rule passes it through unchanged."""
+_EDGE = 6
+"""Probes before this index are ordinary values; the rest are the edge cases (empty, two lines)."""
+
+_LEG = "{{inputs.parameters.leg}}"
+
+
+def _whole_expression(text: str) -> Expr | None:
+    """The expression when ``text`` is exactly one ``${{ }}``, else None."""
+    spans = find_expressions(text)
+    if len(spans) != 1 or spans[0].start != 0 or spans[0].end != len(text):
+        return None
+    try:
+        return parse(spans[0].expression)
+    except ExpressionError:
+        return None
+
+
+def _leg_literal(text: str) -> str | None:
+    """``text`` as an expr-lang string (the leg's tag as ``inputs.parameters.leg``), or None."""
+    pieces = text.split(_LEG)
+    if any("{{" in piece or "}}" in piece for piece in pieces):
+        return None
+    return " + inputs.parameters.leg + ".join(expr_string(piece) for piece in pieces)
 
 
 def _reads_secrets_or_env(tree: Expr) -> bool:
