@@ -169,3 +169,39 @@ def test_unreachable_cluster(tmp_path: Path) -> None:
         UnreachableError, match="cannot list WorkflowTemplates in namespace 'ci': no answer from context"
     ):
         cluster.list("WorkflowTemplate", "ci")
+
+
+def _with_port(name: str) -> dict[str, object]:
+    obj = wt(name)
+    obj["spec"] = {
+        "templates": [{"name": "main", "container": {"image": "a", "ports": [{"containerPort": 80}]}}]
+    }
+    return obj
+
+
+def test_a_lost_answer_then_a_conflict_is_no_conflict_when_the_write_landed(
+    argo_kube_server: KubeServer, kubeconfig: Path
+) -> None:
+    """The server stored a defaulted form (protocol: TCP); the retry's check asks it, not a dict compare."""
+    cluster = KubernetesCluster(kubeconfig=kubeconfig, backoff=0.01, max_backoff=0.05, timeout=(2, 2))
+    argo_kube_server.lose_answer(count=1, verb="create")
+    created = cluster.create(_with_port("a"))
+    assert created["spec"]["templates"][0]["container"]["ports"][0]["protocol"] == "TCP"
+    live = cluster.get("WorkflowTemplate", "ci", "a")
+    assert live is not None
+    changed = _with_port("a")
+    changed["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]  # type: ignore[index]
+    argo_kube_server.lose_answer(count=1, verb="update")
+    assert cluster.update(changed)["metadata"]["resourceVersion"] == live["metadata"]["resourceVersion"]
+    changed["spec"]["templates"][0]["container"]["image"] = "b"  # type: ignore[index]
+    argo_kube_server.lose_answer(count=1, verb="update")
+    cluster.update(changed)  # lands, answer lost; the retry's conflict is checked: it is ours
+    assert (
+        argo_kube_server.get("workflowtemplates", "ci", "a")["spec"]["templates"][0]["container"]["image"]
+        == "b"
+    )  # type: ignore[index]
+    # someone else's object of that name is still a conflict, lost answer or not
+    argo_kube_server.put({**_with_port("b"), "spec": {"entrypoint": "theirs"}})
+    argo_kube_server.lose_answer(count=1, verb="create")
+    with pytest.raises(ConflictError, match="already exists"):
+        cluster.create(_with_port("b"))

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-FaultAction = Literal["status", "drop", "throttle", "delay"]
+FaultAction = Literal["status", "drop", "lose", "throttle", "delay"]
 
 
 @dataclass

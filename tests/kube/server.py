@@ -296,6 +296,10 @@ class KubeServer:
         """Close the connection without any answer for the next ``count`` matching requests."""
         return self.faults.add(Fault("drop", count=count, verb=verb, path=path))
 
+    def lose_answer(self, count: int | None = 1, verb: str | None = None, path: str | None = None) -> Fault:
+        """Do the next ``count`` matching requests, then close the connection without answering them."""
+        return self.faults.add(Fault("lose", count=count, verb=verb, path=path))
+
     def throttle(
         self, count: int | None = 1, retry_after: int = 1, verb: str | None = None, path: str | None = None
     ) -> Fault:
@@ -642,7 +646,7 @@ class _Handler(BaseHTTPRequestHandler):
                 api.log.add(_record(self.command, url.path, query, route, 0))
                 self.close_connection = True
                 return
-            if fault is not None:
+            if fault is not None and fault.action != "lose":
                 raise _fault_error(fault)
             code, answer = 200, api.answer(self.command, url.path, query, headers, body, warnings)
         except _Answer as done:
@@ -652,6 +656,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:
             code, answer = 500, ApiError(500, f"test server error: {exc!r}").body()
         api.log.add(_record(self.command, url.path, query, route, code))
+        if fault is not None and fault.action == "lose":  # done, but the answer never reaches the client
+            self.close_connection = True
+            return
         data = json.dumps(answer).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")

@@ -416,8 +416,8 @@ class Store:
         if meta.get("uid") and meta["uid"] != old["metadata"].get("uid"):
             why = _precondition_failed("UID", meta["uid"], old["metadata"].get("uid"))
             raise status.conflict(res, name, why)
+        self._admit(res, new, field_validation, warnings)  # decoding comes first: defaults are no change
         self._carry_over(old, new)
-        self._admit(res, new, field_validation, warnings)
         self._validate(res, new)
         if _without_rv(new) == _without_rv(old):
             return copy.deepcopy(old)
