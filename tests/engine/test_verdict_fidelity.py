@@ -545,3 +545,27 @@ def test_a_loop_over_an_absent_output_fails_to_parse_as_argo_does(run_yaml):
     assert group[3].startswith(
         "withParam value could not be parsed as a JSON list: {{steps.producer.outputs.result}}"
     )
+
+
+def test_template_defaults_merge_container_env_by_name(run_yaml):
+    """A strategic merge patch: the template's ``env`` entries win by name, the defaults' others stay."""
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: env-merge}
+        spec:
+          entrypoint: main
+          templateDefaults:
+            container:
+              image: alpine
+              env: [{name: A, value: from-defaults}, {name: B, value: from-defaults}]
+          templates:
+          - name: main
+            container:
+              command: [sh, -c, 'echo "$A $B"']
+              env: [{name: B, value: from-template}]
+        """
+    )
+    assert result.status.phase == st.SUCCEEDED
+    assert result.logs == [("env-merge", "from-defaults from-template\n")]

@@ -225,10 +225,32 @@ def merge_template_defaults(defaults: Any, tmpl: dict[str, Any]) -> dict[str, An
     return merged
 
 
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+_MERGE_KEYS = {"env": "name", "volumeMounts": "mountPath", "ports": "containerPort", "envFrom": ""}
+"""Container lists that a strategic merge patch merges by key (``patchMergeKey``), not replaces."""
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any], *, container: bool = False) -> dict[str, Any]:
+    """``StrategicMergePatch(defaults, template)``: maps merged, container lists merged by key."""
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            base[key] = _deep_merge(base[key], value)
+            inner = key in ("container", "script")
+            base[key] = _deep_merge(base[key], value, container=inner)
+        elif (
+            container and _MERGE_KEYS.get(key) and isinstance(value, list) and isinstance(base.get(key), list)
+        ):
+            base[key] = merge_by_key(value, base[key], _MERGE_KEYS[key])
         else:
             base[key] = copy.deepcopy(value)
     return base
+
+
+def merge_by_key(high: list[Any], low: list[Any], key: str) -> list[Any]:
+    """``low`` with each item of ``high`` replacing the one with the same ``key`` (else appended)."""
+    out = [copy.deepcopy(item) for item in low]
+    index = {item.get(key): i for i, item in enumerate(out) if isinstance(item, dict)}
+    for item in high:
+        if isinstance(item, dict) and item.get(key) in index:
+            out[index[item[key]]] = copy.deepcopy(item)
+        else:
+            out.append(copy.deepcopy(item))
+    return out
