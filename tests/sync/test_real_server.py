@@ -3,8 +3,9 @@
 validation, Warning headers, RBAC limited to a namespace.
 
 After a push, diff must show no change and no drift for every template, from the project's own
-library and from Argo's examples (their WorkflowTemplates and ClusterWorkflowTemplates, and
-their Workflows pushed as WorkflowTemplates); an edit made outside git must still be drift.
+library, from Argo's examples (their WorkflowTemplates and ClusterWorkflowTemplates, and their
+Workflows pushed as WorkflowTemplates) and from GitHub's CI starter workflows converted by
+wfsync (pushed as WorkflowTemplates); an edit made outside git must still be drift.
 ``pytest -s tests/sync/test_real_server.py -k clean`` prints the counts per source.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from wfsync.sync.locate import locator
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = ROOT.parent / "shared" / "corpus" / "argo" / "examples"
+STARTERS = ROOT.parent / "shared" / "corpus" / "gha" / "starter-workflows" / "ci"
 CONFIG = """\
 library: library
 libraryId: real
@@ -72,10 +75,27 @@ def example_templates() -> list[dict[str, Any]]:
     ]
 
 
+def converted_starter_workflows() -> list[dict[str, Any]]:
+    """GitHub's CI starter workflows converted by ``wfsync convert github-actions``, used as templates."""
+    with tempfile.TemporaryDirectory(prefix="wfsync-converted-") as out:
+        result = CliRunner().invoke(
+            app,
+            ["convert", "github-actions", str(STARTERS), "--starter", "--out-dir", out],
+            catch_exceptions=False,
+        )
+        assert result.exit_code in (0, 1), result.stderr  # 1: some conversions incomplete (still written)
+        return workflows_as_templates(Path(out), "starter")
+
+
 def example_workflows_as_templates() -> list[dict[str, Any]]:
     """Argo's example Workflows, each pushed as a WorkflowTemplate of its own (same spec schema)."""
+    return workflows_as_templates(EXAMPLES, "wf")
+
+
+def workflows_as_templates(folder: Path, prefix: str) -> list[dict[str, Any]]:
+    """Every Workflow under ``folder`` as a WorkflowTemplate of its own (the same spec schema)."""
     found = []
-    for path in sorted(EXAMPLES.rglob("*.yaml")):
+    for path in sorted(folder.rglob("*.yaml")):
         try:
             docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
         except yaml.YAMLError:
@@ -87,8 +107,8 @@ def example_workflows_as_templates() -> list[dict[str, Any]]:
                 or not isinstance(doc.get("spec"), dict)
             ):
                 continue
-            name = path.relative_to(EXAMPLES).with_suffix("").as_posix().replace("/", "-").replace("_", "-")
-            name = f"wf-{name.lower()}-{index}"[:63].rstrip("-.")
+            name = path.relative_to(folder).with_suffix("").as_posix().replace("/", "-").replace("_", "-")
+            name = f"{prefix}-{name.lower()}-{index}"[:63].rstrip("-.")
             found.append(
                 {
                     "apiVersion": "argoproj.io/v1alpha1",
@@ -126,6 +146,7 @@ SOURCES = {
     ],
     "argo-examples": example_templates,
     "argo-example-workflows-as-templates": example_workflows_as_templates,
+    "converted-starter-workflows": converted_starter_workflows,
 }
 
 
@@ -133,8 +154,12 @@ SOURCES = {
 def test_push_then_diff_is_clean_on_a_real_schema(
     source: str, argo_kube_server: KubeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if source != "library" and not EXAMPLES.is_dir():
+    if source.startswith("argo") and not EXAMPLES.is_dir():
         pytest.skip("Argo's examples are not in ../shared/corpus/argo/examples (the corpus is absent)")
+    if source.startswith("converted") and not STARTERS.is_dir():
+        pytest.skip(
+            "the starter workflows are not in ../shared/corpus/gha/starter-workflows (the corpus is absent)"
+        )
     root = make_repo(tmp_path / "repo", argo_kube_server)
     docs = SOURCES[source]()
     assert docs, f"no templates in {source}"
