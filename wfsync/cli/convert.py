@@ -40,7 +40,11 @@ def github_actions(
         bool, typer.Option("--template", help="Emit WorkflowTemplates instead of Workflows.")
     ] = False,
     starter: Annotated[
-        bool, typer.Option("--starter", help="Replace starter-workflow placeholders ($default-branch, ...).")
+        bool,
+        typer.Option(
+            "--starter",
+            help="Replace GitHub starter-workflow placeholders ($default-branch, $protected-branches, $cron-daily, $cron-weekly) with GitHub's defaults; without it they are an input error.",
+        ),
     ] = False,
     run: Annotated[
         bool,

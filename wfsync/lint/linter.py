@@ -21,6 +21,7 @@ from wfsync import __version__
 from wfsync.library.discover import FileProblem, find_yaml_files, parse_text
 from wfsync.library.yamlload import node_line, read_bounded
 from wfsync.lint.index import DocumentSummary, cross_check, summarize
+from wfsync.lint.rules.cron import cron_problems
 from wfsync.lint.rules.names import SEMVER
 from wfsync.lint.rules.spec import SpecChecker
 from wfsync.lint.schema import check as schema
@@ -274,6 +275,8 @@ def lint_document(
     for json_path, rule, message in schema.check(doc.body, kind):
         findings.append(finding(json_path, rule, message))
     for json_path, rule, message in SpecChecker(doc.body, kind).run():
+        findings.append(finding(json_path, rule, message))
+    for json_path, rule, message in cron_problems(doc.body, kind):
         findings.append(finding(json_path, rule, message))
     if in_library and kind in LIBRARY_KINDS:
         findings.extend(_version_label(doc, finding))

@@ -10,6 +10,7 @@ from wfsync.convert.gha.convert import Conversion, Converter
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
+from wfsync.errors import InputError
 from wfsync.library.yamlload import read_text_bounded
 
 STARTER_PLACEHOLDERS = {
@@ -76,6 +77,27 @@ def convert_file(path: Path, rules: RuleSet, *, template: bool = False, starter:
     """Read and convert one file (``starter`` replaces the starter-workflow placeholders)."""
     text = read_text_bounded(path)
     if starter:
-        for key, value in STARTER_PLACEHOLDERS.items():
-            text = text.replace(key, value)
+        text = _PLACEHOLDER.sub(lambda found: STARTER_PLACEHOLDERS[found[0]], text)
+    else:
+        _refuse_placeholders(text, path)
     return convert_text(text, path, rules, template=template)
+
+
+_PLACEHOLDER = re.compile("|".join(re.escape(p) + r"(?![\w-])" for p in STARTER_PLACEHOLDERS))
+
+
+def _refuse_placeholders(text: str, path: Path) -> None:
+    """A starter-workflow placeholder left in a workflow is an input error naming its line.
+
+    Converted as it is, ``$cron-daily`` would be a schedule Argo rejects and ``$default-branch``
+    a branch that never matches; ``--starter`` replaces them with GitHub's defaults.
+    """
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _PLACEHOLDER.search(line.split(" #", 1)[0] if not line.lstrip().startswith("#") else "")
+        if found:
+            raise InputError(
+                f"starter-workflow placeholder {found[0]}: write the value, or give --starter to use "
+                f"GitHub's ({found[0]} is {STARTER_PLACEHOLDERS[found[0]]!r})",
+                path=path,
+                line=number,
+            )

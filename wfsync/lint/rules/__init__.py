@@ -33,5 +33,6 @@ RULES: dict[str, str] = {
     "input-not-supplied": "a template input without a value or default is not supplied by a caller",
     "field-not-allowed": "timeout/activeDeadlineSeconds on a non-leaf template, parallelism on a leaf, bad timeout",
     "when-syntax": "a when expression that cannot be parsed",
+    "cron-schedule": "a CronWorkflow schedule Argo's cron parser rejects, or a timezone that is not an IANA zone",
     "version-label": "a library template without a wfsync.io/version semantic version label",
 }
