@@ -112,7 +112,7 @@ def special(folder: Path, kind: str, name: str = "x.yaml") -> Path:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (BOMB, "nodes in one document"),
+        (BOMB, "nodes in one file"),
         (DEEP_FLOW, "nested more than 100 levels deep"),
         (MANY_ALIASES, "aliases in one document"),
         (SELF_ALIAS, "refers to a node that contains it"),
@@ -155,6 +155,25 @@ def test_lint_refuses_an_oversized_file(folder: Path) -> None:
     refused(code, out, elapsed, 1, "big.yaml", "byte limit", "file-refused")
 
 
+def test_lint_refuses_a_file_of_too_many_documents(folder: Path) -> None:
+    """460,000 tiny documents fit in 4 MiB and took lint a minute and fmt six; 1,001 are refused."""
+    (folder / "t.yaml").write_text("---\na: 1\n" * (yamlload.MAX_DOCUMENTS + 1))
+    code, out, elapsed = invoke("lint", "t.yaml")
+    refused(code, out, elapsed, 1, "t.yaml", "documents in one file", "file-refused")
+    code, out, elapsed = invoke("fmt", "t.yaml")
+    refused(code, out, elapsed, 2, "t.yaml", "documents in one file")
+
+
+def test_the_node_limit_counts_every_document_of_a_file() -> None:
+    """Each document (about 123,000 nodes expanded) is allowed alone; three in one file are not."""
+    one = "".join(line + "\n" for line in alias_bomb(0).splitlines()[:5])  # levels a to e
+    assert len(list(yamlload.load_stream(one))) == 1
+    assert len(list(yamlload.load_stream(one + "---\n" + one))) == 2
+    with pytest.raises(yamlload.YamlSyntaxError, match="nodes in one file") as info:
+        list(yamlload.load_stream("---\n".join([one] * 3)))
+    assert info.value.limit
+
+
 def test_read_bounded_never_reads_past_the_cap(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="not a regular file"):
         yamlload.read_bounded(special(tmp_path, "zero"))
@@ -180,7 +199,7 @@ def test_documents_within_the_limits_load_as_before() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [(BOMB, "nodes in one document"), (DEEP_10K, "levels deep"), (DEEP_FLOW, "levels deep")],
+    [(BOMB, "nodes in one file"), (DEEP_10K, "levels deep"), (DEEP_FLOW, "levels deep")],
     ids=["alias-bomb", "deep-10k", "deep-100k"],
 )
 def test_fmt_refuses_documents_over_the_limits(folder: Path, text: str, message: str) -> None:
@@ -234,14 +253,14 @@ def stored(repo: Path) -> list[Path]:
 def test_diff_refuses_an_alias_bomb_in_the_library(repo: Path) -> None:
     (repo / "library" / "bomb.yaml").write_text(BOMB)
     code, out, elapsed = invoke("diff")
-    refused(code, out, elapsed, 2, "bomb.yaml", "nodes in one document")
+    refused(code, out, elapsed, 2, "bomb.yaml", "nodes in one file")
 
 
 def test_push_refuses_an_alias_bomb_in_the_library(repo: Path) -> None:
     """push lints first: the bomb is a lint finding and nothing is pushed (exit 1)."""
     (repo / "library" / "bomb.yaml").write_text(BOMB)
     code, out, elapsed = invoke("push", "--yes")
-    refused(code, out, elapsed, 1, "bomb.yaml", "nodes in one document", "nothing was pushed")
+    refused(code, out, elapsed, 1, "bomb.yaml", "nodes in one file", "nothing was pushed")
     assert stored(repo) == []
 
 
@@ -264,7 +283,7 @@ def test_a_non_utf8_config_is_an_input_error(repo: Path) -> None:
 def test_an_alias_bomb_in_the_config_is_an_input_error(repo: Path) -> None:
     (repo / "wfsync.yaml").write_text("library: library\nlint:\n" + alias_bomb(2))
     code, out, elapsed = invoke("diff")
-    refused(code, out, elapsed, 2, "wfsync.yaml", "nodes in one document")
+    refused(code, out, elapsed, 2, "wfsync.yaml", "nodes in one file")
 
 
 def test_an_unknown_full_length_ref_is_a_usage_error(repo: Path) -> None:
@@ -295,7 +314,7 @@ def test_run_refuses_an_alias_bomb_in_the_workflow(folder: Path) -> None:
     text = BOMB.replace("WorkflowTemplate", "Workflow", 1)
     (folder / "wf.yaml").write_text(text)
     code, out, elapsed = invoke("run", "wf.yaml")
-    refused(code, out, elapsed, 2, "wf.yaml", "nodes in one document")
+    refused(code, out, elapsed, 2, "wf.yaml", "nodes in one file")
 
 
 @pytest.mark.parametrize("kind", ["fifo", "zero"])
@@ -326,4 +345,4 @@ spec:
 def test_run_fails_a_resource_whose_manifest_is_an_alias_bomb(repo: Path) -> None:
     (repo / "wf.yaml").write_text(RESOURCE + alias_bomb(12))
     code, out, elapsed = invoke("run", "wf.yaml")
-    refused(code, out, elapsed, 1, "resource manifest is over a YAML input limit", "nodes in one document")
+    refused(code, out, elapsed, 1, "resource manifest is over a YAML input limit", "nodes in one file")

@@ -12,10 +12,11 @@ fmt, sync, convert, run and ``wfsync.yaml``):
 - nesting: at most :data:`MAX_DEPTH` collections deep (PyYAML's C composer recurses without a
   limit and crashes the interpreter on deep input, so documents are composed here, iteratively);
 - aliases: at most :data:`MAX_ALIASES` per document, never to a node that contains the alias;
-- document size: at most :data:`MAX_NODES` nodes per document, counting every alias as the whole
-  node it stands for, so an alias bomb is refused after reading its few hundred bytes.
+- size: at most :data:`MAX_NODES` nodes per file (all its documents), counting every alias as the
+  whole node it stands for, so an alias bomb is refused after reading its few hundred bytes; and
+  at most :data:`MAX_DOCUMENTS` documents per file (each costs fmt about a millisecond).
 
-A document over a limit raises :class:`YamlLimitError` at the line where the limit was crossed.
+Input over a limit raises :class:`YamlLimitError` at the line where the limit was crossed.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ MAX_DEPTH = 100
 MAX_ALIASES = 10_000
 """Alias nodes (``*name``) allowed in one document."""
 MAX_NODES = 250_000
-"""Nodes allowed in one document, aliases counted as the nodes they expand to (Argo's largest CRD: 68,000)."""
+"""Nodes allowed in one file, aliases counted as the nodes they expand to (Argo's largest CRD: 68,000)."""
+MAX_DOCUMENTS = 1_000
+"""Documents allowed in one file (a library file holds a handful)."""
 
 
 class UnreadableFile(OSError):
@@ -136,16 +139,38 @@ class YamlDepthError(YamlLimitError):
     """A document nested deeper than :data:`MAX_DEPTH`."""
 
 
-def compose_document(loader: Any) -> yaml.Node | None:
+@dataclasses.dataclass
+class Budget:
+    """What the documents of one file have used so far of the per-file limits."""
+
+    nodes: int = 0
+    documents: int = 0
+
+
+def documents(loader: Any) -> Iterator[yaml.Node | None]:
+    """The documents of ``loader``'s stream, composed by :func:`compose_document` on one budget."""
+    budget = Budget()
+    while check_node(loader):
+        if budget.documents >= MAX_DOCUMENTS:
+            mark = loader.peek_event().start_mark
+            raise YamlLimitError(None, None, f"more than {MAX_DOCUMENTS} documents in one file", mark)
+        budget.documents += 1
+        yield compose_document(loader, budget)
+
+
+def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | None:
     """The next document of ``loader``'s stream as a node tree, composed within the limits.
 
     Replaces PyYAML's ``get_node`` (same nodes, same tags, shared nodes for aliases) for any
-    loader built on a parser and a resolver; ``loader.check_node()`` must have been true.
+    loader built on a parser and a resolver; :func:`check_node` must have been true. Nodes are
+    counted on ``budget`` (the file's, shared by its documents; a fresh one when not given).
     """
+    budget = budget if budget is not None else Budget()
     loader.get_event()  # DocumentStartEvent
     anchors: dict[str, tuple[yaml.Node, int] | None] = {}  # None: still open (an alias would recurse)
     stack: list[tuple[yaml.Node, list[yaml.Node], int, str | None]] = []
-    expanded = aliases = 0
+    expanded = budget.nodes
+    aliases = 0
     root: yaml.Node | None = None
     while True:
         event = loader.get_event()
@@ -205,7 +230,7 @@ def compose_document(loader: Any) -> yaml.Node | None:
             raise YamlLimitError(
                 None,
                 None,
-                f"more than {MAX_NODES} nodes in one document (aliases counted expanded)",
+                f"more than {MAX_NODES} nodes in one file (aliases counted expanded)",
                 event.start_mark,
             )
         if stack:
@@ -214,6 +239,7 @@ def compose_document(loader: Any) -> yaml.Node | None:
             root = node
             break
     loader.get_event()  # DocumentEndEvent
+    budget.nodes = expanded
     return root
 
 
@@ -341,13 +367,10 @@ def load_stream(text: str) -> Iterator[LoadedDocument]:
     """Yield the documents of a YAML stream; raise :class:`YamlSyntaxError` on bad YAML."""
     loader = _Loader(text)
     try:
-        index = 0
-        while check_node(loader):
-            node = compose_document(loader)
+        for index, node in enumerate(documents(loader)):
             data = _Builder(loader).build(node) if node is not None else None
             line = node.start_mark.line + 1 if node is not None else 1
             yield LoadedDocument(data, node, line, index)
-            index += 1
     except yaml.YAMLError as err:
         raise syntax_error(err) from None
     finally:
@@ -361,10 +384,7 @@ def compose_stream(text: str) -> list[yaml.Node | None]:
     """
     loader = _Loader(text)
     try:
-        nodes = []
-        while check_node(loader):
-            nodes.append(compose_document(loader))
-        return nodes
+        return list(documents(loader))
     except yaml.YAMLError as err:
         raise syntax_error(err) from None
     finally:
