@@ -61,6 +61,7 @@ GREET = {
         fs.appendFileSync(process.env.GITHUB_OUTPUT, `seen=${process.env['INPUT_THE_PLACE']}/${process.env.STATE_started}\\n`);
         fs.appendFileSync(process.env.GITHUB_ENV, `GREETED=${who}\\n`);
         console.log('::set-output name=legacy::old style');
+        if (process.env.INPUT_TOKEN) fs.appendFileSync(process.env.GITHUB_OUTPUT, `token=${process.env.INPUT_TOKEN}\\n`);
         """,
     "post.js": "console.log('post: ' + process.env.STATE_started);\n",
 }
@@ -241,7 +242,9 @@ jobs:
         uses: acme/greet@v1
         with:
           who: ${{ steps.first.outputs.name }}
+          token: ${{ secrets.GREET_TOKEN }}
       - run: test "$GREETED" = "${{ steps.first.outputs.name }}" && echo "got ${{ steps.greet.outputs.greeting }}"
+      - run: test "${{ steps.greet.outputs.token }}" = from-the-secret
 """
 
 
@@ -253,6 +256,7 @@ def test_a_converted_workflow_runs_an_action_without_a_rule(
     import yaml
 
     from wfsync.commands.convert import checkout_source, localize
+    from wfsync.convert.gha.runcontext import RunContext
 
     source = tmp_path / "src"
     (source / ".github" / "workflows").mkdir(parents=True)
@@ -263,9 +267,11 @@ def test_a_converted_workflow_runs_an_action_without_a_rule(
     )
     assert "acme/greet@v1: 1" in result.stdout  # listed with the ref that will be fetched
     assert "unknown          0" in result.stdout
+    assert "GREET_TOKEN: 1" in result.stdout  # a key of the Secret github-secrets to create
     document = yaml.safe_load((tmp_path / "argo" / "ci.yaml").read_text(encoding="utf-8"))
     (tmp_path / "checkout").mkdir()
-    document = localize(document, checkout_source(source, tmp_path / "checkout"), "push")
+    context = RunContext(secrets={"GREET_TOKEN": "from-the-secret"})
+    document = localize(document, checkout_source(source, tmp_path / "checkout"), "push", context)
     calls = [
         s
         for t in document["spec"]["templates"]
@@ -274,6 +280,8 @@ def test_a_converted_workflow_runs_an_action_without_a_rule(
         if (s.get("templateRef") or {}).get("name") == "github-action"
     ]
     assert len(calls) == 1
+    parameters = {p["name"]: p["value"] for p in calls[0]["arguments"]["parameters"]}
+    assert "token=$GREET_TOKEN" in parameters["inputs"] and parameters["secret-env"] == "github-secrets"
     calls[0]["arguments"]["parameters"].append({"name": "git-base-url", "value": actions.as_uri()})
     (tmp_path / "local.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     library = LIBRARY.parent

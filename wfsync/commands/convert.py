@@ -351,7 +351,7 @@ def localize(
                 call.setdefault("arguments", {}).setdefault("parameters", []).append(
                     {"name": "image", "value": LOCAL_GIT_IMAGE}
                 )
-            if ref.get("name") == "shell":
+            if ref.get("name") in ("shell", "github-action"):  # --env, and --secret for secret-env readers
                 _add_env(call, params, context)
             if ref.get("name") == "shell" and ref.get("template") == "step":
                 if not any(p.get("name") == "image" for p in params):

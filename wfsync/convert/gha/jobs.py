@@ -22,7 +22,7 @@ from wfsync.convert.gha.expressions.nodes import Call, Compare, ContextRef, Expr
 from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
-from wfsync.convert.gha.rules import ActionRule, Inputs, render
+from wfsync.convert.gha.rules import GENERIC, GENERIC_TEMPLATE, ActionRule, Inputs, render
 from wfsync.convert.gha.runcontext import step_environment
 from wfsync.convert.gha.translate import (
     Scope,
@@ -436,6 +436,29 @@ class JobBuilder:
                 parts.append(when)
         return " && ".join(parts)
 
+    def _generic_call(self, step: Step, uses: str) -> dict[str, Any]:
+        """``github-action/run`` for a public action without a rule: ``with:`` and ``env:`` as env lines.
+
+        The lines are ``shell/step``'s: constants, ``$NAME`` for secrets (the Secret
+        ``github-secrets``) and ``github.token``, run-time values as JSON from an Argo tag. The
+        job's ``shell/setup`` runs first, so the action sees the job's env and GITHUB_* context.
+        """
+        self.uses_step = True
+        self.secret_used = self.job_secret
+        scope = self.scope()
+        params = {"action": uses, "job": self.workdir}
+        for key, source in (("inputs", step.raw.get("with")), ("env", step.raw.get("env"))):
+            if isinstance(source, dict) and source:
+                values = {str(k): self._value(scalar_text(v), scope) for k, v in source.items()}
+                params[key] = drivers.env_lines(values) + "\n"
+        if self.secret_used:
+            params["secret-env"] = "github-secrets"
+        timeout = self._timeout(step)
+        if timeout:
+            params["timeout"] = timeout
+        family, template = GENERIC_TEMPLATE.split("/")
+        return {"templateRef": _ref(family, template), "arguments": {"parameters": _params(params)}}
+
     def _timeout(self, step: Step) -> str:
         minutes = step.raw.get("timeout-minutes")
         if isinstance(minutes, (int, float)):
@@ -794,6 +817,8 @@ class JobBuilder:
             entry.note = rule.note
         if rule.verdict == "unsupported":
             raise StepProblem(rule.note or f"{uses} has no Argo equivalent")
+        if rule.verdict == GENERIC:
+            return [self._generic_call(step, uses)]
         raw_inputs = step.raw.get("with") or {}
         inputs = Inputs()
         runtime: dict[str, str] = {}
