@@ -177,8 +177,12 @@ def test_convert_names_the_templates_its_output_needs(project: Path) -> None:
     assert "all of them are in this project's library" in out
 
 
-def test_outside_a_repository_library_commands_are_usage_errors(tmp_path: Path, monkeypatch) -> None:
+def test_outside_a_repository_list_shows_the_packaged_library_and_add_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
+    code, out, _ = _invoke("library", "list")
+    assert code == 0 and "github-action" in out and "missing" in out
     code, _, err = _invoke("library", "add", "shell")
     assert code == 2 and "wfsync init" in err
 

@@ -7,6 +7,7 @@ actions really run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -73,6 +74,7 @@ COMBO = {
         outputs:
           shout: {value: "${{ steps.up.outputs.loud }}"}
           greeting: {value: "${{ steps.hi.outputs.greeting }}"}
+          hashed: {value: "${{ steps.h.outputs.h }}"}
         runs:
           using: composite
           steps:
@@ -87,7 +89,10 @@ COMBO = {
               shell: sh
               run: exit 1
             - shell: sh
-              run: test "$GREETED" = "${{ steps.up.outputs.loud }}"
+              run: test "$GREETED" = "${{ steps.up.outputs.loud }}" && printf x > marker.txt
+            - id: h
+              shell: sh
+              run: echo "h=${{ hashFiles('**/marker.txt', '!nothing') }}" >> "$GITHUB_OUTPUT"
         """,
 }
 BOXED = {
@@ -190,7 +195,12 @@ def test_node_and_composite_actions_run_from_git(tmp_path: Path, actions: Path, 
         for n in status.values()
         if n["type"] == "Pod"
     }
-    assert json.loads(outputs["combo"]["outputs"]) == {"shout": "BOB", "greeting": "hello BOB"}
+    hashed = hashlib.sha256(hashlib.sha256(b"x").digest()).hexdigest()  # GitHub's hashFiles()
+    assert json.loads(outputs["combo"]["outputs"]) == {
+        "shout": "BOB",
+        "greeting": "hello BOB",
+        "hashed": hashed,
+    }
     greet = json.loads(outputs["greet"]["outputs"])
     assert greet == {"greeting": "hello ann", "seen": "Paris/yes", "legacy": "old style"}
     assert outputs["greet"]["env"] == "GREETED=ann"

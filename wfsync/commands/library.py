@@ -56,8 +56,9 @@ def _older(a: str, b: str) -> bool:
 
 
 def list_library(cwd: Path) -> list[Row]:
-    """Every packaged family with the version the project vendors (None when it has none)."""
-    own = standard.families(_library(cwd))
+    """Every packaged family with the version the project vendors (None when it has none, or outside one)."""
+    config = repository_config(cwd)
+    own = standard.families(config.library) if config is not None else {}
     rows = []
     for name, family in sorted(standard.standard().items()):
         mine = own.get(name)
