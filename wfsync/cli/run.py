@@ -70,7 +70,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
         runtime: Annotated[
             str,
-            typer.Option("--runtime", help="How pods run: host (processes, the default), docker or podman."),
+            typer.Option(
+                "--runtime",
+                help="How pods run: host (processes, the default), sandbox (bubblewrap: own mount and PID"
+                " namespace, host read-only), docker or podman.",
+            ),
         ] = "host",
         resume_after: Annotated[
             float | None,

@@ -22,12 +22,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
+from wfsync.engine.executor import Container, ContainerResult, Executor, Pod, PodResult
 from wfsync.engine.host import _wait, unpack
 from wfsync.engine.lifetime import terminate
 from wfsync.errors import CompletionError
 
-RUNTIMES = ("host", "docker", "podman")
+RUNTIMES = ("host", "sandbox", "docker", "podman")
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]")
 
 
@@ -238,10 +238,14 @@ class ContainerExecutor:
         return dataclasses.replace(result, containers=(*done, *result.containers))
 
 
-def make_executor(runtime: str) -> ContainerExecutor | None:
+def make_executor(runtime: str) -> Executor | None:
     """The executor of a ``--runtime`` (None for host processes, the default)."""
     if runtime == "host":
         return None
+    if runtime == "sandbox":
+        from wfsync.engine.sandbox import SandboxExecutor
+
+        return SandboxExecutor()
     if runtime not in RUNTIMES:
         from wfsync.errors import UsageError
 

@@ -145,8 +145,12 @@ class HostExecutor:
                 return folder / path[len(mount) :].lstrip("/")
         return pod.root / path.lstrip("/")
 
-    def _mapper(self, pod: Pod) -> re.Pattern[str] | None:
-        """A pattern for every in-container path that lives in the pod root.
+    rewrites = True
+    """Whether in-container paths in commands, arguments, environment and scripts are rewritten to
+    host paths (host processes); a sandbox binds them at their real paths instead."""
+
+    def pod_tops(self, pod: Pod) -> set[str]:
+        """The in-container folders that live in the pod root (or are shared volumes).
 
         The whole top-level folder of each declared path is mapped (``/mnt/out/part.json`` maps
         ``/mnt``), so a pod that creates ``/mnt/out`` itself never touches the host's ``/mnt``;
@@ -160,15 +164,25 @@ class HostExecutor:
             top = path.strip("/").split("/", 1)[0]
             if top and path.startswith("/") and top not in _SYSTEM:
                 paths.add("/" + top)
+        return paths
+
+    def _mapper(self, pod: Pod) -> re.Pattern[str] | None:
+        """A pattern for every in-container path that lives in the pod root (see :meth:`pod_tops`)."""
+        paths = self.pod_tops(pod)
         if not paths:
             return None
         alternatives = "|".join(re.escape(p) for p in sorted(paths, key=len, reverse=True))
         return re.compile(rf"(?<![\w.\-/])({alternatives})(?=$|[^\w.\-]|/)")
 
     def _map(self, pod: Pod, pattern: re.Pattern[str] | None, text: str) -> str:
-        if pattern is None:
+        if pattern is None or not self.rewrites:
             return text
         return pattern.sub(lambda m: str(self.host_path(pod, m.group(1))), text)
+
+    def wrap(self, pod: Pod, ctr: Container, argv: list[str], env: dict[str, str]) -> list[str]:
+        """The argv that runs ``argv`` for this container (a sandbox puts itself in front)."""
+        del pod, ctr, env
+        return argv
 
     def _stage(self, pod: Pod) -> re.Pattern[str] | None:
         """Create the pod's folders and files; the path mapping of its in-container paths."""
@@ -215,6 +229,7 @@ class HostExecutor:
         env[lifetime.POD_MARKER] = lifetime.marker_env(self.token, pod.name, ctr.name)
         cwd = self.host_path(pod, ctr.working_dir) if ctr.working_dir else pod.root
         cwd.mkdir(parents=True, exist_ok=True)
+        argv = self.wrap(pod, ctr, argv, env)
         out: Any = subprocess.PIPE
         err: Any = subprocess.PIPE
         if to_files:

@@ -1,0 +1,184 @@
+"""The sandbox runtime (bubblewrap): pods see the host read-only and their own paths for real.
+
+Real pods under real ``bwrap``; skipped with the reason when bubblewrap is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import sysconfig
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from wfsync.engine.run import RunRequest, RunResult, run
+from wfsync.engine.sandbox import SandboxExecutor, SandboxMissing
+from wfsync.errors import ExitCode
+
+needs_bwrap = pytest.mark.skipif(
+    shutil.which("bwrap") is None,
+    reason="bubblewrap (bwrap) is not installed: apt-get install bubblewrap (.ci/run does)",
+)
+
+
+def _run(tmp_path: Path, text: str) -> RunResult:
+    path = tmp_path / "wf.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return run(RunRequest(path=path, state_dir=tmp_path / "state", runtime="sandbox"))
+
+
+def _pod(result: RunResult, name: str = "") -> dict[str, object]:
+    nodes = [n.to_json() for n in result.status.nodes.values() if n.type == "Pod"]
+    return next(n for n in nodes if not name or n["displayName"] == name)
+
+
+@needs_bwrap
+def test_a_pod_cannot_change_the_host(tmp_path: Path) -> None:
+    site = Path(sysconfig.get_paths()["purelib"])
+    home = Path.home()
+    before = sorted(site.iterdir()), sorted(home.iterdir())
+    token = f"wfsync-sandbox-{os.getpid()}-{time.time_ns()}"
+    result = _run(
+        tmp_path,
+        f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: host-writes}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            script:
+              image: python:3.11
+              command: [python]
+              source: |
+                import json, os, sysconfig
+                targets = [
+                    os.path.join(sysconfig.get_paths()["purelib"], "{token}.pth"),
+                    "/usr/local/{token}",
+                    "/etc/{token}",
+                    os.path.join("{home}", "{token}"),
+                    os.path.abspath(os.path.join("..", "..", "{token}")),
+                    os.path.join("/", "".join(["v", "a", "r"]), "tmp", "{token}"),
+                ]
+                outcome = {{}}
+                for target in targets:
+                    try:
+                        with open(target, "w") as f:
+                            f.write("x")
+                        outcome[target] = "written"
+                    except OSError as exc:
+                        outcome[target] = exc.strerror
+                print(json.dumps(outcome))
+        """,
+    )
+    assert result.status.phase == "Succeeded", result.status.message
+    outcome = json.loads(str(_pod(result)["outputs"]["result"]))  # type: ignore[index]
+    assert len(outcome) == 6
+    for target in outcome:
+        assert not Path(target).exists(), f"{target} reached the host"
+    assert (sorted(site.iterdir()), sorted(home.iterdir())) == before
+    system = [t for t in outcome if t.startswith(("/usr/", "/etc/", str(site)))]
+    assert len(system) == 3
+    assert {outcome[t] for t in system} == {"Read-only file system"}
+
+
+@needs_bwrap
+def test_declared_paths_are_real_paths_and_commands_run_unchanged(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: real-paths}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            outputs:
+              parameters: [{name: where, valueFrom: {path: /workspace/where.txt}}]
+              artifacts: [{name: out, path: /mnt/out, archive: {none: {}}}]
+            container:
+              image: alpine:3
+              workingDir: /workspace
+              command: [sh, -c]
+              args:
+              - >-
+                d=/mn; mkdir -p "${d}t/out" && echo hi > "${d}t/out/part.txt" &&
+                pwd > where.txt && echo "$TMPDIR" && echo $$
+        """,
+    )
+    assert result.status.phase == "Succeeded", result.status.message
+    pod = _pod(result)
+    outputs = pod["outputs"]
+    assert isinstance(outputs, dict)
+    assert outputs["parameters"][0]["value"] == "/workspace"
+    assert [a["name"] for a in outputs["artifacts"]] == ["out"]
+    tmpdir, pid = str(outputs["result"]).splitlines()
+    assert tmpdir == "/tmp"  # noqa: S108 - the pod's own /tmp
+    assert int(pid) < 10  # its own PID namespace
+
+
+@needs_bwrap
+def test_every_process_of_a_pod_dies_with_it(tmp_path: Path) -> None:
+    token = f"{400 + os.getpid() % 500}.{time.time_ns() % 10**6:06d}"
+    started = time.time()
+    result = _run(
+        tmp_path,
+        f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: escapees}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container:
+              image: busybox
+              command: [sh, -c]
+              args: ["env -i setsid sleep {token} </dev/null >/dev/null 2>&1 & echo started"]
+        """,
+    )
+    assert time.time() - started < 8
+    assert result.status.phase == "Succeeded"
+    time.sleep(0.2)
+    procs = [p.name for p in Path("/proc").iterdir() if p.name.isdigit()]
+    left = [p for p in procs if _cmdline(p).startswith(f"sleep {token}")]
+    for pid in left:
+        os.kill(int(pid), signal.SIGKILL)
+    assert left == []  # even one that cleared its environment and closed its pipes
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_a_machine_without_a_working_bwrap_is_told_so(tmp_path: Path) -> None:
+    with pytest.raises(SandboxMissing, match="cannot make a sandbox") as info:
+        SandboxExecutor(binary="/bin/false")
+    assert info.value.exit_code == ExitCode.INCOMPLETE
+    env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap there
+    path = tmp_path / "wf.yaml"
+    path.write_text("kind: Workflow\nmetadata: {name: x}\nspec: {entrypoint: main, templates: []}\n")
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "wfsync", "run", "--runtime", "sandbox", str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 3
+    assert "bwrap (bubblewrap) is not on PATH" in proc.stderr
+    assert "Traceback" not in proc.stderr
