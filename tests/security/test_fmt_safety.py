@@ -161,6 +161,20 @@ def test_a_symlink_is_written_through_and_stays_a_link(folder: Path) -> None:
     assert sorted(p.name for p in (folder / "real").iterdir()) == ["cm.yaml"]  # no temporary left
 
 
+def test_inside_a_repository_a_symlink_leaving_it_is_not_written(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "cm.yaml"
+    outside.write_text(UNFORMATTED)
+    (folder / "wfsync.yaml").write_text("library: library\n")
+    (folder / "library").mkdir()
+    (folder / "library" / "cm.yaml").symlink_to(outside)
+    code, out, _ = invoke("fmt")
+    assert code == 2 and "cm.yaml" in out and "leaves the repository" in out, out
+    clean(out)
+    assert outside.read_text() == UNFORMATTED
+
+
 def test_permissions_are_kept(folder: Path) -> None:
     (folder / "cm.yaml").write_text(UNFORMATTED)
     (folder / "cm.yaml").chmod(0o600)

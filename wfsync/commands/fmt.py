@@ -1,8 +1,9 @@
 """``wfsync fmt``: format files in place (atomically) or check them.
 
 A file is read within the input limits (regular files only, size cap), written through a
-symlink to the file it points to (the link stays a link) with that file's permissions, and never
-rewritten when it is read-only: every file that cannot be formatted is named, with the reason.
+symlink to the file it points to (the link stays a link; inside a repository, only to a file in
+it) with that file's permissions, and never rewritten when it is read-only: every file that
+cannot be formatted is named, with the reason.
 """
 
 from __future__ import annotations
@@ -45,12 +46,13 @@ def run_fmt(paths: Sequence[Path], *, cwd: Path, check: bool) -> FmtResult:
     """Format ``paths`` (default: the configured library)."""
     from wfsync.fmt.formatter import FormatRefused, format_text
 
+    config = repository_config(cwd)
     if not paths:
-        config = repository_config(cwd)
         if config is None:
             raise UsageError(f"no {CONFIG_FILE} here or above {cwd}: give files or folders to format")
         paths = [config.library]
-    files, problems = find_yaml_files(list(paths))
+    # as lint: inside a repository, a symlink that leaves it is refused (fmt would write there)
+    files, problems = find_yaml_files(list(paths), root=config.root if config else None)
     errors = [FmtError(p.path, p.line, p.message) for p in problems]
     skipped: list[FmtError] = []
     changed: list[Path] = []
