@@ -182,3 +182,54 @@ def test_a_machine_without_a_working_bwrap_is_told_so(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "bwrap (bubblewrap) is not on PATH" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_memory_quantities_read_as_kubernetes_reads_them() -> None:
+    from wfsync.engine.sandbox import memory_bytes, memory_limit
+
+    assert [memory_bytes(q) for q in ("5M", "64Mi", "1Gi", "1e6", "128974848", "500m", "x", "0")] == [
+        5_000_000,
+        64 * 2**20,
+        2**30,
+        1_000_000,
+        128974848,
+        1,  # a fraction of a byte rounds up
+        None,
+        None,
+    ]
+    template = {
+        "script": {"resources": {"limits": {"memory": "5M"}}},
+        "sidecars": [{"name": "helper", "resources": {"limits": {"memory": "1Mi"}}}],
+    }
+    assert (memory_limit(template, "main"), memory_limit(template, "helper")) == (5_000_000, 2**20)
+    assert memory_limit(template, "other") is None
+
+
+@needs_bwrap
+def test_a_container_over_its_memory_limit_is_oomkilled(tmp_path: Path) -> None:
+    if SandboxExecutor().cgroups is None:
+        pytest.skip("no memory cgroup wfsync may create here: limits are not enforced on this machine")
+    result = _run(
+        tmp_path,
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: oom}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            script:
+              image: python:3.11
+              command: [python]
+              source: |
+                blocks = [bytearray(2**20) for _ in range(200)]
+                print("survived", len(blocks))
+              resources:
+                limits: {memory: 50Mi}
+        """,
+    )
+    assert result.status.phase == "Failed"
+    pod = _pod(result)
+    assert pod["message"] == "OOMKilled (exit code 137)"
+    assert pod["outputs"]["exitCode"] == "137"  # type: ignore[index]

@@ -12,25 +12,154 @@ killed outright.
 
 What it does not do yet (honestly): there is no writable layer over the host's folders (bubblewrap
 0.8 has no overlay), so a write to ``/usr``, ``/etc`` or ``$HOME`` outside the pod's folders
-fails with "Read-only file system" where a real container would succeed in its own layer. Memory and
-process-count limits from ``resources.limits`` are not enforced. The network is the host's, as
-with host processes (daemons and sidecars stay reachable at 127.0.0.1).
+fails with "Read-only file system" where a real container would succeed in its own layer. The
+network is the host's, as with host processes (daemons and sidecars stay reachable at 127.0.0.1).
+
+``resources.limits.memory`` is enforced where wfsync may make cgroups (a memory cgroup per
+container below its own, cgroup v1 or v2, usually as root): a container over it is killed as on
+Kubernetes, "OOMKilled (exit code 137)". Elsewhere, and for CPU and process counts, limits are not
+enforced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import math
 import os
+import re
 import shutil
 import subprocess
+import threading
+import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
-from wfsync.engine.executor import Container, Pod
+from wfsync.engine.executor import Container, Pod, PodResult
 from wfsync.engine.host import HostExecutor
 from wfsync.errors import CompletionError
 
 BWRAP = "bwrap"
 _HOST_ONLY = frozenset({"proc", "dev"})
 """Top-level folders the sandbox makes its own (a fresh procfs for its PID namespace, minimal /dev)."""
+
+
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+_SUFFIX = {
+    **{s: 1024**i for i, s in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
+    **{s: 1000**i for i, s in enumerate(("k", "M", "G", "T", "P", "E"), start=1)},
+    "m": Decimal("0.001"),
+}
+OOM_MESSAGE = "OOMKilled (exit code 137)"
+
+
+def memory_bytes(value: object) -> int | None:
+    """A Kubernetes memory quantity (``5M``, ``64Mi``, ``1e9``) in bytes; None when it is not one."""
+    match = _QUANTITY.match(str(value).strip())
+    if match is None:
+        return None
+    try:
+        amount = Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2) or ""])
+    except InvalidOperation:
+        return None
+    return math.ceil(amount) if amount > 0 else None  # a fraction of a byte rounds up, as Kubernetes does
+
+
+def memory_limit(template: dict[str, Any], container: str) -> int | None:
+    """``resources.limits.memory`` of one container of a template (main: container or script)."""
+    specs: list[Any] = []
+    if container == "main":
+        specs += [template.get("container"), template.get("script")]
+    for key in ("initContainers", "sidecars"):
+        specs += [c for c in template.get(key) or [] if isinstance(c, dict) and c.get("name") == container]
+    specs += [
+        c
+        for c in (template.get("containerSet") or {}).get("containers") or []
+        if isinstance(c, dict) and c.get("name") == container
+    ]
+    for spec in specs:
+        if isinstance(spec, dict):
+            limit = ((spec.get("resources") or {}).get("limits") or {}).get("memory")
+            if limit is not None:
+                return memory_bytes(limit)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryCgroups:
+    """Where per-container memory cgroups go (below wfsync's own), and which cgroup version."""
+
+    base: Path
+    v2: bool
+
+    @classmethod
+    def find(cls) -> MemoryCgroups | None:
+        """The memory cgroup wfsync may make children in, or None (limits then not enforced)."""
+        try:
+            lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        fs = Path("/sys/fs/cgroup")
+        candidate: MemoryCgroups | None = None
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if "memory" in controllers.split(","):  # cgroup v1 (or hybrid): its memory hierarchy
+                candidate = cls(fs / "memory" / path.lstrip("/"), v2=False)
+                break
+            if controllers == "" and (fs / "cgroup.controllers").exists():
+                candidate = cls(fs / path.lstrip("/"), v2=True)
+        if candidate is None:
+            return None
+        probe = candidate.base / f"wfsync-probe-{os.getpid()}-{threading.get_ident()}"
+        try:
+            probe.mkdir()
+            try:
+                (probe / candidate.limit_file).write_text("max" if candidate.v2 else "-1")
+            finally:
+                probe.rmdir()
+        except OSError:
+            return None
+        return candidate
+
+    @property
+    def limit_file(self) -> str:
+        """The file that holds a cgroup's memory limit."""
+        return "memory.max" if self.v2 else "memory.limit_in_bytes"
+
+    def make(self, name: str, limit: int) -> Path | None:
+        """A cgroup for one container holding at most ``limit`` bytes (no swap), or None."""
+        folder = self.base / name
+        try:
+            folder.mkdir(exist_ok=True)
+            (folder / self.limit_file).write_text(str(limit))
+        except OSError:
+            return None
+        swap = folder / ("memory.swap.max" if self.v2 else "memory.memsw.limit_in_bytes")
+        with contextlib.suppress(OSError):
+            swap.write_text("0" if self.v2 else str(limit))
+        return folder
+
+    def oom_killed(self, folder: Path) -> bool:
+        """Whether the kernel's OOM killer killed a process of this cgroup."""
+        try:
+            text = (folder / ("memory.events" if self.v2 else "memory.oom_control")).read_text()
+        except OSError:
+            return False
+        counts = dict(line.split()[:2] for line in text.splitlines() if len(line.split()) >= 2)
+        return int(counts.get("oom_kill", "0")) > 0
+
+    def remove(self, folder: Path) -> None:
+        """Remove a container's cgroup once its processes are gone (they may take a moment)."""
+        for _ in range(50):
+            try:
+                folder.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
 
 
 class SandboxMissing(CompletionError):
@@ -66,6 +195,28 @@ class SandboxExecutor(HostExecutor):
             )
         self.binary = found
         self._root = sorted(os.scandir("/"), key=lambda e: e.name)
+        self.cgroups = MemoryCgroups.find()
+        """Where memory limits are enforced; None: they are not (no cgroup wfsync may write)."""
+        self._limited: dict[tuple[str, str], Path] = {}
+        self._cg_lock = threading.Lock()
+
+    def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
+        """Run the pod (see :class:`HostExecutor`); a container its memory limit killed is OOMKilled."""
+        try:
+            result = super().run(pod, cancel)
+        finally:
+            with self._cg_lock:
+                folders = {
+                    c: self._limited.pop((pod.name, c)) for p, c in list(self._limited) if p == pod.name
+                }
+        oom = [name for name, folder in folders.items() if self.cgroups and self.cgroups.oom_killed(folder)]
+        for folder in folders.values():
+            if self.cgroups is not None:
+                self.cgroups.remove(folder)
+        if oom and result.exit_code == 137:
+            who = "" if oom == ["main"] else f"{oom[0]}: "
+            return dataclasses.replace(result, message=f"{who}{OOM_MESSAGE}")
+        return result
 
     def substitutions(self) -> dict[str, str]:
         """Images replaced by host tools, each run in the sandbox."""
@@ -101,4 +252,23 @@ class SandboxExecutor(HostExecutor):
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
         args += ["--chdir", ctr.working_dir or str(pod.root)]
-        return [*args, "--", *argv]
+        return [*self._limit(pod, ctr, env), *args, "--", *argv]
+
+    def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[str]:
+        """What goes in front of bwrap to start it in a memory cgroup (nothing without a limit)."""
+        if self.cgroups is None:
+            return []
+        try:
+            template = json.loads(env.get("ARGO_TEMPLATE") or "{}")
+        except ValueError:
+            return []
+        limit = memory_limit(template, ctr.name) if isinstance(template, dict) else None
+        if limit is None:
+            return []
+        folder = self.cgroups.make(f"wfsync-{self.token}-{pod.name}-{ctr.name}"[:200], limit)
+        if folder is None:
+            return []
+        with self._cg_lock:
+            self._limited[(pod.name, ctr.name)] = folder
+        # the shell joins the cgroup, then becomes bwrap: nothing of the pod runs outside it
+        return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(folder)]
