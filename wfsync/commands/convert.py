@@ -51,8 +51,10 @@ class ConvertResult:
     @property
     def exit_code(self) -> ExitCode:
         """0 all converted (and, with ``--run``, Succeeded), 1 incomplete or failed, 2 unreadable."""
-        if self.files and all(f.text is None for f in self.files):
-            return ExitCode.USAGE
+        if self.files and all(
+            f.text is None and not f.conversion.report.error.startswith("internal error") for f in self.files
+        ):
+            return ExitCode.USAGE  # no input could be read (a converter bug is a finding, 1)
         ran_ok = all(w.run in ("", "Succeeded") for w in self.audit.workflows)
         return ExitCode.CLEAN if self.audit.complete and ran_ok else ExitCode.FINDINGS
 
@@ -72,18 +74,40 @@ def find_workflows(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _commented(value: Any) -> Any:
-    """The emitter's (ruamel) types; scripts and other multi-line text as ``|`` blocks."""
+def _commented(value: Any, key: str = "") -> Any:
+    """The emitter's (ruamel) types, laid out as a person would write them.
+
+    Scripts and other multi-line text are ``|`` blocks; a ``templateRef`` and a short
+    one-line parameter (``{name: job, value: jobs/build}``) take one line each.
+    """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.scalarstring import LiteralScalarString
 
     if isinstance(value, dict):
-        return CommentedMap((k, _commented(v)) for k, v in value.items())
+        node = CommentedMap((k, _commented(v, str(k))) for k, v in value.items())
+        if key == "templateRef" or (key == "parameters" and _short_parameter(value)):
+            node.fa.set_flow_style()
+        return node
     if isinstance(value, list):
-        return CommentedSeq(_commented(v) for v in value)
+        return CommentedSeq(_commented(v, key) for v in value)
     if isinstance(value, str) and _block_friendly(value):
         return LiteralScalarString(value)
     return value
+
+
+FLOW_WIDTH = 72
+"""A parameter whose name and one-line value fit in this many characters is written on one line."""
+
+
+def _short_parameter(parameter: dict[str, Any]) -> bool:
+    if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
+        return False
+    text = str(parameter.get("value", ""))
+    return (
+        "\n" not in text
+        and "\r" not in text
+        and len(str(parameter.get("name", ""))) + len(text) <= FLOW_WIDTH
+    )
 
 
 def _block_friendly(text: str) -> bool:
@@ -193,7 +217,52 @@ def _convert_one(job: tuple[Path, tuple[Path, ...], bool, bool]) -> tuple[Conver
         conversion = convert_file(path, _rules(extra), template=template, starter=starter)
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: cannot read: {err}") from None
-    return conversion, render_yaml(conversion) if conversion.document is not None else None
+    if conversion.document is None:
+        return conversion, None
+    text = render_yaml(conversion)
+    problem = output_problem(path, text)
+    if problem is not None:  # a converter bug: the workflow fails, no broken file is written
+        conversion.report.error = f"internal error: the converted workflow does not pass lint: {problem}"
+        conversion.report.finish()
+        return conversion, None
+    return conversion, text
+
+
+def output_problem(source: Path, text: str) -> str | None:
+    """Why a converted file is not valid (YAML, Argo's rules, references to the standard library), or None.
+
+    Every output is parsed and linted before it is written, so that text from a workflow
+    (names, comments, descriptions) can never produce a file that Argo or ``wfsync lint`` rejects.
+    """
+    from wfsync.lint.index import cross_check
+    from wfsync.lint.linter import lint_text
+    from wfsync.model.findings import Severity
+
+    result = lint_text(source.with_suffix(".yaml"), text)
+    problems = [
+        f"line {f.line}: {f.rule}: {f.message}" for f in result.findings if f.severity is Severity.ERROR
+    ]
+    problems += [
+        f"line {c.line}: {c.rule}: {c.message}" for c in cross_check(result.summaries, _standard_summaries())
+    ]
+    if not result.documents and not problems:
+        problems.append("no document")
+    return (
+        "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        if problems
+        else None
+    )
+
+
+@functools.cache
+def _standard_summaries() -> tuple[Any, ...]:
+    """What the standard library's templates offer (names, templates, inputs) for reference checks."""
+    from wfsync.library.discover import find_yaml_files
+    from wfsync.library.standard import standard_dir
+    from wfsync.lint.linter import lint_text
+
+    files, _ = find_yaml_files([standard_dir()])
+    return tuple(s for f in files for s in lint_text(f, f.read_text(encoding="utf-8")).summaries)
 
 
 def _output_name(path: Path, taken: set[str]) -> str:

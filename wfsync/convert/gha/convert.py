@@ -126,6 +126,7 @@ class Converter:
         for plan in self.plans.values():
             tasks.extend(self._job_tasks(plan))
         self.report.jobs = len(wf.jobs)
+        tasks = self._continue_with_depends(tasks)
         main = {"name": "main", "dag": {"failFast": False, "tasks": tasks}}
         spec: dict[str, Any] = {"entrypoint": "main"}
         self._dispatch_inputs()
@@ -176,6 +177,34 @@ class Converter:
         self.report.kind = document["kind"]
         self.report.finish()
         return Conversion(wf.path, document, self._header(), self.report)
+
+    def _continue_with_depends(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Tasks with ``depends`` never carry ``continueOn`` (Argo rejects the pair).
+
+        Dependants of a ``continue-on-error`` job already accept its failure (``X.Failed`` in
+        their ``depends``). What ``continueOn`` still did is keep a failed leaf from failing the
+        workflow: a leaf gets a no-op task after it, ``X.Succeeded || X.Failed``, which is then
+        the DAG's target instead (Argo judges the DAG by its targets only).
+        """
+        out: list[dict[str, Any]] = []
+        for task in tasks:
+            out.append(task)
+            if "continueOn" not in task or "depends" not in task:
+                continue
+            del task["continueOn"]
+            name = task["name"]
+            if any(re.search(rf"(?<![\w-]){re.escape(name)}\.", str(t.get("depends", ""))) for t in tasks):
+                continue
+            if not any(t["name"] == "continue" for t in self.templates):
+                self.templates.append({"name": "continue", "suspend": {"duration": "0"}})
+            out.append(
+                {
+                    "name": f"{name}-continue",
+                    "template": "continue",
+                    "depends": f"{name}.Succeeded || {name}.Failed",
+                }
+            )
+        return out
 
     def _argument_parameters(self, params: dict[str, str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
