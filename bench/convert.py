@@ -98,7 +98,7 @@ def main() -> int:
         return 2
     best = float("inf")
     result = None
-    blobs, sizes = 0, []
+    blobs, sizes = 0, list[int]()
     for _ in range(3):
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
