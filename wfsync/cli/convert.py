@@ -56,6 +56,12 @@ def github_actions(
         Path | None,
         typer.Option("--event", help="With --run: the event payload (JSON), e.g. workflow_dispatch inputs."),
     ] = None,
+    event_name: Annotated[
+        str,
+        typer.Option(
+            "--event-name", help="With --run: github.event_name (push, pull_request, ...); default push."
+        ),
+    ] = "push",
     actor: Annotated[str, typer.Option("--actor", help="With --run: github.actor.")] = "",
     repository: Annotated[
         str, typer.Option("--repository", help="With --run: github.repository (owner/name).")
@@ -84,6 +90,7 @@ def github_actions(
             run=run_settings(
                 Path.cwd(),
                 event=event,
+                event_name=event_name,
                 actor=actor,
                 repository=repository,
                 env=env or (),

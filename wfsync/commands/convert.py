@@ -303,6 +303,7 @@ def run_settings(
     cwd: Path,
     *,
     event: Path | None = None,
+    event_name: str = "push",
     actor: str = "",
     repository: str = "",
     env: Sequence[str] = (),
@@ -314,7 +315,7 @@ def run_settings(
     ``env`` and ``secrets`` are ``KEY=VALUE`` texts.
     """
     from wfsync.commands.context import repository_config
-    from wfsync.config import STATE_DIR, cache_root
+    from wfsync.config import cache_root, state_folder
     from wfsync.convert.gha.runcontext import read_event
 
     payload: dict[str, Any] = {}
@@ -334,7 +335,10 @@ def run_settings(
     )
     config = repository_config(cwd)
     return RunSettings(
-        config.library if config is not None else None, cache_root(cwd) / STATE_DIR, context=context
+        config.library if config is not None else None,
+        state_folder(cache_root(cwd)),
+        event=event_name,
+        context=context,
     )
 
 

@@ -196,6 +196,7 @@ class JobBuilder:
     def build(self) -> dict[str, Any]:
         """The ``steps`` template of the job."""
         self._services()
+        self._container_image()
         at = len(self.groups)
         setup = self._setup()
         steps = self._expanded_steps()
@@ -498,6 +499,21 @@ class JobBuilder:
             "templateRef": _ref("shell", "setup"),
             "arguments": {"parameters": _params(params)},
         }
+
+    def _container_image(self) -> None:
+        """A ``container.image`` with ``${{ }}`` as an Argo tag (e.g. one image per matrix leg)."""
+        if "${{" not in self.image:
+            return
+        text = self.image
+        try:
+            self.image = self._argo_text(text, Step("container", False, 0, self.job.line, {}), [])
+        except (StepProblem, ExpressionError) as problem:
+            from wfsync.convert.gha.convert import DEFAULT_IMAGE
+
+            self.image = DEFAULT_IMAGE
+            self.report.attend(
+                f"job {self.job.id}: container image {text!r} not converted ({problem}); {DEFAULT_IMAGE} is used"
+            )
 
     def _reads_event(self) -> bool:
         return any("GITHUB_EVENT_PATH" in (s.run or "") for s in self.job.steps)

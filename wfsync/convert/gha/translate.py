@@ -254,8 +254,37 @@ class _Compiler:
         if isinstance(node, (ContextRef, Index)):
             if self.dynamic_matrix() and _matrix_root(node):
                 return self.matrix_value(node)
+            if isinstance(node, Index) and not _plain_path(node):
+                return self.index(node)
             return self.reference(node)
         raise Untranslatable("unsupported expression")  # pragma: no cover
+
+    def index(self, node: Index) -> str:
+        """An index or filter on a computed value: ``fromJSON(x)[0]``, ``a.*.name``, ``a[b]``.
+
+        ``.*`` keeps an array's elements (GitHub's filter); a property of a filtered array is
+        taken from each element (``map``). A missing key or index gives null, as on GitHub.
+        """
+        if isinstance(node.index, Star):
+            return self.value(node.target)
+        key = self.key(node.index)
+        if _filtered(node.target):
+            return f"map({self.value(node.target)}, #?.[{key}])"
+        return f"({self.value(node.target)})?.[{key}]"
+
+    def key(self, index: Expr) -> str:
+        if (
+            isinstance(index, Literal)
+            and isinstance(index.value, (int, float))
+            and not isinstance(index.value, bool)
+        ):
+            number = float(index.value)
+            if not number.is_integer():
+                raise Untranslatable("an index must be a whole number")
+            return str(int(number))
+        if isinstance(index, Literal) and isinstance(index.value, str):
+            return expr_string(index.value)
+        return self.value(index)
 
     def dynamic_matrix(self) -> bool:
         """Whether the job's matrix is computed at run time (each leg gets it as JSON)."""
@@ -297,6 +326,10 @@ class _Compiler:
                 )
             checks = [f"tasks[{t}].status in ['Failed', 'Error']" for t in tasks]
             return "(" + " || ".join(checks) + ")" if checks else "false"
+        if name == "contains" and len(node.args) == 2 and _filtered(node.args[0]):
+            # An array (a filter's result): whether an item equals the value, case-insensitively.
+            items, wanted = (self.value(x) for x in node.args)
+            return f"any({items}, lower(string(#)) == lower(string({wanted})))"
         if name in _BOOLEAN_CALLS and len(node.args) == 2:
             a, b = (self.value(x) for x in node.args)
             op = {"contains": "contains", "startswith": "startsWith", "endswith": "endsWith"}[name]
@@ -423,6 +456,24 @@ def _path(node: Expr) -> list[str]:
         raise Untranslatable("only context properties can be read")
     parts.append(node.name)
     return parts[::-1]
+
+
+def _plain_path(node: Expr) -> bool:
+    """Whether ``node`` is a context property path (``a.b['c']``) with string keys only."""
+    while isinstance(node, Index):
+        if not (isinstance(node.index, Literal) and isinstance(node.index.value, str)):
+            return False
+        node = node.target
+    return isinstance(node, ContextRef)
+
+
+def _filtered(node: Expr) -> bool:
+    """Whether ``node`` is the result of a ``.*`` filter (an array of values)."""
+    while isinstance(node, Index):
+        if isinstance(node.index, Star):
+            return True
+        node = node.target
+    return False
 
 
 def _reads_unknown_env(tree: Expr, scope: Scope) -> bool:
