@@ -149,6 +149,25 @@ def test_a_stop_signal_kills_every_pod_process_and_removes_the_run_folder(
     assert _run_folders(tmp_path) == []
 
 
+def test_the_next_run_clears_up_after_a_run_killed_outright(tmp_path: Path, token: str) -> None:
+    killed = _start(tmp_path, _workflow(tmp_path, token, pods=1))
+    end = time.time() + 10
+    while len(_processes(token)) < 3 and time.time() < end:
+        time.sleep(0.05)
+    killed.kill()  # SIGKILL: no handler runs, the pods and the run folder stay behind
+    killed.communicate()
+    assert len(_processes(token)) >= 3
+    assert len(_run_folders(tmp_path)) == 1
+    other = tmp_path / "next"
+    other.mkdir()
+    quick = _start(tmp_path, _workflow(other, _token(), pods=1, tail="echo done"))
+    # the quick run's own pods (a fresh token) end with it; only the killed run's matter here
+    _, err = quick.communicate(timeout=20)
+    assert quick.returncode == 0, err
+    assert _settled(token) == []
+    assert _run_folders(tmp_path) == []
+
+
 def test_a_daemonised_child_holding_stdout_does_not_outlast_the_pod_deadline(
     tmp_path: Path, token: str
 ) -> None:

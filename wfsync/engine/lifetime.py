@@ -162,6 +162,47 @@ def sweep(marker: str, *, prefix: bool = False) -> int:
     return len(found)
 
 
+def sweep_orphans() -> int:
+    """SIGKILL pod processes of runs that died without cleaning up (killed with SIGKILL, a crash).
+
+    A marker's token starts with its run's process id; when that process is gone, so should its
+    pods be. How many there were.
+    """
+    if not sys.platform.startswith("linux") or not _PROC.is_dir():
+        return 0
+    key = f"{POD_MARKER}=".encode()
+    alive: dict[str, bool] = {}
+    found = []
+    for entry in os.scandir(_PROC):
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (_PROC / entry.name / "environ").read_bytes()
+        except OSError:
+            continue
+        marker = next((e[len(key) :] for e in environ.split(b"\0") if e.startswith(key)), None)
+        if marker is None:
+            continue
+        owner = marker.split(b"-", 1)[0].decode("ascii", "replace")
+        if owner not in alive:
+            alive[owner] = owner.isdigit() and running(int(owner))
+        if not alive[owner]:
+            found.append(int(entry.name))
+    _signal_all(found, signal.SIGKILL)
+    return len(found)
+
+
+def running(pid: int) -> bool:
+    """Whether a process with this id exists (ours or not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Watch:
     """Reads a process's stdout/stderr pipes and notices its exit, without reaping it.
 

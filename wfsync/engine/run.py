@@ -296,6 +296,7 @@ def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSig
     repository = ArtifactRepository(state / "artifacts")
     state.mkdir(parents=True, exist_ok=True)
     remove_stale_runs(state)
+    lifetime.sweep_orphans()  # pods of runs killed outright (SIGKILL): no signal reached them
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=RUN_PREFIX, dir=state))
         (Path(tmp) / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
@@ -362,15 +363,5 @@ def remove_stale_runs(state: Path) -> None:
             owner = int((folder / _OWNER).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # not ours to judge: no owner recorded
-        if owner != os.getpid() and not _alive(owner):
+        if owner != os.getpid() and not lifetime.running(owner):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
