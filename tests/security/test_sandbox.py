@@ -86,7 +86,42 @@ def test_a_pod_cannot_change_the_host(tmp_path: Path) -> None:
     assert (sorted(site.iterdir()), sorted(home.iterdir())) == before
     system = [t for t in outcome if t.startswith(("/usr/", "/etc/", str(site)))]
     assert len(system) == 3
-    assert {outcome[t] for t in system} == {"Read-only file system"}
+    layered = SandboxExecutor().layered  # where a container has its own writable layer
+    for target in system:
+        top = target.strip("/").split("/", 1)[0]
+        assert outcome[target] == ("written" if top in layered else "Read-only file system"), target
+
+
+@needs_bwrap
+def test_a_container_layer_is_its_own(tmp_path: Path) -> None:
+    if "usr" not in SandboxExecutor().layered:
+        pytest.skip("no writable layers here (needs root, unshare and overlayfs): host folders are read-only")
+    result = _run(
+        tmp_path,
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: layers}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - {name: a, template: write}
+              - {name: b, template: write}
+            - - {name: c, template: read}
+          - name: write
+            container:
+              image: busybox
+              command: [sh, -c, "test ! -e /usr/local/wfsync-layer && echo mine > /usr/local/wfsync-layer"]
+          - name: read
+            container:
+              image: busybox
+              command: [sh, -c, "test ! -e /usr/local/wfsync-layer"]
+        """,
+    )
+    assert result.status.phase == "Succeeded", result.status.message  # parallel pods share nothing
+    assert not Path("/usr/local/wfsync-layer").exists()
 
 
 @needs_bwrap
@@ -233,3 +268,42 @@ def test_a_container_over_its_memory_limit_is_oomkilled(tmp_path: Path) -> None:
     pod = _pod(result)
     assert pod["message"] == "OOMKilled (exit code 137)"
     assert pod["outputs"]["exitCode"] == "137"  # type: ignore[index]
+
+
+@needs_bwrap
+def test_pip_install_into_the_interpreter_stays_in_the_container(tmp_path: Path) -> None:
+    site = Path(sysconfig.get_paths()["purelib"])
+    if site.parts[1] not in SandboxExecutor().layered:
+        pytest.skip(f"no writable layer over {site} here (needs root, unshare and overlayfs)")
+    before = sorted(site.iterdir())
+    name = f"wfsyncprobe{os.getpid()}"
+    result = _run(
+        tmp_path,
+        f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: pip-install}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            script:
+              image: python:3.11
+              command: [python]
+              source: |
+                import subprocess, sys, zipfile
+                wheel = "/tmp/{name}-1.0-py3-none-any.whl"
+                info = "{name}-1.0.dist-info"
+                with zipfile.ZipFile(wheel, "w") as z:
+                    z.writestr("{name}/__init__.py", "X = 1")
+                    z.writestr(info + "/METADATA", "Metadata-Version: 2.1\\nName: {name}\\nVersion: 1.0\\n")
+                    z.writestr(info + "/WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+                    z.writestr(info + "/RECORD", "")
+                pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--disable-pip-version-check"]
+                subprocess.run([*pip, wheel], check=True, stderr=subprocess.DEVNULL)
+                subprocess.run([sys.executable, "-c", "import {name}; print({name}.__file__)"], check=True)
+        """,
+    )
+    assert result.status.phase == "Succeeded", result.status.message
+    assert _pod(result)["outputs"]["result"] == str(site / name / "__init__.py")  # type: ignore[index]
+    assert sorted(site.iterdir()) == before  # installed in the container's layer only

@@ -10,10 +10,11 @@ go with the run. When the container's main process ends, its PID namespace
 ends and every process in it dies; ``--die-with-parent`` does the same if wfsync itself is
 killed outright.
 
-What it does not do yet (honestly): there is no writable layer over the host's folders (bubblewrap
-0.8 has no overlay), so a write to ``/usr``, ``/etc`` or ``$HOME`` outside the pod's folders
-fails with "Read-only file system" where a real container would succeed in its own layer. The
-network is the host's, as with host processes (daemons and sidecars stay reachable at 127.0.0.1).
+Writes to the host's folders (``pip install`` into the interpreter, a file in ``$HOME`` or
+``/etc``) go to the container's own layer when wfsync may make one (root, ``unshare`` and overlayfs: an overlay on a tmpfs in a private mount
+namespace, gone with the container), as a container's writable layer; elsewhere those folders
+are read-only ("Read-only file system", where a real container would succeed). The network is
+the host's, as with host processes (daemons and sidecars stay reachable at 127.0.0.1).
 
 ``resources.limits.memory`` is enforced where wfsync may make cgroups (a memory cgroup per
 container below its own, cgroup v1 or v2, usually as root): a container over it is killed as on
@@ -25,14 +26,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -43,6 +47,18 @@ from wfsync.errors import CompletionError
 
 BWRAP = "bwrap"
 _HOST_ONLY = frozenset({"proc", "dev"})
+_LAYERED = ("usr", "etc", "opt", "var", "root", "home", "srv")
+"""Host folders a container may write to in its own layer when not every top-level folder can be."""
+_LAYER_SCRIPT = """\
+L=$1; dirs=$2; shift 2
+mount -t tmpfs wfsync-layer "$L" || exit 125
+for d in $dirs; do
+  mkdir -p "$L/$d/u" "$L/$d/w" "$L/$d/m" &&
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$L/$d/u,workdir=$L/$d/w" "$L/$d/m" || exit 125
+done
+exec "$@"
+"""
+"""Runs in a private mount namespace: a tmpfs, and an overlay of each host folder on it, then bwrap."""
 """Top-level folders the sandbox makes its own (a fresh procfs for its PID namespace, minimal /dev)."""
 
 
@@ -162,6 +178,26 @@ class MemoryCgroups:
                 time.sleep(0.02)
 
 
+def _layer_prefix(unshare: str, folder: Path, dirs: Sequence[str]) -> list[str]:
+    """The command line that makes a container's layer at ``folder``, then runs what follows it."""
+    script = ["/bin/sh", "-c", _LAYER_SCRIPT, "wfsync-layer", str(folder), " ".join(dirs)]
+    return [unshare, "--mount", "--propagation", "private", "--", *script]
+
+
+@functools.lru_cache(maxsize=4)
+def _can_layer(unshare: str, dirs: tuple[str, ...]) -> bool:
+    """Whether overlays can be made here (root, ``unshare``, overlayfs): tried once, for real."""
+    if not dirs or os.geteuid() != 0:
+        return False
+    with tempfile.TemporaryDirectory(prefix="wfsync-layer-") as folder:
+        argv = [*_layer_prefix(unshare, Path(folder), dirs), "true"]
+        try:
+            probe = subprocess.run(argv, capture_output=True, timeout=30, check=False)  # noqa: S603
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return probe.returncode == 0
+
+
 class SandboxMissing(CompletionError):
     """bubblewrap is not installed or cannot make a sandbox here (exit code 3: could not complete)."""
 
@@ -195,10 +231,23 @@ class SandboxExecutor(HostExecutor):
             )
         self.binary = found
         self._root = sorted(os.scandir("/"), key=lambda e: e.name)
+        self.unshare = shutil.which("unshare")
+        folders = [e.name for e in self._root if e.is_dir() and not e.is_symlink()]
+        every = tuple(f for f in folders if f not in _HOST_ONLY and f != "sys")
+        self.layered: list[str] = []
+        for choice in (every, tuple(f for f in every if f in _LAYERED)):
+            if self.unshare is not None and _can_layer(self.unshare, choice):
+                self.layered = list(choice)
+                break
+        """Host folders a container writes to in its own layer; empty: they are read-only."""
         self.cgroups = MemoryCgroups.find()
         """Where memory limits are enforced; None: they are not (no cgroup wfsync may write)."""
         self._limited: dict[tuple[str, str], Path] = {}
         self._cg_lock = threading.Lock()
+
+    def _layer_prefix(self, folder: Path) -> list[str]:
+        assert self.unshare is not None  # noqa: S101 - layered only when unshare is there
+        return _layer_prefix(self.unshare, folder, self.layered)
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Run the pod (see :class:`HostExecutor`); a container its memory limit killed is OOMKilled."""
@@ -232,6 +281,9 @@ class SandboxExecutor(HostExecutor):
         """
         env["TMPDIR"] = "/tmp"  # noqa: S108 - the pod's own /tmp
         tops = self.pod_tops(pod)
+        layer = pod.root.parent / ".layer"  # an empty mount point: each container's tmpfs goes there
+        if self.layered:
+            layer.mkdir(exist_ok=True)
         args = [self.binary, "--die-with-parent", "--unshare-pid", "--unshare-ipc"]
         args += ["--bind", str(pod.root), "/"]
         for entry in self._root:
@@ -244,6 +296,8 @@ class SandboxExecutor(HostExecutor):
                 link = pod.root / entry.name
                 if not link.is_symlink():
                     link.symlink_to(Path(entry.path).readlink())
+            elif entry.name in self.layered:
+                args += ["--bind", str(layer / entry.name / "m"), name]
             else:
                 args += ["--ro-bind", name, name]
         args += ["--dev", "/dev", "--proc", "/proc"]
@@ -252,7 +306,8 @@ class SandboxExecutor(HostExecutor):
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
         args += ["--chdir", ctr.working_dir or str(pod.root)]
-        return [*self._limit(pod, ctr, env), *args, "--", *argv]
+        layers = self._layer_prefix(layer) if self.layered else []
+        return [*self._limit(pod, ctr, env), *layers, *args, "--", *argv]
 
     def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[str]:
         """What goes in front of bwrap to start it in a memory cgroup (nothing without a limit)."""
