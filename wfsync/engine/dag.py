@@ -21,6 +21,7 @@ from wfsync.engine.substitute import SubstitutionError
 from wfsync.engine.templates import Context, Resolved
 from wfsync.expressions.depends import DependsError, TaskResult, evaluate_depends
 from wfsync.expressions.govaluate import WhenError, evaluate_when
+from wfsync.model.kinds import NodeType
 
 
 class DagMixin(HooksMixin, OutputsMixin):
@@ -32,7 +33,9 @@ class DagMixin(HooksMixin, OutputsMixin):
         """``executeDAG``: visit the targets (and through them their dependencies), then judge."""
         node = self.status.by_name(node_name)
         if node is None:
-            node = self.init_node(node_name, "DAG", st.RUNNING, opts, inputs=node_inputs(tmpl), **common)
+            node = self.init_node(
+                node_name, NodeType.DAG, st.RUNNING, opts, inputs=node_inputs(tmpl), **common
+            )
         self.boundary_templates[node.id] = tmpl
         dag = _Dag(self, node, tmpl, resolved.context, opts)
         target = str((tmpl.get("dag") or {}).get("target") or "")
@@ -62,7 +65,7 @@ class DagMixin(HooksMixin, OutputsMixin):
             if task_node is None:
                 continue
             prefix = f"tasks.{name}"
-            if task_node.type == "TaskGroup":
+            if task_node.type == NodeType.TASK_GROUP:
                 children = [self.status.nodes[c] for c in task_node.children if c in self.status.nodes]
                 scope.params.update(
                     aggregate_outputs(
@@ -115,7 +118,7 @@ class _Dag:
             if node is None:
                 continue
             prefix = f"tasks.{ancestor}"
-            if node.type == "TaskGroup":
+            if node.type == NodeType.TASK_GROUP:
                 loop = [
                     n
                     for n in self.op.status.nodes.values()
@@ -162,7 +165,7 @@ class _Dag:
             node = self.task_node(dep)
             assert node is not None
             children = None
-            if node.type == "TaskGroup":
+            if node.type == NodeType.TASK_GROUP:
                 children = tuple(
                     self.op.status.nodes[c].phase for c in node.children if c in self.op.status.nodes
                 )
@@ -210,10 +213,10 @@ class _Dag:
             if node.completed and hook is not None:
                 op.run_on_exit(hook, node, self.task_opts, self.ctx, f"tasks.{task}", self.scope_for(task))
             return
-        if node is not None and node.type == "Pod" and node.id in op.active:
+        if node is not None and node.type == NodeType.POD and node.id in op.active:
             return  # nothing can change until its pod's result is reconciled
         name = self.task_name(task)
-        group = node if node is not None and node.type == "TaskGroup" else None
+        group = node if node is not None and node.type == NodeType.TASK_GROUP else None
         if self.shape.logic(task):
             for dep in self.shape.deps(task):
                 self.execute_task(dep)
@@ -221,7 +224,7 @@ class _Dag:
                 execute, proceed = self.depends_result(task)
             except DependsError as exc:
                 op.init_node(
-                    name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                    name, NodeType.SKIPPED, st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
                 )
                 self.connect(task, name, None)
                 return
@@ -230,7 +233,7 @@ class _Dag:
             if not execute:
                 op.init_node(
                     name,
-                    "Skipped",
+                    NodeType.SKIPPED,
                     st.OMITTED,
                     self.task_opts,
                     scope=self.ctx.scope,
@@ -244,7 +247,7 @@ class _Dag:
         except (WhenError, ScopeError, SubstitutionError, ArgumentError) as exc:
             if self.task_node(task) is None:
                 op.init_node(
-                    name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                    name, NodeType.SKIPPED, st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
                 )
                 self.connect(task, name, None)
             return
@@ -254,7 +257,7 @@ class _Dag:
                 if self.task_node(task) is None:
                     op.init_node(
                         name,
-                        "Skipped",
+                        NodeType.SKIPPED,
                         st.SKIPPED,
                         self.task_opts,
                         scope=self.ctx.scope,
@@ -263,7 +266,9 @@ class _Dag:
                     self.connect(task, name, None)
             elif group is None:
                 self.connect(task, name, None)
-                group = op.init_node(name, "TaskGroup", st.RUNNING, self.task_opts, scope=self.ctx.scope)
+                group = op.init_node(
+                    name, NodeType.TASK_GROUP, st.RUNNING, self.task_opts, scope=self.ctx.scope
+                )
         for item in expanded:
             item_name = self.task_name(item["name"])
             item_node = op.status.by_name(item_name)
@@ -273,13 +278,18 @@ class _Dag:
                     proceed = evaluate_when(str(item.get("when") or ""))
                 except WhenError as exc:
                     op.init_node(
-                        item_name, "Skipped", st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
+                        item_name,
+                        NodeType.SKIPPED,
+                        st.ERROR,
+                        self.task_opts,
+                        scope=self.ctx.scope,
+                        message=str(exc),
                     )
                     continue
                 if not proceed:
                     op.init_node(
                         item_name,
-                        "Skipped",
+                        NodeType.SKIPPED,
                         st.SKIPPED,
                         self.task_opts,
                         scope=self.ctx.scope,
@@ -342,7 +352,7 @@ class _Dag:
                 target_phase[node_id] = branch
             children = (
                 [c for c in node.children if not (nodes.get(c) and nodes[c].hooked)]
-                if node.type == "Retry"
+                if node.type == NodeType.RETRY
                 else node.children
             )
             queue_.extend((c, branch) for c in children)

@@ -16,6 +16,7 @@ from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import substitute
 from wfsync.engine.templates import Context
 from wfsync.expressions import exprlang
+from wfsync.model.kinds import NodeType
 
 
 class HooksMixin(OperationState):
@@ -54,7 +55,7 @@ class HooksMixin(OperationState):
     ) -> Mapping[str, Any]:
         """``resolveExitTmplArgument``: a hook's arguments with the parent's outputs in reach."""
         outputs = parent.outputs
-        if parent.type == "Retry":
+        if parent.type == NodeType.RETRY:
             last = self.last_child(parent)
             outputs = last.outputs if last is not None else None
         args: Mapping[str, Any] = hook.get("arguments") or {}

@@ -26,6 +26,7 @@ from wfsync.engine.locks import LockManager
 from wfsync.engine.params import param_string
 from wfsync.engine.resource import ClusterStore
 from wfsync.engine.templates import Context, Resolved, Resolver, Store, context_for
+from wfsync.model.kinds import NodeType
 
 DEADLINE_MESSAGE = "Step exceeded its deadline"
 
@@ -150,7 +151,7 @@ class OperationState(abc.ABC):
             id=st.node_id(self.name, name),
             name=name,
             display_name=st.display_name(name, boundary.name if boundary else None),
-            type=node_type,
+            type=str(node_type),  # a plain str: status documents are dumped by YAML and JSON
             phase=phase,
             boundary_id=opts.boundary_id,
             template_name=template_name,
@@ -174,7 +175,7 @@ class OperationState(abc.ABC):
         if not node.fulfilled and node.phase != phase:
             node.phase = phase
             self.changes += 1
-            if node.type in ("Steps", "DAG") and phase in st.FULFILLED and self.active:
+            if node.type in (NodeType.STEPS, NodeType.DAG) and phase in st.FULFILLED and self.active:
                 self.kill_daemons(node.id)
         if message is not None:
             node.message = message
@@ -184,7 +185,7 @@ class OperationState(abc.ABC):
             self.locks.release(self.holder_key(node.id))
         return node
 
-    def mark_error(self, name: str, message: str, opts: Opts, node_type: str = "Skipped") -> st.Node:
+    def mark_error(self, name: str, message: str, opts: Opts, node_type: str = NodeType.SKIPPED) -> st.Node:
         """``initializeNodeOrMarkError``."""
         node = self.status.by_name(name)
         if node is None:
@@ -205,13 +206,13 @@ class OperationState(abc.ABC):
         node = self.status.nodes.get(node_id)
         if node is None:
             return []
-        if node.type in ("Skipped", "Suspend", "HTTP", "Plugin", "Pod"):
+        if node.type in (NodeType.SKIPPED, NodeType.SUSPEND, NodeType.HTTP, NodeType.PLUGIN, NodeType.POD):
             return [node.id]
-        if node.type == "TaskGroup":
+        if node.type == NodeType.TASK_GROUP:
             if not node.children:
                 return [node.id]
             return [o for child in node.children for o in self.outbound(child)]
-        if node.type == "Retry":
+        if node.type == NodeType.RETRY:
             if node.children:
                 return [node.children[-1]]
             return []

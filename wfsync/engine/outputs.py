@@ -17,6 +17,7 @@ from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import Substituter, SubstitutionError, tags_in
 from wfsync.engine.templates import Context, ResolveError
 from wfsync.expressions.govaluate import WhenError, evaluate_when
+from wfsync.model.kinds import NodeType
 
 
 class AbsentOutputError(SubstitutionError):
@@ -39,7 +40,7 @@ class OutputsMixin(OperationState):
         A Skipped or Omitted producer offers its outputs' ``valueFrom.default``; outputs without
         one are *absent* (``nil`` in expressions, dropped as whole-argument references).
         """
-        if node.type == "Retry":
+        if node.type == NodeType.RETRY:
             last = self.last_child(node)
             if last is not None:
                 node = last

@@ -13,6 +13,7 @@ from typing import Any
 from wfsync.engine import status as st
 from wfsync.engine.nodes import OperationState
 from wfsync.engine.templates import template_type
+from wfsync.model.kinds import NodeType
 
 
 class ParallelismMixin(OperationState):
@@ -54,7 +55,7 @@ class ParallelismMixin(OperationState):
         return sum(
             1
             for node_id in self.active
-            if nodes[node_id].type == "Pod" and nodes[node_id].phase in (st.PENDING, st.RUNNING)
+            if nodes[node_id].type == NodeType.POD and nodes[node_id].phase in (st.PENDING, st.RUNNING)
         )
 
     def fail_fast(self, node: st.Node, kind: str) -> None:
@@ -62,7 +63,9 @@ class ParallelismMixin(OperationState):
         message = "template has failed or errored children and failFast enabled"
         if kind == "steps" and node.children:
             groups = [
-                n for n in self.status.nodes.values() if n.boundary_id == node.id and n.type == "StepGroup"
+                n
+                for n in self.status.nodes.values()
+                if n.boundary_id == node.id and n.type == NodeType.STEP_GROUP
             ]
             if groups:
                 self.mark(groups[-1], st.FAILED, message)
@@ -73,7 +76,9 @@ class ParallelismMixin(OperationState):
         return sum(
             1
             for n in self.status.nodes.values()
-            if n.boundary_id == boundary_id and n.phase in (st.FAILED, st.ERROR) and n.type != "StepGroup"
+            if n.boundary_id == boundary_id
+            and n.phase in (st.FAILED, st.ERROR)
+            and n.type != NodeType.STEP_GROUP
         )
 
     def active_pods_under(self, boundary_id: str) -> int:
@@ -82,7 +87,7 @@ class ParallelismMixin(OperationState):
             1
             for n in self.status.nodes.values()
             if n.boundary_id == boundary_id
-            and n.type == "Pod"
+            and n.type == NodeType.POD
             and n.phase in (st.PENDING, st.RUNNING)
             and not n.sync_waiting
         )
@@ -93,6 +98,6 @@ class ParallelismMixin(OperationState):
             1
             for n in self.status.nodes.values()
             if n.boundary_id == boundary_id
-            and n.type in ("Pod", "Steps", "DAG")
+            and n.type in (NodeType.POD, NodeType.STEPS, NodeType.DAG)
             and n.phase in (st.PENDING, st.RUNNING)
         )

@@ -19,6 +19,7 @@ from wfsync.engine.nodes import Opts, PodOutcome, PodWork, node_inputs
 from wfsync.engine.podspec import PodSpecMixin
 from wfsync.engine.templates import template_type
 from wfsync.errors import WfsyncError
+from wfsync.model.kinds import NodeType
 
 DAEMONED = "daemoned"
 """The outcome a daemon's readiness watcher reports (not a phase: the node stays Running)."""
@@ -42,7 +43,7 @@ class PodsMixin(PodSpecMixin):
         ``existing`` is the node that waited for a lock: its pod starts now.
         """
         node = existing or self.init_node(
-            node_name, "Pod", st.PENDING, opts, inputs=node_inputs(tmpl), **common
+            node_name, NodeType.POD, st.PENDING, opts, inputs=node_inputs(tmpl), **common
         )
         node.retried = retried
         node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
@@ -86,7 +87,7 @@ class PodsMixin(PodSpecMixin):
     def lock_acquired_now(self, node: st.Node) -> bool:
         """A Pod (or HTTP) node that waited for its locks and got them: Pending, not started, not waiting."""
         return (
-            node.type in ("Pod", "HTTP")
+            node.type in (NodeType.POD, NodeType.HTTP)
             and node.phase == st.PENDING
             and not node.sync_waiting
             and node.id not in self.active
@@ -129,7 +130,7 @@ class PodsMixin(PodSpecMixin):
         if existing is not None and not self.lock_acquired_now(existing):
             return existing
         node = existing or self.init_node(
-            node_name, "HTTP", st.PENDING, opts, inputs=node_inputs(tmpl), **common
+            node_name, NodeType.HTTP, st.PENDING, opts, inputs=node_inputs(tmpl), **common
         )
         node.retried = retried
         work = PodWork(node.id, None, tmpl)
@@ -179,7 +180,11 @@ class PodsMixin(PodSpecMixin):
         inner = dataclasses.replace(opts, boundary_id=pod_node.id)
         for ctr in graph:
             self.init_node(
-                child_name(pod_node.name, str(ctr.get("name"))), "Container", st.PENDING, inner, **common
+                child_name(pod_node.name, str(ctr.get("name"))),
+                NodeType.CONTAINER,
+                st.PENDING,
+                inner,
+                **common,
             )
         for ctr in graph:
             name = child_name(pod_node.name, str(ctr.get("name")))
@@ -239,7 +244,7 @@ class PodsMixin(PodSpecMixin):
             return  # no Container nodes: skip the scan of every node
         ended = {c.name: c for c in outcome.containers}
         for child in self.status.nodes.values():
-            if child.type != "Container" or child.boundary_id != pod_node.id:
+            if child.type != NodeType.CONTAINER or child.boundary_id != pod_node.id:
                 continue
             res = ended.get(child.display_name)
             if res is None or res.exit_code is None:

@@ -6,6 +6,7 @@ import dataclasses
 import time
 
 from wfsync.engine import status as st
+from wfsync.model.kinds import NodeType
 
 ICONS = {
     st.SUCCEEDED: "✔",
@@ -46,23 +47,25 @@ def format_duration(seconds: float) -> str:
 
 def _kids(status: st.WorkflowStatus, node: st.Node) -> list[st.Node]:
     nodes = status.nodes
-    if node.type == "Steps":
-        kids = [n for n in nodes.values() if n.boundary_id == node.id and n.type == "StepGroup"]
-    elif node.type == "StepGroup":
+    if node.type == NodeType.STEPS:
+        kids = [n for n in nodes.values() if n.boundary_id == node.id and n.type == NodeType.STEP_GROUP]
+    elif node.type == NodeType.STEP_GROUP:
         kids = [nodes[c] for c in node.children if c in nodes and nodes[c].boundary_id == node.boundary_id]
-        kids = [k for k in kids if k.type != "StepGroup" and not k.hooked]
-    elif node.type == "DAG":
+        kids = [k for k in kids if k.type != NodeType.STEP_GROUP and not k.hooked]
+    elif node.type == NodeType.DAG:
         inner = {
             c
             for n in nodes.values()
-            if n.boundary_id == node.id and n.type in ("Retry", "TaskGroup")
+            if n.boundary_id == node.id and n.type in (NodeType.RETRY, NodeType.TASK_GROUP)
             for c in n.children
         }
         kids = [n for n in nodes.values() if n.boundary_id == node.id and n.id not in inner and not n.hooked]
-    elif node.type in ("Retry", "TaskGroup"):
+    elif node.type in (NodeType.RETRY, NodeType.TASK_GROUP):
         kids = [nodes[c] for c in node.children if c in nodes and not nodes[c].hooked]
-    elif node.type == "Pod" and any(c in nodes and nodes[c].type == "Container" for c in node.children):
-        kids = [n for n in nodes.values() if n.boundary_id == node.id and n.type == "Container"]
+    elif node.type == NodeType.POD and any(
+        c in nodes and nodes[c].type == NodeType.CONTAINER for c in node.children
+    ):
+        kids = [n for n in nodes.values() if n.boundary_id == node.id and n.type == NodeType.CONTAINER]
     else:
         kids = []
     hooks = [nodes[c] for c in node.children if c in nodes and nodes[c].hooked]

@@ -47,6 +47,7 @@ from wfsync.engine.templates import (
     template_type,
 )
 from wfsync.errors import WfsyncError
+from wfsync.model.kinds import NodeType
 
 __all__ = [
     "DEADLINE_MESSAGE",
@@ -325,7 +326,9 @@ class Operation(
     ) -> st.Node | None:
         """``executeTemplate``: resolve, bind arguments, retry wrapper, then run by template type."""
         node = self.status.by_name(node_name)
-        if node is not None and (node.fulfilled or (node.type in ("Pod", "HTTP") and node.id in self.active)):
+        if node is not None and (
+            node.fulfilled or (node.type in (NodeType.POD, NodeType.HTTP) and node.id in self.active)
+        ):
             return node  # a running pod changes only when its result is reconciled
         cached = self.processed.get(node.id) if node is not None else None
         if cached is not None:
@@ -367,7 +370,7 @@ class Operation(
             retry_name = node_name
             retry_node = node or self.init_node(
                 node_name,
-                "Retry",
+                NodeType.RETRY,
                 st.RUNNING,
                 opts,
                 template_name="" if tref else tname,
@@ -404,7 +407,7 @@ class Operation(
             if kind in ("container", "script", "suspend", "resource", "data", "containerSet"):
                 node = self.init_node(
                     node_name,
-                    "Pod" if kind != "suspend" else "Suspend",
+                    NodeType.POD if kind != "suspend" else NodeType.SUSPEND,
                     st.FAILED,
                     opts,
                     message=DEADLINE_MESSAGE,
@@ -460,7 +463,11 @@ class Operation(
             return self.execute_http(node_name, processed, opts, common, retried=retried)
         else:
             return self.mark_error(node_name, f"unsupported: {kind or 'empty'} template {tname!r}", opts)
-        if not retried and (node is None or node.sync_waiting == "") and out.type in ("Steps", "DAG"):
+        if (
+            not retried
+            and (node is None or node.sync_waiting == "")
+            and out.type in (NodeType.STEPS, NodeType.DAG)
+        ):
             self.processed[out.id] = (resolved, processed)
         return out
 

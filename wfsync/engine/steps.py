@@ -14,6 +14,7 @@ from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import SubstitutionError
 from wfsync.engine.templates import Context, Resolved
 from wfsync.expressions.govaluate import WhenError, evaluate_when
+from wfsync.model.kinds import NodeType
 
 
 class StepsMixin(HooksMixin, OutputsMixin):
@@ -25,7 +26,9 @@ class StepsMixin(HooksMixin, OutputsMixin):
         """``executeSteps``: step groups in order, each waiting for the previous one."""
         node = self.status.by_name(node_name)
         if node is None:
-            node = self.init_node(node_name, "Steps", st.RUNNING, opts, inputs=node_inputs(tmpl), **common)
+            node = self.init_node(
+                node_name, NodeType.STEPS, st.RUNNING, opts, inputs=node_inputs(tmpl), **common
+            )
         self.boundary_templates[node.id] = tmpl
         scope = Scope.of_template(tmpl)
         scope.add_outputs("workflow", self.status.outputs)
@@ -36,7 +39,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
             sg_name = step_group_name(node_name, index)
             sg = self.status.by_name(sg_name)
             if sg is None:
-                sg = self.init_node(sg_name, "StepGroup", st.RUNNING, step_opts, scope=ctx.scope)
+                sg = self.init_node(sg_name, NodeType.STEP_GROUP, st.RUNNING, step_opts, scope=ctx.scope)
             if index == 0:
                 self.add_child(node_name, sg_name)
             else:
@@ -104,7 +107,9 @@ class StepsMixin(HooksMixin, OutputsMixin):
             except AbsentOutputError as exc:  # ``initTerminalErrorNode``: the step's own node
                 node_name = child_name(sg.name, step["name"])
                 if self.status.by_name(node_name) is None:
-                    self.init_node(node_name, "Skipped", st.ERROR, opts, scope=ctx.scope, message=str(exc))
+                    self.init_node(
+                        node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc)
+                    )
                 self.add_child(sg.name, node_name)
             except (WhenError, ScopeError, SubstitutionError) as exc:
                 return self.mark(sg, st.ERROR, str(exc))
@@ -120,7 +125,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                     if self.status.by_name(node_name) is None:
                         self.init_node(
                             node_name,
-                            "Skipped",
+                            NodeType.SKIPPED,
                             st.SKIPPED,
                             opts,
                             scope=ctx.scope,
@@ -137,14 +142,16 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 proceed = evaluate_when(str(step.get("when") or ""))
             except WhenError as exc:
                 if self.status.by_name(node_name) is None:
-                    self.init_node(node_name, "Skipped", st.ERROR, opts, scope=ctx.scope, message=str(exc))
+                    self.init_node(
+                        node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc)
+                    )
                 self.add_child(sg.name, node_name)
                 return self.mark(sg, st.ERROR, str(exc))
             if not proceed:
                 if self.status.by_name(node_name) is None:
                     self.init_node(
                         node_name,
-                        "Skipped",
+                        NodeType.SKIPPED,
                         st.SKIPPED,
                         opts,
                         scope=ctx.scope,

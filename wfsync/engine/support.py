@@ -24,6 +24,7 @@ from wfsync.engine.templates import (
 )
 from wfsync.engine.validate import submit_problem
 from wfsync.errors import InputError
+from wfsync.model.kinds import Kind
 
 _UNSUPPORTED_TYPES = {
     "plugin": "plugin templates need an executor plugin",
@@ -189,7 +190,7 @@ def preflight(
     for art in (spec.get("arguments") or {}).get("artifacts") or []:
         if isinstance(art, dict):
             reasons.extend(_artifact_reasons("workflow arguments", art, allow_network=allow_network))
-    root = context_for(wf, "Workflow")
+    root = context_for(wf, Kind.WORKFLOW)
     start: list[tuple[Mapping[str, Any], Context]] = [({"template": spec.get("entrypoint")}, root)]
     for _, hook in _hooks(spec):
         start.append((hook, root))

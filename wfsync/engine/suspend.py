@@ -10,6 +10,7 @@ from wfsync.engine import status as st
 from wfsync.engine.durations import parse_duration
 from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, Opts, node_inputs
 from wfsync.engine.params import param_string
+from wfsync.model.kinds import NodeType
 
 RESUME_POLL_SECONDS = 0.2
 """How often a waiting suspend looks for a ``wfsync resume`` request."""
@@ -30,7 +31,9 @@ class SuspendMixin(OperationState):
         """
         node = self.status.by_name(node_name)
         if node is None:
-            node = self.init_node(node_name, "Suspend", st.PENDING, opts, inputs=node_inputs(tmpl), **common)
+            node = self.init_node(
+                node_name, NodeType.SUSPEND, st.PENDING, opts, inputs=node_inputs(tmpl), **common
+            )
             outputs = tmpl.get("outputs") or {}
             if outputs.get("parameters"):
                 node.outputs = {"parameters": copy.deepcopy(outputs["parameters"])}

@@ -15,8 +15,15 @@ from wfsync.engine.durations import parse_duration
 from wfsync.engine.locks import LockError, lock_refs
 from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, Opts, node_inputs
 from wfsync.engine.templates import Resolved, template_type
+from wfsync.model.kinds import NodeType
 
-_NODE_TYPES = {"steps": "Steps", "dag": "DAG", "suspend": "Suspend", "http": "HTTP", "plugin": "Plugin"}
+_NODE_TYPES = {
+    "steps": NodeType.STEPS,
+    "dag": NodeType.DAG,
+    "suspend": NodeType.SUSPEND,
+    "http": NodeType.HTTP,
+    "plugin": NodeType.PLUGIN,
+}
 """``GetNodeType`` for templates that do not make a Pod node."""
 
 
@@ -63,14 +70,17 @@ class SynchronizationMixin(OperationState):
             if node is not None and node.sync_waiting:
                 node.sync_waiting = ""
                 node.message = ""
-                if node.type not in ("Pod", "HTTP", "Suspend") and node.phase == st.PENDING:
+                if (
+                    node.type not in (NodeType.POD, NodeType.HTTP, NodeType.SUSPEND)
+                    and node.phase == st.PENDING
+                ):
                     node.phase = st.RUNNING
                 self.changes += 1
             return node, True
         if node is None:
             kind = template_type(tmpl)
             retry = tmpl.get("retryStrategy", self.spec.get("retryStrategy"))
-            node_type = "Retry" if retry is not None else _NODE_TYPES.get(kind, "Pod")
+            node_type = NodeType.RETRY if retry is not None else _NODE_TYPES.get(kind, NodeType.POD)
             tref = resolved.template_ref
             node = self.init_node(
                 node_name,

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfsync.errors import ExitCode, WfsyncError
+from wfsync.model.kinds import Kind
 
-WORKFLOW_TEMPLATE = "WorkflowTemplate"
-CLUSTER_WORKFLOW_TEMPLATE = "ClusterWorkflowTemplate"
+WORKFLOW_TEMPLATE = Kind.WORKFLOW_TEMPLATE
+CLUSTER_WORKFLOW_TEMPLATE = Kind.CLUSTER_WORKFLOW_TEMPLATE
 TEMPLATE_TYPES = (
     "container",
     "script",
@@ -116,7 +117,7 @@ def context_for(body: Mapping[str, Any], kind: str | None = None) -> Context:
         str(t.get("name")): t for t in spec.get("templates") or [] if isinstance(t, dict)
     }
     name = (body.get("metadata") or {}).get("name", "")
-    return Context(kind or str(body.get("kind", "Workflow")), name, templates)
+    return Context(kind or str(body.get("kind", Kind.WORKFLOW)), name, templates)
 
 
 @dataclasses.dataclass(frozen=True)

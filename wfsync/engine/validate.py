@@ -25,6 +25,7 @@ from wfsync.engine.templates import (
     context_for,
     template_type,
 )
+from wfsync.model.kinds import Kind
 
 
 class _Invalid(Exception):
@@ -35,7 +36,7 @@ def submit_problem(wf: Mapping[str, Any], resolver: Resolver) -> str | None:
     """Argo's message for the first reason ``argo submit`` rejects ``wf`` (None when it accepts it)."""
     spec = wf.get("spec") or {}
     walker = _Walker(resolver)
-    root = context_for(wf, "Workflow")
+    root = context_for(wf, Kind.WORKFLOW)
     try:
         entrypoint = spec.get("entrypoint")
         if not entrypoint:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ARGO_KINDS = frozenset({"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"})
+from wfsync.model.kinds import Kind
+
+ARGO_KINDS = frozenset(Kind)
 """Only documents of these kinds are reordered; any other document only gets canonical indentation."""
 
 

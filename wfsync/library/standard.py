@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.library.discover import find_yaml_files, read_file
+from wfsync.model.kinds import Kind
 
 VERSION_LABEL = "wfsync.io/version"
 
@@ -22,7 +23,7 @@ _PACKAGED = Path(__file__).resolve().parent / "standard"
 """Where a wheel carries the standard library (``library/`` force-included at build time)."""
 _SOURCE = Path(__file__).resolve().parents[2] / "library"
 """The repository's own library, in a source checkout (editable installs)."""
-TEMPLATE_KINDS = ("ClusterWorkflowTemplate", "WorkflowTemplate")
+TEMPLATE_KINDS = (Kind.CLUSTER_WORKFLOW_TEMPLATE, Kind.WORKFLOW_TEMPLATE)
 
 
 def standard_dir() -> Path:

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync.model.kinds import LIBRARY_KINDS, Kind
+
+__all__ = ["API_GROUP", "API_VERSION", "LIBRARY_KINDS", "Document", "Identity", "Kind", "SourceRef"]
+
 API_GROUP = "argoproj.io"
 API_VERSION = "argoproj.io/v1alpha1"
-
-
-class Kind(enum.StrEnum):
-    """The Argo kinds wfsync understands."""
-
-    WORKFLOW_TEMPLATE = "WorkflowTemplate"
-    CLUSTER_WORKFLOW_TEMPLATE = "ClusterWorkflowTemplate"
-    WORKFLOW = "Workflow"
-    CRON_WORKFLOW = "CronWorkflow"
-
-    @property
-    def cluster_scoped(self) -> bool:
-        """Whether objects of this kind live outside namespaces."""
-        return self is Kind.CLUSTER_WORKFLOW_TEMPLATE
-
-
-LIBRARY_KINDS = frozenset({Kind.WORKFLOW_TEMPLATE, Kind.CLUSTER_WORKFLOW_TEMPLATE})
-"""Kinds a library holds; ``lint`` given explicit files also accepts the others."""
 
 
 @dataclasses.dataclass(frozen=True, order=True)
