@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from wfsync.cli.common import OutputOption, boundary, terminal
-from wfsync.cli.terminal import OutputFormat
+from wfsync.cli.terminal import OutputFormat, display_path
 from wfsync.errors import ExitCode
 
 FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
@@ -42,12 +42,13 @@ def register(app: typer.Typer) -> None:
                     {
                         "check": check,
                         "files": result.files,
-                        "changed": [str(p) for p in result.changed],
+                        "changed": [display_path(p) for p in result.changed],
                         "errors": [
-                            {"file": str(e.path), "line": e.line, "message": e.message} for e in result.errors
+                            {"file": display_path(e.path), "line": e.line, "message": e.message}
+                            for e in result.errors
                         ],
                         "skipped": [
-                            {"file": str(e.path), "line": e.line, "message": e.message}
+                            {"file": display_path(e.path), "line": e.line, "message": e.message}
                             for e in result.skipped
                         ],
                     },
@@ -55,11 +56,11 @@ def register(app: typer.Typer) -> None:
             else:
                 verb = "would reformat" if check else "reformatted"
                 for path in result.changed:
-                    term.result(f"{verb} {escape(str(path))}")
+                    term.result(f"{verb} {escape(display_path(path))}")
                 for err in result.errors:
-                    term.error(f"{err.path}:{err.line}: {err.message}")
+                    term.error(f"{display_path(err.path)}:{err.line}: {err.message}")
                 for skip in result.skipped:
-                    term.warning(f"{skip.path}:{skip.line}: {skip.message}")
+                    term.warning(f"{display_path(skip.path)}:{skip.line}: {skip.message}")
                 term.print(
                     f"{len(result.changed)} of {result.files} files {verb.replace('would reformat', 'would change')}"
                     + (f", {len(result.errors)} could not be formatted" if result.errors else "")

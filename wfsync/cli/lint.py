@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from wfsync.cli.common import OutputOption, boundary, terminal
-from wfsync.cli.terminal import OutputFormat, Terminal
+from wfsync.cli.terminal import OutputFormat, Terminal, display_path
 from wfsync.errors import ExitCode
 from wfsync.model.findings import Finding, Severity
 
@@ -56,6 +56,7 @@ def _list_rules(term: Terminal, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.JSON:
         term.json("lint.rules", {"rules": [{"id": k, "description": v} for k, v in RULES.items()]})
         return
+    term.result(f"[bold]{'RULE':24} DESCRIPTION[/bold]")
     for rule, description in RULES.items():
         term.result(f"{rule:24} {escape(description)}")
 
@@ -97,7 +98,7 @@ def _text(term: Terminal, report: LintReport) -> None:
     for finding in report.findings:
         by_file[finding.path].append(finding)
     for path, findings in by_file.items():
-        term.result(f"[bold]{escape(str(path))}[/bold]")
+        term.result(f"[bold]{escape(display_path(path))}[/bold]")
         for f in findings:
             colour = "red" if f.severity is Severity.ERROR else "yellow"
             where = f"{f.line}:{f.column}" if f.column else str(f.line)
@@ -105,13 +106,33 @@ def _text(term: Terminal, report: LintReport) -> None:
             term.result(
                 f"  {where:>6}  [{colour}]{f.severity.value:7}[/{colour}] {escape(f.message)}  [dim]({escape(detail)})[/dim]"
             )
+            for line in source_frame(f):
+                term.result(f"          [dim]|[/dim] {escape(line)}")
     if term.verbose:
         for skip in report.skipped:
             term.info(
                 f"skipped {skip.path}:{skip.line}: {skip.kind} {skip.name!r} is not an Argo kind wfsync checks"
             )
     mark = "[red]✗[/red]" if report.errors else "[green]✓[/green]"
-    term.result(f"{mark} {escape(_summary_line(report))}")
+    term.print(f"{mark} {escape(_summary_line(report))}")  # quiet: the exit code says it
+
+
+FRAME_WIDTH = 120
+"""Longest excerpt shown; longer lines are cut around the column."""
+
+
+def source_frame(finding: Finding) -> list[str]:
+    """The finding's source line and a caret under its column, as compilers print them ([] without source)."""
+    text = finding.excerpt.rstrip("\r\n")
+    if not text.strip():
+        return []
+    column = max(1, min(finding.column or 1, len(text) + 1))
+    start = 0
+    if len(text) > FRAME_WIDTH:
+        start = max(0, min(column - 1 - FRAME_WIDTH // 2, len(text) - FRAME_WIDTH))
+        text = text[start : start + FRAME_WIDTH]
+    pad = "".join("\t" if c == "\t" else " " for c in text[: column - 1 - start])
+    return [text, pad + "^"]
 
 
 def _plural(count: int, word: str) -> str:
@@ -146,7 +167,7 @@ def _escape_property(value: str) -> str:
 def github_annotation(finding: Finding) -> str:
     """A GitHub Actions workflow command that annotates the file and line."""
     level = {"error": "error", "warning": "warning"}.get(finding.severity.value, "notice")
-    props = [f"file={_escape_property(str(finding.path))}", f"line={finding.line}"]
+    props = [f"file={_escape_property(display_path(finding.path))}", f"line={finding.line}"]
     if finding.column:
         props.append(f"col={finding.column}")
     props.append(f"title={_escape_property('wfsync ' + finding.rule)}")

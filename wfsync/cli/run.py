@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -158,8 +157,8 @@ def register(app: typer.Typer) -> None:
 
 def render(term: Terminal, fmt: str, result: RunResult) -> None:
     """Write the result: the Workflow object (json/yaml) or the tree (text)."""
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result.workflow, indent=2) + "\n")
+    if fmt == "json":  # the Workflow object, with the schemaVersion every JSON document carries
+        term.json("run", result.workflow)
         return
     if fmt == "yaml":
         import yaml

@@ -17,7 +17,7 @@ from wfsync.secrets import mask, mask_text
 if TYPE_CHECKING:
     from wfsync.commands.diff import DiffResult, ObjectDiff
     from wfsync.commands.push import PreparedPush
-    from wfsync.commands.status import StatusResult
+    from wfsync.commands.status import ManagedObject, StatusResult
     from wfsync.commands.syncstate import SyncState
     from wfsync.sync.apply import ApplyResult
     from wfsync.sync.plan import Change
@@ -108,14 +108,19 @@ def register(app: typer.Typer) -> None:
                     _lint_failed(term, fmt, prepared)
                     raise typer.Exit(int(ExitCode.FINDINGS))
                 state = prepared.state
-                if fmt is OutputFormat.TEXT:
+                if fmt is OutputFormat.TEXT and not term.quiet:  # quiet: the exit code says it all
                     _plan_text(term, state, show_unchanged=False)
                 todo = prepared.to_write
                 result = None
                 if todo:
                     if not dry_run:
                         _confirm(term, state, len(todo), yes)
-                    result = execute_push(prepared, dry_run=dry_run, progress=_progress(term, fmt))
+                    with term.progress("push", total=len(todo), unit="objects") as bar:
+                        result = execute_push(
+                            prepared,
+                            dry_run=dry_run,
+                            progress=lambda c, verb: bar.advance(1, f"{verb} {c.identity}"),
+                        )
                 code = _push_exit(prepared, result)
                 if fmt is OutputFormat.JSON:
                     term.json("push", _push_json(prepared, result, dry_run))
@@ -209,7 +214,7 @@ def _plan_text(
             term.result("      " + escape(_field_line(field.path, field.change, field.before, field.after)))
         if item.unified:
             term.out.print(escape(item.unified.rstrip("\n")), markup=True, highlight=False)
-    term.result(escape(_summary(state)))
+    term.print(escape(_summary(state)))
 
 
 def _field_line(path: str, change: str, before: Any, after: Any, indent: str = "          ") -> str:
@@ -328,16 +333,6 @@ def _confirm(term: Terminal, state: SyncState, count: int, yes: bool) -> None:
         raise typer.Exit(int(ExitCode.INCOMPLETE))
 
 
-def _progress(term: Terminal, fmt: OutputFormat) -> Any:
-    if fmt is not OutputFormat.TEXT or term.quiet or not term.err.is_terminal:
-        return None
-
-    def show(change: Change, verb: str) -> None:
-        term.err.print(f"[dim]{verb} {escape(str(change.identity))}[/dim]")
-
-    return show
-
-
 def _push_exit(prepared: PreparedPush, result: ApplyResult | None) -> int:
     if result is not None and result.failed is not None:
         return int(ExitCode.INCOMPLETE)
@@ -388,16 +383,16 @@ def _push_text(term: Terminal, prepared: PreparedPush, result: ApplyResult | Non
     mode = " (dry run: nothing stored)" if dry_run else ""
     if result is None:
         if prepared.refused or prepared.blocked_prunes:
-            term.result("nothing written: every remaining difference was refused (see above)")
+            term.print("nothing written: every remaining difference was refused (see above)")
         else:
-            term.result("nothing to do: the target already holds the library")
+            term.print("nothing to do: the target already holds the library")
         for change in prepared.refused:
             term.error(f"{change.identity}: not pushed: {change.reason}")
         for change in prepared.blocked_prunes:
             term.error(f"{change.identity}: not pruned: {change.blocked}")
         return
     for change, verb in result.applied:
-        term.result(f"{verb} {escape(str(change.identity))}{mode}")
+        term.print(f"{verb} {escape(str(change.identity))}{mode}")
     for warning in result.warnings:  # the server's Warning headers
         term.warning(f"server warning: {mask_text(warning)}")
     if result.failed is not None:
@@ -419,7 +414,7 @@ def _push_text(term: Terminal, prepared: PreparedPush, result: ApplyResult | Non
     for change in prepared.blocked_prunes:
         term.error(f"{change.identity}: not pruned: {change.blocked}")
     if result.failed is None:
-        term.result(f"pushed {len(result.applied)} change(s) to target {state.target.name}{mode}")
+        term.print(f"pushed {len(result.applied)} change(s) to target {state.target.name}{mode}")
 
 
 # -- status -----------------------------------------------------------------------------------------
@@ -433,6 +428,7 @@ def render_status(term: Terminal, fmt: OutputFormat, result: StatusResult) -> No
             {
                 "target": result.target,
                 "cluster": result.cluster,
+                "libraryCommit": result.library_commit or None,
                 "objects": [mask(o.to_json()) for o in result.objects],
                 "notPushed": [
                     {"kind": i.kind, "namespace": i.namespace or None, "name": i.name} for i in result.missing
@@ -441,8 +437,10 @@ def render_status(term: Terminal, fmt: OutputFormat, result: StatusResult) -> No
         )
         return
     term.print(escape(f"target {result.target} ({result.cluster})"), style="bold")
-    if not result.objects:
-        term.result("no objects of this library in the target")
+    if not result.objects and not result.missing:
+        term.print("no objects of this library in the target")
+        return
+    rows: list[tuple[str, str, str, str]] = []
     for obj in result.objects:
         flags = []
         if obj.drift:
@@ -451,12 +449,34 @@ def render_status(term: Terminal, fmt: OutputFormat, result: StatusResult) -> No
             flags.append("[red]not in library[/red]")
         elif not obj.up_to_date:
             flags.append("[yellow]differs from library[/yellow]")
-        commit = obj.source_commit[:12] + ("-dirty" if obj.source_commit.endswith("-dirty") else "")
+        if term.quiet and not flags:  # quiet: only what needs attention
+            continue
         # labels and annotations of a live object: anyone may have set them
-        version = mask_text(obj.version or "-")
-        term.result(
-            f"{escape(str(obj.identity)):60} {escape(version):10} {escape(mask_text(commit) or '-'):18} "
-            + (" ".join(flags) or "[green]ok[/green]")
+        rows.append(
+            (
+                escape(str(obj.identity)),
+                escape(mask_text(obj.version or "-")),
+                escape(mask_text(_commit_cell(obj, result.library_commit))),
+                " ".join(flags) or "[green]ok[/green]",
+            )
         )
-    for ident in result.missing:
-        term.result(f"{escape(str(ident)):60} [dim]not pushed yet[/dim]")
+    rows += [(escape(str(i)), "-", "-", "[dim]not pushed yet[/dim]") for i in result.missing]
+    if not rows:
+        return
+    width = max(60, *(len(r[0]) for r in rows))
+    term.result(f"[bold]{'OBJECT':{width}} {'VERSION':10} {'SOURCE COMMIT':18} STATE[/bold]")
+    for name, version, commit, state in rows:
+        term.result(f"{name:{width}} {version:10} {commit:18} {state}")
+
+
+def _commit_cell(obj: ManagedObject, library_commit: str) -> str:
+    """The commit an object was pushed from.
+
+    One pushed before any commit shows the commit whose content it holds now (``= abc123``: the
+    library is committed and unchanged since), else ``uncommitted``.
+    """
+    if obj.source_commit:
+        return obj.source_commit[:12] + ("-dirty" if obj.source_commit.endswith("-dirty") else "")
+    if obj.up_to_date and library_commit and not library_commit.endswith("-dirty"):
+        return f"= {library_commit[:12]}"
+    return "uncommitted"

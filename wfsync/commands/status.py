@@ -66,6 +66,9 @@ class StatusResult:
     objects: tuple[ManagedObject, ...]
     missing: tuple[Identity, ...]
     """Library objects not in the target yet."""
+    library_commit: str = ""
+    """The commit the library was read at (``-dirty`` when the working tree differs; empty outside git):
+    an object pushed before the first commit has no source commit, but may hold this commit's content."""
 
     @property
     def drifted(self) -> list[ManagedObject]:
@@ -96,7 +99,7 @@ def run_status(cwd: Path, *, target: str | None, use_cache: bool = True) -> Stat
         cache.save()
     present = {o.identity for o in objects}
     missing = tuple(sorted(i for i in desired if i not in present))
-    return StatusResult(chosen.name, cluster.description, objects, missing)
+    return StatusResult(chosen.name, cluster.description, objects, missing, library.commit)
 
 
 def _managed(obj: Obj, desired: dict[Identity, Any], live_hash: str) -> ManagedObject:
