@@ -270,9 +270,9 @@ def root(
 
 
 def _register() -> None:
-    from wfsync.cli import convert, fmt, init, library, lint, run, sync
+    from wfsync.cli import convert, fmt, init, library, lint, review, run, sync
 
-    for module in (init, library, lint, fmt, sync, convert, run):
+    for module in (init, library, lint, fmt, sync, convert, run, review):
         module.register(app)
 
 

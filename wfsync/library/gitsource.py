@@ -6,6 +6,7 @@ so the working tree, the index and HEAD are never touched, and uncommitted work 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import git
@@ -78,3 +79,70 @@ def export_library(root: Path, library: Path, ref: str, dest: Path) -> tuple[str
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(item.data_stream.read())
     return commit.hexsha, out
+
+
+DEFAULT_BRANCHES = ("main", "master", "trunk")
+
+
+def default_base(root: Path) -> str:
+    """The merge-base of HEAD with the default branch: what a pull request would be reviewed against.
+
+    The default branch is ``origin/HEAD`` when the clone knows it, else the first of
+    ``origin/main``, ``main``, ``origin/master``, ``master``, ... that exists. On the default branch
+    itself this is HEAD, so ``review`` shows the uncommitted work.
+    """
+    repo = _repo(root)
+    if repo is None:
+        raise UsageError(f"review needs a git repository: {root} is not inside one (give --base and --head)")
+    try:
+        head = repo.head.commit
+    except ValueError:
+        raise UsageError(f"the repository {repo.working_tree_dir} has no commits yet") from None
+    candidates = ["origin/HEAD"] + [f"{remote}{b}" for b in DEFAULT_BRANCHES for remote in ("origin/", "")]
+    for name in candidates:
+        try:
+            other = repo.commit(name)
+        except (git.BadName, git.BadObject, ValueError):
+            continue
+        bases = repo.merge_base(head, other)
+        if bases and isinstance(bases[0], git.Commit):
+            return bases[0].hexsha
+    return head.hexsha
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    """The full commit id of ``ref``; a usage error naming it when it is not one."""
+    repo = _repo(root)
+    if repo is None:
+        raise UsageError(f"{ref}: {root} is not inside a git repository")
+    try:
+        return repo.commit(ref).hexsha
+    except (git.BadName, git.BadObject, ValueError) as err:
+        raise UsageError(f"{ref}: not a commit, branch or tag in {repo.working_tree_dir} ({err})") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class CommitInfo:
+    """One commit of the library's history, newest first."""
+
+    hexsha: str
+    date: str
+    """Committer date, ISO 8601."""
+    summary: str
+
+
+def library_commits(root: Path, library: Path, limit: int = 200) -> list[CommitInfo]:
+    """The commits that changed the library folder, newest first (at most ``limit``)."""
+    repo = _repo(root)
+    if repo is None:
+        raise UsageError(f"history needs a git repository: {root} is not inside one")
+    top = Path(repo.working_tree_dir or root).resolve()
+    try:
+        rel = library.resolve().relative_to(top).as_posix()
+    except ValueError:
+        raise UsageError(f"the library {library} is outside the git repository {top}") from None
+    try:
+        commits = list(repo.iter_commits("HEAD", paths=rel or ".", max_count=limit))
+    except (git.GitCommandError, ValueError):
+        return []
+    return [CommitInfo(c.hexsha, c.committed_datetime.isoformat(), str(c.summary)) for c in commits]

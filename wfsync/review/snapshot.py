@@ -1,0 +1,125 @@
+"""A library at one point in time: its templates (normal forms) and every document that may call them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from wfsync.errors import InputError
+from wfsync.library.discover import find_yaml_files, read_file
+from wfsync.library.yamlload import node_line
+from wfsync.lint.index import DocumentSummary, summarize
+from wfsync.model.documents import LIBRARY_KINDS, Document, Identity
+from wfsync.sync.normalize import normalize
+
+VERSION_LABEL = "wfsync.io/version"
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    """One WorkflowTemplate or ClusterWorkflowTemplate (a *family* of member templates)."""
+
+    identity: Identity
+    body: dict[str, Any]
+    """Normal form (:func:`wfsync.sync.normalize.normalize`): equal by meaning means equal."""
+    raw: Mapping[str, Any]
+    """The document as written (for edits and for members' declared order)."""
+    path: str
+    line: int
+
+    @property
+    def version(self) -> str:
+        """The ``wfsync.io/version`` label ('' when absent)."""
+        labels = (self.body.get("metadata") or {}).get("labels") or {}
+        return str(labels.get(VERSION_LABEL, ""))
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The normal form's ``spec`` ({} when absent)."""
+        spec = self.body.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+    def members(self) -> dict[str, dict[str, Any]]:
+        """Member templates by name."""
+        out: dict[str, dict[str, Any]] = {}
+        for item in self.spec.get("templates") or ():
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                out[item["name"]] = item
+        return out
+
+    @property
+    def where(self) -> str:
+        """``path:line`` for messages."""
+        return f"{self.path}:{self.line}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """The templates of a library, and the summaries (outgoing references) of all its documents."""
+
+    templates: dict[Identity, Template]
+    summaries: tuple[DocumentSummary, ...]
+    label: str
+    """What this is: a commit id, or ``working tree``."""
+
+
+def load_documents(folders: Iterable[Path], root: Path) -> list[Document]:
+    """Every document of the YAML files under ``folders``; an unreadable file is an input error."""
+    files, problems = find_yaml_files(list(folders), root=root)
+    if problems:
+        p = problems[0]
+        raise InputError(p.message, path=_shown(p.path, root), line=p.line)
+    out: list[Document] = []
+    for path in files:
+        read = read_file(path)
+        if read.problem is not None:
+            raise InputError(read.problem.message, path=_shown(path, root), line=read.problem.line)
+        out.extend(read.documents)
+    return out
+
+
+def load_snapshot(folder: Path, root: Path, label: str) -> Snapshot:
+    """The library under ``folder``; paths are shown relative to ``root``."""
+    docs = load_documents([folder], root)
+    templates: dict[Identity, Template] = {}
+    for doc in docs:
+        if doc.kind not in LIBRARY_KINDS or not doc.name:
+            continue
+        ident = doc.identity
+        where = _shown(doc.source.path, root)
+        if ident in templates:
+            raise InputError(
+                f"{ident} is defined twice (first at {templates[ident].where})",
+                path=where,
+                line=doc.source.line,
+            )
+        templates[ident] = Template(ident, normalize(doc.body), doc.body, where, doc.source.line)
+    return Snapshot(templates, tuple(summaries(docs, root)), label)
+
+
+def summaries(docs: Iterable[Document], root: Path) -> Iterable[DocumentSummary]:
+    """The reference digest of each document (lint's index: every templateRef with the arguments passed)."""
+    for doc in docs:
+        node = doc.node
+
+        def line_of(json_path: Any, node: Any = node) -> int:
+            return node_line(node, tuple(json_path)) or 0
+
+        yield summarize(
+            doc.body,
+            doc.kind,
+            _shown(doc.source.path, root),
+            doc.source.line,
+            line_of,
+            doc.namespace,
+            doc.name,
+        )
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
