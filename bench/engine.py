@@ -1,87 +1,170 @@
-"""Benchmark the local engine: 100 sequential no-op steps and a 500-task DAG (width 50).
+"""Benchmark the local engine at scale: how its cost grows with the number of nodes.
 
-Run ``python bench/engine.py``. Prints wall seconds per workflow and the median per-node
-overhead: the time from a node's predecessor finishing (its result applied to the status) to
-the node being started, i.e. what the scheduler adds on top of the pods themselves.
+Run ``python bench/engine.py`` (sizes 100 / 1,000 / 5,000; ``--quick``: 100 / 500 / 1,000;
+``--sizes 100,2000`` for others). Each shape and size runs in its own process (so peak memory is
+that run's alone) with no-op ``busybox true`` pods, and prints wall seconds of ``run()`` (the
+interpreter start and imports excluded), milliseconds per pod node, peak resident memory of the
+engine process (pods excluded) and the ratio of the per-node cost to the smallest size's. Shapes:
+
+- ``fan-out``: a DAG of N tasks with no dependencies;
+- ``chain``: a DAG of N tasks, each ``depends`` on the previous one;
+- ``steps``: N sequential steps (one step per group);
+- ``items``: one step ``withItems`` over N/3 items, each a steps template of 3 sequential pods.
+
+It also times ``wfsync lint`` of an N-task chain (largest size) against parsing the same file
+(the target: checking at most 3x parsing).
 """
 
 from __future__ import annotations
 
-import statistics
+import argparse
+import json
+import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from wfsync.engine.run import RunRequest, run
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 NOOP = {"name": "noop", "container": {"image": "busybox", "command": ["true"]}}
+SHAPES = ("fan-out", "chain", "steps", "items")
 
 
-def steps_workflow(count: int) -> dict[str, object]:
-    steps = [[{"name": f"s{i}", "template": "noop"}] for i in range(count)]
+def _workflow(name: str, templates: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
-        "metadata": {"name": "bench-steps"},
-        "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": steps}, NOOP]},
+        "metadata": {"name": name},
+        "spec": {"entrypoint": "main", "templates": templates},
     }
 
 
-def dag_workflow(count: int, width: int) -> dict[str, object]:
-    tasks = []
-    for i in range(count):
-        layer, column = divmod(i, width)
-        task: dict[str, object] = {"name": f"t{i}", "template": "noop"}
-        if layer:
-            task["dependencies"] = [f"t{(layer - 1) * width + column}"]
-        tasks.append(task)
+def build(shape: str, count: int) -> dict[str, Any]:
+    """The workflow of ``shape`` with about ``count`` pod nodes."""
+    if shape == "fan-out":
+        tasks = [{"name": f"t{i}", "template": "noop"} for i in range(count)]
+        return _workflow("bench-fan-out", [{"name": "main", "dag": {"tasks": tasks}}, NOOP])
+    if shape == "chain":
+        tasks = [{"name": "t0", "template": "noop"}]
+        tasks += [{"name": f"t{i}", "template": "noop", "depends": f"t{i - 1}"} for i in range(1, count)]
+        return _workflow("bench-chain", [{"name": "main", "dag": {"tasks": tasks}}, NOOP])
+    if shape == "steps":
+        steps = [[{"name": f"s{i}", "template": "noop"}] for i in range(count)]
+        return _workflow("bench-steps", [{"name": "main", "steps": steps}, NOOP])
+    if shape == "items":
+        outer = [[{"name": "each", "template": "inner", "withItems": list(range(max(1, count // 3)))}]]
+        inner = [[{"name": f"s{i}", "template": "noop"}] for i in range(3)]
+        return _workflow(
+            "bench-items", [{"name": "main", "steps": outer}, {"name": "inner", "steps": inner}, NOOP]
+        )
+    raise SystemExit(f"unknown shape {shape!r}")
+
+
+def run_case(shape: str, count: int) -> dict[str, Any]:
+    """Run one workflow in this process; its wall time, pod count and this process's peak memory."""
+    from wfsync.engine.run import RunRequest, run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / f"{shape}.yaml"
+        path.write_text(yaml.safe_dump(build(shape, count)), encoding="utf-8")
+        started = time.perf_counter()
+        try:
+            result = run(RunRequest(path=path, state_dir=folder / "state"))
+        except RecursionError:
+            return {"error": "RecursionError"}
+        wall = time.perf_counter() - started
+    pods = sum(1 for n in result.status.nodes.values() if n.type == "Pod")
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"name": "bench-dag"},
-        "spec": {"entrypoint": "main", "templates": [{"name": "main", "dag": {"tasks": tasks}}, NOOP]},
+        "phase": result.status.phase,
+        "message": result.status.message,
+        "wall": wall,
+        "pods": pods,
+        "nodes": len(result.status.nodes),
+        "peak_mb": peak_kib / 1024,
     }
 
 
-def measure(
-    label: str, workflow: dict[str, object], folder: Path, predecessor: Callable[[str], str | None]
-) -> None:
-    path = folder / f"{label}.yaml"
-    path.write_text(yaml.safe_dump(workflow), encoding="utf-8")
-    started = time.perf_counter()
-    result = run(RunRequest(path=path, state_dir=folder / "state"))
-    wall = time.perf_counter() - started
-    pods = {n.display_name: n for n in result.status.nodes.values() if n.type == "Pod"}
-    assert result.status.phase == "Succeeded", result.status.message
-    gaps = []
-    for name, node in pods.items():
-        previous = predecessor(name)
-        if previous is not None:
-            gaps.append(node.started - pods[previous].finished)
-    durations = [n.finished - n.started for n in pods.values()]
-    print(
-        f"{label}: {len(pods)} nodes in {wall:.2f} s ({wall / len(pods) * 1000:.1f} ms wall per node); "
-        f"median per-node overhead {statistics.median(gaps) * 1000:.1f} ms (predecessor finished -> node started), "
-        f"median pod {statistics.median(durations) * 1000:.1f} ms (process start to result applied)"
+def lint_case(count: int) -> dict[str, float]:
+    """Seconds to parse an N-task chain and to lint it (in this process)."""
+    from wfsync.lint.linter import LintOptions, lint_paths
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "chain.yaml"
+        path.write_text(yaml.safe_dump(build("chain", count)), encoding="utf-8")
+        started = time.perf_counter()
+        list(yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader))
+        parse = time.perf_counter() - started
+        started = time.perf_counter()
+        lint_paths([path], LintOptions())
+        lint = time.perf_counter() - started
+    return {"parse": parse, "lint": lint}
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False, cwd=ROOT
     )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:60]}
+    parsed: dict[str, Any] = json.loads(lines[-1])
+    return parsed
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        measure(
-            "steps-100", steps_workflow(100), folder, lambda n: f"s{int(n[1:]) - 1}" if n != "s0" else None
-        )
-        measure(
-            "dag-500x50",
-            dag_workflow(500, 50),
-            folder,
-            lambda n: f"t{int(n[1:]) - 50}" if int(n[1:]) >= 50 else None,
-        )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="sizes 100 / 500 / 1,000")
+    parser.add_argument("--sizes", help="comma-separated node counts (default 100,1000,5000)")
+    parser.add_argument("--shapes", help=f"comma-separated shapes (default {','.join(SHAPES)})")
+    parser.add_argument("--no-lint", action="store_true", help="skip the lint-of-a-chain figure")
+    parser.add_argument("--case", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--lint-case", type=int, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case[0], int(args.case[1]))))
+        return 0
+    if args.lint_case:
+        print(json.dumps(lint_case(args.lint_case)))
+        return 0
+    sizes = [int(s) for s in (args.sizes or ("100,500,1000" if args.quick else "100,1000,5000")).split(",")]
+    shapes = args.shapes.split(",") if args.shapes else list(SHAPES)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'shape':<8} {'nodes':>6} {'pods':>6} {'seconds':>8} {'ms/node':>8} {'x smallest':>10} {'peak MB':>8}")
+    for shape in shapes:
+        base = None
+        for size in sizes:
+            out = _child(["--case", shape, str(size)])
+            if "error" in out or out.get("phase") != "Succeeded":
+                problem = out.get("error") or f"{out.get('phase')}: {out.get('message', '')[:60]}"
+                print(f"{shape:<8} {size:>6} {'':>6} {'FAILED':>8}  {problem}")
+                continue
+            per_node = out["wall"] / max(1, out["pods"]) * 1000
+            base = base or per_node
+            print(
+                f"{shape:<8} {size:>6} {out['pods']:>6} {out['wall']:>8.2f} {per_node:>8.2f} "
+                f"{per_node / base:>10.2f} {out['peak_mb']:>8.0f}"
+            )
+    if not args.no_lint:
+        size = max(sizes)
+        out = _child(["--lint-case", str(size)])
+        if "error" in out:
+            print(f"lint of a {size}-task chain: FAILED {out['error']}")
+        else:
+            print(
+                f"lint of a {size}-task chain: parse {out['parse']:.3f} s, lint {out['lint']:.3f} s "
+                f"({out['lint'] / out['parse']:.1f}x parsing)"
+            )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

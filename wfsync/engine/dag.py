@@ -7,10 +7,11 @@ what depends on node state: ``depends`` results, task expansion, ``assessDAGPhas
 from __future__ import annotations
 
 import collections
+import heapq
 from typing import Any
 
 from wfsync.engine import status as st
-from wfsync.engine.dag_graph import DagShape
+from wfsync.engine.dag_graph import DagProgress, DagShape
 from wfsync.engine.hooks import HooksMixin
 from wfsync.engine.naming import child_name
 from wfsync.engine.nodes import Opts, continues_on, node_inputs
@@ -43,8 +44,13 @@ class DagMixin(HooksMixin, OutputsMixin):
         for name in targets:
             if name not in dag.tasks:
                 return self.mark(node, st.ERROR, f"target {name} does not exist")
+        progress = self.dag_progress.get(node.id)
+        if progress is None:
+            progress = self.dag_progress[node.id] = DagProgress(dag.shape, targets)
+        moving = dag.visit(progress)
         for name in targets:
-            dag.execute_task(name)
+            if name not in progress.hooked:
+                continue
             task_node = dag.task_node(name)
             if task_node is not None and task_node.completed:
                 hook = self.exit_hook(dag.tasks[name], self.spec.get("arguments") or {})
@@ -52,7 +58,8 @@ class DagMixin(HooksMixin, OutputsMixin):
                     self.run_on_exit(
                         hook, task_node, dag.task_opts, dag.ctx, f"tasks.{name}", dag.scope_for(name)
                     )
-        phase = dag.assess(targets)
+        # a task still unfinished is a node ``assessDAGPhase`` would reach: Running, without the walk
+        phase = st.FAILED if self.shutdown else st.RUNNING if moving else dag.assess(targets)
         if phase == st.RUNNING:
             return node
         if phase in (st.FAILED, st.ERROR):
@@ -113,19 +120,18 @@ class _Dag:
         """``buildLocalScopeFromTask``: the template inputs plus every ancestor's outputs."""
         scope = Scope.of_template(self.tmpl)
         scope.add_outputs("workflow", self.op.status.outputs)
-        for ancestor in self.shape.ancestors(task):
+        nodes = self.op.status.nodes
+        for ancestor in self.shape.referenced_ancestors(task):
             node = self.task_node(ancestor)
             if node is None:
                 continue
             prefix = f"tasks.{ancestor}"
             if node.type == NodeType.TASK_GROUP:
+                # the group's children are its items (``<group>(<i>:<value>)``), in creation order
                 loop = [
                     n
-                    for n in self.op.status.nodes.values()
-                    if n.boundary_id == self.node.id
-                    and n.name.startswith(node.name + "(")
-                    and not n.retried
-                    and not n.hooked
+                    for n in (nodes.get(c) for c in node.children)
+                    if n is not None and not n.retried and not n.hooked
                 ]
                 scope.params.update(
                     aggregate_outputs(prefix, [(loop_index(n.name), n.outputs, n.phase) for n in loop])
@@ -189,8 +195,56 @@ class _Dag:
                 return False
         return True
 
+    def visit(self, progress: DagProgress) -> bool:
+        """Visit the open tasks in ``executeDAGTask``'s order; whether one is still unfinished.
+
+        Argo recurses from each target through its dependencies on every pass; visiting only
+        the tasks that can change (in the same order: dependencies first) does the same work
+        without walking the finished part or the part not reached yet, and without recursion.
+        A task that is fulfilled opens its dependants, visited later in the same pass.
+        """
+        order = progress.order
+        active = self.op.active
+        heap: list[tuple[int, str]] = []
+        moving = False
+        for task in progress.open:
+            node = self.task_node(task)
+            if (
+                node is not None
+                and node.id in active
+                and node.type == NodeType.POD
+                and not node.fulfilled
+                and task not in progress.hooked
+            ):
+                moving = True  # a running pod: nothing changes until its result is reconciled
+                continue
+            heap.append((order[task], task))
+        heapq.heapify(heap)
+        queued = {task for _, task in heap}
+        while heap:
+            _, task = heapq.heappop(heap)
+            self.execute_task(task)
+            node = self.task_node(task)
+            if node is None:
+                continue
+            if not node.fulfilled:
+                moving = True
+                continue
+            if task not in progress.hooked:
+                progress.open.discard(task)
+                progress.settled.add(task)
+            if task in progress.released:
+                continue
+            progress.released.add(task)
+            for dependant in self.shape.dependants(task):
+                if dependant in order and dependant not in progress.settled and dependant not in queued:
+                    progress.open.add(dependant)
+                    queued.add(dependant)
+                    heapq.heappush(heap, (order[dependant], dependant))
+        return moving
+
     def execute_task(self, task: str) -> None:  # noqa: C901, PLR0911, PLR0912
-        """``executeDAGTask``: recurse into dependencies, then create or advance this task."""
+        """``executeDAGTask`` for a task whose dependencies were visited: create or advance it."""
         if task in self.visited:
             return
         self.visited.add(task)
@@ -218,8 +272,7 @@ class _Dag:
         name = self.task_name(task)
         group = node if node is not None and node.type == NodeType.TASK_GROUP else None
         if self.shape.logic(task):
-            for dep in self.shape.deps(task):
-                self.execute_task(dep)
+            # its dependencies were visited before it (:meth:`visit` goes in dependency order)
             try:
                 execute, proceed = self.depends_result(task)
             except DependsError as exc:

@@ -20,11 +20,12 @@ from typing import Any, Protocol
 
 from wfsync.engine import status as st
 from wfsync.engine.artifacts import ArtifactRepository
-from wfsync.engine.dag_graph import DagShape
+from wfsync.engine.dag_graph import DagProgress, DagShape
 from wfsync.engine.executor import ContainerResult, Executor, Pod
 from wfsync.engine.locks import LockManager
 from wfsync.engine.params import param_string
 from wfsync.engine.resource import ClusterStore
+from wfsync.engine.scope import Scope
 from wfsync.engine.templates import Context, Resolved, Resolver, Store, context_for
 from wfsync.model.kinds import NodeType
 
@@ -51,6 +52,66 @@ class PodWork:
     future: concurrent.futures.Future[Any] | None = None
     cancel: threading.Event | None = None
     """A daemon's own stop signal (set when its enclosing steps/DAG ends, or the run stops)."""
+
+
+LOG_TAIL_BYTES = 4 * 1024 * 1024
+"""How much pod log text a run keeps for its result; older pods' logs are dropped first."""
+
+
+class LogTail(list[tuple[str, str]]):
+    """The pods' logs a run returns, bounded: the most recent ones up to :data:`LOG_TAIL_BYTES`.
+
+    As Argo keeps a pod's log in the pod (not in the workflow), a run does not keep every
+    pod's log: ``--logs`` streams each one as its pod ends (``Options.log``), and the result
+    keeps only a tail, so thousands of chatty pods cannot fill the memory.
+    """
+
+    def __init__(self, budget: int = LOG_TAIL_BYTES) -> None:
+        super().__init__()
+        self.budget = budget
+        self.size = 0
+        self.dropped = 0
+        """How many pods' logs were dropped (the oldest)."""
+
+    def append(self, entry: tuple[str, str]) -> None:
+        """Keep ``(node name, log text)``; when over budget, drop the oldest down to half of it."""
+        name, text = entry
+        if len(text) > self.budget:
+            text = text[-self.budget :]
+        super().append((name, text))
+        self.size += len(text)
+        if self.size > self.budget:
+            keep = len(self)
+            size = 0
+            while keep > 0 and size + len(self[keep - 1][1]) <= self.budget // 2:
+                keep -= 1
+                size += len(self[keep][1])
+            keep = min(keep, len(self) - 1)  # the newest entry always stays
+            self.dropped += keep
+            del self[:keep]
+            self.size = sum(len(t) for _, t in self)
+
+
+@dataclasses.dataclass
+class StepsProgress:
+    """How far a Steps node got: its first unfinished group and the scope of the groups before.
+
+    Finished groups never change, so a pass starts at the first unfinished one instead of
+    walking (and adding to the scope) every group again: a pass costs O(1) groups, not O(N).
+    """
+
+    scope: Scope
+    next_group: int = 0
+
+
+@dataclasses.dataclass
+class GroupProgress:
+    """A step group's expanded steps (once all their nodes exist) and its settled children."""
+
+    expanded: list[dict[str, Any]] | None = None
+    settled: dict[str, bool] = dataclasses.field(default_factory=dict)
+    """Fulfilled children without hooks, by node name: whether the child ran a step (else Skipped by ``when``)."""
+    settled_ids: set[str] = dataclasses.field(default_factory=set)
 
 
 @dataclasses.dataclass
@@ -112,7 +173,7 @@ class OperationState(abc.ABC):
         self.wakeups: list[float] = []
         self.deadline: float | None = None
         self.shutdown = ""
-        self.logs: list[tuple[str, str]] = []
+        self.logs = LogTail()
         self.node_templates: dict[str, dict[str, Any]] = {}
         self.processed: dict[str, tuple[Resolved, dict[str, Any]]] = {}
         self.active_pods = 0
@@ -122,6 +183,9 @@ class OperationState(abc.ABC):
         self.locks = LockManager(self.config_map_value)
         self.wf_locked = False
         self.dag_shapes: dict[str, DagShape] = {}
+        self.dag_progress: dict[str, DagProgress] = {}
+        self.steps_progress: dict[str, StepsProgress] = {}
+        self.group_progress: dict[str, GroupProgress] = {}
 
     @abc.abstractmethod
     def execute_template(

@@ -7,7 +7,7 @@ from typing import Any
 from wfsync.engine import status as st
 from wfsync.engine.hooks import HooksMixin
 from wfsync.engine.naming import child_name, loop_base, step_group_name
-from wfsync.engine.nodes import Opts, continues_on, node_inputs
+from wfsync.engine.nodes import GroupProgress, Opts, StepsProgress, continues_on, node_inputs
 from wfsync.engine.outputs import AbsentOutputError, OutputsMixin
 from wfsync.engine.params import ArgumentError, aggregate_outputs, expand_items, loop_index
 from wfsync.engine.scope import Scope, ScopeError
@@ -30,12 +30,16 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 node_name, NodeType.STEPS, st.RUNNING, opts, inputs=node_inputs(tmpl), **common
             )
         self.boundary_templates[node.id] = tmpl
-        scope = Scope.of_template(tmpl)
+        progress = self.steps_progress.get(node.id)
+        if progress is None:
+            progress = self.steps_progress[node.id] = StepsProgress(Scope.of_template(tmpl))
+        scope = progress.scope
         scope.add_outputs("workflow", self.status.outputs)
         ctx = resolved.context
         step_opts = Opts(boundary_id=node.id, on_exit=opts.on_exit)
         groups = tmpl.get("steps") or []
-        for index, group in enumerate(groups):
+        for index in range(progress.next_group, len(groups)):
+            group = groups[index]
             sg_name = step_group_name(node_name, index)
             sg = self.status.by_name(sg_name)
             if sg is None:
@@ -61,13 +65,14 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 child = self.status.by_name(child_name(sg_name, step["name"]))
                 prefix = f"steps.{step['name']}"
                 if child is None:
+                    # a loop's items (``<group>.<step>(<i>:<value>)``) are children of the group
+                    items = (self.status.nodes.get(c) for c in sg.children)
+                    stem = child_name(sg_name, step["name"]) + "("
                     loop = [
                         n
-                        for n in self.status.nodes.values()
-                        if n.name.startswith(child_name(sg_name, step["name"]) + "(")
-                        and n.boundary_id == node.id
+                        for n in items
+                        if n is not None and n.name.startswith(stem) and not n.hooked and not n.retried
                     ]
-                    loop = [n for n in loop if not n.hooked and not n.retried]
                     if loop:
                         scope.params.update(
                             aggregate_outputs(
@@ -76,6 +81,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                         )
                     continue
                 self.add_node_to_scope(scope, prefix, child, step, ctx)
+            progress.next_group = index + 1  # this group is final: later passes start after it
         self.update_outbound(node, len(groups))
         try:
             outputs = self.template_outputs(tmpl, scope)
@@ -100,6 +106,107 @@ class StepsMixin(HooksMixin, OutputsMixin):
         """``executeStepGroup``: start every step of the group, then judge the group."""
         if sg.fulfilled:
             return sg
+        progress = self.group_progress.get(sg.id)
+        if progress is None:
+            progress = self.group_progress[sg.id] = GroupProgress()
+        expanded = progress.expanded
+        if expanded is None:
+            fresh = self._expand_group(steps, sg, scope, ctx, opts)
+            if isinstance(fresh, st.Node):
+                return fresh
+            expanded = fresh
+        settled = progress.settled
+        node_steps: dict[str, dict[str, Any]] = {}
+        created = True
+        for step in expanded:
+            node_name = child_name(sg.name, step["name"])
+            ran = settled.get(node_name)
+            if ran is not None:  # fulfilled, no hooks: nothing about it can change
+                if ran:
+                    node_steps[node_name] = step
+                continue
+            try:
+                proceed = evaluate_when(str(step.get("when") or ""))
+            except WhenError as exc:
+                if self.status.by_name(node_name) is None:
+                    self.init_node(
+                        node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc)
+                    )
+                self.add_child(sg.name, node_name)
+                return self.mark(sg, st.ERROR, str(exc))
+            if not proceed:
+                skipped = self.status.by_name(node_name)
+                if skipped is None:
+                    skipped = self.init_node(
+                        node_name,
+                        NodeType.SKIPPED,
+                        st.SKIPPED,
+                        opts,
+                        scope=ctx.scope,
+                        message=f"when '{step.get('when')}' evaluated false",
+                    )
+                self.add_child(sg.name, node_name)
+                if skipped.fulfilled:
+                    settled[node_name] = False
+                    progress.settled_ids.add(skipped.id)
+                continue
+            base = loop_base(step["name"])
+            child = self.execute_template(
+                node_name,
+                step,
+                ctx,
+                step.get("arguments") or {},
+                Opts(boundary_id=opts.boundary_id, on_exit=opts.on_exit, caller=("steps", base)),
+            )
+            if child is not None:
+                node_steps[node_name] = step
+                self.add_child(sg.name, node_name)
+                if child.fulfilled and not child.daemoned and not (step.get("hooks") or step.get("onExit")):
+                    settled[node_name] = True
+                    progress.settled_ids.add(child.id)
+            else:
+                created = False
+        if created:
+            # every item has its node: its arguments no longer matter, so the expansion is kept
+            progress.expanded = expanded
+        completed = True
+        for child_id in sg.children:
+            if child_id in progress.settled_ids:
+                continue
+            child = self.status.nodes.get(child_id)
+            if child is None:
+                completed = False
+                continue
+            owner = node_steps.get(child.name)
+            hooks = owner.get("hooks") if owner is not None else None
+            if owner is not None and isinstance(hooks, dict) and any(name != "exit" for name in hooks):
+                scope.params[f"steps.{child.display_name}.status"] = child.phase
+                base = loop_base(owner["name"])
+                if not self.run_lifecycle_hooks(hooks, child, opts, ctx, f"steps.{base}", scope):
+                    completed = False
+            if not child.fulfilled:
+                completed = False
+            elif child.completed:
+                if owner is not None:
+                    hook = self.exit_hook(owner, self.spec.get("arguments") or {})
+                    if hook is not None:
+                        base = loop_base(owner["name"])
+                        exit_node = self.run_on_exit(hook, child, opts, ctx, f"steps.{base}", scope)
+                        if exit_node is None or not exit_node.fulfilled:
+                            completed = False
+        if not completed:
+            return sg
+        for child_id in sg.children:
+            child = self.status.nodes[child_id]
+            step = node_steps.get(child.name) or {}
+            if child.failed_or_error and not continues_on(step, child.phase):
+                return self.mark(sg, st.FAILED, f"child '{child_id}' failed")
+        return self.mark(sg, st.SUCCEEDED)
+
+    def _expand_group(
+        self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
+    ) -> list[dict[str, Any]] | st.Node:
+        """The group's steps resolved against the scope and expanded (loops), or the errored group."""
         resolved_steps = []
         for step in steps:
             try:
@@ -135,69 +242,4 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 expanded.extend(items)
         except (ArgumentError, SubstitutionError) as exc:
             return self.mark(sg, st.ERROR, str(exc))
-        node_steps: dict[str, dict[str, Any]] = {}
-        for step in expanded:
-            node_name = child_name(sg.name, step["name"])
-            try:
-                proceed = evaluate_when(str(step.get("when") or ""))
-            except WhenError as exc:
-                if self.status.by_name(node_name) is None:
-                    self.init_node(
-                        node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc)
-                    )
-                self.add_child(sg.name, node_name)
-                return self.mark(sg, st.ERROR, str(exc))
-            if not proceed:
-                if self.status.by_name(node_name) is None:
-                    self.init_node(
-                        node_name,
-                        NodeType.SKIPPED,
-                        st.SKIPPED,
-                        opts,
-                        scope=ctx.scope,
-                        message=f"when '{step.get('when')}' evaluated false",
-                    )
-                self.add_child(sg.name, node_name)
-                continue
-            base = loop_base(step["name"])
-            child = self.execute_template(
-                node_name,
-                step,
-                ctx,
-                step.get("arguments") or {},
-                Opts(boundary_id=opts.boundary_id, on_exit=opts.on_exit, caller=("steps", base)),
-            )
-            if child is not None:
-                node_steps[node_name] = step
-                self.add_child(sg.name, node_name)
-        completed = True
-        for child_id in sg.children:
-            child = self.status.nodes.get(child_id)
-            if child is None:
-                completed = False
-                continue
-            owner = node_steps.get(child.name)
-            hooks = owner.get("hooks") if owner is not None else None
-            if owner is not None and isinstance(hooks, dict) and any(name != "exit" for name in hooks):
-                scope.params[f"steps.{child.display_name}.status"] = child.phase
-                base = loop_base(owner["name"])
-                if not self.run_lifecycle_hooks(hooks, child, opts, ctx, f"steps.{base}", scope):
-                    completed = False
-            if not child.fulfilled:
-                completed = False
-            elif child.completed:
-                if owner is not None:
-                    hook = self.exit_hook(owner, self.spec.get("arguments") or {})
-                    if hook is not None:
-                        base = loop_base(owner["name"])
-                        exit_node = self.run_on_exit(hook, child, opts, ctx, f"steps.{base}", scope)
-                        if exit_node is None or not exit_node.fulfilled:
-                            completed = False
-        if not completed:
-            return sg
-        for child_id in sg.children:
-            child = self.status.nodes[child_id]
-            step = node_steps.get(child.name) or {}
-            if child.failed_or_error and not continues_on(step, child.phase):
-                return self.mark(sg, st.FAILED, f"child '{child_id}' failed")
-        return self.mark(sg, st.SUCCEEDED)
+        return expanded
