@@ -129,3 +129,92 @@ def wfsync(*args: str) -> tuple[int, str, str]:
     """Run the CLI in-process; exceptions fail the test."""
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+MANY = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ClusterWorkflowTemplate
+metadata:
+  name: {name}
+  labels:
+    wfsync.io/version: "1.0.0"
+  annotations:
+    workflows.argoproj.io/description: Template number {i}.
+spec:
+  templates:
+    - name: main
+      inputs:
+        parameters:
+          - name: level
+            default: info
+            enum: [debug, info, warn]
+          - name: target
+      dag:
+        tasks:
+          - name: build
+            template: build
+            arguments:
+              parameters:
+                - name: target
+                  value: "{{{{inputs.parameters.target}}}}"
+          - name: test
+            template: test
+            depends: build
+          - name: publish
+            templateRef:
+              name: {other}
+              template: build
+              clusterScope: true
+            depends: test
+            arguments:
+              parameters:
+                - name: target
+                  value: dist
+    - name: build
+      inputs:
+        parameters:
+          - name: target
+      outputs:
+        parameters:
+          - name: digest
+            valueFrom:
+              path: /tmp/digest
+      container:
+        image: golang:1.22
+        command: [go, build]
+        args: ["{{{{inputs.parameters.target}}}}"]
+        resources:
+          requests:
+            cpu: 500m
+            memory: 256Mi
+    - name: test
+      script:
+        image: golang:1.22
+        source: |
+          set -e
+          go vet ./...
+          go test ./...
+"""
+CHANGES = (
+    ("[debug, info, warn]", "[debug, info]"),  # breaking (enum narrowed)
+    ("          - name: target\n      dag:", "          - name: target\n          - name: extra\n            default: x\n      dag:"),  # feature
+    ("golang:1.22\n        command", "golang:1.23\n        command"),  # fix (image)
+    ("go test ./...", "go test -race ./..."),  # fix (script)
+    ("Template number", "The template number"),  # cosmetic
+)  # fmt: skip
+
+
+def many_templates(root: Path, n: int) -> None:
+    """``n`` ClusterWorkflowTemplates (a DAG calling two members and the next template) under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        name = f"t{i:04d}"
+        (root / f"{name}.yaml").write_text(MANY.format(name=name, i=i, other=f"t{(i + 1) % n:04d}"))
+
+
+def change_all(root: Path, n: int) -> None:
+    """Change every template, cycling through breaking, feature, fix and cosmetic edits."""
+    for i in range(n):
+        path = root / f"t{i:04d}.yaml"
+        old, new = CHANGES[i % len(CHANGES)]
+        path.write_text(path.read_text().replace(old, new, 1))

@@ -140,7 +140,7 @@ def classify(pair: Pair, callers: CallerIndex) -> Classified:
             Reason(ChangeClass.BREAKING, what + _count(found), callers=tuple(c.where for c in found))
         )
         explained += ["metadata.name", "metadata.namespace", "kind"]
-    fields = tuple(field_changes(base.body, head.body))
+    fields = tuple(field_changes(*_trimmed(base.body, head.body)))
     changed: set[str] = set()
     _entrypoint(base, head, reasons, explained)
     _arguments(base, head, reasons, explained)
@@ -156,6 +156,37 @@ def classify(pair: Pair, callers: CallerIndex) -> Classified:
         if r.member:
             changed.add(r.member)
     return _done(pair, reasons, fields, frozenset(changed))
+
+
+def _trimmed(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both bodies without what is equal on both sides (top-level keys, spec keys, member templates).
+
+    The field paths are the same as on the whole bodies (members are matched by name), and
+    masking and diffing only walk what changed: a one-line fix in a large family costs little.
+    """
+    out_a, out_b = _drop_equal(a, b)
+    spec_a, spec_b = out_a.get("spec"), out_b.get("spec")
+    if isinstance(spec_a, dict) and isinstance(spec_b, dict):
+        spec_a, spec_b = _drop_equal(spec_a, spec_b)
+        ta, tb = spec_a.get("templates"), spec_b.get("templates")
+        if isinstance(ta, list) and isinstance(tb, list):
+            equal = {t.get("name") for t in ta if isinstance(t, dict) and t in tb}
+            keep = next(iter(equal), None) if len(equal) in (len(ta), len(tb)) else None
+            spec_a["templates"] = [
+                t for t in ta if not isinstance(t, dict) or t.get("name") not in equal - {keep}
+            ]
+            spec_b["templates"] = [
+                t for t in tb if not isinstance(t, dict) or t.get("name") not in equal - {keep}
+            ]
+        out_a["spec"], out_b["spec"] = spec_a, spec_b
+    return out_a, out_b
+
+
+def _drop_equal(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    same = {k for k in a.keys() & b.keys() if a[k] == b[k]}
+    if "metadata" in same:
+        same.discard("metadata")  # kept: masking reads names from it
+    return {k: v for k, v in a.items() if k not in same}, {k: v for k, v in b.items() if k not in same}
 
 
 def _done(
@@ -490,7 +521,8 @@ def _member_of(path: str) -> str:
 
 
 def _type(template: Mapping[str, Any]) -> str:
-    return next((k for k in TYPE_KEYS if k in template), "unknown")
+    # the normal form drops empty values, and the only type that is valid empty is ``suspend: {}``
+    return next((k for k in TYPE_KEYS if k in template), "suspend")
 
 
 def _required(param: Mapping[str, Any]) -> bool:

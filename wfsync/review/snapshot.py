@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,6 @@ class Template:
     identity: Identity
     body: dict[str, Any]
     """Normal form (:func:`wfsync.sync.normalize.normalize`): equal by meaning means equal."""
-    raw: Mapping[str, Any]
-    """The document as written (for edits and for members' declared order)."""
     path: str
     line: int
 
@@ -80,23 +79,61 @@ def load_documents(folders: Iterable[Path], root: Path) -> list[Document]:
     return out
 
 
+PARALLEL_THRESHOLD = 64
+"""Below this many files, starting worker processes costs more than parsing them here."""
+
+
 def load_snapshot(folder: Path, root: Path, label: str) -> Snapshot:
-    """The library under ``folder``; paths are shown relative to ``root``."""
-    docs = load_documents([folder], root)
+    """The library under ``folder``; paths are shown relative to ``root``.
+
+    Parsing and normalising depend only on each file, so a large library is read on all cores.
+    """
+    files, problems = find_yaml_files([folder], root=root)
+    if problems:
+        p = problems[0]
+        raise InputError(p.message, path=_shown(p.path, root), line=p.line)
+    work = [(path, root) for path in files]
+    jobs = os.cpu_count() or 1
+    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            parsed = list(pool.map(_parse_one, work, chunksize=max(1, len(work) // (jobs * 4))))
+    else:
+        parsed = [_parse_one(item) for item in work]
     templates: dict[Identity, Template] = {}
-    for doc in docs:
-        if doc.kind not in LIBRARY_KINDS or not doc.name:
-            continue
-        ident = doc.identity
-        where = _shown(doc.source.path, root)
-        if ident in templates:
-            raise InputError(
-                f"{ident} is defined twice (first at {templates[ident].where})",
-                path=where,
-                line=doc.source.line,
-            )
-        templates[ident] = Template(ident, normalize(doc.body), doc.body, where, doc.source.line)
-    return Snapshot(templates, tuple(summaries(docs, root)), label)
+    found: list[DocumentSummary] = []
+    for problem, items, digests in parsed:
+        if problem is not None:
+            raise InputError(problem[0], path=problem[1], line=problem[2])
+        found.extend(digests)
+        for item in items:
+            if item.identity in templates:
+                raise InputError(
+                    f"{item.identity} is defined twice (first at {templates[item.identity].where})",
+                    path=item.path,
+                    line=item.line,
+                )
+            templates[item.identity] = item
+    return Snapshot(templates, tuple(found), label)
+
+
+def _parse_one(
+    item: tuple[Path, Path],
+) -> tuple[tuple[str, str, int] | None, list[Template], list[DocumentSummary]]:
+    """One file's templates and reference digests (or its problem: message, path, line)."""
+    path, root = item
+    read = read_file(path)
+    where = _shown(path, root)
+    if read.problem is not None:
+        return (read.problem.message, where, read.problem.line), [], []
+    out = [
+        Template(doc.identity, normalize(doc.body), where, doc.source.line)
+        for doc in read.documents
+        if doc.kind in LIBRARY_KINDS and doc.name
+    ]
+    return None, out, list(summaries(read.documents, root))
 
 
 def summaries(docs: Iterable[Document], root: Path) -> Iterable[DocumentSummary]:
