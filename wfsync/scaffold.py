@@ -87,6 +87,58 @@ jobs:
       - run: wfsync fmt --check
 """
 
+REVIEW_WORKFLOW = """\
+# wfsync review on pull requests that touch the library: one sticky comment (found again by its
+# hidden marker and edited), the full report as the wfsync-review artifact, and a failed check
+# when a version label does not fit its change (a breaking change without a major bump, ...).
+name: wfsync review
+on:
+  pull_request:
+    paths: ["library/**", "wfsync.yaml"]
+permissions:
+  contents: read
+  pull-requests: write
+jobs:
+  review:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+{install}
+      - name: wfsync review
+        id: review
+        env:
+          BASE: ${{ github.event.pull_request.base.sha }}
+        run: |
+          set +e
+          wfsync review --base "$BASE" --head HEAD -o json > wfsync-review.json
+          code=$?
+          wfsync review --base "$BASE" --head HEAD -o markdown > wfsync-review.md
+          set -e
+          echo "code=$code" >> "$GITHUB_OUTPUT"
+          if [ "$code" -ge 2 ]; then exit "$code"; fi
+      - uses: actions/upload-artifact@v4
+        with:
+          name: wfsync-review
+          path: wfsync-review.json
+      - uses: actions/github-script@v7
+        with:
+          script: |
+            const body = require("fs").readFileSync("wfsync-review.md", "utf8");
+            const { owner, repo } = context.repo;
+            const issue_number = context.payload.pull_request.number;
+            const comments = await github.paginate(github.rest.issues.listComments, { owner, repo, issue_number });
+            const mine = comments.find((c) => c.body && c.body.startsWith("<!-- wfsync-review -->"));
+            if (mine) await github.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
+            else await github.rest.issues.createComment({ owner, repo, issue_number, body });
+      - if: steps.review.outputs.code == '1'
+        run: echo "::error::wfsync review found problems (see the comment)" && exit 1
+"""
+
 GITIGNORE_LINE = ".wfsync/"
 
 
@@ -168,6 +220,7 @@ def scaffold(root: Path, library_id: str, *, with_library: bool = True) -> InitR
         Path("wfsync.yaml"): CONFIG.format(library_id=library_id),
         Path("library/hello.yaml"): EXAMPLE_TEMPLATE,
         Path(".github/workflows/wfsync.yaml"): LINT_WORKFLOW.replace("{install}", install_step()),
+        Path(".github/workflows/wfsync-review.yaml"): REVIEW_WORKFLOW.replace("{install}", install_step()),
     }
     if with_library:  # converted pipelines call these (shell, git-checkout, cache, ...)
         from wfsync.library.standard import standard
