@@ -125,14 +125,15 @@ def _render_text(term: Terminal, result: object, *, to_stdout: bool) -> None:
         sys.stdout.write("---\n".join(texts))
         sys.stdout.flush()
         lines = [line for w in result.audit.workflows for line in workflow_lines(w)]
-        for line in [*lines, *summary_lines(result.audit), *needs_lines(result.library, ran=ran)]:
-            term.err.print(escape(line), highlight=False)
+        if not term.quiet:
+            for line in [*lines, *summary_lines(result.audit), *needs_lines(result.library, ran=ran)]:
+                term.err.print(escape(line), highlight=False)
         return
     for w in result.audit.workflows:
         for line in workflow_lines(w):
             term.print(escape(line))
     for line in [*summary_lines(result.audit), *needs_lines(result.library, ran=ran)]:
-        term.result(escape(line))
+        term.print(escape(line))  # quiet: the exit code says whether every workflow converted
     if result.report_path is not None:
         term.print(f"report: {escape(str(result.report_path))}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -100,7 +101,25 @@ def register(app: typer.Typer) -> None:
                     log_out.write(f"{node}: {line}\n")
                 log_out.flush()
 
-            live = _live_view(term) if fmt == "text" and not logs and term.out.is_terminal else None
+            # a live redraw only where styles are allowed; elsewhere plain progress lines on stderr
+            live = (
+                _live_view(term)
+                if fmt == "text" and not logs and term.out.is_terminal and term.color
+                else None
+            )
+            watch = contextlib.ExitStack()
+            bar = watch.enter_context(term.progress("run")) if live is None and fmt == "text" else None
+            latest: list[WorkflowStatus] = []
+
+            def changed(status: WorkflowStatus) -> None:
+                latest[:] = [status]
+                if live is not None:
+                    live.update(status)
+
+            if bar is not None:
+                bar.describe = lambda: (
+                    f"{latest[0].phase}, {latest[0].progress()} nodes" if latest else "starting"
+                )
             try:
                 result = run_workflow(
                     file,
@@ -116,11 +135,12 @@ def register(app: typer.Typer) -> None:
                     resume_after=resume_after,
                     interactive=sys.stdin.isatty(),
                     notify=term.warning,
-                    on_change=live.update if live is not None else None,
+                    on_change=changed,
                 )
             finally:
                 if live is not None:
                     live.stop()
+                watch.close()
             render(term, fmt, result)
         if result.interrupted:
             running = ", ".join(result.running) or "none"
@@ -170,6 +190,11 @@ def render(term: Terminal, fmt: str, result: RunResult) -> None:
 
 def _text(term: Terminal, result: RunResult) -> None:
     status = result.status
+    if term.quiet:  # only what the exit code cannot say: which nodes failed, and why
+        for node in status.nodes.values():
+            if node.phase in ("Failed", "Error"):
+                term.result(f"{node.name}: {node.phase}: {node.message}", markup=False)
+        return
     colour = _COLOURS.get(status.phase, "yellow")
     term.result(f"Name:                {escape(status.name)}")
     term.result(f"Status:              [{colour}]{status.phase}[/{colour}]")

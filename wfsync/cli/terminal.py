@@ -228,11 +228,13 @@ class Progress:
     def line(self) -> str:
         """The plain progress line."""
         elapsed = int(time.monotonic() - self._started)
+        state = ""
         if self.describe is not None:
-            state = self.describe()
-        elif self.total:
+            with contextlib.suppress(RuntimeError):  # the state may change while it is read
+                state = self.describe()
+        if not state and self.total:
             state = f"{self.done}/{self.total} {self.unit}".rstrip() + f" ({100 * self.done // self.total}%)"
-        else:
+        elif not state:
             state = f"{self.done} {self.unit}".rstrip()
         return f"{self.label}: {state}, {elapsed}s" + (f" ({self.note})" if self.note else "")
 
@@ -253,7 +255,7 @@ class Progress:
     def _tick(self) -> None:
         if self._stop.wait(PROGRESS_DELAY):
             return
-        if self.term.err.is_terminal:
+        if self.term.err.is_terminal and self.term.color:  # escape sequences only where styles are allowed
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as Bar
 

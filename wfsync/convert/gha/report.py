@@ -192,9 +192,9 @@ def summary_lines(report: AuditReport) -> list[str]:
     total = len(report.workflows)
     steps = report.step_verdicts()
     step_total = sum(steps.values())
-    lines = [f"Workflows: {total}"]
+    lines = [f"{'Workflows: ' + str(total):14} {'COUNT':>5} {'SHARE':>5}"]
     lines += [f"  {v:12} {verdicts.get(v, 0):5}  {_pct(verdicts.get(v, 0), total):>4}" for v in VERDICTS]
-    lines.append(f"Steps: {step_total}")
+    lines.append(f"{'Steps: ' + str(step_total):14} {'COUNT':>5} {'SHARE':>5}")
     lines += [f"  {v:12} {steps.get(v, 0):5}  {_pct(steps.get(v, 0), step_total):>4}" for v in STEP_VERDICTS]
     manual = report.manual()
     sections = (
