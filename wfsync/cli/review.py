@@ -22,7 +22,8 @@ COLOURS = {"breaking": "red", "feature": "green", "fix": "cyan", "cosmetic": "di
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``review``, ``version bump`` and ``history``."""
+    """Add ``review``, ``version bump``, ``history`` and ``graph``."""
+    register_graph(app)
 
     @app.command("review")
     def review(
@@ -162,3 +163,46 @@ def render(term: Terminal, fmt: OutputFormat, result: Review) -> None:
         term.result(f"[magenta]drift[/magenta] {escape(d)}")
     if result.findings:
         term.result(f"[red]{result.findings} finding(s)[/red]")
+
+
+GRAPH_FORMATS = ("mermaid", "dot", "svg", "html")
+
+
+def register_graph(app: typer.Typer) -> None:
+    """Add ``graph``."""
+
+    @app.command("graph")
+    def graph(
+        ctx: typer.Context,
+        what: Annotated[
+            str, typer.Argument(help="A workflow or template file, or a library template's name.")
+        ],
+        output: Annotated[str, typer.Option("--output", "-o", help="mermaid, dot, svg or html.")] = "mermaid",
+        template: Annotated[
+            str | None, typer.Option("--template", help="Only this steps/DAG template.")
+        ] = None,
+    ) -> None:
+        """Draw the steps and DAG templates of a workflow or template."""
+        term = terminal(ctx)
+        with boundary(term):
+            if output not in GRAPH_FORMATS:
+                raise UsageError(
+                    f"--output {output} is not available here (choose from: {', '.join(GRAPH_FORMATS)})"
+                )
+            from wfsync.commands.review import run_graph
+            from wfsync.review import pictures
+            from wfsync.review.graph import mermaid
+
+            graphs = run_graph(Path.cwd(), what, template)
+            if output == "svg" and len(graphs) > 1:
+                names = ", ".join(t["name"] for _, t in graphs)
+                raise UsageError(f"{what} has {len(graphs)} graphs ({names}): choose one with --template")
+            if output == "mermaid":
+                text = "\n\n".join(f"%% {title}\n{mermaid(t)}" for title, t in graphs)
+            elif output == "dot":
+                text = "\n\n".join(pictures.dot(title, t) for title, t in graphs)
+            elif output == "svg":
+                text = pictures.svg(*graphs[0])
+            else:
+                text = pictures.html(what, graphs)
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")

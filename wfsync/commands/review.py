@@ -12,6 +12,7 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from wfsync.cluster.api import ForbiddenError, Obj, identity_of
 from wfsync.commands.context import config_or_default
@@ -250,4 +251,43 @@ def run_history(cwd: Path, name: str, *, limit: int = 100) -> list[HistoryEntry]
         previous = current
     if not seen:
         raise UsageError(f"no template named {name!r} in the history of {config.library}")
+    return out
+
+
+def run_graph(cwd: Path, what: str, member: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The steps and DAG templates of a file (``what`` a path) or of a library template (``what`` a name).
+
+    Returns ``(title, template)`` pairs; ``member`` keeps only that template.
+    """
+    from wfsync.review.graph import has_graph
+
+    path = Path(what)
+    if path.exists():
+        docs = [(d.kind, d.name, dict(d.body)) for d in load_documents([path], cwd)]
+    else:
+        config = config_or_default(cwd)
+        if not config.library.is_dir():
+            raise UsageError(
+                f"{what}: no such file, and no library folder to find a template of that name in"
+            )
+        snap = load_snapshot(config.library, config.root, WORKING_TREE)
+        docs = [(i.kind, i.name, t.body) for i, t in snap.templates.items() if i.name == what]
+        if not docs:
+            raise UsageError(f"{what}: no such file, and no template of that name in {config.library}")
+    out: list[tuple[str, dict[str, Any]]] = []
+    for kind, name, body in docs:
+        raw_spec = body.get("spec")
+        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+        if kind == Kind.CRON_WORKFLOW and isinstance(spec.get("workflowSpec"), dict):
+            spec = spec["workflowSpec"]
+        meta = body.get("metadata")
+        shown = name or (str(meta.get("generateName", "")) if isinstance(meta, dict) else "")
+        out.extend(
+            (f"{kind}/{shown} {t['name']}", t)
+            for t in spec.get("templates") or ()
+            if isinstance(t, dict) and has_graph(t) and member in (None, t.get("name"))
+        )
+    if not out:
+        which = f" named {member!r}" if member else ""
+        raise UsageError(f"{what}: no steps or DAG template{which} to draw")
     return out
