@@ -316,3 +316,31 @@ def test_markdown_golden(repo: Path) -> None:
     assert out == GOLDEN.read_text()
     assert out.count("<details>") == out.count("</details>") == 2
     assert "```mermaid" in out and "class n" in out
+
+
+def test_workflow_template_callers_follow_argos_namespace_rule(repo: Path) -> None:
+    """A templateRef without clusterScope names a WorkflowTemplate in the caller's own namespace."""
+    (repo / "library" / "steps.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata:\n  name: steps\n  namespace: team-a\n"
+        '  labels:\n    wfsync.io/version: "1.0.0"\nspec:\n  templates:\n    - name: main\n'
+        "      container: {image: alpine}\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "steps")
+    callers = repo / "pipelines"
+    callers.mkdir()
+    for ns in ("team-a", "team-b"):
+        (callers / f"{ns}.yaml").write_text(
+            f"apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  name: w\n  namespace: {ns}\n"
+            "spec:\n  templates:\n    - name: x\n      steps:\n        - - name: s\n"
+            "            templateRef: {name: steps, template: main}\n"
+        )
+    (repo / "library" / "steps.yaml").unlink()
+    _, doc = review("--callers", "pipelines")
+    steps = (
+        by_name(doc)["WorkflowTemplate/team-a/steps"]
+        if "WorkflowTemplate/team-a/steps" in by_name(doc)
+        else None
+    )
+    gone = steps or next(t for t in doc["templates"] if t["name"] == "steps")
+    assert [c["where"] for c in gone["callers"]] == ["pipelines/team-a.yaml:10"]

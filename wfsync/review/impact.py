@@ -12,7 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from wfsync.lint.index import DocumentSummary
-from wfsync.model.documents import Identity, Kind
+from wfsync.model.documents import Identity
+from wfsync.model.kinds import Kind
+from wfsync.model.resolve import RefTarget, holds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,10 +30,12 @@ class Caller:
     template: str
     """The member referenced ('' for a workflowTemplateRef)."""
     supplied: tuple[str, ...]
+    target: RefTarget
+    """What the reference resolves to, with Argo's namespace rule (:mod:`wfsync.model.resolve`)."""
 
 
 class CallerIndex:
-    """References by the family they name (kind and name; a namespaced one matches any namespace)."""
+    """References by the family they name; a WorkflowTemplate's callers are those in its namespace (or unknown)."""
 
     def __init__(self) -> None:
         self._by_family: dict[tuple[str, str], list[Caller]] = defaultdict(list)
@@ -40,19 +44,20 @@ class CallerIndex:
         """Index the references of ``summaries`` (``where`` overrides their location, for live objects)."""
         for s in summaries:
             for ref in s.refs:
-                kind = (
-                    Kind.CLUSTER_WORKFLOW_TEMPLATE.value
-                    if ref.cluster_scope
-                    else Kind.WORKFLOW_TEMPLATE.value
-                )
+                kind = Kind.CLUSTER_WORKFLOW_TEMPLATE if ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
+                target = RefTarget(kind, "" if ref.cluster_scope else s.namespace, ref.name, ref.template)
                 place = where or f"{s.path}:{ref.caller_line or ref.line}"
-                self._by_family[(kind, ref.name)].append(
-                    Caller(origin, s.kind, s.name, place, ref.template, ref.supplied)
+                self._by_family[(kind.value, ref.name)].append(
+                    Caller(origin, s.kind, s.name, place, ref.template, ref.supplied, target)
                 )
 
     def of(self, family: Identity, member: str | None = None) -> list[Caller]:
         """Callers of a family, or of one member of it (a workflowTemplateRef calls the family)."""
-        found = self._by_family.get((family.kind, family.name), [])
+        found = [
+            c
+            for c in self._by_family.get((family.kind, family.name), [])
+            if holds(c.target, family.kind, family.namespace, family.name)
+        ]
         if member is None:
             return list(found)
         return [c for c in found if c.template == member]
