@@ -27,10 +27,12 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 @dataclasses.dataclass(frozen=True)
 class LintPolicy:
-    """Rules to disable, or to report as warnings only."""
+    """Rules to disable, or to report as warnings only; folders ``wfsync lint`` checks besides the library."""
 
     disable: frozenset[str] = frozenset()
     warn: frozenset[str] = frozenset()
+    paths: tuple[Path, ...] = ()
+    """``lint.paths``: more files or folders (workflows calling the library) linted by default."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,10 +181,17 @@ def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
     if default_target not in targets:
         raise fail(f"defaultTarget {default_target!r} is not a defined target", "defaultTarget")
 
-    lint_raw = check_keys(top.get("lint", {}) or {}, {"disable", "warn"}, "lint")
+    lint_raw = check_keys(top.get("lint", {}) or {}, {"disable", "warn", "paths"}, "lint")
+    lint_paths = []
+    for index, entry in enumerate(strings(lint_raw.get("paths", []) or [], "lint", "paths")):
+        try:  # inside the repository, as the library is
+            lint_paths.append(safepath.within(root, entry, what="lint path"))
+        except safepath.PathEscapeError as err:
+            raise fail(err.message, "lint", "paths", index) from None
     lint = LintPolicy(
         disable=frozenset(strings(lint_raw.get("disable", []), "lint", "disable")),
         warn=frozenset(strings(lint_raw.get("warn", []), "lint", "warn")),
+        paths=tuple(lint_paths),
     )
     return Config(root, library, library_id, targets, default_target, lint, path)
 

@@ -39,6 +39,9 @@ lint:
   # Rules to turn off, or to report as warnings only (see `wfsync lint --list-rules`).
   disable: []
   warn: []
+  # Files or folders `wfsync lint` checks besides the library (workflows that call it), e.g.
+  # paths: [workflows/]
+  paths: []
 """
 
 EXAMPLE_TEMPLATE = """\
@@ -67,11 +70,11 @@ spec:
 """
 
 LINT_WORKFLOW = """\
-# Lints the template library on every pull request and push.
+# Lints the template library, and the folders under lint.paths in wfsync.yaml, on every pull
+# request and push.
 name: wfsync
 on:
   pull_request:
-    paths: ["library/**", "wfsync.yaml"]
   push:
     branches: [main]
 jobs:

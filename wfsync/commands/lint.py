@@ -28,6 +28,10 @@ def run_lint(paths: Sequence[Path], *, cwd: Path, use_cache: bool = True) -> Lin
         if not config.library.exists():
             raise UsageError(f"the library folder {config.library} (from {config.path}) does not exist")
         paths = [library or config.library]
+        for extra in config.lint.paths:  # lint.paths: workflows that call the library, checked too
+            if not extra.exists():
+                raise UsageError(f"{extra} (lint.paths in {config.path}) does not exist")
+            paths.append(_relative(extra, cwd))
     cache_dir = state_folder(cache_root(cwd), "cache") if use_cache else None
     options = LintOptions(
         library=config.library if config else None,
