@@ -139,5 +139,8 @@ def _render_text(term: Terminal, result: object, *, to_stdout: bool) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``convert`` with its commands (``make`` joins it later)."""
+    """Add ``convert`` with its commands."""
+    from wfsync.cli.convert_make import register as register_make
+
+    register_make(convert_app)
     app.add_typer(convert_app, name="convert")

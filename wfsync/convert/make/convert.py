@@ -1,0 +1,164 @@
+"""One conversion: database, recording (or ``make -n``), graph, document and what did not convert."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wfsync.convert.make.database import Database, read_database
+from wfsync.convert.make.dryrun import dry_run
+from wfsync.convert.make.emit import EmitOptions, build_document
+from wfsync.convert.make.graph import Graph, build_graph
+from wfsync.convert.make.record import Recording, record
+from wfsync.errors import UsageError
+
+
+@dataclass(frozen=True)
+class MakeRequest:
+    """What to convert: ``make -C directory -f makefile VAR=value... goals...``."""
+
+    directory: Path
+    makefile: str | None = None
+    goals: Sequence[str] = ()
+    variables: Sequence[str] = ()
+    mode: str = "dag"
+    image: str | None = None
+    template: bool = False
+    dry_run_recipes: bool = False
+    jobs: int | None = None
+    ignore_errors: bool = False
+
+
+@dataclass
+class MakeConversion:
+    """The result: the document, its parts, and the report entries."""
+
+    request: MakeRequest
+    document: dict[str, Any]
+    graph: Graph
+    database: Database
+    recording: Recording
+    findings: list[str] = field(default_factory=list)
+    """What may differ from make (each one a reason for exit 1)."""
+    header: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything converted without a caveat."""
+        return not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON object."""
+        return {
+            "source": str(self.request.directory / (self.request.makefile or "Makefile")),
+            "goals": list(self.request.goals),
+            "mode": self.request.mode,
+            "verdict": "successful" if self.complete else "partial",
+            "tasks": [
+                {"name": t.name, "target": t.target, "depends": t.depends, "lines": len(t.lines)}
+                for t in self.graph.tasks
+            ],
+            "make_exit_status": self.recording.exit_status,
+            "not_run": self.graph.not_run,
+            "recursive": sorted(set(self.graph.recursive)),
+            "findings": self.findings,
+            "notes": self.graph.notes,
+        }
+
+    def report_lines(self) -> list[str]:
+        """The report as text lines."""
+        lines = [
+            f"{len(self.graph.tasks)} task(s) from {len(self.recording.invocations)} recipe line(s) make ran"
+        ]
+        if self.recording.exit_status:
+            lines.append(
+                f"make exited {self.recording.exit_status} in the reference run; the workflow fails at the same recipe"
+            )
+        lines += [f"finding: {f}" for f in self.findings]
+        lines += [f"note: {n}" for n in self.graph.notes if n not in self.findings]
+        if self.graph.not_run:
+            shown = ", ".join(self.graph.not_run[:10]) + (" ..." if len(self.graph.not_run) > 10 else "")
+            lines.append(f"not run by make for these goals (up to date or not reached): {shown}")
+        return lines
+
+
+def convert_makefile(request: MakeRequest) -> MakeConversion:
+    """Convert a Makefile's goals to an Argo document (nothing is written here)."""
+    if request.mode not in ("dag", "serial"):
+        raise UsageError(f"--mode must be dag or serial, not {request.mode!r}")
+    directory = request.directory
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a directory")
+    if request.makefile is not None and not (directory / request.makefile).is_file():
+        raise UsageError(f"{directory / request.makefile}: no such makefile")
+    if request.makefile is None and not any(
+        (directory / n).is_file() for n in ("GNUmakefile", "makefile", "Makefile")
+    ):
+        raise UsageError(f"{directory}: no GNUmakefile, makefile or Makefile")
+    variables = list(request.variables)
+    for item in variables:
+        if "=" not in item:
+            raise UsageError(f"make variable {item!r}: expected NAME=VALUE")
+    database = read_database(directory, request.makefile, request.goals, variables)
+    if request.dry_run_recipes:
+        recording = dry_run(directory, request.makefile, request.goals, variables, database)
+    else:
+        recording = record(directory, request.makefile, request.goals, variables)
+    graph = build_graph(database, recording, serial=request.mode == "serial")
+    findings = _findings(graph, database, directory)
+    source = request.makefile or _makefile_name(directory)
+    options = EmitOptions(
+        name=_base_name(directory),
+        source=source,
+        goals=request.goals,
+        image=request.image or EmitOptions.image,
+        template=request.template,
+        parallelism=request.jobs,
+        variables=[tuple(v.split("=", 1)) for v in variables],  # type: ignore[misc]
+        ignore_errors=request.ignore_errors or database.special(".IGNORE") is not None,
+        serial=request.mode == "serial",
+    )
+    document = build_document(graph, options)
+    header = [
+        f"Converted from {source} ({' '.join(request.goals) or 'default goal'}) by wfsync convert make"
+        f" --mode {request.mode}.",
+        f"Verdict: {'successful' if not findings else 'partial'}.",
+        *findings,
+    ]
+    return MakeConversion(request, document, graph, database, recording, findings, header)
+
+
+def _findings(graph: Graph, database: Database, directory: Path) -> list[str]:
+    findings = [
+        f"{target}: recursive make runs as one task (the sub-make's own graph is not a nested DAG)"
+        for target in sorted(set(graph.recursive))
+    ]
+    findings += [
+        note
+        for note in graph.notes
+        if "$(shell" in note or "SHELL is not kept" in note or note.startswith("make stopped")
+    ]
+    for name in database.variables.get("MAKEFILE_LIST", "").split():
+        path = directory / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if re.search(r"\$[({]shell[\s)}]", line) and not line.startswith("\t"):
+                findings.append(
+                    f"{name}:{number}: $(shell ...) runs when make reads the Makefile; its value is frozen"
+                )
+    return findings
+
+
+def _makefile_name(directory: Path) -> str:
+    return next((n for n in ("GNUmakefile", "makefile", "Makefile") if (directory / n).is_file()), "Makefile")
+
+
+def _base_name(directory: Path) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", directory.resolve().name.lower()).strip("-")
+    return (name if name and name[0].isalpha() else f"m-{name}".rstrip("-"))[:40]

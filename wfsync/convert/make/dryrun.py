@@ -1,0 +1,73 @@
+"""Recipes from ``make -n`` instead of a real run (``--dry-run-recipes``): cheaper, less faithful.
+
+``.SHELLFLAGS`` is expanded per shell call in the target's context even under ``-n``, so an
+``$(info)`` in it marks where each target's commands start. Commands are expanded against the
+tree before the build (a ``$(wildcard)`` sees no generated file), ``@`` comes from the raw recipe,
+and ``+`` and ``$(MAKE)`` lines really run (``MAKE=:`` keeps sub-makes out).
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from wfsync.convert.make.database import Database, copy_workspace, make_program
+from wfsync.convert.make.record import Invocation, Recording
+
+DRY_MK = """\
+override WFSYNC_SAVED_FLAGS := $(.SHELLFLAGS)
+override .SHELLFLAGS = $(info {marker}$@)$(WFSYNC_SAVED_FLAGS)
+"""
+
+
+def dry_run(
+    directory: Path, makefile: str | None, goals: Sequence[str], variables: Sequence[str], database: Database
+) -> Recording:
+    """Commands make would run, per target, in order (exit status 0: nothing ran)."""
+    marker = f"\001{secrets.token_hex(6)}:"
+    with tempfile.TemporaryDirectory(prefix="wfsync-make-dry-") as tmp:
+        work = copy_workspace(directory, Path(tmp))
+        extra = Path(tmp) / "dry.mk"
+        extra.write_text(DRY_MK.format(marker=marker), encoding="utf-8")
+        name = makefile or next(
+            (n for n in ("GNUmakefile", "makefile", "Makefile") if (work / n).exists()), "Makefile"
+        )
+        done = subprocess.run(  # noqa: S603 - the user's make, dry run, in a throwaway copy
+            [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+    recording = Recording(exit_status=done.returncode)
+    chunks = done.stdout.split(marker)
+    lead = chunks[0]
+    for chunk in chunks[1:]:
+        target, _, command = chunk.partition("\n")
+        command = command[:-1] if command.endswith("\n") else command
+        silent = _silent(database, target, sum(1 for i in recording.invocations if i.target == target))
+        before = lead if not recording.invocations else ""
+        recording.invocations.append(
+            Invocation(target, command, ".", {}, before=before + ("" if silent else f"{command}\n"))
+        )
+    return recording
+
+
+def _silent(database: Database, target: str, index: int) -> bool:
+    """Whether the raw recipe line starts with ``@`` (``-n`` prints every line)."""
+    if database.special(".SILENT") is not None:
+        return True
+    lines = [line for rule in database.rules.get(target, []) for line in rule.recipe]
+    logical = []
+    joined = ""
+    for line in lines:
+        joined += line
+        if line.endswith("\\"):
+            continue
+        logical.append(joined)
+        joined = ""
+    return index < len(logical) and logical[index].lstrip(" -+").startswith("@")

@@ -1,0 +1,145 @@
+"""The Argo document for a converted Makefile: a DAG of ``make/recipe`` calls after a checkout.
+
+The workflow reads like one written by hand: the repository is checked out into the shared
+``workspace`` volume (``git-checkout``), then each target that make ran is one task calling the
+library's ``make`` template with its expanded recipe, in ``depends`` order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wfsync.convert.make.graph import Graph, Task
+
+BRACE_ESCAPE = "{{='{{'}}"
+"""How a literal ``{{`` is written in a parameter Argo substitutes."""
+DEFAULT_IMAGE = "buildpack-deps:bookworm"
+CHECKOUT = "checkout"
+
+
+@dataclass(frozen=True)
+class EmitOptions:
+    """How the document is shaped (from the command line)."""
+
+    name: str
+    source: str
+    goals: Sequence[str] = ()
+    image: str = DEFAULT_IMAGE
+    template: bool = False
+    parallelism: int | None = None
+    variables: Sequence[tuple[str, str]] = ()
+    """Command-line make variables: parameters of a WorkflowTemplate (``--template``)."""
+    ignore_errors: bool = False
+    serial: bool = False
+
+
+def escape(text: str) -> str:
+    """``text`` as a parameter value Argo gives back unchanged."""
+    return text.replace("{{", BRACE_ESCAPE)
+
+
+def parameter_name(variable: str) -> str:
+    """A make variable as an Argo parameter name."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", variable).strip("-") or "var"
+
+
+def build_document(graph: Graph, options: EmitOptions) -> dict[str, Any]:
+    """The Workflow (or WorkflowTemplate) as plain data."""
+    goals = " ".join(options.goals) or "the default goal"
+    description = f"Converted from {options.source} ({goals}) by wfsync convert make."
+    mapping = {t.name: t.target for t in graph.tasks}
+    metadata: dict[str, Any] = {
+        "labels": {"app.kubernetes.io/managed-by": "wfsync"},
+        "annotations": {
+            "workflows.argoproj.io/description": description,
+            "wfsync.io/source": options.source,
+            "wfsync.io/make-targets": json.dumps(mapping, ensure_ascii=False, sort_keys=False),
+        },
+    }
+    if options.template:
+        metadata = {"name": f"{options.name}-make", **metadata}
+    else:
+        metadata = {"generateName": f"{options.name}-make-", **metadata}
+    parameters: list[dict[str, Any]] = [
+        {"name": "repo", "value": "https://github.com/OWNER/REPO.git"},
+        {"name": "revision", "value": ""},
+        {"name": "image", "value": options.image},
+    ]
+    substitutions: list[tuple[str, str]] = []
+    if options.template:
+        for variable, value in options.variables:
+            name = parameter_name(variable)
+            parameters.append({"name": name, "value": value})
+            if len(value) >= 2:
+                substitutions.append((value, f"{{{{workflow.parameters.{name}}}}}"))
+    spec: dict[str, Any] = {"entrypoint": "main"}
+    if options.parallelism:
+        spec["parallelism"] = options.parallelism
+    spec["arguments"] = {"parameters": parameters}
+    spec["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "workspace"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
+    ]
+    tasks: list[dict[str, Any]] = [
+        {
+            "name": CHECKOUT,
+            "templateRef": {"name": "git-checkout", "template": "checkout", "clusterScope": True},
+            "arguments": {
+                "parameters": [
+                    {"name": "repo", "value": "{{workflow.parameters.repo}}"},
+                    {"name": "revision", "value": "{{workflow.parameters.revision}}"},
+                ]
+            },
+        }
+    ]
+    tasks += [_task(task, graph, options, substitutions) for task in graph.tasks]
+    spec["templates"] = [{"name": "main", "dag": {"tasks": tasks}}]
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate" if options.template else "Workflow",
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
+def _task(
+    task: Task, graph: Graph, options: EmitOptions, substitutions: list[tuple[str, str]]
+) -> dict[str, Any]:
+    def value(text: str) -> str:
+        text = escape(text)
+        for literal, reference in substitutions:
+            text = re.sub(rf"(?<![\w.-]){re.escape(literal)}(?![\w.-])", reference, text)
+        return text
+
+    params: list[dict[str, Any]] = [{"name": "target", "value": escape(task.target)}]
+    if task.lines:
+        params.append({"name": "recipe", "value": value(task.recipe())})
+    if task.directory != ".":
+        params.append({"name": "directory", "value": escape(task.directory)})
+    if graph.shell != "/bin/sh":
+        params.append({"name": "shell", "value": escape(graph.shell)})
+    if graph.shell_flags != "-c":
+        params.append({"name": "shell-flags", "value": escape(graph.shell_flags)})
+    env = "\n".join(f"{k}={v}" for k, v in task.env.items() if "\n" not in v and "\r" not in v)
+    if env:
+        params.append({"name": "env", "value": value(env)})
+    if task.message:
+        params.append({"name": "message", "value": escape(task.message)})
+    if task.source:
+        params.append({"name": "source", "value": escape(task.source)})
+    if options.ignore_errors:
+        params.append({"name": "ignore-errors", "value": "true"})
+    params.append({"name": "image", "value": "{{workflow.parameters.image}}"})
+    depends = task.depends or [CHECKOUT]
+    return {
+        "name": task.name,
+        "depends": " && ".join(depends),
+        "templateRef": {"name": "make", "template": "recipe", "clusterScope": True},
+        "arguments": {"parameters": params},
+    }
