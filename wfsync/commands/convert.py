@@ -121,8 +121,10 @@ def _block_friendly(text: str) -> bool:
 
 def _comment_line(line: str) -> str:
     """A header line as one YAML comment line: text from the source never ends the comment."""
-    flat = " ".join(line.replace("\r", "\n").split("\n"))
-    flat = "".join(ch if ch >= " " or ch == "\t" else " " for ch in flat)
+    # YAML also ends a line at NEL, LINE and PARAGRAPH SEPARATOR; other control characters are not text.
+    flat = "".join(
+        " " if ch < " " and ch != "\t" or ch in "\x7f\x85\u2028\u2029\ufeff" else ch for ch in line
+    )
     return "#" if not flat else f"# {flat}"
 
 

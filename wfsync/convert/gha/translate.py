@@ -406,7 +406,7 @@ class _Compiler:
         if job is None:
             raise Untranslatable(f"needs.{rest[0]} is not a job this job needs")
         if rest[1].lower() == "result" and len(rest) == 2 and self.scope.level == "dag":
-            return f"{_RESULTS}[tasks[{expr_string(job)}].status]"
+            return _result(f"tasks[{expr_string(job)}].status")
         if rest[1].lower() == "outputs" and len(rest) == 3:
             source = (
                 (
@@ -427,13 +427,19 @@ class _Compiler:
         if rest[1].lower() == "conclusion" and len(rest) == 2 and step in self.scope.continue_steps:
             return f'(steps[{expr_string(step)}].status in ["Skipped", "Omitted"] ? "skipped" : "success")'
         if rest[1].lower() in ("outcome", "conclusion") and len(rest) == 2:
-            return f"{_RESULTS}[steps[{expr_string(step)}].status]"
+            return _result(f"steps[{expr_string(step)}].status")
         if rest[1].lower() == "outputs" and len(rest) == 3:
             return _json_value(f"steps[{expr_string(step)}].outputs.parameters.outputs", rest[2])
         raise Untranslatable(f"steps.{'.'.join(rest)} has no Argo equivalent")
 
 
-_RESULTS = '{"Succeeded": "success", "Failed": "failure", "Error": "failure", "Skipped": "skipped", "Omitted": "skipped"}'
+def _result(status: str) -> str:
+    """GitHub's result (success, failure, skipped) of an Argo node phase.
+
+    A chain of conditionals, not a map literal: braces inside a ``{{=...}}`` tag are legal for
+    Argo but easy to misread for tools that look for the tag's end.
+    """
+    return f'({status} == "Succeeded" ? "success" : {status} in ["Failed", "Error"] ? "failure" : "skipped")'
 
 
 def _json_value(source: str, key: str) -> str:
