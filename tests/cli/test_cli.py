@@ -86,11 +86,12 @@ def test_json_output_before_or_after_command(
     assert finding == {
         "file": "t.yaml",
         "line": 13,
-        "column": None,
+        "column": 9,
         "path": "spec.templates[0].container.imagePullPolicyy",
         "rule": "schema-unknown-field",
         "severity": "error",
-        "message": "unknown field 'imagePullPolicyy' in Container",
+        "message": "unknown field 'imagePullPolicyy' in Container; did you mean `imagePullPolicy`?",
+        "suggestion": "imagePullPolicy",
         "kind": "WorkflowTemplate",
         "name": "greet",
     }
@@ -102,7 +103,9 @@ def test_github_annotations(runner: CliRunner, tmp_path: Path, monkeypatch: pyte
     (tmp_path / "t.yaml").write_text(BROKEN)
     code, out, _ = invoke(runner, "lint", "-o", "github", "t.yaml")
     assert code == 1
-    assert out.splitlines()[0].startswith("::error file=t.yaml,line=13,title=wfsync schema-unknown-field::")
+    assert out.splitlines()[0].startswith(
+        "::error file=t.yaml,line=13,col=9,title=wfsync schema-unknown-field::"
+    )
 
 
 def test_yaml_syntax_error_is_a_finding_not_a_crash(

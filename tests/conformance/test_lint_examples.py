@@ -47,13 +47,19 @@ def test_examples_lint_without_false_positives(argo_examples: Path) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class Mutation:
-    """One injected defect: which example, how, the rule expected and text on the expected (last such) line."""
+    """One injected defect: which example, how, the rule expected and text on the expected (last such) line.
+
+    ``at`` is the text of that line the column must point at (its first character); ``suggestion``
+    the name "did you mean" must offer.
+    """
 
     id: str
     example: str
     mutate: Callable[[list[dict[str, Any]]], None]
     rule: str
     marker: str
+    at: str = ""
+    suggestion: str | None = None
 
 
 def _tmpl(docs: list[dict[str, Any]], name: str, doc: int = 0) -> dict[str, Any]:
@@ -200,6 +206,38 @@ def _m_two_types(docs: list[dict[str, Any]]) -> None:
     _tmpl(docs, "echo")["script"] = {"image": "busybox", "source": "echo two-types"}
 
 
+def _m_argument_local(docs: list[dict[str, Any]]) -> None:
+    _steps_hello1(docs)["arguments"]["parameters"][0]["name"] = "mesage"
+
+
+def _m_artifact_local(docs: list[dict[str, Any]]) -> None:
+    _tmpl(docs, "print-message-from-file")["inputs"]["artifacts"][0]["name"] = "mesage"
+
+
+def _m_volume_claim(docs: list[dict[str, Any]]) -> None:
+    docs[0]["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] = "workdri"
+
+
+def _m_volume(docs: list[dict[str, Any]]) -> None:
+    docs[0]["spec"].pop("volumes")
+
+
+def _library_call(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """hello1 calls buildkit.clone, a WorkflowTemplate's template that mounts the volume ``work``."""
+    step = _steps_hello1(docs)
+    step["templateRef"] = {"name": "buildkit", "template": "clone"}
+    step["arguments"] = {"parameters": [{"name": "repo", "value": "r"}, {"name": "branch", "value": "b"}]}
+    return step
+
+
+def _m_volume_library(docs: list[dict[str, Any]]) -> None:
+    _library_call(docs)
+
+
+def _m_when_cut_short(docs: list[dict[str, Any]]) -> None:
+    _dag_task(docs, "B")["when"] = '{{= {"A": {"s": tasks.A.status}}["A"]["s"] == "Succeeded" }}'
+
+
 MUTATIONS = [
     Mutation("unknown-field", "steps.yaml", _m_unknown_field, "schema-unknown-field", "imagePullPolicyy"),
     Mutation("wrong-type", "steps.yaml", _m_wrong_type, "schema-type", "command: echo"),
@@ -290,6 +328,76 @@ MUTATIONS = [
     Mutation("when-syntax", "dag-diamond.yaml", _m_when, "when-syntax", "when:"),
     Mutation("entrypoint", "dag-diamond.yaml", _m_entrypoint, "entrypoint-missing", "entrypoint: diamnod"),
     Mutation("two-template-types", "dag-diamond.yaml", _m_two_types, "template-type", "- name: echo"),
+    # issue 13: arguments no input takes, undeclared volumes, a {{= }} tag cut short, did you mean
+    Mutation(
+        "argument-unknown",
+        "steps.yaml",
+        _m_argument_local,
+        "argument-unknown",
+        "name: mesage",
+        "mesage",
+        "message",
+    ),
+    Mutation(
+        "argument-unknown-templateref",
+        "workflow-template/steps.yaml",
+        _m_templateref_input,
+        "argument-unknown",
+        "name: mesage",
+        "mesage",
+        "message",
+    ),
+    Mutation(
+        "artifact-unknown",
+        "artifact-passing.yaml",
+        _m_artifact_local,
+        "argument-unknown",
+        "name: message",
+        "message",
+        "mesage",
+    ),
+    Mutation(
+        "volume-claim-undeclared",
+        "volumes-pvc.yaml",
+        _m_volume_claim,
+        "volume-undeclared",
+        "name: workdir",
+        "workdir",
+        "workdri",
+    ),
+    Mutation(
+        "volume-undeclared",
+        "volumes-existing.yaml",
+        _m_volume,
+        "volume-undeclared",
+        "name: workdir",
+        "workdir",
+    ),
+    Mutation(
+        "volume-undeclared-library",
+        "workflow-template/steps.yaml",
+        _m_volume_library,
+        "volume-undeclared",
+        "name: hello1",
+        "name: hello1",
+    ),
+    Mutation("when-cut-short", "dag-diamond.yaml", _m_when_cut_short, "when-syntax", "when:", "'{{="),
+]
+
+SUGGESTIONS = {
+    "unknown-field": ("imagePullPolicyy", "imagePullPolicy"),
+    "step-template-missing": ("print-mesage", "print-message"),
+    "templateref-name": ("workflow-template-print-mesage", "workflow-template-print-message"),
+    "templateref-template": ("print-mesage", "print-message"),
+    "input-variable": ("'{{inputs.parameters.mesage}}", "message"),
+    "entrypoint": ("diamnod", "diamond"),
+}
+"""Existing classes that now name the closest valid name, and where their column points."""
+MUTATIONS = [
+    dataclasses.replace(m, at=SUGGESTIONS[m.id][0], suggestion=SUGGESTIONS[m.id][1])
+    if m.id in SUGGESTIONS
+    else m
+    for m in MUTATIONS
 ]
 
 
@@ -315,12 +423,57 @@ def test_injected_defect_is_caught(
     text = yaml.safe_dump_all(docs, sort_keys=False, width=1000)
     target.write_text(text, encoding="utf-8")
     report = lint_paths([target], context)
-    expected_line = [i for i, line in enumerate(text.splitlines(), 1) if mutation.marker in line][-1]
+    lines = text.splitlines()
+    expected_line = [i for i, line in enumerate(lines, 1) if mutation.marker in line][-1]
     found = [(f.rule, f.line) for f in report.findings]
     assert (mutation.rule, expected_line) in found, (
         f"expected {mutation.rule} at line {expected_line}, got {found}"
     )
     assert all(f.path == target for f in report.findings)
+    assert all(f.column and 1 <= f.column <= len(lines[f.line - 1]) + 1 for f in report.findings)
+    (caught, *_) = [f for f in report.findings if (f.rule, f.line) == (mutation.rule, expected_line)]
+    assert caught.excerpt == lines[expected_line - 1]
+    if mutation.at:
+        assert caught.column == lines[expected_line - 1].index(mutation.at) + 1, caught
+    if mutation.suggestion:
+        assert caught.suggestion == mutation.suggestion
+        assert caught.message.endswith(f"; did you mean `{mutation.suggestion}`?")
+
+
+def _ok_when_with_braces(docs: list[dict[str, Any]]) -> None:
+    _dag_task(docs, "B")["when"] = '{{= {"Succeeded": "success"}[tasks.A.status] == "success" }}'
+
+
+def _ok_library_volume_declared(docs: list[dict[str, Any]]) -> None:
+    _library_call(docs)
+    docs[0]["spec"]["volumeClaimTemplates"] = [
+        {"metadata": {"name": "work"}, "spec": {"accessModes": ["ReadWriteOnce"]}}
+    ]
+
+
+def _ok_extra_argument_without_inputs(docs: list[dict[str, Any]]) -> None:
+    _dag_task(docs, "A")["arguments"]["parameters"].append({"name": "unused", "value": "x"})
+    _tmpl(docs, "echo").pop("inputs")
+    _tmpl(docs, "echo")["container"]["command"] = ["echo", "no inputs"]
+
+
+VALID_MUTATIONS = {
+    "when-braces": ("dag-diamond.yaml", _ok_when_with_braces),
+    "library-volume-declared": ("workflow-template/steps.yaml", _ok_library_volume_declared),
+    "extra-argument-no-inputs": ("dag-diamond.yaml", _ok_extra_argument_without_inputs),
+}
+
+
+@pytest.mark.parametrize("name", list(VALID_MUTATIONS))
+def test_valid_change_stays_clean(name: str, argo_examples: Path, tmp_path: Path, shared_cache: Path) -> None:
+    """What Argo runs lints clean: braces inside a {{= }} tag, a declared volume, extra arguments."""
+    example, mutate = VALID_MUTATIONS[name]
+    docs = list(yaml.safe_load_all((argo_examples / example).read_text(encoding="utf-8")))
+    mutate(docs)
+    target = tmp_path / "changed.yaml"
+    target.write_text(yaml.safe_dump_all(docs, sort_keys=False, width=1000), encoding="utf-8")
+    report = lint_paths([target], LintOptions(context=(argo_examples,), cache_dir=shared_cache))
+    assert report.findings == ()
 
 
 def test_yaml_syntax_error_names_line_and_column(tmp_path: Path) -> None:

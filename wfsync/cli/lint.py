@@ -106,6 +106,8 @@ def _text(term: Terminal, report: LintReport) -> None:
             term.result(
                 f"  {where:>6}  [{colour}]{f.severity.value:7}[/{colour}] {escape(f.message)}  [dim]({escape(detail)})[/dim]"
             )
+            for line in source_frame(f):
+                term.result(f"          [dim]|[/dim] {escape(line)}")
     if term.verbose:
         for skip in report.skipped:
             term.info(
@@ -113,6 +115,24 @@ def _text(term: Terminal, report: LintReport) -> None:
             )
     mark = "[red]✗[/red]" if report.errors else "[green]✓[/green]"
     term.print(f"{mark} {escape(_summary_line(report))}")  # quiet: the exit code says it
+
+
+FRAME_WIDTH = 120
+"""Longest excerpt shown; longer lines are cut around the column."""
+
+
+def source_frame(finding: Finding) -> list[str]:
+    """The finding's source line and a caret under its column, as compilers print them ([] without source)."""
+    text = finding.excerpt.rstrip("\r\n")
+    if not text.strip():
+        return []
+    column = max(1, min(finding.column or 1, len(text) + 1))
+    start = 0
+    if len(text) > FRAME_WIDTH:
+        start = max(0, min(column - 1 - FRAME_WIDTH // 2, len(text) - FRAME_WIDTH))
+        text = text[start : start + FRAME_WIDTH]
+    pad = "".join("\t" if c == "\t" else " " for c in text[: column - 1 - start])
+    return [text, pad + "^"]
 
 
 def _plural(count: int, word: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from wfsync.lint.rules.spec import required_inputs, workflow_spec
+from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.findings import JsonPath
 
 
@@ -253,7 +254,8 @@ def _resolve(
         else:
             yield problem(
                 "templateref-not-found",
-                f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})",
+                f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})"
+                + did_you_mean(ref.name, cluster if ref.cluster_scope else namespaced),
                 "name",
             )
         return
@@ -264,7 +266,7 @@ def _resolve(
         yield problem(
             "templateref-not-found",
             f"{ref.what}: template reference {label} not found ({kind} {ref.name!r} at {holder.path}:{holder.line} "
-            f"has no template {ref.template!r})",
+            f"has no template {ref.template!r}){did_you_mean(ref.template, holder.defines)}",
             "template",
         )
         return

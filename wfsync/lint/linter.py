@@ -13,24 +13,30 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from wfsync import __version__
 from wfsync.library.discover import FileProblem, find_yaml_files, parse_text
-from wfsync.library.yamlload import node_line, read_bounded
+from wfsync.library.yamlload import read_bounded
 from wfsync.lint.index import DocumentSummary, cross_check, summarize
+from wfsync.lint.rules.calls import CallFacts, check_calls, summarize_calls
 from wfsync.lint.rules.cron import cron_problems
 from wfsync.lint.rules.names import SEMVER
 from wfsync.lint.rules.spec import SpecChecker
+from wfsync.lint.rules.suggest import suggestion_in
 from wfsync.lint.schema import check as schema
 from wfsync.model.documents import API_VERSION, LIBRARY_KINDS, Document, Kind
-from wfsync.model.findings import Finding, Severity, format_json_path
+from wfsync.model.findings import Finding, JsonPath, Severity, format_json_path
 
 ARGO_KINDS = frozenset(k.value for k in Kind)
 VERSION_LABEL = "wfsync.io/version"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+KEY_RULES = frozenset({"schema-unknown-field"})
+"""Rules about a key itself: their column is the key's, not its value's."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +61,7 @@ class FileResult:
     summaries: tuple[DocumentSummary, ...]
     skipped: tuple[Skipped, ...]
     documents: int
+    calls: tuple[CallFacts, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +113,7 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     library = options.library.resolve() if options.library is not None else None
     findings: list[Finding] = [_file_problem(p) for p in problems]
     summaries: list[DocumentSummary] = []
+    calls: list[CallFacts] = []
     skipped: list[Skipped] = []
     documents = 0
     cached = 0
@@ -114,32 +122,79 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
         cached += hit
         findings.extend(result.findings)
         summaries.extend(result.summaries)
+        calls.extend(result.calls)
         skipped.extend(result.skipped)
         documents += result.documents
-    context = _context_summaries(options.context, set(files), cache)
-    for problem in cross_check(summaries, context):
-        s = problem.summary
-        findings.append(
-            Finding(
-                Path(s.path),
-                problem.line,
-                problem.rule,
-                problem.message,
-                format_json_path(problem.json_path),
-                kind=s.kind,
-                name=s.name,
-            )
-        )
+    context, context_calls = _context_summaries(options.context, set(files), cache)
+    findings.extend(_cross_findings(summaries, context, calls, context_calls))
     cache.save()
-    findings = _apply_policy(findings, options)
+    findings = _with_excerpts(_apply_policy(findings, options), set(files))
     return LintReport(
-        tuple(sorted(findings, key=lambda f: (str(f.path), f.line, f.rule, f.message))),
+        tuple(sorted(findings, key=lambda f: (str(f.path), f.line, f.column or 0, f.rule, f.message))),
         len(files) + len(problems),
         documents,
         tuple(skipped),
         time.perf_counter() - started,
         cached,
     )
+
+
+def _cross_findings(
+    summaries: Sequence[DocumentSummary],
+    context: Sequence[DocumentSummary],
+    calls: Sequence[CallFacts],
+    context_calls: Sequence[CallFacts],
+) -> Iterator[Finding]:
+    """Findings across documents: references, duplicates, arguments, volumes."""
+    positions = {(c.path, c.line): c.positions for c in calls}
+    for problem in cross_check(summaries, context):
+        s = problem.summary
+        json_path = format_json_path(problem.json_path)
+        line, column = positions.get((s.path, s.line), {}).get(json_path, (problem.line, 1))
+        yield Finding(
+            Path(s.path),
+            line,
+            problem.rule,
+            problem.message,
+            json_path,
+            column=column,
+            kind=s.kind,
+            name=s.name,
+            suggestion=suggestion_in(problem.message),
+        )
+    for call in check_calls(calls, context_calls):
+        f = call.facts
+        yield Finding(
+            Path(f.path),
+            call.line,
+            call.rule,
+            call.message,
+            call.json_path,
+            column=call.column,
+            kind=f.kind,
+            name=f.name,
+            suggestion=suggestion_in(call.message),
+        )
+
+
+def _with_excerpts(findings: list[Finding], readable: set[Path]) -> list[Finding]:
+    """Each finding with its source line, read again only from files that were linted."""
+    lines: dict[Path, list[str]] = {}
+    out = []
+    for finding in findings:
+        if finding.path not in lines:
+            text = ""
+            if finding.path in readable:
+                try:
+                    text = read_bounded(finding.path).decode("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = ""
+            lines[finding.path] = text.splitlines()
+        source = lines[finding.path]
+        if 0 < finding.line <= len(source):
+            finding = dataclasses.replace(finding, excerpt=source[finding.line - 1])
+        out.append(finding)
+    return out
 
 
 def _lint_files(
@@ -154,7 +209,7 @@ def _lint_files(
         try:
             data = read_bounded(path)
         except OSError as err:
-            problem = Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}")
+            problem = Finding(path, 1, "file-unreadable", f"cannot read: {err.strerror or err}", column=1)
             results[path] = (FileResult((problem,), (), (), 0), 0)
             continue
         digest = hashlib.blake2b(data, digest_size=16).hexdigest() + ("L" if in_library else "")
@@ -184,20 +239,25 @@ def _lint_bytes(item: tuple[Path, bool, bytes]) -> FileResult:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        return FileResult((Finding(path, 1, "file-unreadable", f"not UTF-8 text: {err.reason}"),), (), (), 0)
+        unreadable = Finding(path, 1, "file-unreadable", f"not UTF-8 text: {err.reason}", column=1)
+        return FileResult((unreadable,), (), (), 0)
     return lint_text(path, text, in_library=in_library)
 
 
-def _context_summaries(paths: Iterable[Path], exclude: set[Path], cache: _Cache) -> list[DocumentSummary]:
+def _context_summaries(
+    paths: Iterable[Path], exclude: set[Path], cache: _Cache
+) -> tuple[list[DocumentSummary], list[CallFacts]]:
     out: list[DocumentSummary] = []
+    calls: list[CallFacts] = []
     existing = [p for p in paths if p.exists()]
     if not existing:
-        return out
+        return out, calls
     files, _ = find_yaml_files(existing)
     todo = [path for path in files if path not in exclude]
     for result, _ in _lint_files(todo, None, cache, None):
         out.extend(result.summaries)
-    return out
+        calls.extend(result.calls)
+    return out, calls
 
 
 def _is_under(path: Path, folder: Path) -> bool:
@@ -218,7 +278,7 @@ def _apply_policy(findings: list[Finding], options: LintOptions) -> list[Finding
 
 
 def _file_problem(problem: FileProblem) -> Finding:
-    return Finding(problem.path, problem.line, problem.rule, problem.message, column=problem.column)
+    return Finding(problem.path, problem.line, problem.rule, problem.message, column=problem.column or 1)
 
 
 def lint_text(path: Path, text: str, *, in_library: bool = False) -> FileResult:
@@ -226,6 +286,7 @@ def lint_text(path: Path, text: str, *, in_library: bool = False) -> FileResult:
     read = parse_text(path, text)
     findings: list[Finding] = []
     summaries: list[DocumentSummary] = []
+    calls: list[CallFacts] = []
     skipped: list[Skipped] = []
     if read.problem is not None:
         findings.append(_file_problem(read.problem))
@@ -234,9 +295,20 @@ def lint_text(path: Path, text: str, *, in_library: bool = False) -> FileResult:
         findings.extend(doc_findings)
         if summary is not None:
             summaries.append(summary)
+            calls.append(
+                summarize_calls(
+                    doc.body,
+                    summary.kind,
+                    summary.path,
+                    summary.line,
+                    summary.namespace,
+                    summary.name,
+                    functools.partial(_position_or, doc.node, doc.source.line),
+                )
+            )
         if skip is not None:
             skipped.append(skip)
-    return FileResult(tuple(findings), tuple(summaries), tuple(skipped), len(read.documents))
+    return FileResult(tuple(findings), tuple(summaries), tuple(skipped), len(read.documents), tuple(calls))
 
 
 def lint_document(
@@ -249,8 +321,19 @@ def lint_document(
     def finding(
         json_path: tuple[str | int, ...], rule: str, message: str, severity: Severity = Severity.ERROR
     ) -> Finding:
-        line = node_line(doc.node, json_path) or doc.source.line
-        return Finding(path, line, rule, message, format_json_path(json_path), severity, kind=kind, name=name)
+        line, column = node_position(doc.node, json_path, key=rule in KEY_RULES) or (doc.source.line, 1)
+        return Finding(
+            path,
+            line,
+            rule,
+            message,
+            format_json_path(json_path),
+            severity,
+            column,
+            kind,
+            name,
+            suggestion_in(message),
+        )
 
     if kind not in ARGO_KINDS:
         return [], None, Skipped(str(path), doc.source.line, kind or "(no kind)", name)
@@ -285,11 +368,54 @@ def lint_document(
         kind,
         str(path),
         doc.source.line,
-        lambda jp: node_line(doc.node, jp) or doc.source.line,
+        lambda jp: (node_position(doc.node, jp) or (doc.source.line, 1))[0],
         doc.namespace,
         name,
     )
     return findings, summary, None
+
+
+def _position_or(node: yaml.Node | None, line: int, path: JsonPath) -> tuple[int, int]:
+    return node_position(node, path) or (line, 1)
+
+
+def node_position(node: yaml.Node | None, path: JsonPath, *, key: bool = False) -> tuple[int, int] | None:
+    """1-based line and column of the value at ``path`` in a document's node tree.
+
+    A mapping entry is located at its key, or at its value when that is a scalar on the key's
+    line (the caret then points at the misspelt name, not at ``template:``); ``key`` keeps the
+    key's column. A path that leaves the tree gives the deepest place it reached.
+    """
+    if node is None:
+        return None
+    current: yaml.Node = node
+    mark = current.start_mark
+    for index, part in enumerate(path):
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                    mark, current = key_node.start_mark, value_node
+                    last = index == len(path) - 1
+                    if (
+                        last
+                        and not key
+                        and isinstance(value_node, yaml.ScalarNode)
+                        and value_node.start_mark.line == mark.line
+                    ):
+                        mark = value_node.start_mark
+                    break
+            else:
+                break
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            current = current.value[part]
+            mark = current.start_mark
+        else:
+            break
+    return mark.line + 1, mark.column + 1
 
 
 def _version_label(doc: Document, finding: Any) -> list[Finding]:
@@ -346,6 +472,7 @@ class _Cache:
             tuple(DocumentSummary.from_json(s) for s in entry["s"]),
             tuple(Skipped(**s) for s in entry["k"]),
             entry["d"],
+            tuple(CallFacts.from_json(c) for c in entry["c"]),
         )
 
     def put(self, key: str, digest: str, result: FileResult) -> None:
@@ -357,6 +484,7 @@ class _Cache:
             "s": [s.to_json() for s in result.summaries],
             "k": [s.to_json() for s in result.skipped],
             "d": result.documents,
+            "c": [c.to_json() for c in result.calls],
         }
         self.dirty = True
 
@@ -398,4 +526,5 @@ def _finding_from_json(data: dict[str, Any]) -> Finding:
         data["column"],
         data["kind"],
         data["name"],
+        data.get("suggestion"),
     )

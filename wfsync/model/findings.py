@@ -34,7 +34,11 @@ def format_json_path(path: Sequence[str | int]) -> str:
 
 @dataclasses.dataclass(frozen=True, order=True)
 class Finding:
-    """One problem at one place: file, line, JSON path, rule id, severity and message."""
+    """One problem at one place: file, line and column, JSON path, rule id, severity and message.
+
+    ``suggestion`` is the valid name a misspelt one was probably meant to be; ``excerpt`` is the
+    source line (added after linting, when the file can still be read; never cached or in JSON).
+    """
 
     path: Path
     line: int
@@ -45,6 +49,8 @@ class Finding:
     column: int | None = None
     kind: str = ""
     name: str = ""
+    suggestion: str | None = None
+    excerpt: str = dataclasses.field(default="", compare=False)
 
     def to_json(self) -> dict[str, object]:
         """The stable JSON form used by ``--output json``."""
@@ -56,6 +62,7 @@ class Finding:
             "rule": self.rule,
             "severity": str(self.severity),
             "message": self.message,
+            "suggestion": self.suggestion,
             "kind": self.kind,
             "name": self.name,
         }

@@ -31,8 +31,10 @@ RULES: dict[str, str] = {
     "dag-target-missing": "dag.target names a task that does not exist",
     "variable-unresolved": "a {{...}} reference to an input, step, task, item or workflow parameter that does not exist",
     "input-not-supplied": "a template input without a value or default is not supplied by a caller",
+    "argument-unknown": "an argument (parameter or artifact) whose name matches none of the inputs the called template (local or templateRef'd) declares; Argo ignores it",
+    "volume-undeclared": "a template the workflow reaches (steps, tasks, hooks, templateRefs) mounts a volume its volumes or volumeClaimTemplates do not declare",
     "field-not-allowed": "timeout/activeDeadlineSeconds on a non-leaf template, parallelism on a leaf, bad timeout",
-    "when-syntax": "a when expression that cannot be parsed",
+    "when-syntax": "a when expression that cannot be parsed, or a {{=...}} tag Argo cuts short at a '}}' inside it",
     "cron-schedule": "a CronWorkflow schedule Argo's cron parser rejects, or a timezone that is not an IANA zone",
     "version-label": "a library template without a wfsync.io/version semantic version label",
 }

@@ -14,6 +14,7 @@ from typing import Any
 
 from wfsync import safepath
 from wfsync.lint.rules.names import field_name_problem, object_name_problem, param_name_problem
+from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.findings import JsonPath
 
 Problem = tuple[JsonPath, str, str]
@@ -252,7 +253,8 @@ class SpecChecker:
                 yield path, "entrypoint-missing", "spec.entrypoint is required"
             return
         if isinstance(entry, str) and "{{" not in entry and entry not in self.by_name:
-            yield path, "entrypoint-missing", f"entrypoint template {entry!r} not found"
+            hint = did_you_mean(entry, self.by_name)
+            yield path, "entrypoint-missing", f"entrypoint template {entry!r} not found{hint}"
         elif isinstance(entry, str) and entry in self.by_name and not self.is_template_kind:
             supplied = self.workflow_params or set()
             for missing in required_inputs(self.by_name[entry]):
@@ -296,7 +298,11 @@ class SpecChecker:
             and "{{" not in on_exit
             and on_exit not in self.by_name
         ):
-            yield (*self.spec_path, "onExit"), "template-not-found", f"onExit template {on_exit!r} not found"
+            yield (
+                (*self.spec_path, "onExit"),
+                "template-not-found",
+                f"onExit template {on_exit!r} not found{did_you_mean(on_exit, self.by_name)}",
+            )
         hooks = self.spec.get("hooks")
         if isinstance(hooks, dict):
             for hook_name, hook in hooks.items():
@@ -380,10 +386,12 @@ class SpecChecker:
             yield (
                 (*path, "template"),
                 "template-not-found",
-                f"{what} references template {target!r}, which does not exist",
+                f"{what} references template {target!r}, which does not exist"
+                + did_you_mean(target, self.by_name),
             )
             return
         args = item.get("arguments")
+        yield from _unknown_arguments(args, callee, path, what, target)
         supplied = set(_names(args.get("parameters") if isinstance(args, dict) else None))
         for missing in required_inputs(callee):
             if missing not in supplied:
@@ -561,7 +569,9 @@ class SpecChecker:
                 b.split(".")[2] for b in base if b.startswith("inputs.artifacts.")
             }:
                 return None
-            return f"the template has no input {section[:-1] if section.endswith('s') else section} {name!r}"
+            what = section[:-1] if section.endswith("s") else section
+            declared = [b.split(".")[2] for b in base if b.startswith(f"inputs.{section}.")]
+            return f"the template has no input {what} {name!r}{did_you_mean(name, declared)}"
         if root == "pod":
             return "only pod.name is defined"
         if root == "workflow":
@@ -571,7 +581,9 @@ class SpecChecker:
                 if self.workflow_params is None:
                     return None
                 pname = tag[len("workflow.parameters.") :]
-                return None if pname in self.workflow_params else f"spec.arguments has no parameter {pname!r}"
+                if pname in self.workflow_params:
+                    return None
+                return f"spec.arguments has no parameter {pname!r}{did_you_mean(pname, self.workflow_params)}"
             return "not a workflow variable"
         if root in ("steps", "tasks"):
             if rest == "name":
@@ -590,21 +602,89 @@ class SpecChecker:
         return None
 
 
+def _unknown_arguments(
+    args: Any, callee: Mapping[str, Any], path: JsonPath, what: str, target: str
+) -> Iterator[Problem]:
+    """Arguments whose name matches none of the called template's inputs (Argo ignores them silently).
+
+    Only when the template declares inputs of that kind: passing arguments to a template without
+    any is common and harmless (Argo's own examples do it); a name that misses declared inputs
+    is a misspelling.
+    """
+    if not isinstance(args, dict):
+        return
+    for section in ("parameters", "artifacts"):
+        items = args.get(section)
+        inputs = _names(_params(callee, "inputs", section))
+        for index, arg in enumerate(items if isinstance(items, list) else []):
+            name = arg.get("name") if isinstance(arg, dict) else None
+            if inputs and isinstance(name, str) and "{{" not in name and name not in inputs:
+                yield (
+                    (*path, "arguments", section, index, "name"),
+                    "argument-unknown",
+                    f"{what} passes {section[:-1]} {name!r} to template {target!r}, which has no input "
+                    f"{section[:-1]} {name!r}{did_you_mean(name, inputs)}",
+                )
+
+
+def template_tags(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, tag)`` of each tag as fasttemplate finds it: a tag ends at the FIRST ``}}``.
+
+    So ``{{= {"a": "b"}[x] }}`` is one expression tag (``}[`` is not ``}}``), while in
+    ``{{= {"a": {"b": 1}} }}`` the tag stops after ``1``. An unclosed ``{{`` is left as text.
+    """
+    pos = 0
+    while (start := text.find("{{", pos)) >= 0:
+        end = text.find("}}", start + 2)
+        if end < 0:
+            return
+        yield start, end + 2, text[start + 2 : end]
+        pos = end + 2
+
+
 def when_syntax_problem(when: str) -> str | None:
     """Why a ``when`` cannot be parsed by govaluate once its tags are substituted, or None.
 
     Tags become a plain word (expression tags ``true``): the real value is unknown before run
-    time, so only the expression around the tags is judged.
+    time, so only the expression around the tags is judged, and an expression tag only for
+    being cut short by a ``}}`` inside it.
     """
     from wfsync.expressions.govaluate import WhenError, check_when
 
-    text = TAG.sub(lambda m: "true" if m.group(1).strip().startswith("=") else "x", when).strip()
+    parts: list[str] = []
+    pos = 0
+    for start, end, tag in template_tags(when):
+        stripped = tag.strip()
+        if stripped.startswith("="):
+            problem = _cut_expression(stripped[1:])
+            if problem:
+                return problem
+        parts.append(when[pos:start] + ("true" if stripped.startswith("=") else "x"))
+        pos = end
+    text = ("".join(parts) + when[pos:]).strip()
     if not text:
         return "empty expression"
     try:
         check_when(text)
     except WhenError as err:
         return str(err).split(": ", 1)[-1]
+    return None
+
+
+def _cut_expression(expression: str) -> str | None:
+    """Why an expression tag is not what its author wrote: Argo ended it at a ``}}`` inside it."""
+    from wfsync.expressions import exprlang
+
+    quoted = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', "", expression)
+    if sum(quoted.count(c) for c in "{[(") <= sum(quoted.count(c) for c in "}])"):
+        return None
+    try:
+        exprlang.compile(expression)
+    except exprlang.ExprError:
+        return (
+            f"Argo ends a '{{{{=' expression at the first '}}}}', so it evaluates {expression.strip()!r}, "
+            "which is cut short (write '} }' for braces that close together inside an expression)"
+        )
     return None
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.findings import JsonPath
 
 SCHEMA_FILE = Path(__file__).with_name("argo.json")
@@ -83,7 +84,8 @@ def _check_def(
     for key, item in value.items():
         spec = fields.get(key)
         if spec is None:
-            yield (*path, key), "schema-unknown-field", f"unknown field {key!r} in {name}"
+            hint = did_you_mean(key, fields) if isinstance(key, str) else ""
+            yield (*path, key), "schema-unknown-field", f"unknown field {key!r} in {name}{hint}"
             continue
         if item is None:
             continue  # null is "unset" for every optional field, as in Go's decoder
