@@ -44,7 +44,9 @@ def register(app: typer.Typer) -> None:
                 return
             from wfsync.commands.lint import run_lint
 
-            report = run_lint(paths or [], cwd=Path.cwd(), use_cache=not no_cache)
+            with term.progress("lint") as bar:
+                bar.describe = lambda: "checking files"
+                report = run_lint(paths or [], cwd=Path.cwd(), use_cache=not no_cache)
             render(term, fmt, report)
         if report.errors:
             raise typer.Exit(int(ExitCode.FINDINGS))

@@ -66,9 +66,11 @@ def register(app: typer.Typer) -> None:
             fmt = term.resolve_output(output, DIFF_FORMATS)
             from wfsync.commands.diff import run_diff
 
-            result = run_diff(
-                Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
-            )
+            with term.progress("diff") as bar:
+                bar.describe = lambda: "reading the library and the target"
+                result = run_diff(
+                    Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
+                )
             render_diff(term, fmt, result)
         if not result.in_sync:
             raise typer.Exit(int(ExitCode.FINDINGS))
