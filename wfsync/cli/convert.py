@@ -80,25 +80,27 @@ def github_actions(
         fmt = term.resolve_output(output, FORMATS)
         from wfsync.commands.convert import run_convert_github_actions, run_settings
 
-        result = run_convert_github_actions(
-            paths,
-            out_dir=out_dir,
-            report=report,
-            rules=rules or [],
-            template=template,
-            starter=starter,
-            run=run_settings(
-                Path.cwd(),
-                event=event,
-                event_name=event_name,
-                actor=actor,
-                repository=repository,
-                env=env or (),
-                secrets=secret or (),
+        with term.progress("convert") as bar:  # a folder of workflows, or --run, takes a while
+            bar.describe = lambda: "converting"
+            result = run_convert_github_actions(
+                paths,
+                out_dir=out_dir,
+                report=report,
+                rules=rules or [],
+                template=template,
+                starter=starter,
+                run=run_settings(
+                    Path.cwd(),
+                    event=event,
+                    event_name=event_name,
+                    actor=actor,
+                    repository=repository,
+                    env=env or (),
+                    secrets=secret or (),
+                )
+                if run
+                else None,
             )
-            if run
-            else None,
-        )
         if fmt is OutputFormat.JSON:
             payload = result.audit.to_json()
             if result.library is not None:

@@ -92,7 +92,10 @@ def register(app: typer.Typer) -> None:
             else:
                 for d in done:
                     if d.action == "skipped":
-                        term.warning(f"{d.name}: skipped: {d.reason}")
+                        # shown under --quiet too: it is why the exit code is 1
+                        term.err.print(
+                            f"[yellow]warning:[/yellow] {escape(f'{d.name}: skipped: {d.reason}')}"
+                        )
                     else:
                         term.result(f"{d.action:9} {d.name} {d.version}  {escape(str(d.path))}")
             if skipped:
