@@ -109,9 +109,13 @@ class GroupProgress:
     """A step group's expanded steps (once all their nodes exist) and its settled children."""
 
     expanded: list[dict[str, Any]] | None = None
-    settled: dict[str, bool] = dataclasses.field(default_factory=dict)
-    """Fulfilled children without hooks, by node name: whether the child ran a step (else Skipped by ``when``)."""
+    pending: list[dict[str, Any]] | None = None
+    """The expanded steps whose children are not settled (once ``expanded`` is kept)."""
+    settled: set[str] = dataclasses.field(default_factory=set)
+    """Fulfilled children without hooks (nothing about them can change), by node name."""
     settled_ids: set[str] = dataclasses.field(default_factory=set)
+    ran: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """The step of each settled child that ran (not Skipped by ``when``), by node name."""
 
 
 @dataclasses.dataclass

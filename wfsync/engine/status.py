@@ -27,8 +27,13 @@ FULFILLED = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
 _STEPS_OR_DAG_SEPARATOR = re.compile(r"^(\[\d+\])?\.")
 
 
+@functools.lru_cache(maxsize=65536)
 def fnv1a32(text: str) -> int:
-    """32-bit FNV-1a of the UTF-8 bytes, as Go's ``hash/fnv`` computes it."""
+    """32-bit FNV-1a of the UTF-8 bytes, as Go's ``hash/fnv`` computes it.
+
+    Cached: a node's name is hashed for its ID, its pod name and every link to it, and the
+    byte loop cost ~30 us a call (a third of the engine's own time on big workflows).
+    """
     value = 0x811C9DC5
     for byte in text.encode("utf-8"):
         value ^= byte

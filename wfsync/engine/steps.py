@@ -116,15 +116,14 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 return fresh
             expanded = fresh
         settled = progress.settled
-        node_steps: dict[str, dict[str, Any]] = {}
+        node_steps = _Owners(progress.ran)
         created = True
-        for step in expanded:
+        pending: list[dict[str, Any]] = []
+        for step in expanded if progress.pending is None else progress.pending:
             node_name = child_name(sg.name, step["name"])
-            ran = settled.get(node_name)
-            if ran is not None:  # fulfilled, no hooks: nothing about it can change
-                if ran:
-                    node_steps[node_name] = step
+            if node_name in settled:  # fulfilled, no hooks: nothing about it can change
                 continue
+            pending.append(step)
             try:
                 proceed = evaluate_when(str(step.get("when") or ""))
             except WhenError as exc:
@@ -147,8 +146,9 @@ class StepsMixin(HooksMixin, OutputsMixin):
                     )
                 self.add_child(sg.name, node_name)
                 if skipped.fulfilled:
-                    settled[node_name] = False
+                    settled.add(node_name)
                     progress.settled_ids.add(skipped.id)
+                    pending.pop()
                 continue
             base = loop_base(step["name"])
             child = self.execute_template(
@@ -162,13 +162,17 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 node_steps[node_name] = step
                 self.add_child(sg.name, node_name)
                 if child.fulfilled and not child.daemoned and not (step.get("hooks") or step.get("onExit")):
-                    settled[node_name] = True
+                    settled.add(node_name)
                     progress.settled_ids.add(child.id)
+                    progress.ran[node_name] = step
+                    pending.pop()
             else:
                 created = False
         if created:
             # every item has its node: its arguments no longer matter, so the expansion is kept
+            # and later passes go over the unsettled steps only
             progress.expanded = expanded
+            progress.pending = pending
         completed = True
         for child_id in sg.children:
             if child_id in progress.settled_ids:
@@ -243,3 +247,16 @@ class StepsMixin(HooksMixin, OutputsMixin):
         except (ArgumentError, SubstitutionError) as exc:
             return self.mark(sg, st.ERROR, str(exc))
         return expanded
+
+
+class _Owners(dict[str, dict[str, Any]]):
+    """The step of each child visited this pass, falling back to the settled children's steps."""
+
+    def __init__(self, settled: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self.settled = settled
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The step that made the child ``name``."""
+        found = super().get(name)
+        return found if found is not None else self.settled.get(name, default)
