@@ -104,6 +104,24 @@ def workflow_spec(
     return spec, ("spec",)
 
 
+def workflow_template_ref(body: Mapping[str, Any]) -> tuple[Any, JsonPath]:
+    """The ``workflowTemplateRef`` of a document and its path (None when it has none).
+
+    A Workflow has it in ``spec``, a CronWorkflow in ``spec.workflowSpec``, and a
+    WorkflowEventBinding in ``spec.submit`` (the workflow it submits on an event).
+    """
+    if body.get("kind") == "WorkflowEventBinding":
+        spec = body.get("spec")
+        submit = spec.get("submit") if isinstance(spec, Mapping) else None
+        ref = submit.get("workflowTemplateRef") if isinstance(submit, Mapping) else None
+        return ref, ("spec", "submit", "workflowTemplateRef")
+    wf_spec, path = workflow_spec(body)
+    return (wf_spec.get("workflowTemplateRef") if wf_spec is not None else None), (
+        *path,
+        "workflowTemplateRef",
+    )
+
+
 def step_groups(tmpl: Mapping[str, Any]) -> Iterator[tuple[JsonPath, list[Any]]]:
     """The parallel step groups of a steps template, each with its path relative to the template.
 

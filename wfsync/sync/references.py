@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from wfsync.model.documents import Identity, Kind
+from wfsync.model.documents import Identity
+from wfsync.model.resolve import ref_target
+from wfsync.model.walk import callers, workflow_spec, workflow_template_ref
 
 
 def references(body: Mapping[str, Any], namespace: str) -> set[Identity]:
     """Identities of the WorkflowTemplates and ClusterWorkflowTemplates ``body`` refers to.
 
-    A reference without ``clusterScope: true`` names a WorkflowTemplate in the referrer's own
-    namespace, as Argo resolves it.
+    Resolved by the model's rule (:mod:`wfsync.model.resolve`): a reference without
+    ``clusterScope: true`` names a WorkflowTemplate in ``namespace``, the referrer's own.
+    Templated names (``{{...}}``) name nothing yet and are left out.
     """
-    found: set[Identity] = set()
-    for ref in _refs(body.get("spec")):
-        name = ref.get("name")
-        if not isinstance(name, str) or not name or "{{" in name:
-            continue
-        if ref.get("clusterScope") is True:
-            found.add(Identity(Kind.CLUSTER_WORKFLOW_TEMPLATE.value, "", name))
-        else:
-            found.add(Identity(Kind.WORKFLOW_TEMPLATE.value, namespace, name))
-    return found
-
-
-def _refs(value: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key in ("templateRef", "workflowTemplateRef") and isinstance(item, Mapping):
-                yield item
-            else:
-                yield from _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _refs(item)
+    spec, _ = workflow_spec(body)
+    refs = [workflow_template_ref(body)[0]]
+    refs += [c.node.get("templateRef") for c in callers(spec)] if spec is not None else []
+    return {target.identity for target in (ref_target(ref, namespace) for ref in refs) if target is not None}

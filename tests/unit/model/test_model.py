@@ -190,3 +190,18 @@ def test_typed_views_match_a_fresh_generation_from_the_lint_schema() -> None:
     assert typed.TARGET.read_text(encoding="utf-8") == typed.render(schema), (
         "run: python -m wfsync.lint.schema.typed"
     )
+
+
+def test_workflow_template_ref_of_each_kind_that_has_one() -> None:
+    from wfsync.model.walk import workflow_template_ref
+
+    ref = {"name": "base"}
+    assert workflow_template_ref({"kind": "Workflow", "spec": {"workflowTemplateRef": ref}}) == (
+        ref,
+        ("spec", "workflowTemplateRef"),
+    )
+    cron = {"kind": "CronWorkflow", "spec": {"workflowSpec": {"workflowTemplateRef": ref}}}
+    assert workflow_template_ref(cron)[0] == ref
+    binding = {"kind": "WorkflowEventBinding", "spec": {"submit": {"workflowTemplateRef": ref}}}
+    assert workflow_template_ref(binding) == (ref, ("spec", "submit", "workflowTemplateRef"))
+    assert workflow_template_ref({"kind": "Workflow"})[0] is None
