@@ -228,3 +228,24 @@ def test_a_long_chain_and_long_sequence_succeed(run_yaml: Callable[..., RunResul
     run_text(run_yaml, workflow("chain", [{"name": "main", "dag": {"tasks": chain_tasks(3000)}}]))
     steps = [[{"name": f"s{i}", "template": "noop"}] for i in range(3000)]
     run_text(run_yaml, workflow("seq", [{"name": "main", "steps": steps}]))
+
+
+def test_the_live_tree_redraws_at_a_bounded_rate() -> None:
+    from wfsync.cli.run import _LiveTree
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.draws = 0
+
+        def update(self, *_: object, **__: object) -> None:
+            self.draws += 1
+
+    live = _LiveTree.__new__(_LiveTree)
+    recorder = Recorder()
+    live._live = recorder  # type: ignore[assignment]
+    live._next = 0.0
+    status = st.WorkflowStatus("wf")
+    status.add(st.Node(id="wf", name="wf", display_name="wf", type="Steps", phase="Running"))
+    for _ in range(1000):  # the engine calls it after every pass that changed a node
+        live.update(status)
+    assert recorder.draws == 1

@@ -243,19 +243,25 @@ class _LiveTree:
 
         self._live = Live(console=term.out, transient=True, auto_refresh=False)
         self._live.start()
-        self._last = 0.0
+        self._next = 0.0
 
     def update(self, status: WorkflowStatus) -> None:
-        """Redraw, at most ten times a second (the engine calls this after every change)."""
+        """Redraw, at most ten times a second (the engine calls this after every change).
+
+        A redraw costs time linear in the nodes on the engine's thread, so the pause after one
+        is also at least ten times what it took: a tree of thousands of nodes redraws less
+        often instead of taking over the run.
+        """
         now = time.monotonic()
-        if now - self._last < 0.1:
+        if now < self._next:
             return
-        self._last = now
         from rich.text import Text
 
         head = [f"Name:                {status.name}", f"Status:              {status.phase}"]
         head += [f"Duration:            {_duration(status)}", f"Progress:            {status.progress()}", ""]
         self._live.update(Text("\n".join(head + _tree_lines(status))), refresh=True)
+        done = time.monotonic()
+        self._next = done + max(0.1, 10 * (done - now))
 
     def stop(self) -> None:
         """Clear the live view; the final tree is printed after it."""
