@@ -34,18 +34,21 @@ WORKING_TREE = "working tree"
 
 
 @contextlib.contextmanager
-def snapshot_at(config: Config, ref: str | None) -> Iterator[tuple[Snapshot, Path, Path]]:
+def snapshot_at(
+    config: Config, ref: str | None, *, references: bool = True
+) -> Iterator[tuple[Snapshot, Path, Path]]:
     """The library at ``ref`` (None: the working tree), its folder and what paths are relative to."""
     from wfsync.library.gitsource import export_library
 
     if ref is None:
         if not config.library.is_dir():
             raise UsageError(f"the library folder {config.library} does not exist")
-        yield load_snapshot(config.library, config.root, WORKING_TREE), config.library, config.root
+        snap = load_snapshot(config.library, config.root, WORKING_TREE, references=references)
+        yield snap, config.library, config.root
         return
     with tempfile.TemporaryDirectory(prefix="wfsync-review-") as scratch:
         commit, folder = export_library(config.root, config.library, ref, Path(scratch))
-        yield load_snapshot(folder, Path(scratch), commit[:12]), folder, Path(scratch)
+        yield load_snapshot(folder, Path(scratch), commit[:12], references=references), folder, Path(scratch)
 
 
 def run_review(
@@ -65,7 +68,10 @@ def run_review(
         if not folder.exists():
             raise UsageError(f"--callers {folder}: no such file or folder")
     base_ref = base or default_base(config.root)
-    with snapshot_at(config, base_ref) as (old, _, _), snapshot_at(config, head) as (new, folder, root):
+    with (
+        snapshot_at(config, base_ref, references=False) as (old, _, _),
+        snapshot_at(config, head) as (new, folder, root),
+    ):
         index = CallerIndex()
         index.add("library", new.summaries)
         if callers:

@@ -129,6 +129,8 @@ def classify(pair: Pair, callers: CallerIndex) -> Classified:
         )
         return _done(pair, reasons, (), frozenset(base.members()))
     assert base is not None and head is not None
+    if not pair.renamed and base.body == head.body:
+        return _done(pair, [], (), frozenset())  # the common case in a large library: nothing to diff
     if pair.renamed:
         found = callers.of(base.identity)
         b, h = base.identity, head.identity

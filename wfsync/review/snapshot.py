@@ -83,8 +83,11 @@ PARALLEL_THRESHOLD = 64
 """Below this many files, starting worker processes costs more than parsing them here."""
 
 
-def load_snapshot(folder: Path, root: Path, label: str) -> Snapshot:
+def load_snapshot(folder: Path, root: Path, label: str, *, references: bool = True) -> Snapshot:
     """The library under ``folder``; paths are shown relative to ``root``.
+
+    ``references=False`` skips the reference digests (the base side needs none: callers are
+    looked up in the head).
 
     Parsing and normalising depend only on each file, so a large library is read on all cores.
     """
@@ -92,7 +95,7 @@ def load_snapshot(folder: Path, root: Path, label: str) -> Snapshot:
     if problems:
         p = problems[0]
         raise InputError(p.message, path=_shown(p.path, root), line=p.line)
-    work = [(path, root) for path in files]
+    work = [(path, root, references) for path in files]
     jobs = os.cpu_count() or 1
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         import multiprocessing
@@ -120,10 +123,10 @@ def load_snapshot(folder: Path, root: Path, label: str) -> Snapshot:
 
 
 def _parse_one(
-    item: tuple[Path, Path],
+    item: tuple[Path, Path, bool],
 ) -> tuple[tuple[str, str, int] | None, list[Template], list[DocumentSummary]]:
     """One file's templates and reference digests (or its problem: message, path, line)."""
-    path, root = item
+    path, root, references = item
     read = read_file(path)
     where = _shown(path, root)
     if read.problem is not None:
@@ -133,7 +136,7 @@ def _parse_one(
         for doc in read.documents
         if doc.kind in LIBRARY_KINDS and doc.name
     ]
-    return None, out, list(summaries(read.documents, root))
+    return None, out, list(summaries(read.documents, root)) if references else []
 
 
 def summaries(docs: Iterable[Document], root: Path) -> Iterable[DocumentSummary]:
