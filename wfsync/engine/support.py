@@ -25,6 +25,7 @@ from wfsync.engine.templates import (
 from wfsync.engine.validate import submit_problem
 from wfsync.errors import InputError
 from wfsync.model.kinds import Kind
+from wfsync.model.walk import hooks_of, steps_and_tasks
 
 _UNSUPPORTED_TYPES = {
     "plugin": "plugin templates need an executor plugin",
@@ -38,25 +39,15 @@ _REMOTE_ARTIFACTS = ("gcs", "oss", "azure", "hdfs", "artifactory")
 
 
 def _holders(tmpl: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every step, task and hook of a template, with a label."""
-    for group in tmpl.get("steps") or []:
-        steps = group if isinstance(group, list) else (group or {}).get("steps") or []
-        for step in steps:
-            if isinstance(step, dict):
-                yield f"step {step.get('name')!r}", step
-    for task in (tmpl.get("dag") or {}).get("tasks") or []:
-        if isinstance(task, dict):
-            yield f"task {task.get('name')!r}", task
+    """Every step and task of a template, with a label (the model's walker)."""
+    for caller in steps_and_tasks(tmpl):
+        yield caller.what, caller.node
 
 
 def _hooks(holder: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    hooks = holder.get("hooks") or {}
-    if isinstance(hooks, dict):
-        for name, hook in hooks.items():
-            if isinstance(hook, dict):
-                yield str(name), hook
-    if holder.get("onExit"):
-        yield "exit", {"template": holder["onExit"]}
+    """Lifecycle hooks by name, and ``onExit`` as ``exit`` (the model's walker)."""
+    for caller in hooks_of(holder):
+        yield caller.name, caller.node
 
 
 def _artifact_reasons(where: str, art: Mapping[str, Any], *, allow_network: bool = False) -> list[str]:

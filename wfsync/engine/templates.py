@@ -15,6 +15,7 @@ from typing import Any
 
 from wfsync.errors import ExitCode, WfsyncError
 from wfsync.model.kinds import Kind
+from wfsync.model.resolve import ref_target
 
 WORKFLOW_TEMPLATE = Kind.WORKFLOW_TEMPLATE
 CLUSTER_WORKFLOW_TEMPLATE = Kind.CLUSTER_WORKFLOW_TEMPLATE
@@ -143,8 +144,11 @@ class Resolver:
             return Resolved(copy.deepcopy(inline), ctx)
         ref = holder.get("templateRef")
         if isinstance(ref, dict):
-            cluster = bool(ref.get("clusterScope"))
-            key = (str(ref.get("name", "")), cluster)
+            # The model's rule: clusterScope names a ClusterWorkflowTemplate, else a WorkflowTemplate
+            # in the workflow's namespace; a local run holds one namespace, so the name decides.
+            points_at = ref_target(ref, "")
+            cluster = points_at.cluster_scope if points_at is not None else ref.get("clusterScope") is True
+            key = (points_at.name if points_at is not None else str(ref.get("name", "")), cluster)
             target = self._contexts.get(key)
             if target is None:
                 kind = CLUSTER_WORKFLOW_TEMPLATE if cluster else WORKFLOW_TEMPLATE
