@@ -27,6 +27,7 @@ from wfsync.convert.gha.runcontext import step_environment
 from wfsync.convert.gha.translate import (
     Scope,
     Untranslatable,
+    _reads_unknown_env,
     expr_string,
     fold_tree,
     known_contexts,
@@ -611,6 +612,10 @@ class JobBuilder:
             if name == "GITHUB_TOKEN":
                 self._secret(name)
             return f"${{{name}}}"
+        runtime_env = _reads_unknown_env(tree, scope)  # GITHUB_ENV may set it: the step reads it
+        word = self._shell_word(tree, scope, _helper(env, taken)) if runtime_env else None
+        if word is not None:
+            return word
         if _reads_secrets(tree):
             word = self._shell_word(tree, scope, _helper(env, taken))
             if word is None:
@@ -776,7 +781,7 @@ class JobBuilder:
         shown = f"${{{{ {expression} }}}}" if isinstance(expression, str) else "a part of the value"
         if _reads_secrets(tree):
             raise StepProblem(f"{shown}: only secrets.X and secrets.X || 'default' are converted in a value")
-        ok, value = fold_tree(tree, scope)
+        ok, value = fold_tree(tree, scope, env_at_run_time=True)
         if ok:
             return "text", scalar_text(value)
         argo = to_argo(tree, scope)
