@@ -15,6 +15,8 @@ from typing import Any
 from wfsync.lint.rules.spec import required_inputs, workflow_spec
 from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.findings import JsonPath
+from wfsync.model.resolve import namespace_matches
+from wfsync.model.walk import CallerKind, callers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,42 +129,13 @@ def summarize(
 def _callers(
     spec: Mapping[str, Any], spec_path: JsonPath
 ) -> Iterator[tuple[JsonPath, Mapping[str, Any], str]]:
-    """Every step, task and hook of a spec that could hold a templateRef."""
-    hooks = spec.get("hooks")
-    if isinstance(hooks, dict):
-        for hook_name, hook in hooks.items():
-            if isinstance(hook, dict):
-                yield (*spec_path, "hooks", hook_name), hook, f"hook {hook_name!r}"
-    templates = spec.get("templates")
-    if not isinstance(templates, list):
-        return
-    for t_index, template in enumerate(templates):
-        if not isinstance(template, dict):
-            continue
-        tpath = (*spec_path, "templates", t_index)
-        groups = template.get("steps")
-        if isinstance(groups, list):
-            for g, group in enumerate(groups):
-                for s, step in enumerate(group if isinstance(group, list) else []):
-                    if isinstance(step, dict):
-                        spath = (*tpath, "steps", g, s)
-                        yield spath, step, f"step {step.get('name')!r}"
-                        yield from _item_hooks(step, spath)
-        dag = template.get("dag")
-        tasks = dag.get("tasks") if isinstance(dag, dict) else None
-        for t, task in enumerate(tasks if isinstance(tasks, list) else []):
-            if isinstance(task, dict):
-                tp = (*tpath, "dag", "tasks", t)
-                yield tp, task, f"task {task.get('name')!r}"
-                yield from _item_hooks(task, tp)
+    """Every step, task and hook of a spec that could hold a templateRef (inline templates included).
 
-
-def _item_hooks(item: Mapping[str, Any], path: JsonPath) -> Iterator[tuple[JsonPath, Mapping[str, Any], str]]:
-    hooks = item.get("hooks")
-    if isinstance(hooks, dict):
-        for name, hook in hooks.items():
-            if isinstance(hook, dict):
-                yield (*path, "hooks", name), hook, f"hook {name!r}"
+    The model's walker; exit handlers (``onExit: NAME``) are left out, they name local templates only.
+    """
+    for caller in callers(spec, spec_path):
+        if caller.kind is not CallerKind.EXIT:
+            yield caller.path, caller.node, caller.what
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,9 +208,7 @@ def _resolve(
         other = bool(namespaced.get(ref.name))
     else:
         candidates = [
-            s
-            for s in namespaced.get(ref.name, [])
-            if not s.namespace or not summary.namespace or s.namespace == summary.namespace
+            s for s in namespaced.get(ref.name, []) if namespace_matches(s.namespace, summary.namespace)
         ]
         holder = candidates[0] if candidates else None
         other = ref.name in cluster
