@@ -249,3 +249,21 @@ def test_the_live_tree_redraws_at_a_bounded_rate() -> None:
     for _ in range(1000):  # the engine calls it after every pass that changed a node
         live.update(status)
     assert recorder.draws == 1
+
+
+def test_a_boundary_lists_its_own_nodes_for_parallelism_counts() -> None:
+    status = st.WorkflowStatus("wf")
+    status.add(st.Node(id="wf", name="wf", display_name="wf", type="DAG", phase="Running"))
+    for i in range(3):
+        status.add(
+            st.Node(
+                id=f"p{i}",
+                name=f"wf.p{i}",
+                display_name=f"p{i}",
+                type="Pod",
+                phase="Running",
+                boundary_id="wf",
+            )
+        )
+    assert [n.id for n in status.within("wf")] == ["p0", "p1", "p2"]
+    assert status.within("p0") == []

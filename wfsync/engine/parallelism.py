@@ -62,11 +62,7 @@ class ParallelismMixin(OperationState):
         """Fail a template (and, for steps, its last group) under ``failFast``."""
         message = "template has failed or errored children and failFast enabled"
         if kind == "steps" and node.children:
-            groups = [
-                n
-                for n in self.status.nodes.values()
-                if n.boundary_id == node.id and n.type == NodeType.STEP_GROUP
-            ]
+            groups = [n for n in self.status.within(node.id) if n.type == NodeType.STEP_GROUP]
             if groups:
                 self.mark(groups[-1], st.FAILED, message)
         self.mark(node, st.FAILED, message)
@@ -75,29 +71,22 @@ class ParallelismMixin(OperationState):
         """Failed or Error nodes directly in a boundary (``getUnsuccessfulChildren``)."""
         return sum(
             1
-            for n in self.status.nodes.values()
-            if n.boundary_id == boundary_id
-            and n.phase in (st.FAILED, st.ERROR)
-            and n.type != NodeType.STEP_GROUP
+            for n in self.status.within(boundary_id)
+            if n.phase in (st.FAILED, st.ERROR) and n.type != NodeType.STEP_GROUP
         )
 
     def active_pods_under(self, boundary_id: str) -> int:
         """Running or pending pods in a boundary."""
         return sum(
             1
-            for n in self.status.nodes.values()
-            if n.boundary_id == boundary_id
-            and n.type == NodeType.POD
-            and n.phase in (st.PENDING, st.RUNNING)
-            and not n.sync_waiting
+            for n in self.status.within(boundary_id)
+            if n.type == NodeType.POD and n.phase in (st.PENDING, st.RUNNING) and not n.sync_waiting
         )
 
     def active_children(self, boundary_id: str) -> int:
         """``getActiveChildren``: pending or running Pod, Steps and DAG nodes of a boundary."""
         return sum(
             1
-            for n in self.status.nodes.values()
-            if n.boundary_id == boundary_id
-            and n.type in (NodeType.POD, NodeType.STEPS, NodeType.DAG)
-            and n.phase in (st.PENDING, st.RUNNING)
+            for n in self.status.within(boundary_id)
+            if n.type in (NodeType.POD, NodeType.STEPS, NodeType.DAG) and n.phase in (st.PENDING, st.RUNNING)
         )

@@ -188,9 +188,19 @@ class WorkflowStatus:
         if text not in self.notes:
             self.notes.append(text)
 
+    inside: dict[str, list[Node]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    """The nodes of each boundary (by the boundary's ID), in creation order: what counting a
+    boundary's children reads, instead of every node of the workflow."""
+
     def add(self, node: Node) -> None:
         """Record a new node."""
         self.nodes[node.id] = node
+        if node.boundary_id:
+            self.inside.setdefault(node.boundary_id, []).append(node)
+
+    def within(self, boundary_id: str) -> list[Node]:
+        """The nodes whose boundary is ``boundary_id`` (recorded with :meth:`add`)."""
+        return self.inside.get(boundary_id, [])
 
     def by_name(self, name: str) -> Node | None:
         """The node called ``name`` (nodes are keyed by the ID derived from their name)."""
