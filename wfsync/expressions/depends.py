@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wfsync.errors import ExitCode, WfsyncError
 from wfsync.expressions import exprlang
 from wfsync.expressions.exprlang import ast
+from wfsync.model.depends import TASK_NAME, depends_names
 
 RESULT_NAMES = (
     "Succeeded",
@@ -28,7 +28,6 @@ RESULT_NAMES = (
     "AnySucceeded",
     "AllFailed",
 )
-_TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
 
 
 class DependsError(WfsyncError):
@@ -93,7 +92,7 @@ def expand_depends(depends: str, continue_on: Mapping[str, Any] | None = None) -
     continue_on = continue_on or {}
     pieces: list[str] = []
     last = 0
-    for match in _TASK_NAME.finditer(depends):
+    for match in TASK_NAME.finditer(depends):
         if match.group(2) is not None:
             pieces.append(depends[last : match.start()])
             pieces.append(expand_dependency(match.group(2), continue_on.get(match.group(2))))
@@ -104,10 +103,7 @@ def expand_depends(depends: str, continue_on: Mapping[str, Any] | None = None) -
 
 def depends_on(depends: str) -> set[str]:
     """The task names a ``depends`` expression refers to (``A`` in ``A.Failed || A``)."""
-    names: set[str] = set()
-    for match in _TASK_NAME.finditer(depends):
-        names.add(match.group(1).split(".")[0] if match.group(1) else match.group(2))
-    return names
+    return depends_names(depends)
 
 
 def task_logic(

@@ -15,6 +15,8 @@ from typing import Any
 from wfsync import safepath
 from wfsync.lint.rules.names import field_name_problem, object_name_problem, param_name_problem
 from wfsync.lint.rules.suggest import did_you_mean
+from wfsync.model.depends import depends_names
+from wfsync.model.depends import task_dependencies as model_task_dependencies
 from wfsync.model.findings import JsonPath
 
 Problem = tuple[JsonPath, str, str]
@@ -66,7 +68,6 @@ NODE_ATTRS = frozenset(
     {"id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName", "outputs"}
 )
 BARE_INT = re.compile(r"^\s*\d+\s*$")
-DEPENDS_WORD = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_.]*")
 DEPENDS_RESULTS = frozenset(
     {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
 )
@@ -86,22 +87,13 @@ def workflow_spec(body: Mapping[str, Any], kind: str) -> tuple[Mapping[str, Any]
 
 
 def depends_tasks(expression: str) -> set[str]:
-    """Task names a ``depends`` expression refers to (``A.Succeeded || B`` gives A and B)."""
-    names: set[str] = set()
-    for word in DEPENDS_WORD.findall(expression):
-        head, _, tail = word.rpartition(".")
-        names.add(head if head and tail in DEPENDS_RESULTS else word)
-    return {n for n in names if n not in {"true", "false"}}
+    """Task names a ``depends`` expression refers to (the model's parser, Argo's name rule)."""
+    return depends_names(expression)
 
 
 def task_dependencies(task: Mapping[str, Any]) -> set[str]:
     """Every task a DAG task waits for, from ``dependencies`` or ``depends``."""
-    deps = task.get("dependencies")
-    names = {d for d in deps if isinstance(d, str)} if isinstance(deps, list) else set()
-    depends = task.get("depends")
-    if isinstance(depends, str):
-        names |= depends_tasks(depends)
-    return names
+    return model_task_dependencies(task)
 
 
 def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
