@@ -319,4 +319,4 @@ def remove(target: Path, *, what: str = "path") -> None:
 def _shown(text: str) -> str:
     """``text`` for a message: quoted, control characters escaped, at most 200 characters."""
     shown = repr(text)
-    return shown if len(shown) <= 200 else shown[:197] + "..."  # noqa: PLR2004 - message width
+    return shown if len(shown) <= 200 else shown[:197] + "..."

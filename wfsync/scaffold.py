@@ -191,7 +191,7 @@ def _git_source() -> tuple[str, str, str] | None:
 
     def git(*args: str) -> str:
         try:
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=False)  # noqa: S603
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=False)
         except OSError:
             return ""
         return done.stdout.strip() if done.returncode == 0 else ""

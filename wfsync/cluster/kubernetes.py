@@ -266,7 +266,7 @@ class KubernetesCluster:
             if text:
                 with self._lock:
                     self._warnings.append(f"{what}: {text}")
-        if not 200 <= response.status <= 299:  # noqa: PLR2004 - the HTTP success range
+        if not 200 <= response.status <= 299:
             err = ApiException(status=response.status, reason=response.reason)
             err.body = response.data.decode("utf-8", "replace")
             err.headers = response.headers

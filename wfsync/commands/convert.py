@@ -383,7 +383,7 @@ def checkout_source(root: Path, into: Path) -> Path:
         ["git", "add", "-A"],
         ["git", "commit", "-q", "--no-gpg-sign", "--allow-empty", "-m", "wfsync convert --run"],
     ):
-        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise UsageError(f"{root}: cannot make a git repository for checkout: {done.stderr.strip()}")
     return repo

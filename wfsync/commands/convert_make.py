@@ -120,7 +120,7 @@ def reference_run(request: MakeRequest, into: Path) -> tuple[int, str, dict[str,
         command.append(f"-j{request.jobs}")
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     try:
-        done = subprocess.run(  # noqa: S603 - the user's make, in a copy
+        done = subprocess.run(
             [*command, *request.goals],
             cwd=work,
             env=env,

@@ -64,7 +64,7 @@ def live_target(cwd: Path, target_name: str | None) -> LiveTarget:
         from wfsync.cluster.kubernetes import KubernetesCluster
         from wfsync.cluster.objects import KubernetesObjects
 
-        assert isinstance(cluster, KubernetesCluster)  # noqa: S101 - open_cluster makes one of the two
+        assert isinstance(cluster, KubernetesCluster)
         resources = KubernetesObjects(cluster)
     return LiveTarget(
         found,

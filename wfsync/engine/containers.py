@@ -90,7 +90,7 @@ def root_outputs(pod: Pod) -> list[str]:
     ]
 
 
-def run_argv(  # noqa: PLR0913 - one flag per thing a container run needs
+def run_argv(
     engine: str,
     pod: Pod,
     ctr: Container,
@@ -178,7 +178,7 @@ class ContainerExecutor:
         argv = run_argv(self.engine, pod, ctr, mounts, uid=uid, gid=gid)
         argv[0] = self.binary
         try:
-            proc = subprocess.Popen(  # noqa: S603 - the command is the workflow's own
+            proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -201,7 +201,7 @@ class ContainerExecutor:
 
     def _remove(self, pod: Pod, ctr: Container) -> None:
         try:
-            proc = subprocess.Popen(  # noqa: S603 - fixed arguments
+            proc = subprocess.Popen(
                 [self.binary, "rm", "--force", container_name(pod, ctr)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -28,7 +28,7 @@ from wfsync.model.kinds import NodeType
 class DagMixin(HooksMixin, OutputsMixin):
     """``executeDAG``."""
 
-    def execute_dag(  # noqa: C901, PLR0912
+    def execute_dag(
         self, node_name: str, tmpl: dict[str, Any], resolved: Resolved, opts: Opts, common: dict[str, Any]
     ) -> st.Node:
         """``executeDAG``: visit the targets (and through them their dependencies), then judge."""
@@ -243,7 +243,7 @@ class _Dag:
                     heapq.heappush(heap, (order[dependant], dependant))
         return moving
 
-    def execute_task(self, task: str) -> None:  # noqa: C901, PLR0911, PLR0912
+    def execute_task(self, task: str) -> None:
         """``executeDAGTask`` for a task whose dependencies were visited: create or advance it."""
         if task in self.visited:
             return

@@ -238,7 +238,7 @@ class HostExecutor:
             out = (logs / f"{ctr.name}.out").open("wb")
             err = (logs / f"{ctr.name}.err").open("wb")
         try:
-            return subprocess.Popen(  # noqa: S603 - the command is the workflow's own
+            return subprocess.Popen(
                 argv,
                 cwd=cwd,
                 env=env,

@@ -155,7 +155,7 @@ def _send(
     insecure: bool,
     allow_network: bool,
 ) -> tuple[int, bytes, dict[str, list[str]]]:
-    request = urllib.request.Request(url, data=body or None, method=method)  # noqa: S310 - scheme checked
+    request = urllib.request.Request(url, data=body or None, method=method)
     for name, value in headers:
         if name.lower() == "host":
             request.add_unredirected_header("Host", value)
@@ -265,7 +265,7 @@ def perform(spec: Mapping[str, Any], *, secrets: SecretLookup, allow_network: bo
     text = data.decode("utf-8", "replace")
     condition = str(spec.get("successCondition") or "")
     if not condition:
-        if 200 <= status < 300:  # noqa: PLR2004 - the agent's default: 2xx
+        if 200 <= status < 300:
             return HttpOutcome(st.SUCCEEDED, "", text)
         return HttpOutcome(st.FAILED, f"received non-2xx response code: {status}", text)
     ok, message = _succeeded(condition, spec, status, text, headers)

@@ -95,7 +95,7 @@ class PodsMixin(PodSpecMixin):
 
     def watch_daemon(self, work: PodWork) -> None:
         """Worker thread: report a daemon's pod as daemoned once its readinessProbe passes."""
-        assert work.cancel is not None  # noqa: S101 - daemons get their own stop signal
+        assert work.cancel is not None
         spec = work.template.get(template_type(work.template)) or {}
         try:
             ready = probe.wait_ready(spec.get("readinessProbe"), work.cancel)
@@ -147,13 +147,13 @@ class PodsMixin(PodSpecMixin):
                 work.template.get("http") or {}, secrets=lookup, allow_network=self.options.allow_network
             )
             outcome = PodOutcome(done.phase, done.message, done.outputs)
-        except Exception as exc:  # noqa: BLE001 - a failure must never kill the run loop
+        except Exception as exc:
             outcome = PodOutcome(st.ERROR, f"error processing task: {type(exc).__name__}: {exc}", {})
         self.events.put((work.node_id, outcome))
 
     def run_resource(self, work: PodWork, pod_name: str, node_name: str) -> None:
         """Worker thread: do a resource template's action, report its outcome."""
-        assert self.options.cluster is not None  # noqa: S101 - checked before submitting
+        assert self.options.cluster is not None
         try:
             outputs = resource.execute(
                 self.options.cluster,
@@ -166,7 +166,7 @@ class PodsMixin(PodSpecMixin):
             outcome = PodOutcome(st.SUCCEEDED, "", outputs)
         except resource.ResourceFailed as exc:
             outcome = PodOutcome(st.FAILED, str(exc), {})
-        except Exception as exc:  # noqa: BLE001 - a failure must never kill the run loop
+        except Exception as exc:
             outcome = PodOutcome(
                 st.ERROR, str(exc) if isinstance(exc, WfsyncError) else f"{type(exc).__name__}: {exc}", {}
             )
@@ -197,10 +197,10 @@ class PodsMixin(PodSpecMixin):
     def run_pod(self, work: PodWork) -> None:
         """Worker thread: run the pod, collect its outputs, report to the main thread."""
         try:
-            assert work.pod is not None  # noqa: S101 - pods are submitted with their Pod
+            assert work.pod is not None
             result = self.executor.run(work.pod, work.cancel or self.cancel)
             outcome = dataclasses.replace(self.collect(work, result), containers=result.containers)
-        except Exception as exc:  # noqa: BLE001 - a pod failure must never kill the run loop
+        except Exception as exc:
             outcome = PodOutcome(st.ERROR, f"{type(exc).__name__}: {exc}", {})
         if work.cancel is not None:
             work.cancel.set()  # a daemon's readiness watcher stops with its pod

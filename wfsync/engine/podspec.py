@@ -33,7 +33,7 @@ from wfsync.errors import WfsyncError
 class PodSpecMixin(OperationState):
     """Building a pod from a processed template and collecting a finished pod's outputs."""
 
-    def build_pod(self, node: st.Node, tmpl: dict[str, Any]) -> Pod:  # noqa: C901, PLR0912
+    def build_pod(self, node: st.Node, tmpl: dict[str, Any]) -> Pod:
         """The :class:`Pod` of a processed container, script or containerSet template."""
         kind = template_type(tmpl)
         spec: dict[str, Any] = tmpl[kind] if isinstance(tmpl.get(kind), dict) else {}
@@ -210,7 +210,7 @@ class PodSpecMixin(OperationState):
         """Outputs of a finished pod (``wait`` container): result, exit code, parameters, artifacts."""
         tmpl = work.template
         pod = work.pod
-        assert pod is not None  # noqa: S101 - pods are collected with their Pod
+        assert pod is not None
         outputs: dict[str, Any] = {}
         logs = result.stdout + result.stderr
         if result.exit_code is None:
@@ -340,12 +340,8 @@ def busybox_tool() -> BusyBox | None:
     if path is None:
         return None
     try:
-        listed = subprocess.run(  # noqa: S603 - a fixed argv to the host's busybox
-            [path, "--list"], capture_output=True, text=True, timeout=10, check=True
-        )
-        banner = subprocess.run(  # noqa: S603
-            [path], capture_output=True, text=True, timeout=10, check=False
-        )
+        listed = subprocess.run([path, "--list"], capture_output=True, text=True, timeout=10, check=True)
+        banner = subprocess.run([path], capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     first = (banner.stdout or banner.stderr).splitlines()[:1]

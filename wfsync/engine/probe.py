@@ -44,8 +44,8 @@ def ready_once(probe: Mapping[str, Any]) -> bool:
         path = str(http.get("path") or "/")
         url = f"{scheme}://{POD_IP}:{int(http['port'])}{path if path.startswith('/') else '/' + path}"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
-                return 200 <= int(response.status) < 400  # noqa: PLR2004
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return 200 <= int(response.status) < 400
         except (urllib.error.URLError, OSError, ValueError):
             return False
     tcp = probe.get("tcpSocket")

@@ -118,7 +118,7 @@ class ResourceFailed(WfsyncError):
     """The action or a failure condition failed the node (Failed, with Argo's message)."""
 
 
-def execute(  # noqa: C901, PLR0912
+def execute(
     cluster: ClusterStore,
     tmpl: Mapping[str, Any],
     *,
@@ -248,7 +248,7 @@ def _target(manifest: Any, flags: list[str], namespace: str, *, patch: bool) -> 
                 raise Unsupported(f"resource flag {flag!r} is not implemented locally")
         else:
             positional.append(flag)
-    if patch and len(positional) >= 2:  # noqa: PLR2004
+    if patch and len(positional) >= 2:
         return _kind_of(positional[0]), ns, positional[1]
     if len(positional) == 1 and "/" in positional[0]:
         kind, _, name = positional[0].partition("/")
@@ -297,7 +297,7 @@ def _refuse_controller_kinds(kind: str, *, simulated: bool) -> None:
         raise Unsupported(f"environment: kind {kind!r} needs its API (and controller) in a real cluster")
 
 
-def _act(  # noqa: C901, PLR0912
+def _act(
     cluster: ClusterStore,
     action: str,
     res: Mapping[str, Any],
@@ -359,10 +359,7 @@ def _prepared(
     meta = obj.setdefault("metadata", {})
     meta.setdefault("namespace", namespace)
     if not meta.get("name") and meta.get("generateName"):
-        meta["name"] = str(meta["generateName"]) + "".join(
-            random.choice(_NAME_ALPHABET)  # noqa: S311
-            for _ in range(5)
-        )
+        meta["name"] = str(meta["generateName"]) + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))
     if res.get("setOwnerReference"):
         wf_meta = workflow.get("metadata") or {}
         meta.setdefault("ownerReferences", []).append(
@@ -377,7 +374,7 @@ def _prepared(
     return obj
 
 
-def _act_live(  # noqa: PLR0913 - the action's whole context
+def _act_live(
     cluster: LiveCluster,
     action: str,
     res: Mapping[str, Any],

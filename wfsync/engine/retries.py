@@ -67,7 +67,7 @@ class RetriesMixin(OperationState):
             "lastRetry.message": last.message,
         }
 
-    def process_retries(self, node: st.Node, strategy: Mapping[str, Any]) -> bool:  # noqa: C901, PLR0911, PLR0912
+    def process_retries(self, node: st.Node, strategy: Mapping[str, Any]) -> bool:
         """``processNodeRetries``: whether to go on with an attempt now (False while backing off)."""
         if node.fulfilled:
             return True

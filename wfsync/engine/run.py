@@ -223,7 +223,7 @@ def executable_workflow(
     meta = wf.setdefault("metadata", {})
     if not meta.get("name"):
         prefix = str(meta.get("generateName") or "workflow-")
-        meta["name"] = prefix + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))  # noqa: S311
+        meta["name"] = prefix + "".join(random.choice(_NAME_ALPHABET) for _ in range(5))
     meta.setdefault("namespace", namespace)
     # the name and namespace name run folders and resources: the containment rule applies
     safepath.check_name(str(meta["name"]))

@@ -192,7 +192,7 @@ def _can_layer(unshare: str, dirs: tuple[str, ...]) -> bool:
     with tempfile.TemporaryDirectory(prefix="wfsync-layer-") as folder:
         argv = [*_layer_prefix(unshare, Path(folder), dirs), "true"]
         try:
-            probe = subprocess.run(argv, capture_output=True, timeout=30, check=False)  # noqa: S603
+            probe = subprocess.run(argv, capture_output=True, timeout=30, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return False
     return probe.returncode == 0
@@ -215,7 +215,7 @@ class SandboxExecutor(HostExecutor):
                 "bwrap (bubblewrap) is not on PATH: install it (Debian/Ubuntu: apt-get install "
                 "bubblewrap), or run with --runtime host"
             )
-        probe = subprocess.run(  # noqa: S603 - fixed arguments
+        probe = subprocess.run(
             [found, "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -246,7 +246,7 @@ class SandboxExecutor(HostExecutor):
         self._cg_lock = threading.Lock()
 
     def _layer_prefix(self, folder: Path) -> list[str]:
-        assert self.unshare is not None  # noqa: S101 - layered only when unshare is there
+        assert self.unshare is not None
         return _layer_prefix(self.unshare, folder, self.layered)
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
@@ -279,7 +279,7 @@ class SandboxExecutor(HostExecutor):
         own, where the engine staged its inputs and collects its outputs; the host's top-level
         folders are bound read-only over it, except those the pod declares paths in.
         """
-        env["TMPDIR"] = "/tmp"  # noqa: S108 - the pod's own /tmp
+        env["TMPDIR"] = "/tmp"
         tops = self.pod_tops(pod)
         layer = pod.root.parent / ".layer"  # an empty mount point: each container's tmpfs goes there
         if self.layered:

@@ -321,7 +321,7 @@ class Operation(
 
     # --- executeTemplate ---------------------------------------------------------------------
 
-    def execute_template(  # noqa: C901, PLR0911, PLR0912
+    def execute_template(
         self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
     ) -> st.Node | None:
         """``executeTemplate``: resolve, bind arguments, retry wrapper, then run by template type."""

@@ -20,7 +20,7 @@ from wfsync.model.kinds import NodeType
 class StepsMixin(HooksMixin, OutputsMixin):
     """``executeSteps`` and ``executeStepGroup``."""
 
-    def execute_steps(  # noqa: C901, PLR0912
+    def execute_steps(
         self, node_name: str, tmpl: dict[str, Any], resolved: Resolved, opts: Opts, common: dict[str, Any]
     ) -> st.Node:
         """``executeSteps``: step groups in order, each waiting for the previous one."""
@@ -100,7 +100,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 node.outbound_nodes = [o for child in sg.children for o in self.outbound(child)]
                 return
 
-    def execute_step_group(  # noqa: C901, PLR0911, PLR0912
+    def execute_step_group(
         self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
     ) -> st.Node:
         """``executeStepGroup``: start every step of the group, then judge the group."""

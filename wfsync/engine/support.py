@@ -70,7 +70,7 @@ def _artifact_reasons(where: str, art: Mapping[str, Any], *, allow_network: bool
     return reasons
 
 
-def _template_reasons(  # noqa: C901, PLR0912
+def _template_reasons(
     tmpl: Mapping[str, Any], executor: Executor, *, allow_network: bool = False, resumable: bool = False
 ) -> list[str]:
     name = f"template {tmpl.get('name')!r}"

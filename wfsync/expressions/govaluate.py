@@ -168,7 +168,7 @@ def _is_not_alphanumeric(ch: str) -> bool:
     return not (ch.isdigit() or ch.isalpha() or ch in "()[]'\"")
 
 
-def _read_token(stream: _Stream, previous: K) -> Token | None:  # noqa: C901, PLR0911, PLR0912
+def _read_token(stream: _Stream, previous: K) -> Token | None:
     while stream.can_read():
         ch = stream.read()
         if ch.isspace():
@@ -531,7 +531,7 @@ def _float_op(symbol: str, left: Any, right: Any) -> float:
     return float(results[symbol])
 
 
-def evaluate_stage(stage: Stage | None) -> Any:  # noqa: C901, PLR0911, PLR0912
+def evaluate_stage(stage: Stage | None) -> Any:
     """Evaluate a planned stage with govaluate's short-circuits and type checks (no parameters)."""
     if stage is None:
         return None

@@ -100,7 +100,7 @@ _ITEMS: dict[str, str] = {
 _ROOTS = {"CronWorkflow": "cronWorkflow"}
 
 
-class FormatRefused(Exception):  # noqa: N818 - a refusal, not a failure
+class FormatRefused(Exception):
     """Formatting would lose something the check can see (a comment): the file is left as it is."""
 
     def __init__(self, message: str, line: int = 1) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 from deepdiff import DeepDiff
 
-from wfsync.secrets import REDACTED, REDACTED_CHANGED, mask, mask_pair
+from wfsync.secrets import REDACTED, REDACTED_CHANGED, mask_pair
 from wfsync.sync.normalize import UNORDERED_NAMED_LISTS
 
-__all__ = ["REDACTED", "REDACTED_CHANGED", "FieldChange", "field_changes", "mask", "mask_pair", "unified"]
+__all__ = ["REDACTED", "REDACTED_CHANGED", "FieldChange", "field_changes", "mask_pair", "unified"]
 _NAMED = "\x00"
 _ORDER = "(order)"
 

@@ -224,7 +224,7 @@ def substitution(
 
 def _called_path(conv: Converter, uses: str) -> Path:
     root = composite.repository_root(conv.wf.path)
-    for candidate in composite._candidates(root, uses):  # noqa: SLF001 - same lookup as local actions
+    for candidate in composite._candidates(root, uses):
         if candidate.is_file():
             return candidate
     raise CallError(f"{uses}: no such workflow file under {root}")
@@ -336,7 +336,7 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
     except (CallError, ExpressionError) as err:
         entry.verdict, entry.note = "unsupported", str(err)
         conv.report.unsupported_jobs += 1
-        return conv._failing_call(f"job {job.id} calls {uses}: {err}")  # noqa: SLF001 - the converter's failing step
+        return conv._failing_call(f"job {job.id} calls {uses}: {err}")
     inner = Converter(called, conv.rules)
     inner.report = conv.report
     inner.parameters = conv.parameters
@@ -351,8 +351,8 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
         taken.add(name)
         inner.plans[job_id] = JobPlan(called_job, name, None)
     prepare_calls(inner)
-    inner._scan_uploads()  # noqa: SLF001
-    tasks = [t for p in inner.plans.values() for t in inner._job_tasks(p)]  # noqa: SLF001
+    inner._scan_uploads()
+    tasks = [t for p in inner.plans.values() for t in inner._job_tasks(p)]
     conv.templates.extend(inner.templates)
     conv.uses_cache = conv.uses_cache or inner.uses_cache
     template: dict[str, Any] = {"name": f"call-{plan.task}", "dag": {"failFast": False, "tasks": tasks}}

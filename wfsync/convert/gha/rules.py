@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from wfsync.convert.gha.yaml12 import YamlError, YNode, load, to_python
+from wfsync.convert.gha.yaml12 import YamlError, YNode, load
 from wfsync.errors import InputError
 
 _PACKAGED_RULES = Path(__file__).resolve().parent / "packs"
@@ -441,8 +441,3 @@ def _service(node: YNode, path: Path) -> ServiceRule:
         note=_string(node, "note", path),
         source=f"{path}:{node.line}",
     )
-
-
-def pack_data(path: Path) -> Any:
-    """The plain data of a pack (for tests and tooling)."""
-    return to_python(load(path.read_text(encoding="utf-8")))

@@ -109,7 +109,7 @@ def read_database(
         command = [make_program(), "-p", "-n", "MAKE=:", *variables]
         if makefile is not None:
             command += ["-f", makefile]
-        done = subprocess.run(  # noqa: S603 - the user's make on the user's Makefile, in a copy
+        done = subprocess.run(
             [*command, *goals], cwd=work, capture_output=True, text=True, errors="replace", check=False
         )
     text = done.stdout

@@ -35,7 +35,7 @@ def dry_run(
         name = makefile or next(
             (n for n in ("GNUmakefile", "makefile", "Makefile") if (work / n).exists()), "Makefile"
         )
-        done = subprocess.run(  # noqa: S603 - the user's make, dry run, in a throwaway copy
+        done = subprocess.run(
             [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals],
             cwd=work,
             capture_output=True,

@@ -115,7 +115,7 @@ def record(
         files = ["-f", makefile or _default_makefile(work), "-f", str(record_mk)]
         with out.open("wb") as sink:
             try:
-                done = subprocess.run(  # noqa: S603 - the user's make in a throwaway copy
+                done = subprocess.run(
                     [make_program(), *files, *variables, *goals],
                     cwd=work,
                     env=env,

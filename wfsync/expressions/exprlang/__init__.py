@@ -46,7 +46,7 @@ class Program:
 
 
 @functools.lru_cache(maxsize=4096)
-def compile(text: str) -> Program:  # noqa: A001 - mirrors expr.Compile
+def compile(text: str) -> Program:
     """Parse and compile ``text``; results are cached, so repeated expressions cost one lookup."""
     tree = parse(text, _BUILTIN_NAMES)
     return Program(text, tree, compile_node(tree))

@@ -58,7 +58,7 @@ Fn = Callable[[Scope], Any]
 _MISSING = object()
 
 
-class _NilChain(Exception):  # noqa: N818 - control flow, not an error
+class _NilChain(Exception):
     """Raised at a ``?.`` on nil; the enclosing chain turns it into ``nil``."""
 
 
@@ -284,7 +284,7 @@ def _items(name: str, value: Any) -> list[Any]:
     raise ExprError(f"cannot iterate over {go_type(value)} in {name}")
 
 
-def _predicate(name: str, args: tuple[Fn, ...]) -> Fn:  # noqa: C901 - one dispatch table
+def _predicate(name: str, args: tuple[Fn, ...]) -> Fn:
     source, pred = args[0], args[1] if len(args) > 1 else None
     extra = args[2] if len(args) > 2 else None
 
@@ -380,7 +380,7 @@ def _predicate(name: str, args: tuple[Fn, ...]) -> Fn:  # noqa: C901 - one dispa
 # --- compilation -------------------------------------------------------------------------------
 
 
-def compile_node(node: ast.Node) -> Fn:  # noqa: C901, PLR0911, PLR0912 - one case per node type
+def compile_node(node: ast.Node) -> Fn:
     """Closure that evaluates ``node`` in a scope."""
     if isinstance(node, ast.Literal):
         value = node.value

@@ -214,7 +214,7 @@ def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
             from zoneinfo import ZoneInfo
 
             moment = moment.astimezone(ZoneInfo(zone))
-        except Exception:  # noqa: BLE001 - sprig falls back to UTC for unknown zones
+        except Exception:
             moment = moment.astimezone(dt.UTC)
     return go_time_format(moment, _s(layout))
 
@@ -557,7 +557,7 @@ SPRIG: dict[str, Function] = {
     "b64dec": _b64dec,
     "b32enc": lambda s: base64.b32encode(_s(s).encode()).decode(),
     "b32dec": _b32dec,
-    "sha1sum": lambda s: hashlib.sha1(_s(s).encode()).hexdigest(),  # noqa: S324 - sprig's sha1sum
+    "sha1sum": lambda s: hashlib.sha1(_s(s).encode()).hexdigest(),
     "sha256sum": lambda s: hashlib.sha256(_s(s).encode()).hexdigest(),
     "adler32sum": lambda s: str(zlib.adler32(_s(s).encode())),
     "uuidv4": lambda: str(uuid.uuid4()),
