@@ -401,8 +401,10 @@ def localize(
     secrets to the steps that read the Secret ``github-secrets``, which a local run does not have.
     """
     import copy
+    from typing import cast
 
     from wfsync.engine.host import image_family
+    from wfsync.model.walk import steps_and_tasks
 
     context = context or RunContext()
     doc = copy.deepcopy(document)
@@ -417,9 +419,8 @@ def localize(
         if param.get("name") in values:
             param["value"] = values[param["name"]]
     for template in spec.get("templates") or []:
-        calls = [s for group in template.get("steps") or [] for s in group]
-        calls += (template.get("dag") or {}).get("tasks") or []
-        for call in calls:
+        for caller in steps_and_tasks(template):  # the model's walker: every step and task
+            call = cast(dict[str, Any], caller.node)
             ref = call.get("templateRef") or {}
             params = (call.get("arguments") or {}).get("parameters") or []
             if ref.get("name") == "git-checkout" and not any(p.get("name") == "image" for p in params):
