@@ -84,7 +84,7 @@ def build_graph(database: Database, recording: Recording, *, serial: bool = Fals
     continued = {id(inv): False for inv in recording.invocations}
     for index, inv in enumerate(recording.invocations):
         continued[id(inv)] = index + 1 < len(recording.invocations) or recording.exit_status == 0
-    make_name = "make"
+    make_names = ("make", "gmake")
     for target, rule, invocations in groups:
         task = Task(_task_name(target, names, len(by_target.get(target, ()))), target)
         task.source = rule.source if rule is not None else ""
@@ -100,7 +100,8 @@ def build_graph(database: Database, recording: Recording, *, serial: bool = Fals
             prefix = raw[position] if len(raw) == len(invocations) else ""
             failed_on = inv.status != 0 and continued[id(inv)]
             task.lines.append(Line(inv.command, not echoed, "-" in prefix or failed_on, "+" in prefix))
-            if make_name in inv.command.split()[:1] or "$(MAKE)" in (prefix or ""):
+            words = inv.command.split()[:1]
+            if words and words[0].rsplit("/", 1)[-1] in make_names:
                 graph.recursive.append(target)
         task.message = "".join(messages)
         if any(messages[1:]):
@@ -289,13 +290,20 @@ def _edges(graph: Graph, database: Database, by_target: dict[str, list[Task]], s
     final = [t for t in graph.tasks if t.target == ".END"]
     for task in final:
         edges[task.name] = {t.name for t in graph.tasks if t is not task}
+    ancestors: dict[str, int] = {}  # bit i set: task i runs before (a bitset per task)
     for task in graph.tasks:
         deps = {d for d in edges[task.name] if d != task.name and position[d] < position[task.name]}
         if len(deps) != len(edges[task.name] - {task.name}):
             graph.notes.append(
                 f"{task.target}: a prerequisite make ran later is not an edge (a cycle in the recording)"
             )
-        task.depends = sorted(_reduce(deps, edges), key=position.__getitem__)
+        mask = 0
+        for dep in deps:
+            mask |= ancestors[dep] | (1 << position[dep])
+        ancestors[task.name] = mask
+        # an edge implied by another (a -> c when a -> b -> c) is left out: shorter, same order
+        kept = {d for d in deps if not any(ancestors[e] >> position[d] & 1 for e in deps if e != d)}
+        task.depends = sorted(kept, key=position.__getitem__)
 
 
 def _wait_edges(rule: Rule, resolve: object, edges: dict[str, set[str]]) -> None:
@@ -312,19 +320,3 @@ def _wait_edges(rule: Rule, resolve: object, edges: dict[str, set[str]]) -> None
             for task in tasks:
                 edges[task] |= before - {task}
         before |= tasks
-
-
-def _reduce(deps: set[str], edges: dict[str, set[str]]) -> set[str]:
-    """Drop edges implied by others (``a -> c`` when ``a -> b -> c``): shorter, same order."""
-    implied: set[str] = set()
-    for dep in deps:
-        stack = list(edges.get(dep, ()))
-        seen: set[str] = set()
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            implied.add(name)
-            stack.extend(edges.get(name, ()))
-    return deps - implied
