@@ -151,6 +151,8 @@ def _cross_findings(
         s = problem.summary
         json_path = format_json_path(problem.json_path)
         line, column = positions.get((s.path, s.line), {}).get(json_path, (problem.line, 1))
+        if line != problem.line:  # located elsewhere (a document's start): column 1 of that line
+            line, column = problem.line, 1
         yield Finding(
             Path(s.path),
             line,
@@ -472,7 +474,10 @@ class _Cache:
             tuple(DocumentSummary.from_json(s) for s in entry["s"]),
             tuple(Skipped(**s) for s in entry["k"]),
             entry["d"],
-            tuple(CallFacts.from_json(c) for c in entry["c"]),
+            tuple(
+                CallFacts.from_json(c, (s["path"], s["line"], s["kind"], s["namespace"], s["name"]))
+                for c, s in zip(entry["c"], entry["s"], strict=True)
+            ),
         )
 
     def put(self, key: str, digest: str, result: FileResult) -> None:

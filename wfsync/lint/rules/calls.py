@@ -51,11 +51,15 @@ class TemplateFacts:
     """Mounted volume names with the JSON path of the mount's ``name``."""
     volumes: tuple[str, ...] = ()
     """Template-level ``volumes`` (they serve this template's own pods)."""
-    local: tuple[tuple[str, str], ...] = ()
-    """Local templates called, each with the JSON path of the step or task."""
+    local: tuple[str, ...] = ()
+    """Local templates called (by steps, tasks, hooks and their exit handlers)."""
     refs: tuple[RefCall, ...] = ()
     patched: bool = False
     """A ``podSpecPatch`` can add volumes, so this template's mounts are not judged."""
+
+
+EMPTY = TemplateFacts()
+"""A template with no inputs, mounts or calls: left out of the digest (a missing one is the same)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +72,8 @@ class CallFacts:
     namespace: str
     name: str
     templates: Mapping[str, TemplateFacts]
-    roots: tuple[tuple[str, str], ...] = ()
-    """Local templates the workflow starts (entrypoint, onExit, hooks) with their JSON paths."""
+    roots: tuple[str, ...] = ()
+    """Local templates the workflow starts (entrypoint, onExit, hooks)."""
     root_refs: tuple[RefCall, ...] = ()
     """templateRefs the workflow's own hooks call."""
     volumes: tuple[str, ...] = ()
@@ -79,55 +83,89 @@ class CallFacts:
     patched: bool = False
     positions: Mapping[str, Position] = dataclasses.field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for the lint cache."""
-        return dataclasses.asdict(self)
+    def to_json(self) -> list[Any]:
+        """Compact plain data for the lint cache (positional: it is read back for every file).
+
+        The identity (path, line, kind, namespace, name) is the document summary's, so it is left
+        out here and given back to :meth:`from_json`.
+        """
+        return [
+            {name: _template_json(t) for name, t in self.templates.items()},
+            self.roots,
+            [_ref_json(r) for r in self.root_refs],
+            self.volumes,
+            self.entrypoint,
+            self.workflow_ref,
+            self.submittable,
+            self.patched,
+            self.positions,
+        ]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CallFacts:
-        """Inverse of :meth:`to_json`."""
-
-        def refs(items: Iterable[Mapping[str, Any]]) -> tuple[RefCall, ...]:
-            return tuple(
-                RefCall(
-                    **{
-                        **r,
-                        "parameters": _pairs(r["parameters"]),
-                        "artifacts": _pairs(r["artifacts"]),
-                    }
-                )
-                for r in items
-            )
-
-        templates = {
-            name: TemplateFacts(
-                tuple(t["parameters"]),
-                tuple(t["artifacts"]),
-                _pairs(t["mounts"]),
-                tuple(t["volumes"]),
-                _pairs(t["local"]),
-                refs(t["refs"]),
-                t["patched"],
-            )
-            for name, t in data["templates"].items()
-        }
-        ref = data["workflow_ref"]
-        return cls(
-            data["path"],
-            data["line"],
-            data["kind"],
-            data["namespace"],
-            data["name"],
+    def from_json(cls, data: Sequence[Any], identity: tuple[str, int, str, str, str]) -> CallFacts:
+        """Inverse of :meth:`to_json`, with the identity of the document's summary."""
+        path, line, kind, namespace, name = identity
+        (
             templates,
-            _pairs(data["roots"]),
-            refs(data["root_refs"]),
-            tuple(data["volumes"]),
-            data["entrypoint"],
+            roots,
+            root_refs,
+            volumes,
+            entry,
+            ref,
+            sub,
+            patched,
+            pos,
+        ) = data
+        return cls(
+            path,
+            line,
+            kind,
+            namespace,
+            name,
+            {t: _template_from_json(v) for t, v in templates.items()},
+            tuple(roots),
+            tuple(_ref_from_json(r) for r in root_refs),
+            tuple(volumes),
+            entry,
             (ref[0], ref[1]) if ref else None,
-            data["submittable"],
-            data["patched"],
-            {k: (v[0], v[1]) for k, v in data["positions"].items()},
+            sub,
+            patched,
+            {k: (v[0], v[1]) for k, v in pos.items()},
         )
+
+
+def _ref_json(ref: RefCall) -> list[Any]:
+    return [ref.json_path, ref.what, ref.name, ref.template, ref.cluster_scope, ref.parameters, ref.artifacts]
+
+
+def _ref_from_json(data: Sequence[Any]) -> RefCall:
+    path, what, name, template, scope, parameters, artifacts = data
+    return RefCall(path, what, name, template, scope, _pairs(parameters), _pairs(artifacts))
+
+
+def _template_json(t: TemplateFacts) -> list[Any]:
+    return [
+        t.parameters,
+        t.artifacts,
+        t.mounts,
+        t.volumes,
+        t.local,
+        [_ref_json(r) for r in t.refs],
+        t.patched,
+    ]
+
+
+def _template_from_json(data: Sequence[Any]) -> TemplateFacts:
+    parameters, artifacts, mounts, volumes, local, refs, patched = data
+    return TemplateFacts(
+        tuple(parameters),
+        tuple(artifacts),
+        _pairs(mounts),
+        tuple(volumes),
+        tuple(local),
+        tuple(_ref_from_json(r) for r in refs),
+        patched,
+    )
 
 
 def _pairs(items: Iterable[Sequence[str]]) -> tuple[tuple[str, str], ...]:
@@ -227,13 +265,16 @@ def summarize_calls(
     spec, spec_path = workflow_spec(body, kind)
     spec = spec or {}
     wanted: dict[str, JsonPath] = {}
+    entry = spec.get("entrypoint")
+    entrypoint = entry if isinstance(entry, str) and "{{" not in entry else ""
+    submittable = kind not in TEMPLATE_KINDS or bool(entrypoint)
 
     def mark(json_path: JsonPath) -> str:
         text = format_json_path(json_path)
         wanted[text] = json_path
         return text
 
-    mark(("metadata", "name"))
+    located = mark if submittable else format_json_path  # only a submitted document's mounts are reported
     raw = spec.get("templates")
     templates: dict[str, _Draft] = {}
     index_of: dict[int, str] = {}
@@ -243,8 +284,8 @@ def summarize_calls(
             continue
         index_of[index] = tname
         draft = templates[tname] = _Draft(template)
-        draft.mounts.extend((m, mark(p)) for m, p in _mounts(template, (*spec_path, "templates", index)))
-    roots: list[tuple[str, str]] = []
+        draft.mounts.extend((m, located(p)) for m, p in _mounts(template, (*spec_path, "templates", index)))
+    roots: list[str] = []
     root_refs: list[RefCall] = []
     depth = len(spec_path)
     for jp, item, what in _callers(spec, spec_path):
@@ -252,10 +293,9 @@ def summarize_calls(
         owner = templates.get(index_of.get(jp[depth + 1], "")) if in_template else None  # type: ignore[arg-type]
         if in_template and owner is None:
             continue
-        site = mark(jp)
         ref = _ref_call(item, jp, what, mark)
         keys = ("onExit",) if ref is not None else ("template", "onExit")
-        local = [(t, site) for t in (item.get(k) for k in keys) if isinstance(t, str) and "{{" not in t]
+        local = [t for t in (item.get(k) for k in keys) if isinstance(t, str) and "{{" not in t]
         if owner is None:
             roots.extend(local)
             root_refs.extend([ref] if ref is not None else [])
@@ -264,14 +304,12 @@ def summarize_calls(
         owner.refs.extend([ref] if ref is not None else [])
         inline = item.get("inline")
         if isinstance(inline, dict):
-            owner.mounts.extend((m, mark(p)) for m, p in _mounts(inline, (*jp, "inline")))
-    entry = spec.get("entrypoint")
-    entrypoint = entry if isinstance(entry, str) and "{{" not in entry else ""
+            owner.mounts.extend((m, located(p)) for m, p in _mounts(inline, (*jp, "inline")))
     if entrypoint:
-        roots.insert(0, (entrypoint, mark((*spec_path, "entrypoint"))))
+        roots.insert(0, entrypoint)
     on_exit = spec.get("onExit")
     if isinstance(on_exit, str) and "{{" not in on_exit:
-        roots.append((on_exit, mark((*spec_path, "onExit"))))
+        roots.append(on_exit)
     wft = spec.get("workflowTemplateRef")
     workflow_ref = None
     if isinstance(wft, dict) and isinstance(wft.get("name"), str) and "{{" not in wft["name"]:
@@ -283,13 +321,13 @@ def summarize_calls(
         kind,
         namespace,
         name,
-        {tname: draft.facts() for tname, draft in templates.items()},
+        {tname: facts for tname, draft in templates.items() if (facts := draft.facts()) != EMPTY},
         tuple(roots),
         tuple(root_refs),
         (*_names(spec.get("volumes")), *_claim_names(spec.get("volumeClaimTemplates"))),
         entrypoint,
         workflow_ref,
-        kind not in TEMPLATE_KINDS or bool(entrypoint),
+        submittable,
         spec.get("podSpecPatch") is not None,
         {text: position(json_path) for text, json_path in wanted.items()},
     )
@@ -301,7 +339,7 @@ class _Draft:
     def __init__(self, template: Mapping[str, Any]) -> None:
         self.template = template
         self.mounts: list[tuple[str, str]] = []
-        self.local: list[tuple[str, str]] = []
+        self.local: list[str] = []
         self.refs: list[RefCall] = []
 
     def facts(self) -> TemplateFacts:
@@ -400,7 +438,7 @@ _Node = tuple[CallFacts, str, str]
 
 def _volume_problems(root: CallFacts, resolver: _Resolver) -> Iterator[CallProblem]:
     """Mounts of templates reached from ``root`` that its volumes do not declare."""
-    base, declared, start = root, set(root.volumes), list(root.roots)
+    base, declared, start, site = root, set(root.volumes), list(root.roots), ""
     root_refs = list(root.root_refs)
     if root.workflow_ref is not None:
         held = resolver.holder(root, *root.workflow_ref)
@@ -410,14 +448,14 @@ def _volume_problems(root: CallFacts, resolver: _Resolver) -> Iterator[CallProbl
         site = format_json_path(("spec", "workflowTemplateRef"))
         site = next((p for p in root.positions if p.endswith("workflowTemplateRef")), site)
         entry = root.entrypoint or held.entrypoint
-        start = [(name, site) for name, _ in held.roots if name != held.entrypoint]
-        start = ([(entry, site)] if entry else []) + start
+        start = ([entry] if entry else []) + [name for name in held.roots if name != held.entrypoint]
         root_refs = [dataclasses.replace(r, json_path=site) for r in held.root_refs]
         if held.patched:
             return
     if root.patched:
         return
-    queue: deque[_Node] = deque((base, name, "" if base is root else site) for name, site in start)
+    origin = "" if base is root else site
+    queue: deque[_Node] = deque((base, name, origin) for name in start)
     for ref in root_refs:
         holder = resolver.holder(base, ref.name, ref.cluster_scope)
         if holder is not None:
@@ -442,7 +480,7 @@ def _volume_problems(root: CallFacts, resolver: _Resolver) -> Iterator[CallProbl
                     continue
                 reported.add((site or mount_path, volume))
                 yield _volume_problem(root, facts, name, volume, site or mount_path, declared)
-        queue.extend((facts, callee, site) for callee, _ in template.local)
+        queue.extend((facts, callee, site) for callee in template.local)
         for ref in template.refs:
             holder = resolver.holder(facts, ref.name, ref.cluster_scope)
             if holder is not None:
