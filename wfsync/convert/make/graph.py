@@ -78,6 +78,11 @@ def build_graph(database: Database, recording: Recording, *, serial: bool = Fals
     graph = Graph(shell=_variable(database, "SHELL", "/bin/sh"))
     posix = database.special(".POSIX") is not None
     graph.shell_flags = _variable(database, ".SHELLFLAGS", "-ec" if posix else "-c")
+    recorded = {(inv.shell, inv.flags) for inv in recording.invocations if inv.shell}
+    if len(recorded) == 1:  # what make really ran (expanded, overrides applied) wins over the database
+        graph.shell, graph.shell_flags = recorded.pop()
+    elif recorded:
+        graph.notes.append("recipes ran with different SHELL/.SHELLFLAGS values; the global ones are used")
     groups = _group(database, recording)
     names: set[str] = set()
     by_target: dict[str, list[Task]] = {}

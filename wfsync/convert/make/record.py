@@ -27,7 +27,9 @@ RECORDER = r"""#!/bin/sh
 real="$1"; target="${2#T:}"; shift 2
 for last; do :; done
 if [ /proc/self/fd/1 -ef "$WFSYNC_MAKE_OUT" ]; then
-  printf 'T%s\0C%s\0D%s\0E' "$target" "$last" "$PWD" >> "$WFSYNC_MAKE_LOG"
+  flags=; n=$#
+  for a; do n=$((n - 1)); [ "$n" -gt 0 ] && flags="$flags${flags:+ }$a"; done
+  printf 'T%s\0C%s\0D%s\0H%s\0F%s\0E' "$target" "$last" "$PWD" "$real" "$flags" >> "$WFSYNC_MAKE_LOG"
   export -p >> "$WFSYNC_MAKE_LOG"
   printf '\0' >> "$WFSYNC_MAKE_LOG"
   printf '\001%s:B\n' "$WFSYNC_MAKE_NONCE"
@@ -66,6 +68,9 @@ class Invocation:
     before: str = ""
     """What make printed itself before this command: its echo, ``$(info)``, warnings."""
     output: str = ""
+    shell: str = ""
+    """The Makefile's SHELL and .SHELLFLAGS for this call, as make expanded them."""
+    flags: str = ""
 
 
 @dataclass
@@ -148,18 +153,21 @@ def _parse_log(text: str, work: Path, base: dict[str, str]) -> Recording:
     i = 0
     while i < len(fields):
         item = fields[i]
-        if item.startswith("T") and i + 3 < len(fields):
+        if item.startswith("T") and i + 5 < len(fields):
             target = item[1:].replace("%20", " ")
             command = fields[i + 1][1:]
             where = Path(fields[i + 2][1:])
-            exported = _exports(fields[i + 3][1:])
+            shell, flags = fields[i + 3][1:], fields[i + 4][1:]
+            exported = _exports(fields[i + 5][1:])
             env = {k: v for k, v in exported.items() if base.get(k) != v and not k.startswith("WFSYNC_MAKE_")}
             try:
                 directory = where.relative_to(work).as_posix() or "."
             except ValueError:
                 directory = str(where)
-            recording.invocations.append(Invocation(target, command, directory, env))
-            i += 4
+            recording.invocations.append(
+                Invocation(target, command, directory, env, shell=shell, flags=flags)
+            )
+            i += 6
         elif item.startswith("R") and recording.invocations:
             recording.invocations[-1].status = int(item[1:] or 0)
             i += 1
