@@ -137,6 +137,9 @@ def record(
         recording = _parse_log(log.read_bytes().decode("utf-8", "replace"), work, base)
     recording.exit_status = status
     _split_output(recording, text, nonce)
+    for inv in recording.invocations:  # $(SHELL) and $(MAKEFILE_LIST) in a recipe saw the recorder
+        inv.command = inv.command.replace(f" {record_mk}", "").replace(str(recorder), inv.shell or "/bin/sh")
+        inv.before = inv.before.replace(f" {record_mk}", "").replace(str(recorder), inv.shell or "/bin/sh")
     return recording
 
 
