@@ -15,6 +15,7 @@ from typing import Any
 from wfsync.lint.rules.spec import required_inputs, workflow_spec
 from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.findings import JsonPath
+from wfsync.model.kinds import TEMPLATE_HOLDER_KINDS, Kind
 from wfsync.model.resolve import namespace_matches
 from wfsync.model.walk import CallerKind, callers
 
@@ -81,7 +82,7 @@ def summarize(
     refs: list[Reference] = []
     if spec is not None:
         templates = spec.get("templates")
-        if kind in ("WorkflowTemplate", "ClusterWorkflowTemplate") and isinstance(templates, list):
+        if kind in TEMPLATE_HOLDER_KINDS and isinstance(templates, list):
             for template in templates:
                 if isinstance(template, dict) and isinstance(template.get("name"), str):
                     defines.setdefault(template["name"], tuple(required_inputs(template)))
@@ -178,9 +179,9 @@ def cross_check(
         if ident in seen_ids:
             continue
         seen_ids.add(ident)
-        if summary.kind == "WorkflowTemplate":
+        if summary.kind == Kind.WORKFLOW_TEMPLATE:
             namespaced[summary.name].append(summary)
-        elif summary.kind == "ClusterWorkflowTemplate":
+        elif summary.kind == Kind.CLUSTER_WORKFLOW_TEMPLATE:
             cluster.setdefault(summary.name, summary)
     for summary in checked:
         for ref in summary.refs:
@@ -202,7 +203,7 @@ def _resolve(
         path = (*ref.json_path, field) if line else ref.json_path
         return CrossProblem(summary, path, line or ref.line, rule, message)
 
-    kind = "ClusterWorkflowTemplate" if ref.cluster_scope else "WorkflowTemplate"
+    kind = Kind.CLUSTER_WORKFLOW_TEMPLATE if ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
     if ref.cluster_scope:
         holder = cluster.get(ref.name)
         other = bool(namespaced.get(ref.name))
@@ -216,7 +217,7 @@ def _resolve(
     if holder is None:
         if other:
             hint = "set clusterScope: true" if not ref.cluster_scope else "drop clusterScope: true"
-            found = "ClusterWorkflowTemplate" if not ref.cluster_scope else "WorkflowTemplate"
+            found = Kind.CLUSTER_WORKFLOW_TEMPLATE if not ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
             yield problem(
                 "templateref-scope",
                 f"{ref.what}: {label} resolves to a {found}, but clusterScope says {kind} ({hint})",
