@@ -35,7 +35,10 @@ class Session:
 
     def __init__(self, cwd: Path, *args: str) -> None:
         master, slave = pty.openpty()
-        env = {**os.environ, "WFSYNC_TARGET": "local", "COLUMNS": "200", "NO_COLOR": "1"}
+        # colours stay on (a real terminal's default) and are stripped by _ANSI when read: under
+        # NO_COLOR wfsync gives plain progress lines instead of a live redraw (issue 17)
+        env = {**os.environ, "WFSYNC_TARGET": "local", "COLUMNS": "200"}
+        env.pop("NO_COLOR", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wfsync", *args], cwd=cwd, stdin=slave, stdout=slave, stderr=slave, env=env
         )
