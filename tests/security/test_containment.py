@@ -116,7 +116,7 @@ def test_lint_reports_a_namespace_that_is_not_a_dns_label_with_its_line(world: W
     world.write("library/evil.yaml", TEMPLATE.format(name="evil", namespace=HOSTILE_NAMESPACE))
     code, out = wfsync("lint")
     assert_refused(code, out, "library/evil.yaml", "name-format", HOSTILE_NAMESPACE, exit_code=1)
-    assert "       5  error" in out  # the namespace line
+    assert "    5:14  error" in out  # the namespace line, at its value
 
 
 def test_push_of_a_traversing_namespace_writes_nothing_outside(world: World) -> None:
@@ -398,7 +398,7 @@ def test_lint_reports_dotdot_in_artifact_and_mount_paths(world: World) -> None:
     )
     code, out = wfsync("lint")
     assert_refused(code, out, "path-traversal", exit_code=1)
-    lines = sorted(int(row.split()[0]) for row in out.splitlines() if "path-traversal" in row)
+    lines = sorted(int(row.split()[0].split(":")[0]) for row in out.splitlines() if "path-traversal" in row)
     assert lines == [12, 16, 21]
 
 
