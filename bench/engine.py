@@ -139,7 +139,9 @@ def main() -> int:
     sizes = [int(s) for s in (args.sizes or ("100,500,1000" if args.quick else "100,1000,5000")).split(",")]
     shapes = args.shapes.split(",") if args.shapes else list(SHAPES)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'shape':<8} {'nodes':>6} {'pods':>6} {'seconds':>8} {'ms/node':>8} {'x smallest':>10} {'peak MB':>8}")
+    print(
+        f"{'shape':<8} {'nodes':>6} {'pods':>6} {'seconds':>8} {'ms/node':>8} {'x smallest':>10} {'peak MB':>8}"
+    )
     for shape in shapes:
         base = None
         for size in sizes:

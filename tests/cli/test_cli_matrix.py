@@ -194,7 +194,9 @@ def test_hoisting(argv: list[str], expected: list[str]) -> None:
     assert hoist_globals(group, None, argv) == expected  # type: ignore[arg-type]
 
 
-def test_progress_lines_when_not_a_terminal(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_lines_when_not_a_terminal(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Long work off a terminal shows plain progress lines on stderr; -q and -o json stay silent."""
     import wfsync.cli.terminal as terminal
 
