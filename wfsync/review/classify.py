@@ -310,18 +310,15 @@ def _member(
         before = _named((old.get("outputs") or {}).get(section))
         after = _named((new.get("outputs") or {}).get(section))
         word = "parameter" if section == "parameters" else "artifact"
-        for out in before.keys() - after.keys():
-            path = f"{at}.outputs.{section}[{out}]"
-            explained.append(path)
-            reasons.append(
-                Reason(ChangeClass.BREAKING, f"output {word} {out!r} of {name!r} removed", path, name)
-            )
-        for out in sorted(after.keys() - before.keys()):
-            path = f"{at}.outputs.{section}[{out}]"
-            explained.append(path)
-            reasons.append(
-                Reason(ChangeClass.FEATURE, f"output {word} {out!r} of {name!r} added", path, name)
-            )
+        # removing an output breaks whoever reads it; adding one breaks nobody (sorted: stable reports)
+        for names, cls, verb in (
+            (before.keys() - after.keys(), ChangeClass.BREAKING, "removed"),
+            (after.keys() - before.keys(), ChangeClass.FEATURE, "added"),
+        ):
+            for out in sorted(names):
+                path = f"{at}.outputs.{section}[{out}]"
+                explained.append(path)
+                reasons.append(Reason(cls, f"output {word} {out!r} of {name!r} {verb}", path, name))
 
 
 def _inputs(
