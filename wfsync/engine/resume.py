@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wfsync import safepath
+from wfsync.engine import lifetime
 from wfsync.errors import UsageError
 
 RUNS_DIR = "runs"
@@ -111,10 +112,4 @@ def _alive(folder: Path) -> bool:
         pid = int((folder / _PID).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return lifetime.running(pid)
