@@ -231,7 +231,7 @@ def test_a_long_chain_and_long_sequence_succeed(run_yaml: Callable[..., RunResul
 
 
 def test_the_live_tree_redraws_at_a_bounded_rate() -> None:
-    from wfsync.cli.run import _LiveTree
+    from wfsync.cli.nodetree import LiveTree
 
     class Recorder:
         def __init__(self) -> None:
@@ -240,10 +240,12 @@ def test_the_live_tree_redraws_at_a_bounded_rate() -> None:
         def update(self, *_: object, **__: object) -> None:
             self.draws += 1
 
-    live = _LiveTree.__new__(_LiveTree)
+    live = LiveTree.__new__(LiveTree)
     recorder = Recorder()
     live._live = recorder  # type: ignore[assignment]
     live._next = 0.0
+    live._interval = 0.1
+    live.frames = 0
     status = st.WorkflowStatus("wf")
     status.add(st.Node(id="wf", name="wf", display_name="wf", type="Steps", phase="Running"))
     for _ in range(1000):  # the engine calls it after every pass that changed a node

@@ -270,9 +270,9 @@ def root(
 
 
 def _register() -> None:
-    from wfsync.cli import convert, fmt, init, library, lint, review, run, sync
+    from wfsync.cli import cluster, convert, fmt, init, library, lint, review, run, submit, sync
 
-    for module in (init, library, lint, fmt, sync, convert, run, review):
+    for module in (init, library, lint, fmt, sync, convert, run, review, cluster, submit):
         module.register(app)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
+from wfsync.cli import nodetree
 from wfsync.cli.common import boundary, terminal
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from wfsync.engine.status import WorkflowStatus
 
 FORMATS = ("text", "json", "yaml")
-_COLOURS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Running": "cyan", "Pending": "cyan"}
 
 
 def register(app: typer.Typer) -> None:
@@ -103,7 +102,7 @@ def register(app: typer.Typer) -> None:
 
             # a live redraw only where styles are allowed; elsewhere plain progress lines on stderr
             live = (
-                _live_view(term)
+                nodetree.live_view(term)
                 if fmt == "text" and not logs and term.out.is_terminal and term.color
                 else None
             )
@@ -185,91 +184,7 @@ def render(term: Terminal, fmt: str, result: RunResult) -> None:
 
         sys.stdout.write(yaml.safe_dump(result.workflow, sort_keys=False, allow_unicode=True))
         return
-    _text(term, result)
-
-
-def _text(term: Terminal, result: RunResult) -> None:
-    status = result.status
-    if term.quiet:  # only what the exit code cannot say: which nodes failed, and why
-        for node in status.nodes.values():
-            if node.phase in ("Failed", "Error"):
-                term.result(f"{node.name}: {node.phase}: {node.message}", markup=False)
-        return
-    colour = _COLOURS.get(status.phase, "yellow")
-    term.result(f"Name:                {escape(status.name)}")
-    term.result(f"Status:              [{colour}]{status.phase}[/{colour}]")
-    if status.message:
-        term.result(f"Message:             {escape(status.message)}")
-    term.result(f"Duration:            {_duration(status)}")
-    term.result(f"Progress:            {status.progress()}")
-    for image, stand_in in sorted(result.substitutions.items()):
-        term.print(f"[dim]Image substituted:   {escape(image)} -> {escape(stand_in)}[/dim]")
-    for note in result.status.notes:  # stand-ins that ran images, what was not checked locally
-        term.print(f"[dim]Note:                {escape(note)}[/dim]")
-    term.result("")
-    for line in _tree_lines(status):
-        term.result(line, markup=False)
-
-
-def _duration(status: WorkflowStatus) -> str:
-    from wfsync.engine.report import format_duration
-
-    return format_duration((status.finished or time.time()) - status.started)
-
-
-def _tree_lines(status: WorkflowStatus) -> list[str]:
-    """The node table of ``argo get``: one line a node, indented as the tree."""
-    from wfsync.engine.report import ICONS, format_duration, tree
-
-    rows = tree(status)
-    width = max((len(r.prefix) + 2 + len(r.node.display_name) for r in rows), default=10) + 2
-    lines = [f"{'STEP':{width}} {'TYPE':10} {'TEMPLATE':24} {'DURATION':>8}  MESSAGE"]
-    for row in rows:
-        node = row.node
-        icon = ICONS.get(node.phase, "?")
-        label = f"{row.prefix}{icon} {node.display_name}"
-        template = node.template_name or str((node.template_ref or {}).get("template", ""))
-        shown = format_duration(row.seconds) if node.type in ("Pod", "Suspend") else ""
-        message = node.message if node.phase != "Succeeded" or node.message else ""
-        lines.append(f"{label:{width}} {node.type:10} {template:24} {shown:>8}  {message}")
-    return lines
-
-
-class _LiveTree:
-    """The tree redrawn in place while the run goes on (a terminal only), as ``argo get --watch``."""
-
-    def __init__(self, term: Terminal) -> None:
-        from rich.live import Live
-
-        self._live = Live(console=term.out, transient=True, auto_refresh=False)
-        self._live.start()
-        self._next = 0.0
-
-    def update(self, status: WorkflowStatus) -> None:
-        """Redraw, at most ten times a second (the engine calls this after every change).
-
-        A redraw costs time linear in the nodes on the engine's thread, so the pause after one
-        is also at least ten times what it took: a tree of thousands of nodes redraws less
-        often instead of taking over the run.
-        """
-        now = time.monotonic()
-        if now < self._next:
-            return
-        from rich.text import Text
-
-        head = [f"Name:                {status.name}", f"Status:              {status.phase}"]
-        head += [f"Duration:            {_duration(status)}", f"Progress:            {status.progress()}", ""]
-        self._live.update(Text("\n".join(head + _tree_lines(status))), refresh=True)
-        done = time.monotonic()
-        self._next = done + max(0.1, 10 * (done - now))
-
-    def stop(self) -> None:
-        """Clear the live view; the final tree is printed after it."""
-        self._live.stop()
-
-
-def _live_view(term: Terminal) -> _LiveTree | None:
-    return None if term.quiet else _LiveTree(term)
+    nodetree.text(term, result.status, result.substitutions)
 
 
 # keep the OutputFormat import used for type checkers that look at the global option
