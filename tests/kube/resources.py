@@ -1,5 +1,5 @@
 """The resource types the server can serve: the four Argo CRDs as their CRD manifests declare them,
-and the core ``v1`` kinds it also stores (ConfigMaps, for resource templates)."""
+and the core ``v1`` kinds it also stores (ConfigMaps, for resource templates; Pods, for logs)."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ ARGO_RESOURCES: tuple[ResourceType, ...] = (
 BY_PLURAL = {res.plural: res for res in ARGO_RESOURCES}
 
 CONFIG_MAP = ResourceType("", "v1", "configmaps", "configmap", "ConfigMap", True, ("cm",))
-CORE_RESOURCES: tuple[ResourceType, ...] = (CONFIG_MAP,)
+POD = ResourceType("", "v1", "pods", "pod", "Pod", True, ("po",))
+"""Pods, for their logs (``pods/log``, see :mod:`tests.kube.podlogs`); tests add them, nothing runs them."""
+CORE_RESOURCES: tuple[ResourceType, ...] = (CONFIG_MAP, POD)
 """Core ``v1`` resources served under ``/api/v1`` (besides the read-only namespaces); always served."""
 CORE_BY_PLURAL = {res.plural: res for res in CORE_RESOURCES}

@@ -2,9 +2,10 @@
 
 It speaks enough of the real API for the official Python client and the ``kubectl`` binary:
 discovery, CRUD of the Argo custom resources and of core ``v1`` ConfigMaps (``/api/v1``, for
-resource templates) with resourceVersion semantics, label selectors,
-``dryRun=All``, RBAC-like denials, validation hooks, Table output, and injected faults. Every
-request is logged with its Kubernetes verb so tests can count what a client sent.
+resource templates) and Pods with resourceVersion semantics, label selectors, watches (chunked
+JSON event streams replayed from a bounded history, 410 Expired past it), pod logs (followed as
+tests append to them), ``dryRun=All``, RBAC-like denials, validation hooks, Table output, and
+injected faults. Every request is logged with its Kubernetes verb so tests can count what a client sent.
 
 Usage::
 
@@ -21,7 +22,7 @@ import datetime
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,12 +34,15 @@ import yaml
 
 from tests.kube import discovery, openapi, status
 from tests.kube.faults import Fault, Faults
+from tests.kube.podlogs import PodLogs
 from tests.kube.requestlog import RequestLog, RequestRecord
-from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, CORE_BY_PLURAL, CORE_RESOURCES, ResourceType
+from tests.kube.resources import ARGO_RESOURCES, BY_PLURAL, CORE_BY_PLURAL, CORE_RESOURCES, POD, ResourceType
 from tests.kube.schema import VALIDATION_MODES
+from tests.kube.selectors import SelectorError, field_matcher, label_matcher
 from tests.kube.status import ApiError
 from tests.kube.store import JSON_PATCH, MERGE_PATCH, Obj, Store
 from tests.kube.validation import Validator
+from tests.kube.watch import BOOKMARK, DELETED, ERROR, Change, event_for, expired_status
 
 DEFAULT_TOKEN = "wfsync-test-token"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
@@ -106,6 +110,14 @@ class _Answer(Exception):
         self.body, self.code = body, code
 
 
+class _Stream(Exception):
+    """A 200 answer streamed in chunks as they come (a watch, a followed log), thrown out of request handling."""
+
+    def __init__(self, chunks: Iterator[bytes], content_type: str) -> None:
+        super().__init__(content_type)
+        self.chunks, self.content_type = chunks, content_type
+
+
 class KubeServer:
     """A loopback API server with a store, a request log, fault injection and kubeconfig output.
 
@@ -122,6 +134,8 @@ class KubeServer:
         require_auth: bool = False,
     ) -> None:
         self.store = Store()
+        self.pod_logs = PodLogs()
+        self._follow_store()
         self.log = RequestLog()
         self.faults = Faults()
         self.forbidden: list[ForbidRule] = []
@@ -151,6 +165,8 @@ class KubeServer:
 
     def stop(self) -> None:
         """Stop serving and close the socket; safe to call twice."""
+        self.end_watches()
+        self.pod_logs.close_all()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -205,7 +221,11 @@ class KubeServer:
 
     def reset(self) -> None:
         """Back to a fresh server on the same port: empty store and log, no faults, rules or validators."""
+        self.end_watches()
+        self.pod_logs.close_all()
         self.store = Store()
+        self.pod_logs = PodLogs()
+        self._follow_store()
         self.log.clear()
         self.faults.clear()
         self.forbidden.clear()
@@ -328,6 +348,59 @@ class KubeServer:
         """Stored objects, sorted."""
         return self.store.objects(plural, namespace)
 
+    # -- watches -------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """Forget the watch history, as etcd's compaction does: watches and continue tokens from
+        older versions are answered 410 Expired."""
+        self.store.history.compact()
+
+    def end_watches(self) -> None:
+        """Close every open watch stream, as the server's watch timeout does."""
+        self.store.history.end_all()
+
+    def expire_watches(self) -> None:
+        """Send every open watch a 410 ERROR event and close it (a watcher that fell behind the window)."""
+        self.store.history.expire_all()
+
+    def bookmark_watches(self) -> None:
+        """Send a BOOKMARK with the current resourceVersion to every open watch that allows bookmarks."""
+        self.store.history.bookmark_all()
+
+    # -- pods and their logs -------------------------------------------------------------------
+
+    def add_pod(
+        self, namespace: str, name: str, containers: Iterable[str] = ("main",), phase: str = "Running"
+    ) -> Obj:
+        """Store a Pod with these containers (as Argo's controller would create one) and empty logs."""
+        names = list(containers)
+        return self.put(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"containers": [{"name": c, "image": "busybox"} for c in names]},
+                "status": {"phase": phase},
+            }
+        )
+
+    def append_log(self, namespace: str, pod: str, container: str, text: str) -> None:
+        """The container wrote ``text``; following readers get it at once."""
+        self.pod_logs.append((namespace, pod, container), text)
+
+    def end_log(self, namespace: str, pod: str, container: str) -> None:
+        """The container exited: following readers get the rest and their stream ends."""
+        self.pod_logs.end((namespace, pod, container))
+
+    def _follow_store(self) -> None:
+        """Deleting a pod ends its logs, whichever way it is deleted."""
+
+        def listener(change: Change) -> None:
+            if change.type == DELETED and change.plural == "pods":
+                self.pod_logs.pod_gone(change.namespace, str(change.obj["metadata"]["name"]))
+
+        self.store.history.listeners.append(listener)
+
     # -- request handling (called from handler threads) ----------------------------------------
 
     def route(self, method: str, path: str, query: dict[str, str]) -> _Route:
@@ -368,6 +441,9 @@ class KubeServer:
                 name = path[1] if len(path) == 2 else None
                 res = CORE_BY_PLURAL.get(path[0])
                 return _Route(_verb(method, name, query), res, path[0], namespace, name)
+            if path[0] == "pods" and len(path) == 3 and path[2] == "log" and namespace:
+                verb = "get" if method == "GET" else method.lower()
+                return _Route(verb, POD, "pods/log", namespace, path[1])
         return _Route("discovery" if method == "GET" else method.lower())
 
     def answer(
@@ -391,16 +467,23 @@ class KubeServer:
             return self._namespaces(route)
         if route.plural is None:
             raise status.resource_not_found()
-        for rule in self.forbidden:
-            if rule.denies(route.verb, route.plural, route.namespace):
-                denied = route.resource or _unknown(route.plural, path)
-                raise status.forbidden(denied, route.verb, user, route.namespace, route.name)
-        if self.grants and not any(g.allows(route.verb, route.plural, route.namespace) for g in self.grants):
+        denied_by_rule = any(
+            rule.denies(route.verb, route.plural, route.namespace) for rule in self.forbidden
+        )
+        if denied_by_rule or (
+            self.grants and not any(g.allows(route.verb, route.plural, route.namespace) for g in self.grants)
+        ):
+            if route.plural == "pods/log":
+                raise _forbidden_log(user, route.namespace or "", route.name or "")
             denied = route.resource or _unknown(route.plural, path)
             raise status.forbidden(denied, route.verb, user, route.namespace, route.name)
         res = route.resource
         if res is None:
             raise status.resource_not_found()
+        if route.plural == "pods/log" and route.verb == "get":
+            raise self._pod_log(route.namespace or "", route.name or "", query)
+        if route.verb == "watch":
+            raise self._watch(res, route, query)
         dry_run = _dry_run(query, route.verb)
         validation = _field_validation(query)
         _field_manager(query)
@@ -492,11 +575,66 @@ class KubeServer:
             )
         raise ApiError(405, "namespaces are read-only on this test server")
 
+    def _watch(self, res: ResourceType, route: _Route, query: dict[str, str]) -> _Stream:
+        """A watch: ADDED for what exists (no resourceVersion, or ``0``), then the changes after it.
+
+        A version older than the history window is a 200 stream whose one event is a 410 ERROR, as
+        the real server answers; ``timeoutSeconds`` (or :meth:`end_watches`) ends the stream.
+        """
+        fields = query.get("fieldSelector", "")
+        if route.name:  # the deprecated watch of one object's path
+            fields = ",".join(filter(None, [fields, f"metadata.name={route.name}"]))
+        try:
+            labels_ok, fields_ok = label_matcher(query.get("labelSelector", "")), field_matcher(fields)
+        except SelectorError as exc:
+            raise status.bad_request(str(exc)) from exc
+        raw_rv = query.get("resourceVersion", "")
+        try:
+            since = int(raw_rv or 0)
+            timeout = int(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+        except ValueError as exc:
+            raise status.bad_request(f"invalid watch parameter: {exc}") from exc
+        bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        initial: list[Obj] = []
+        if since == 0:
+            current = self.store.list(res, route.namespace, query.get("labelSelector", ""), fields)
+            initial, since = current.items, int(current.resource_version)
+        return _Stream(
+            _watch_events(
+                self, res, route.namespace, since, initial, deadline, bookmarks, labels_ok, fields_ok
+            ),
+            "application/json",
+        )
+
+    def _pod_log(self, namespace: str, name: str, query: dict[str, str]) -> _Stream:
+        """A container's log as text: 404 without the pod, 400 for a container it lacks."""
+        pod = self.store.get(POD, namespace, name)
+        containers = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
+        container = query.get("container") or ""
+        if not container and len(containers) == 1:
+            container = containers[0]
+        elif not container:
+            raise status.bad_request(
+                f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            )
+        if container not in containers:
+            raise status.bad_request(f"container {container} is not valid for pod {name}")
+        if (pod.get("status") or {}).get("phase") == "Pending":
+            raise status.bad_request(
+                f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'
+            )
+        try:
+            tail_lines = int(query["tailLines"]) if query.get("tailLines") else None
+        except ValueError as exc:
+            raise status.bad_request(f"invalid tailLines: {query['tailLines']!r}") from exc
+        follow = query.get("follow") in ("1", "true")
+        text = self.pod_logs.read((namespace, name, container), follow=follow, tail_lines=tail_lines)
+        return _Stream((part.encode() for part in text), "text/plain")
+
     def _list(
         self, res: ResourceType, namespace: str | None, query: dict[str, str], headers: dict[str, str]
     ) -> Obj:
-        if query.get("watch") in ("1", "true"):
-            raise ApiError(405, "watch is not supported by this test server")
         try:
             limit = int(query.get("limit") or 0)
         except ValueError as exc:
@@ -535,6 +673,58 @@ class KubeServer:
         }
         now = datetime.datetime.now(datetime.UTC)
         return discovery.table(items, list_meta, version, query.get("includeObject", "Metadata"), now)
+
+
+def _watch_events(
+    api: KubeServer,
+    res: ResourceType,
+    namespace: str | None,
+    since: int,
+    initial: list[Obj],
+    deadline: float | None,
+    bookmarks: bool,
+    labels_ok: Any,
+    fields_ok: Any,
+) -> Iterator[bytes]:
+    """The JSON lines of one watch."""
+
+    def line(kind: str, obj: Obj) -> bytes:
+        return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
+
+    for obj in initial:
+        yield line("ADDED", obj)
+
+    def matches(obj: Any) -> bool:
+        return bool(labels_ok((obj.get("metadata") or {}).get("labels") or {}) and fields_ok(obj))
+
+    for batch in api.store.history.follow(since, deadline):
+        if batch.expired is not None:
+            yield line(ERROR, expired_status(*batch.expired))
+            return
+        if batch.bookmark is not None and bookmarks:
+            mark = {
+                "kind": res.kind,
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": str(batch.bookmark)},
+            }
+            yield line(BOOKMARK, mark)
+        lines = [
+            line(*event)
+            for change in batch.changes
+            if change.plural == res.plural and (event := event_for(change, namespace, matches)) is not None
+        ]
+        if lines:
+            yield b"".join(lines)
+
+
+def _forbidden_log(user: str, namespace: str, name: str) -> ApiError:
+    """RBAC's wording for the ``pods/log`` subresource."""
+    return ApiError(
+        403,
+        f'pods "{name}" is forbidden: User "{user}" cannot get resource "pods/log" in API group "" '
+        f'in the namespace "{namespace}"',
+        details={"name": name, "kind": "pods"},
+    )
 
 
 def _verb(method: str, name: str | None, query: dict[str, str]) -> str:
@@ -651,6 +841,10 @@ class _Handler(BaseHTTPRequestHandler):
             code, answer = 200, api.answer(self.command, url.path, query, headers, body, warnings)
         except _Answer as done:
             code, answer = done.code, done.body
+        except _Stream as stream:
+            api.log.add(_record(self.command, url.path, query, route, 200))
+            self._stream(stream)
+            return
         except ApiError as err:
             code, answer, extra = err.code, err.body(), err.headers
         except Exception as exc:
@@ -670,6 +864,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Warning", '299 - "' + warning.replace("\\", "\\\\").replace('"', '\\"') + '"')
         self.end_headers()
         self.wfile.write(data)
+
+    def _stream(self, stream: _Stream) -> None:
+        """Write the chunks as they come (chunked transfer encoding); a client gone ends it."""
+        self.send_response(200)
+        self.send_header("Content-Type", stream.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        try:
+            for chunk in stream.chunks:
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client hung up
+            self.close_connection = True
+        finally:
+            close = getattr(stream.chunks, "close", None)
+            if close is not None:
+                close()
 
 
 def _record(method: str, path: str, query: dict[str, str], route: _Route, code: int) -> RequestRecord:

@@ -3,7 +3,8 @@
 A single global resourceVersion counter, uid and creationTimestamp on create, generation bumped
 when anything outside metadata changes, optimistic concurrency on update and patch, no-op writes
 that keep the resourceVersion, finalizers, dry runs that answer without storing. Thread-safe: the
-HTTP server calls it from one thread per request, tests seed and inspect it directly.
+HTTP server calls it from one thread per request, tests seed and inspect it directly. Every write,
+direct ones included, goes to the watch :class:`~tests.kube.watch.History`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tests.kube.schema import apply_schema, go_numbers
 from tests.kube.selectors import SelectorError, field_matcher, label_matcher
 from tests.kube.status import ApiError
 from tests.kube.validation import FieldError, Validator, metadata_errors, type_errors
+from tests.kube.watch import ADDED, DELETED, MODIFIED, Change, History
 
 Obj = dict[str, Any]
 Warnings = list[str]
@@ -36,6 +38,14 @@ Key = tuple[str, str, str]  # plural, namespace ("" when cluster-scoped), name
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 FOREGROUND = "foregroundDeletion"
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new "
+    "list without the continue parameter, or use the continue token in this response to retrieve the "
+    "remainder of the results. Continuing with the provided token results in an inconsistent list - "
+    "objects that were created, modified, or deleted between the time the first chunk was returned and "
+    "now may show up in the list."
+)
+"""The server's 410 message for a continue token older than the compaction window."""
 _SERVER_FIELDS = (
     "uid",
     "resourceVersion",
@@ -93,6 +103,8 @@ class Store:
         """Finalizers a simulated controller removes this many seconds after deletion starts."""
         self.gc_delay = 0.05
         """Seconds until the garbage collector drops ``foregroundDeletion`` (no dependents here)."""
+        self.history = History()
+        """Every write, for watches (see :mod:`tests.kube.watch`)."""
 
     # -- direct access for tests (no HTTP, no validation, no request log) --------------------------
 
@@ -128,6 +140,7 @@ class Store:
                 self._carry_over(old, new)
             meta["resourceVersion"] = self._next_rv()
             self._objects[key] = new
+            self._emit(ADDED if old is None else MODIFIED, key, new, old)
             return copy.deepcopy(new)
 
     def peek(self, plural: str, namespace: str | None, name: str) -> Obj | None:
@@ -148,10 +161,11 @@ class Store:
     def remove(self, plural: str, namespace: str | None, name: str) -> bool:
         """Delete behind the API's back (finalizers ignored); whether something was there."""
         with self._lock:
-            gone = self._objects.pop((plural, namespace or "", name), None) is not None
-            if gone:
-                self._next_rv()
-            return gone
+            key = (plural, namespace or "", name)
+            old = self._objects.pop(key, None)
+            if old is not None:
+                self._emit_deleted(key, old)
+            return old is not None
 
     def known_namespaces(self) -> list[str]:
         """The configured namespaces, or ``default`` plus every namespace holding an object."""
@@ -182,6 +196,8 @@ class Store:
             list_rv = str(self._rv)
             if continue_token:
                 list_rv, start = _decode_continue(continue_token)
+                if int(list_rv or 0) < self.history.floor:
+                    raise ApiError(410, CONTINUE_EXPIRED, "Expired")
             matches = [
                 obj
                 for key, obj in sorted(self._objects.items())
@@ -243,6 +259,7 @@ class Store:
                 return obj
             meta["resourceVersion"] = self._next_rv()
             self._objects[key] = obj
+            self._emit(ADDED, key, obj, None)
             return copy.deepcopy(obj)
 
     def update(
@@ -341,7 +358,7 @@ class Store:
             if not meta.get("finalizers") and not foreground:
                 if not dry_run:
                     del self._objects[key]
-                    self._next_rv()
+                    self._emit_deleted(key, old)
                 return copy.deepcopy(old)
             if meta.get("deletionTimestamp"):
                 return copy.deepcopy(old)
@@ -355,6 +372,7 @@ class Store:
                 return marked
             marked["metadata"]["resourceVersion"] = self._next_rv()
             self._objects[key] = marked
+            self._emit(MODIFIED, key, marked, old)
             delays = {**self.finalizer_delays, FOREGROUND: self.gc_delay}
             for finalizer in marked["metadata"]["finalizers"]:
                 if finalizer in delays:
@@ -369,13 +387,15 @@ class Store:
             obj = self._objects.get(key)
             if obj is None or finalizer not in (obj["metadata"].get("finalizers") or []):
                 return
+            old = {"metadata": copy.deepcopy(obj["metadata"])}
             obj["metadata"]["finalizers"] = [f for f in obj["metadata"]["finalizers"] if f != finalizer]
             if not obj["metadata"]["finalizers"]:
                 del obj["metadata"]["finalizers"]
                 del self._objects[key]
-                self._next_rv()
+                self._emit_deleted(key, obj)
                 return
             obj["metadata"]["resourceVersion"] = self._next_rv()
+            self._emit(MODIFIED, key, obj, old)
 
     def _admit(self, res: ResourceType, obj: Obj, field_validation: str, warnings: Warnings | None) -> None:
         """Go number encoding, then the resource's structural schema (pruning, defaults, types)."""
@@ -427,10 +447,11 @@ class Store:
             return new
         if finished:
             del self._objects[key]
-            self._next_rv()
+            self._emit_deleted(key, new)
             return copy.deepcopy(new)
         meta["resourceVersion"] = self._next_rv()
         self._objects[key] = new
+        self._emit(MODIFIED, key, new, old)
         return copy.deepcopy(new)
 
     def _carry_over(self, old: Obj, new: Obj) -> None:
@@ -459,6 +480,22 @@ class Store:
     def _next_rv(self) -> str:
         self._rv += 1
         return str(self._rv)
+
+    def _emit(self, kind: str, key: Key, obj: Obj, old: Obj | None) -> None:
+        """Record a write for watches (under the lock, so lists and watches agree on versions)."""
+        after = json.loads(json.dumps(obj))  # the stored object may change in place later (finalizers)
+        before = {"metadata": copy.deepcopy(old.get("metadata") or {})} if old is not None else None
+        self.history.record(
+            Change(int(obj["metadata"]["resourceVersion"]), kind, key[0], key[1], after, before)
+        )
+
+    def _emit_deleted(self, key: Key, last: Obj) -> None:
+        """A deletion takes a version of its own; watches get the last state carrying it."""
+        gone = json.loads(json.dumps(last))
+        gone.setdefault("metadata", {})["resourceVersion"] = self._next_rv()
+        self.history.record(
+            Change(int(gone["metadata"]["resourceVersion"]), DELETED, key[0], key[1], gone, None)
+        )
 
     def _validate(self, res: ResourceType, obj: Obj) -> None:
         errors = type_errors(res, obj) + metadata_errors(obj)

@@ -467,7 +467,7 @@ def test_discovery_documents(kube_server: KubeServer) -> None:
 
     assert fetch("/version")["major"] == "1"
     assert fetch("/api")["versions"] == ["v1"]
-    assert [r["name"] for r in fetch("/api/v1")["resources"]] == ["namespaces", "configmaps"]
+    assert [r["name"] for r in fetch("/api/v1")["resources"]] == ["namespaces", "configmaps", "pods"]
     assert fetch("/apis")["groups"][0]["preferredVersion"]["groupVersion"] == f"{G}/{V}"
     assert fetch(f"/apis/{G}")["name"] == G
     resources = {r["name"]: r for r in fetch(f"/apis/{G}/{V}")["resources"]}

@@ -1,0 +1,166 @@
+"""Watch events: a bounded history of the store's writes, and what one watch sees of it.
+
+The store records every write here (under its own lock, so a list and the history agree on
+resourceVersions). A watch from version N replays the kept changes after N, then waits for new
+ones; N older than the window is a 410 Expired, as etcd's compaction makes it on a real server.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+
+ADDED, MODIFIED, DELETED, BOOKMARK, ERROR = "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write: its resourceVersion, event type, where, and the object before and after it.
+
+    ``obj`` of a deletion is the last state with the deletion's resourceVersion, as the server sends it.
+    """
+
+    rv: int
+    type: str
+    plural: str
+    namespace: str
+    obj: Obj
+    old: Obj | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a waiting watch wakes up to: changes, or the end, an expiry, or a bookmark to send."""
+
+    changes: tuple[Change, ...] = ()
+    ended: bool = False
+    expired: tuple[int, int] | None = None
+    """The watch's version and the oldest one still replayable, when the watch's is too old."""
+    bookmark: int | None = None
+    """The current resourceVersion, when a bookmark is due."""
+
+
+class History:
+    """The last ``size`` changes and the condition open watches wait on."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = size
+        self._cond = threading.Condition()
+        self._changes: deque[Change] = deque()
+        self._floor = 0  # every change after this version is kept
+        self._last = 0
+        self._ends = 0  # bumped by end_all: open watches close
+        self._expiries = 0  # bumped by expire_all: open watches get a 410 and close
+        self._bookmarks = 0
+        self.listeners: list[Callable[[Change], None]] = []
+        """Called with every change, after it is recorded (pod logs end when their pod is deleted)."""
+
+    @property
+    def floor(self) -> int:
+        """Watches and continue tokens from versions before this one are expired."""
+        with self._cond:
+            return self._floor
+
+    def record(self, change: Change) -> None:
+        """Keep a change (dropping the oldest beyond ``size``) and wake the watches."""
+        with self._cond:
+            self._changes.append(change)
+            while len(self._changes) > max(0, self.size):
+                self._floor = self._changes.popleft().rv
+            self._last = change.rv
+            self._cond.notify_all()
+        for listener in list(self.listeners):
+            listener(change)
+
+    def compact(self, upto: int | None = None) -> None:
+        """Forget the changes up to ``upto`` (default: all): older versions now answer 410 Expired."""
+        with self._cond:
+            self._floor = max(self._floor, self._last if upto is None else upto)
+            while self._changes and self._changes[0].rv <= self._floor:
+                self._changes.popleft()
+
+    def end_all(self) -> None:
+        """Close every open watch, as their timeout would."""
+        with self._cond:
+            self._ends += 1
+            self._cond.notify_all()
+
+    def expire_all(self) -> None:
+        """Send every open watch a 410 ERROR event, as a watcher that fell behind the window gets."""
+        with self._cond:
+            self._expiries += 1
+            self._cond.notify_all()
+
+    def bookmark_all(self) -> None:
+        """Send every open watch that allows them a BOOKMARK with the current version."""
+        with self._cond:
+            self._bookmarks += 1
+            self._cond.notify_all()
+
+    def follow(self, since: int, deadline: float | None) -> Iterator[Batch]:
+        """Batches after version ``since`` until the deadline, :meth:`end_all` or an expiry."""
+        with self._cond:
+            ends, expiries, bookmarks = self._ends, self._expiries, self._bookmarks
+        while True:
+            with self._cond:
+                while True:
+                    if self._ends != ends:
+                        return
+                    if self._expiries != expiries or since < self._floor:
+                        yield Batch(expired=(since, max(self._floor, since)))
+                        return
+                    if self._last > since:
+                        batch = Batch(changes=tuple(c for c in self._changes if c.rv > since))
+                        since = self._last
+                        break
+                    if self._bookmarks != bookmarks:
+                        bookmarks = self._bookmarks
+                        batch = Batch(bookmark=self._last)
+                        break
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return
+                    self._cond.wait(remaining)
+            yield batch  # outside the lock: the consumer writes to a socket
+
+
+def event_for(
+    change: Change, namespace: str | None, matches: Callable[[Mapping[str, Any]], bool]
+) -> tuple[str, Obj] | None:
+    """The event a watch with this namespace and selector sees of a change, if any.
+
+    An object that starts (or stops) matching the selector is ``ADDED`` (``DELETED``) for that
+    watch, as the server's filtering makes it.
+    """
+    if namespace is not None and change.namespace != namespace:
+        return None
+    if change.type == DELETED:
+        return (DELETED, change.obj) if matches(change.obj) else None
+    now = matches(change.obj)
+    before = change.old is not None and matches(change.old)
+    if now and before:
+        return MODIFIED, change.obj
+    if now:
+        return ADDED, change.obj
+    if before:
+        return DELETED, change.obj
+    return None
+
+
+def expired_status(requested: int, oldest: int) -> Obj:
+    """The Status of a 410 ERROR event, worded as the server's (``too old resource version: N (M)``)."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f"too old resource version: {requested} ({oldest})",
+        "reason": "Expired",
+        "code": 410,
+    }
