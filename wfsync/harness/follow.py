@@ -211,6 +211,8 @@ class _LogStreams:
         self.slots = threading.BoundedSemaphore(MAX_LOG_STREAMS)
         self.lock = threading.Lock()
         self.stopped = threading.Event()
+        self.ended = threading.Event()
+        """The workflow finished: a pod still not found is gone for good (garbage-collected)."""
 
     def offer(self, workflow: Obj, status: WorkflowStatus) -> None:
         """Start streaming the pods that exist now (a Pod node past Pending) and are not streamed yet."""
@@ -249,7 +251,11 @@ class _LogStreams:
                             self.listener.log(label, line)
                         delivered += 1
                     return
-                except (NotFoundError, UnreachableError):
+                except NotFoundError:
+                    if self.ended.is_set() and attempt:
+                        break
+                    time.sleep(min(1.0, 0.05 * (attempt + 1)))
+                except UnreachableError:
                     time.sleep(min(1.0, 0.05 * (attempt + 1)))
                 except ClusterError as err:
                     with self.lock:
@@ -260,6 +266,7 @@ class _LogStreams:
 
     def wait(self, timeout: float = 30.0) -> None:
         """Let every stream finish (their pods have ended), for at most ``timeout`` seconds overall."""
+        self.ended.set()
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
