@@ -22,6 +22,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,11 @@ class HostExecutor:
         del pod, ctr, env
         return argv
 
+    def preexec(self, pod: Pod, ctr: Container, env: dict[str, str]) -> Callable[[], None] | None:
+        """What the child process does before it runs the container (a sandbox's layer and cgroups)."""
+        del pod, ctr, env
+        return None
+
     def _stage(self, pod: Pod) -> re.Pattern[str] | None:
         """Create the pod's folders and files; the path mapping of its in-container paths."""
         pattern = self._mapper(pod)
@@ -230,6 +236,7 @@ class HostExecutor:
         cwd = self.host_path(pod, ctr.working_dir) if ctr.working_dir else pod.root
         cwd.mkdir(parents=True, exist_ok=True)
         argv = self.wrap(pod, ctr, argv, env)
+        preexec = self.preexec(pod, ctr, env)
         out: Any = subprocess.PIPE
         err: Any = subprocess.PIPE
         if to_files:
@@ -246,9 +253,11 @@ class HostExecutor:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                preexec_fn=preexec,  # noqa: PLW1509 - a sandbox's: system calls only (see layers)
             )
-        except OSError as exc:
-            return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else None
+            return PodResult(None, message=f"failed to start {argv[0]}: {reason or exc}")
         finally:
             if to_files:
                 out.close()

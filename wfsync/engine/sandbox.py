@@ -11,10 +11,12 @@ ends and every process in it dies; ``--die-with-parent`` does the same if wfsync
 killed outright.
 
 Writes to the host's folders (``pip install`` into the interpreter, a file in ``$HOME`` or
-``/etc``) go to the container's own layer when wfsync may make one (root, ``unshare`` and overlayfs: an overlay on a tmpfs in a private mount
-namespace, gone with the container), as a container's writable layer; elsewhere those folders
-are read-only ("Read-only file system", where a real container would succeed). The network is
-the host's, as with host processes (daemons and sidecars stay reachable at 127.0.0.1).
+``/etc``) go to the container's own layer when wfsync may make one (root and overlayfs): a tmpfs
+and an overlay of each host filesystem in a private mount namespace the child process makes
+before it becomes bwrap (:mod:`wfsync.engine.layers`), gone with the container, as a container's
+writable layer; elsewhere those folders are read-only ("Read-only file system", where a real
+container would succeed). The network is the host's, as with host processes (daemons and
+sidecars stay reachable at 127.0.0.1).
 
 ``resources.limits.memory`` is enforced where wfsync may make cgroups (a memory cgroup per
 container below its own, cgroup v1 or v2, usually as root): a container over it is killed as on
@@ -36,30 +38,21 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from wfsync.engine.executor import Container, Pod, PodResult
 from wfsync.engine.host import HostExecutor
+from wfsync.engine.layers import LayerPlan, child_setup, plan_layer
 from wfsync.errors import CompletionError
 
 BWRAP = "bwrap"
 _HOST_ONLY = frozenset({"proc", "dev"})
+"""Top-level folders the sandbox makes its own (a fresh procfs for its PID namespace, minimal /dev)."""
 _LAYERED = ("usr", "etc", "opt", "var", "root", "home", "srv")
 """Host folders a container may write to in its own layer when not every top-level folder can be."""
-_LAYER_SCRIPT = """\
-L=$1; dirs=$2; shift 2
-mount -t tmpfs wfsync-layer "$L" || exit 125
-for d in $dirs; do
-  mkdir -p "$L/$d/u" "$L/$d/w" "$L/$d/m" &&
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$L/$d/u,workdir=$L/$d/w" "$L/$d/m" || exit 125
-done
-exec "$@"
-"""
-"""Runs in a private mount namespace: a tmpfs, and an overlay of each host folder on it, then bwrap."""
-"""Top-level folders the sandbox makes its own (a fresh procfs for its PID namespace, minimal /dev)."""
 
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
@@ -178,24 +171,24 @@ class MemoryCgroups:
                 time.sleep(0.02)
 
 
-def _layer_prefix(unshare: str, folder: Path, dirs: Sequence[str]) -> list[str]:
-    """The command line that makes a container's layer at ``folder``, then runs what follows it."""
-    script = ["/bin/sh", "-c", _LAYER_SCRIPT, "wfsync-layer", str(folder), " ".join(dirs)]
-    return [unshare, "--mount", "--propagation", "private", "--", *script]
-
-
 @functools.lru_cache(maxsize=4)
-def _can_layer(unshare: str, dirs: tuple[str, ...]) -> bool:
-    """Whether overlays can be made here (root, ``unshare``, overlayfs): tried once, for real."""
+def _can_layer(dirs: tuple[str, ...]) -> LayerPlan | None:
+    """The layer plan for ``dirs`` when overlays can be made here (root, overlayfs): tried once, for real."""
     if not dirs or os.geteuid() != 0:
-        return False
+        return None
+    plan = plan_layer("/", dirs)
     with tempfile.TemporaryDirectory(prefix="wfsync-layer-") as folder:
-        argv = [*_layer_prefix(unshare, Path(folder), dirs), "true"]
         try:
-            probe = subprocess.run(argv, capture_output=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return False
-    return probe.returncode == 0
+            probe = subprocess.run(
+                ["true"],
+                preexec_fn=child_setup(Path(folder), plan),  # noqa: PLW1509 - system calls only
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return plan if probe.returncode == 0 else None
 
 
 class SandboxMissing(CompletionError):
@@ -231,41 +224,41 @@ class SandboxExecutor(HostExecutor):
             )
         self.binary = found
         self._root = sorted(os.scandir("/"), key=lambda e: e.name)
-        self.unshare = shutil.which("unshare")
         folders = [e.name for e in self._root if e.is_dir() and not e.is_symlink()]
         every = tuple(f for f in folders if f not in _HOST_ONLY and f != "sys")
-        self.layered: list[str] = []
+        self.plan: LayerPlan | None = None
         for choice in (every, tuple(f for f in every if f in _LAYERED)):
-            if self.unshare is not None and _can_layer(self.unshare, choice):
-                self.layered = list(choice)
+            self.plan = _can_layer(choice)
+            if self.plan is not None:
                 break
+        self.layered: list[str] = sorted(self.plan.tops) if self.plan is not None else []
         """Host folders a container writes to in its own layer; empty: they are read-only."""
         self.cgroups = MemoryCgroups.find()
         """Where memory limits are enforced; None: they are not (no cgroup wfsync may write)."""
         self._limited: dict[tuple[str, str], Path] = {}
         self._cg_lock = threading.Lock()
 
-    def _layer_prefix(self, folder: Path) -> list[str]:
-        assert self.unshare is not None
-        return _layer_prefix(self.unshare, folder, self.layered)
-
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Run the pod (see :class:`HostExecutor`); a container its memory limit killed is OOMKilled."""
         try:
             result = super().run(pod, cancel)
         finally:
-            with self._cg_lock:
-                folders = {
-                    c: self._limited.pop((pod.name, c)) for p, c in list(self._limited) if p == pod.name
-                }
-        oom = [name for name, folder in folders.items() if self.cgroups and self.cgroups.oom_killed(folder)]
-        for folder in folders.values():
-            if self.cgroups is not None:
-                self.cgroups.remove(folder)
+            oom = self.release(pod)
         if oom and result.exit_code == 137:
             who = "" if oom == ["main"] else f"{oom[0]}: "
             return dataclasses.replace(result, message=f"{who}{OOM_MESSAGE}")
         return result
+
+    def release(self, pod: Pod) -> list[str]:
+        """Remove the cgroups of a pod's containers; the containers the OOM killer killed."""
+        with self._cg_lock:
+            folders = {c: self._limited.pop((p, c)) for p, c in list(self._limited) if p == pod.name}
+        if self.cgroups is None:
+            return []
+        oom = [name for name, folder in folders.items() if self.cgroups.oom_killed(folder)]
+        for folder in folders.values():
+            self.cgroups.remove(folder)
+        return oom
 
     def substitutions(self) -> dict[str, str]:
         """Images replaced by host tools, each run in the sandbox."""
@@ -282,8 +275,6 @@ class SandboxExecutor(HostExecutor):
         env["TMPDIR"] = "/tmp"
         tops = self.pod_tops(pod)
         layer = pod.root.parent / ".layer"  # an empty mount point: each container's tmpfs goes there
-        if self.layered:
-            layer.mkdir(exist_ok=True)
         args = [self.binary, "--die-with-parent", "--unshare-pid", "--unshare-ipc"]
         args += ["--bind", str(pod.root), "/"]
         for entry in self._root:
@@ -296,8 +287,8 @@ class SandboxExecutor(HostExecutor):
                 link = pod.root / entry.name
                 if not link.is_symlink():
                     link.symlink_to(Path(entry.path).readlink())
-            elif entry.name in self.layered:
-                args += ["--bind", str(layer / entry.name / "m"), name]
+            elif self.plan is not None and entry.name in self.plan.tops:
+                args += ["--bind", str(layer / self.plan.tops[entry.name]), name]
             else:
                 args += ["--ro-bind", name, name]
         args += ["--dev", "/dev", "--proc", "/proc"]
@@ -306,11 +297,20 @@ class SandboxExecutor(HostExecutor):
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
         args += ["--chdir", ctr.working_dir or str(pod.root)]
-        layers = self._layer_prefix(layer) if self.layered else []
-        return [*self._limit(pod, ctr, env), *layers, *args, "--", *argv]
+        return [*args, "--", *argv]
 
-    def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[str]:
-        """What goes in front of bwrap to start it in a memory cgroup (nothing without a limit)."""
+    def preexec(self, pod: Pod, ctr: Container, env: dict[str, str]) -> Callable[[], None] | None:
+        """What the child does before it becomes bwrap: join its cgroups, make its own layer."""
+        procs = self._limit(pod, ctr, env)
+        layer = pod.root.parent / ".layer"
+        if self.plan is not None:
+            layer.mkdir(exist_ok=True)
+        if self.plan is None and not procs:
+            return None
+        return child_setup(layer if self.plan is not None else None, self.plan, procs)
+
+    def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[Path]:
+        """The cgroup.procs files a container joins before it starts (none without a limit)."""
         if self.cgroups is None:
             return []
         try:
@@ -325,5 +325,4 @@ class SandboxExecutor(HostExecutor):
             return []
         with self._cg_lock:
             self._limited[(pod.name, ctr.name)] = folder
-        # the shell joins the cgroup, then becomes bwrap: nothing of the pod runs outside it
-        return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(folder)]
+        return [folder / "cgroup.procs"]
