@@ -138,4 +138,4 @@ def test_on_a_terminal_the_tree_is_live_and_wfsync_resume_continues_the_run(tmp_
     assert code == 0, out
     final = out[len(shown) :]
     assert "Status:              Succeeded" in final
-    assert "after" in final and "Suspend" in final
+    assert "after" in final and "approve" in final  # the suspend node, by its template

@@ -111,10 +111,15 @@ def test_lint_reports_the_same_cycle_as_before() -> None:
 def test_tree_of_a_deep_nesting_renders_without_recursion() -> None:
     status = st.WorkflowStatus("deep")
     parent = None
-    for depth in range(DEEP):
+    for depth in range(DEEP):  # a DAG calling a DAG calling a DAG ... (a Retry of one is folded)
         name = "deep" if depth == 0 else f"deep.r{depth}"
         node = st.Node(
-            id=st.node_id("deep", name), name=name, display_name=name, type="Retry", phase="Succeeded"
+            id=st.node_id("deep", name),
+            name=name,
+            display_name=name,
+            type="DAG",
+            phase="Succeeded",
+            boundary_id=parent.id if parent is not None else "",
         )
         status.add(node)
         if parent is not None:
@@ -122,7 +127,8 @@ def test_tree_of_a_deep_nesting_renders_without_recursion() -> None:
         parent = node
     rows = report.tree(status)
     assert len(rows) == DEEP
-    assert rows[1].prefix == "└─── "
+    assert rows[1].prefix == " └─"
+    assert rows[2].prefix == "   └─"
     assert rows[-1].node.name == f"deep.r{DEEP - 1}"
 
 
