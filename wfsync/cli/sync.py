@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -94,6 +95,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
         output: OutputOption = None,
         no_cache: NoCacheOption = False,
+        callers: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--callers",
+                help="Folder or file of workflows calling the library: templates they use are not pruned.",
+            ),
+        ] = None,
     ) -> None:
         """Lint, show the plan, then apply it: exit 0 applied or nothing to do, 1 lint errors, 3 incomplete."""
         from pathlib import Path
@@ -104,7 +112,13 @@ def register(app: typer.Typer) -> None:
             from wfsync.commands.push import execute_push, prepare_push
 
             with prepare_push(
-                Path.cwd(), target=target, ref=ref, prune=prune, force=force, use_cache=not no_cache
+                Path.cwd(),
+                target=target,
+                ref=ref,
+                prune=prune,
+                force=force,
+                use_cache=not no_cache,
+                callers=callers or (),
             ) as prepared:
                 if prepared.state is None:
                     _lint_failed(term, fmt, prepared)

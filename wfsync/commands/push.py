@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
@@ -54,9 +54,16 @@ class PreparedPush:
 
 @contextlib.contextmanager
 def prepare_push(
-    cwd: Path, *, target: str | None, ref: str | None, prune: bool, force: bool, use_cache: bool = True
+    cwd: Path,
+    *,
+    target: str | None,
+    ref: str | None,
+    prune: bool,
+    force: bool,
+    use_cache: bool = True,
+    callers: Sequence[Path] = (),
 ) -> Iterator[PreparedPush]:
-    """Lint the library (at ``ref``) and, if clean, plan the push."""
+    """Lint the library (at ``ref``) and, if clean, plan the push (``callers`` files keep what they use)."""
     config = require_config(cwd)
     chosen = resolve_target(config, target)
     if prune and chosen.prune_forbidden:
@@ -80,8 +87,17 @@ def prepare_push(
             yield PreparedPush(report, None, prune, force)
             return
         prune = prune or chosen.prune
+        for given in callers:
+            if not given.exists():
+                raise UsageError(f"--callers {given}: no such file or folder")
         state = sync_state(
-            cwd, chosen.name, ref, prune=prune, folder=(folder, root, commit), use_cache=use_cache
+            cwd,
+            chosen.name,
+            ref,
+            prune=prune,
+            folder=(folder, root, commit),
+            use_cache=use_cache,
+            callers=callers,
         )
         yield PreparedPush(report, state, prune, force)
 

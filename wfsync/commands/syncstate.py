@@ -15,13 +15,13 @@ import dataclasses
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from wfsync import safepath
-from wfsync.cluster.api import Cluster, ForbiddenError, Obj
+from wfsync.cluster.api import Cluster, CrdMissingError, ForbiddenError, Obj, identity_of
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config, state_folder
 from wfsync.errors import InputError, UsageError
@@ -30,14 +30,17 @@ from wfsync.library.yamlload import read_bounded
 from wfsync.model.documents import Identity, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.cache import CachedDocument, SyncCache, file_digest, json_exact
+from wfsync.sync.channels import with_channels
 from wfsync.sync.desired import DesiredObject, merge, prepare, stamped
 from wfsync.sync.normalize import content_hash
+from wfsync.sync.ownership import label
 from wfsync.sync.ownership import selector as ownership_selector
-from wfsync.sync.plan import Plan, build_plan, kinds_and_namespaces
+from wfsync.sync.plan import Action, Plan, build_plan, kinds_and_namespaces
 from wfsync.sync.references import references
 
 TARGET_ENV = "WFSYNC_TARGET"
 KINDS = (Kind.CLUSTER_WORKFLOW_TEMPLATE.value, Kind.WORKFLOW_TEMPLATE.value)
+COMPLETED_LABEL = "workflows.argoproj.io/completed"
 
 
 @dataclasses.dataclass
@@ -207,7 +210,7 @@ def read_library(
             )
             for d in docs
         )
-    return Library(folder, root, merge(objects), commit, ref)
+    return Library(folder, root, merge(with_channels(objects, library_id=config.library_id)), commit, ref)
 
 
 @contextlib.contextmanager
@@ -417,11 +420,14 @@ def sync_state(
     prune: bool = False,
     folder: tuple[Path, Path, str] | None = None,
     use_cache: bool = True,
+    callers: Sequence[Path] = (),
 ) -> SyncState:
     """Config, target, cluster, desired and live state, and the plan (working tree unless ``ref``).
 
     With ``use_cache`` (and no ``ref``), unchanged library files and live objects are not parsed
-    or hashed again (see :mod:`wfsync.sync.cache`).
+    or hashed again (see :mod:`wfsync.sync.cache`). When the plan would delete anything, the live
+    Workflows and CronWorkflows and the ``callers`` files are read too: what they still refer to
+    is kept (an older major channel in use, for one).
     """
     config = require_config(cwd)
     target = resolve_target(config, target_name)
@@ -435,15 +441,56 @@ def sync_state(
             else:
                 library = read_library(config, target, *folder, ref, cache, lister)
             live = lister.finish(library.objects)
-        plan = build_plan(
-            library.objects,
-            live,
-            library_id=config.library_id,
-            prune=prune or target.prune,
-            live_hash=live_hasher(cache, target),
-        )
+        hasher = live_hasher(cache, target)
+        prune = prune or target.prune
+        plan = build_plan(library.objects, live, library_id=config.library_id, prune=prune, live_hash=hasher)
+        if any(c.action is Action.PRUNE and not c.blocked for c in plan.changes):
+            outside, unchecked = outside_referrers(cluster, target, callers, config.root)
+            plan = build_plan(
+                library.objects,
+                live,
+                library_id=config.library_id,
+                prune=prune,
+                live_hash=hasher,
+                outside_refs=outside,
+                unchecked=unchecked,
+            )
         cache.save()
     return SyncState(config, target, cluster, library, live, plan)
+
+
+def outside_referrers(
+    cluster: Cluster, target: Target, callers: Sequence[Path], root: Path
+) -> tuple[dict[Identity, list[str]], str]:
+    """Templates referred to by live Workflows (not completed), CronWorkflows and ``callers`` files.
+
+    The second value says why the cluster could not be checked ('' when it was): a prune is
+    then refused rather than risked.
+    """
+    from wfsync.review.snapshot import load_documents
+
+    found: dict[Identity, list[str]] = {}
+    unchecked = ""
+    for kind in (Kind.WORKFLOW.value, Kind.CRON_WORKFLOW.value):
+        try:
+            try:
+                objects = cluster.list(kind, None)
+            except ForbiddenError:  # allowed in the target's namespace only, perhaps
+                objects = cluster.list(kind, target.namespace)
+        except (ForbiddenError, CrdMissingError) as err:
+            unchecked = f"could not check what refers to it: listing {kind}s failed ({err})"
+            continue
+        for obj in objects:
+            if kind == Kind.WORKFLOW.value and label(obj, COMPLETED_LABEL) == "true":
+                continue  # a finished run resolves nothing any more
+            ident = identity_of(obj)
+            for ref in references(obj, ident.namespace):
+                found.setdefault(ref, []).append(f"live {ident}")
+    for doc in load_documents(callers, root) if callers else ():
+        where = f"{_shown(doc.source.path, root)}:{doc.source.line}"
+        for ref in references(doc.body, doc.namespace or target.namespace):
+            found.setdefault(ref, []).append(where)
+    return found, unchecked
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfsync.errors import ExitCode, WfsyncError
+from wfsync.model.channels import published_channel
 from wfsync.model.kinds import Kind
 from wfsync.model.resolve import ref_target
 
@@ -73,6 +74,10 @@ class Store:
         if table is None:
             return False
         table[name] = dict(body)
+        if table is not self.config_maps and table is not self.secrets:
+            channel = published_channel(body, name)  # `<name>-v<major>`, as push publishes it
+            if channel:
+                table.setdefault(channel, table[name])
         return True
 
     def holder(self, name: str, cluster_scope: bool) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from wfsync.lint.rules.spec import required_inputs, workflow_spec
 from wfsync.lint.rules.suggest import did_you_mean
+from wfsync.model.channels import OLDER_MAJOR, published_channel
 from wfsync.model.findings import JsonPath
 from wfsync.model.kinds import TEMPLATE_HOLDER_KINDS, Kind
 from wfsync.model.resolve import namespace_matches
@@ -49,6 +50,8 @@ class DocumentSummary:
     defines: Mapping[str, tuple[str, ...]]
     """Template name to the input parameters a caller must supply (WFT/CWFT only)."""
     refs: tuple[Reference, ...] = ()
+    channel: str = ""
+    """``<name>-v<major>`` when the template is also published on its major channel (``wfsync.io/publish-major``)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for the lint cache."""
@@ -60,6 +63,7 @@ class DocumentSummary:
             "name": self.name,
             "defines": {k: list(v) for k, v in self.defines.items()},
             "refs": [{f.name: getattr(ref, f.name) for f in dataclasses.fields(ref)} for ref in self.refs],
+            "channel": self.channel,
         }
 
     @classmethod
@@ -70,7 +74,16 @@ class DocumentSummary:
             for r in data["refs"]
         )
         defines = {k: tuple(v) for k, v in data["defines"].items()}
-        return cls(data["path"], data["line"], data["kind"], data["namespace"], data["name"], defines, refs)
+        return cls(
+            data["path"],
+            data["line"],
+            data["kind"],
+            data["namespace"],
+            data["name"],
+            defines,
+            refs,
+            str(data.get("channel", "")),
+        )
 
 
 def summarize(
@@ -124,7 +137,16 @@ def summarize(
                     line_of(jp),
                 )
             )
-    return DocumentSummary(path, line, kind, namespace, name, defines, tuple(refs))
+    return DocumentSummary(
+        path, line, kind, namespace, name, defines, tuple(refs), _channel(body, kind, name)
+    )
+
+
+def _channel(body: Mapping[str, Any], kind: str, name: str) -> str:
+    """``<name>-v<major>`` for a library template published on its major channel, else ''."""
+    if kind not in (Kind.WORKFLOW_TEMPLATE, Kind.CLUSTER_WORKFLOW_TEMPLATE):
+        return ""
+    return published_channel(body, name)
 
 
 def _callers(
@@ -173,19 +195,24 @@ def cross_check(
             by_identity[key] = summary
     namespaced: dict[str, list[DocumentSummary]] = defaultdict(list)
     cluster: dict[str, DocumentSummary] = {}
+    published: set[tuple[str, str]] = set()
     seen_ids: set[tuple[str, str, str, str]] = set()
     for summary in [*checked, *context]:
         ident = (summary.path, summary.kind, summary.namespace, summary.name)
         if ident in seen_ids:
             continue
         seen_ids.add(ident)
-        if summary.kind == Kind.WORKFLOW_TEMPLATE:
-            namespaced[summary.name].append(summary)
-        elif summary.kind == Kind.CLUSTER_WORKFLOW_TEMPLATE:
-            cluster.setdefault(summary.name, summary)
+        names = [summary.name, summary.channel] if summary.channel else [summary.name]
+        for name in names:  # a published major resolves to the template itself
+            if summary.kind == Kind.WORKFLOW_TEMPLATE:
+                namespaced[name].append(summary)
+            elif summary.kind == Kind.CLUSTER_WORKFLOW_TEMPLATE:
+                cluster.setdefault(name, summary)
+        if summary.channel:
+            published.add((summary.kind, summary.name))
     for summary in checked:
         for ref in summary.refs:
-            yield from _resolve(summary, ref, namespaced, cluster)
+            yield from _resolve(summary, ref, namespaced, cluster, published)
 
 
 def _resolve(
@@ -193,6 +220,7 @@ def _resolve(
     ref: Reference,
     namespaced: Mapping[str, list[DocumentSummary]],
     cluster: Mapping[str, DocumentSummary],
+    published: Collection[tuple[str, str]] = (),
 ) -> Iterator[CrossProblem]:
     def problem(rule: str, message: str, field: str = "") -> CrossProblem:
         if field == "caller":
@@ -215,6 +243,9 @@ def _resolve(
         other = ref.name in cluster
     label = f"{ref.name}.{ref.template}" if ref.template else ref.name
     if holder is None:
+        older = OLDER_MAJOR.match(ref.name)
+        if older and (kind.value, older.group(1)) in published:
+            return  # an older major channel: push keeps it in the cluster while callers use it
         if other:
             hint = "set clusterScope: true" if not ref.cluster_scope else "drop clusterScope: true"
             found = Kind.CLUSTER_WORKFLOW_TEMPLATE if not ref.cluster_scope else Kind.WORKFLOW_TEMPLATE

@@ -29,12 +29,13 @@ from wfsync.lint.rules.names import SEMVER
 from wfsync.lint.rules.spec import SpecChecker
 from wfsync.lint.rules.suggest import suggestion_in
 from wfsync.lint.schema import check as schema
+from wfsync.model.channels import PUBLISH_MAJOR
 from wfsync.model.documents import API_VERSION, LIBRARY_KINDS, Document, Kind
 from wfsync.model.findings import Finding, JsonPath, Severity, format_json_path
 
 ARGO_KINDS = frozenset(k.value for k in Kind)
 VERSION_LABEL = "wfsync.io/version"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 KEY_RULES = frozenset({"schema-unknown-field"})
 """Rules about a key itself: their column is the key's, not its value's."""
 
@@ -438,6 +439,16 @@ def _version_label(doc: Document, finding: Any) -> list[Finding]:
                 ("metadata", "labels", VERSION_LABEL),
                 "version-label",
                 f"{VERSION_LABEL} {version!r} is not a semantic version",
+            )
+        ]
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    publish = annotations.get(PUBLISH_MAJOR) if isinstance(annotations, dict) else None
+    if publish is not None and str(publish).strip().lower() not in ("true", "false"):
+        return [
+            finding(
+                ("metadata", "annotations", PUBLISH_MAJOR),
+                "version-label",
+                f'{PUBLISH_MAJOR} must be "true" or "false", not {publish!r}',
             )
         ]
     return []

@@ -12,14 +12,17 @@
 * conflict: an object of that name exists but is not this library's (unmanaged, or another
   library's); wfsync never takes it over;
 * prune: this library's object that is no longer in the library; deleted only when prune is
-  enabled, never when the library is empty and never while a kept template still refers to it.
+  enabled, never when the library is empty and never while anything kept still refers to it: a
+  template of the library, a live template that is not this library's, or a referrer from
+  outside (a live Workflow or CronWorkflow, a ``--callers`` file), as given by the caller. That is
+  what keeps an older major channel (:mod:`wfsync.sync.channels`) while it is still used.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
@@ -102,10 +105,15 @@ def build_plan(
     library_id: str,
     prune: bool,
     live_hash: Callable[[Obj], str] = content_hash,
+    outside_refs: Mapping[Identity, Sequence[str]] | None = None,
+    unchecked: str = "",
 ) -> Plan:
     """Compare desired objects with live ones (all live objects of the listed kinds and namespaces).
 
     ``live_hash`` is :func:`~wfsync.sync.normalize.content_hash`, or a cached equivalent.
+    ``outside_refs`` names, per template, referrers outside the library and the listed templates
+    (live Workflows and CronWorkflows, ``--callers`` files): a prune of one of them is blocked.
+    ``unchecked`` says why those referrers could not all be read: every prune is then blocked.
     """
     live_by_id = {identity_of(obj): obj for obj in live}
     wanted = {d.identity for d in desired}
@@ -115,25 +123,62 @@ def build_plan(
         for ident, obj in live_by_id.items()
         if ident not in wanted and owner(obj, library_id) is Owner.THIS_LIBRARY
     ]
-    kept_refs: dict[Identity, list[Identity]] = {}
+    kept_refs: dict[Identity, list[str]] = {k: list(v) for k, v in (outside_refs or {}).items()}
     for item in desired if candidates else ():
         refs = item.refs if item.refs is not None else references(item.body, item.identity.namespace)
         for ref in refs:
-            kept_refs.setdefault(ref, []).append(item.identity)
-    prunes: list[Change] = []
-    for ident, obj in candidates:
-        blocked = ""
-        if not desired:
-            blocked = "the library is empty: wfsync never prunes on an empty desired set"
-        elif ident in kept_refs:
-            users = ", ".join(str(u) for u in sorted(kept_refs[ident])[:3])
-            blocked = f"still referenced by {users}"
-        elif not prune:
-            blocked = "prune is not enabled (--prune, or prune: true on the target)"
-        prunes.append(Change(ident, Action.PRUNE, live=obj, blocked=blocked))
+            kept_refs.setdefault(ref, []).append(str(item.identity))
+    pruned = {ident for ident, _ in candidates}
+    for ident, obj in live_by_id.items() if candidates else ():
+        if ident not in wanted and ident not in pruned:  # desired ones refer by their new body
+            for ref in references(obj, ident.namespace):
+                kept_refs.setdefault(ref, []).append(f"live {ident}")
+    blocked = _blocked_prunes(candidates, kept_refs, empty_library=not desired, prune=prune)
+    for ident, _ in candidates if unchecked else ():
+        blocked.setdefault(ident, unchecked)
+    prunes = [
+        Change(ident, Action.PRUNE, live=obj, blocked=blocked.get(ident, "")) for ident, obj in candidates
+    ]
     # referrers go first: WorkflowTemplates before the ClusterWorkflowTemplates they may use
     prunes.sort(key=lambda c: (-apply_order(c.identity)[0], c.identity.namespace, c.identity.name))
     return Plan(tuple(changes + prunes))
+
+
+def _blocked_prunes(
+    candidates: Sequence[tuple[Identity, Obj]],
+    kept_refs: dict[Identity, list[str]],
+    *,
+    empty_library: bool,
+    prune: bool,
+) -> dict[Identity, str]:
+    """Why each prune candidate stays (absent: it may go).
+
+    A candidate kept because something refers to it keeps what it refers to in turn, until
+    nothing changes: an older major channel still in use keeps the channels it calls.
+    """
+    if empty_library:
+        return {
+            ident: "the library is empty: wfsync never prunes on an empty desired set"
+            for ident, _ in candidates
+        }
+    by_id = dict(candidates)
+    blocked: dict[Identity, str] = {}
+    queue = [ident for ident, _ in candidates if ident in kept_refs]
+    while queue:  # each candidate is blocked once, so this is linear in candidates and references
+        ident = queue.pop()
+        if ident in blocked:
+            continue
+        users = sorted(set(kept_refs[ident]))
+        more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+        blocked[ident] = f"still referenced by {', '.join(users[:3])}{more}"
+        for ref in references(by_id[ident], ident.namespace):
+            kept_refs.setdefault(ref, []).append(f"{ident} (kept)")
+            if ref in by_id and ref not in blocked:
+                queue.append(ref)
+    if not prune:
+        for ident, _ in candidates:
+            blocked.setdefault(ident, "prune is not enabled (--prune, or prune: true on the target)")
+    return blocked
 
 
 def _compare(
