@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,7 +43,7 @@ from tests.kube.selectors import SelectorError, field_matcher, label_matcher
 from tests.kube.status import ApiError
 from tests.kube.store import JSON_PATCH, MERGE_PATCH, Obj, Store
 from tests.kube.validation import Validator
-from tests.kube.watch import BOOKMARK, DELETED, ERROR, Change, event_for, expired_status
+from tests.kube.watch import BOOKMARK, DELETED, ERROR, Batch, Change, event_for, expired_status
 
 DEFAULT_TOKEN = "wfsync-test-token"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
@@ -155,7 +156,7 @@ class KubeServer:
     def start(self) -> KubeServer:
         """Listen on a free port of 127.0.0.1 and serve from a daemon thread."""
         handler = type("BoundHandler", (_Handler,), {"server_api": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _HTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.02,), name="kube-test-server", daemon=True
@@ -600,10 +601,9 @@ class KubeServer:
         if since == 0:
             current = self.store.list(res, route.namespace, query.get("labelSelector", ""), fields)
             initial, since = current.items, int(current.resource_version)
+        batches = self.store.history.follow(since, deadline)  # from now: see History.follow
         return _Stream(
-            _watch_events(
-                self, res, route.namespace, since, initial, deadline, bookmarks, labels_ok, fields_ok
-            ),
+            _watch_events(res, route.namespace, batches, initial, bookmarks, labels_ok, fields_ok),
             "application/json",
         )
 
@@ -676,15 +676,13 @@ class KubeServer:
 
 
 def _watch_events(
-    api: KubeServer,
     res: ResourceType,
     namespace: str | None,
-    since: int,
+    batches: Iterator[Batch],
     initial: list[Obj],
-    deadline: float | None,
     bookmarks: bool,
-    labels_ok: Any,
-    fields_ok: Any,
+    labels_ok: Callable[[Mapping[str, Any]], bool],
+    fields_ok: Callable[[Mapping[str, Any]], bool],
 ) -> Iterator[bytes]:
     """The JSON lines of one watch."""
 
@@ -697,7 +695,7 @@ def _watch_events(
     def matches(obj: Any) -> bool:
         return bool(labels_ok((obj.get("metadata") or {}).get("labels") or {}) and fields_ok(obj))
 
-    for batch in api.store.history.follow(since, deadline):
+    for batch in batches:
         if batch.expired is not None:
             yield line(ERROR, expired_status(*batch.expired))
             return
@@ -779,6 +777,14 @@ def _decode(body: bytes) -> Any:
         return json.loads(body)
     except ValueError as exc:
         raise status.bad_request(f"the body of the request could not be decoded as JSON: {exc}") from exc
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """Quiet about clients that hang up (a closed watch or log stream): that is how they end them."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -947,7 +953,6 @@ def main(argv: list[str] | None = None) -> None:
     ``{"op": "put", "object"}``, ``{"op": "stop"}``. End of input stops it too.
     """
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(prog="python -m tests.kube.server", description=main.__doc__)
     parser.add_argument("--kubeconfig", type=Path, help="write a kubeconfig for it here")

@@ -104,21 +104,30 @@ class History:
             self._cond.notify_all()
 
     def follow(self, since: int, deadline: float | None) -> Iterator[Batch]:
-        """Batches after version ``since`` until the deadline, :meth:`end_all` or an expiry."""
+        """Batches after version ``since`` until the deadline, :meth:`end_all` or an expiry.
+
+        Ends, expiries and bookmarks count from this call (not from the first batch read), so a
+        test that ends the watches once the client has its answer's headers always reaches it.
+        """
         with self._cond:
-            ends, expiries, bookmarks = self._ends, self._expiries, self._bookmarks
+            marks = self._ends, self._expiries, self._bookmarks
+        return self._follow(since, deadline, *marks)
+
+    def _follow(
+        self, since: int, deadline: float | None, ends: int, expiries: int, bookmarks: int
+    ) -> Iterator[Batch]:
         while True:
             with self._cond:
                 while True:
-                    if self._ends != ends:
-                        return
                     if self._expiries != expiries or since < self._floor:
-                        yield Batch(expired=(since, max(self._floor, since)))
-                        return
-                    if self._last > since:
+                        batch = Batch(expired=(since, max(self._floor, since)))
+                        break
+                    if self._last > since:  # before an end: what was written before it is sent
                         batch = Batch(changes=tuple(c for c in self._changes if c.rv > since))
                         since = self._last
                         break
+                    if self._ends != ends:
+                        return
                     if self._bookmarks != bookmarks:
                         bookmarks = self._bookmarks
                         batch = Batch(bookmark=self._last)
@@ -128,6 +137,8 @@ class History:
                         return
                     self._cond.wait(remaining)
             yield batch  # outside the lock: the consumer writes to a socket
+            if batch.expired is not None:
+                return
 
 
 def event_for(
