@@ -397,7 +397,7 @@ def up(tools: Tools, request: UpRequest, *, note: Callable[[str], None] | None =
 
     for name in DEPLOYMENTS:
         cluster.wait(name)
-        steps.append(Step(f"deployment/{name}", Action.WAITED, "available"))
+        steps.append(Step(f"deployment/{name}", Action.WAITED))
     return steps
 
 
