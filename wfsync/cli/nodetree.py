@@ -227,6 +227,7 @@ class NodeLines:
         self._clock = clock
         self._due = clock() + delay
         self._seen = 0
+        self._last: st.WorkflowStatus | None = None
         self._open: list[st.Node] = []
         self._held: list[Text] = []
         self._lock = threading.Lock()
@@ -239,6 +240,7 @@ class NodeLines:
 
     def update(self, status: st.WorkflowStatus) -> None:
         """Note the nodes that finished since the last call; write them once past the delay."""
+        self._last = status
         nodes = status.nodes
         if self._seen < len(nodes):
             self._open.extend(n for n in islice(nodes.values(), self._seen, None) if n.type in _LINE_TYPES)
@@ -247,18 +249,19 @@ class NodeLines:
         still: list[st.Node] = []
         for node in self._open:
             (done if _finished(node) else still).append(node)
-        if not done:
-            return
-        self._open = still
-        done.sort(key=lambda n: n.finished)
-        self._emit(_line(n) for n in done)
-        if self._clock() >= self._due:
+        if done:
+            self._open = still
+            done.sort(key=lambda n: n.finished)
+            self._emit(_line(n) for n in done)
+        if not self._streaming and self._clock() >= self._due:
             self._release()
 
     def stop(self) -> None:
-        """Stop the timer; held lines of a run shorter than the delay are dropped."""
+        """Write what finished since the last update; a run shorter than the delay writes nothing."""
         self._timer.cancel()
         if self._clock() >= self._due:
+            if self._last is not None:
+                self.update(self._last)
             self._release()
 
     def _emit(self, lines: Iterable[Text]) -> None:
