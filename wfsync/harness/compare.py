@@ -1,0 +1,262 @@
+"""A local run against Argo's: the differences ``wfsync verify`` reports, as data.
+
+The two runs have different workflow names, so nodes are matched by their name relative to the
+workflow's (``hello-x.steps[0].b`` and ``hello-q7.steps[0].b`` are both ``.steps[0].b``), and the
+strings that embed a run's identity (its name, node IDs and pod names, all derived from the
+name) are replaced by placeholders before values are compared. What the controller decides is
+compared: phases, node types, which template ran, display names and outputs. What the machine
+decides is not: times, durations, pod and host names, IDs, the message of a Succeeded node.
+
+A node present on one side only is one difference, whatever its subtree holds; differences come
+in tree order (depth first, children in the order Argo lists them), so a report is stable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from wfsync.cluster.api import Obj
+from wfsync.engine.status import ERROR, FAILED, Node, WorkflowStatus
+from wfsync.harness.status import workflow_status
+
+NODE = "node"
+"""``Difference.what`` of a node present on one side only."""
+_FAILED = frozenset({FAILED, ERROR})
+_SHOWN = 80
+"""Longest value shown in a difference's line."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """One thing the local run and Argo's disagree on.
+
+    ``path`` is ``workflow`` or ``node <local name>``; ``what`` the field (``phase``,
+    ``output parameter 'x'``...) or :data:`NODE` for a node missing on one side, whose present
+    side then describes it (``Pod Succeeded, and 3 nodes under it``) and the other is empty.
+    """
+
+    path: str
+    what: str
+    local: str
+    remote: str
+
+    def __str__(self) -> str:
+        if self.what == NODE:
+            side, present = ("on Argo", self.local) if self.local else ("here", self.remote)
+            return f"{self.path}: missing {side} ({present})"
+        return f"{self.path}: {self.what} {_show(self.local)} here, {_show(self.remote)} on Argo"
+
+    def to_json(self) -> dict[str, str]:
+        """As listed in ``wfsync verify -o json``."""
+        return dataclasses.asdict(self)
+
+
+def compare(local: Obj, remote: Obj) -> list[Difference]:
+    """The differences between two Workflow objects (or two ``status`` objects), in tree order.
+
+    Raises :class:`~wfsync.harness.status.StatusError` when either status is malformed.
+    """
+    here, there = _Side(_as_workflow(local)), _Side(_as_workflow(remote))
+    out: list[Difference] = []
+    if here.status.phase != there.status.phase:
+        out.append(Difference("workflow", "phase", here.status.phase, there.status.phase))
+    elif here.status.phase in _FAILED:
+        _message(out, "workflow", here.status.message, there.status.message, here, there)
+    reported: set[str] = set()
+    for rel in _tree(here, there):
+        if rel in reported:
+            continue
+        path = f"node {here.status.name}{rel}"
+        mine, theirs = here.nodes.get(rel), there.nodes.get(rel)
+        if mine is None or theirs is None:
+            side = here if mine is not None else there
+            other = there if mine is not None else here
+            under = [d for d in side.descendants(rel) if d not in other.nodes]
+            reported.update(under)
+            present = _describe(mine or theirs, len(under))  # type: ignore[arg-type]
+            out.append(Difference(path, NODE, present if mine else "", present if theirs else ""))
+            continue
+        _node(out, path, mine, theirs, here, there)
+    return out
+
+
+class _Side:
+    """One run's nodes by relative name, and the text that identifies the run."""
+
+    def __init__(self, workflow: Obj) -> None:
+        self.status: WorkflowStatus = workflow_status(workflow)
+        name = self.status.name
+        self.by_id: dict[str, str] = {}
+        self.nodes: dict[str, Node] = {}
+        for node in self.status.nodes.values():
+            rel = node.name[len(name) :] if node.name.startswith(name) else node.name
+            self.nodes[rel] = node
+            self.by_id[node.id] = rel
+        self.children: dict[str, list[str]] = {
+            rel: [self.by_id[c] for c in node.children if c in self.by_id] for rel, node in self.nodes.items()
+        }
+        listed = {c for kids in self.children.values() for c in kids}
+        self.roots = [rel for rel in self.nodes if rel not in listed]
+        replace: dict[str, str] = {}
+        for rel, node in self.nodes.items():
+            replace[node.id] = f"<node {rel or '(root)'}>"
+            if node.pod_name:
+                replace[node.pod_name] = f"<pod {rel}>"
+        uid = ((workflow.get("metadata") or {}).get("uid")) if isinstance(workflow, Mapping) else None
+        if isinstance(uid, str) and uid:
+            replace[uid] = "<uid>"
+        replace.setdefault(name, "<workflow>")
+        self._replace = replace
+        keys = sorted(replace, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+
+    def normal(self, text: str) -> str:
+        """``text`` with this run's name, node IDs, pod names and uid replaced by placeholders."""
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: self._replace[m.group(0)], text)
+
+    def descendants(self, rel: str) -> list[str]:
+        """Every node under ``rel`` (through ``children``), each once, depth first."""
+        seen: list[str] = []
+        stack = list(reversed(self.children.get(rel, [])))
+        known = {rel}
+        while stack:
+            item = stack.pop()
+            if item in known:
+                continue
+            known.add(item)
+            seen.append(item)
+            stack.extend(reversed(self.children.get(item, [])))
+        return seen
+
+
+def _as_workflow(obj: Obj) -> Obj:
+    """A Workflow object as is; a bare ``status`` wrapped with the name of its root node."""
+    if not isinstance(obj, Mapping) or "metadata" in obj or "status" in obj:
+        return obj
+    nodes = obj.get("nodes")
+    name = ""
+    if isinstance(nodes, Mapping):
+        for key, node in nodes.items():
+            if isinstance(node, Mapping) and node.get("name") == key:
+                name = str(key)
+                break
+    return {"metadata": {"name": name or "workflow"}, "status": obj}
+
+
+def _tree(here: _Side, there: _Side) -> Iterator[str]:
+    """Relative names of both sides, depth first; a node's local children first, then Argo's others."""
+    seen: set[str] = set()
+
+    def kids(rel: str) -> list[str]:
+        mine = here.children.get(rel, [])
+        extra = [c for c in there.children.get(rel, []) if c not in set(mine)]
+        return mine + extra
+
+    roots = here.roots + [r for r in there.roots if r not in set(here.roots)]
+    stack = list(reversed(roots))
+    while stack:
+        rel = stack.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        yield rel
+        stack.extend(reversed(kids(rel)))
+    # nodes reached by no chain from a root (a cycle, a broken link) still count, in name order
+    rest = sorted((set(here.nodes) | set(there.nodes)) - seen)
+    yield from rest
+
+
+def _node(out: list[Difference], path: str, mine: Node, theirs: Node, here: _Side, there: _Side) -> None:
+    for what, a, b in (
+        ("type", mine.type, theirs.type),
+        ("phase", mine.phase, theirs.phase),
+        ("templateName", mine.template_name, theirs.template_name),
+        ("templateRef", _ref(mine.template_ref), _ref(theirs.template_ref)),
+        ("displayName", mine.display_name, theirs.display_name),
+    ):
+        if a != b:
+            out.append(Difference(path, what, a, b))
+    if mine.phase == theirs.phase and mine.phase in _FAILED:
+        _message(out, path, mine.message, theirs.message, here, there)
+    _outputs(out, path, mine.outputs or {}, theirs.outputs or {}, here, there)
+
+
+def _message(out: list[Difference], path: str, a: str, b: str, here: _Side, there: _Side) -> None:
+    if here.normal(a) != there.normal(b):
+        out.append(Difference(path, "message", a, b))
+
+
+def _outputs(
+    out: list[Difference], path: str, a: Mapping[str, Any], b: Mapping[str, Any], here: _Side, there: _Side
+) -> None:
+    params_a, params_b = _parameters(a), _parameters(b)
+    for name in sorted(set(params_a) | set(params_b)):
+        va, vb = params_a.get(name), params_b.get(name)
+        if va is None or vb is None or here.normal(va) != there.normal(vb):
+            out.append(Difference(path, f"output parameter {name!r}", _value(va), _value(vb)))
+    arts_a, arts_b = _artifacts(a), _artifacts(b)
+    if arts_a != arts_b:
+        out.append(Difference(path, "output artifacts", ", ".join(arts_a), ", ".join(arts_b)))
+    for key in ("result", "exitCode"):
+        ra, rb = a.get(key), b.get(key)
+        if here.normal(_text(ra)) != there.normal(_text(rb)):
+            out.append(Difference(path, key, _value(ra), _value(rb)))
+
+
+def _parameters(outputs: Mapping[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    params = outputs.get("parameters")
+    for item in params if isinstance(params, list) else []:
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            found[item["name"]] = _text(item.get("value"))
+    return found
+
+
+def _artifacts(outputs: Mapping[str, Any]) -> list[str]:
+    arts = outputs.get("artifacts")
+    return sorted(
+        str(a["name"])
+        for a in (arts if isinstance(arts, list) else [])
+        if isinstance(a, Mapping) and "name" in a
+    )
+
+
+def _ref(ref: Mapping[str, Any] | None) -> str:
+    """``name/template`` (``cluster:`` for a ClusterWorkflowTemplate), or empty."""
+    if not ref:
+        return ""
+    scope = "cluster:" if ref.get("clusterScope") else ""
+    return f"{scope}{ref.get('name', '')}/{ref.get('template', '')}"
+
+
+def _describe(node: Node, under: int) -> str:
+    text = f"{node.type} {node.phase}".strip()
+    if under:
+        text += f", and {under} node{'s' if under != 1 else ''} under it"
+    return text
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _value(value: Any) -> str:
+    """A value for a difference's line: strings JSON-quoted (one line), absent as empty."""
+    if value is None:
+        return ""
+    return json.dumps(value if isinstance(value, str) else _text(value))
+
+
+def _show(text: str) -> str:
+    if not text:
+        return "(none)"
+    one_line = text.replace("\n", "\\n")
+    return one_line if len(one_line) <= _SHOWN else one_line[: _SHOWN - 3] + "..."
