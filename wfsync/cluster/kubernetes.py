@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -48,7 +48,14 @@ TRANSIENT = frozenset({429, 503, 504})
 etcd's "request is too large" included) is the server's considered answer: shown at once."""
 FIELD_MANAGER = "wfsync"
 
+ERROR_BODY_LIMIT = 1 << 20
+"""Bytes of a streamed request's error answer read for its message (a Status is a few hundred)."""
+
 T = TypeVar("T")
+
+
+class GoneError(ClusterError):
+    """410 Gone: a watch's resourceVersion or a list's continue token is older than the server keeps."""
 
 
 class KubernetesCluster:
@@ -251,14 +258,62 @@ class KubernetesCluster:
         data = json.dumps(body).encode() if body is not None else None
         return self._call(what, verb, lambda: self._raw(method, url, data, content_type, what), path)
 
-    def _raw(self, method: str, url: str, data: bytes | None, content_type: str, what: str) -> Obj:
-        headers = {"Accept": "application/json", "User-Agent": "wfsync"}
+    def stream(
+        self,
+        path: str,
+        *,
+        what: str,
+        verb: str,
+        query: Sequence[tuple[str, str]] = (),
+        read_timeout: float | None = None,
+        chunk_size: int = 1 << 16,
+    ) -> Iterator[bytes]:
+        """A GET whose answer is read as it arrives (a watch, a followed log), over the same pool.
+
+        The request is sent now, with this cluster's retries and error mapping (a 410 is a
+        :class:`GoneError`); the iterator then yields the body's chunks and ends when the server
+        closes the stream, or when it stays silent ``read_timeout`` seconds (``None``: never) or
+        the connection drops, since the caller resumes from what it last saw. Closing the iterator
+        early closes its connection rather than returning a half-read one to the pool.
+        """
+        url = self.server + path + (f"?{urlencode(list(query))}" if query else "")
+        timeout = urllib3.Timeout(connect=self.timeout[0], read=read_timeout)
+
+        def call() -> urllib3.BaseHTTPResponse:
+            response = self._pool.request(
+                "GET",
+                url,
+                headers=self._headers(None, "", "application/json, */*"),
+                timeout=timeout,
+                retries=False,
+                preload_content=False,
+            )
+            if not 200 <= response.status <= 299:
+                body = response.read(ERROR_BODY_LIMIT)
+                response.close()
+                response.release_conn()
+                err = ApiException(status=response.status, reason=response.reason)
+                err.body = body.decode("utf-8", "replace")
+                err.headers = response.headers
+                raise err
+            return response
+
+        return _chunks(self._call(what, verb, call, path), chunk_size)
+
+    def _headers(
+        self, data: bytes | None, content_type: str, accept: str = "application/json"
+    ) -> dict[str, str]:
+        headers = {"Accept": accept, "User-Agent": "wfsync"}
         if data is not None:
             headers["Content-Type"] = content_type
         settings: Mapping[str, Any] = dict(self.configuration.auth_settings())
         for setting in settings.values():  # the bearer token, refreshed by the loader's hook
             if setting.get("in") == "header" and setting.get("value"):
                 headers[str(setting["key"])] = str(setting["value"])
+        return headers
+
+    def _raw(self, method: str, url: str, data: bytes | None, content_type: str, what: str) -> Obj:
+        headers = self._headers(data, content_type)
         timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
         response = self._pool.request(method, url, body=data, headers=headers, timeout=timeout, retries=False)
         for warning in response.headers.getlist("Warning"):
@@ -326,6 +381,8 @@ class KubernetesCluster:
             return NotFoundError(f"cannot {verb} {what}: not found in {self.description}: {message}")
         if code == 409:
             return ConflictError(f"cannot {verb} {what}: conflict: {message}")
+        if code == 410:
+            return GoneError(f"cannot {verb} {what}: expired ({code} {reason}): {message}")
         if code in (400, 422):
             return InvalidObjectError(
                 f"cannot {verb} {what}: the server refused it as invalid ({code} {reason}): {message}"
@@ -434,9 +491,27 @@ def _lacked(verb: str, path: str) -> str:
     if not rest:
         return ""
     resource = f"{rest[0]}.{group}" if group else rest[0]
+    if len(rest) >= 3:  # a subresource: pods/log
+        resource = f"{rest[0]}/{rest[2]}" + (f".{group}" if group else "")
     rbac_verb = {"check": "update", "discover": "get"}.get(verb, verb)
     where = f"in namespace {namespace!r}" if namespace else "at cluster scope"
     return f"{rbac_verb!r} on {resource} {where}"
+
+
+def _chunks(response: urllib3.BaseHTTPResponse, size: int) -> Iterator[bytes]:
+    """The body's chunks as they arrive; a dropped connection or a silent server ends them."""
+    complete = False
+    try:
+        for chunk in response.stream(size):
+            if chunk:
+                yield chunk
+        complete = True
+    except (urllib3.exceptions.HTTPError, OSError):
+        return
+    finally:
+        if not complete:
+            response.close()
+        response.release_conn()
 
 
 def _warning_text(header: str) -> str:
