@@ -78,14 +78,20 @@ class _Error(Exception):
 class FakeArgoServer:
     """A loopback Argo Server (HTTP, thread) over ``kube``'s store; ``token=""`` turns auth off."""
 
-    def __init__(self, kube: KubeServer, token: str = DEFAULT_ARGO_TOKEN, *, poll: float = 0.02) -> None:
+    def __init__(
+        self, kube: KubeServer, token: str = DEFAULT_ARGO_TOKEN, *, poll: float = 0.02, base_href: str = ""
+    ) -> None:
         self.kube = kube
+        self.base_href = [p for p in base_href.split("/") if p]
+        """Path segments the server is mounted under (``--basehref``); other paths are 404."""
         self.token = token
         self.poll = poll
         self.requests: list[Recorded] = []
         self.stops: list[Obj] = []
         self.forbidden: set[str] = set()
         self.expired_before = 0
+        self.expiry_as_event = False
+        """Relay an expired watch as an ``ERROR`` result carrying the API's 410 Status, not a stream error."""
         self.watch_close_after: float | None = None
         """Seconds after which the server ends every watch stream (as a real one does on its timeout)."""
         self._logs: dict[tuple[str, str, str], _Log] = {}
@@ -298,6 +304,17 @@ class FakeArgoServer:
             return
         if 0 < since < self.expired_before:
             current = self.kube.store.resource_version
+            message = f"too old resource version: {since} ({current})"
+            if self.expiry_as_event:
+                status = {
+                    "kind": "Status",
+                    "status": "Failure",
+                    "message": message,
+                    "reason": "Expired",
+                    "code": 410,
+                }
+                yield {"result": {"type": "ERROR", "object": status}}
+                return
             yield {
                 "error": {
                     "code": 3,
@@ -438,6 +455,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         parts = [unquote(p) for p in split.path.split("/") if p]
+        if self.fake.base_href:
+            mounted = parts[: len(self.fake.base_href)] == self.fake.base_href
+            parts = parts[len(self.fake.base_href) :] if mounted else ["not-mounted"]
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, 16 * 1024 * 1024)) if length else b""
         try:
