@@ -10,6 +10,7 @@ reaches the terminal, so a workflow cannot restyle, move the cursor or retitle t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 import time
@@ -60,7 +61,9 @@ def literal(value: object) -> str:
     colouring the terminal; a message with a newline (``\n``) stays on its row of the table.
     """
     text = value if isinstance(value, str) else str(value)
-    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+    if text.isprintable():  # the common case, in C: no control, format or separator character
+        return text
+    return _UNSAFE.sub(_escape, text)
 
 
 # --- the header and the table --------------------------------------------------------------------
@@ -94,13 +97,16 @@ def table(status: st.WorkflowStatus, *, now: float | None = None) -> list[Text]:
     if not rows:
         return []
     grid: list[tuple[str, ...]] = [report.COLUMNS]
+    sizes = [[len(name) for name in report.COLUMNS]]
     for row in rows:
-        cells = report.cells(status, row)
-        grid.append((row.prefix + literal(cells[0]), *(literal(c) for c in cells[1:])))
-    widths = [max(cell_len(line[column]) for line in grid) + PADDING for column in range(4)]
+        step, *rest = (literal(cell) for cell in report.cells(status, row))
+        grid.append((row.prefix + step, *rest))
+        # the prefix and icon repeat from row to row: measured once each
+        sizes.append([_lead(row.prefix + step[:1]) + _width(step[1:]), *(_width(cell) for cell in rest[:3])])
+    widths = [max(size[column] for size in sizes) + PADDING for column in range(4)]
     out = []
-    for index, line in enumerate(grid):
-        parts = [cell + " " * (width - cell_len(cell)) for cell, width in zip(line, widths, strict=False)]
+    for index, (line, size) in enumerate(zip(grid, sizes, strict=True)):
+        parts = [cell + " " * (width - used) for cell, width, used in zip(line, widths, size, strict=False)]
         text = Text((("".join(parts)) + line[4]).rstrip())
         if index:
             row = rows[index - 1]
@@ -109,6 +115,16 @@ def table(status: st.WorkflowStatus, *, now: float | None = None) -> list[Text]:
                 text.stylize(colour, len(row.prefix), len(row.prefix) + 1)
         out.append(text)
     return out
+
+
+def _width(cell: str) -> int:
+    """Terminal cells of ``cell``: its length when ASCII, else rich's measure (wide characters count 2)."""
+    return len(cell) if cell.isascii() else cell_len(cell)
+
+
+@functools.lru_cache(maxsize=4096)
+def _lead(prefix: str) -> int:
+    return cell_len(prefix)
 
 
 def tree_lines(status: st.WorkflowStatus, *, now: float | None = None) -> list[str]:
@@ -142,10 +158,9 @@ def text(
     for note in status.notes:  # stand-ins that ran images, what was not checked locally
         term.print(Text(literal(f"{'Note:':{LABEL_WIDTH}} {note}"), style="dim"))
     lines = table(status, now=now)
-    if lines:
+    if lines:  # one renderable: printing thousands of lines one by one costs rich ~0.5 ms each
         term.result("")
-        for line in lines:
-            term.result(line)
+        term.result(Text("\n").join(lines))
 
 
 def duration(status: st.WorkflowStatus, now: float | None = None) -> str:
