@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.kube.argoserver import TOKEN_INVALID, FakeArgoServer
+from tests.kube.argoserver import TOKEN_INVALID, FakeArgoServer, self_signed
 from tests.kube.server import KubeServer
 from wfsync.cluster import argo_server
 from wfsync.cluster.api import (
@@ -295,6 +297,38 @@ def test_tls_to_a_plain_http_server_says_what_to_set(fake: FakeArgoServer) -> No
     text = str(caught.value)
     assert f"TLS with the Argo Server at ARGO_SERVER={fake.address} failed" in text
     assert "ARGO_SECURE=false" in text and "ARGO_INSECURE_SKIP_VERIFY=true" in text
+
+
+@pytest.fixture
+def tls_fake(shared_kube_server: KubeServer, tmp_path: Path) -> Iterator[FakeArgoServer]:
+    pair = self_signed(tmp_path)
+    if pair is None:
+        pytest.skip("openssl is not installed: no certificate for the TLS tests")
+    with FakeArgoServer(shared_kube_server, tls=pair) as server:
+        yield server
+
+
+def test_a_self_signed_certificate_is_refused_unless_told_to_skip_verification(
+    tls_fake: FakeArgoServer,
+) -> None:
+    verified = from_environment({"ARGO_SERVER": tls_fake.address, "ARGO_TOKEN": tls_fake.token}, NS)
+    assert verified is not None
+    with pytest.raises(UnreachableError) as caught:
+        verified.get("x")
+    assert str(caught.value) == (
+        f"cannot get workflow x in namespace {NS}: TLS with the Argo Server at ARGO_SERVER={tls_fake.address} "
+        "failed (certificate verify failed); set ARGO_INSECURE_SKIP_VERIFY=true for a self-signed certificate, "
+        "or ARGO_SECURE=false if the server speaks plain http"
+    )
+    unverified = from_environment(tls_fake.env(), NS)
+    assert unverified is not None and unverified.base_url.startswith("https://")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no InsecureRequestWarning on the user's terminal
+        made = unverified.create(hello())
+        name, rv = made["metadata"]["name"], made["metadata"]["resourceVersion"]
+        assert unverified.get(name)["metadata"]["uid"] == made["metadata"]["uid"]
+        tls_fake.watch_close_after = 0.1
+        assert list(unverified.watch(name, rv, timeout=5)) == []
 
 
 def test_server_errors_are_retried_then_unreachable(

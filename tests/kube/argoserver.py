@@ -20,10 +20,14 @@ import dataclasses
 import hashlib
 import json
 import random
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -79,9 +83,17 @@ class FakeArgoServer:
     """A loopback Argo Server (HTTP, thread) over ``kube``'s store; ``token=""`` turns auth off."""
 
     def __init__(
-        self, kube: KubeServer, token: str = DEFAULT_ARGO_TOKEN, *, poll: float = 0.02, base_href: str = ""
+        self,
+        kube: KubeServer,
+        token: str = DEFAULT_ARGO_TOKEN,
+        *,
+        poll: float = 0.02,
+        base_href: str = "",
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.kube = kube
+        self.tls = tls
+        """A certificate and key to serve https with (see :func:`self_signed`); plain http when None."""
         self.base_href = [p for p in base_href.split("/") if p]
         """Path segments the server is mounted under (``--basehref``); other paths are 404."""
         self.token = token
@@ -108,6 +120,11 @@ class FakeArgoServer:
         handler = type("BoundArgoHandler", (_Handler,), {"fake": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
+            # A client that refuses the certificate fails in accept(), an OSError the server ignores.
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.02,), name="fake-argo-server", daemon=True
         )
@@ -141,12 +158,13 @@ class FakeArgoServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://{self.address}"
+        """``http://127.0.0.1:<port>`` (``https://`` when serving TLS)."""
+        return f"{'https' if self.tls else 'http'}://{self.address}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        """The variables the argo CLI would need for this server (plain http, this token)."""
-        env = {"ARGO_SERVER": self.address, "ARGO_SECURE": "false"}
+        """The variables the argo CLI would need for this server (this token; TLS unverified when served)."""
+        env = {"ARGO_SERVER": self.address}
+        env.update({"ARGO_INSECURE_SKIP_VERIFY": "true"} if self.tls else {"ARGO_SECURE": "false"})
         if self.token:
             env["ARGO_TOKEN"] = self.token
         env.update(extra)
@@ -371,6 +389,23 @@ class FakeArgoServer:
     def has_log(self, namespace: str, pod: str, container: str) -> bool:
         with self._lock:
             return (namespace, pod, container) in self._logs
+
+
+def self_signed(folder: Path) -> tuple[Path, Path] | None:
+    """A self-signed certificate for 127.0.0.1 and its key (made by ``openssl``); None without openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = folder / "argo-server.crt", folder / "argo-server.key"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    return cert, key
 
 
 def validate_workflow(kube: KubeServer, namespace: str, workflow: Obj) -> None:
