@@ -220,7 +220,7 @@ def test_a_machine_without_a_working_bwrap_is_told_so(tmp_path: Path) -> None:
 
 
 def test_memory_quantities_read_as_kubernetes_reads_them() -> None:
-    from wfsync.engine.sandbox import memory_bytes, memory_limit
+    from wfsync.engine.cgroups import container_limits, cpu_millis, memory_bytes
 
     assert [memory_bytes(q) for q in ("5M", "64Mi", "1Gi", "1e6", "128974848", "500m", "x", "0")] == [
         5_000_000,
@@ -236,13 +236,24 @@ def test_memory_quantities_read_as_kubernetes_reads_them() -> None:
         "script": {"resources": {"limits": {"memory": "5M"}}},
         "sidecars": [{"name": "helper", "resources": {"limits": {"memory": "1Mi"}}}],
     }
-    assert (memory_limit(template, "main"), memory_limit(template, "helper")) == (5_000_000, 2**20)
-    assert memory_limit(template, "other") is None
+    limits = [container_limits(template, name) for name in ("main", "helper", "other")]
+    assert [lim.memory for lim in limits] == [5_000_000, 2**20, None]
+    assert [lim.pids for lim in limits] == [1024] * 3  # the default pod process limit
+    assert [cpu_millis(q) for q in ("500m", "0.5", "2", "1m", "0.0001", "x", "0")] == [
+        500,
+        500,
+        2000,
+        1,
+        1,
+        None,
+        None,
+    ]
 
 
 @needs_bwrap
 def test_a_container_over_its_memory_limit_is_oomkilled(tmp_path: Path) -> None:
-    if SandboxExecutor().cgroups is None:
+    cgroups = SandboxExecutor().cgroups
+    if cgroups is None or "memory" not in cgroups.enforced:
         pytest.skip("no memory cgroup wfsync may create here: limits are not enforced on this machine")
     result = _run(
         tmp_path,

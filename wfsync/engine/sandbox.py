@@ -18,31 +18,27 @@ writable layer; elsewhere those folders are read-only ("Read-only file system", 
 container would succeed). The network is the host's, as with host processes (daemons and
 sidecars stay reachable at 127.0.0.1).
 
-``resources.limits.memory`` is enforced where wfsync may make cgroups (a memory cgroup per
-container below its own, cgroup v1 or v2, usually as root): a container over it is killed as on
-Kubernetes, "OOMKilled (exit code 137)". Elsewhere, and for CPU and process counts, limits are not
-enforced.
+``resources.limits`` are enforced where wfsync may make cgroups (:mod:`wfsync.engine.cgroups`,
+cgroup v1 or v2, usually as root): a container over its memory limit is killed as on Kubernetes,
+"OOMKilled (exit code 137)"; its cpu limit throttles it (CFS quota); and it may have at most
+:data:`~wfsync.engine.cgroups.DEFAULT_PIDS` processes, so a fork bomb stops there. Where cgroups
+cannot be made, limits are not enforced (the run's notes say so).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
-import math
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
+from wfsync.engine.cgroups import DEFAULT_PIDS, Cgroups, container_limits
 from wfsync.engine.executor import Container, Pod, PodResult
 from wfsync.engine.host import HostExecutor
 from wfsync.engine.layers import LayerPlan, child_setup, plan_layer
@@ -55,120 +51,7 @@ _LAYERED = ("usr", "etc", "opt", "var", "root", "home", "srv")
 """Host folders a container may write to in its own layer when not every top-level folder can be."""
 
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_SUFFIX = {
-    **{s: 1024**i for i, s in enumerate(("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
-    **{s: 1000**i for i, s in enumerate(("k", "M", "G", "T", "P", "E"), start=1)},
-    "m": Decimal("0.001"),
-}
 OOM_MESSAGE = "OOMKilled (exit code 137)"
-
-
-def memory_bytes(value: object) -> int | None:
-    """A Kubernetes memory quantity (``5M``, ``64Mi``, ``1e9``) in bytes; None when it is not one."""
-    match = _QUANTITY.match(str(value).strip())
-    if match is None:
-        return None
-    try:
-        amount = Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2) or ""])
-    except InvalidOperation:
-        return None
-    return math.ceil(amount) if amount > 0 else None  # a fraction of a byte rounds up, as Kubernetes does
-
-
-def memory_limit(template: dict[str, Any], container: str) -> int | None:
-    """``resources.limits.memory`` of one container of a template (main: container or script)."""
-    specs: list[Any] = []
-    if container == "main":
-        specs += [template.get("container"), template.get("script")]
-    for key in ("initContainers", "sidecars"):
-        specs += [c for c in template.get(key) or [] if isinstance(c, dict) and c.get("name") == container]
-    specs += [
-        c
-        for c in (template.get("containerSet") or {}).get("containers") or []
-        if isinstance(c, dict) and c.get("name") == container
-    ]
-    for spec in specs:
-        if isinstance(spec, dict):
-            limit = ((spec.get("resources") or {}).get("limits") or {}).get("memory")
-            if limit is not None:
-                return memory_bytes(limit)
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class MemoryCgroups:
-    """Where per-container memory cgroups go (below wfsync's own), and which cgroup version."""
-
-    base: Path
-    v2: bool
-
-    @classmethod
-    def find(cls) -> MemoryCgroups | None:
-        """The memory cgroup wfsync may make children in, or None (limits then not enforced)."""
-        try:
-            lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return None
-        fs = Path("/sys/fs/cgroup")
-        candidate: MemoryCgroups | None = None
-        for line in lines:
-            _, controllers, path = line.split(":", 2)
-            if "memory" in controllers.split(","):  # cgroup v1 (or hybrid): its memory hierarchy
-                candidate = cls(fs / "memory" / path.lstrip("/"), v2=False)
-                break
-            if controllers == "" and (fs / "cgroup.controllers").exists():
-                candidate = cls(fs / path.lstrip("/"), v2=True)
-        if candidate is None:
-            return None
-        probe = candidate.base / f"wfsync-probe-{os.getpid()}-{threading.get_ident()}"
-        try:
-            probe.mkdir()
-            try:
-                (probe / candidate.limit_file).write_text("max" if candidate.v2 else "-1")
-            finally:
-                probe.rmdir()
-        except OSError:
-            return None
-        return candidate
-
-    @property
-    def limit_file(self) -> str:
-        """The file that holds a cgroup's memory limit."""
-        return "memory.max" if self.v2 else "memory.limit_in_bytes"
-
-    def make(self, name: str, limit: int) -> Path | None:
-        """A cgroup for one container holding at most ``limit`` bytes (no swap), or None."""
-        folder = self.base / name
-        try:
-            folder.mkdir(exist_ok=True)
-            (folder / self.limit_file).write_text(str(limit))
-        except OSError:
-            return None
-        swap = folder / ("memory.swap.max" if self.v2 else "memory.memsw.limit_in_bytes")
-        with contextlib.suppress(OSError):
-            swap.write_text("0" if self.v2 else str(limit))
-        return folder
-
-    def oom_killed(self, folder: Path) -> bool:
-        """Whether the kernel's OOM killer killed a process of this cgroup."""
-        try:
-            text = (folder / ("memory.events" if self.v2 else "memory.oom_control")).read_text()
-        except OSError:
-            return False
-        counts = dict(line.split()[:2] for line in text.splitlines() if len(line.split()) >= 2)
-        return int(counts.get("oom_kill", "0")) > 0
-
-    def remove(self, folder: Path) -> None:
-        """Remove a container's cgroup once its processes are gone (they may take a moment)."""
-        for _ in range(50):
-            try:
-                folder.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
 
 
 @functools.lru_cache(maxsize=4)
@@ -200,7 +83,7 @@ class SandboxExecutor(HostExecutor):
 
     rewrites = False
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, pids_limit: int | None = DEFAULT_PIDS) -> None:
         super().__init__()
         found = binary or shutil.which(BWRAP)
         if found is None:
@@ -233,9 +116,10 @@ class SandboxExecutor(HostExecutor):
                 break
         self.layered: list[str] = sorted(self.plan.tops) if self.plan is not None else []
         """Host folders a container writes to in its own layer; empty: they are read-only."""
-        self.cgroups = MemoryCgroups.find()
-        """Where memory limits are enforced; None: they are not (no cgroup wfsync may write)."""
-        self._limited: dict[tuple[str, str], Path] = {}
+        self.cgroups = Cgroups.find()
+        """Where limits are enforced (:attr:`Cgroups.enforced`); None: nowhere (no cgroup wfsync may write)."""
+        self.pids_limit = pids_limit
+        self._limited: dict[tuple[str, str], list[Path]] = {}
         self._cg_lock = threading.Lock()
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
@@ -253,11 +137,9 @@ class SandboxExecutor(HostExecutor):
         """Remove the cgroups of a pod's containers; the containers the OOM killer killed."""
         with self._cg_lock:
             folders = {c: self._limited.pop((p, c)) for p, c in list(self._limited) if p == pod.name}
-        if self.cgroups is None:
-            return []
-        oom = [name for name, folder in folders.items() if self.cgroups.oom_killed(folder)]
-        for folder in folders.values():
-            self.cgroups.remove(folder)
+        oom = [name for name, made in folders.items() if Cgroups.oom_killed(made)]
+        for made in folders.values():
+            Cgroups.remove(made)
         return oom
 
     def substitutions(self) -> dict[str, str]:
@@ -310,19 +192,16 @@ class SandboxExecutor(HostExecutor):
         return child_setup(layer if self.plan is not None else None, self.plan, procs)
 
     def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[Path]:
-        """The cgroup.procs files a container joins before it starts (none without a limit)."""
+        """The cgroup.procs files a container joins before it starts (its limits, see :mod:`.cgroups`)."""
         if self.cgroups is None:
             return []
         try:
             template = json.loads(env.get("ARGO_TEMPLATE") or "{}")
         except ValueError:
-            return []
-        limit = memory_limit(template, ctr.name) if isinstance(template, dict) else None
-        if limit is None:
-            return []
-        folder = self.cgroups.make(f"wfsync-{self.token}-{pod.name}-{ctr.name}"[:200], limit)
-        if folder is None:
-            return []
-        with self._cg_lock:
-            self._limited[(pod.name, ctr.name)] = folder
-        return [folder / "cgroup.procs"]
+            template = {}
+        limits = container_limits(template if isinstance(template, dict) else {}, ctr.name, self.pids_limit)
+        made = self.cgroups.make(f"wfsync-{self.token}-{pod.name}-{ctr.name}"[:200], limits)
+        if made:
+            with self._cg_lock:
+                self._limited[(pod.name, ctr.name)] = made
+        return [folder / "cgroup.procs" for folder in made]
