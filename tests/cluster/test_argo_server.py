@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.harness.fakes import HELLO_WORKFLOW, steps_status
 from tests.kube.argoserver import TOKEN_INVALID, FakeArgoServer, self_signed
+from tests.kube.controller import Script, TestController
 from tests.kube.server import KubeServer
 from wfsync.cluster import argo_server
 from wfsync.cluster.api import (
@@ -25,7 +27,9 @@ from wfsync.cluster.api import (
 )
 from wfsync.cluster.argo_server import ArgoServerWorkflows, from_environment
 from wfsync.cluster.workflows import WatchExpired
+from wfsync.engine.status import Node, WorkflowStatus
 from wfsync.errors import ConfigError
+from wfsync.harness.follow import follow
 
 NS = "ci"
 
@@ -491,3 +495,59 @@ def test_logs_of_a_missing_pod(client: ArgoServerWorkflows) -> None:
         f"cannot read the log of pod nope (container wait) of workflow {name} in namespace {NS}: not found"
     )
     assert 'pods "nope" not found' in str(caught.value)
+
+
+# -- the harness over this transport ------------------------------------------------------------
+
+
+class Recorder:
+    """A follow listener that keeps what it heard."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+        self.done: list[str] = []
+        self.lines: list[tuple[str, str]] = []
+        self.notes: list[str] = []
+
+    def status(self, status: WorkflowStatus) -> None:
+        self.phases.append(status.phase)
+
+    def node_done(self, node: Node) -> None:
+        self.done.append(node.display_name)
+
+    def log(self, node: str, line: str) -> None:
+        self.lines.append((node, line))
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+
+def test_follow_through_the_argo_server_with_offloaded_nodes_reconnects_and_logs(
+    client: ArgoServerWorkflows, fake: FakeArgoServer, shared_kube_server: KubeServer
+) -> None:
+    frames = [
+        steps_status("rec", {"a": "Running", "b": "Pending"}).to_json(),
+        steps_status("rec", {"a": "Succeeded", "b": "Running"}).to_json(),
+        steps_status("rec", {"a": "Succeeded", "b": "Succeeded"}, workflow_phase="Succeeded").to_json(),
+    ]
+    script = Script("rec", frames, {"[0].a": ["hello from a"], "[0].b": ["b says", "bye"]})
+    fake.watch_close_after = 0.1  # streams end under the follow: it must resume from its last version
+    with TestController(
+        shared_kube_server,
+        script,
+        interval=0.15,
+        offload=True,
+        on_offload=fake.keep_offloaded,
+        on_pod=fake.pod_log,
+    ) as controller:
+        created = client.create(HELLO_WORKFLOW)
+        heard = Recorder()
+        result = follow(client, created, heard, logs=True, watch_timeout=5)
+        controller.wait(created["metadata"]["name"], NS)
+    stored = shared_kube_server.get("workflows", NS, created["metadata"]["name"])
+    assert stored is not None and "nodes" not in stored["status"]  # offloaded in the store
+    assert result.finished and result.status.phase == "Succeeded" and not result.offloaded_hidden
+    name = created["metadata"]["name"]
+    assert sorted(heard.done) == sorted(["[0]", "a", "b", name]) and len(result.status.nodes) == 4
+    assert sorted(heard.lines) == [("a", "hello from a"), ("b", "b says"), ("b", "bye")]
+    assert result.reconnects >= 1 and heard.notes == []

@@ -215,6 +215,15 @@ class FakeArgoServer:
         self.kube.put(stored)
         return version
 
+    def keep_offloaded(self, namespace: str, name: str, version: str, nodes: Obj) -> None:
+        """Hold nodes a controller offloaded under ``version`` (the test controller's ``on_offload`` hook)."""
+        with self._lock:
+            self._offloaded[(namespace, name, version)] = copy.deepcopy(nodes)
+
+    def pod_log(self, namespace: str, pod: str, container: str, lines: list[str]) -> None:
+        """A finished pod's whole log (the test controller's ``on_pod`` hook)."""
+        self.set_log(namespace, pod, lines, done=True, container=container)
+
     def fail(self, code: int = 503, count: int | None = 1, path: str | None = None) -> None:
         """Answer the next ``count`` requests (whose path contains ``path``) with this HTTP error."""
         with self._lock:
