@@ -178,10 +178,11 @@ def _node(out: list[Difference], path: str, mine: Node, theirs: Node, here: _Sid
         ("phase", mine.phase, theirs.phase),
         ("templateName", mine.template_name, theirs.template_name),
         ("templateRef", _ref(mine.template_ref), _ref(theirs.template_ref)),
-        ("displayName", mine.display_name, theirs.display_name),
     ):
         if a != b:
             out.append(Difference(path, what, a, b))
+    if here.normal(mine.display_name) != there.normal(theirs.display_name):  # the root's is the run's name
+        out.append(Difference(path, "displayName", mine.display_name, theirs.display_name))
     if mine.phase == theirs.phase and mine.phase in _FAILED:
         _message(out, path, mine.message, theirs.message, here, there)
     _outputs(out, path, mine.outputs or {}, theirs.outputs or {}, here, there)

@@ -1,0 +1,220 @@
+"""The test controller: frames of a real local run replayed on the Kubernetes test server over HTTP."""
+
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.kube.controller import (
+    COMPLETED_LABEL,
+    PHASE_LABEL,
+    Script,
+    TestController,
+    create,
+    fetch,
+    request_stop,
+)
+from tests.kube.server import KubeServer
+from wfsync.engine.status import node_id, pod_name
+from wfsync.harness.compare import compare
+from wfsync.harness.frames import rename_frame
+from wfsync.harness.status import decode_nodes, offloaded, workflow_status
+
+STEPS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: steps-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: a
+        template: echo
+        arguments: {parameters: [{name: m, value: hi}]}
+    - - name: b
+        template: echo
+        arguments: {parameters: [{name: m, value: "{{steps.a.outputs.result}}"}]}
+  - name: echo
+    inputs: {parameters: [{name: m}]}
+    script:
+      image: alpine
+      command: [sh]
+      source: echo {{inputs.parameters.m}} from {{workflow.name}}
+"""
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory: pytest.TempPathFactory) -> Script:
+    root = tmp_path_factory.mktemp("controller")
+    path = root / "steps.yaml"
+    path.write_text(textwrap.dedent(STEPS), encoding="utf-8")
+    recorded = Script.record(path, root / "state")
+    assert recorded.workflow["status"]["phase"] == "Succeeded"
+    assert len(recorded.frames) >= 3  # a, then b running, then the end
+    return recorded
+
+
+def _submit(kube: KubeServer) -> str:
+    created = create(kube, {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", **_spec()})
+    return str(created["metadata"]["name"])
+
+
+def _spec() -> dict[str, Any]:
+    body = yaml.safe_load(STEPS)
+    return {"metadata": {"generateName": "steps-"}, "spec": body["spec"]}
+
+
+def test_frames_are_written_renamed_one_by_one(kube_server: KubeServer, script: Script) -> None:
+    seen: list[tuple[str, str]] = []
+    with TestController(kube_server, script, interval=0.03) as controller:
+        name = _submit(kube_server)
+        created_rv = int(kube_server.get("workflows", "default", name)["metadata"]["resourceVersion"])  # type: ignore[index]
+        while not controller.finished(name):
+            wf = kube_server.get("workflows", "default", name) or {}
+            rv = wf["metadata"]["resourceVersion"]
+            if not seen or seen[-1][0] != rv:
+                seen.append((rv, (wf.get("status") or {}).get("phase", "")))
+            time.sleep(0.002)
+        controller.wait(name)
+    final = fetch(kube_server, name)
+    assert controller.writes == len(script.frames)
+    assert int(final["metadata"]["resourceVersion"]) == created_rv + len(script.frames)
+    # every frame was visible on its own: Running ones first, the verdict last
+    phases = [p for _, p in seen if p]
+    assert phases[0] == "Running" and final["status"]["phase"] == "Succeeded"
+    assert final["status"] == rename_frame(script.frames[-1], script.name, name)
+    for key, node in final["status"]["nodes"].items():
+        assert node["name"].startswith(name) and key == node["id"] == node_id(name, node["name"])
+        for child in node.get("children", []):
+            assert child in final["status"]["nodes"]
+    assert final["metadata"]["labels"][PHASE_LABEL] == "Succeeded"
+    assert final["metadata"]["labels"][COMPLETED_LABEL] == "true"
+    b = next(n for n in final["status"]["nodes"].values() if n["displayName"] == "b")
+    assert b["outputs"]["result"] == f"hi from {name} from {name}"  # the run's name renamed inside values too
+    assert compare(script.workflow, final) == []
+
+
+def test_compressed_nodes_decode_to_the_same_tree(kube_server: KubeServer, script: Script) -> None:
+    with TestController(kube_server, script, interval=0.01, compress=True) as controller:
+        name = _submit(kube_server)
+        controller.wait(name)
+    final = fetch(kube_server, name)
+    assert "nodes" not in final["status"]
+    nodes = decode_nodes(final["status"]["compressedNodes"])
+    assert nodes == rename_frame(script.frames[-1], script.name, name)["nodes"]
+    assert len(workflow_status(final).nodes) == len(nodes)
+    assert compare(script.workflow, final) == []
+
+
+def test_offloaded_nodes_go_to_the_hook(kube_server: KubeServer, script: Script) -> None:
+    database: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def keep(namespace: str, workflow: str, version: str, nodes: dict[str, Any]) -> None:
+        database[(namespace, workflow, version)] = nodes
+
+    with TestController(kube_server, script, interval=0.01, offload=True, on_offload=keep) as controller:
+        name = _submit(kube_server)
+        controller.wait(name)
+    final = fetch(kube_server, name)
+    assert offloaded(final) and "nodes" not in final["status"]
+    assert workflow_status(final).nodes == {}
+    version = final["status"]["offloadNodeStatusVersion"]
+    assert len({v for (_, _, v) in database}) == len(script.frames)  # a version per node status
+    hydrated = {**final, "status": {**final["status"], "nodes": database[("default", name, version)]}}
+    assert not offloaded(hydrated)
+    assert compare(script.workflow, hydrated) == []
+
+
+def test_pod_logs_reach_the_hook_once_each(kube_server: KubeServer, script: Script) -> None:
+    logs: list[tuple[str, str, str, list[str]]] = []
+    with TestController(kube_server, script, interval=0.01, on_pod=lambda *a: logs.append(a)) as controller:
+        name = _submit(kube_server)
+        final = controller.wait(name)
+    pods = {
+        pod_name(name, n["name"], n["templateName"]): n["displayName"]
+        for n in final["status"]["nodes"].values()
+        if n["type"] == "Pod"
+    }
+    assert sorted(pod for _, pod, _, _ in logs) == sorted(pods)
+    by_node = {pods[pod]: lines for _, pod, _, lines in logs}
+    assert by_node == {"a": [f"hi from {name}"], "b": [f"hi from {name} from {name}"]}
+    assert {(ns, c) for ns, _, c, _ in logs} == {("default", "main")}
+
+
+def test_stop_fails_the_workflow_and_its_running_nodes(kube_server: KubeServer, script: Script) -> None:
+    with TestController(kube_server, script, interval=0.3) as controller:
+        name = _submit(kube_server)
+        while controller.writes < 1:
+            time.sleep(0.005)
+        request_stop(kube_server, name)
+        final = controller.wait(name)
+    assert controller.writes == 2  # the first frame, then the stopped one: the script ends there
+    status = final["status"]
+    assert status["phase"] == "Failed" and status["message"] == "Stopped with strategy 'Stop'"
+    assert final["metadata"]["labels"][COMPLETED_LABEL] == "true"
+    first = rename_frame(script.frames[0], script.name, name)
+    for key, node in status["nodes"].items():
+        before = first["nodes"][key]["phase"]
+        if before == "Running":
+            assert node["phase"] == "Failed" and node["message"] == "Stopped with strategy 'Stop'"
+            assert node["finishedAt"]
+        else:
+            assert node["phase"] == before
+
+
+def test_workflows_without_a_script_are_left_alone(kube_server: KubeServer, script: Script) -> None:
+    chosen: list[str] = []
+
+    def choose(wf: dict[str, Any]) -> Script | None:
+        chosen.append(wf["metadata"]["name"])
+        return script if wf["metadata"]["name"].startswith("steps-") else None
+
+    with TestController(kube_server, choose, interval=0.01) as controller:
+        other = create(
+            kube_server,
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Workflow",
+                "metadata": {"name": "other"},
+                "spec": _spec()["spec"],
+            },
+        )
+        name = _submit(kube_server)
+        controller.wait(name)
+        time.sleep(0.05)
+    assert chosen.count("other") == 1  # asked once, not on every poll
+    untouched = fetch(kube_server, "other")
+    assert "status" not in untouched
+    assert untouched["metadata"]["resourceVersion"] == other["metadata"]["resourceVersion"]
+
+
+def test_an_error_in_the_thread_fails_the_test(kube_server: KubeServer) -> None:
+    broken = Script("nope", frames=[])  # no frame to play: the loop meets an IndexError
+    controller = TestController(kube_server, broken, interval=0.01).start()
+    name = _submit(kube_server)
+    with pytest.raises(IndexError):
+        controller.wait(name, timeout=5)
+    with pytest.raises(IndexError):
+        controller.stop()
+    assert not any(t.name == "test-controller" and t.is_alive() for t in threading.enumerate())
+
+
+def test_wait_times_out_with_the_workflow_named(kube_server: KubeServer, script: Script) -> None:
+    with (
+        TestController(kube_server, script) as controller,
+        pytest.raises(TimeoutError, match="default/ghost"),
+    ):
+        controller.wait("ghost", timeout=0.05)
+
+
+def test_script_record_keeps_logs_by_relative_node(script: Script, tmp_path: Path) -> None:
+    assert set(script.logs) == {"[0].a", "[1].b"}
+    assert script.logs["[0].a"] == [f"hi from {script.name}"]
