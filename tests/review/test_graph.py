@@ -71,3 +71,18 @@ def test_every_argo_example_graph_is_valid_svg() -> None:
             drawn += 1
     print(f"\ngraph: {drawn} steps/DAG templates of Argo's examples drawn as SVG")
     assert drawn > 20
+
+
+def test_svg_and_html_render_in_a_real_browser(repo: Path, tmp_path: Path) -> None:
+    from tests.support import browser
+
+    browser.chromium()
+    for fmt in ("svg", "html"):
+        code, out, _ = wfsync("graph", "ci", "-o", fmt)
+        assert code == 0
+        page = tmp_path / f"ci.{fmt}"
+        page.write_text(out, encoding="utf-8")
+        dom, console = browser.load(page, tmp_path)
+        assert console == [] and "<svg" in dom and "<rect" in dom
+        png = browser.screenshot(page, tmp_path, 800, 600)
+        assert browser.count_colour(png, "#e8f0fe", tolerance=3) > 2 * 4000  # the two node boxes' fill

@@ -16,6 +16,7 @@ from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode
 
 if TYPE_CHECKING:
+    from wfsync.engine.htmlreport import LogCollector
     from wfsync.engine.run import RunResult
     from wfsync.engine.status import WorkflowStatus
 
@@ -82,6 +83,13 @@ def register(app: typer.Typer) -> None:
                 help="Resume suspends without a duration (and spec.suspend) after SECONDS, as `argo resume`.",
             ),
         ] = None,
+        report: Annotated[
+            Path | None,
+            typer.Option(
+                "--report",
+                help="Also write a self-contained HTML page of the run: node graph by phase, durations, logs.",
+            ),
+        ] = None,
     ) -> None:
         """Run a workflow on this machine with the Argo controller's semantics."""
         term = terminal(ctx)
@@ -95,7 +103,15 @@ def register(app: typer.Typer) -> None:
 
             log_out = sys.stdout if fmt == "text" else sys.stderr
 
+            from wfsync.engine.htmlreport import LogCollector
+
+            collected = LogCollector() if report is not None else None
+
             def show_log(node: str, text: str) -> None:
+                if collected is not None:
+                    collected(node, text)
+                if not logs:
+                    return
                 for line in text.splitlines():
                     log_out.write(f"{node}: {line}\n")
                 log_out.flush()
@@ -127,7 +143,7 @@ def register(app: typer.Typer) -> None:
                     parameter_file=parameter_file,
                     entrypoint=entrypoint,
                     with_paths=with_paths or [],
-                    log=show_log if logs else None,
+                    log=show_log if logs or report is not None else None,
                     target=target,
                     allow_network=allow_network,
                     runtime=runtime,
@@ -141,6 +157,8 @@ def register(app: typer.Typer) -> None:
                     live.stop()
                 watch.close()
             render(term, fmt, result)
+            if report is not None and collected is not None:
+                _write_report(term, report, result, collected)
         if result.interrupted:
             running = ", ".join(result.running) or "none"
             term.error(
@@ -172,6 +190,22 @@ def register(app: typer.Typer) -> None:
 
             resume_workflow(Path.cwd(), workflow, node)
             term.print(f"asked {escape(workflow)} to resume" + (f" node {escape(node)}" if node else ""))
+
+
+def _write_report(term: Terminal, path: Path, result: RunResult, logs: LogCollector) -> None:
+    """The HTML page of the run (written whatever its verdict: a failed run is what one reads)."""
+    from wfsync.engine.htmlreport import render as page
+
+    notes = list(result.status.notes)
+    if logs.left_out:
+        notes.append(f"the logs of {logs.left_out} nodes were left out of this page (over its size budget)")
+    try:
+        path.write_text(page(result.status, logs.items(), notes), encoding="utf-8")
+    except OSError as err:
+        from wfsync.errors import UsageError
+
+        raise UsageError(f"--report {path}: cannot write: {err.strerror or err}") from None
+    term.info(f"report written to {path}")
 
 
 def render(term: Terminal, fmt: str, result: RunResult) -> None:

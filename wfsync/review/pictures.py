@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from wfsync.model.layout import layers
 from wfsync.review.graph import nodes_and_edges
 
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 180, 44, 30, 50, 20
@@ -23,29 +24,6 @@ def dot(title: str, template: Mapping[str, Any]) -> str:
     lines += [f"  {_quote(a)} -> {_quote(b)};" for a, b in edges]
     lines.append("}")
     return "\n".join(lines)
-
-
-def layers(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> dict[str, int]:
-    """Each node's layer: the longest path to it from a node nothing points to (cycles cut)."""
-    parents: dict[str, list[str]] = {n: [] for n in names}
-    for a, b in edges:
-        if a in parents and b in parents:
-            parents[b].append(a)
-    depth: dict[str, int] = {}
-    for name in names:
-        stack, visiting = [(name, False)], set()
-        while stack:
-            node, done = stack.pop()
-            if node in depth:
-                continue
-            if done:
-                depth[node] = 1 + max((depth.get(p, 0) for p in parents[node] if p in depth), default=-1)
-                visiting.discard(node)
-                continue
-            visiting.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in parents[node] if p not in depth and p not in visiting)
-    return depth
 
 
 def svg(title: str, template: Mapping[str, Any]) -> str:
