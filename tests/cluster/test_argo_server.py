@@ -551,3 +551,25 @@ def test_follow_through_the_argo_server_with_offloaded_nodes_reconnects_and_logs
     assert sorted(heard.done) == sorted(["[0]", "a", "b", name]) and len(result.status.nodes) == 4
     assert sorted(heard.lines) == [("a", "hello from a"), ("b", "b says"), ("b", "bye")]
     assert result.reconnects >= 1 and heard.notes == []
+
+
+def test_a_dropped_stream_ends_a_watch_but_breaks_a_log(
+    client: ArgoServerWorkflows, fake: FakeArgoServer, shared_kube_server: KubeServer
+) -> None:
+    made = client.create(hello())
+    name, rv = made["metadata"]["name"], made["metadata"]["resourceVersion"]
+    write_status(shared_kube_server, name, phase="Running")
+    fake.cut_streams_after = 1
+    started = time.monotonic()
+    events = list(client.watch(name, rv, timeout=10))
+    assert [e.workflow["status"]["phase"] for e in events] == ["Running"]  # the watcher resumes from there
+    assert time.monotonic() - started < 2
+    fake.set_log(NS, "p", ["one", "two"])
+    lines = []
+    with pytest.raises(UnreachableError) as caught:
+        lines.extend(client.logs(name, "p", follow=True))
+    assert lines == ["one"]
+    assert str(caught.value).startswith(
+        f"cannot read the log of pod p (container main) of workflow {name} in namespace {NS}: the stream from "
+        f"the Argo Server at ARGO_SERVER={fake.address} broke off ("
+    )

@@ -21,6 +21,7 @@ import hashlib
 import json
 import random
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -104,6 +105,8 @@ class FakeArgoServer:
         self.expired_before = 0
         self.expiry_as_event = False
         """Relay an expired watch as an ``ERROR`` result carrying the API's 410 Status, not a stream error."""
+        self.cut_streams_after: int | None = None
+        """Drop the connection of every stream after this many events, with no end of the stream."""
         self.watch_close_after: float | None = None
         """Seconds after which the server ends every watch stream (as a real one does on its timeout)."""
         self._logs: dict[tuple[str, str, str], _Log] = {}
@@ -589,8 +592,12 @@ class _Handler(BaseHTTPRequestHandler):
         alive = threading.Event()
         alive.set()
         try:
-            for payload in events(alive):
+            for sent, payload in enumerate(events(alive), start=1):
                 self._chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
+                if self.fake.cut_streams_after is not None and sent >= self.fake.cut_streams_after:
+                    alive.clear()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, OSError):

@@ -146,7 +146,9 @@ class ArgoServerWorkflows:
         what = _workflow_label(name, self._namespace)
         path = f"/api/v1/workflow-events/{_seg(self._namespace)}"
         deadline = time.monotonic() + timeout
-        for data in self._events(path, query, what=what, verb="watch", idle=timeout + 5.0, deadline=deadline):
+        for data in self._events(
+            path, query, what=what, verb="watch", idle=timeout + 5.0, deadline=deadline, resumable=True
+        ):
             result = data.get("result")
             if not isinstance(result, dict):
                 continue
@@ -168,7 +170,9 @@ class ArgoServerWorkflows:
         what = f"the log of pod {pod} (container {container}) of {_workflow_label(workflow, self._namespace)}"
         path = f"/api/v1/workflows/{_seg(self._namespace)}/{_seg(workflow)}/log"
         idle = self.log_idle_timeout if follow else self.timeout[1]
-        for data in self._events(path, query, what=what, verb="read", idle=idle, deadline=None):
+        for data in self._events(
+            path, query, what=what, verb="read", idle=idle, deadline=None, resumable=False
+        ):
             result = data.get("result")
             if not isinstance(result, dict):
                 continue
@@ -309,8 +313,13 @@ class ArgoServerWorkflows:
         verb: str,
         idle: float,
         deadline: float | None,
+        resumable: bool,
     ) -> Iterator[Obj]:
-        """The JSON payloads of a server-sent event stream; ``{"error": ...}`` chunks raised mapped."""
+        """The JSON payloads of a server-sent event stream; ``{"error": ...}`` chunks raised mapped.
+
+        A ``resumable`` stream (a watch) that goes idle past ``idle`` seconds or drops just ends;
+        another (a log) raises :class:`UnreachableError`, so that its reader opens it again.
+        """
         url = f"{self.base_url}{path}?{urlencode(query)}"
         timeout = urllib3.Timeout(connect=self.timeout[0], read=idle)
         response = self._send("GET", url, None, self._headers("text/event-stream"), timeout, what, verb)
@@ -333,14 +342,12 @@ class ArgoServerWorkflows:
                 yield data
                 if deadline is not None and time.monotonic() >= deadline:
                     return
-        except urllib3.exceptions.ReadTimeoutError:
-            return  # idle past the watch's timeout: the caller watches again
-        except urllib3.exceptions.ProtocolError as err:
-            if "IncompleteRead" in type(err.__context__ or err).__name__ or "incomplete" in str(err).lower():
-                return  # the server closed the stream mid-chunk: the caller resumes from its last version
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            if resumable:
+                return  # idle past its timeout, or dropped: the caller watches again from its last version
             raise UnreachableError(
                 f"cannot {verb} {what}: the stream from the Argo Server at ARGO_SERVER={self.server} "
-                f"broke ({_reason(err)})"
+                f"broke off ({_reason(err)})"
             ) from None
         finally:
             response.close()  # an unfinished stream must not go back to the pool
