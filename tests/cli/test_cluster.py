@@ -169,8 +169,28 @@ def test_failing_command_exits_3_with_command_and_stderr(tools: FakeTools, repo:
     assert message.endswith(
         "failed (exit 1): error: unable to recognize | the server could not find the requested resource"
     )
-    assert doc["exitCode"] == 3
+    assert doc["exitCode"] == 3 and doc["command"] == "cluster up"
     assert (repo / "wfsync.yaml").read_text() == CONFIG  # no target for a cluster that is not up
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("up", "--name", "Bad_Name"),
+        ("up", "--argo-version", "latest"),
+        ("up", "--target-name", "No Spaces"),
+        ("down", "--name", "x" * 41),
+        ("status", "--name", "UPPER"),
+    ],
+)
+def test_bad_names_are_usage_errors_before_any_command(
+    tools: FakeTools, repo: Path, args: tuple[str, ...]
+) -> None:
+    code, out, err = invoke("cluster", *args, "-o", "json")
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["command"] == f"cluster {args[0]}" and doc["error"]["code"] == "usage"
+    assert tools.calls == []
 
 
 def test_down_removes_cluster_target_and_default(tools: FakeTools, repo: Path) -> None:

@@ -70,6 +70,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create the cluster, install Argo, add the kind-<name> target; idempotent (needs docker, kind, kubectl)."""
         term = terminal(ctx)
+        term.command = "cluster up"
         with boundary(term):
             chosen = term.resolve_output(output, FORMATS)
             from wfsync.commands.cluster import run_up
@@ -125,6 +126,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Delete the cluster and remove its target from wfsync.yaml (absent cluster: says so, exit 0)."""
         term = terminal(ctx)
+        term.command = "cluster down"
         with boundary(term):
             chosen = term.resolve_output(output, FORMATS)
             from wfsync.commands.cluster import run_down
@@ -160,6 +162,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Cluster, Argo version and readiness, target: exit 0 ready, 1 not ready or absent, 3 tools missing."""
         term = terminal(ctx)
+        term.command = "cluster status"
         with boundary(term):
             chosen = term.resolve_output(output, FORMATS)
             from wfsync.commands.cluster import run_status

@@ -112,6 +112,8 @@ def _validated(path: Path | None) -> bool:
 
 
 def _target_name(name: str, target_name: str | None) -> str:
+    """The target's name, after the cluster's name is checked (usage errors before any work)."""
+    kind.check_name(name)
     return kind.check_name(target_name or kind.context_name(name), "target name")
 
 
@@ -127,6 +129,8 @@ def run_up(
     """Cluster, Argo, RBAC and target, each only if missing or different."""
     tools = tools or SubprocessTools()
     target = _target_name(request.name, target_name)
+    kind.check_version(request.argo_version)
+    kind.check_image(request.node_image)
     path, explicit = config_path(cwd, config)
     exists = _validated(path)  # refused before anything is created
     steps = kind.up(tools, request, note=note)
