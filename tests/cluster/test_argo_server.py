@@ -324,10 +324,10 @@ def test_a_self_signed_certificate_is_refused_unless_told_to_skip_verification(
         "failed (certificate verify failed); set ARGO_INSECURE_SKIP_VERIFY=true for a self-signed certificate, "
         "or ARGO_SECURE=false if the server speaks plain http"
     )
-    unverified = from_environment(tls_fake.env(), NS)
-    assert unverified is not None and unverified.base_url.startswith("https://")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no InsecureRequestWarning on the user's terminal
+        unverified = from_environment(tls_fake.env(), NS)
+        assert unverified is not None and unverified.base_url.startswith("https://")
         made = unverified.create(hello())
         name, rv = made["metadata"]["name"], made["metadata"]["resourceVersion"]
         assert unverified.get(name)["metadata"]["uid"] == made["metadata"]["uid"]

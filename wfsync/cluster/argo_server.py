@@ -86,6 +86,10 @@ class ArgoServerWorkflows:
         self.attempts = max(1, attempts)
         self.backoff, self.max_backoff = backoff, max_backoff
         self.log_idle_timeout = log_idle_timeout
+        if insecure_skip_verify:
+            # Asked for explicitly (ARGO_INSECURE_SKIP_VERIFY): no warning on every request. A filter
+            # for the process, since catch_warnings() around each request is not thread-safe.
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self._pool = urllib3.PoolManager(
             num_pools=2,
             maxsize=8,
@@ -256,18 +260,16 @@ class ArgoServerWorkflows:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                    response = self._pool.request(
-                        method,
-                        url,
-                        body=data,
-                        headers=headers,
-                        timeout=timeout,
-                        retries=False,
-                        preload_content=False,
-                        redirect=False,
-                    )
+                response = self._pool.request(
+                    method,
+                    url,
+                    body=data,
+                    headers=headers,
+                    timeout=timeout,
+                    retries=False,
+                    preload_content=False,
+                    redirect=False,
+                )
             except urllib3.exceptions.SSLError as err:
                 raise UnreachableError(
                     f"cannot {verb} {what}: TLS with the Argo Server at ARGO_SERVER={self.server} failed "
