@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wfsync.errors import UsageError
-from wfsync.harness.tools import Completed, ToolFailed, ToolMissing, Tools, check
+from wfsync.harness.tools import Completed, ToolFailed, ToolMissing, Tools, check, failure
 
 DEFAULT_NAME = "wfsync"
 ARGO_VERSION = "v4.0.15"
@@ -222,17 +222,9 @@ def require(tools: Tools, names: Sequence[str]) -> None:
         except ToolFailed as err:
             raise ToolMissing(f"the docker daemon does not answer: {err}") from None
         if not info.ok:
-            detail = check_detail(info)
-            raise ToolMissing(f"the docker daemon is not reachable (`docker info`: {detail}); start Docker")
-
-
-def check_detail(done: Completed) -> str:
-    """Exit code and the end of stderr of a failed command, for a message."""
-    try:
-        check(done)
-    except ToolFailed as err:
-        return str(err).split("` ", 1)[-1]
-    return "ok"
+            raise ToolMissing(
+                f"the docker daemon is not reachable (`docker info` {failure(info)}); start Docker"
+            )
 
 
 class KindCluster:

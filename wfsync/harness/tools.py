@@ -67,12 +67,17 @@ def tail(text: str, lines: int = STDERR_LINES) -> str:
     return " | ".join(kept[-lines:])
 
 
+def failure(done: Completed) -> str:
+    """``failed (exit N): <end of stderr>`` for a command that did not exit 0."""
+    detail = tail(done.stderr) or tail(done.stdout) or "no output"
+    return f"failed (exit {done.returncode}): {detail}"
+
+
 def check(done: Completed) -> Completed:
     """``done`` when it exited 0, else :class:`ToolFailed` with its exit code and stderr's end."""
     if done.ok:
         return done
-    detail = tail(done.stderr) or tail(done.stdout) or "no output"
-    raise ToolFailed(done.argv, f"failed (exit {done.returncode}): {detail}")
+    raise ToolFailed(done.argv, failure(done))
 
 
 class SubprocessTools:
