@@ -132,6 +132,13 @@ def steps_tree() -> Tree:
     g1 = t.add(
         "steps-x7k2p[1]", "StepGroup", parent=h1, boundary=t.root, template="hello-hello-hello", start=5
     )
+    t.status.outputs = {
+        "parameters": [{"name": "answer", "value": "42"}, {"name": "unset"}],
+        "artifacts": [
+            {"name": "report", "s3": {"bucket": "b", "key": "k/r.tgz"}},
+            {"name": "local", "path": "/x"},
+        ],
+    }
     for name, end in (("hello2a", 30), ("hello2b", 61), ("hello2c", 12)):
         t.add(
             f"steps-x7k2p[1].{name}",

@@ -309,10 +309,16 @@ def _line(node: st.Node) -> Text:
     return line
 
 
-def live_view(term: Terminal, max_fps: float = 10.0) -> LiveTree | NodeLines | None:
-    """How a run shows progress: a live tree on a colour terminal, node lines elsewhere, ``None`` when quiet."""
+def live_view(
+    term: Terminal, max_fps: float = 10.0, *, workflow: Mapping[str, Any] | None = None
+) -> LiveTree | NodeLines | None:
+    """How a run shows progress: a live tree on a colour terminal, node lines elsewhere, ``None`` when quiet.
+
+    ``workflow`` (the Workflow object, when the caller has it) adds its namespace and arguments
+    to the live tree's header.
+    """
     if term.quiet or term.wants_json:
         return None
     if term.out.is_terminal and term.color:
-        return LiveTree(term, max_fps)
+        return LiveTree(term, max_fps, workflow=workflow)
     return NodeLines(term)

@@ -371,6 +371,7 @@ def header(
         lines.append(("Duration:", long_duration((status.finished or now) - status.started)))
     lines.append(("Progress:", status.progress()))
     lines += _parameters(spec)
+    lines += _outputs(status.outputs)
     return lines
 
 
@@ -404,3 +405,27 @@ def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _outputs(outputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``Output Parameters:`` (global outputs with a value) and S3 ``Output Artifacts:``, as argo get lists them."""
+    lines: list[tuple[str, str]] = []
+    parameters = [
+        p for p in outputs.get("parameters") or [] if isinstance(p, Mapping) and p.get("value") is not None
+    ]
+    if parameters:
+        lines.append(("Output Parameters:", ""))
+        lines += [(f"  {p.get('name', '')}:", _scalar(p["value"])) for p in parameters]
+    artifacts = [a for a in outputs.get("artifacts") or [] if isinstance(a, Mapping)]
+    if artifacts:
+        lines.append(("Output Artifacts:", ""))
+        for artifact in artifacts:
+            s3 = _mapping(artifact.get("s3"))
+            if s3:  # S3Artifact.String(): the bucket may come from the artifact repository
+                where = (
+                    f"s3://{s3.get('bucket', '')}/{s3.get('key', '')}"
+                    if s3.get("bucket")
+                    else str(s3.get("key", ""))
+                )
+                lines.append((f"  {artifact.get('name', '')}:", where))
+    return lines
