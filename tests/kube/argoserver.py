@@ -5,7 +5,9 @@ It serves the routes ``argo`` (and :mod:`wfsync.cluster.argo_server`) use: creat
 grpc-gateway error bodies (``{"code": N, "message": ...}`` with the matching HTTP status) and
 Argo's validation messages for the two mistakes users make most (no entrypoint, an undefined
 template). Workflows live in the KubeServer's store, so a test controller writing status there is
-seen here, as a real Argo Server reads the same API server as the controller.
+seen here, as a real Argo Server reads the same API server as the controller. Watches poll the
+store every ``poll`` seconds (20 ms), so writes closer together than that reach a watcher as one
+event (a real watch sends each); every event still carries a newer resourceVersion than the last.
 
 Test hooks: :meth:`FakeArgoServer.forbid` (403 in a namespace), :meth:`~FakeArgoServer.expire_before`
 (watches from older versions get the API's 410 relayed as a stream error),
