@@ -18,15 +18,18 @@ What is verified (the rest is listed in the summary with the reason it was left 
   ``successful`` and no secrets to provide; then the same local-engine preflight.
 
 Each selected file is verified with ``wfsync verify FILE --target T -o json`` (a separate
-process, a time limit each). Exit 0 when every verified file gave the same result locally and on
-Argo, 1 when any differed or could not be run, 2 for bad arguments.
+process with a time limit; ``--jobs`` of them at a time). Exit 0 when every verified file gave
+the same result locally and on Argo, 1 when any differed or could not be run, 2 for bad
+arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -261,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target", default="kind-wfsync")
     parser.add_argument("--summary", type=Path, required=True, help="where the JSON summary goes")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per verify")
+    parser.add_argument("--jobs", type=int, default=4, help="verifications run at the same time")
     parser.add_argument("--limit", type=int, default=0, help="verify at most this many files (0: all)")
+    parser.add_argument("--wfsync", help="command that runs wfsync (default: this Python's -m wfsync)")
     parser.add_argument("--list", action="store_true", help="only print the selection")
     args = parser.parse_args(argv)
     if args.examples is None and args.starter_report is None:
@@ -287,9 +292,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{'verify' if choice.reason is None else 'skip  '} {choice.path}  {choice.reason or ''}")
         return 0
     results: dict[Path, dict[str, Any]] = {}
-    for index, path in enumerate(selected, 1):
-        results[path] = verify(path, args.target, args.timeout, [sys.executable, "-m", "wfsync"])
-        print(f"[{index}/{len(selected)}] {results[path]['verdict']:9} {path}", flush=True)
+    wfsync = shlex.split(args.wfsync) if args.wfsync else [sys.executable, "-m", "wfsync"]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(verify, path, args.target, args.timeout, wfsync): path for path in selected}
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            path = futures[future]
+            results[path] = future.result()
+            print(f"[{done}/{len(selected)}] {results[path]['verdict']:9} {path}", flush=True)
+    results = {path: results[path] for path in selected}  # the selection's order, whatever finished first
     summary = summarize(choices, results, args.target)
     args.summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary["totals"]))

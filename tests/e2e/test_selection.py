@@ -262,3 +262,32 @@ def test_argo_corpus_selection() -> None:
     selected = [name for name, reason in choices.items() if reason is None]
     print(f"\nstatically selected: {len(selected)} of {len(choices)} files")
     assert len(selected) >= 50
+
+
+def test_main_verifies_the_selection_and_writes_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "hello.yaml").write_text(HELLO)
+    (examples / "differs.yaml").write_text(HELLO.replace("hello-", "differs-"))
+    (examples / "flaky.yaml").write_text(_wf(labels='    workflows.argoproj.io/no-test: "flaky"\n'))
+    fake = tmp_path / "fake_wfsync.py"
+    fake.write_text(
+        "import json, sys\n"
+        "assert sys.argv[1] == 'verify' and sys.argv[3:] == ['--target', 'kind-e2e', '-o', 'json'], sys.argv\n"
+        "bad = 'differs' in sys.argv[2]\n"
+        "print(json.dumps({'phase': 'Succeeded', 'nodes': 1, 'differences': [{'kind': 'phase'}] if bad else []}))\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    summary = tmp_path / "summary.json"
+    monkeypatch.chdir(tmp_path)
+    args = ["--examples", str(examples), "--target", "kind-e2e", "--summary", str(summary)]
+    code = ve.main([*args, "--wfsync", f"{sys.executable} {fake}", "--jobs", "2"])
+    assert code == 1
+    doc = json.loads(summary.read_text())
+    assert doc["totals"] == {"same": 1, "different": 1, "error": 0}
+    assert [Path(r["file"]).name for r in doc["results"]] == ["differs.yaml", "hello.yaml"]
+    assert doc["groups"]["argo-examples"]["skipped"][0]["reason"].startswith("labelled")
+    (examples / "differs.yaml").unlink()
+    assert ve.main([*args, "--wfsync", f"{sys.executable} {fake}"]) == 0
