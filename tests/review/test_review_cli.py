@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.review.helpers import BUILD, edit, git, make_repo, wfsync
+from tests.review.helpers import BUILD, CI, edit, git, make_repo, wfsync
 
 SCRIPT = '      script:\n        image: python:3.12\n        source: |\n          print("lint")\n          print("done")\n'
 CASES: list[tuple[str, str, str, str, str, str]] = [
@@ -23,6 +23,7 @@ CASES: list[tuple[str, str, str, str, str, str]] = [
     ("artifact optional", "library/build.yaml", "            optional: true\n", "            optional: true\n          - name: bin\n            optional: true\n", "feature", "input artifact 'bin' of 'main' added"),
     ("input passed removed", "library/build.yaml", "          - name: msg\n", "", "breaking", "input 'msg' of 'main' removed while 1 caller(s) pass it"),
     ("input unused removed", "library/build.yaml", "          - name: level\n            default: info\n            enum: [debug, info, warn]\n", "", "feature", "input 'level' of 'main' removed (no known caller passes it)"),
+    ("artifact unused removed", "library/build.yaml", "        artifacts:\n          - name: src\n            optional: true\n", "", "feature", "input artifact 'src' of 'main' removed (no known caller passes it)"),
     ("output removed", "library/build.yaml", "          - name: digest\n            valueFrom:\n              path: /tmp/digest\n", "", "breaking", "output parameter 'digest' of 'main' removed"),
     ("output added", "library/build.yaml", "              path: /tmp/digest\n", "              path: /tmp/digest\n          - name: size\n            value: '1'\n", "feature", "output parameter 'size' of 'main' added"),
     ("enum narrowed", "library/build.yaml", "[debug, info, warn]", "[debug, info]", "breaking", "enum narrowed, warn no longer accepted"),
@@ -71,6 +72,30 @@ def test_each_class_with_its_reason(repo: Path, case: tuple[str, str, str, str, 
         assert code == 0 and "versionFinding" not in changed
     elif changed["status"] == "changed":
         assert code == 1 and "without a version bump" in changed["versionFinding"]
+
+
+def test_an_input_artifact_a_caller_passes_is_breaking_to_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passing = CI.replace(
+        "                - name: msg\n                  value: hello\n",
+        "                - name: msg\n                  value: hello\n              artifacts:\n"
+        "                - name: src\n                  raw: {data: hello}\n",
+    )
+    root = make_repo(tmp_path / "repo", {"library/build.yaml": BUILD, "library/ci.yaml": passing})
+    monkeypatch.chdir(root)
+    edit(
+        root,
+        "library/build.yaml",
+        "        artifacts:\n          - name: src\n            optional: true\n",
+        "",
+    )
+    _, doc = review()
+    build = by_name(doc)["ClusterWorkflowTemplate/build"]
+    assert build["class"] == "breaking"
+    (reason,) = [r for r in build["reasons"] if "artifact 'src'" in r["message"]]
+    assert reason["message"] == "input artifact 'src' of 'main' removed while 1 caller(s) pass it"
+    assert reason["callers"] == ["library/ci.yaml:13"]  # the task that passes it
 
 
 def test_family_removed_lists_its_callers_and_lint_reports_them(repo: Path) -> None:

@@ -36,6 +36,8 @@ class Reference:
     template_line: int = 0
     scope_line: int = 0
     caller_line: int = 0
+    supplied_artifacts: tuple[str, ...] = ()
+    """The input artifacts the caller passes (``supplied`` holds its parameters)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +72,14 @@ class DocumentSummary:
     def from_json(cls, data: Mapping[str, Any]) -> DocumentSummary:
         """Inverse of :meth:`to_json`."""
         refs = tuple(
-            Reference(**{**r, "json_path": tuple(r["json_path"]), "supplied": tuple(r["supplied"])})
+            Reference(
+                **{
+                    **r,
+                    "json_path": tuple(r["json_path"]),
+                    "supplied": tuple(r["supplied"]),
+                    "supplied_artifacts": tuple(r.get("supplied_artifacts", ())),
+                }
+            )
             for r in data["refs"]
         )
         defines = {k: tuple(v) for k, v in data["defines"].items()}
@@ -121,6 +130,10 @@ def summarize(
             supplied = tuple(
                 p["name"] for p in params or () if isinstance(p, dict) and isinstance(p.get("name"), str)
             )
+            arts = args.get("artifacts") if isinstance(args, dict) else None
+            supplied_artifacts = tuple(
+                a["name"] for a in arts or () if isinstance(a, dict) and isinstance(a.get("name"), str)
+            )
             rp = (*jp, "templateRef")
             refs.append(
                 Reference(
@@ -135,6 +148,7 @@ def summarize(
                     line_of((*rp, "template")),
                     line_of((*rp, "clusterScope")) if "clusterScope" in ref else 0,
                     line_of(jp),
+                    supplied_artifacts,
                 )
             )
     return DocumentSummary(

@@ -6,7 +6,7 @@ field change of the semantic diff is then a *fix* (behaviour: image, script, com
 
 - breaking: template or family removed or renamed (or moved between kinds); input parameter added
   without a default (or losing it); input artifact added without ``optional`` (or losing it); an
-  input removed or renamed while a caller passes it; output parameter or artifact removed; ``enum``
+  input (parameter or artifact) removed or renamed while a caller passes it; output parameter or artifact removed; ``enum``
   narrowed (or added); template type changed; ``entrypoint`` changed (submitted by name, the
   template now starts elsewhere);
 - feature: input added with a default, output added, new template, enum widened, an input removed
@@ -433,10 +433,30 @@ def _inputs(
                     name,
                 )
             )
+    passing_arts = callers.passing(family, name, artifacts=True)
     for art in sorted(arts_before.keys() - arts_after.keys()):
         path = f"{at}.artifacts[{art}]"
         explained.append(path)
-        reasons.append(Reason(ChangeClass.FEATURE, f"input artifact {art!r} of {name!r} removed", path, name))
+        users = tuple(c.where for c in passing_arts.get(art, ()))
+        if users:  # Argo ignores an argument nothing declares: what the caller passed is lost
+            reasons.append(
+                Reason(
+                    ChangeClass.BREAKING,
+                    f"input artifact {art!r} of {name!r} removed while {len(users)} caller(s) pass it",
+                    path,
+                    name,
+                    callers=users,
+                )
+            )
+        else:
+            reasons.append(
+                Reason(
+                    ChangeClass.FEATURE,
+                    f"input artifact {art!r} of {name!r} removed (no known caller passes it)",
+                    path,
+                    name,
+                )
+            )
 
 
 def _enum(

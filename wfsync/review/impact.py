@@ -32,6 +32,8 @@ class Caller:
     supplied: tuple[str, ...]
     target: RefTarget
     """What the reference resolves to, with Argo's namespace rule (:mod:`wfsync.model.resolve`)."""
+    supplied_artifacts: tuple[str, ...] = ()
+    """The input artifacts it passes (``supplied`` holds the parameters)."""
 
 
 class CallerIndex:
@@ -48,7 +50,16 @@ class CallerIndex:
                 target = RefTarget(kind, "" if ref.cluster_scope else s.namespace, ref.name, ref.template)
                 place = where or f"{s.path}:{ref.caller_line or ref.line}"
                 self._by_family[(kind.value, ref.name)].append(
-                    Caller(origin, s.kind, s.name, place, ref.template, ref.supplied, target)
+                    Caller(
+                        origin,
+                        s.kind,
+                        s.name,
+                        place,
+                        ref.template,
+                        ref.supplied,
+                        target,
+                        ref.supplied_artifacts,
+                    )
                 )
 
     def of(self, family: Identity, member: str | None = None) -> list[Caller]:
@@ -62,11 +73,13 @@ class CallerIndex:
             return list(found)
         return [c for c in found if c.template == member]
 
-    def passing(self, family: Identity, member: str) -> Mapping[str, list[Caller]]:
-        """Callers of ``member`` by the input parameter names they pass."""
+    def passing(
+        self, family: Identity, member: str, *, artifacts: bool = False
+    ) -> Mapping[str, list[Caller]]:
+        """Callers of ``member`` by the input parameter (or, with ``artifacts``, artifact) names they pass."""
         out: dict[str, list[Caller]] = defaultdict(list)
         for caller in self.of(family, member):
-            for name in caller.supplied:
+            for name in caller.supplied_artifacts if artifacts else caller.supplied:
                 out[name].append(caller)
         return out
 
