@@ -20,6 +20,7 @@ from wfsync.cluster import argo_server
 from wfsync.cluster.api import (
     ClusterError,
     ConflictError,
+    CrdMissingError,
     ForbiddenError,
     InvalidObjectError,
     NotFoundError,
@@ -572,4 +573,18 @@ def test_a_dropped_stream_ends_a_watch_but_breaks_a_log(
     assert str(caught.value).startswith(
         f"cannot read the log of pod p (container main) of workflow {name} in namespace {NS}: the stream from "
         f"the Argo Server at ARGO_SERVER={fake.address} broke off ("
+    )
+
+
+def test_missing_workflow_crd_behind_the_server(
+    client: ArgoServerWorkflows, shared_kube_server: KubeServer
+) -> None:
+    shared_kube_server.uninstall_crd("workflows")
+    with pytest.raises(CrdMissingError) as caught:
+        client.create(hello())
+    assert str(caught.value).startswith(
+        f"cannot create workflow hello-* in namespace {NS}: the cluster behind the Argo Server at ARGO_SERVER="
+    )
+    assert "(are Argo's CRDs installed?): the server could not find the requested resource" in str(
+        caught.value
     )

@@ -274,7 +274,15 @@ class FakeArgoServer:
                 f'{group} in the namespace "{namespace}"',
             )
 
+    def _served(self, verb: str) -> None:
+        """The API server's answer, relayed by Argo, when the Workflow CRD is not installed."""
+        if "workflows" not in {res.plural for res in self.kube.installed}:
+            raise _Error(
+                5, f"the server could not find the requested resource ({verb} workflows.argoproj.io)"
+            )
+
     def _workflow(self, namespace: str, name: str) -> Obj:
+        self._served("get")
         found = self.kube.get("workflows", namespace, name)
         if found is None:
             raise _Error(5, f'workflows.argoproj.io "{name}" not found')
@@ -297,6 +305,7 @@ class FakeArgoServer:
         if workflow.get("kind") != "Workflow":
             raise _Error(3, f"the object is a {workflow.get('kind')}, not a Workflow")
         validate_workflow(self.kube, namespace, workflow)
+        self._served("post")
         with self._lock:
             name = str(meta.get("name") or "")
             if not name:

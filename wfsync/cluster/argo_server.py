@@ -56,7 +56,8 @@ class ArgoServerWorkflows:
 
     ``server_url`` is ``https://host:port`` (``http://`` when ``ARGO_SECURE=false``); ``base_href``
     is the path the server is mounted under (``ARGO_BASE_HREF``). Requests that get no answer or a
-    5xx are retried ``attempts`` times with bounded backoff.
+    5xx are tried ``attempts`` times with bounded backoff, except a create that may have been
+    applied (only a refused connection is tried again: a second POST could create a second workflow).
     """
 
     def __init__(
@@ -219,6 +220,7 @@ class ArgoServerWorkflows:
             headers["Content-Type"] = "application/json"
         timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
         response = self._send(method, self.base_url + path, data, headers, timeout, what, verb, identity)
+        raw = b""
         try:
             raw = response.read(MAX_EVENT_BYTES + 1) or b""
         except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -227,6 +229,8 @@ class ArgoServerWorkflows:
                 f"off ({_reason(err)})"
             ) from None
         finally:
+            if not raw or len(raw) > MAX_EVENT_BYTES:
+                response.close()  # possibly unread: not for the pool
             response.release_conn()
         if len(raw) > MAX_EVENT_BYTES:
             raise ClusterError(
@@ -292,6 +296,7 @@ class ArgoServerWorkflows:
             if 200 <= response.status <= 299:
                 return response
             raw = _read_bounded(response, MAX_ERROR_BYTES)
+            response.close()  # an error body may be longer than what was read
             response.release_conn()
             if response.status in TRANSIENT_STATUS and not last and idempotent:
                 retried = True
