@@ -314,3 +314,28 @@ def test_real_processes_up_status_down(tmp_path: Path, monkeypatch: pytest.Monke
     assert ["kind", "delete", "cluster", "--name", "real"] in log
     assert sum(1 for entry in log if entry[:2] == ["kind", "create"]) == 1
     assert (repo / "wfsync.yaml").read_text() == CONFIG
+
+
+@pytest.mark.parametrize("command", ["up", "down"])
+def test_a_target_pointing_elsewhere_is_never_rewritten(tools: FakeTools, repo: Path, command: str) -> None:
+    text = CONFIG.replace(
+        "# lint policy", "  prod:\n    type: kubernetes\n    context: prod-ctx\n# lint policy"
+    )
+    (repo / "wfsync.yaml").write_text(text)
+    code, _, err = invoke("cluster", command, "--target-name", "prod")
+    assert code == 2
+    assert "target 'prod' in" in err and "points to context 'prod-ctx', not 'kind-wfsync'" in err
+    code, _, err = invoke("cluster", command, "--target-name", "local")
+    assert code == 2 and "target 'local' is the embedded cluster" in err
+    assert tools.calls == []
+    assert (repo / "wfsync.yaml").read_text() == text
+
+
+def test_a_target_of_an_older_kind_cluster_is_taken_over(tools: FakeTools, repo: Path) -> None:
+    text = CONFIG.replace(
+        "# lint policy", "  kind:\n    type: kubernetes\n    context: kind-old\n# lint policy"
+    )
+    (repo / "wfsync.yaml").write_text(text)
+    code, out, _ = invoke("cluster", "up", "--target-name", "kind")
+    assert code == 0 and "target kind in wfsync.yaml: updated" in out
+    assert "  kind:\n    type: kubernetes\n    context: kind-wfsync\n" in (repo / "wfsync.yaml").read_text()

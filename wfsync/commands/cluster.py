@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wfsync.config import CONFIG_FILE, find_root, load_config
+from wfsync.config import CONFIG_FILE, DEFAULT_TARGET, find_root, load_config
 from wfsync.errors import UsageError
 from wfsync.harness import kind
 from wfsync.harness.kind import Action, ClusterStatus, Step, UpRequest
@@ -27,6 +27,7 @@ from wfsync.harness.targetfile import (
     write_config_text,
 )
 from wfsync.harness.tools import SubprocessTools, Tools
+from wfsync.model.targets import Target
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,12 +104,31 @@ def config_path(cwd: Path, config: Path | None) -> tuple[Path | None, bool]:
     return (root / CONFIG_FILE if root is not None else None), False
 
 
-def _validated(path: Path | None) -> bool:
-    """Whether ``path`` exists; an existing file must be a valid configuration (exit 2 otherwise)."""
+def _validated(path: Path | None, target: str | None = None, context: str | None = None) -> bool:
+    """Whether ``path`` exists; an existing file must be a valid configuration (exit 2 otherwise).
+
+    With ``target``: that target, if configured, must be this cluster's (or an older kind
+    cluster's) and not the embedded ``local`` one, so ``--target-name prod`` never rewrites or
+    removes a target that points somewhere else.
+    """
     if path is None or not path.exists():
         return False
-    load_config(path.parent)
+    found = load_config(path.parent)
+    if target is not None:
+        _check_ours(found.targets.get(target), target, context, path)
     return True
+
+
+def _check_ours(existing: Target | None, name: str, context: str | None, path: Path) -> None:
+    if name == DEFAULT_TARGET:
+        raise UsageError(f"target {name!r} is the embedded cluster; choose another --target-name")
+    if existing is None or existing.context is None or existing.context == context:
+        return
+    if not existing.context.startswith("kind-"):
+        raise UsageError(
+            f"target {name!r} in {path} points to context {existing.context!r}, not {context!r}; "
+            "choose another --target-name or remove that target first"
+        )
 
 
 def _target_name(name: str, target_name: str | None) -> str:
@@ -132,7 +152,7 @@ def run_up(
     kind.check_version(request.argo_version)
     kind.check_image(request.node_image)
     path, explicit = config_path(cwd, config)
-    exists = _validated(path)  # refused before anything is created
+    exists = _validated(path, target, kind.context_name(request.name))  # refused before anything is created
     steps = kind.up(tools, request, note=note)
     spec = kind_target(kind.context_name(request.name))
     if path is None or (not exists and not explicit):
@@ -159,7 +179,7 @@ def run_down(
     tools = tools or SubprocessTools()
     target = _target_name(name, target_name)
     path, _ = config_path(cwd, config)
-    exists = _validated(path)
+    exists = _validated(path, target, kind.context_name(name))
     step = kind.down(tools, name, note=note)
     spec = kind_target(kind.context_name(name))
     if path is None or not exists:
