@@ -111,6 +111,15 @@ def input_removed_while_passed(body: Body) -> tuple[Body | None, str] | None:
     return body, f"input {gone['name']!r} of {t['name']!r} removed while 1 caller(s) pass it"
 
 
+def artifact_removed_while_passed(body: Body) -> tuple[Body | None, str] | None:
+    t = first_with(body, lambda t: bool(params(t, kind="artifacts")))
+    if t is None:
+        return None
+    gone = params(t, kind="artifacts")[0]
+    t["inputs"]["artifacts"].remove(gone)
+    return body, f"input artifact {gone['name']!r} of {t['name']!r} removed while 1 caller(s) pass it"
+
+
 def output_removed(body: Body) -> tuple[Body | None, str] | None:
     for kind in ("parameters", "artifacts"):
         t = next((m for m in members(body) if params(m, "outputs", kind)), None)
@@ -165,6 +174,7 @@ INJECTIONS: dict[str, Injection] = {
     "required input added": input_required,
     "required artifact added": artifact_required,
     "passed input removed": input_removed_while_passed,
+    "passed artifact removed": artifact_removed_while_passed,
     "output removed": output_removed,
     "enum narrowed": enum_narrowed,
     "type changed": type_changed,
@@ -178,7 +188,7 @@ def template(body: Body, where: str) -> Template:
 
 
 def callers_passing_everything(body: Body) -> CallerIndex:
-    """A caller of each member that passes every input parameter (so removing one breaks it)."""
+    """A caller of each member that passes every input parameter and artifact (so removing one breaks it)."""
     index = CallerIndex()
     cluster = body["kind"] == "ClusterWorkflowTemplate"
     steps = [
@@ -190,7 +200,12 @@ def callers_passing_everything(body: Body) -> CallerIndex:
                     "template": t["name"],
                     "clusterScope": cluster,
                 },
-                "arguments": {"parameters": [{"name": p["name"], "value": "x"} for p in params(t)]},
+                "arguments": {
+                    "parameters": [{"name": p["name"], "value": "x"} for p in params(t)],
+                    "artifacts": [
+                        {"name": a["name"], "raw": {"data": "x"}} for a in params(t, kind="artifacts")
+                    ],
+                },
             }
         ]
         for i, t in enumerate(members(body))
