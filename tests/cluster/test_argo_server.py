@@ -588,3 +588,16 @@ def test_missing_workflow_crd_behind_the_server(
     assert "(are Argo's CRDs installed?): the server could not find the requested resource" in str(
         caught.value
     )
+
+
+def test_an_error_inside_a_log_stream_is_mapped(client: ArgoServerWorkflows, fake: FakeArgoServer) -> None:
+    name = client.create(hello())["metadata"]["name"]
+    fake.set_log(NS, "p", ["before"], done=False)
+    fake.break_log(NS, "p", 5, 'pods "p" not found')
+    lines: list[str] = []
+    with pytest.raises(NotFoundError) as caught:
+        lines.extend(client.logs(name, "p", follow=True))
+    assert lines == ["before"]
+    assert str(caught.value).endswith(
+        f'not found by the Argo Server at ARGO_SERVER={fake.address}: pods "p" not found'
+    )

@@ -65,6 +65,7 @@ class Recorded:
 class _Log:
     lines: list[str]
     done: bool
+    error: tuple[int, str] | None = None
 
 
 @dataclasses.dataclass
@@ -219,6 +220,12 @@ class FakeArgoServer:
         status["offloadNodeStatusVersion"] = version
         self.kube.put(stored)
         return version
+
+    def break_log(self, namespace: str, pod: str, code: int, message: str, container: str = "main") -> None:
+        """End the pod's log stream, after its lines, with a grpc-gateway error chunk (a pod deleted meanwhile)."""
+        with self._lock:
+            log = self._logs.setdefault((namespace, pod, container), _Log([], False))
+            log.error = (code, message)
 
     def keep_offloaded(self, namespace: str, name: str, version: str, nodes: Obj) -> None:
         """Hold nodes a controller offloaded under ``version`` (the test controller's ``on_offload`` hook)."""
@@ -402,9 +409,13 @@ class FakeArgoServer:
                 log = self._logs.get((namespace, pod, container))
                 lines = list(log.lines[sent:]) if log is not None else []
                 done = log.done if log is not None else True
+                error = log.error if log is not None else None
             for line in lines:
                 yield {"result": {"content": line, "podName": pod}}
             sent += len(lines)
+            if error is not None:
+                yield {"error": {"code": error[0], "message": error[1], "details": []}}
+                return
             if done or not follow or not alive.is_set():
                 return
             time.sleep(self.poll)
