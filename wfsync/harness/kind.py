@@ -365,7 +365,8 @@ def up(tools: Tools, request: UpRequest, *, note: Callable[[str], None] | None =
         steps.append(Step(f"kind cluster {cluster.name}", Action.UNCHANGED, "exists"))
     else:
         cluster.create(request.node_image)
-        steps.append(Step(f"kind cluster {cluster.name}", Action.CREATED, request.node_image))
+        detail = f"{request.node_image}; kind made {cluster.context} kubectl's current context"
+        steps.append(Step(f"kind cluster {cluster.name}", Action.CREATED, detail))
 
     controller = ClusterStatus(cluster.name, True, cluster.deployments())
     installed = controller.argo_version
