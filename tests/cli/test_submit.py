@@ -8,14 +8,28 @@ created workflows from recorded status frames.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
+import re
 import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from tests.kube.argoserver import FakeArgoServer
+from tests.kube.controller import Script, TestController
+from tests.kube.server import KubeServer
+from tests.kube.validation import FieldError
 from wfsync.cli.app import app
+from wfsync.cluster.argo_server import ArgoServerWorkflows
+from wfsync.cluster.kube_workflows import KubernetesWorkflows
 
 CONFIG = """\
 library: library
@@ -126,3 +140,364 @@ def test_json_error_document(repo: Path) -> None:
     assert code == 2
     doc = json.loads(out)
     assert doc["schemaVersion"] == 1 and doc["error"]["code"] == "usage"
+
+
+# -- on real transports, with the test controller ----------------------------------------------------
+
+FAILING = HELLO.replace("command: [echo, b]", 'command: [sh, -c, "echo b; exit 3"]')
+
+
+@dataclasses.dataclass
+class Argo:
+    """One transport under test: the test API server, and the fake Argo Server in front of it (or None)."""
+
+    kind: str
+    kube: KubeServer
+    server: FakeArgoServer | None
+
+    def on_pod(self, namespace: str, pod: str, container: str, lines: list[str]) -> None:
+        """The controller's pod-log hook: the log where this transport reads it."""
+        if self.server is not None:
+            self.server.pod_log(namespace, pod, container, lines)
+            return
+        self.kube.add_pod(namespace, pod, [container], phase="Succeeded")
+        self.kube.append_log(namespace, pod, container, "".join(f"{line}\n" for line in lines))
+        self.kube.end_log(namespace, pod, container)
+
+    def on_offload(self, namespace: str, name: str, version: str, nodes: dict[str, Any]) -> None:
+        """The controller's offload hook: only the Argo Server can give the nodes back."""
+        if self.server is not None:
+            self.server.keep_offloaded(namespace, name, version, nodes)
+
+    def controller(
+        self, script: Script | Callable[[dict[str, Any]], Script | None], **options: Any
+    ) -> TestController:
+        """A test controller playing ``script`` for created workflows, logs and offloads wired here."""
+        options.setdefault("interval", 0.02)
+        return TestController(self.kube, script, on_pod=self.on_pod, on_offload=self.on_offload, **options)
+
+    def gets(self) -> int:
+        """Workflow reads (not lists or watches) sent so far through this transport."""
+        if self.server is not None:
+            return sum(
+                1
+                for r in self.server.requests
+                if r.method == "GET" and re.fullmatch(r".*/api/v1/workflows/[^/]+/[^/]+", r.path)
+            )
+        return self.kube.log.count("get", "workflows")
+
+    def watches(self) -> int:
+        """Watch requests sent so far through this transport."""
+        if self.server is not None:
+            return sum(1 for r in self.server.requests if "workflow-events" in r.path)
+        return self.kube.log.count("watch", "workflows")
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Script]:
+    """Frames and logs of local runs of ``hello.yaml`` and its failing variant (recorded once)."""
+    root = tmp_path_factory.mktemp("record")
+    (root / "library").mkdir()
+    (root / "library" / "say.yaml").write_text(SAY.replace("VERSION", "1.0.0"), encoding="utf-8")
+    out = {}
+    for name, text in (("hello", HELLO), ("failing", FAILING)):
+        path = root / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        out[name] = Script.record(path, root / "state", library=root / "library")
+    return out
+
+
+@pytest.fixture(params=["kube", "argo-server"])
+def argo(request: pytest.FixtureRequest, repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Argo]:
+    """The repository's ``kube`` target on the test API server; with ``argo-server``, ARGO_SERVER set too."""
+    with KubeServer() as kube:
+        kube.write_kubeconfig(repo / "kubeconfig")
+        if request.param == "kube":
+            yield Argo("kube", kube, None)
+            return
+        with FakeArgoServer(kube) as server:
+            for key, value in server.env().items():
+                monkeypatch.setenv(key, value)
+            yield Argo("argo-server", kube, server)
+
+
+def pushed(code_out_err: tuple[int, str, str]) -> None:
+    """Assert a push went through."""
+    assert code_out_err[0] == 0, code_out_err[2]
+
+
+def test_succeeded_workflow_watched_to_the_end(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch", "-p", "msg=hi")
+    assert code == 0, err
+    name = out.splitlines()[0].removeprefix("submitted ")
+    assert name.startswith("hello-")
+    assert "Status:              Succeeded" in out
+    assert re.search(r"✔ a\s", out) and re.search(r"✔ b\s", out)
+    stored = argo.kube.get("workflows", "ci", name)
+    assert stored is not None
+    assert stored["spec"]["arguments"]["parameters"] == [{"name": "msg", "value": "hi"}]
+
+
+def test_failed_workflow_exits_1(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    (Path.cwd() / "failing.yaml").write_text(FAILING, encoding="utf-8")
+    with argo.controller(scripts["failing"]):
+        code, out, err = wfsync("submit", "failing.yaml", "--target", "kube", "--watch")
+    assert code == 1, err
+    assert "Status:              Failed" in out
+
+
+def test_without_watch_prints_the_name_only(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    code, out, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 0, err
+    name = out.strip()
+    assert argo.kube.get("workflows", "ci", name) is not None
+
+
+def test_json_is_the_final_workflow(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["schemaVersion"] == 1 and doc["kind"] == "Workflow"
+    assert doc["status"]["phase"] == "Succeeded"
+    pods = [n for n in doc["status"]["nodes"].values() if n["type"] == "Pod"]
+    assert len(pods) == 2
+
+
+def test_yaml_is_the_final_workflow(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch", "-o", "yaml")
+    assert code == 0, err
+    assert yaml.safe_load(out)["status"]["phase"] == "Succeeded"
+
+
+def _after_writes(controller: TestController, count: int, action: Callable[[], None]) -> threading.Thread:
+    """Run ``action`` once the controller has written ``count`` frames (mid-run)."""
+
+    def wait() -> None:
+        deadline = time.monotonic() + 10
+        while controller.writes < count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        action()
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_stream_closed_mid_run_reconnects(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    if argo.server is not None:
+        argo.server.watch_close_after = 0.05
+    with argo.controller(scripts["hello"], interval=0.1) as controller:
+        if argo.server is None:
+            _after_writes(controller, 2, argo.kube.end_watches)
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+    assert code == 0, err
+    assert "Status:              Succeeded" in out
+    assert argo.watches() >= 2
+
+
+def test_watch_expired_mid_run_gets_and_watches_again(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    server = argo.server
+    if server is not None:
+        server.watch_close_after = 0.05
+    with argo.controller(scripts["hello"], interval=0.1) as controller:
+
+        def expire() -> None:
+            if server is None:
+                argo.kube.expire_watches()
+                return
+            (workflow,) = argo.kube.objects("workflows")
+            server.expire_before(int(workflow["metadata"]["resourceVersion"]) + 1)
+
+        _after_writes(controller, 2, expire)
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+    assert code == 0, err
+    assert "Status:              Succeeded" in out
+    assert argo.watches() >= 2
+    assert argo.gets() >= 1, "an expired watch is followed by a get"
+
+
+def test_logs_streamed_once_per_node(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    if argo.server is not None:
+        argo.server.watch_close_after = 0.05  # reconnects must not repeat a log
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--logs", "-p", "msg=hi there")
+    assert code == 0, err
+    lines = out.splitlines()
+    # the recorded runs said "hello" (the script's own logs are what the pods wrote)
+    assert lines.count("a: hello") == 1, out
+    assert lines.count("b: b") == 1, out
+
+
+def test_offloaded_nodes(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    with argo.controller(scripts["hello"], offload=True):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+    assert code == 0, err
+    assert "Status:              Succeeded" in out
+    if argo.server is None:
+        assert "offloaded" in err and "ARGO_SERVER" in err
+        assert "✔ a" not in out
+    else:
+        assert "offloaded" not in err
+        assert re.search(r"✔ a\s", out)
+
+
+def test_compressed_nodes_decoded(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    with argo.controller(scripts["hello"], compress=True):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+    assert code == 0, err
+    assert re.search(r"✔ a\s", out) and re.search(r"✔ b\s", out)
+
+
+def test_missing_template_refused_then_pushed(argo: Argo, scripts: dict[str, Script]) -> None:
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 3
+    assert "ClusterWorkflowTemplate/say: missing: not on the target (push it with --push-templates" in err
+    assert argo.kube.objects("workflows") == []
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--push-templates", "--watch")
+    assert code == 0, err
+    assert "created ClusterWorkflowTemplate/say" in out
+    assert argo.kube.get("clusterworkflowtemplates", None, "say") is not None
+
+
+def test_outdated_template_refused_then_pushed(argo: Argo, scripts: dict[str, Script], repo: Path) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    (repo / "library" / "say.yaml").write_text(SAY.replace("VERSION", "1.1.0").replace("echo", "printf"))
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 3
+    assert "ClusterWorkflowTemplate/say: outdated: the target has version 1.0.0, the library 1.1.0" in err
+    code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--push-templates")
+    assert code == 0, err
+    assert "updated ClusterWorkflowTemplate/say" in out
+    live = argo.kube.get("clusterworkflowtemplates", None, "say")
+    assert live is not None and live["metadata"]["labels"]["wfsync.io/version"] == "1.1.0"
+
+
+def test_template_edited_on_the_target_is_not_overwritten(argo: Argo, repo: Path) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    live = argo.kube.get("clusterworkflowtemplates", None, "say")
+    assert live is not None
+    live["spec"]["templates"][0]["container"]["image"] = "alpine:edge"
+    argo.kube.put(live)
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube", "--push-templates")
+    assert code == 3
+    assert "ClusterWorkflowTemplate/say: drifted" in err and "wfsync push --force" in err
+    assert argo.kube.objects("workflows") == []
+
+
+def test_forbidden(argo: Argo, repo: Path) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    if argo.server is not None:
+        argo.server.forbid("ci")
+    else:
+        argo.kube.forbid("ci", verbs=["create"], resources=["workflows"])
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 3
+    assert "forbidden" in err.lower() or "permission" in err.lower()
+    assert argo.kube.objects("workflows") == []
+
+
+NO_ENTRYPOINT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: parts
+  labels: {wfsync.io/version: "1.0.0"}
+spec:
+  templates:
+    - name: one
+      container: {image: alpine:3, command: [echo, one]}
+"""
+
+
+def test_invalid_workflow_rejected_by_the_server_keeps_its_message(argo: Argo, repo: Path) -> None:
+    (repo / "library" / "parts.yaml").write_text(NO_ENTRYPOINT, encoding="utf-8")
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    if argo.server is not None:  # Argo's own validation: a template without an entrypoint
+        code, _, err = wfsync("submit", "--from", "workflowtemplate/parts", "--target", "kube")
+        assert code == 3
+        assert "spec.entrypoint is required" in err
+        return
+
+    def webhook(obj: dict[str, Any]) -> list[FieldError]:  # an admission webhook's refusal
+        if obj.get("kind") != "Workflow":
+            return []
+        return [FieldError("spec.serviceAccountName", "service account 'robot' is not allowed here")]
+
+    argo.kube.add_validator(webhook)
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 3
+    assert "service account 'robot' is not allowed here" in err
+    assert argo.kube.objects("workflows") == []
+
+
+def test_ctrl_c_stops_watching_and_says_how_to_stop(
+    argo: Argo, scripts: dict[str, Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    transport = ArgoServerWorkflows if argo.server is not None else KubernetesWorkflows
+    real = transport.watch
+
+    def interrupted(self: Any, name: str, resource_version: str, *, timeout: float = 300.0) -> Iterator[Any]:
+        yield from itertools.islice(real(self, name, resource_version, timeout=timeout), 1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(transport, "watch", interrupted)
+    with argo.controller(scripts["hello"], interval=0.2):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+    assert code == 3
+    name = out.splitlines()[0].removeprefix("submitted ")
+    assert f"workflow {name} is still running; stop it with: wfsync stop {name} --target kube" in err
+
+
+def test_stop(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    code, out, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 0, err
+    name = out.strip()
+    code, _, err = wfsync("stop", name, "--target", "kube", "--message", "enough")
+    assert code == 0, err
+    assert f"asked {name} to stop" in err or f"asked {name} to stop" in _
+    stored = argo.kube.get("workflows", "ci", name)
+    assert stored is not None and stored["spec"].get("shutdown") == "Stop"
+
+
+def test_stop_unknown_workflow(argo: Argo) -> None:
+    code, _, err = wfsync("stop", "nothere", "--target", "kube")
+    assert code == 3
+    assert "nothere" in err
+
+
+def test_crd_missing(repo: Path) -> None:
+    with KubeServer() as kube:
+        kube.write_kubeconfig(repo / "kubeconfig")
+        pushed(wfsync("push", "--yes", "--target", "kube"))
+        kube.uninstall_crd("workflows")
+        code, _, err = wfsync("submit", "hello.yaml", "--target", "kube")
+    assert code == 3
+    assert "not installed" in err or "CRD" in err, err
+
+
+def test_unreachable(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with KubeServer() as kube:
+        kube.write_kubeconfig(repo / "kubeconfig")
+    code, _, err = wfsync("submit", "--from", "workflowtemplate/ci", "--target", "kube")
+    assert code == 3, err
+    assert "unreachable" in err.lower() or "connect" in err.lower(), err
+    monkeypatch.setenv("ARGO_SERVER", "127.0.0.1:9")
+    monkeypatch.setenv("ARGO_SECURE", "false")
+    code, _, err = wfsync("stop", "x", "--target", "kube")
+    assert code == 3, err

@@ -19,7 +19,7 @@ from wfsync.cluster.workflows import Workflows
 from wfsync.commands.context import repository_config
 from wfsync.config import Config
 from wfsync.errors import CompletionError, UsageError
-from wfsync.harness.references import TemplateProblem, problems, referenced
+from wfsync.harness.references import Problem, TemplateProblem, problems, referenced
 from wfsync.harness.submit import apply_options, from_reference, read_workflow
 from wfsync.harness.verify import Verification
 from wfsync.model.documents import Identity
@@ -144,18 +144,24 @@ class TemplateCheck:
 class TemplatesRefused(CompletionError):
     """Referenced templates are missing or differ on the target; nothing was created."""
 
-    def __init__(self, check: TemplateCheck, push_requested: bool) -> None:
+    def __init__(self, check: TemplateCheck) -> None:
         self.check = check
-        lines = [f"{p.identity}: {p.problem.value}: {p.detail}" for p in check.problems]
-        if push_requested:
-            hint = "fix them with 'wfsync push' (--force overwrites edits made on the target)"
-        else:
-            hint = "push them with --push-templates, or run 'wfsync push'"
-        count = len(check.problems)
+        lines = [f"{p.identity}: {p.problem.value}: {p.detail} ({_hint(p)})" for p in check.problems]
         super().__init__(
-            f"{count} referenced template(s) not as in the library, nothing was submitted ({hint}):\n  "
+            f"{len(lines)} referenced template(s) not as in the library, nothing was submitted:\n  "
             + "\n  ".join(lines)
         )
+
+
+def _hint(problem: TemplateProblem) -> str:
+    """What fixes one refused template."""
+    if problem.pushable:
+        return "push it with --push-templates, or run 'wfsync push'"
+    if problem.problem is Problem.DRIFTED:
+        return "review the edit, then 'wfsync push --force' restores the library's version"
+    if problem.problem is Problem.FOREIGN:
+        return "wfsync does not take it over: delete it on the target, or rename the library's template"
+    return "it is not in the library: add it there, or create it on the target"
 
 
 def check_templates(cwd: Path, transport: Transport, workflow: Obj, *, push: bool) -> TemplateCheck:
@@ -180,7 +186,7 @@ def check_templates(cwd: Path, transport: Transport, workflow: Obj, *, push: boo
         state = sync_state(cwd, target.name, None)
         check = _check(workflow, namespace, state.plan, state.live, state.cluster)
         if check.problems:
-            raise TemplatesRefused(check, False)
+            raise TemplatesRefused(check)
         return check
     with prepare_push(cwd, target=target.name, ref=None, prune=False, force=False) as prepared:
         if prepared.state is None:
@@ -194,7 +200,7 @@ def check_templates(cwd: Path, transport: Transport, workflow: Obj, *, push: boo
         done = {ident for ident, _ in check.pushed}
         check.problems = [p for p in check.problems if p.identity not in done]
     if check.problems:
-        raise TemplatesRefused(check, True)
+        raise TemplatesRefused(check)
     return check
 
 

@@ -125,12 +125,11 @@ def follow(
                 current = state.seen(workflows.get(name))
                 version = resource_version(current) or version
                 result.status = state.status
-                events = 1  # a fresh start: no pause
             if ended(result.status):
                 break
             result.reconnects += 1
             empty_streams = 0 if events else empty_streams + 1
-            if empty_streams > 1:  # a server that closes at once: do not hammer it
+            if empty_streams > 1:  # a server that closes or expires at once: do not hammer it
                 sleep(min(2.0, 0.05 * 2 ** (empty_streams - 2)))
         state.logs_done()
     except KeyboardInterrupt:
