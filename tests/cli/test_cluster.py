@@ -339,3 +339,18 @@ def test_a_target_of_an_older_kind_cluster_is_taken_over(tools: FakeTools, repo:
     code, out, _ = invoke("cluster", "up", "--target-name", "kind")
     assert code == 0 and "target kind in wfsync.yaml: updated" in out
     assert "  kind:\n    type: kubernetes\n    context: kind-wfsync\n" in (repo / "wfsync.yaml").read_text()
+
+
+def test_status_with_an_unreachable_cluster_exits_3(tools: FakeTools, repo: Path) -> None:
+    tools.clusters.add("wfsync")
+    tools.fail["kubectl --context kind-wfsync get deployments"] = (
+        1,
+        'error: context "kind-wfsync" does not exist\n',
+    )
+    code, _, err = invoke("cluster", "status")
+    assert code == 3
+    assert (
+        "`kubectl --context kind-wfsync get deployments --namespace argo --output json` failed (exit 1)"
+        in err
+    )
+    assert 'error: context "kind-wfsync" does not exist' in err
