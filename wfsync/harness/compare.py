@@ -20,12 +20,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from wfsync.cluster.api import Obj
-from wfsync.engine.status import ERROR, FAILED, Node, WorkflowStatus
+from wfsync.engine.status import ERROR, FAILED, Node, WorkflowStatus, pod_name
 from wfsync.harness.status import workflow_status
 
 NODE = "node"
 """``Difference.what`` of a node present on one side only."""
 _FAILED = frozenset({FAILED, ERROR})
+_GROUPING = frozenset({"StepGroup", "Retry", "TaskGroup"})
+"""Node types whose children are drawn under them (the others' children are the next steps)."""
 _SHOWN = 80
 """Longest value shown in a difference's line."""
 
@@ -60,7 +62,8 @@ def compare(local: Obj, remote: Obj) -> list[Difference]:
 
     Raises :class:`~wfsync.harness.status.StatusError` when either status is malformed.
     """
-    here, there = _Side(_as_workflow(local)), _Side(_as_workflow(remote))
+    here = _Side(_as_workflow(local), ordered=True)
+    there = _Side(_as_workflow(remote), ordered=False)
     out: list[Difference] = []
     if here.status.phase != there.status.phase:
         out.append(Difference("workflow", "phase", here.status.phase, there.status.phase))
@@ -85,27 +88,49 @@ def compare(local: Obj, remote: Obj) -> list[Difference]:
 
 
 class _Side:
-    """One run's nodes by relative name, and the text that identifies the run."""
+    """One run's nodes by relative name, arranged as ``argo get`` draws them, and what names the run.
 
-    def __init__(self, workflow: Obj) -> None:
+    A node's parent is the step group or retry node that lists it as a child, else its boundary
+    (the steps or DAG template it runs in); nodes without one (the root, the exit handler) are
+    roots. Siblings keep the order the nodes were created in when ``ordered`` (a local run),
+    else their start time's (Argo's ``status.nodes`` is sorted by ID, an order of no meaning).
+    """
+
+    def __init__(self, workflow: Obj, *, ordered: bool) -> None:
         self.status: WorkflowStatus = workflow_status(workflow)
         name = self.status.name
-        self.by_id: dict[str, str] = {}
         self.nodes: dict[str, Node] = {}
+        by_id: dict[str, str] = {}
         for node in self.status.nodes.values():
             rel = node.name[len(name) :] if node.name.startswith(name) else node.name
             self.nodes[rel] = node
-            self.by_id[node.id] = rel
-        self.children: dict[str, list[str]] = {
-            rel: [self.by_id[c] for c in node.children if c in self.by_id] for rel, node in self.nodes.items()
+            by_id[node.id] = rel
+        self.links: dict[str, list[str]] = {
+            rel: [by_id[c] for c in node.children if c in by_id] for rel, node in self.nodes.items()
         }
-        listed = {c for kids in self.children.values() for c in kids}
-        self.roots = [rel for rel in self.nodes if rel not in listed]
+        grouped = {
+            child: rel
+            for rel, node in self.nodes.items()
+            if node.type in _GROUPING
+            for child in self.links[rel]
+        }
+        self.kids: dict[str, list[str]] = {}
+        self.roots: list[str] = []
+        members = list(self.nodes.items())
+        if not ordered:
+            members.sort(key=lambda item: (item[1].started or float("inf"), item[0]))
+        for rel, node in members:
+            parent = grouped.get(rel) or by_id.get(node.boundary_id)
+            if parent is None or parent == rel:
+                self.roots.append(rel)
+            else:
+                self.kids.setdefault(parent, []).append(rel)
         replace: dict[str, str] = {}
         for rel, node in self.nodes.items():
             replace[node.id] = f"<node {rel or '(root)'}>"
-            if node.pod_name:
-                replace[node.pod_name] = f"<pod {rel}>"
+            for template in {node.template_name, str((node.template_ref or {}).get("template") or "")} - {""}:
+                # whatever its type says: a pod name in a value is the run's, not the controller's choice
+                replace.setdefault(pod_name(name, node.name, template), f"<pod {rel}>")
         uid = ((workflow.get("metadata") or {}).get("uid")) if isinstance(workflow, Mapping) else None
         if isinstance(uid, str) and uid:
             replace[uid] = "<uid>"
@@ -121,17 +146,17 @@ class _Side:
         return self._pattern.sub(lambda m: self._replace[m.group(0)], text)
 
     def descendants(self, rel: str) -> list[str]:
-        """Every node under ``rel`` (through ``children``), each once, depth first."""
+        """Every node under ``rel`` (drawn under it, or reached through ``children``), each once."""
         seen: list[str] = []
-        stack = list(reversed(self.children.get(rel, [])))
+        stack = [rel]
         known = {rel}
         while stack:
             item = stack.pop()
-            if item in known:
-                continue
-            known.add(item)
-            seen.append(item)
-            stack.extend(reversed(self.children.get(item, [])))
+            for below in (*self.kids.get(item, ()), *self.links.get(item, ())):
+                if below not in known:
+                    known.add(below)
+                    seen.append(below)
+                    stack.append(below)
         return seen
 
 
@@ -150,26 +175,23 @@ def _as_workflow(obj: Obj) -> Obj:
 
 
 def _tree(here: _Side, there: _Side) -> Iterator[str]:
-    """Relative names of both sides, depth first; a node's local children first, then Argo's others."""
+    """Relative names of both sides, depth first; under each node the local children, then Argo's others."""
     seen: set[str] = set()
 
-    def kids(rel: str) -> list[str]:
-        mine = here.children.get(rel, [])
-        extra = [c for c in there.children.get(rel, []) if c not in set(mine)]
-        return mine + extra
+    def merged(mine: list[str], theirs: list[str]) -> list[str]:
+        have = set(mine)
+        return mine + [c for c in theirs if c not in have]
 
-    roots = here.roots + [r for r in there.roots if r not in set(here.roots)]
-    stack = list(reversed(roots))
+    stack = list(reversed(merged(here.roots, there.roots)))
     while stack:
         rel = stack.pop()
         if rel in seen:
             continue
         seen.add(rel)
         yield rel
-        stack.extend(reversed(kids(rel)))
-    # nodes reached by no chain from a root (a cycle, a broken link) still count, in name order
-    rest = sorted((set(here.nodes) | set(there.nodes)) - seen)
-    yield from rest
+        stack.extend(reversed(merged(here.kids.get(rel, []), there.kids.get(rel, []))))
+    # nodes reached by no chain from a root (a boundary cycle in hostile input) still count, by name
+    yield from sorted((set(here.nodes) | set(there.nodes)) - seen)
 
 
 def _node(out: list[Difference], path: str, mine: Node, theirs: Node, here: _Side, there: _Side) -> None:
