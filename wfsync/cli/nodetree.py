@@ -24,6 +24,7 @@ from rich.text import Text
 from wfsync.cli.terminal import PROGRESS_DELAY, Terminal
 from wfsync.engine import report
 from wfsync.engine import status as st
+from wfsync.model.kinds import NodeType
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -163,12 +164,6 @@ def text(
         term.result(Text("\n").join(lines))
 
 
-def duration(status: st.WorkflowStatus, now: float | None = None) -> str:
-    """The workflow's duration so far, as ``argo get``'s header writes it."""
-    when = time.time() if now is None else now
-    return report.long_duration((status.finished or when) - status.started) if status.started else ""
-
-
 # --- while it runs ---------------------------------------------------------------------------------
 
 
@@ -216,7 +211,17 @@ class LiveTree:
         self._live.stop()
 
 
-_LINE_TYPES = frozenset({"Pod", "Suspend", "HTTP", "Plugin", "Skipped", "Steps", "DAG"})
+_LINE_TYPES = frozenset(
+    {
+        NodeType.POD,
+        NodeType.SUSPEND,
+        NodeType.HTTP,
+        NodeType.PLUGIN,
+        NodeType.SKIPPED,
+        NodeType.STEPS,
+        NodeType.DAG,
+    }
+)
 """Nodes that get a line when they finish: what runs, and each template of steps or tasks."""
 
 
@@ -298,7 +303,7 @@ class NodeLines:
 
 
 def _finished(node: st.Node) -> bool:
-    return node.phase in st.FULFILLED and not (node.type == "Skipped" and node.phase == st.OMITTED)
+    return node.phase in st.FULFILLED and not (node.type == NodeType.SKIPPED and node.phase == st.OMITTED)
 
 
 def _line(node: st.Node) -> Text:
