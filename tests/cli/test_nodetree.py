@@ -458,8 +458,12 @@ def test_live_view_is_a_tree_on_a_colour_terminal_lines_elsewhere_none_when_quie
     live = nodetree.live_view(term)
     assert isinstance(live, nodetree.LiveTree)
     live.update(running_tree().status)
+    live._next = 0.0  # the next frame is due now
+    live.update(hostile_tree().status)
     live.stop()
-    assert live.frames == 1 and "compile" in out.getvalue()
+    shown = out.getvalue()
+    assert live.frames == 2 and "compile" in shown
+    assert "\\x1b]0;pwned" in shown and "\x1b]0;pwned" not in shown and "\x07" not in shown
     plain, _, _ = capture()
     lines = nodetree.live_view(plain)
     assert isinstance(lines, nodetree.NodeLines)
