@@ -197,8 +197,11 @@ class LiveTree:
         if now < self._next:
             return
         clock = time.time()
-        lines = header_lines(status, self._workflow, now=clock, tz=self._tz)
-        rows = table(status, now=clock)
+        try:
+            lines = header_lines(status, self._workflow, now=clock, tz=self._tz)
+            rows = table(status, now=clock)
+        except RuntimeError:  # nodes added by another thread while read: the next change redraws
+            return
         if rows:
             lines += [Text(""), *rows]
         self._live.update(Text("\n").join(lines), refresh=True)
