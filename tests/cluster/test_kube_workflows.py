@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -282,3 +284,59 @@ def test_split_lines_across_chunks() -> None:
     assert list(split_lines([b"abcdefg\nxy"], 3, cut_long=True)) == [b"abc", b"def", b"g", b"xy"]
     with pytest.raises(EventTooLarge, match="larger than the 3 bytes"):
         list(split_lines([b"ab", b"cd"], 3, cut_long=False))
+
+
+def test_closing_a_watch_early_frees_its_connection(
+    workflows: KubernetesWorkflows, kube_server: KubeServer
+) -> None:
+    start = workflows.create(wf("w"))["metadata"]["resourceVersion"]
+    kube_server.put(wf("w", step=1) | {"metadata": {"name": "w", "namespace": "argo"}})
+    events = workflows.watch("w", start)
+    assert modified(next(events)) == ("MODIFIED", 1)
+    events.close()  # type: ignore[attr-defined]  # a generator: what the harness does on Ctrl-C
+    for _ in range(3):  # the pool serves further requests (a half-read connection would not)
+        assert workflows.get("w")["spec"] == {"step": 1}
+
+
+def nodes(count: int, done: int) -> dict[str, Any]:
+    """A status.nodes map shaped like Argo's: ``done`` of ``count`` steps succeeded."""
+    return {
+        f"big-{i}": {
+            "id": f"big-{i}",
+            "name": f"big[{i}].step-{i}",
+            "displayName": f"step-{i}",
+            "type": "Pod",
+            "templateName": "main",
+            "phase": "Succeeded" if i < done else "Pending",
+            "startedAt": "2026-12-05T09:00:00Z",
+            "children": [f"big-{i + 1}"] if i + 1 < count else [],
+            "outputs": {"parameters": [{"name": "out", "value": f"value {i}" * 5}]},
+        }
+        for i in range(count)
+    }
+
+
+@pytest.mark.slow
+def test_watch_of_a_500_node_workflow(workflows: KubernetesWorkflows, kube_server: KubeServer) -> None:
+    """Figures (``pytest -s -m slow``): events of ~150 KiB each, read whole and in order."""
+    start = workflows.create(wf("big"))["metadata"]["resourceVersion"]
+    updates = 20
+    for step in range(updates):
+        kube_server.put(
+            wf("big")
+            | {"metadata": {"name": "big", "namespace": "argo"}, "status": {"nodes": nodes(500, step * 25)}}
+        )
+    began = time.perf_counter()
+    seen: list[int] = []
+    for event in workflows.watch("big", start):
+        tree = event.workflow["status"]["nodes"]
+        assert len(tree) == 500
+        seen.append(sum(node["phase"] == "Succeeded" for node in tree.values()))
+        if len(seen) == updates:
+            break
+    elapsed = time.perf_counter() - began
+    assert seen == [step * 25 for step in range(updates)]
+    size = len(json.dumps(kube_server.get("workflows", "argo", "big")))
+    print(
+        f"\n{updates} watch events of a 500-node workflow ({size >> 10} KiB each): {elapsed:.2f} s, server in-process"
+    )

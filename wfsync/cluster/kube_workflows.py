@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
 from urllib.parse import quote
 
 from wfsync.cluster.api import (
@@ -128,13 +128,14 @@ class KubernetesWorkflows:
             if "waiting to start" in str(err) or "ContainerCreating" in str(err):
                 raise NotFoundError(str(err)) from None
             raise
-        return (line.decode("utf-8", "replace") for line in split_lines(chunks, MAX_LOG_LINE, cut_long=True))
+        return _decoded(chunks)
 
     def stop(self, name: str, message: str = "") -> None:  # noqa: ARG002 (the Protocol's signature)
         """``argo stop``'s merge patch: the controller stops the pods and still runs exit handlers.
 
         ``message`` has no place in the Workflow without a node selector, so (as ``argo stop``
-        without ``--node-field-selector``) it is not sent. A finished workflow is refused.
+        without ``--node-field-selector``) it is not sent. A finished workflow is refused, as
+        ``argo stop`` refuses it (its ``AlreadyShutdownError``).
         """
         live = self.get(name)
         phase = str((live.get("status") or {}).get("phase") or "")
@@ -159,7 +160,11 @@ class KubernetesWorkflows:
         base = f"/apis/{API_GROUP}/{API_VERSION}/namespaces/{quote(self._namespace, safe='')}/workflows"
         return f"{base}/{quote(name, safe='')}" if name else base
 
-    def _events(self, name: str, since: str, chunks: Iterable[bytes]) -> Iterator[WorkflowEvent]:
+    def _events(self, name: str, since: str, chunks: Generator[bytes, None, None]) -> Iterator[WorkflowEvent]:
+        with closing(chunks):  # a watcher that stops early closes the connection now, not at collection
+            yield from self._parse(name, since, chunks)
+
+    def _parse(self, name: str, since: str, chunks: Generator[bytes, None, None]) -> Iterator[WorkflowEvent]:
         where = f"workflow {self._namespace}/{name}"
         for line in split_lines(chunks, self.max_event_bytes, cut_long=False, what=f"{where}: a watch event"):
             if not line.strip():
@@ -201,6 +206,12 @@ class KubernetesWorkflows:
             raise _named(err, where) from None
         except ClusterError as err:
             raise _named(err, where) from None
+
+
+def _decoded(chunks: Generator[bytes, None, None]) -> Iterator[str]:
+    with closing(chunks):
+        for line in split_lines(chunks, MAX_LOG_LINE, cut_long=True):
+            yield line.decode("utf-8", "replace")
 
 
 def _named(err: ClusterError, where: str) -> ClusterError:

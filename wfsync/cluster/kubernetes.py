@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -267,7 +267,7 @@ class KubernetesCluster:
         query: Sequence[tuple[str, str]] = (),
         read_timeout: float | None = None,
         chunk_size: int = 1 << 16,
-    ) -> Iterator[bytes]:
+    ) -> Generator[bytes, None, None]:
         """A GET whose answer is read as it arrives (a watch, a followed log), over the same pool.
 
         The request is sent now, with this cluster's retries and error mapping (a 410 is a
@@ -498,7 +498,7 @@ def _lacked(verb: str, path: str) -> str:
     return f"{rbac_verb!r} on {resource} {where}"
 
 
-def _chunks(response: urllib3.BaseHTTPResponse, size: int) -> Iterator[bytes]:
+def _chunks(response: urllib3.BaseHTTPResponse, size: int) -> Generator[bytes, None, None]:
     """The body's chunks as they arrive; a dropped connection or a silent server ends them."""
     complete = False
     try:
