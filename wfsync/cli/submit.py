@@ -233,11 +233,6 @@ def _follow(term: Terminal, fmt: str, submitted: Submitted, logs: bool) -> str:
             still_running(submitted.name, submitted.transport), int(ExitCode.INCOMPLETE), code="interrupted"
         )
         raise typer.Exit(int(ExitCode.INCOMPLETE))
-    if result.offloaded_hidden:
-        term.warning(
-            f"the nodes of {submitted.name} are offloaded and {submitted.transport.workflows.description} cannot"
-            f" read them: the workflow {result.status.phase or 'ended'} (set ARGO_SERVER to see its nodes)"
-        )
     _render(term, fmt, result.workflow, result.status)
     return result.status.phase
 
