@@ -1,4 +1,4 @@
-"""A container's own writable layer (:mod:`wfsync.engine.layers`): real overlays, real processes."""
+"""A container's own writable layer (:mod:`wfsync.engine.layers`): real mounts, real files."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from wfsync.engine.layers import LAYER_FAILED, child_setup, plan_layer
+from wfsync.engine.layers import FOLDER_PREFIX, Layers, plan_layer, sweep_stale
 
 needs_root = pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="overlays in a private mount namespace need root"
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="mounting tmpfs and overlays needs root"
 )
+
+
+def _mounted(path: Path) -> bool:
+    return any(line.split()[4] == str(path) for line in Path("/proc/self/mountinfo").read_text().splitlines())
 
 
 def test_one_overlay_covers_every_folder_of_one_filesystem(tmp_path: Path) -> None:
@@ -34,50 +38,50 @@ def test_a_folder_on_another_filesystem_gets_its_own_overlay() -> None:
 
 
 @needs_root
-def test_writes_land_in_the_layer_and_vanish_with_the_process(tmp_path: Path) -> None:
+def test_writes_land_in_the_layer_and_go_with_it(tmp_path: Path) -> None:
     host = tmp_path / "host"
     (host / "data").mkdir(parents=True)
     (host / "data" / "kept.txt").write_text("host\n")
-    layer = tmp_path / "layer"
-    layer.mkdir()
     plan = plan_layer(str(host))
-    view = layer / plan.tops["data"]
-    script = f"cat {view}/kept.txt && echo pod > {view}/kept.txt && echo new > {view}/new.txt && cat {view}/kept.txt"
-    done = subprocess.run(
-        ["/bin/sh", "-c", script],
-        preexec_fn=child_setup(layer, plan),  # noqa: PLW1509 - the code under test
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (done.returncode, done.stdout) == (0, "host\npod\n"), done.stderr
+    layers = Layers(tmp_path / "pods" / f"{FOLDER_PREFIX}{os.getpid()}", plan)
+    try:
+        first, second = layers.make(), layers.make()
+        view = first / plan.tops["data"]
+        script = f"cat {view}/kept.txt && echo pod > {view}/kept.txt && echo new > {view}/new.txt && cat {view}/kept.txt"
+        done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stdout) == (0, "host\npod\n"), done.stderr
+        assert (second / plan.tops["data"] / "kept.txt").read_text() == "host\n"  # layers share nothing
+        assert not (second / plan.tops["data"] / "new.txt").exists()
+        layers.remove(first)
+        assert not first.exists()
+    finally:
+        layers.close()
     assert (host / "data" / "kept.txt").read_text() == "host\n"
     assert sorted(p.name for p in (host / "data").iterdir()) == ["kept.txt"]
-    assert list(layer.iterdir()) == []  # the tmpfs went with the process's namespace
+    assert not _mounted(second)
+    assert not _mounted(layers.folder)
+    assert not layers.folder.exists()
 
 
 @needs_root
-def test_a_layer_that_cannot_be_made_says_why(tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-folder"
-    done = subprocess.run(
-        ["true"],
-        preexec_fn=child_setup(missing, plan_layer(str(tmp_path))),  # noqa: PLW1509
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == LAYER_FAILED
-    assert f"wfsync sandbox: tmpfs at {missing}: No such file or directory" in done.stderr
-
-
-def test_a_cgroup_that_cannot_be_joined_says_why(tmp_path: Path) -> None:
-    procs = tmp_path / "gone" / "cgroup.procs"
-    done = subprocess.run(
-        ["true"],
-        preexec_fn=child_setup(None, None, [procs]),  # noqa: PLW1509
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == LAYER_FAILED
-    assert f"cannot join cgroup {procs}: No such file or directory" in done.stderr
+def test_layers_of_a_run_killed_outright_are_unmounted(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    (host / "data").mkdir(parents=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs: its run was killed outright
+    layers = Layers(tmp_path / "pods" / f"{FOLDER_PREFIX}{dead.pid}", plan_layer(str(host)))
+    layer = layers.make()
+    try:
+        assert _mounted(layer)
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+        own = mountinfo.replace(f"{FOLDER_PREFIX}{dead.pid}", f"{FOLDER_PREFIX}{os.getpid()}")
+        assert sweep_stale(own, alive=[]) == []  # this process's own layers are never swept
+        assert _mounted(layer)
+        assert sweep_stale(mountinfo, alive=[os.getpid()]) == [
+            str(layer / "root" / "m"),
+            str(layer),
+            str(layers.folder),
+        ]
+        assert not _mounted(layer)
+    finally:
+        layers.close()

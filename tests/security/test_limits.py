@@ -90,7 +90,7 @@ def test_a_fork_bomb_is_stopped_and_leaves_nothing(tmp_path: Path) -> None:
             activeDeadlineSeconds: 2
             container:
               image: busybox
-              command: [sh, -c, 'bomb() { bomb | bomb & }; bomb; sleep 30']
+              command: [sh, -c, 'bomb() { bomb | bomb & }; bomb; while :; do :; done']
         """,
         executor,
     )

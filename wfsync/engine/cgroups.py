@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -170,11 +170,92 @@ def _mounts() -> tuple[dict[str, Path], Path | None]:
     return v1, v2
 
 
+@dataclasses.dataclass(frozen=True)
+class Joined:
+    """The cgroups of one container, and how it joins them.
+
+    In cgroup v1 a single thread may move: the thread that starts the container sits in its
+    cgroups meanwhile (:func:`spawning_in`), so the process is born in them, with no process
+    in between. A v2 cgroup takes whole processes: the container's first process writes itself
+    into ``cgroup.procs`` (:func:`join_prefix`) before it becomes bwrap.
+    """
+
+    v1: tuple[tuple[Path, Path], ...] = ()
+    """(the container's cgroup, wfsync's own cgroup of that hierarchy)."""
+    v2: tuple[Path, ...] = ()
+
+    @property
+    def folders(self) -> list[Path]:
+        """Every cgroup of the container."""
+        return [f for f, _ in self.v1] + list(self.v2)
+
+
+@contextlib.contextmanager
+def spawning_in(joined: Joined) -> Iterator[None]:
+    """The calling thread in the container's v1 cgroups while it starts the container's process."""
+    tid = str(threading.get_native_id())
+    back: list[Path] = []
+    try:
+        for folder, own in joined.v1:
+            (folder / "tasks").write_text(tid)
+            back.append(own)
+        yield
+    finally:
+        for own in back:
+            (own / "tasks").write_text(tid)
+
+
+def join_prefix(joined: Joined) -> list[str]:
+    """What goes in front of a command to start it in the container's v2 cgroup (nothing in v1)."""
+    if not joined.v2:
+        return []
+    return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(joined.v2[0])]
+
+
 class Cgroups:
     """Makes, reads and removes the cgroups of containers (see the module docstring)."""
 
     def __init__(self, hierarchies: Sequence[Hierarchy]) -> None:
         self.hierarchies = tuple(hierarchies)
+        self._threads: dict[int, tuple[Path, Path]] = {}
+        self._lock = threading.Lock()
+
+    def thread_pids(self, name: str, limit: int) -> bool:
+        """Put the calling thread in a v1 pids cgroup of its own holding ``limit`` more tasks.
+
+        Every process the thread starts is born there, for free: a worker thread runs one pod
+        at a time and every process of a sandboxed pod dies with it, so the cgroup holds one
+        pod's processes (and the thread), which is a pod process limit without a cgroup to make
+        and join per container (joining a v1 cgroup waits for an RCU grace period: milliseconds).
+        False where pids is not a v1 hierarchy (then each container gets its own cgroup).
+        """
+        tid = threading.get_native_id()
+        with self._lock:
+            if tid in self._threads:
+                return True
+        pids = next((h for h in self.hierarchies if not h.v2 and "pids" in h.controllers), None)
+        if pids is None:
+            return False
+        folder = pids.base / f"{name}-t{tid}"[:200]
+        try:
+            folder.mkdir(exist_ok=True)
+            (folder / "pids.max").write_text(str(limit + 1))
+            (folder / "tasks").write_text(str(tid))
+        except OSError:
+            self.remove([folder])
+            return False
+        with self._lock:
+            self._threads[tid] = (folder, pids.base)
+        return True
+
+    def close(self) -> None:
+        """Move the threads :meth:`thread_pids` placed back to wfsync's own cgroup; remove theirs."""
+        with self._lock:
+            placed, self._threads = self._threads, {}
+        for tid, (folder, own) in placed.items():
+            with contextlib.suppress(OSError):  # the thread may have ended (it left by itself)
+                (own / "tasks").write_text(str(tid))
+            self.remove([folder])
 
     @property
     def enforced(self) -> frozenset[str]:
@@ -200,9 +281,10 @@ class Cgroups:
         found = [h for h in (_probe(c) for c in candidates) if h is not None]
         return cls(found) if found else None
 
-    def make(self, name: str, limits: Limits) -> list[Path]:
+    def make(self, name: str, limits: Limits) -> Joined:
         """The cgroups one container joins (one per hierarchy it has a limit in), made now."""
-        folders: list[Path] = []
+        v1: list[tuple[Path, Path]] = []
+        v2: list[Path] = []
         for hierarchy in self.hierarchies:
             settings = [
                 s for c in sorted(hierarchy.controllers) for s in _settings(c, limits, v2=hierarchy.v2)
@@ -221,8 +303,11 @@ class Cgroups:
             except OSError:
                 self.remove([folder])
                 continue
-            folders.append(folder)
-        return folders
+            if hierarchy.v2:
+                v2.append(folder)
+            else:
+                v1.append((folder, hierarchy.base))
+        return Joined(tuple(v1), tuple(v2))
 
     @staticmethod
     def oom_killed(folders: Sequence[Path]) -> bool:

@@ -12,6 +12,7 @@ left behind, when it exits, on its deadline and when the run stops.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -22,7 +23,6 @@ import sys
 import tarfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,10 +185,10 @@ class HostExecutor:
         del pod, ctr, env
         return argv
 
-    def preexec(self, pod: Pod, ctr: Container, env: dict[str, str]) -> Callable[[], None] | None:
-        """What the child process does before it runs the container (a sandbox's layer and cgroups)."""
-        del pod, ctr, env
-        return None
+    def spawning(self, pod: Pod, ctr: Container) -> contextlib.AbstractContextManager[None]:
+        """Held while the container's process starts (a sandbox puts the thread in its cgroups)."""
+        del pod, ctr
+        return contextlib.nullcontext()
 
     def _stage(self, pod: Pod) -> re.Pattern[str] | None:
         """Create the pod's folders and files; the path mapping of its in-container paths."""
@@ -236,7 +236,6 @@ class HostExecutor:
         cwd = self.host_path(pod, ctr.working_dir) if ctr.working_dir else pod.root
         cwd.mkdir(parents=True, exist_ok=True)
         argv = self.wrap(pod, ctr, argv, env)
-        preexec = self.preexec(pod, ctr, env)
         out: Any = subprocess.PIPE
         err: Any = subprocess.PIPE
         if to_files:
@@ -245,19 +244,18 @@ class HostExecutor:
             out = (logs / f"{ctr.name}.out").open("wb")
             err = (logs / f"{ctr.name}.err").open("wb")
         try:
-            return subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-                preexec_fn=preexec,  # noqa: PLW1509 - a sandbox's: system calls only (see layers)
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else None
-            return PodResult(None, message=f"failed to start {argv[0]}: {reason or exc}")
+            with self.spawning(pod, ctr):
+                return subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
         finally:
             if to_files:
                 out.close()

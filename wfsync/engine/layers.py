@@ -1,38 +1,51 @@
-"""A container's writable layer and cgroups, made in the child between ``fork`` and ``exec``.
+"""Each sandboxed container's own writable layer: a tmpfs and overlays wfsync mounts for it.
 
-Each sandboxed container gets its own mount namespace with a tmpfs and one overlay per host
-filesystem (the root filesystem once, plus each top-level folder that is a mount of its own), so
-writes to ``/usr``, ``/etc`` or ``$HOME`` land in the tmpfs and vanish with the container. Doing
-this with ``unshare`` and ``mount`` commands cost ~40 ms a container (a process per mount); here
-it is a handful of system calls made by the forked child itself (``preexec_fn``) before it
-becomes ``bwrap``: about a millisecond. The namespace, and so the layer, dies with the last
-process of the container; nothing needs unmounting, even when wfsync is killed outright.
+Writes a container makes to ``/usr``, ``/etc`` or ``$HOME`` land in its layer, the way a
+container's writable layer works, and vanish with it. A layer is a tmpfs holding one overlay per
+host filesystem (the root filesystem once, and each top-level folder that is a mount of its
+own); bwrap then binds the overlays' folders over the host's. wfsync mounts layers itself, with
+system calls, in a private folder of its run (``.wfsync-layers-<pid>``, bound on itself and made
+private so nothing propagates out), and unmounts each when its pod ends: no process to start
+and no namespace to copy per container (the ``unshare``/``mount`` commands this replaces cost
+~40 ms a container). Layers of a run killed outright are unmounted by the next sandbox
+(:func:`sweep_stale`), before anything deletes its folder.
 
-The child only makes system calls through functions bound before the fork (no imports, no
-locks), which is what keeps ``preexec_fn`` safe in a threaded engine.
+Overlays never write to their lower folders: whatever happens in a layer, the host's files stay.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import itertools
 import os
-from collections.abc import Callable, Sequence
+import queue
+import re
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
-_CLONE_NEWNS = 0x00020000
-_MS_REC = 0x4000
-_MS_PRIVATE = 1 << 18
+from wfsync.errors import WfsyncError
+
 _MS_NOSUID = 0x2
 _MS_NODEV = 0x4
-LAYER_FAILED = 125
-"""Exit code of a container whose layer could not be made (as ``docker run`` for its own errors)."""
+_MS_BIND = 0x1000
+_MS_REC = 0x4000
+_MS_PRIVATE = 1 << 18
+_MNT_DETACH = 0x2
+FOLDER_PREFIX = ".wfsync-layers-"
+"""A run's layers live in ``<pods folder>/.wfsync-layers-<pid of wfsync>``."""
+
+
+class LayerError(WfsyncError):
+    """A container's layer could not be made (the node ends in Error with this message)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Overlay:
-    """One overlay of the layer: the host folder ``lower`` seen writable at ``<layer>/<name>/m``."""
+    """One overlay of a layer: the host folder ``lower`` seen writable at ``<layer>/<name>/m``."""
 
     name: str
     lower: str
@@ -40,7 +53,7 @@ class Overlay:
 
 @dataclasses.dataclass(frozen=True)
 class LayerPlan:
-    """The overlays a container's layer holds, and which top-level folder each serves."""
+    """The overlays a layer holds, and where each top-level folder's writable view is in it."""
 
     overlays: tuple[Overlay, ...]
     tops: dict[str, str]
@@ -75,83 +88,188 @@ def plan_layer(root: str = "/", names: Sequence[str] | None = None) -> LayerPlan
 
 
 class _Libc:
-    """``unshare(2)`` and ``mount(2)``, bound once (the child must not load anything)."""
+    """``mount(2)`` and ``umount2(2)``."""
 
     def __init__(self) -> None:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        self.unshare = libc.unshare
-        self.unshare.argtypes = [ctypes.c_int]
-        self.mount = libc.mount
-        self.mount.argtypes = [
+        self._mount = libc.mount
+        self._mount.argtypes = [
             ctypes.c_char_p,
             ctypes.c_char_p,
             ctypes.c_char_p,
             ctypes.c_ulong,
             ctypes.c_char_p,
         ]
+        self._umount2 = libc.umount2
+        self._umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+
+    def mount(
+        self, source: str | None, target: Path, fstype: str | None, flags: int, data: str | None
+    ) -> None:
+        """Mount, or raise :class:`OSError` with the reason."""
+        args = (
+            source.encode() if source else None,
+            str(target).encode(),
+            fstype.encode() if fstype else None,
+        )
+        if self._mount(*args, flags, data.encode() if data is not None else None) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(target))
+
+    def detach(self, target: Path) -> bool:
+        """Unmount lazily (``MNT_DETACH``); False when it was not a mount point (or is gone)."""
+        return bool(self._umount2(str(target).encode(), _MNT_DETACH) == 0)
 
 
 _LIBC: _Libc | None = None
+_LIBC_LOCK = threading.Lock()
 
 
 def _libc() -> _Libc:
-    global _LIBC  # noqa: PLW0603 - bound once per process, before any fork
-    if _LIBC is None:
-        _LIBC = _Libc()
-    return _LIBC
+    global _LIBC  # noqa: PLW0603 - bound once per process
+    with _LIBC_LOCK:
+        if _LIBC is None:
+            _LIBC = _Libc()
+        return _LIBC
 
 
-def child_setup(
-    layer: Path | None, plan: LayerPlan | None, cgroup_procs: Sequence[Path] = ()
-) -> Callable[[], None]:
-    """The ``preexec_fn`` that joins ``cgroup_procs`` and, given a layer, makes it at ``layer``.
+class Layers:
+    """The layers of one run's containers, in ``folder`` (see the module docstring)."""
 
-    Everything is encoded before the fork; on failure the child writes why to its stderr and
-    exits with :data:`LAYER_FAILED`.
+    def __init__(self, folder: Path, plan: LayerPlan) -> None:
+        self.folder = folder
+        self.plan = plan
+        self._libc = _libc()
+        self._count = itertools.count()
+        self._lock = threading.Lock()
+        self._made: set[Path] = set()
+        self._gone: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._janitor: threading.Thread | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+        try:  # a mount of its own, private: the layers' mounts never propagate anywhere
+            self._libc.mount(str(folder), folder, None, _MS_BIND, None)
+            self._libc.mount(None, folder, None, _MS_PRIVATE | _MS_REC, None)
+        except OSError as exc:
+            self._libc.detach(folder)
+            raise LayerError(
+                f"cannot make the folder of containers' layers {folder}: {exc.strerror}"
+            ) from None
+
+    def make(self) -> Path:
+        """A new, empty layer: a tmpfs with the plan's overlays mounted in it."""
+        with self._lock:
+            layer = self.folder / str(next(self._count))
+            self._made.add(layer)
+        try:
+            layer.mkdir()
+            self._libc.mount("wfsync-layer", layer, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755")
+            for overlay in self.plan.overlays:
+                base = layer / overlay.name
+                for sub in ("u", "w", "m"):
+                    (base / sub).mkdir(parents=True)
+                opts = f"lowerdir={overlay.lower},upperdir={base}/u,workdir={base}/w"
+                self._libc.mount("overlay", base / "m", "overlay", 0, opts)
+        except OSError as exc:
+            self.remove(layer)
+            raise LayerError(f"cannot make a container's layer in {self.folder}: {exc}") from None
+        return layer
+
+    def release(self, layer: Path) -> None:
+        """Unmount a layer soon, on a thread of its own.
+
+        An unmount waits for an RCU grace period (milliseconds, more on a busy machine), which
+        the next container need not wait for.
+        """
+        with self._lock:
+            if self._janitor is None:
+                self._janitor = threading.Thread(
+                    target=self._unmount_released, name="wfsync-layers", daemon=True
+                )
+                self._janitor.start()
+        self._gone.put(layer)
+
+    def _unmount_released(self) -> None:
+        while (layer := self._gone.get()) is not None:
+            self.remove(layer)
+
+    def remove(self, layer: Path) -> None:
+        """Unmount a layer (its writes go with its tmpfs) and remove its mount point."""
+        for overlay in self.plan.overlays:
+            self._libc.detach(layer / overlay.name / "m")
+        self._libc.detach(layer)
+        with contextlib.suppress(OSError):
+            layer.rmdir()
+        with self._lock:
+            self._made.discard(layer)
+
+    def close(self) -> None:
+        """Unmount every layer still mounted, then the folder itself, and remove it."""
+        with self._lock:
+            janitor = self._janitor
+        if janitor is not None:
+            self._gone.put(None)
+            janitor.join()
+        with self._lock:
+            left = sorted(self._made)
+        for layer in left:
+            self.remove(layer)
+        self._libc.detach(self.folder)
+        with contextlib.suppress(OSError):
+            self.folder.rmdir()
+
+
+def can_layer(plan: LayerPlan, scratch: Path) -> bool:
+    """Whether layers can be made here (root, overlayfs): one made and removed in ``scratch``, for real."""
+    try:
+        layers = Layers(scratch / f"{FOLDER_PREFIX}{os.getpid()}", plan)
+    except (LayerError, OSError):
+        return False
+    try:
+        layers.remove(layers.make())
+    except LayerError:
+        return False
+    finally:
+        layers.close()
+    return True
+
+
+_ESCAPE = re.compile(r"\\([0-7]{3})")
+_OWNER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)(?:/|$)")
+
+
+def sweep_stale(mountinfo: str | None = None, alive: Sequence[int] | None = None) -> list[str]:
+    """Unmount layers left by runs that were killed outright (their wfsync process is gone).
+
+    Only mounts below a ``.wfsync-layers-<pid>`` folder whose ``pid`` no longer runs; the
+    deepest first. Returns the mount points unmounted.
     """
-    libc = _libc() if layer is not None else None
-    procs = [str(p).encode() for p in cgroup_procs]
-    steps: list[tuple[bytes, bytes, bytes, bytes]] = []
-    top = str(layer).encode() if layer is not None else b""
-    if layer is not None and plan is not None:
-        for overlay in plan.overlays:
-            base = f"{layer}/{overlay.name}"
-            opts = f"lowerdir={overlay.lower},upperdir={base}/u,workdir={base}/w"
-            steps.append((base.encode(), f"{base}/m".encode(), opts.encode(), overlay.lower.encode()))
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
+        except OSError:
+            return []
+    stale: list[str] = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        point = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[4])
+        owner = _OWNER.search(point)
+        if owner is None:
+            continue
+        pid = int(owner.group(1))
+        if pid == os.getpid() or (alive is not None and pid in alive) or (alive is None and _running(pid)):
+            continue
+        stale.append(point)
+    deepest_first = sorted(set(stale), key=lambda p: (-p.count("/"), p))
+    return [point for point in deepest_first if _libc().detach(Path(point))]
 
-    def fail(what: bytes, err: int | None = None) -> None:
-        reason = os.strerror(ctypes.get_errno() if err is None else err).encode()
-        os.write(2, b"wfsync sandbox: " + what + b": " + reason + b"\n")
-        os._exit(LAYER_FAILED)
 
-    def setup() -> None:
-        pid = str(os.getpid()).encode()
-        for path in procs:
-            try:
-                fd = os.open(path, os.O_WRONLY)
-                try:
-                    os.write(fd, pid)
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                fail(b"cannot join cgroup " + path, exc.errno or 0)
-        if libc is None:
-            return
-        if libc.unshare(_CLONE_NEWNS) != 0:
-            fail(b"unshare(CLONE_NEWNS)")
-        if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-            fail(b"make mounts private")
-        if libc.mount(b"wfsync-layer", top, b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=0755") != 0:
-            fail(b"tmpfs at " + top)
-        for base, merged, opts, lower in steps:
-            try:  # bytes and os calls: nothing to allocate or import in the child
-                os.mkdir(base)  # noqa: PTH102
-                os.mkdir(base + b"/u")  # noqa: PTH102
-                os.mkdir(base + b"/w")  # noqa: PTH102
-                os.mkdir(merged)  # noqa: PTH102
-            except OSError as exc:
-                fail(b"layer folders in " + top, exc.errno or 0)
-            if libc.mount(b"overlay", merged, b"overlay", 0, opts) != 0:
-                fail(b"overlay of " + lower)
-
-    return setup
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

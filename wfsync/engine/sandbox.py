@@ -27,6 +27,7 @@ cannot be made, limits are not enforced (the run's notes say so).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -35,13 +36,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from wfsync.engine.cgroups import DEFAULT_PIDS, Cgroups, container_limits
+from wfsync.engine.cgroups import DEFAULT_PIDS, Cgroups, Joined, container_limits, join_prefix, spawning_in
 from wfsync.engine.executor import Container, Pod, PodResult
 from wfsync.engine.host import HostExecutor
-from wfsync.engine.layers import LayerPlan, child_setup, plan_layer
+from wfsync.engine.layers import FOLDER_PREFIX, LayerPlan, Layers, can_layer, plan_layer, sweep_stale
 from wfsync.errors import CompletionError
 
 BWRAP = "bwrap"
@@ -56,22 +56,12 @@ OOM_MESSAGE = "OOMKilled (exit code 137)"
 
 @functools.lru_cache(maxsize=4)
 def _can_layer(dirs: tuple[str, ...]) -> LayerPlan | None:
-    """The layer plan for ``dirs`` when overlays can be made here (root, overlayfs): tried once, for real."""
+    """The layer plan for ``dirs`` when layers can be made here (root, overlayfs): tried once, for real."""
     if not dirs or os.geteuid() != 0:
         return None
     plan = plan_layer("/", dirs)
-    with tempfile.TemporaryDirectory(prefix="wfsync-layer-") as folder:
-        try:
-            probe = subprocess.run(
-                ["true"],
-                preexec_fn=child_setup(Path(folder), plan),  # noqa: PLW1509 - system calls only
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-    return plan if probe.returncode == 0 else None
+    with tempfile.TemporaryDirectory(prefix="wfsync-layer-probe-") as folder:
+        return plan if can_layer(plan, Path(folder)) else None
 
 
 class SandboxMissing(CompletionError):
@@ -106,6 +96,7 @@ class SandboxExecutor(HostExecutor):
                 "disabled; run with --runtime host"
             )
         self.binary = found
+        sweep_stale()  # layers of runs killed outright, before anything deletes their folders
         self._root = sorted(os.scandir("/"), key=lambda e: e.name)
         folders = [e.name for e in self._root if e.is_dir() and not e.is_symlink()]
         every = tuple(f for f in folders if f not in _HOST_ONLY and f != "sys")
@@ -119,8 +110,20 @@ class SandboxExecutor(HostExecutor):
         self.cgroups = Cgroups.find()
         """Where limits are enforced (:attr:`Cgroups.enforced`); None: nowhere (no cgroup wfsync may write)."""
         self.pids_limit = pids_limit
-        self._limited: dict[tuple[str, str], list[Path]] = {}
+        self._limited: dict[tuple[str, str], Joined] = {}
+        self._layered: dict[tuple[str, str], Path] = {}
+        self._layers: dict[Path, Layers] = {}
         self._cg_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Kill what pods left running, then unmount every layer still mounted."""
+        super().close()
+        with self._cg_lock:
+            layers, self._layers = list(self._layers.values()), {}
+        for each in layers:
+            each.close()
+        if self.cgroups is not None:
+            self.cgroups.close()
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Run the pod (see :class:`HostExecutor`); a container its memory limit killed is OOMKilled."""
@@ -134,12 +137,20 @@ class SandboxExecutor(HostExecutor):
         return result
 
     def release(self, pod: Pod) -> list[str]:
-        """Remove the cgroups of a pod's containers; the containers the OOM killer killed."""
+        """Remove the layers and cgroups of a pod's containers; the containers the OOM killer killed."""
         with self._cg_lock:
-            folders = {c: self._limited.pop((p, c)) for p, c in list(self._limited) if p == pod.name}
-        oom = [name for name, made in folders.items() if Cgroups.oom_killed(made)]
-        for made in folders.values():
-            Cgroups.remove(made)
+            joined = {c: self._limited.pop((p, c)) for p, c in list(self._limited) if p == pod.name}
+            layers = [
+                (self._layers.get(v.parent), self._layered.pop(k))
+                for k, v in list(self._layered.items())
+                if k[0] == pod.name
+            ]
+        oom = [name for name, each in joined.items() if Cgroups.oom_killed(each.folders)]
+        for each in joined.values():
+            Cgroups.remove(each.folders)
+        for owner, layer in layers:
+            if owner is not None:
+                owner.release(layer)
         return oom
 
     def substitutions(self) -> dict[str, str]:
@@ -156,7 +167,7 @@ class SandboxExecutor(HostExecutor):
         """
         env["TMPDIR"] = "/tmp"
         tops = self.pod_tops(pod)
-        layer = pod.root.parent / ".layer"  # an empty mount point: each container's tmpfs goes there
+        layer = self._layer(pod, ctr)
         args = [self.binary, "--die-with-parent", "--unshare-pid", "--unshare-ipc"]
         args += ["--bind", str(pod.root), "/"]
         for entry in self._root:
@@ -169,7 +180,7 @@ class SandboxExecutor(HostExecutor):
                 link = pod.root / entry.name
                 if not link.is_symlink():
                     link.symlink_to(Path(entry.path).readlink())
-            elif self.plan is not None and entry.name in self.plan.tops:
+            elif layer is not None and self.plan is not None and entry.name in self.plan.tops:
                 args += ["--bind", str(layer / self.plan.tops[entry.name]), name]
             else:
                 args += ["--ro-bind", name, name]
@@ -179,29 +190,41 @@ class SandboxExecutor(HostExecutor):
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
         args += ["--chdir", ctr.working_dir or str(pod.root)]
-        return [*args, "--", *argv]
+        return [*join_prefix(self._limit(pod, ctr, env)), *args, "--", *argv]
 
-    def preexec(self, pod: Pod, ctr: Container, env: dict[str, str]) -> Callable[[], None] | None:
-        """What the child does before it becomes bwrap: join its cgroups, make its own layer."""
-        procs = self._limit(pod, ctr, env)
-        layer = pod.root.parent / ".layer"
-        if self.plan is not None:
-            layer.mkdir(exist_ok=True)
-        if self.plan is None and not procs:
+    def spawning(self, pod: Pod, ctr: Container) -> contextlib.AbstractContextManager[None]:
+        """The starting thread sits in the container's v1 cgroups, so its process is born in them."""
+        with self._cg_lock:
+            joined = self._limited.get((pod.name, ctr.name))
+        return spawning_in(joined) if joined is not None else contextlib.nullcontext()
+
+    def _layer(self, pod: Pod, ctr: Container) -> Path | None:
+        """A new layer for this container (None where layers cannot be made)."""
+        if self.plan is None:
             return None
-        return child_setup(layer if self.plan is not None else None, self.plan, procs)
+        folder = pod.root.parent / f"{FOLDER_PREFIX}{os.getpid()}"
+        with self._cg_lock:
+            layers = self._layers.get(folder)
+            if layers is None:
+                layers = self._layers[folder] = Layers(folder, self.plan)
+        layer = layers.make()
+        with self._cg_lock:
+            self._layered[(pod.name, ctr.name)] = layer
+        return layer
 
-    def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> list[Path]:
-        """The cgroup.procs files a container joins before it starts (its limits, see :mod:`.cgroups`)."""
+    def _limit(self, pod: Pod, ctr: Container, env: dict[str, str]) -> Joined:
+        """The cgroups of a container, made now with its limits (see :mod:`.cgroups`)."""
         if self.cgroups is None:
-            return []
+            return Joined()
         try:
             template = json.loads(env.get("ARGO_TEMPLATE") or "{}")
         except ValueError:
             template = {}
         limits = container_limits(template if isinstance(template, dict) else {}, ctr.name, self.pids_limit)
-        made = self.cgroups.make(f"wfsync-{self.token}-{pod.name}-{ctr.name}"[:200], limits)
-        if made:
+        if limits.pids is not None and self.cgroups.thread_pids(f"wfsync-{self.token}", limits.pids):
+            limits = dataclasses.replace(limits, pids=None)  # this thread's own cgroup holds the pod
+        joined = self.cgroups.make(f"wfsync-{self.token}-{pod.name}-{ctr.name}"[:200], limits)
+        if joined.folders:
             with self._cg_lock:
-                self._limited[(pod.name, ctr.name)] = made
-        return [folder / "cgroup.procs" for folder in made]
+                self._limited[(pod.name, ctr.name)] = joined
+        return joined
