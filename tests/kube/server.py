@@ -924,7 +924,18 @@ def _fault_error(fault: Fault) -> ApiError:
 
 # -- as a process ---------------------------------------------------------------------------------
 
-CONTROL_OPS = ("requests", "remove", "put", "stop")
+CONTROL_OPS = (
+    "requests",
+    "remove",
+    "put",
+    "compact",
+    "end_watches",
+    "expire_watches",
+    "add_pod",
+    "append_log",
+    "end_log",
+    "stop",
+)
 
 
 def control(server: KubeServer, command: dict[str, Any]) -> Any:
@@ -939,6 +950,24 @@ def control(server: KubeServer, command: dict[str, Any]) -> Any:
         return server.store.remove(command["plural"], command.get("namespace"), command["name"])
     if op == "put":
         return server.put(command["object"])
+    if op in ("compact", "end_watches", "expire_watches"):
+        getattr(server, op)()
+        return True
+    if op == "add_pod":
+        return server.add_pod(
+            command["namespace"],
+            command["name"],
+            command.get("containers", ["main"]),
+            command.get("phase", "Running"),
+        )
+    if op == "append_log":
+        server.append_log(
+            command["namespace"], command["pod"], command.get("container", "main"), command["text"]
+        )
+        return True
+    if op == "end_log":
+        server.end_log(command["namespace"], command["pod"], command.get("container", "main"))
+        return True
     raise ValueError(f"unknown control op {op!r} (one of {', '.join(CONTROL_OPS)})")
 
 
@@ -950,7 +979,10 @@ def main(argv: list[str] | None = None) -> None:
     ``{"port", "url", "kubeconfig"}``, then reads JSON commands from stdin, one per line, and
     answers each with one JSON line (``{"ok": ...}`` or ``{"error": ...}``): ``{"op": "requests",
     "clear": true}`` (requests by verb), ``{"op": "remove", "plural", "namespace", "name"}``,
-    ``{"op": "put", "object"}``, ``{"op": "stop"}``. End of input stops it too.
+    ``{"op": "put", "object"}``, ``{"op": "compact"|"end_watches"|"expire_watches"}``,
+    ``{"op": "add_pod", "namespace", "name", "containers", "phase"}``, ``{"op": "append_log",
+    "namespace", "pod", "container", "text"}``, ``{"op": "end_log", "namespace", "pod",
+    "container"}``, ``{"op": "stop"}``. End of input stops it too.
     """
     import argparse
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.kube.podlogs import tail
-from tests.kube.server import KubeServer
+from tests.kube.server import KubeServer, control
 
 LOG = "/api/v1/namespaces/argo/pods/{pod}/log"
 
@@ -91,3 +91,16 @@ def test_tail_counts_an_unfinished_last_line() -> None:
     assert tail("a\nb\n", 1) == "b\n"
     assert tail("a\nb\n", 5) == "a\nb\n"
     assert tail("a\nb\n", 0) == ""
+
+
+def test_pods_and_logs_through_control_commands(kube_server: KubeServer) -> None:
+    """What a test drives when the server runs as a process of its own (``python -m tests.kube.server``)."""
+    pod = control(kube_server, {"op": "add_pod", "namespace": "argo", "name": "p", "containers": ["main"]})
+    assert pod["metadata"]["resourceVersion"] and pod["status"] == {"phase": "Running"}
+    control(kube_server, {"op": "append_log", "namespace": "argo", "pod": "p", "text": "hi\n"})
+    control(kube_server, {"op": "end_log", "namespace": "argo", "pod": "p"})
+    assert open_log(kube_server, "p", "follow=true").read() == b"hi\n"
+    control(kube_server, {"op": "compact"})
+    assert kube_server.store.history.floor == int(kube_server.store.resource_version)
+    with pytest.raises(ValueError, match="unknown control op 'nope'"):
+        control(kube_server, {"op": "nope"})
