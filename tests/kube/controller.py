@@ -23,6 +23,7 @@ import hashlib
 import json
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -284,9 +285,14 @@ def request_stop(kube: KubeServer, name: str, namespace: str = "default", strate
 def _request(method: str, url: str, body: Obj | None = None, content_type: str = "application/json") -> Obj:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type})
-    with urllib.request.urlopen(req, timeout=10) as answer:
-        found: Obj = json.loads(answer.read())
-        return found
+    try:
+        with urllib.request.urlopen(req, timeout=10) as answer:
+            found: Obj = json.loads(answer.read())
+            return found
+    except urllib.error.HTTPError as exc:  # the server's Status says why: keep it in the failure
+        raise AssertionError(
+            f"{method} {url}: {exc.code} {exc.read().decode(errors='replace')[:2000]}"
+        ) from None
 
 
 def stopped(status: Mapping[str, Any], strategy: str, now: float | None = None) -> Obj:
