@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +107,24 @@ def test_pods_and_logs_through_control_commands(kube_server: KubeServer) -> None
     assert kube_server.store.history.floor == int(kube_server.store.resource_version)
     with pytest.raises(ValueError, match="unknown control op 'nope'"):
         control(kube_server, {"op": "nope"})
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_logs(kube_server: KubeServer, tmp_path: Path) -> None:
+    kubeconfig = kube_server.write_kubeconfig(tmp_path / "kubeconfig")
+    args = ["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache"), "-n", "argo"]
+    kube_server.add_pod("argo", "p")
+    kube_server.append_log("argo", "p", "main", "one\ntwo\n")
+    tail_one = subprocess.run([*args, "logs", "p", "--tail=1"], capture_output=True, text=True, timeout=30)
+    assert (tail_one.returncode, tail_one.stdout) == (0, "two\n")
+    with subprocess.Popen(
+        [*args, "logs", "-f", "p", "-c", "main"], stdout=subprocess.PIPE, text=True
+    ) as follow:
+        assert follow.stdout is not None
+        assert [follow.stdout.readline() for _ in range(2)] == ["one\n", "two\n"]
+        kube_server.append_log("argo", "p", "main", "three\n")
+        assert follow.stdout.readline() == "three\n"
+        kube_server.end_log("argo", "p", "main")
+        assert follow.wait(timeout=30) == 0
+    missing = subprocess.run([*args, "logs", "nope"], capture_output=True, text=True, timeout=30)
+    assert missing.returncode == 1 and 'pods "nope" not found' in missing.stderr

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,3 +249,22 @@ def test_bad_selector_is_a_400_before_any_stream(kube_server: KubeServer) -> Non
     watch = Watch(kube_server, "fieldSelector=spec.x%3D1")
     assert watch.status == 400 and "field label not supported" in json.loads(watch.response.read())["message"]
     watch.close()
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_get_watch(kube_server: KubeServer, tmp_path: Path) -> None:
+    """client-go's watch (list, then watch from the list's version) over this server, through kubectl."""
+    kubeconfig = kube_server.write_kubeconfig(tmp_path / "kubeconfig")
+    kube_server.put(wf("a"))
+    args = ["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(tmp_path / "cache")]
+    with subprocess.Popen(
+        [*args, "get", "workflows", "-n", "argo", "-w", "-o", "name"], stdout=subprocess.PIPE, text=True
+    ) as kubectl:
+        assert kubectl.stdout is not None
+        assert kubectl.stdout.readline() == "workflow.argoproj.io/a\n"
+        kube_server.put(wf("b"))
+        assert kubectl.stdout.readline() == "workflow.argoproj.io/b\n"
+        kube_server.end_watches()  # kubectl get -w ends with its watch
+        assert kubectl.wait(timeout=30) == 0
+    assert kube_server.log.count("list", "workflows", "argo") == 1
+    assert kube_server.log.count("watch", "workflows", "argo") == 1
