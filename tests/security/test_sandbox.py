@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import sysconfig
 import textwrap
@@ -318,3 +319,57 @@ def test_pip_install_into_the_interpreter_stays_in_the_container(tmp_path: Path)
     assert result.status.phase == "Succeeded", result.status.message
     assert _pod(result)["outputs"]["result"] == str(site / name / "__init__.py")  # type: ignore[index]
     assert sorted(site.iterdir()) == before  # installed in the container's layer only
+
+
+_PID_WORKFLOW = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: which-runtime}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sh, -c, 'echo $$']}
+"""
+
+
+def _cli_run(tmp_path: Path, *args: str, path_env: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "wf.yaml"
+    path.write_text(_PID_WORKFLOW, encoding="utf-8")
+    env = {**os.environ, "PATH": path_env}
+    return subprocess.run(
+        [sys.executable, "-m", "wfsync", "-o", "json", "run", *args, str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _pid_of_main(proc: subprocess.CompletedProcess[str]) -> int:
+    workflow = json.loads(proc.stdout)
+    pods = [n for n in workflow["status"]["nodes"].values() if n["type"] == "Pod"]
+    return int(pods[0]["outputs"]["result"])
+
+
+@needs_bwrap
+def test_runtime_auto_is_the_sandbox_where_bwrap_works(tmp_path: Path) -> None:
+    proc = _cli_run(tmp_path, "--runtime", "auto", path_env=os.environ["PATH"])
+    assert proc.returncode == 0, proc.stderr
+    assert _pid_of_main(proc) < 10  # its own PID namespace
+    assert "runtime auto: no sandbox" not in proc.stderr
+
+
+def test_runtime_auto_without_bwrap_runs_on_the_host_and_says_what_it_lacks(tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sh", "busybox"):  # the host shell tools, without bwrap
+        found = shutil.which(tool)
+        if found is not None:
+            (tools / tool).symlink_to(found)
+    proc = _cli_run(tmp_path, "--runtime", "auto", path_env=str(tools))
+    assert proc.returncode == 0, proc.stderr
+    assert _pid_of_main(proc) >= 10  # a host process (the sandbox's are 2 or 3)
+    assert "runtime auto: no sandbox here" in proc.stderr
+    assert "resources.limits are not enforced" in proc.stderr

@@ -10,6 +10,7 @@ from typing import Any
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
 from wfsync.config import cache_root, state_folder
+from wfsync.engine.containers import isolation_notes, make_executor
 from wfsync.engine.resource import ClusterStore
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
 from wfsync.engine.status import WorkflowStatus
@@ -127,7 +128,11 @@ def run_workflow(
         notify=notify,
         on_change=on_change,
     )
-    return run(request)
+    executor = make_executor(runtime)
+    if notify is not None:
+        for note in isolation_notes(runtime, executor):
+            notify(note)
+    return run(request, executor)
 
 
 def resume_workflow(cwd: Path, workflow: str, node: str | None = None) -> None:

@@ -27,7 +27,13 @@ from wfsync.engine.host import _wait, unpack
 from wfsync.engine.lifetime import terminate
 from wfsync.errors import CompletionError
 
-RUNTIMES = ("host", "sandbox", "docker", "podman")
+RUNTIMES = ("host", "sandbox", "auto", "docker", "podman")
+HOST_ISOLATION = (
+    "pods run as host processes: no mount or PID namespace of their own (a pod sees and may "
+    "change the host's files outside its declared paths, and its processes are the host's), "
+    "and resources.limits are not enforced"
+)
+"""What a run on host processes lacks (said in the run's notes when it was not asked for)."""
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]")
 
 
@@ -239,15 +245,58 @@ class ContainerExecutor:
 
 
 def make_executor(runtime: str) -> Executor | None:
-    """The executor of a ``--runtime`` (None for host processes, the default)."""
+    """The executor of a ``--runtime`` (None for host processes, the default).
+
+    ``auto``: the sandbox where bubblewrap can make one here, else host processes.
+    """
     if runtime == "host":
         return None
-    if runtime == "sandbox":
-        from wfsync.engine.sandbox import SandboxExecutor
+    if runtime in ("sandbox", "auto"):
+        from wfsync.engine.sandbox import SandboxExecutor, SandboxMissing
 
-        return SandboxExecutor()
+        try:
+            return SandboxExecutor()
+        except SandboxMissing:
+            if runtime == "auto":
+                return None
+            raise
     if runtime not in RUNTIMES:
         from wfsync.errors import UsageError
 
         raise UsageError(f"--runtime {runtime} is not available (choose from: {', '.join(RUNTIMES)})")
     return ContainerExecutor(runtime)
+
+
+def isolation_notes(runtime: str, executor: Executor | None) -> list[str]:
+    """What isolation pods lack in this run, said when the runtime was not chosen knowingly.
+
+    ``auto`` that fell back to host processes says what they lack; a sandbox says which of its
+    protections this machine does not allow (a writable layer, limits).
+    """
+    from wfsync.engine.sandbox import SandboxExecutor
+
+    if executor is None:
+        return (
+            [f"runtime auto: no sandbox here (bwrap missing or not allowed): {HOST_ISOLATION}"]
+            if runtime == "auto"
+            else []
+        )
+    if not isinstance(executor, SandboxExecutor):
+        return []
+    notes = []
+    if not executor.layered:
+        notes.append(
+            "sandbox: host folders are read-only in pods (no writable layer of their own here: "
+            "needs root and overlayfs), where a container could write"
+        )
+    enforced = executor.cgroups.enforced if executor.cgroups is not None else frozenset()
+    missing = [
+        what
+        for what, controller in (("memory", "memory"), ("cpu", "cpu"), ("process-count", "pids"))
+        if controller not in enforced
+    ]
+    if missing:
+        notes.append(
+            f"sandbox: {', '.join(missing)} limits are not enforced here (no cgroup wfsync may make)"
+        )
+    return notes
