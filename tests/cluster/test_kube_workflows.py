@@ -213,6 +213,7 @@ def test_logs_errors_name_the_workflow_and_pod(
         match=r'^workflow argo/w: cannot get the logs of pod w-1 \(container main\): .*pods "w-1" not found',
     ):
         workflows.logs("w", "w-1")
+    assert kube_server.log.count("discovery") == 0  # a missing pod is no reason to ask for Argo's CRDs
     kube_server.add_pod("argo", "w-1")
     with pytest.raises(
         InvalidObjectError, match="^workflow argo/w: .*container sidecar is not valid for pod w-1"

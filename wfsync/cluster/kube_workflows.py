@@ -28,13 +28,15 @@ from wfsync.cluster.workflows import WatchExpired, WorkflowEvent
 from wfsync.model.documents import API_GROUP, Kind
 
 MAX_EVENT_BYTES = 64 << 20
-"""The largest watch event read (a Workflow with thousands of nodes is a few MiB; etcd stores at most 1.5)."""
+"""The largest watch event read: far above what etcd stores (1.5 MiB by default, beyond which Argo
+compresses or offloads node status), still a bound on what a broken or hostile server makes us hold."""
 MAX_LOG_LINE = 1 << 20
 """Log lines longer than this are cut into pieces of this size (a container may write anything)."""
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 """The characters of the API server's generated name suffixes (no vowels, no look-alikes)."""
 MAX_NAME = 63
 SUFFIX = 5
+"""As the API server's name generator: the prefix cut to 58 characters, then 5 random ones."""
 FINISHED = frozenset({"Succeeded", "Failed", "Error"})
 """Workflow phases after which there is nothing to stop."""
 
@@ -116,7 +118,7 @@ class KubernetesWorkflows:
         path = f"/api/v1/namespaces/{quote(self._namespace, safe='')}/pods/{quote(pod, safe='')}/log"
         what = f"the logs of pod {pod} (container {container})"
         try:
-            with self._about(workflow):
+            with self._about(workflow, crd=False):  # a missing pod says nothing about Argo's CRDs
                 chunks = self.cluster.stream(
                     path,
                     what=what,
@@ -189,7 +191,7 @@ class KubernetesWorkflows:
                 yield WorkflowEvent(kind, obj)
 
     @contextmanager
-    def _about(self, name: str) -> Iterator[None]:
+    def _about(self, name: str, *, crd: bool = True) -> Iterator[None]:
         """Name the workflow in every error; a 404 where Argo's CRD is missing says Argo is not installed."""
         where = f"workflow {self._namespace}/{name}"
         try:
@@ -197,6 +199,8 @@ class KubernetesWorkflows:
         except GoneError as err:
             raise WatchExpired(f"{where}: {err}; get the workflow and watch from its version") from None
         except NotFoundError as err:
+            if not crd:
+                raise _named(err, where) from None
             try:
                 self.cluster.check_crds([Kind.WORKFLOW.value])
             except CrdMissingError as missing:
