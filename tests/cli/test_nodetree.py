@@ -597,15 +597,13 @@ def big_tree(pods: int) -> Tree:
     return t
 
 
-def test_a_5000_node_tree_renders_in_well_under_a_second() -> None:
+def test_a_5000_node_tree_renders_every_node() -> None:
+    # its speed is measured by bench/nodetree.py (5,000 nodes in well under a second), not timed here
     status = big_tree(5000).status
     term, out, _ = capture()
-    start = time.perf_counter()
     nodetree.text(term, status, now=NOW, tz=UTC)
-    took = time.perf_counter() - start
     table = out.getvalue().split("\n\n", 1)[1].splitlines()
     assert len(table) == 1 + 1 + 2500 + 1 + 2500  # header, root, step pods, the DAG, its tasks
-    assert took < 1.0, f"rendering 5000 nodes took {took:.2f}s"
 
 
 def test_a_status_from_a_server_with_cycles_or_dangling_links_still_renders() -> None:

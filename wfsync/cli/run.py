@@ -116,10 +116,11 @@ def register(app: typer.Typer) -> None:
                     log_out.write(f"{node}: {line}\n")
                 log_out.flush()
 
-            # a live redraw only where styles are allowed; elsewhere plain progress lines on stderr
+            # a live redraw where styles are allowed; a line per finished node when not on a terminal
+            # (CI logs); a terminal without colour keeps the plain progress line
             live = (
                 nodetree.live_view(term)
-                if fmt == "text" and not logs and term.out.is_terminal and term.color
+                if fmt == "text" and not logs and (term.color or not term.out.is_terminal)
                 else None
             )
             watch = contextlib.ExitStack()
@@ -218,7 +219,7 @@ def render(term: Terminal, fmt: str, result: RunResult) -> None:
 
         sys.stdout.write(yaml.safe_dump(result.workflow, sort_keys=False, allow_unicode=True))
         return
-    nodetree.text(term, result.status, result.substitutions)
+    nodetree.text(term, result.status, result.substitutions, workflow=result.workflow)
 
 
 # keep the OutputFormat import used for type checkers that look at the global option
