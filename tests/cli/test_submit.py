@@ -501,3 +501,86 @@ def test_unreachable(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGO_SECURE", "false")
     code, _, err = wfsync("stop", "x", "--target", "kube")
     assert code == 3, err
+
+
+CI_TEMPLATE = """\
+apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: ci
+  labels: {wfsync.io/version: "1.0.0"}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: msg, value: hello}]}
+  templates:
+    - name: main
+      steps:
+        - - name: a
+            templateRef: {name: say, template: main, clusterScope: true}
+            arguments: {parameters: [{name: msg, value: "{{workflow.parameters.msg}}"}]}
+"""
+
+
+def test_from_template_checks_it_and_what_it_refers_to(
+    argo: Argo, scripts: dict[str, Script], repo: Path
+) -> None:
+    (repo / "library" / "ci.yaml").write_text(CI_TEMPLATE, encoding="utf-8")
+    (repo / "params.yaml").write_text("msg: from a file\n", encoding="utf-8")
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    # the library's say moves on: the template submitted --from refers to it, so it is refused
+    (repo / "library" / "say.yaml").write_text(SAY.replace("VERSION", "2.0.0").replace("echo", "printf"))
+    code, _, err = wfsync("submit", "--from", "workflowtemplate/ci", "--target", "kube")
+    assert code == 3
+    assert "ClusterWorkflowTemplate/say: outdated" in err
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    code, out, err = wfsync(
+        "submit", "--from", "WorkflowTemplate/ci", "--target", "kube", "--parameter-file", "params.yaml"
+    )
+    assert code == 0, err
+    stored = argo.kube.get("workflows", "ci", out.strip())
+    assert stored is not None
+    assert stored["spec"]["workflowTemplateRef"] == {"name": "ci"}
+    assert stored["spec"]["arguments"]["parameters"] == [{"name": "msg", "value": "from a file"}]
+
+
+def test_stop_json(argo: Argo) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "-o", "json")
+    assert code == 0, err
+    name = json.loads(out)["metadata"]["name"]
+    code, out, err = wfsync("stop", name, "--target", "kube", "-o", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["command"] == "stop" and doc["name"] == name and doc["stopped"] is True
+
+
+def test_stop_hostile_name_refused(repo: Path) -> None:
+    code, _, err = wfsync("stop", "../../x", "--target", "kube")
+    assert code == 2
+    assert "workflow name" in err
+
+
+@pytest.mark.parametrize("argo", ["kube"], indirect=True)  # RBAC on pods/log is the Kubernetes API's
+def test_logs_forbidden_said_once_and_the_workflow_still_followed(
+    argo: Argo, scripts: dict[str, Script]
+) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    argo.kube.forbid("ci", verbs=["get"], resources=["pods/log"])
+    with argo.controller(scripts["hello"]):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--logs")
+    assert code == 0, err
+    assert err.count("pod logs cannot be read") == 1, err
+    assert "pods/log" in err
+    assert "Status:              Succeeded" in out
+
+
+def test_log_lines_cannot_drive_the_terminal(argo: Argo, scripts: dict[str, Script]) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    script = Script(
+        scripts["hello"].name, scripts["hello"].frames, {"[0].a": ["\x1b[2J\x1b]0;pwned\x07 done"]}
+    )
+    with argo.controller(script):
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--logs")
+    assert code == 0, err
+    assert "\x1b" not in out and "\x07" not in out
+    assert "a: \\x1b[2J\\x1b]0;pwned\\x07 done" in out

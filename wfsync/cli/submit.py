@@ -203,8 +203,10 @@ class _Listener:
         """The views find finished nodes themselves."""
 
     def log(self, node: str, line: str) -> None:
+        # a pod writes what it likes: control characters are shown as escapes, never sent to the terminal
+        text = nodetree.literal(f"{node}: {line.expandtabs()}")
         with self.lock:
-            self.log_out.write(f"{node}: {line}\n")
+            self.log_out.write(text + "\n")
             self.log_out.flush()
 
     def note(self, message: str) -> None:

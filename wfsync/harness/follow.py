@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from wfsync.cluster.api import ClusterError, NotFoundError, Obj, UnreachableError
-from wfsync.cluster.workflows import WatchExpired, Workflows
+from wfsync.cluster.api import ClusterError, ForbiddenError, NotFoundError, Obj, UnreachableError
+from wfsync.cluster.workflows import WatchExpired, WorkflowEvent, Workflows
 from wfsync.engine.status import COMPLETED, FULFILLED, Node, WorkflowStatus, pod_name
 from wfsync.errors import CompletionError
 from wfsync.harness.submit import resource_version, workflow_name
@@ -61,6 +61,13 @@ class FollowResult:
     def finished(self) -> bool:
         """Whether the workflow reached a final phase."""
         return ended(self.status)
+
+
+def _close(stream: Iterator[WorkflowEvent]) -> None:
+    """Close a watch left before its end (its connection goes back now, not when collected)."""
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
 
 
 def ended(status: WorkflowStatus) -> bool:
@@ -111,8 +118,9 @@ def follow(
         result.status = state.status
         while not ended(result.status):
             events = 0
+            stream = workflows.watch(name, version, timeout=watch_timeout)
             try:
-                for event in workflows.watch(name, version, timeout=watch_timeout):
+                for event in stream:
                     events += 1
                     if event.type == "DELETED":
                         raise CompletionError(f"workflow {name} was deleted while it was followed")
@@ -125,6 +133,8 @@ def follow(
                 current = state.seen(workflows.get(name))
                 version = resource_version(current) or version
                 result.status = state.status
+            finally:
+                _close(stream)
             if ended(result.status):
                 break
             result.reconnects += 1
@@ -210,6 +220,8 @@ class _LogStreams:
         self.slots = threading.BoundedSemaphore(MAX_LOG_STREAMS)
         self.lock = threading.Lock()
         self.stopped = threading.Event()
+        self.denied = threading.Event()
+        """Reading logs is forbidden (RBAC on pods/log): no pod's log is tried any more."""
         self.ended = threading.Event()
         """The workflow finished: a pod still not found is gone for good (garbage-collected)."""
 
@@ -236,7 +248,7 @@ class _LogStreams:
         delivered = 0
         with self.slots:
             for attempt in range(LOG_RETRIES):
-                if self.stopped.is_set():
+                if self.stopped.is_set() or self.denied.is_set():
                     return
                 skip = delivered  # a stream opened again starts from the first line: skip what was shown
                 try:
@@ -256,6 +268,12 @@ class _LogStreams:
                     time.sleep(min(1.0, 0.05 * (attempt + 1)))
                 except UnreachableError:
                     time.sleep(min(1.0, 0.05 * (attempt + 1)))
+                except ForbiddenError as err:  # the same for every pod: said once, no more tried
+                    with self.lock:
+                        if not self.denied.is_set():
+                            self.denied.set()
+                            self.listener.note(f"pod logs cannot be read: {err}")
+                    return
                 except ClusterError as err:
                     with self.lock:
                         self.listener.note(f"log of {label} (pod {pod}) unavailable: {err}")
