@@ -106,16 +106,36 @@ class StepsProgress:
 
 @dataclasses.dataclass
 class GroupProgress:
-    """A step group's expanded steps (once all their nodes exist) and its settled children."""
+    """A step group's expanded steps (once all their nodes exist) and its settled children.
+
+    Once ``expanded`` is kept, a pass visits only the ``awake`` steps: a step whose child can
+    change only when a worker reports (a running pod, or a Steps/DAG node waiting only on such
+    pods) sleeps until :meth:`OperationState.stir` wakes it, so a pass costs what changed, not
+    the size of the group.
+    """
 
     expanded: list[dict[str, Any]] | None = None
-    pending: list[dict[str, Any]] | None = None
-    """The expanded steps whose children are not settled (once ``expanded`` is kept)."""
+    awake: set[int] = dataclasses.field(default_factory=set)
+    """Indexes in ``expanded`` of the unsettled steps the next pass visits (once it is kept)."""
+    asleep: int = 0
+    """How many steps sleep (registered in :attr:`OperationState.sleepers`)."""
+    position: dict[str, int] | None = None
+    """Each child's index in the group node's ``children`` (once ``expanded`` is kept)."""
     settled: set[str] = dataclasses.field(default_factory=set)
     """Fulfilled children without hooks (nothing about them can change), by node name."""
     settled_ids: set[str] = dataclasses.field(default_factory=set)
     ran: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """The step of each settled child that ran (not Skipped by ``when``), by node name."""
+
+    @property
+    def dozing(self) -> bool:
+        """Every unsettled step sleeps: the group can change only when one of them is stirred."""
+        return self.expanded is not None and not self.awake and self.asleep > 0
+
+    def wake(self, index: int) -> None:
+        """The step at ``index`` can change: the next pass visits it."""
+        self.awake.add(index)
+        self.asleep -= 1
 
 
 @dataclasses.dataclass
@@ -155,6 +175,23 @@ class Resumer(Protocol):
         """Whether a resume request made while this node waited covers it."""
 
 
+class PodResults(queue.Queue[tuple[str, "PodOutcome"]]):
+    """The workers' reports, which remember the nodes they were about.
+
+    The scheduler stirs those nodes after applying the reports, which wakes the sleeping
+    steps and tasks that wait on them (a daemon's readiness too, which changes no phase).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered: list[str] = []
+
+    def _get(self) -> tuple[str, PodOutcome]:
+        item = super()._get()
+        self.delivered.append(item[0])
+        return item
+
+
 class OperationState(abc.ABC):
     """One workflow run: the status, the global parameters, the running pods."""
 
@@ -170,7 +207,7 @@ class OperationState(abc.ABC):
         self.root_ctx = context_for(wf, "Workflow")
         self.global_params: dict[str, str] = {}
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=options.max_workers)
-        self.events: queue.Queue[tuple[str, PodOutcome]] = queue.Queue()
+        self.events = PodResults()
         self.cancel = threading.Event()
         self.active: dict[str, PodWork] = {}
         self.boundary_templates: dict[str, dict[str, Any]] = {}
@@ -190,6 +227,12 @@ class OperationState(abc.ABC):
         self.dag_progress: dict[str, DagProgress] = {}
         self.steps_progress: dict[str, StepsProgress] = {}
         self.group_progress: dict[str, GroupProgress] = {}
+        self.sleepers: dict[str, Callable[[], None]] = {}
+        """What wakes a sleeping step or task, by the node it waits on (see :meth:`stir`)."""
+        self.dozed = ""
+        """The Steps/DAG node whose visit just ended waiting only on sleepers (its caller reads it)."""
+        self.child_ids: dict[str, set[str]] = {}
+        """Each parent's ``children`` as a set, for :meth:`add_child` to check in O(1)."""
 
     @abc.abstractmethod
     def execute_template(
@@ -243,6 +286,8 @@ class OperationState(abc.ABC):
         if not node.fulfilled and node.phase != phase:
             node.phase = phase
             self.changes += 1
+            if self.sleepers:
+                self.stir(node.id)
             if node.type in (NodeType.STEPS, NodeType.DAG) and phase in st.FULFILLED and self.active:
                 self.kill_daemons(node.id)
         if message is not None:
@@ -261,13 +306,72 @@ class OperationState(abc.ABC):
         return self.mark(node, st.ERROR, message)
 
     def add_child(self, parent_name: str, child_name: str) -> None:
-        """``addChildNode``."""
+        """``addChildNode``: once per child, checked in a set (a group can have thousands)."""
         parent = self.status.by_name(parent_name)
         if parent is None:
             return
         child_id = st.node_id(self.name, child_name)
-        if child_id not in parent.children:
-            parent.children.append(child_id)
+        known = self.child_ids.get(parent.id)
+        if known is None:
+            known = self.child_ids[parent.id] = set()
+        children = parent.children
+        if len(known) != len(children):  # appended to directly (a Retry's attempts): catch up
+            known.update(children[len(known) :])
+        if child_id not in known:
+            children.append(child_id)
+            known.add(child_id)
+
+    # --- sleeping steps and tasks ------------------------------------------------------------
+
+    def sleep_key(self, node: st.Node) -> str:
+        """The node whose change alone can change ``node``, or "" when it must be visited again.
+
+        A running pod (or HTTP request) changes only when its worker reports; a Retry node only
+        with its running attempt; a Steps/DAG node only when something inside it changes, if
+        its visit ended with every open step or task asleep (:attr:`dozed`).
+        """
+        while node.type == NodeType.RETRY:
+            last = self.last_child(node)
+            if last is None:
+                return ""
+            node = last
+        if node.fulfilled:
+            return ""
+        if node.type in (NodeType.POD, NodeType.HTTP):
+            return node.id if node.id in self.active else ""
+        if node.type in (NodeType.STEPS, NodeType.DAG) and self.dozed == node.id:
+            return node.id
+        return ""
+
+    def stir_reported(self) -> None:
+        """Stir the nodes the workers reported on since the last call."""
+        delivered = self.events.delivered
+        while delivered:
+            self.stir(delivered.pop())
+
+    def sleep(self, key: str, wake: Callable[[], None]) -> None:
+        """Let a step or task sleep until the node ``key`` (or anything inside it) changes."""
+        self.sleepers[key] = wake
+
+    def stir(self, node_id: str) -> None:
+        """A node changed: wake what sleeps on it, then on each boundary around it.
+
+        Stops at the first boundary with nothing asleep on it: a boundary that is awake has
+        no sleeping boundary around it (one sleeps only when all it waits on sleeps).
+        """
+        nodes = self.status.nodes
+        wake = self.sleepers.pop(node_id, None)
+        if wake is not None:
+            wake()
+        node = nodes.get(node_id)
+        boundary = node.boundary_id if node is not None else ""
+        while boundary:
+            wake = self.sleepers.pop(boundary, None)
+            if wake is None:
+                return
+            wake()
+            node = nodes.get(boundary)
+            boundary = node.boundary_id if node is not None else ""
 
     def outbound(self, node_id: str) -> list[str]:
         """``getOutboundNodes``."""
@@ -296,10 +400,13 @@ class OperationState(abc.ABC):
         return None
 
     def kill_daemons(self, boundary_id: str) -> None:
-        """``killDaemonedChildren``: stop the daemons of a finished steps/DAG; they end Succeeded."""
-        for node_id, work in list(self.active.items()):
-            node = self.status.nodes.get(node_id)
-            if node is None or work.cancel is None or node.boundary_id != boundary_id or not node.daemoned:
+        """``killDaemonedChildren``: stop the daemons of a finished steps/DAG; they end Succeeded.
+
+        Reads the boundary's own nodes, not every running pod: each boundary ends once.
+        """
+        for node in list(self.status.within(boundary_id)):
+            work = self.active.get(node.id)
+            if work is None or work.cancel is None or not node.daemoned:
                 continue
             node.phase = st.SUCCEEDED
             node.daemoned = False

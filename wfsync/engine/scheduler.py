@@ -102,6 +102,7 @@ class Operation(
         try:
             while True:
                 self.reconcile_pods(block=False)
+                self.stir_reported()
                 self.operate()
                 if self.options.on_change is not None and self.changes != self.seen_changes:
                     self.options.on_change(self.status)
@@ -264,7 +265,8 @@ class Operation(
                     self.wakeups.append(until)
                     return
             self.spec["suspend"] = False
-        self.active_pods = self.count_active_pods()
+        if self.spec.get("parallelism") is not None:  # the only reader: not a scan per pass otherwise
+            self.active_pods = self.count_active_pods()
         entry = str(self.spec.get("entrypoint", ""))
         node = self.execute_template(
             self.name, {"template": entry}, self.root_ctx, self.spec.get("arguments") or {}, Opts()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from typing import Any
 
 from wfsync.engine import status as st
@@ -44,19 +46,13 @@ class StepsMixin(HooksMixin, OutputsMixin):
             sg = self.status.by_name(sg_name)
             if sg is None:
                 sg = self.init_node(sg_name, NodeType.STEP_GROUP, st.RUNNING, step_opts, scope=ctx.scope)
-            if index == 0:
-                self.add_child(node_name, sg_name)
-            else:
-                prev = self.status.by_name(step_group_name(node_name, index - 1))
-                if prev is not None and not prev.children:
-                    self.add_child(prev.name, sg_name)
-                elif prev is not None:
-                    for child_id in prev.children:
-                        for out_id in self.outbound(child_id):
-                            self.add_child(self.status.nodes[out_id].name, sg_name)
+                self.link_group(node_name, index, sg_name)
             steps = list(group) if isinstance(group, list) else list((group or {}).get("steps") or [])
             sg = self.execute_step_group(steps, sg, scope, ctx, step_opts)
             if not sg.fulfilled:
+                group_progress = self.group_progress.get(sg.id)
+                dozes = group_progress is not None and group_progress.dozing
+                self.dozed = node.id if dozes else ""
                 return node
             if sg.failed_or_error:
                 self.update_outbound(node, len(groups))
@@ -92,6 +88,22 @@ class StepsMixin(HooksMixin, OutputsMixin):
             self.add_outputs_to_global_scope(outputs)
         return self.mark(node, st.SUCCEEDED)
 
+    def link_group(self, node_name: str, index: int, sg_name: str) -> None:
+        """A new step group is a child of the Steps node, or of the previous group's outbound nodes.
+
+        Done once, when the group is created: the previous group is final by then.
+        """
+        if index == 0:
+            self.add_child(node_name, sg_name)
+            return
+        prev = self.status.by_name(step_group_name(node_name, index - 1))
+        if prev is not None and not prev.children:
+            self.add_child(prev.name, sg_name)
+        elif prev is not None:
+            for child_id in prev.children:
+                for out_id in self.outbound(child_id):
+                    self.add_child(self.status.nodes[out_id].name, sg_name)
+
     def update_outbound(self, node: st.Node, groups: int) -> None:
         """``updateOutboundNodes``: the outbound nodes of the last created step group."""
         for index in range(groups - 1, -1, -1):
@@ -103,27 +115,38 @@ class StepsMixin(HooksMixin, OutputsMixin):
     def execute_step_group(
         self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
     ) -> st.Node:
-        """``executeStepGroup``: start every step of the group, then judge the group."""
+        """``executeStepGroup``: start every step of the group, then judge the group.
+
+        Until every step has its node, each pass expands the group and visits every unsettled
+        step (as Argo does). Then the expansion is kept and a pass visits only the awake steps:
+        one whose child can change only when a worker reports sleeps (:meth:`sleep_key`) until
+        that node, or one inside it, is stirred. Sleeping steps are unfinished, so the group is.
+        """
         if sg.fulfilled:
             return sg
         progress = self.group_progress.get(sg.id)
         if progress is None:
             progress = self.group_progress[sg.id] = GroupProgress()
         expanded = progress.expanded
+        kept = expanded is not None
         if expanded is None:
             fresh = self._expand_group(steps, sg, scope, ctx, opts)
             if isinstance(fresh, st.Node):
                 return fresh
             expanded = fresh
+        indexes: Iterable[int] = sorted(progress.awake) if kept else range(len(expanded))
+        progress.awake = set()  # refilled below, and by any step stirred meanwhile
         settled = progress.settled
         node_steps = _Owners(progress.ran)
         created = True
-        pending: list[dict[str, Any]] = []
-        for step in expanded if progress.pending is None else progress.pending:
+        awake: list[int] = []
+        visited: list[str] = []  # the unsettled children seen this pass, for the judgement below
+        slept: list[str] = []
+        for index in indexes:
+            step = expanded[index]
             node_name = child_name(sg.name, step["name"])
             if node_name in settled:  # fulfilled, no hooks: nothing about it can change
                 continue
-            pending.append(step)
             try:
                 proceed = evaluate_when(str(step.get("when") or ""))
             except WhenError as exc:
@@ -148,9 +171,13 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 if skipped.fulfilled:
                     settled.add(node_name)
                     progress.settled_ids.add(skipped.id)
-                    pending.pop()
+                else:
+                    awake.append(index)
+                    visited.append(skipped.id)
                 continue
             base = loop_base(step["name"])
+            changes = self.changes
+            self.dozed = ""
             child = self.execute_template(
                 node_name,
                 step,
@@ -158,25 +185,44 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 step.get("arguments") or {},
                 Opts(boundary_id=opts.boundary_id, on_exit=opts.on_exit, caller=("steps", base)),
             )
-            if child is not None:
-                node_steps[node_name] = step
-                self.add_child(sg.name, node_name)
-                if child.fulfilled and not child.daemoned and not (step.get("hooks") or step.get("onExit")):
-                    settled.add(node_name)
-                    progress.settled_ids.add(child.id)
-                    progress.ran[node_name] = step
-                    pending.pop()
-            else:
+            if child is None:
                 created = False
-        if created:
-            # every item has its node: its arguments no longer matter, so the expansion is kept
-            # and later passes go over the unsettled steps only
-            progress.expanded = expanded
-            progress.pending = pending
-        completed = True
-        for child_id in sg.children:
-            if child_id in progress.settled_ids:
+                awake.append(index)
                 continue
+            node_steps[node_name] = step
+            self.add_child(sg.name, node_name)
+            hooked = bool(step.get("hooks") or step.get("onExit"))
+            if child.fulfilled and not child.daemoned and not hooked:
+                settled.add(node_name)
+                progress.settled_ids.add(child.id)
+                progress.ran[node_name] = step
+                continue
+            key = "" if hooked or self.changes != changes else self.sleep_key(child)
+            if key:
+                self.sleep(key, functools.partial(progress.wake, index))
+                progress.asleep += 1
+                slept.append(key)
+            else:
+                awake.append(index)
+                visited.append(child.id)
+        if created or kept:
+            # every item has its node: its arguments no longer matter, so the expansion is kept
+            # and later passes go over the awake steps only
+            progress.expanded = expanded
+            progress.awake.update(awake)
+            if progress.position is None:
+                progress.position = {child_id: i for i, child_id in enumerate(sg.children)}
+        else:  # expanded again next pass, every unsettled step visited: nothing sleeps
+            for key in slept:
+                if self.sleepers.pop(key, None) is not None:
+                    progress.asleep -= 1
+        completed = progress.asleep == 0
+        if progress.position is not None:
+            position = progress.position
+            children: Iterable[str] = sorted(visited, key=lambda c: position.get(c, len(position)))
+        else:
+            children = (c for c in sg.children if c not in progress.settled_ids)
+        for child_id in children:
             child = self.status.nodes.get(child_id)
             if child is None:
                 completed = False
