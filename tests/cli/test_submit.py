@@ -27,6 +27,7 @@ from tests.kube.argoserver import FakeArgoServer
 from tests.kube.controller import Script, TestController
 from tests.kube.server import KubeServer
 from tests.kube.validation import FieldError
+from wfsync.cli import nodetree
 from wfsync.cli.app import app
 from wfsync.cluster.argo_server import ArgoServerWorkflows
 from wfsync.cluster.kube_workflows import KubernetesWorkflows
@@ -584,3 +585,31 @@ def test_log_lines_cannot_drive_the_terminal(argo: Argo, scripts: dict[str, Scri
     assert code == 0, err
     assert "\x1b" not in out and "\x07" not in out
     assert "a: \\x1b[2J\\x1b]0;pwned\\x07 done" in out
+
+
+def test_live_tree_on_a_terminal_redraws_at_most_four_times_a_second(
+    argo: Argo, scripts: dict[str, Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pushed(wfsync("push", "--yes", "--target", "kube"))
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: a terminal, whatever stdout is
+    drawn: list[int] = []
+    stop = nodetree.LiveTree.stop
+
+    def counted(self: nodetree.LiveTree) -> None:
+        drawn.append(self.frames)
+        stop(self)
+
+    monkeypatch.setattr(nodetree.LiveTree, "stop", counted)
+    hello = scripts["hello"]
+    repeated = [frame for frame in hello.frames[:-1] for _ in range(25)]  # a change every 10 ms
+    frequent = Script(hello.name, [*repeated, hello.frames[-1]], hello.logs)
+    with argo.controller(frequent, interval=0.01) as controller:
+        started = time.monotonic()
+        code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
+        elapsed = time.monotonic() - started
+    assert code == 0, err
+    assert controller.writes == len(frequent.frames) > 4 * elapsed
+    assert len(drawn) == 1, "one live view, stopped once"
+    assert 1 <= drawn[0] <= 4 * elapsed + 1, (drawn, elapsed)
+    assert "\x1b[" in out  # it was drawn as on a terminal

@@ -318,6 +318,12 @@ def verify_workflow(
     )
     if local.interrupted:
         raise CompletionError(f"the local run was interrupted ({local.interrupted}); nothing was submitted")
+    unsupported = [n for n in local.status.nodes.values() if n.message.startswith("unsupported:")]
+    if unsupported:  # nothing to compare Argo with: the local engine did not run it faithfully
+        node = unsupported[0]
+        raise CompletionError(
+            f"{node.name}: {node.message} (the local run is no reference; nothing was submitted)"
+        )
     submitted = submit_workflow(cwd, request, target_name, env)
     if on_remote is not None:
         on_remote(submitted)
