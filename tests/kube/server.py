@@ -398,7 +398,7 @@ class KubeServer:
 
         def listener(change: Change) -> None:
             if change.type == DELETED and change.plural == "pods":
-                self.pod_logs.pod_gone(change.namespace, str(change.obj["metadata"]["name"]))
+                self.pod_logs.pod_gone(change.namespace, str(change.meta["name"]))
 
         self.store.history.listeners.append(listener)
 
@@ -686,18 +686,18 @@ def _watch_events(
 ) -> Iterator[bytes]:
     """The JSON lines of one watch."""
 
-    def line(kind: str, obj: Obj) -> bytes:
-        return json.dumps({"type": kind, "object": obj}).encode() + b"\n"
+    def line(kind: str, raw: bytes) -> bytes:
+        return b'{"type": "%s", "object": %s}\n' % (kind.encode(), raw)
 
     for obj in initial:
-        yield line("ADDED", obj)
+        yield line("ADDED", json.dumps(obj).encode())
 
     def matches(obj: Any) -> bool:
         return bool(labels_ok((obj.get("metadata") or {}).get("labels") or {}) and fields_ok(obj))
 
     for batch in batches:
         if batch.expired is not None:
-            yield line(ERROR, expired_status(*batch.expired))
+            yield line(ERROR, json.dumps(expired_status(*batch.expired)).encode())
             return
         if batch.bookmark is not None and bookmarks:
             mark = {
@@ -705,7 +705,7 @@ def _watch_events(
                 "apiVersion": res.api_version,
                 "metadata": {"resourceVersion": str(batch.bookmark)},
             }
-            yield line(BOOKMARK, mark)
+            yield line(BOOKMARK, json.dumps(mark).encode())
         lines = [
             line(*event)
             for change in batch.changes

@@ -482,20 +482,27 @@ class Store:
         return str(self._rv)
 
     def _emit(self, kind: str, key: Key, obj: Obj, old: Obj | None) -> None:
-        """Record a write for watches (under the lock, so lists and watches agree on versions)."""
-        after = json.loads(json.dumps(obj))  # the stored object may change in place later (finalizers)
-        before = {"metadata": copy.deepcopy(old.get("metadata") or {})} if old is not None else None
-        self.history.record(
-            Change(int(obj["metadata"]["resourceVersion"]), kind, key[0], key[1], after, before)
+        """Record a write for watches (under the lock, so lists and watches agree on versions).
+
+        The object is encoded now: the stored one may still change in place (finalizers).
+        """
+        meta = obj["metadata"]
+        before = copy.deepcopy(old.get("metadata") or {}) if old is not None else None
+        change = Change(
+            int(meta["resourceVersion"]),
+            kind,
+            key[0],
+            key[1],
+            json.dumps(obj).encode(),
+            copy.deepcopy(meta),
+            before,
         )
+        self.history.record(change)
 
     def _emit_deleted(self, key: Key, last: Obj) -> None:
         """A deletion takes a version of its own; watches get the last state carrying it."""
-        gone = json.loads(json.dumps(last))
-        gone.setdefault("metadata", {})["resourceVersion"] = self._next_rv()
-        self.history.record(
-            Change(int(gone["metadata"]["resourceVersion"]), DELETED, key[0], key[1], gone, None)
-        )
+        gone = {**last, "metadata": {**(last.get("metadata") or {}), "resourceVersion": self._next_rv()}}
+        self._emit(DELETED, key, gone, None)
 
     def _validate(self, res: ResourceType, obj: Obj) -> None:
         errors = type_errors(res, obj) + metadata_errors(obj)

@@ -268,3 +268,22 @@ def test_kubectl_get_watch(kube_server: KubeServer, tmp_path: Path) -> None:
         assert kubectl.wait(timeout=30) == 0
     assert kube_server.log.count("list", "workflows", "argo") == 1
     assert kube_server.log.count("watch", "workflows", "argo") == 1
+
+
+def test_history_is_bounded_in_bytes_too(kube_server: KubeServer, watches: list[Watch]) -> None:
+    kube_server.store.history.max_bytes = 5000
+    first = kube_server.put(wf("a", data="x" * 1000))["metadata"]["resourceVersion"]
+    kept = [kube_server.put(wf("a", data="y" * 1000))["metadata"]["resourceVersion"] for _ in range(3)]
+    watches.append(recent := Watch(kube_server, f"resourceVersion={first}"))
+    assert [(t, rv) for t, _, rv in summary(recent_events(kube_server, recent))] == [
+        ("MODIFIED", v) for v in kept
+    ]
+    for _ in range(3):
+        kube_server.put(wf("a", data="z" * 1000))
+    watches.append(behind := Watch(kube_server, f"resourceVersion={first}"))
+    assert (behind.next() or {})["object"]["reason"] == "Expired"
+
+
+def recent_events(server: KubeServer, watch: Watch) -> list[dict[str, Any]]:
+    server.end_watches()
+    return watch.rest()
