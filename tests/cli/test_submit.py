@@ -613,3 +613,20 @@ def test_live_tree_on_a_terminal_redraws_at_most_four_times_a_second(
     assert len(drawn) == 1, "one live view, stopped once"
     assert 1 <= drawn[0] <= 4 * elapsed + 1, (drawn, elapsed)
     assert "\x1b[" in out  # it was drawn as on a terminal
+
+
+def test_argo_server_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No wfsync.yaml: the Argo Server alone, its namespace from ARGO_NAMESPACE, nothing to check templates against."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wf.yaml").write_text(
+        HELLO.replace("templateRef: {name: say, template: main, clusterScope: true}", "template: local")
+    )
+    with KubeServer() as kube, FakeArgoServer(kube) as server:
+        for key, value in server.env(ARGO_NAMESPACE="team").items():
+            monkeypatch.setenv(key, value)
+        code, out, err = wfsync("submit", "wf.yaml")
+        assert code == 0, err
+        assert kube.get("workflows", "team", out.strip()) is not None
+        code, _, err = wfsync("submit", "wf.yaml", "--target", "kube")
+        assert code == 2
+        assert "no wfsync.yaml" in err

@@ -52,7 +52,7 @@ def open_transport(cwd: Path, target_name: str | None, env: Mapping[str, str] | 
     from wfsync.commands.syncstate import open_cluster, require_config, resolve_target
 
     env = os.environ if env is None else env
-    config = repository_config(cwd)
+    config = repository_config(cwd) if target_name is None else require_config(cwd)
     target = resolve_target(config, target_name) if config is not None else None
     if env.get(ARGO_SERVER_ENV):
         from wfsync.cluster.argo_server import from_environment
