@@ -296,7 +296,7 @@ def test_stream_closed_mid_run_reconnects(argo: Argo, scripts: dict[str, Script]
     pushed(wfsync("push", "--yes", "--target", "kube"))
     if argo.server is not None:
         argo.server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.1) as controller:
+    with argo.controller(scripts["hello"], interval=0.25) as controller:
         if argo.server is None:
             _after_writes(controller, 2, argo.kube.end_watches)
         code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
@@ -310,7 +310,7 @@ def test_watch_expired_mid_run_gets_and_watches_again(argo: Argo, scripts: dict[
     server = argo.server
     if server is not None:
         server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.1) as controller:
+    with argo.controller(scripts["hello"], interval=0.25) as controller:
 
         def expire() -> None:
             if server is None:
