@@ -139,8 +139,9 @@ def main() -> None:
         text = out.decode("utf-8", "replace")
         if child.returncode != 0:
             sys.exit(f"submit exited {child.returncode}: {err.decode()[-2000:]}")
-        # every redraw writes the header; the final tree (after the live view) writes it once more
-        redraws = len(re.findall(r"Progress:", text)) - 1
+        # every redraw writes the header; so do rich's last refresh when the live view stops, and the
+        # final tree printed after it
+        redraws = len(re.findall(r"Progress:", text)) - 2
         watch = span.seconds
         print(f"pod nodes:               {args.nodes} ({args.nodes + 2} nodes)")
         print(f"frames written:          {controller.writes} (one every {args.interval:g} s)")
