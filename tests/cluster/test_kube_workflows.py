@@ -341,3 +341,19 @@ def test_watch_of_a_500_node_workflow(workflows: KubernetesWorkflows, kube_serve
     print(
         f"\n{updates} watch events of a 500-node workflow ({size >> 10} KiB each): {elapsed:.2f} s, server in-process"
     )
+
+
+def test_a_watch_or_log_request_that_fails_transiently_is_retried(
+    workflows: KubernetesWorkflows, kube_server: KubeServer
+) -> None:
+    start = workflows.create(wf("w"))["metadata"]["resourceVersion"]
+    kube_server.fail(503, verb="watch")
+    kube_server.drop(verb="watch")
+    watch = Consumer(workflows.watch("w", start))
+    kube_server.put(wf("w", step=1) | {"metadata": {"name": "w", "namespace": "argo"}})
+    assert modified(watch.next()) == ("MODIFIED", 1)
+    assert [r.code for r in kube_server.log.select("watch")] == [503, 0, 200]
+    kube_server.add_pod("argo", "w-1")
+    kube_server.append_log("argo", "w-1", "main", "ok\n")
+    kube_server.throttle(verb="get", path="/log$", retry_after=0)
+    assert list(workflows.logs("w", "w-1")) == ["ok"]
