@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from wfsync.cluster.api import Obj
 from wfsync.engine.status import ERROR, FAILED, Node, WorkflowStatus, pod_name
+from wfsync.harness.frames import NameSwap
 from wfsync.harness.status import workflow_status
 
 NODE = "node"
@@ -125,25 +125,21 @@ class _Side:
                 self.roots.append(rel)
             else:
                 self.kids.setdefault(parent, []).append(rel)
-        replace: dict[str, str] = {}
+        replace: dict[str, str] = {name: "<workflow>"}
         for rel, node in self.nodes.items():
             replace[node.id] = f"<node {rel or '(root)'}>"
             for template in {node.template_name, str((node.template_ref or {}).get("template") or "")} - {""}:
                 # whatever its type says: a pod name in a value is the run's, not the controller's choice
                 replace.setdefault(pod_name(name, node.name, template), f"<pod {rel}>")
+        self._names = NameSwap(name, replace)
         uid = ((workflow.get("metadata") or {}).get("uid")) if isinstance(workflow, Mapping) else None
-        if isinstance(uid, str) and uid:
-            replace[uid] = "<uid>"
-        replace.setdefault(name, "<workflow>")
-        self._replace = replace
-        keys = sorted(replace, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else None
+        self._uid = uid if isinstance(uid, str) else ""
 
     def normal(self, text: str) -> str:
         """``text`` with this run's name, node IDs, pod names and uid replaced by placeholders."""
-        if self._pattern is None or not text:
-            return text
-        return self._pattern.sub(lambda m: self._replace[m.group(0)], text)
+        if self._uid:
+            text = text.replace(self._uid, "<uid>")
+        return self._names(text)
 
     def descendants(self, rel: str) -> list[str]:
         """Every node under ``rel`` (drawn under it, or reached through ``children``), each once."""

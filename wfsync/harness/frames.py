@@ -76,11 +76,11 @@ def rename_frame(frame: Mapping[str, Any], old: str, new: str) -> Obj:
         replace[node_id(old, name)] = node_id(new, renamed)
         for template in _pod_templates(node):
             replace[pod_name(old, name, template)] = pod_name(new, renamed, template)
-    pattern = re.compile("|".join(re.escape(k) for k in sorted(replace, key=len, reverse=True)))
+    names = NameSwap(old, replace)
 
     def swap(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(lambda m: replace[m.group(0)], value)
+            return names(value)
         if isinstance(value, list):
             return [swap(v) for v in value]
         if isinstance(value, Mapping):
@@ -88,6 +88,36 @@ def rename_frame(frame: Mapping[str, Any], old: str, new: str) -> Obj:
         return value
 
     return dict(swap(dict(frame)))
+
+
+class NameSwap:
+    """Replaces the names a run derives from its workflow's name (node IDs, pod names) inside any text.
+
+    Every such name starts with the workflow's name, so one scan finds the candidates (the name
+    followed by name characters) and each is cut back at ``-`` or ``.`` to the longest one
+    ``table`` knows: linear in the text, whatever the number of nodes (an alternation of every
+    node's ID and pod name costs their number on every string).
+    """
+
+    def __init__(self, name: str, table: Mapping[str, str]) -> None:
+        self.table = dict(table)
+        self.table.setdefault(name, name)
+        self._scan = re.compile(rf"(?<![A-Za-z0-9]){re.escape(name)}[-A-Za-z0-9.]*")
+
+    def __call__(self, text: str) -> str:
+        """``text`` with each known name replaced (the longest one at each place)."""
+        return self._scan.sub(self._swap, text) if text else text
+
+    def _swap(self, match: re.Match[str]) -> str:
+        token = match.group(0)
+        end = len(token)
+        while True:
+            found = self.table.get(token[:end])
+            if found is not None:
+                return found + token[end:]
+            end = max(token.rfind("-", 0, end), token.rfind(".", 0, end))
+            if end <= 0:
+                return token  # the bare name sits in the table: unreachable unless it is empty
 
 
 def _pod_templates(node: Mapping[str, Any]) -> list[str]:
