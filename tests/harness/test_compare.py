@@ -181,6 +181,24 @@ def test_output_differences(runs: tuple[Obj, Obj]) -> None:
         assert "\n" not in str(found[0])
 
 
+def test_archived_logs_on_argo_are_not_an_output_difference(runs: tuple[Obj, Obj]) -> None:
+    first, second = runs
+
+    def archive(w: Obj) -> None:
+        for node in w["status"]["nodes"].values():
+            if node["type"] == "Pod":
+                logs = {"name": "main-logs", "s3": {"key": f"{node['id']}/main.log"}}
+                node.setdefault("outputs", {}).setdefault("artifacts", []).append(logs)
+
+    assert compare(first, _edit(second, archive)) == []
+    # one the local run declared is compared like any other output
+    declared = _edit(first, lambda w: _node(w, "[0].a")["outputs"]["artifacts"].append({"name": "main-logs"}))
+    found = compare(declared, second)
+    assert [str(d) for d in found] == [
+        f"node {first['metadata']['name']}[0].a: output artifacts a, main-logs here, a on Argo"
+    ]
+
+
 def test_a_missing_subtree_is_one_difference(runs: tuple[Obj, Obj]) -> None:
     first, second = runs
     wf = first["metadata"]["name"]

@@ -28,6 +28,8 @@ NODE = "node"
 _FAILED = frozenset({FAILED, ERROR})
 _GROUPING = frozenset({"StepGroup", "Retry", "TaskGroup"})
 """Node types whose children are drawn under them (the others' children are the next steps)."""
+_LOG_ARTIFACT = "-logs"
+"""Suffix of the artifacts Argo's log archiving adds to a pod's outputs (``main-logs``)."""
 _SHOWN = 80
 """Longest value shown in a difference's line."""
 
@@ -220,6 +222,9 @@ def _outputs(
         if va is None or vb is None or here.normal(va) != there.normal(vb):
             out.append(Difference(path, f"output parameter {name!r}", _value(va), _value(vb)))
     arts_a, arts_b = _artifacts(a), _artifacts(b)
+    # Argo adds a pod's archived log as an artifact (``main-logs``; ``<container>-logs`` in a container
+    # set) when the artifact repository archives logs: the cluster's setting, not the workflow's doing
+    arts_b = [n for n in arts_b if n in arts_a or not n.endswith(_LOG_ARTIFACT)]
     if arts_a != arts_b:
         out.append(Difference(path, "output artifacts", ", ".join(arts_a), ", ".join(arts_b)))
     for key in ("result", "exitCode"):
