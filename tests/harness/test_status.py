@@ -118,6 +118,7 @@ def test_an_oversized_compressed_text_is_not_decoded(monkeypatch: pytest.MonkeyP
         (base64.b64encode(gzip.compress(b"{nope")).decode(), "not JSON once decompressed"),
         (base64.b64encode(gzip.compress(b"[1, 2]")).decode(), "expected an object of nodes, got a list"),
         (base64.b64encode(gzip.compress(b"\xff\xfe")).decode(), "not JSON once decompressed"),
+        (base64.b64encode(gzip.compress(b"[" * 200_000)).decode(), "JSON nested too deep once decompressed"),
     ],
 )
 def test_broken_compressed_nodes_are_named(text: str, reason: str) -> None:

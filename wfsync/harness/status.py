@@ -102,6 +102,8 @@ def decode_nodes(text: str, where: str = "status.compressedNodes") -> dict[str, 
         nodes = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StatusError(f"{where}: not JSON once decompressed ({exc})") from None
+    except RecursionError:
+        raise StatusError(f"{where}: JSON nested too deep once decompressed") from None
     if not isinstance(nodes, dict):
         raise StatusError(f"{where}: expected an object of nodes, got {_kind(nodes)}")
     return nodes
