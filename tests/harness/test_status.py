@@ -115,10 +115,16 @@ def test_an_oversized_compressed_text_is_not_decoded(monkeypatch: pytest.MonkeyP
     [
         ("not base64!", "not base64"),
         (base64.b64encode(b"plain text").decode(), "not gzip data"),
-        (base64.b64encode(gzip.compress(b"{nope")).decode(), "not JSON once decompressed"),
-        (base64.b64encode(gzip.compress(b"[1, 2]")).decode(), "expected an object of nodes, got a list"),
-        (base64.b64encode(gzip.compress(b"\xff\xfe")).decode(), "not JSON once decompressed"),
-        (base64.b64encode(gzip.compress(b"[" * 200_000)).decode(), "JSON nested too deep once decompressed"),
+        (base64.b64encode(gzip.compress(b"{nope", mtime=0)).decode(), "not JSON once decompressed"),
+        (
+            base64.b64encode(gzip.compress(b"[1, 2]", mtime=0)).decode(),
+            "expected an object of nodes, got a list",
+        ),
+        (base64.b64encode(gzip.compress(b"\xff\xfe", mtime=0)).decode(), "not JSON once decompressed"),
+        (
+            base64.b64encode(gzip.compress(b"[" * 200_000, mtime=0)).decode(),
+            "JSON nested too deep once decompressed",
+        ),
     ],
 )
 def test_broken_compressed_nodes_are_named(text: str, reason: str) -> None:
