@@ -304,3 +304,64 @@ def test_verify_finds_no_difference_on_the_common_shapes_and_each_injected_one(t
         print(f"injected {kind}: reported exactly once in {counts[kind]}/{total} shapes")
     assert wrong == {}
     assert all(counts[kind] > 0 for kind in INJECTIONS)
+
+
+SHAPED = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: shaped-}
+spec:
+  entrypoint: main
+  onExit: bye
+  parallelism: 2
+  arguments: {parameters: [{name: n, value: "3"}]}
+  templates:
+  - name: main
+    steps:
+    - - name: loop
+        template: work
+        withSequence: {count: "{{workflow.parameters.n}}"}
+        when: "{{=workflow.parameters.n != '0'}}"
+    - - name: lib
+        templateRef: {name: lib, template: build}
+    - - name: inner
+        inline:
+          dag:
+            tasks:
+            - {name: x, template: work, withItems: [1, 2]}
+            - {name: y, depends: x, template: wait, continueOn: {failed: true}}
+  - name: work
+    retryStrategy: {limit: 2}
+    outputs: {parameters: [{name: o, valueFrom: {path: /tmp/o}}]}
+    script: {image: alpine, source: "echo hi > /tmp/o"}
+  - name: wait
+    suspend: {duration: "1s"}
+  - name: bye
+    container: {image: alpine}
+"""
+
+
+def test_a_shape_names_every_feature_used_and_nothing_else() -> None:
+    assert shape(yaml.safe_load(SHAPED)) == (
+        "arguments.parameters",
+        "expression",
+        "kind:container",
+        "kind:dag",
+        "kind:script",
+        "kind:steps",
+        "kind:suspend",
+        "onExit",
+        "outputs.parameters",
+        "parallelism",
+        "retryStrategy",
+        "step.inline",
+        "step.templateRef",
+        "step.when",
+        "step.withSequence",
+        "task.continueOn",
+        "task.depends",
+        "task.withItems",
+    )
+    plain = {"spec": {"templates": [{"name": "main", "container": {"image": "alpine"}}]}}
+    assert shape(plain) == ("kind:container",)
+    assert shape({"spec": {"workflowTemplateRef": {"name": "t"}}}) == ("workflowTemplateRef",)
