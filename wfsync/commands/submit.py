@@ -131,15 +131,6 @@ class TemplateCheck:
     skipped: str = ""
     """Why nothing was checked (no repository, no Kubernetes target for the Argo Server)."""
 
-    def to_json(self) -> dict[str, Any]:
-        """As the ``templates`` part of JSON documents."""
-        return {
-            "checked": [str(i) for i in self.checked],
-            "pushed": [{"object": str(i), "verb": verb} for i, verb in self.pushed],
-            "problems": [p.to_json() for p in self.problems],
-            "skipped": self.skipped or None,
-        }
-
 
 class TemplatesRefused(CompletionError):
     """Referenced templates are missing or differ on the target; nothing was created."""
@@ -225,8 +216,10 @@ def _check(
     wanted = referenced(workflow, namespace, body)
     present = {**live, **{i: o for i, o in fetched.items() if o is not None}}
     for ident in wanted:  # not in the library and not listed: ask for it
-        if ident not in changes and ident not in present and fetch(ident) is not None:
-            present[ident] = fetched[ident]  # type: ignore[assignment]
+        if ident not in changes and ident not in present:
+            found = fetch(ident)
+            if found is not None:
+                present[ident] = found
     return TemplateCheck(checked=wanted, problems=problems(wanted, changes, present))
 
 

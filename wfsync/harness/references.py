@@ -47,17 +47,6 @@ class TemplateProblem:
         """Whether ``--push-templates`` (a normal push of it) fixes this."""
         return self.in_library and self.problem in (Problem.MISSING, Problem.OUTDATED)
 
-    def to_json(self) -> dict[str, Any]:
-        """As listed in ``-o json`` documents."""
-        i = self.identity
-        return {
-            "kind": i.kind,
-            "namespace": i.namespace or None,
-            "name": i.name,
-            "problem": self.problem.value,
-            "detail": self.detail,
-        }
-
 
 def referenced(
     workflow: Mapping[str, Any], namespace: str, bodies: Callable[[Identity], Mapping[str, Any] | None]
