@@ -142,8 +142,10 @@ def follow(
             if empty_streams > 1:  # a server that closes or expires at once: do not hammer it
                 sleep(min(2.0, 0.05 * 2 ** (empty_streams - 2)))
         state.logs_done()
-    except KeyboardInterrupt:
-        result.interrupted = True
+    except (
+        KeyboardInterrupt
+    ):  # while waiting for the last log lines of a finished workflow: not an interruption
+        result.interrupted = not ended(result.status)
         state.abandon()
     result.workflow = current
     result.offloaded_hidden = offloaded(current) and not workflows.hydrates_offloaded
