@@ -630,3 +630,15 @@ def test_argo_server_outside_a_repository(tmp_path: Path, monkeypatch: pytest.Mo
         code, _, err = wfsync("submit", "wf.yaml", "--target", "kube")
         assert code == 2
         assert "no wfsync.yaml" in err
+
+
+@pytest.mark.parametrize("argo", ["kube"], indirect=True)  # nothing reaches a transport
+def test_push_templates_refused_when_the_library_fails_lint(argo: Argo, repo: Path) -> None:
+    (repo / "library" / "broken.yaml").write_text(
+        SAY.replace("name: say", "name: broken").replace("templates:", "templats:"), encoding="utf-8"
+    )
+    code, _, err = wfsync("submit", "hello.yaml", "--target", "kube", "--push-templates")
+    assert code == 3
+    assert "lint error(s)" in err and "nothing was submitted" in err
+    assert argo.kube.objects("clusterworkflowtemplates") == []
+    assert argo.kube.objects("workflows") == []
