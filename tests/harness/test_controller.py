@@ -111,6 +111,26 @@ def test_compressed_nodes_decode_to_the_same_tree(kube_server: KubeServer, scrip
     assert compare(script.workflow, final) == []
 
 
+def test_nodes_are_compressed_once_they_grow_past_the_threshold(
+    kube_server: KubeServer, script: Script
+) -> None:
+    sizes = [len(json.dumps(f["nodes"], separators=(",", ":"))) for f in script.frames]
+    threshold = (sizes[0] + sizes[-1]) // 2  # the first frame fits, the last does not
+    forms: list[str] = []
+    with TestController(kube_server, script, interval=0.2, compress=threshold) as controller:
+        name = _submit(kube_server)
+        while not controller.finished(name):
+            status = (kube_server.get("workflows", "default", name) or {}).get("status") or {}
+            form = "nodes" if "nodes" in status else "compressed" if "compressedNodes" in status else ""
+            if form and (not forms or forms[-1] != form):
+                forms.append(form)
+            time.sleep(0.002)
+        controller.wait(name)
+    assert forms[0] == "nodes"
+    final = fetch(kube_server, name)
+    assert "nodes" not in final["status"] and compare(script.workflow, final) == []
+
+
 def test_offloaded_nodes_go_to_the_hook(kube_server: KubeServer, script: Script) -> None:
     database: dict[tuple[str, str, str], dict[str, Any]] = {}
 

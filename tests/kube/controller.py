@@ -96,7 +96,8 @@ class TestController:
     ``script`` is one script for every workflow, or a function choosing one per created
     Workflow (None: leave that workflow alone). Frames are written every ``interval`` seconds.
     ``compress`` writes ``status.compressedNodes`` instead of ``status.nodes`` (as Argo does
-    for a large status); ``offload`` writes ``status.offloadNodeStatusVersion`` without nodes and
+    for a large status): always when True, when the nodes' JSON exceeds it when a number of
+    bytes, so a run's status switches form half-way as Argo's does; ``offload`` writes ``status.offloadNodeStatusVersion`` without nodes and
     hands the nodes to ``on_offload``. ``on_pod`` receives each pod's log once its node completed.
     Errors in the thread are raised again when the controller stops.
     """
@@ -109,7 +110,7 @@ class TestController:
         script: Script | Callable[[Obj], Script | None],
         *,
         interval: float = 0.02,
-        compress: bool = False,
+        compress: bool | int = False,
         offload: bool = False,
         on_offload: OffloadHook | None = None,
         on_pod: PodHook | None = None,
@@ -237,7 +238,7 @@ class TestController:
                 self.on_offload(play.namespace, play.name, version, copy.deepcopy(nodes))
             written.pop("nodes")
             written["offloadNodeStatusVersion"] = version
-        elif self.compress and nodes:
+        elif nodes and self._compresses(nodes):
             written.pop("nodes")
             written["compressedNodes"] = encode_nodes(nodes)
         current["status"] = written
@@ -247,6 +248,12 @@ class TestController:
         labels[COMPLETED_LABEL] = "true" if phase in COMPLETED else "false"
         self.kube.put(current)
         self.writes += 1
+
+    def _compresses(self, nodes: Obj) -> bool:
+        """``compress=True``: always; a number: when the nodes' JSON is larger (Argo's size limit)."""
+        if self.compress is True or self.compress is False:
+            return bool(self.compress)
+        return len(json.dumps(nodes, separators=(",", ":"))) > self.compress
 
     def _logs(self, status: Obj, play: _Play) -> None:
         if self.on_pod is None:
