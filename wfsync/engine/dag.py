@@ -7,6 +7,7 @@ what depends on node state: ``depends`` results, task expansion, ``assessDAGPhas
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 from typing import Any
 
@@ -61,6 +62,7 @@ class DagMixin(HooksMixin, OutputsMixin):
         # a task still unfinished is a node ``assessDAGPhase`` would reach: Running, without the walk
         phase = st.FAILED if self.shutdown else st.RUNNING if moving else dag.assess(targets)
         if phase == st.RUNNING:
+            self.dozed = node.id if progress.dozing else ""
             return node
         if phase in (st.FAILED, st.ERROR):
             node.outbound_nodes = dag.outbound(targets)
@@ -204,9 +206,10 @@ class _Dag:
         A task that is fulfilled opens its dependants, visited later in the same pass.
         """
         order = progress.order
-        active = self.op.active
+        op = self.op
+        active = op.active
         heap: list[tuple[int, str]] = []
-        moving = False
+        running: list[tuple[str, str]] = []
         for task in progress.open:
             node = self.task_node(task)
             if (
@@ -216,19 +219,27 @@ class _Dag:
                 and not node.fulfilled
                 and task not in progress.hooked
             ):
-                moving = True  # a running pod: nothing changes until its result is reconciled
+                running.append((task, node.id))  # nothing changes until its result is reconciled
                 continue
             heap.append((order[task], task))
+        moving = bool(running)
+        for task, key in running:
+            self.sleep(progress, task, key)
         heapq.heapify(heap)
         queued = {task for _, task in heap}
         while heap:
             _, task = heapq.heappop(heap)
+            changes = op.changes
+            op.dozed = ""
             self.execute_task(task)
             node = self.task_node(task)
             if node is None:
                 continue
             if not node.fulfilled:
                 moving = True
+                key = "" if task in progress.hooked or op.changes != changes else op.sleep_key(node)
+                if key:
+                    self.sleep(progress, task, key)
                 continue
             if task not in progress.hooked:
                 progress.open.discard(task)
@@ -241,7 +252,13 @@ class _Dag:
                     progress.open.add(dependant)
                     queued.add(dependant)
                     heapq.heappush(heap, (order[dependant], dependant))
-        return moving
+        return moving or progress.asleep > 0  # a sleeping task is unfinished
+
+    def sleep(self, progress: DagProgress, task: str, key: str) -> None:
+        """Let ``task`` sleep until the node ``key`` (or one inside it) is stirred."""
+        if self.op.sleep(key, functools.partial(progress.wake, task)):
+            progress.open.discard(task)
+            progress.asleep += 1
 
     def execute_task(self, task: str) -> None:
         """``executeDAGTask`` for a task whose dependencies were visited: create or advance it."""

@@ -158,7 +158,9 @@ class DagProgress:
     ``open`` tasks may change: started and not yet fulfilled, fulfilled but with hooks, or
     not started with a dependency fulfilled. A task joins when its first dependency is
     fulfilled (or at once when it has none) and leaves when it is fulfilled without hooks
-    (``settled``), so a pass costs what can still move, not the whole DAG.
+    (``settled``), so a pass costs what can still move, not the whole DAG. A task whose node
+    can change only when a worker reports (a running pod, say) leaves ``open`` to sleep, and
+    comes back when that node is stirred.
     """
 
     def __init__(self, shape: DagShape, targets: list[str]) -> None:
@@ -169,6 +171,18 @@ class DagProgress:
         """Fulfilled tasks whose dependants were opened."""
         self.hooked = {name for name in self.order if _hooked(shape.tasks[name])}
         """Tasks with lifecycle or exit hooks: visited until the DAG ends."""
+        self.asleep = 0
+        """How many unfinished tasks sleep (left ``open``) until their node is stirred."""
+
+    @property
+    def dozing(self) -> bool:
+        """Every open task sleeps: the DAG can change only when one of them is stirred."""
+        return not self.open and self.asleep > 0
+
+    def wake(self, task: str) -> None:
+        """The sleeping ``task`` can change: the next pass visits it."""
+        self.open.add(task)
+        self.asleep -= 1
 
 
 def _hooked(task: Mapping[str, Any]) -> bool:

@@ -349,9 +349,15 @@ class OperationState(abc.ABC):
         while delivered:
             self.stir(delivered.pop())
 
-    def sleep(self, key: str, wake: Callable[[], None]) -> None:
-        """Let a step or task sleep until the node ``key`` (or anything inside it) changes."""
+    def sleep(self, key: str, wake: Callable[[], None]) -> bool:
+        """Let a step or task sleep until the node ``key`` (or anything inside it) changes.
+
+        False (it stays awake) when something already sleeps on ``key``: one waker per node.
+        """
+        if key in self.sleepers:
+            return False
         self.sleepers[key] = wake
+        return True
 
     def stir(self, node_id: str) -> None:
         """A node changed: wake what sleeps on it, then on each boundary around it.

@@ -198,8 +198,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 progress.ran[node_name] = step
                 continue
             key = "" if hooked or self.changes != changes else self.sleep_key(child)
-            if key:
-                self.sleep(key, functools.partial(progress.wake, index))
+            if key and self.sleep(key, functools.partial(progress.wake, index)):
                 progress.asleep += 1
                 slept.append(key)
             else:
