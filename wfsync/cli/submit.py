@@ -159,8 +159,8 @@ def register(app: typer.Typer) -> None:
                     },
                 )
             elif result.differences:
-                for difference in result.differences:
-                    term.result(str(difference), markup=False)
+                for difference in result.differences:  # values come from pods: shown, never interpreted
+                    term.result(nodetree.literal(str(difference)), markup=False)
                 term.print(
                     f"{len(result.differences)} difference(s) between the local engine and {escape(result.name)}"
                 )
