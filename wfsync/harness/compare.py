@@ -77,15 +77,14 @@ def compare(local: Obj, remote: Obj) -> list[Difference]:
             continue
         path = f"node {here.status.name}{rel}"
         mine, theirs = here.nodes.get(rel), there.nodes.get(rel)
-        if mine is None or theirs is None:
-            side = here if mine is not None else there
-            other = there if mine is not None else here
-            under = [d for d in side.descendants(rel) if d not in other.nodes]
-            reported.update(under)
-            present = _describe(mine or theirs, len(under))  # type: ignore[arg-type]
-            out.append(Difference(path, NODE, present if mine else "", present if theirs else ""))
+        if mine is not None and theirs is not None:
+            _node(out, path, mine, theirs, here, there)
             continue
-        _node(out, path, mine, theirs, here, there)
+        side, other = (here, there) if mine is not None else (there, here)
+        under = [d for d in side.descendants(rel) if d not in other.nodes]
+        reported.update(under)
+        present = _describe(side.nodes[rel], len(under))
+        out.append(Difference(path, NODE, present if mine else "", present if theirs else ""))
     return out
 
 
