@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from wfsync import safepath
+from wfsync.convert.gha import composite
 from wfsync.convert.gha.convert import Conversion, Converter
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
 from wfsync.convert.gha.report import WorkflowReport
@@ -22,29 +23,15 @@ STARTER_PLACEHOLDERS = {
 """Placeholders of GitHub's starter workflows, replaced before parsing (they are not valid YAML values otherwise)."""
 
 
-def _local_resolver(path: Path) -> object:
-    root = path.resolve().parent
-    while root != root.parent and root.name not in (".github",):
-        root = root.parent
-    repo = root.parent if root.name == ".github" else path.resolve().parent
-
-    def resolve(uses: str) -> str | None:
-        if not uses.startswith("./"):
-            return None
-        target = safepath.within(repo, uses[2:], what="uses")  # never read outside the repository
-        try:
-            return read_text_bounded(target)
-        except OSError:
-            return None
-
-    return resolve
+_local_resolver = composite.local_resolver
+"""Kept under its old name: the security tests read ``uses: ./...`` through it."""
 
 
 def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = False) -> Conversion:
     """Parse and convert; an invalid workflow or a converter bug gives a ``failed`` report."""
     report = WorkflowReport(path)
     try:
-        options = ParseOptions(resolve=_local_resolver(path))  # type: ignore[arg-type]
+        options = ParseOptions(resolve=_local_resolver(path))
         workflow = parse_workflow(text, path, options)
     except safepath.PathEscapeError as err:
         raise _located(err, path, text) from None

@@ -14,6 +14,7 @@ import base64
 import posixpath
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,25 @@ def repository_root(workflow: Path) -> Path:
         if parent.name == ".github":
             return parent.parent
     return resolved.parent
+
+
+def local_resolver(path: Path) -> Callable[[str], str | None]:
+    """Reads ``uses: ./...`` targets for the parser's call checks, never outside the repository."""
+    root = path.resolve().parent
+    while root != root.parent and root.name not in (".github",):
+        root = root.parent
+    repo = root.parent if root.name == ".github" else path.resolve().parent
+
+    def resolve(uses: str) -> str | None:
+        if not uses.startswith("./"):
+            return None
+        target = safepath.within(repo, uses[2:], what="uses")  # never read outside the repository
+        try:
+            return read_text_bounded(target)
+        except OSError:
+            return None
+
+    return resolve
 
 
 def _candidates(root: Path, uses: str) -> list[Path]:

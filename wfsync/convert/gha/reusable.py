@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfsync.convert.gha import composite
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts
+from wfsync.convert.gha.argo import failing_call, slug
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts, walk
 from wfsync.convert.gha.expressions.nodes import (
     Compare,
     ContextRef,
@@ -36,12 +37,14 @@ from wfsync.convert.gha.expressions.nodes import (
 )
 from wfsync.convert.gha.inline import interpolation, transform
 from wfsync.convert.gha.model import Job, Step, Workflow
+from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
+from wfsync.convert.gha.plans import JobPlan
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.yaml12 import scalar_text
 from wfsync.library.yamlload import read_text_bounded
 
 if TYPE_CHECKING:
-    from wfsync.convert.gha.convert import Converter, JobPlan
+    from wfsync.convert.gha.convert import Converter
 
 OUTPUTS_JOB = "wfsync-call-outputs"
 """The id of the job that computes a call's outputs (not a valid GitHub id, so never taken)."""
@@ -231,13 +234,10 @@ def _called_path(conv: Converter, uses: str) -> Path:
 
 
 def _load(conv: Converter, uses: str) -> Workflow:
-    from wfsync.convert.gha.api import _local_resolver
-    from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
-
     path = _called_path(conv, uses)
     try:
         text = read_text_bounded(path)
-        return parse_workflow(text, path, ParseOptions(resolve=_local_resolver(path)))  # type: ignore[arg-type]
+        return parse_workflow(text, path, ParseOptions(resolve=composite.local_resolver(path)))
     except OSError as err:
         raise CallError(f"{uses}: cannot read: {err.strerror}") from None
     except InvalidWorkflow as err:
@@ -301,8 +301,6 @@ def _called_workflow(conv: Converter, job: Job) -> tuple[Workflow, dict[str, Any
 
 
 def _needs(tree: Expr) -> list[Literal]:
-    from wfsync.convert.gha.expressions import walk
-
     return [
         n.index
         for n in walk(tree)
@@ -315,8 +313,6 @@ def _needs(tree: Expr) -> list[Literal]:
 
 def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
     """The body of the call job's task: ``template: call-<task>`` (or a failing call with the reason)."""
-    from wfsync.convert.gha.convert import Converter, JobPlan, slug
-
     job = plan.job
     uses = job.uses or ""
     entry = StepEntry(job.id, job.id, "workflow", uses, "known")
@@ -336,8 +332,8 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
     except (CallError, ExpressionError) as err:
         entry.verdict, entry.note = "unsupported", str(err)
         conv.report.unsupported_jobs += 1
-        return conv._failing_call(f"job {job.id} calls {uses}: {err}")
-    inner = Converter(called, conv.rules)
+        return failing_call(f"job {job.id} calls {uses}: {err}")
+    inner = type(conv)(called, conv.rules)  # the converter class, not imported: it imports this module
     inner.report = conv.report
     inner.parameters = conv.parameters
     inner.calls = chain
