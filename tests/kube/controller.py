@@ -127,6 +127,8 @@ class TestController:
         self._plays: dict[tuple[str, str], _Play] = {}
         self._ignored: set[tuple[str, str, str]] = set()
         self._stop = threading.Event()
+        self._scanned = ""
+        """The store's resourceVersion at the last scan for new workflows (none needed while it holds)."""
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -198,6 +200,11 @@ class TestController:
                 play.done.set()
 
     def _discover(self) -> None:
+        # listing copies every workflow, statuses and all: only when something else wrote since
+        version = self.kube.store.resource_version
+        if version == self._scanned:
+            return
+        self._scanned = version
         for wf in self.kube.objects("workflows"):
             meta = wf.get("metadata") or {}
             key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
@@ -246,7 +253,10 @@ class TestController:
         phase = str(written.get("phase") or "")
         labels[PHASE_LABEL] = phase or PENDING
         labels[COMPLETED_LABEL] = "true" if phase in COMPLETED else "false"
-        self.kube.put(current)
+        before = self.kube.store.resource_version
+        stored = self.kube.put(current)
+        if before == self._scanned and int(stored["metadata"]["resourceVersion"]) == int(before) + 1:
+            self._scanned = stored["metadata"]["resourceVersion"]  # nothing but this write since the scan
         self.writes += 1
 
     def _compresses(self, nodes: Obj) -> bool:
