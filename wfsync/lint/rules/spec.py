@@ -1,89 +1,69 @@
-"""Per-document checks of a workflow spec: names, template types, steps, DAGs, variables.
+"""Per-document checks of a workflow spec: names, template types, steps, DAGs, calls.
 
 Everything here looks at one document only, so its result can be cached by content hash. What
 needs other documents (templateRef, duplicate identities) is collected as a
-:class:`~wfsync.lint.index.DocumentSummary` and checked by :mod:`wfsync.lint.index`.
+:class:`~wfsync.lint.index.DocumentSummary` and checked by :mod:`wfsync.lint.index`. Variables,
+DAG shape and ``when`` have their own modules; their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from typing import Any
 
 from wfsync import safepath
+from wfsync.lint.rules.dag import (
+    Tasks,
+    _ancestors,
+    _find_cycle,
+    dag_tasks,
+    graph_problems,
+    mixed_dependencies,
+    task_problems,
+)
 from wfsync.lint.rules.names import field_name_problem, object_name_problem, param_name_problem
+from wfsync.lint.rules.parts import (
+    LOOP_KEYS,
+    NON_LEAF,
+    TEMPLATE_KINDS,
+    TEMPLATE_TYPES,
+    Fields,
+    names,
+    params,
+    required_inputs,
+    template_type,
+    workflow_spec,
+)
 from wfsync.lint.rules.suggest import did_you_mean
+from wfsync.lint.rules.variables import TAG, Problem, Variables, base_scope
+from wfsync.lint.rules.when import template_tags, when_syntax_problem
 from wfsync.model.depends import depends_names
 from wfsync.model.depends import task_dependencies as model_task_dependencies
 from wfsync.model.findings import JsonPath
 
-Problem = tuple[JsonPath, str, str]
+__all__ = [
+    "LOOP_KEYS",
+    "NON_LEAF",
+    "TAG",
+    "TEMPLATE_TYPES",
+    "Problem",
+    "SpecChecker",
+    "_ancestors",
+    "_find_cycle",
+    "depends_tasks",
+    "required_inputs",
+    "task_dependencies",
+    "template_tags",
+    "template_type",
+    "when_syntax_problem",
+    "workflow_spec",
+]
 
-TEMPLATE_TYPES = (
-    "container",
-    "containerSet",
-    "script",
-    "resource",
-    "suspend",
-    "steps",
-    "dag",
-    "http",
-    "data",
-    "plugin",
-)
-NON_LEAF = frozenset({"steps", "dag"})
-LOOP_KEYS = ("withItems", "withParam", "withSequence")
-TAG = re.compile(r"\{\{([^{}]*)\}\}")
-"""A template tag as fasttemplate finds it; ``{{=...}}`` tags are expressions."""
-VALIDATED_PREFIXES = ("item.", "steps.", "inputs.", "outputs.", "pod.", "workflow.", "tasks.")
-WORKFLOW_VARS = frozenset(
-    {
-        "workflow.name",
-        "workflow.namespace",
-        "workflow.uid",
-        "workflow.mainEntrypoint",
-        "workflow.serviceAccountName",
-        "workflow.parameters",
-        "workflow.parameters.json",
-        "workflow.labels.json",
-        "workflow.annotations.json",
-        "workflow.priority",
-        "workflow.status",
-        "workflow.failures",
-        "workflow.duration",
-        "workflow.scheduledTime",
-        "workflow.labels",
-        "workflow.annotations",
-    }
-)
-WORKFLOW_OPEN_PREFIXES = (
-    "workflow.labels.",
-    "workflow.annotations.",
-    "workflow.outputs.",
-    "workflow.creationTimestamp",
-)
-NODE_ATTRS = frozenset(
-    {"id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName", "outputs"}
-)
 BARE_INT = re.compile(r"^\s*\d+\s*$")
 DEPENDS_RESULTS = frozenset(
     {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
 )
-
-
-def workflow_spec(body: Mapping[str, Any], kind: str) -> tuple[Mapping[str, Any] | None, JsonPath]:
-    """The workflow spec of a document and its path (CronWorkflows nest it)."""
-    spec = body.get("spec")
-    if not isinstance(spec, dict):
-        return None, ("spec",)
-    if kind == "CronWorkflow":
-        inner = spec.get("workflowSpec")
-        return (
-            (inner, ("spec", "workflowSpec")) if isinstance(inner, dict) else (None, ("spec", "workflowSpec"))
-        )
-    return spec, ("spec",)
 
 
 def depends_tasks(expression: str) -> set[str]:
@@ -91,77 +71,27 @@ def depends_tasks(expression: str) -> set[str]:
     return depends_names(expression)
 
 
-def task_dependencies(task: Mapping[str, Any]) -> set[str]:
+def task_dependencies(task: Mapping[str, object]) -> set[str]:
     """Every task a DAG task waits for, from ``dependencies`` or ``depends``."""
     return model_task_dependencies(task)
-
-
-def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    """Every string (map keys included) inside ``value`` with its path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and "{{" in key:
-                yield (*path, key), key
-            yield from _strings(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
-
-
-def _tags(text: str) -> Iterator[str]:
-    if "{{" not in text:
-        return
-    for match in TAG.finditer(text):
-        tag = match.group(1).strip()
-        if not tag.startswith("="):
-            yield tag
-
-
-def _names(items: Any, key: str = "name") -> list[str]:
-    if not isinstance(items, list):
-        return []
-    return [i[key] for i in items if isinstance(i, dict) and isinstance(i.get(key), str)]
-
-
-def _params(template: Mapping[str, Any], section: str, kind: str) -> list[Mapping[str, Any]]:
-    block = template.get(section)
-    items = block.get(kind) if isinstance(block, dict) else None
-    return [p for p in items if isinstance(p, dict)] if isinstance(items, list) else []
-
-
-def template_type(template: Mapping[str, Any]) -> str | None:
-    """The body type of a template (``container``, ``steps`` ...), or None if not exactly one."""
-    found = [t for t in TEMPLATE_TYPES if template.get(t) is not None]
-    return found[0] if len(found) == 1 else None
-
-
-def required_inputs(template: Mapping[str, Any]) -> list[str]:
-    """Input parameters a caller must supply: no value, default or valueFrom of their own."""
-    return [
-        p["name"]
-        for p in _params(template, "inputs", "parameters")
-        if isinstance(p.get("name"), str) and all(p.get(k) is None for k in ("value", "default", "valueFrom"))
-    ]
 
 
 class SpecChecker:
     """Checks one document's workflow spec; :meth:`run` yields every problem found."""
 
-    def __init__(self, body: Mapping[str, Any], kind: str) -> None:
+    def __init__(self, body: Fields, kind: str) -> None:
         self.body = body
         self.kind = kind
-        self.is_template_kind = kind in ("WorkflowTemplate", "ClusterWorkflowTemplate")
+        self.is_template_kind = kind in TEMPLATE_KINDS
         spec, self.spec_path = workflow_spec(body, kind)
-        self.spec: Mapping[str, Any] = spec or {}
+        self.spec: Fields = spec or {}
         raw_templates = self.spec.get("templates")
-        self.templates: list[tuple[int, Mapping[str, Any]]] = (
+        self.templates: list[tuple[int, Fields]] = (
             [(i, t) for i, t in enumerate(raw_templates) if isinstance(t, dict)]
             if isinstance(raw_templates, list)
             else []
         )
-        self.by_name: dict[str, Mapping[str, Any]] = {}
+        self.by_name: dict[str, Fields] = {}
         for _, template in self.templates:
             name = template.get("name")
             if isinstance(name, str):
@@ -170,7 +100,8 @@ class SpecChecker:
         args = self.spec.get("arguments")
         self.workflow_params: set[str] | None = None
         if not self.is_template_kind and not self.has_wftref:
-            self.workflow_params = set(_names(args.get("parameters") if isinstance(args, dict) else None))
+            self.workflow_params = set(names(args.get("parameters") if isinstance(args, dict) else None))
+        self.variables = Variables(self.workflow_params)
 
     def run(self) -> Iterator[Problem]:
         """All per-document problems."""
@@ -305,7 +236,7 @@ class SpecChecker:
 
     # -- templates ------------------------------------------------------------------------------
 
-    def _template(self, template: Mapping[str, Any], path: JsonPath) -> Iterator[Problem]:
+    def _template(self, template: Fields, path: JsonPath) -> Iterator[Problem]:
         found = [t for t in TEMPLATE_TYPES if template.get(t) is not None]
         name = template.get("name", "?")
         if not found:
@@ -337,7 +268,7 @@ class SpecChecker:
             )
         for section in ("inputs", "outputs"):
             for what in ("parameters", "artifacts"):
-                for index, item in enumerate(_params(template, section, what)):
+                for index, item in enumerate(params(template, section, what)):
                     pname = item.get("name")
                     if isinstance(pname, str) and (problem := param_name_problem(pname)):
                         yield (
@@ -345,24 +276,15 @@ class SpecChecker:
                             "name-format",
                             f"{what[:-1]} name {pname!r} {problem}",
                         )
-        base = self._base_scope(template)
+        base = base_scope(template)
         if kind == "steps":
             yield from self._steps(template, path, base)
         elif kind == "dag":
             yield from self._dag(template, path, base)
         else:
-            yield from self._check_vars(template, path, base, set(), loop=False)
+            yield from self.variables.check(template, path, base, set(), loop=False)
 
-    def _base_scope(self, template: Mapping[str, Any]) -> set[str]:
-        scope = {"inputs.parameters", "pod.name", "node.name"}
-        for p in _names(_params(template, "inputs", "parameters")):
-            scope.add(f"inputs.parameters.{p}")
-        for a in _names(_params(template, "inputs", "artifacts")):
-            scope.add(f"inputs.artifacts.{a}")
-            scope.add(f"inputs.artifacts.{a}.path")
-        return scope
-
-    def _callee(self, item: Mapping[str, Any], path: JsonPath, what: str) -> Iterator[Problem]:
+    def _callee(self, item: Fields, path: JsonPath, what: str) -> Iterator[Problem]:
         """A step, task or hook: its local template must exist and get its required inputs."""
         target = item.get("template")
         if (
@@ -384,7 +306,7 @@ class SpecChecker:
             return
         args = item.get("arguments")
         yield from _unknown_arguments(args, callee, path, what, target)
-        supplied = set(_names(args.get("parameters") if isinstance(args, dict) else None))
+        supplied = set(names(args.get("parameters") if isinstance(args, dict) else None))
         for missing in required_inputs(callee):
             if missing not in supplied:
                 yield (
@@ -393,7 +315,7 @@ class SpecChecker:
                     f"{what} calls template {target!r} without its required input parameter {missing!r}",
                 )
 
-    def _steps(self, template: Mapping[str, Any], path: JsonPath, base: set[str]) -> Iterator[Problem]:
+    def _steps(self, template: Fields, path: JsonPath, base: set[str]) -> Iterator[Problem]:
         groups = template.get("steps")
         if not isinstance(groups, list):
             return
@@ -418,103 +340,61 @@ class SpecChecker:
                         yield (*spath, "name"), "name-format", f"step name {name!r} {problem}"
                 yield from self._callee(step, spath, f"step {name!r}")
                 yield from self._when(step, spath)
-                loop = any(step.get(k) is not None for k in LOOP_KEYS)
-                body = {k: v for k, v in step.items() if k != "hooks"}
-                yield from self._check_vars(body, spath, base, done, loop=loop, local="steps")
-                hooks = step.get("hooks")
-                if isinstance(hooks, dict):
-                    own = done | ({name} if isinstance(name, str) else set())
-                    for hook_name, hook in hooks.items():
-                        if isinstance(hook, dict):
-                            hpath = (*spath, "hooks", hook_name)
-                            yield from self._callee(hook, hpath, f"hook {hook_name!r} of step {name!r}")
-                            yield from self._check_vars(hook, hpath, base, own, loop=loop, local="steps")
+                yield from self._node_vars(step, spath, base, done, name, "steps")
             done.update(names_here)
             all_steps.update(names_here)
         rest = {k: v for k, v in template.items() if k != "steps"}
-        yield from self._check_vars(rest, path, base, all_steps, loop=False, local="steps")
+        yield from self.variables.check(rest, path, base, all_steps, loop=False, local="steps")
 
-    def _dag(self, template: Mapping[str, Any], path: JsonPath, base: set[str]) -> Iterator[Problem]:
+    def _dag(self, template: Fields, path: JsonPath, base: set[str]) -> Iterator[Problem]:
         dag = template.get("dag")
         tasks_raw = dag.get("tasks") if isinstance(dag, dict) else None
         if not isinstance(tasks_raw, list):
             return
         dpath = (*path, "dag")
-        tasks: dict[str, tuple[int, Mapping[str, Any]]] = {}
-        for index, task in enumerate(tasks_raw):
-            if not isinstance(task, dict) or not isinstance(task.get("name"), str):
-                continue
-            name = task["name"]
-            tpath = (*dpath, "tasks", index)
-            if name in tasks:
-                yield (*tpath, "name"), "step-duplicate", f"task name {name!r} is not unique"
-                continue
-            tasks[name] = (index, task)
-            problem = field_name_problem(name)
-            if problem:
-                yield (*tpath, "name"), "name-format", f"task name {name!r} {problem}"
-        uses_depends = any(t.get("depends") is not None for _, t in tasks.values())
-        uses_deps = any(t.get("dependencies") is not None for _, t in tasks.values())
-        if uses_depends and uses_deps:
-            yield (
-                dpath,
-                "dag-depends-mixed",
-                "cannot use both 'depends' and 'dependencies' in the same DAG template",
-            )
+        tasks: Tasks = {}
+        yield from dag_tasks(tasks_raw, dpath, tasks)
+        declared, mixed = mixed_dependencies(tasks, dpath)
+        yield from mixed
         deps: dict[str, set[str]] = {}
         for name, (index, task) in tasks.items():
             tpath = (*dpath, "tasks", index)
-            if (uses_depends or uses_deps) and name[:1].isdigit():
-                yield (
-                    (*tpath, "name"),
-                    "dag-task-name-digit",
-                    f"task name {name!r} cannot begin with a digit when using either 'depends' or 'dependencies'",
-                )
-            if task.get("depends") is not None and task.get("continueOn") is not None:
-                yield (
-                    tpath,
-                    "dag-depends-mixed",
-                    f"task {name!r}: continueOn cannot be used together with depends",
-                )
-            deps[name] = task_dependencies(task)
-            for dep in sorted(deps[name]):
-                if dep not in tasks:
-                    where = "dependencies" if task.get("dependencies") is not None else "depends"
-                    yield (
-                        (*tpath, where),
-                        "dag-dependency-missing",
-                        f"task {name!r} depends on unknown task {dep!r}",
-                    )
+            yield from task_problems(name, task, tpath, tasks, declared, deps)
             yield from self._callee(task, tpath, f"task {name!r}")
             yield from self._when(task, tpath)
-        cycle = _find_cycle(deps)
-        if cycle:
-            yield dpath, "dag-cycle", "dependency cycle: " + " -> ".join(cycle)
-        target = dag.get("target") if isinstance(dag, dict) else None
-        if isinstance(target, str) and "{{" not in target:
-            for t in target.split():
-                if t not in tasks:
-                    yield (*dpath, "target"), "dag-target-missing", f"target task {t!r} does not exist"
+        yield from graph_problems(deps, dag, dpath, tasks)
         ancestors = _ancestors(deps)
         for name, (index, task) in tasks.items():
-            tpath = (*dpath, "tasks", index)
-            loop = any(task.get(k) is not None for k in LOOP_KEYS)
-            body = {k: v for k, v in task.items() if k != "hooks"}
             visible = ancestors.get(name, set())
-            yield from self._check_vars(body, tpath, base, visible, loop=loop, local="tasks")
-            hooks = task.get("hooks")
-            if isinstance(hooks, dict):
-                for hook_name, hook in hooks.items():
-                    if isinstance(hook, dict):
-                        hpath = (*tpath, "hooks", hook_name)
-                        yield from self._callee(hook, hpath, f"hook {hook_name!r} of task {name!r}")
-                        yield from self._check_vars(
-                            hook, hpath, base, visible | {name}, loop=loop, local="tasks"
-                        )
+            yield from self._node_vars(task, (*dpath, "tasks", index), base, visible, name, "tasks")
         rest = {k: v for k, v in template.items() if k != "dag"}
-        yield from self._check_vars(rest, path, base, set(tasks), loop=False, local="tasks")
+        yield from self.variables.check(rest, path, base, set(tasks), loop=False, local="tasks")
 
-    def _when(self, item: Mapping[str, Any], path: JsonPath) -> Iterator[Problem]:
+    def _node_vars(
+        self,
+        node: Fields,
+        path: JsonPath,
+        base: set[str],
+        visible: AbstractSet[str],
+        name: object,
+        local: str,
+    ) -> Iterator[Problem]:
+        """Tags of a step or task, then of its hooks (which also see the node itself)."""
+        loop = any(node.get(k) is not None for k in LOOP_KEYS)
+        body = {k: v for k, v in node.items() if k != "hooks"}
+        yield from self.variables.check(body, path, base, visible, loop=loop, local=local)
+        hooks = node.get("hooks")
+        if not isinstance(hooks, dict):
+            return
+        own = visible | ({name} if isinstance(name, str) else set())
+        what = "step" if local == "steps" else "task"
+        for hook_name, hook in hooks.items():
+            if isinstance(hook, dict):
+                hpath = (*path, "hooks", hook_name)
+                yield from self._callee(hook, hpath, f"hook {hook_name!r} of {what} {name!r}")
+                yield from self.variables.check(hook, hpath, base, own, loop=loop, local=local)
+
+    def _when(self, item: Fields, path: JsonPath) -> Iterator[Problem]:
         when = item.get("when")
         if not isinstance(when, str):
             return
@@ -524,78 +404,9 @@ class SpecChecker:
 
     # -- variables ------------------------------------------------------------------------------
 
-    def _check_vars(
-        self,
-        value: Any,
-        path: JsonPath,
-        base: set[str],
-        nodes: AbstractSet[str],
-        *,
-        loop: bool,
-        local: str = "",
-    ) -> Iterator[Problem]:
-        """Report ``{{...}}`` tags with a validated prefix that resolve to nothing in scope."""
-        for spath, text in _strings(value, path):
-            for tag in _tags(text):
-                problem = self._unresolved(tag, base, nodes, loop=loop, local=local)
-                if problem:
-                    yield spath, "variable-unresolved", f"failed to resolve {{{{{tag}}}}}: {problem}"
-
-    def _unresolved(
-        self, tag: str, base: set[str], nodes: AbstractSet[str], *, loop: bool, local: str
-    ) -> str | None:
-        if not tag.startswith(VALIDATED_PREFIXES) or tag in base:
-            return None
-        root, _, rest = tag.partition(".")
-        if root == "outputs":
-            return None
-        if root == "item":
-            return (
-                None
-                if loop
-                else "item is only defined in a step or task with withItems, withParam or withSequence"
-            )
-        if root == "inputs":
-            section, _, name = rest.partition(".")
-            if section == "artifacts" and name.split(".")[0] in {
-                b.split(".")[2] for b in base if b.startswith("inputs.artifacts.")
-            }:
-                return None
-            what = section[:-1] if section.endswith("s") else section
-            declared = [b.split(".")[2] for b in base if b.startswith(f"inputs.{section}.")]
-            return f"the template has no input {what} {name!r}{did_you_mean(name, declared)}"
-        if root == "pod":
-            return "only pod.name is defined"
-        if root == "workflow":
-            if tag in WORKFLOW_VARS or tag.startswith(WORKFLOW_OPEN_PREFIXES):
-                return None
-            if tag.startswith("workflow.parameters."):
-                if self.workflow_params is None:
-                    return None
-                pname = tag[len("workflow.parameters.") :]
-                if pname in self.workflow_params:
-                    return None
-                return f"spec.arguments has no parameter {pname!r}{did_you_mean(pname, self.workflow_params)}"
-            return "not a workflow variable"
-        if root in ("steps", "tasks"):
-            if rest == "name":
-                return None
-            if root != local:
-                return f"{root}.* is only defined inside a {'steps' if root == 'steps' else 'dag'} template"
-            node, _, attr = rest.partition(".")
-            if node not in nodes:
-                where = (
-                    "an earlier step" if root == "steps" else "a task this one depends on (directly or not)"
-                )
-                return f"{node!r} is not {where}"
-            head = attr.split(".")[0]
-            if head not in NODE_ATTRS:
-                return f"{head!r} is not a {root[:-1]} attribute"
-        return None
-
 
 def _unknown_arguments(
-    args: Any, callee: Mapping[str, Any], path: JsonPath, what: str, target: str
+    args: object, callee: Fields, path: JsonPath, what: str, target: str
 ) -> Iterator[Problem]:
     """Arguments whose name matches none of the called template's inputs (Argo ignores them silently).
 
@@ -607,7 +418,7 @@ def _unknown_arguments(
         return
     for section in ("parameters", "artifacts"):
         items = args.get(section)
-        inputs = _names(_params(callee, "inputs", section))
+        inputs = names(params(callee, "inputs", section))
         for index, arg in enumerate(items if isinstance(items, list) else []):
             name = arg.get("name") if isinstance(arg, dict) else None
             if inputs and isinstance(name, str) and "{{" not in name and name not in inputs:
@@ -617,139 +428,3 @@ def _unknown_arguments(
                     f"{what} passes {section[:-1]} {name!r} to template {target!r}, which has no input "
                     f"{section[:-1]} {name!r}{did_you_mean(name, inputs)}",
                 )
-
-
-def template_tags(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, tag)`` of each tag as fasttemplate finds it: a tag ends at the FIRST ``}}``.
-
-    So ``{{= {"a": "b"}[x] }}`` is one expression tag (``}[`` is not ``}}``), while in
-    ``{{= {"a": {"b": 1}} }}`` the tag stops after ``1``. An unclosed ``{{`` is left as text.
-    """
-    pos = 0
-    while (start := text.find("{{", pos)) >= 0:
-        end = text.find("}}", start + 2)
-        if end < 0:
-            return
-        yield start, end + 2, text[start + 2 : end]
-        pos = end + 2
-
-
-def when_syntax_problem(when: str) -> str | None:
-    """Why a ``when`` cannot be parsed by govaluate once its tags are substituted, or None.
-
-    Tags become a plain word (expression tags ``true``): the real value is unknown before run
-    time, so only the expression around the tags is judged, and an expression tag only for
-    being cut short by a ``}}`` inside it.
-    """
-    from wfsync.expressions.govaluate import WhenError, check_when
-
-    parts: list[str] = []
-    pos = 0
-    for start, end, tag in template_tags(when):
-        stripped = tag.strip()
-        if stripped.startswith("="):
-            problem = _cut_expression(stripped[1:])
-            if problem:
-                return problem
-        parts.append(when[pos:start] + ("true" if stripped.startswith("=") else "x"))
-        pos = end
-    text = ("".join(parts) + when[pos:]).strip()
-    if not text:
-        return "empty expression"
-    try:
-        check_when(text)
-    except WhenError as err:
-        return str(err).split(": ", 1)[-1]
-    return None
-
-
-def _cut_expression(expression: str) -> str | None:
-    """Why an expression tag is not what its author wrote: Argo ended it at a ``}}`` inside it."""
-    from wfsync.expressions import exprlang
-
-    quoted = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`', "", expression)
-    if sum(quoted.count(c) for c in "{[(") <= sum(quoted.count(c) for c in "}])"):
-        return None
-    try:
-        exprlang.compile(expression)
-    except exprlang.ExprError:
-        return (
-            f"Argo ends a '{{{{=' expression at the first '}}}}', so it evaluates {expression.strip()!r}, "
-            "which is cut short (write '} }' for braces that close together inside an expression)"
-        )
-    return None
-
-
-def _find_cycle(deps: Mapping[str, set[str]]) -> list[str] | None:
-    """One dependency cycle (as a path of task names) or None.
-
-    Iterative depth-first search (an explicit stack, not recursion: a 10,000-task chain is
-    fine), visiting names and dependencies in sorted order.
-    """
-    state: dict[str, int] = {}
-    for root in sorted(deps):
-        if root in state:
-            continue
-        state[root] = 1
-        path = [root]
-        pending = [iter(sorted(deps.get(root, ())))]
-        while pending:
-            dep = next(pending[-1], None)
-            if dep is None:
-                state[path.pop()] = 2
-                pending.pop()
-                continue
-            if dep not in deps:
-                continue
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep not in state:
-                state[dep] = 1
-                path.append(dep)
-                pending.append(iter(sorted(deps.get(dep, ()))))
-    return None
-
-
-class _Ancestry(AbstractSet[str]):
-    """A task's transitive dependencies, explored only as far as a membership test needs.
-
-    Lint asks only whether a referenced task is an ancestor: building every task's full set
-    was quadratic on long chains (12.5 million entries for a 5,000-task chain).
-    """
-
-    def __init__(self, deps: Mapping[str, set[str]], task: str) -> None:
-        self._deps = deps
-        self._task = task
-        self._seen: set[str] = set()
-        self._frontier = [task]
-
-    def _explore(self, until: str | None) -> None:
-        while self._frontier:
-            if until is not None and until in self._seen:
-                return
-            for dep in self._deps.get(self._frontier.pop(), ()):
-                if dep in self._deps and dep not in self._seen and dep != self._task:
-                    self._seen.add(dep)
-                    self._frontier.append(dep)
-
-    def __contains__(self, name: object) -> bool:
-        if isinstance(name, str) and name not in self._seen:
-            self._explore(name)
-        return name in self._seen
-
-    def __iter__(self) -> Iterator[str]:
-        self._explore(None)
-        return iter(self._seen)
-
-    def __len__(self) -> int:
-        self._explore(None)
-        return len(self._seen)
-
-    @classmethod
-    def _from_iterable(cls, it: Iterable[str]) -> set[str]:  # type: ignore[override]
-        return set(it)
-
-
-def _ancestors(deps: Mapping[str, set[str]]) -> dict[str, AbstractSet[str]]:
-    """Every task's transitive dependencies, lazily (cycles tolerated; reported elsewhere)."""
-    return {node: _Ancestry(deps, node) for node in deps}
