@@ -218,8 +218,10 @@ def _inject_phase(script: Script) -> tuple[Script, str] | None:
 def _inject_missing(script: Script) -> tuple[Script, str] | None:
     nodes = script.frames[-1]["nodes"]
     children = [c for n in nodes.values() for c in n.get("children", []) if c in nodes]
-    if not children:
-        return None
+    if not children:  # a lone root (one pod, one resource...): Argo lost the whole tree
+        if len(nodes) != 1:
+            return None
+        children = list(nodes)
     parents: dict[str, set[str]] = collections.defaultdict(set)
     for key, node in nodes.items():
         for child in node.get("children", []):
