@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from wfsync.convert.gha.compiler import to_argo, to_argo_condition
 from wfsync.convert.gha.expressions import evaluate, parse
-from wfsync.convert.gha.translate import Scope, to_argo, to_argo_condition
+from wfsync.convert.gha.translate import Scope
 from wfsync.expressions import exprlang
 
 EVENT = {

@@ -13,6 +13,7 @@ import jinja2
 
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.argo import library_call, parameters, template_ref
+from wfsync.convert.gha.compiler import to_argo_condition
 from wfsync.convert.gha.expressions import (
     ExpressionError,
     evaluate,
@@ -25,7 +26,7 @@ from wfsync.convert.gha.jobstate import ArgoStep, JobState, StepProblem, boolean
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.rules import GENERIC, GENERIC_TEMPLATE, ActionRule, Inputs, StepTemplate, render
-from wfsync.convert.gha.translate import Untranslatable, expr_string, known_contexts, to_argo_condition
+from wfsync.convert.gha.translate import Untranslatable, expr_string, known_contexts
 from wfsync.convert.gha.values import argo_text, env_value, folded
 from wfsync.convert.gha.yaml12 import scalar_text
 

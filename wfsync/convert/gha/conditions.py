@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from wfsync.convert.gha.compiler import to_argo_condition
 from wfsync.convert.gha.expressions import find_expressions, parse, truthy
 from wfsync.convert.gha.expressions.nodes import Call, Expr, Logical, Not
 from wfsync.convert.gha.report import WorkflowReport
-from wfsync.convert.gha.translate import Scope, Untranslatable, fold_tree, status_calls, to_argo_condition
+from wfsync.convert.gha.translate import Scope, Untranslatable, fold_tree, status_calls
 
 TERMINAL = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted")
 """Task results after which a dependant with ``always()`` runs."""

@@ -26,6 +26,7 @@ from typing import Any
 from wfsync.convert.gha import conditions, dag, matrix_runtime, reusable, triggers
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.argo import failing_call, library_call, parameters, slug
+from wfsync.convert.gha.compiler import to_argo
 from wfsync.convert.gha.conditions import TERMINAL
 from wfsync.convert.gha.document import SECRET_NAME, WORKSPACE_CLAIM, document, header, synchronization
 from wfsync.convert.gha.expressions import ExpressionError, has_expressions
@@ -45,7 +46,7 @@ from wfsync.convert.gha.plans import (
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
 from wfsync.convert.gha.runners import runner_image
-from wfsync.convert.gha.translate import Scope, Untranslatable, fold_field, to_argo
+from wfsync.convert.gha.translate import Scope, Untranslatable, fold_field
 from wfsync.convert.gha.yaml12 import scalar_text
 
 __all__ = [

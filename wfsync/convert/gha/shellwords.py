@@ -20,7 +20,7 @@ from wfsync.convert.gha.jobstate import (
     reads_secrets,
     simple_path,
 )
-from wfsync.convert.gha.translate import Scope, Untranslatable, _reads_unknown_env
+from wfsync.convert.gha.translate import Scope, Untranslatable, reads_unknown_env
 from wfsync.convert.gha.values import DIRECT, Helper, env_value, value_part
 from wfsync.convert.gha.yaml12 import scalar_text
 
@@ -47,7 +47,7 @@ def script_word(
         if name == "GITHUB_TOKEN":
             job.secret(name)
         return f"${{{name}}}"
-    runtime_env = _reads_unknown_env(tree, scope)  # GITHUB_ENV may set it: the step reads it
+    runtime_env = reads_unknown_env(tree, scope)  # GITHUB_ENV may set it: the step reads it
     word = _shell_word(job, tree, scope, _helper(env, taken)) if runtime_env else None
     if word is not None:
         return word

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.argo import library_call
+from wfsync.convert.gha.compiler import to_argo
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
 from wfsync.convert.gha.expressions.nodes import Call, Expr, Literal, Logical
 from wfsync.convert.gha.jobstate import (
@@ -25,7 +26,7 @@ from wfsync.convert.gha.jobstate import (
     simple_path,
 )
 from wfsync.convert.gha.model import Step
-from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree, to_argo
+from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree
 from wfsync.convert.gha.yaml12 import scalar_text
 
 Helper = Callable[[str], str]
