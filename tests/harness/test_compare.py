@@ -278,6 +278,22 @@ def test_differences_come_in_tree_order_whatever_the_dict_order(runs: tuple[Obj,
     ]
 
 
+def test_global_outputs_are_compared(runs: tuple[Obj, Obj]) -> None:
+    first, second = runs
+
+    def publish(value: str) -> Callable[[Obj], None]:
+        def go(w: Obj) -> None:
+            name = w["metadata"]["name"]
+            w["status"]["outputs"] = {"parameters": [{"name": "g", "value": value.format(wf=name)}]}
+
+        return go
+
+    # a value naming each run's own workflow is the same value
+    assert compare(_edit(first, publish("made by {wf}")), _edit(second, publish("made by {wf}"))) == []
+    found = compare(_edit(first, publish("one")), _edit(second, publish("two")))
+    assert [str(d) for d in found] == ["""workflow: output parameter 'g' "one" here, "two" on Argo"""]
+
+
 def test_the_workflow_phase_comes_first(runs: tuple[Obj, Obj]) -> None:
     first, second = runs
     found = compare(first, _edit(second, lambda w: w["status"].update(phase="Error")))

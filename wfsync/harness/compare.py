@@ -4,7 +4,8 @@ The two runs have different workflow names, so nodes are matched by their name r
 workflow's (``hello-x.steps[0].b`` and ``hello-q7.steps[0].b`` are both ``.steps[0].b``), and the
 strings that embed a run's identity (its name, node IDs and pod names, all derived from the
 name) are replaced by placeholders before values are compared. What the controller decides is
-compared: phases, node types, which template ran, display names and outputs. What the machine
+compared: phases, node types, which template ran, display names and outputs (of each node, and
+the workflow's global ones). What the machine
 decides is not: times, durations, pod and host names, IDs, the message of a Succeeded node.
 
 A node present on one side only is one difference, whatever its subtree holds; differences come
@@ -71,6 +72,8 @@ def compare(local: Obj, remote: Obj) -> list[Difference]:
         out.append(Difference("workflow", "phase", here.status.phase, there.status.phase))
     elif here.status.phase in _FAILED:
         _message(out, "workflow", here.status.message, there.status.message, here, there)
+    # global outputs (``globalName``): what a caller of the workflow reads from it
+    _outputs(out, "workflow", here.status.outputs, there.status.outputs, here, there)
     reported: set[str] = set()
     for rel in _tree(here, there):
         if rel in reported:
