@@ -248,18 +248,7 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
         raise CompositeError(f"{step.uses}: a {runs.get('using')} action; only composite actions are inlined")
     if depth >= MAX_DEPTH:
         raise CompositeError(f"{step.uses}: composite actions nested deeper than {MAX_DEPTH}")
-    given: dict[str, Any] = step.raw["with"] if isinstance(step.raw.get("with"), dict) else {}
-    env: dict[str, Any] = {}
-    declared: dict[str, Any] = action["inputs"] if isinstance(action.get("inputs"), dict) else {}
-    for name, spec in declared.items():
-        match = next((v for k, v in given.items() if str(k).lower() == str(name).lower()), None)
-        default = spec.get("default") if isinstance(spec, dict) else None
-        value = match if match is not None else default
-        env[input_var(str(name))] = "" if value is None else scalar_text(value)
-    for key, value in given.items():  # undeclared inputs still reach inputs.X
-        env.setdefault(input_var(str(key)), scalar_text(value))
-    # A local action lives in the checked-out repository, under the workspace.
-    env["GITHUB_ACTION_PATH"] = "${{ github.workspace }}/" + str(step.uses)[2:].rstrip("/")
+    env = _input_env(step, action)
     prefix = f"{step.id}--"
     raw_steps = [s for s in runs.get("steps") or [] if isinstance(s, dict)]
     inner_ids = {str(s["id"]).lower() for s in raw_steps if s.get("id")}
@@ -284,21 +273,46 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
             out.append(child)
     outputs: dict[str, Any] = action["outputs"] if isinstance(action.get("outputs"), dict) else {}
     if outputs:
-        lines, out_env = [], {**outer_env, **env}  # the outputs see the calling step's env too
-        for n, (name, spec) in enumerate(outputs.items(), start=1):
-            value = spec.get("value") if isinstance(spec, dict) else None
-            var = f"WFSYNC_OUTPUT_{n}"
-            out_env[var] = _rewrite(scalar_text(value or ""), prefix, inner_ids)
-            delimiter = f"WFSYNC_EOF_{n}"
-            key = shlex.quote(str(name))
-            # KEY=VALUE for one line (Argo-side readers expect it), a heredoc block otherwise.
-            lines.append(
-                f'if [ "$(printf %s "${var}" | wc -l)" -eq 0 ]; then printf \'%s=%s\\n\' {key} "${var}"; '
-                f'else printf \'%s<<{delimiter}\\n%s\\n{delimiter}\\n\' {key} "${var}"; fi >> "$GITHUB_OUTPUT"'
-            )
-        raw_out: dict[str, Any] = {"name": f"{step.name} (outputs)", "run": "\n".join(lines), "shell": "sh"}
-        raw_out["env"] = out_env
-        # GitHub computes the outputs even when a step of the action failed.
-        raw_out["if"] = step.raw["if"] if step.raw.get("if") not in (None, "") else "always()"
-        out.append(Step(step.id, step.explicit_id, step.index, step.line, raw_out))
+        # The outputs see the calling step's env too.
+        out.append(_outputs_step(step, outputs, {**outer_env, **env}, prefix, inner_ids))
     return out
+
+
+def _input_env(step: Step, action: dict[str, Any]) -> dict[str, Any]:
+    """The action's inputs as ``INPUT_*`` variables (given, else default) and its ``GITHUB_ACTION_PATH``."""
+    given: dict[str, Any] = step.raw["with"] if isinstance(step.raw.get("with"), dict) else {}
+    env: dict[str, Any] = {}
+    declared: dict[str, Any] = action["inputs"] if isinstance(action.get("inputs"), dict) else {}
+    for name, spec in declared.items():
+        match = next((v for k, v in given.items() if str(k).lower() == str(name).lower()), None)
+        default = spec.get("default") if isinstance(spec, dict) else None
+        value = match if match is not None else default
+        env[input_var(str(name))] = "" if value is None else scalar_text(value)
+    for key, value in given.items():  # undeclared inputs still reach inputs.X
+        env.setdefault(input_var(str(key)), scalar_text(value))
+    # A local action lives in the checked-out repository, under the workspace.
+    env["GITHUB_ACTION_PATH"] = "${{ github.workspace }}/" + str(step.uses)[2:].rstrip("/")
+    return env
+
+
+def _outputs_step(
+    step: Step, outputs: dict[str, Any], out_env: dict[str, Any], prefix: str, inner_ids: set[str]
+) -> Step:
+    """A last step, with the caller's id, that writes the action's ``outputs`` to GITHUB_OUTPUT."""
+    lines = []
+    for n, (name, spec) in enumerate(outputs.items(), start=1):
+        value = spec.get("value") if isinstance(spec, dict) else None
+        var = f"WFSYNC_OUTPUT_{n}"
+        out_env[var] = _rewrite(scalar_text(value or ""), prefix, inner_ids)
+        delimiter = f"WFSYNC_EOF_{n}"
+        key = shlex.quote(str(name))
+        # KEY=VALUE for one line (Argo-side readers expect it), a heredoc block otherwise.
+        lines.append(
+            f'if [ "$(printf %s "${var}" | wc -l)" -eq 0 ]; then printf \'%s=%s\\n\' {key} "${var}"; '
+            f'else printf \'%s<<{delimiter}\\n%s\\n{delimiter}\\n\' {key} "${var}"; fi >> "$GITHUB_OUTPUT"'
+        )
+    raw_out: dict[str, Any] = {"name": f"{step.name} (outputs)", "run": "\n".join(lines), "shell": "sh"}
+    raw_out["env"] = out_env
+    # GitHub computes the outputs even when a step of the action failed.
+    raw_out["if"] = step.raw["if"] if step.raw.get("if") not in (None, "") else "always()"
+    return Step(step.id, step.explicit_id, step.index, step.line, raw_out)

@@ -276,6 +276,39 @@ class Checker:
     def _mapping(self, node: YNode, candidates: list[dict[str, Any]], allowed: Allowed | None) -> None:
         """Check a mapping against one or several mapping definitions (a one-of)."""
         self._duplicates(node)
+        unexpected, candidates = self._keys(node, candidates, allowed)
+        if len(candidates) > 1:
+            chosen = self._choose(node, candidates)
+            if chosen is None:
+                return
+            candidates = [chosen]
+        spec = candidates[0]
+        properties: dict[str, Any] = spec.get("properties") or {}
+        present = set()
+        for index, (key, value) in enumerate(node.pairs):
+            if index in unexpected:
+                if "${{" in key.text() and allowed is not None:
+                    self.check(value, "any", allowed)
+                continue
+            name = key.text()
+            present.add(name)
+            prop = properties.get(name)
+            if prop is None:
+                if not key.text():
+                    self.error(key, "Unexpected value ''")
+                    continue
+                self.check(key, spec["loose-key"], None)
+                self.check(value, spec["loose-value"], allowed)
+                continue
+            self._property_value(value, prop, allowed)
+        for name, prop in properties.items():
+            if isinstance(prop, dict) and prop.get("required") and name not in present:
+                self.error(node, f"Required property is missing: {name}")
+
+    def _keys(
+        self, node: YNode, candidates: list[dict[str, Any]], allowed: Allowed | None
+    ) -> tuple[set[int], list[dict[str, Any]]]:
+        """The indexes of keys no definition has (reported), and the definitions that fit the others."""
         unexpected: set[int] = set()
         for index, (key, _) in enumerate(node.pairs):
             if key.kind in ("mapping", "sequence"):
@@ -297,59 +330,44 @@ class Checker:
                 unexpected.add(index)
             else:
                 candidates = fitting
-        if len(candidates) > 1:
-            keys = {k.text() for k, _ in node.pairs}
-            complete = [
-                c
-                for c in candidates
-                if all(
-                    p in keys
-                    for p, spec in (c.get("properties") or {}).items()
-                    if isinstance(spec, dict) and spec.get("required")
-                )
-            ]
-            if len(complete) != 1:
-                counts: dict[str, int] = {}
-                for c in candidates:
-                    for p in c.get("properties") or {}:
-                        counts[p] = counts.get(p, 0) + 1
-                distinct = sorted(p for p, n in counts.items() if n < len(candidates))
-                self.error(
-                    node,
-                    "There's not enough info to determine what you meant. "
-                    f"Add one of these properties: {', '.join(distinct)}",
-                )
+        return unexpected, candidates
+
+    def _choose(self, node: YNode, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The one definition whose required properties are all present; else an error and None."""
+        keys = {k.text() for k, _ in node.pairs}
+        complete = [
+            c
+            for c in candidates
+            if all(
+                p in keys
+                for p, spec in (c.get("properties") or {}).items()
+                if isinstance(spec, dict) and spec.get("required")
+            )
+        ]
+        if len(complete) == 1:
+            return complete[0]
+        counts: dict[str, int] = {}
+        for c in candidates:
+            for p in c.get("properties") or {}:
+                counts[p] = counts.get(p, 0) + 1
+        distinct = sorted(p for p, n in counts.items() if n < len(candidates))
+        self.error(
+            node,
+            "There's not enough info to determine what you meant. "
+            f"Add one of these properties: {', '.join(distinct)}",
+        )
+        return None
+
+    def _property_value(self, value: YNode, prop: str | dict[str, Any], allowed: Allowed | None) -> None:
+        """Check a known property's value (an ``expression`` property is one without ``${{ }}``)."""
+        prop_type, prop_allowed = self._property(prop, allowed)
+        if isinstance(prop, dict) and prop.get("expression") and value.kind == "string":
+            if "${{" not in value.value and prop_allowed is not None and value.value.strip():
+                problem = check_expression(value.value, prop_allowed)
+                if problem:
+                    self.error(value, problem)
                 return
-            candidates = complete
-        spec = candidates[0]
-        properties: dict[str, Any] = spec.get("properties") or {}
-        present = set()
-        for index, (key, value) in enumerate(node.pairs):
-            if index in unexpected:
-                if "${{" in key.text() and allowed is not None:
-                    self.check(value, "any", allowed)
-                continue
-            name = key.text()
-            present.add(name)
-            prop = properties.get(name)
-            if prop is None:
-                if not key.text():
-                    self.error(key, "Unexpected value ''")
-                    continue
-                self.check(key, spec["loose-key"], None)
-                self.check(value, spec["loose-value"], allowed)
-                continue
-            prop_type, prop_allowed = self._property(prop, allowed)
-            if isinstance(prop, dict) and prop.get("expression") and value.kind == "string":
-                if "${{" not in value.value and prop_allowed is not None and value.value.strip():
-                    problem = check_expression(value.value, prop_allowed)
-                    if problem:
-                        self.error(value, problem)
-                    continue
-            self.check(value, prop_type, prop_allowed)
-        for name, prop in properties.items():
-            if isinstance(prop, dict) and prop.get("required") and name not in present:
-                self.error(node, f"Required property is missing: {name}")
+        self.check(value, prop_type, prop_allowed)
 
     def _property(self, prop: str | dict[str, Any], allowed: Allowed | None) -> tuple[str, Allowed | None]:
         if isinstance(prop, str):

@@ -87,35 +87,85 @@ def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens ending with EOF; raises :class:`ExpressionError` (kind lexing)."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"Exceeded max expression length {MAX_LENGTH}", kind="lexing", expression=text)
-    tokens: list[Token] = []
-    length = len(text)
-    pos = 0
-    start = 0
+    return _Lexer(text).run()
 
-    def error(lexeme: str, at: int) -> ExpressionError:
+
+class _Lexer:
+    """One pass over an expression's text; each ``add_*`` appends a token and returns the next position."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.length = len(text)
+        self.tokens: list[Token] = []
+
+    def run(self) -> list[Token]:
+        text, tokens = self.text, self.tokens
+        pos = start = 0
+        while pos < self.length:
+            start = pos
+            char = text[pos]
+            if char in _SINGLE:
+                tokens.append(Token(_SINGLE[char], char, pos))
+                pos += 1
+            elif char == ".":
+                if tokens and tokens[-1].type in _DOT_IS_PROPERTY:
+                    tokens.append(Token(Tok.DOT, char, pos))
+                    pos += 1
+                else:
+                    pos = self.add_number(pos)
+            elif char in "-+" or "0" <= char <= "9":
+                pos = self.add_number(pos)
+            elif char in "!<>=&|":
+                pos = self.add_operator(pos, char)
+            elif char in " \r\t\n":
+                pos += 1
+            elif char == "'":
+                token = _scan_string(text, pos)
+                tokens.append(token)
+                pos = token.offset + len(token.lexeme)
+            else:
+                pos = self.add_word(pos, 1)
+        tokens.append(Token(Tok.EOF, "", start))
+        return tokens
+
+    def error(self, lexeme: str, at: int) -> ExpressionError:
         return ExpressionError(
-            f"Unexpected symbol: '{lexeme}'", kind="lexing", expression=text, position=at + 1
+            f"Unexpected symbol: '{lexeme}'", kind="lexing", expression=self.text, position=at + 1
         )
 
-    def scan_word(begin: int, allow_dot: bool) -> int:
-        end = begin
-        while end < length and (not _is_boundary(text[end]) or (allow_dot and text[end] == ".")):
+    def add_operator(self, pos: int, char: str) -> int:
+        """``!``, ``<``, ``>`` (each maybe with ``=``), ``==``, ``&&`` or ``||``."""
+        nxt = self.text[pos + 1] if pos + 1 < self.length else ""
+        if char in "!<>":
+            if nxt == "=":
+                self.tokens.append(Token(Tok(char + "="), char + "=", pos))
+                return pos + 2
+            self.tokens.append(Token(Tok(char), char, pos))
+            return pos + 1
+        if nxt == char:
+            self.tokens.append(Token(Tok(char * 2), char * 2, pos))
+            return pos + 2
+        return self.add_word(pos, 1)  # always an error: the lexeme cannot be an identifier
+
+    def scan_word(self, begin: int, allow_dot: bool) -> int:
+        text, end = self.text, begin
+        while end < self.length and (not _is_boundary(text[end]) or (allow_dot and text[end] == ".")):
             end += 1
         return end
 
-    def add_number(begin: int) -> int:
-        end = scan_word(begin + 1, allow_dot=True)
-        lexeme = text[begin:end]
+    def add_number(self, begin: int) -> int:
+        end = self.scan_word(begin + 1, allow_dot=True)
+        lexeme = self.text[begin:end]
         value = string_to_number(lexeme)
         if value != value:
-            raise error(lexeme, begin)
-        tokens.append(Token(Tok.NUMBER, lexeme, begin, value))
+            raise self.error(lexeme, begin)
+        self.tokens.append(Token(Tok.NUMBER, lexeme, begin, value))
         return end
 
-    def add_word(begin: int, first_len: int) -> int:
-        end = scan_word(begin + first_len, allow_dot=False)
-        lexeme = text[begin:end]
-        previous = tokens[-1].type if tokens else Tok.EOF
+    def add_word(self, begin: int, first_len: int) -> int:
+        end = self.scan_word(begin + first_len, allow_dot=False)
+        lexeme = self.text[begin:end]
+        previous = self.tokens[-1].type if self.tokens else Tok.EOF
         kind, value = Tok.IDENT, None
         if previous is not Tok.DOT:
             if lexeme in _KEYWORDS:
@@ -125,48 +175,9 @@ def tokenize(text: str) -> list[Token]:
             elif lexeme == "Infinity":
                 kind, value = Tok.NUMBER, float("inf")
         if not _legal_identifier(lexeme):
-            raise error(lexeme, begin)
-        tokens.append(Token(kind, lexeme, begin, value))
+            raise self.error(lexeme, begin)
+        self.tokens.append(Token(kind, lexeme, begin, value))
         return end
-
-    while pos < length:
-        start = pos
-        char = text[pos]
-        nxt = text[pos + 1] if pos + 1 < length else ""
-        if char in _SINGLE:
-            tokens.append(Token(_SINGLE[char], char, pos))
-            pos += 1
-        elif char == ".":
-            if tokens and tokens[-1].type in _DOT_IS_PROPERTY:
-                tokens.append(Token(Tok.DOT, char, pos))
-                pos += 1
-            else:
-                pos = add_number(pos)
-        elif char in "-+" or "0" <= char <= "9":
-            pos = add_number(pos)
-        elif char == "!" or char == "<" or char == ">":
-            if nxt == "=":
-                tokens.append(Token(Tok(char + "="), char + "=", pos))
-                pos += 2
-            else:
-                tokens.append(Token(Tok(char), char, pos))
-                pos += 1
-        elif char in "=&|":
-            if nxt == char:
-                tokens.append(Token(Tok(char * 2), char * 2, pos))
-                pos += 2
-            else:
-                pos = add_word(pos, 1)  # always an error: the lexeme cannot be an identifier
-        elif char in " \r\t\n":
-            pos += 1
-        elif char == "'":
-            token = _scan_string(text, pos)
-            tokens.append(token)
-            pos = token.offset + len(token.lexeme)
-        else:
-            pos = add_word(pos, 1)
-    tokens.append(Token(Tok.EOF, "", start))
-    return tokens
 
 
 def _scan_string(text: str, begin: int) -> Token:
