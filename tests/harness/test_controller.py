@@ -193,6 +193,38 @@ def test_stop_fails_the_workflow_and_its_running_nodes(kube_server: KubeServer, 
     assert running >= 2  # the root and what ran under it
 
 
+def test_a_workflow_stopped_before_its_first_frame_fails_with_no_node(
+    kube_server: KubeServer, script: Script
+) -> None:
+    body = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", **_spec()}
+    body["spec"] = {**body["spec"], "shutdown": "Terminate"}
+    with TestController(kube_server, script) as controller:
+        name = create(kube_server, body)["metadata"]["name"]
+        final = controller.wait(name)
+    assert controller.writes == 1
+    assert final["status"]["phase"] == "Failed" and final["status"]["nodes"] == {}
+    assert final["status"]["message"] == "Stopped with strategy 'Terminate'"
+
+
+def test_a_workflow_created_again_under_its_name_is_played_again(
+    kube_server: KubeServer, script: Script
+) -> None:
+    body = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "again"}}
+    body["spec"] = _spec()["spec"]
+    with TestController(kube_server, script, interval=0.005) as controller:
+        first = create(kube_server, body)
+        controller.wait("again")
+        kube_server.store.remove("workflows", "default", "again")
+        second = create(kube_server, body)
+        assert "status" not in second and second["metadata"]["uid"] != first["metadata"]["uid"]
+        deadline = time.monotonic() + 5
+        while controller.writes < 2 * len(script.frames) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        final = controller.wait("again")
+    assert controller.writes == 2 * len(script.frames)
+    assert final["metadata"]["uid"] == second["metadata"]["uid"] and final["status"]["phase"] == "Succeeded"
+
+
 def test_workflows_without_a_script_are_left_alone(kube_server: KubeServer, script: Script) -> None:
     chosen: list[str] = []
 

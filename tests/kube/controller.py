@@ -83,6 +83,7 @@ class _Play:
     namespace: str
     name: str
     script: Script
+    uid: str = ""
     index: int = 0
     due: float = 0.0
     logged: set[str] = dataclasses.field(default_factory=set)
@@ -96,10 +97,12 @@ class TestController:
     ``script`` is one script for every workflow, or a function choosing one per created
     Workflow (None: leave that workflow alone). Frames are written every ``interval`` seconds.
     ``compress`` writes ``status.compressedNodes`` instead of ``status.nodes`` (as Argo does
-    for a large status): always when True, when the nodes' JSON exceeds it when a number of
-    bytes, so a run's status switches form half-way as Argo's does; ``offload`` writes ``status.offloadNodeStatusVersion`` without nodes and
-    hands the nodes to ``on_offload``. ``on_pod`` receives each pod's log once its node completed.
-    Errors in the thread are raised again when the controller stops.
+    for a large status): always when True; when a number of bytes, once the nodes' JSON exceeds
+    it, so a status switches form half-way as Argo's does. ``offload`` writes
+    ``status.offloadNodeStatusVersion`` without nodes and hands the nodes to ``on_offload``.
+    ``on_pod`` receives each pod's log once its node completed. A workflow deleted and created
+    again under its name is played again. Errors in the thread are raised again when the
+    controller stops.
     """
 
     __test__ = False  # not a pytest test class despite its name
@@ -208,13 +211,15 @@ class TestController:
         for wf in self.kube.objects("workflows"):
             meta = wf.get("metadata") or {}
             key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
-            if key in self._plays or (*key, str(meta.get("uid", ""))) in self._ignored:
+            uid = str(meta.get("uid", ""))
+            known = self._plays.get(key)
+            if (known is not None and known.uid == uid) or (*key, uid) in self._ignored:
                 continue
             script = self._choose(wf)
             if script is None:
-                self._ignored.add((*key, str(meta.get("uid", ""))))
+                self._ignored.add((*key, uid))
                 continue
-            self._plays[key] = _Play(*key, script=script)
+            self._plays[key] = _Play(*key, script=script, uid=uid)
 
     def _advance(self, play: _Play) -> None:
         current = self.kube.get("workflows", play.namespace, play.name)
@@ -222,8 +227,9 @@ class TestController:
             play.done.set()
             return
         shutdown = str((current.get("spec") or {}).get("shutdown") or "")
-        if shutdown and play.last is not None and play.last.get("phase") not in COMPLETED:
-            status = stopped(play.last, shutdown)
+        if shutdown and (play.last is None or play.last.get("phase") not in COMPLETED):
+            # stopped before its first frame: Argo fails it with no node started
+            status = stopped(play.last or {"phase": RUNNING, "nodes": {}}, shutdown)
             play.done.set()
         else:
             frames = play.script.frames
@@ -232,10 +238,10 @@ class TestController:
             if play.index >= len(frames):
                 play.done.set()
         play.last = status
-        self._write(current, status, play)
+        self._write(status, play)
         self._logs(status, play)
 
-    def _write(self, current: Obj, status: Obj, play: _Play) -> None:
+    def _write(self, status: Obj, play: _Play) -> None:
         written = dict(status)
         nodes = written.get("nodes") or {}
         if self.offload and nodes:
@@ -248,6 +254,11 @@ class TestController:
         elif nodes and self._compresses(nodes):
             written.pop("nodes")
             written["compressedNodes"] = encode_nodes(nodes)
+        # read again just before the write: a client's change (spec.shutdown) since _advance is kept
+        current = self.kube.get("workflows", play.namespace, play.name)
+        if current is None:
+            play.done.set()
+            return
         current["status"] = written
         labels = current.setdefault("metadata", {}).setdefault("labels", {})
         phase = str(written.get("phase") or "")
