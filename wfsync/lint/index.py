@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from wfsync.lint.rules.spec import required_inputs, workflow_spec
+from wfsync.lint.rules.parts import Fields, required_inputs, workflow_spec
 from wfsync.lint.rules.suggest import did_you_mean
 from wfsync.model.channels import OLDER_MAJOR, published_channel
 from wfsync.model.findings import JsonPath
 from wfsync.model.kinds import TEMPLATE_HOLDER_KINDS, Kind
 from wfsync.model.resolve import namespace_matches
 from wfsync.model.walk import CallerKind, callers
+
+Site = tuple[JsonPath, Mapping[str, Any], str]
+"""A step, task or hook that could hold a templateRef: its path, its mapping and how to name it."""
+LineOf = Callable[[JsonPath], int]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,50 +59,70 @@ class DocumentSummary:
     channel: str = ""
     """``<name>-v<major>`` when the template is also published on its major channel (``wfsync.io/publish-major``)."""
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for the lint cache."""
-        return {
-            "path": self.path,
-            "line": self.line,
-            "kind": self.kind,
-            "namespace": self.namespace,
-            "name": self.name,
-            "defines": {k: list(v) for k, v in self.defines.items()},
-            "refs": [{f.name: getattr(ref, f.name) for f in dataclasses.fields(ref)} for ref in self.refs],
-            "channel": self.channel,
-        }
+    def to_json(self, path: str = "") -> list[object]:
+        """Positional plain data for the lint cache; the path is left out when it is ``path``."""
+        return [
+            "" if self.path == path else self.path,
+            self.line,
+            self.kind,
+            self.namespace,
+            self.name,
+            self.defines,
+            [_reference_json(ref) for ref in self.refs],
+            self.channel,
+        ]
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> DocumentSummary:
-        """Inverse of :meth:`to_json`."""
-        refs = tuple(
-            Reference(
-                **{
-                    **r,
-                    "json_path": tuple(r["json_path"]),
-                    "supplied": tuple(r["supplied"]),
-                    "supplied_artifacts": tuple(r.get("supplied_artifacts", ())),
-                }
-            )
-            for r in data["refs"]
-        )
-        defines = {k: tuple(v) for k, v in data["defines"].items()}
+    def from_json(cls, data: Sequence[Any], path: str = "") -> DocumentSummary:
+        """Inverse of :meth:`to_json` (``path`` as given to it)."""
+        own, line, kind, namespace, name, defines, refs, channel = data
         return cls(
-            data["path"],
-            data["line"],
-            data["kind"],
-            data["namespace"],
-            data["name"],
-            defines,
-            refs,
-            str(data.get("channel", "")),
+            own or path,
+            line,
+            kind,
+            namespace,
+            name,
+            {k: tuple(v) for k, v in defines.items()},
+            tuple(_reference_from_json(r) for r in refs),
+            channel,
         )
+
+
+def _reference_json(ref: Reference) -> list[object]:
+    return [getattr(ref, f.name) for f in _REFERENCE_FIELDS]
+
+
+def _reference_from_json(data: Sequence[Any]) -> Reference:
+    fields = dict(zip((f.name for f in _REFERENCE_FIELDS), data, strict=True))
+    return Reference(
+        **{
+            **fields,
+            "json_path": tuple(fields["json_path"]),
+            "supplied": tuple(fields["supplied"]),
+            "supplied_artifacts": tuple(fields["supplied_artifacts"]),
+        }
+    )
+
+
+_REFERENCE_FIELDS = dataclasses.fields(Reference)
 
 
 def summarize(
-    body: Mapping[str, Any], kind: str, path: str, line: int, line_of: Any, namespace: str, name: str
+    body: Fields,
+    kind: str,
+    path: str,
+    line: int,
+    line_of: LineOf,
+    namespace: str,
+    name: str,
+    *,
+    sites: Iterable[Site] | None = None,
 ) -> DocumentSummary:
-    """Digest a document; ``line_of(json_path)`` gives the line of a reference."""
+    """Digest a document; ``line_of(json_path)`` gives the line of a reference.
+
+    ``sites`` are the document's callers when the caller has walked them already (one walk
+    serves this summary and lint's call facts).
+    """
     spec, spec_path = workflow_spec(body, kind)
     defines: dict[str, tuple[str, ...]] = {}
     refs: list[Reference] = []
@@ -116,56 +140,56 @@ def summarize(
                     jp, line_of(jp), wft["name"], "", bool(wft.get("clusterScope")), (), "workflowTemplateRef"
                 )
             )
-        for jp, item, what in _callers(spec, spec_path):
-            ref = item.get("templateRef")
-            if not isinstance(ref, dict):
-                continue
-            ref_name, ref_template = ref.get("name"), ref.get("template")
-            if not isinstance(ref_name, str) or not isinstance(ref_template, str):
-                continue
-            if "{{" in ref_name or "{{" in ref_template:
-                continue
-            args = item.get("arguments")
-            params = args.get("parameters") if isinstance(args, dict) else None
-            supplied = tuple(
-                p["name"] for p in params or () if isinstance(p, dict) and isinstance(p.get("name"), str)
-            )
-            arts = args.get("artifacts") if isinstance(args, dict) else None
-            supplied_artifacts = tuple(
-                a["name"] for a in arts or () if isinstance(a, dict) and isinstance(a.get("name"), str)
-            )
-            rp = (*jp, "templateRef")
-            refs.append(
-                Reference(
-                    rp,
-                    line_of(rp),
-                    ref_name,
-                    ref_template,
-                    bool(ref.get("clusterScope")),
-                    supplied,
-                    what,
-                    line_of((*rp, "name")),
-                    line_of((*rp, "template")),
-                    line_of((*rp, "clusterScope")) if "clusterScope" in ref else 0,
-                    line_of(jp),
-                    supplied_artifacts,
-                )
-            )
+        for jp, item, what in _callers(spec, spec_path) if sites is None else sites:
+            reference = _template_reference(jp, item, what, line_of)
+            if reference is not None:
+                refs.append(reference)
     return DocumentSummary(
         path, line, kind, namespace, name, defines, tuple(refs), _channel(body, kind, name)
     )
 
 
-def _channel(body: Mapping[str, Any], kind: str, name: str) -> str:
+def _supplied(args: object, what: str) -> tuple[str, ...]:
+    items = args.get(what) if isinstance(args, dict) else None
+    return tuple(i["name"] for i in items or () if isinstance(i, dict) and isinstance(i.get("name"), str))
+
+
+def _template_reference(jp: JsonPath, item: Fields, what: str, line_of: LineOf) -> Reference | None:
+    """The templateRef of a step, task or hook, unless it is missing or templated."""
+    ref = item.get("templateRef")
+    if not isinstance(ref, dict):
+        return None
+    ref_name, ref_template = ref.get("name"), ref.get("template")
+    if not isinstance(ref_name, str) or not isinstance(ref_template, str):
+        return None
+    if "{{" in ref_name or "{{" in ref_template:
+        return None
+    args = item.get("arguments")
+    rp = (*jp, "templateRef")
+    return Reference(
+        rp,
+        line_of(rp),
+        ref_name,
+        ref_template,
+        bool(ref.get("clusterScope")),
+        _supplied(args, "parameters"),
+        what,
+        line_of((*rp, "name")),
+        line_of((*rp, "template")),
+        line_of((*rp, "clusterScope")) if "clusterScope" in ref else 0,
+        line_of(jp),
+        _supplied(args, "artifacts"),
+    )
+
+
+def _channel(body: Fields, kind: str, name: str) -> str:
     """``<name>-v<major>`` for a library template published on its major channel, else ''."""
     if kind not in (Kind.WORKFLOW_TEMPLATE, Kind.CLUSTER_WORKFLOW_TEMPLATE):
         return ""
     return published_channel(body, name)
 
 
-def _callers(
-    spec: Mapping[str, Any], spec_path: JsonPath
-) -> Iterator[tuple[JsonPath, Mapping[str, Any], str]]:
+def _callers(spec: Fields, spec_path: JsonPath) -> Iterator[Site]:
     """Every step, task and hook of a spec that could hold a templateRef (inline templates included).
 
     The model's walker; exit handlers (``onExit: NAME``) are left out, they name local templates only.
@@ -236,51 +260,25 @@ def _resolve(
     cluster: Mapping[str, DocumentSummary],
     published: Collection[tuple[str, str]] = (),
 ) -> Iterator[CrossProblem]:
-    def problem(rule: str, message: str, field: str = "") -> CrossProblem:
-        if field == "caller":
-            return CrossProblem(summary, ref.json_path[:-1], ref.caller_line or ref.line, rule, message)
-        line = {"name": ref.name_line, "template": ref.template_line, "clusterScope": ref.scope_line}.get(
-            field, 0
-        )
-        path = (*ref.json_path, field) if line else ref.json_path
-        return CrossProblem(summary, path, line or ref.line, rule, message)
-
     kind = Kind.CLUSTER_WORKFLOW_TEMPLATE if ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
     if ref.cluster_scope:
         holder = cluster.get(ref.name)
-        other = bool(namespaced.get(ref.name))
     else:
         candidates = [
             s for s in namespaced.get(ref.name, []) if namespace_matches(s.namespace, summary.namespace)
         ]
         holder = candidates[0] if candidates else None
-        other = ref.name in cluster
     label = f"{ref.name}.{ref.template}" if ref.template else ref.name
     if holder is None:
-        older = OLDER_MAJOR.match(ref.name)
-        if older and (kind.value, older.group(1)) in published:
-            return  # an older major channel: push keeps it in the cluster while callers use it
-        if other:
-            hint = "set clusterScope: true" if not ref.cluster_scope else "drop clusterScope: true"
-            found = Kind.CLUSTER_WORKFLOW_TEMPLATE if not ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
-            yield problem(
-                "templateref-scope",
-                f"{ref.what}: {label} resolves to a {found}, but clusterScope says {kind} ({hint})",
-                "clusterScope" if ref.scope_line else "name",
-            )
-        else:
-            yield problem(
-                "templateref-not-found",
-                f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})"
-                + did_you_mean(ref.name, cluster if ref.cluster_scope else namespaced),
-                "name",
-            )
+        yield from _unresolved(summary, ref, namespaced, cluster, published)
         return
     if not ref.template:
         return
     required = holder.defines.get(ref.template)
     if required is None:
-        yield problem(
+        yield _problem(
+            summary,
+            ref,
             "templateref-not-found",
             f"{ref.what}: template reference {label} not found ({kind} {ref.name!r} at {holder.path}:{holder.line} "
             f"has no template {ref.template!r}){did_you_mean(ref.template, holder.defines)}",
@@ -289,11 +287,59 @@ def _resolve(
         return
     for missing in required:
         if missing not in ref.supplied:
-            yield problem(
+            yield _problem(
+                summary,
+                ref,
                 "input-not-supplied",
                 f"{ref.what} calls {label} without its required input parameter {missing!r}",
                 "caller",
             )
+
+
+def _unresolved(
+    summary: DocumentSummary,
+    ref: Reference,
+    namespaced: Mapping[str, list[DocumentSummary]],
+    cluster: Mapping[str, DocumentSummary],
+    published: Collection[tuple[str, str]],
+) -> Iterator[CrossProblem]:
+    """A reference to no template of its scope: the other scope's, an older major, or nothing."""
+    kind = Kind.CLUSTER_WORKFLOW_TEMPLATE if ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
+    other = bool(namespaced.get(ref.name)) if ref.cluster_scope else ref.name in cluster
+    label = f"{ref.name}.{ref.template}" if ref.template else ref.name
+    older = OLDER_MAJOR.match(ref.name)
+    if older and (kind.value, older.group(1)) in published:
+        return  # an older major channel: push keeps it in the cluster while callers use it
+    if other:
+        hint = "set clusterScope: true" if not ref.cluster_scope else "drop clusterScope: true"
+        found = Kind.CLUSTER_WORKFLOW_TEMPLATE if not ref.cluster_scope else Kind.WORKFLOW_TEMPLATE
+        yield _problem(
+            summary,
+            ref,
+            "templateref-scope",
+            f"{ref.what}: {label} resolves to a {found}, but clusterScope says {kind} ({hint})",
+            "clusterScope" if ref.scope_line else "name",
+        )
+    else:
+        yield _problem(
+            summary,
+            ref,
+            "templateref-not-found",
+            f"{ref.what}: {kind} {ref.name!r} not found (template reference {label})"
+            + did_you_mean(ref.name, cluster if ref.cluster_scope else namespaced),
+            "name",
+        )
+
+
+def _problem(summary: DocumentSummary, ref: Reference, rule: str, message: str, field: str) -> CrossProblem:
+    """A problem at the reference's ``field`` (``caller``: the step or task) when its line is known."""
+    if field == "caller":
+        return CrossProblem(summary, ref.json_path[:-1], ref.caller_line or ref.line, rule, message)
+    line = {"name": ref.name_line, "template": ref.template_line, "clusterScope": ref.scope_line}.get(
+        field, 0
+    )
+    path = (*ref.json_path, field) if line else ref.json_path
+    return CrossProblem(summary, path, line or ref.line, rule, message)
 
 
 __all__ = ["CrossProblem", "DocumentSummary", "Reference", "cross_check", "summarize"]
