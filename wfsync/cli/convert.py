@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from wfsync.cli.common import OutputOption, boundary, terminal
 from wfsync.cli.terminal import OutputFormat, Terminal
+
+if TYPE_CHECKING:
+    from wfsync.commands.convert import ConvertResult
 
 FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
 
@@ -22,56 +25,73 @@ convert_app = typer.Typer(
 )
 
 
+PathsArgument = Annotated[
+    list[Path], typer.Argument(help="Workflow files or folders (searched recursively).")
+]
+OutDirOption = Annotated[
+    Path | None, typer.Option("--out-dir", help="Write one YAML file per workflow here (else to stdout).")
+]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Write the audit report: .json, .md, otherwise text.")
+]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra rule packs (folder or file); they win over built-ins."),
+]
+TemplateOption = Annotated[
+    bool, typer.Option("--template", help="Emit WorkflowTemplates instead of Workflows.")
+]
+StarterOption = Annotated[
+    bool,
+    typer.Option(
+        "--starter",
+        help="Replace GitHub starter-workflow placeholders ($default-branch, $protected-branches, $cron-daily, $cron-weekly) with GitHub's defaults; without it they are an input error.",
+    ),
+]
+RunOption = Annotated[
+    bool,
+    typer.Option(
+        "--run", help="Run each converted workflow with the local engine; the phase goes in the audit."
+    ),
+]
+EventOption = Annotated[
+    Path | None,
+    typer.Option("--event", help="With --run: the event payload (JSON), e.g. workflow_dispatch inputs."),
+]
+EventNameOption = Annotated[
+    str,
+    typer.Option(
+        "--event-name", help="With --run: github.event_name (push, pull_request, ...); default push."
+    ),
+]
+ActorOption = Annotated[str, typer.Option("--actor", help="With --run: github.actor.")]
+RepositoryOption = Annotated[
+    str, typer.Option("--repository", help="With --run: github.repository (owner/name).")
+]
+EnvOption = Annotated[
+    list[str] | None, typer.Option("--env", help="With --run: KEY=VALUE added to every run: step's env.")
+]
+SecretOption = Annotated[
+    list[str] | None, typer.Option("--secret", help="With --run: KEY=VALUE for the secrets context.")
+]
+
+
 @convert_app.command("github-actions")
 def github_actions(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Workflow files or folders (searched recursively).")],
-    out_dir: Annotated[
-        Path | None, typer.Option("--out-dir", help="Write one YAML file per workflow here (else to stdout).")
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write the audit report: .json, .md, otherwise text.")
-    ] = None,
-    rules: Annotated[
-        list[Path] | None,
-        typer.Option("--rules", help="Extra rule packs (folder or file); they win over built-ins."),
-    ] = None,
-    template: Annotated[
-        bool, typer.Option("--template", help="Emit WorkflowTemplates instead of Workflows.")
-    ] = False,
-    starter: Annotated[
-        bool,
-        typer.Option(
-            "--starter",
-            help="Replace GitHub starter-workflow placeholders ($default-branch, $protected-branches, $cron-daily, $cron-weekly) with GitHub's defaults; without it they are an input error.",
-        ),
-    ] = False,
-    run: Annotated[
-        bool,
-        typer.Option(
-            "--run", help="Run each converted workflow with the local engine; the phase goes in the audit."
-        ),
-    ] = False,
-    event: Annotated[
-        Path | None,
-        typer.Option("--event", help="With --run: the event payload (JSON), e.g. workflow_dispatch inputs."),
-    ] = None,
-    event_name: Annotated[
-        str,
-        typer.Option(
-            "--event-name", help="With --run: github.event_name (push, pull_request, ...); default push."
-        ),
-    ] = "push",
-    actor: Annotated[str, typer.Option("--actor", help="With --run: github.actor.")] = "",
-    repository: Annotated[
-        str, typer.Option("--repository", help="With --run: github.repository (owner/name).")
-    ] = "",
-    env: Annotated[
-        list[str] | None, typer.Option("--env", help="With --run: KEY=VALUE added to every run: step's env.")
-    ] = None,
-    secret: Annotated[
-        list[str] | None, typer.Option("--secret", help="With --run: KEY=VALUE for the secrets context.")
-    ] = None,
+    paths: PathsArgument,
+    out_dir: OutDirOption = None,
+    report: ReportOption = None,
+    rules: RulesOption = None,
+    template: TemplateOption = False,
+    starter: StarterOption = False,
+    run: RunOption = False,
+    event: EventOption = None,
+    event_name: EventNameOption = "push",
+    actor: ActorOption = "",
+    repository: RepositoryOption = "",
+    env: EnvOption = None,
+    secret: SecretOption = None,
     output: OutputOption = None,
 ) -> None:
     """Convert GitHub Actions workflows to Argo: exit 0 all converted, 1 incomplete, 2 bad input."""
@@ -80,6 +100,19 @@ def github_actions(
         fmt = term.resolve_output(output, FORMATS)
         from wfsync.commands.convert import run_convert_github_actions, run_settings
 
+        settings = (
+            run_settings(
+                Path.cwd(),
+                event=event,
+                event_name=event_name,
+                actor=actor,
+                repository=repository,
+                env=env or (),
+                secrets=secret or (),
+            )
+            if run
+            else None
+        )
         with term.progress("convert") as bar:  # a folder of workflows, or --run, takes a while
             bar.describe = lambda: "converting"
             result = run_convert_github_actions(
@@ -89,38 +122,30 @@ def github_actions(
                 rules=rules or [],
                 template=template,
                 starter=starter,
-                run=run_settings(
-                    Path.cwd(),
-                    event=event,
-                    event_name=event_name,
-                    actor=actor,
-                    repository=repository,
-                    env=env or (),
-                    secrets=secret or (),
-                )
-                if run
-                else None,
+                run=settings,
             )
         if fmt is OutputFormat.JSON:
-            payload = result.audit.to_json()
-            if result.library is not None:
-                from wfsync.commands.library import needs_json
-
-                payload["library"] = needs_json(result.library)
-            if out_dir is None:
-                payload["documents"] = [f.text for f in result.files if f.text is not None]
-            term.json("convert.github-actions", payload)
+            _render_json(term, result, to_stdout=out_dir is None)
         else:
             _render_text(term, result, to_stdout=out_dir is None)
     raise typer.Exit(int(result.exit_code))
 
 
-def _render_text(term: Terminal, result: object, *, to_stdout: bool) -> None:
-    from wfsync.commands.convert import ConvertResult
+def _render_json(term: Terminal, result: ConvertResult, *, to_stdout: bool) -> None:
+    from wfsync.commands.library import needs_json
+
+    payload = result.audit.to_json()
+    if result.library is not None:
+        payload["library"] = needs_json(result.library)
+    if to_stdout:
+        payload["documents"] = [f.text for f in result.files if f.text is not None]
+    term.json("convert.github-actions", payload)
+
+
+def _render_text(term: Terminal, result: ConvertResult, *, to_stdout: bool) -> None:
     from wfsync.commands.library import needs_lines
     from wfsync.convert.gha.report import summary_lines, workflow_lines
 
-    assert isinstance(result, ConvertResult)
     ran = any(w.run for w in result.audit.workflows)
     if to_stdout:
         texts = [f.text for f in result.files if f.text is not None]
