@@ -16,22 +16,12 @@ from typing import Any
 from wfsync.convert.gha.expressions import (
     ExpressionError,
     evaluate,
+    nodes,
     parse,
     referenced_contexts,
     referenced_functions,
     to_string,
     truthy,
-)
-from wfsync.convert.gha.expressions.nodes import (
-    Call,
-    Compare,
-    ContextRef,
-    Expr,
-    Index,
-    Literal,
-    Logical,
-    Not,
-    Star,
 )
 from wfsync.convert.gha.translate import (
     GITHUB_FIELDS,
@@ -44,13 +34,13 @@ from wfsync.convert.gha.translate import (
 )
 
 
-def to_argo(expression: str | Expr, scope: Scope) -> str:
+def to_argo(expression: str | nodes.Expr, scope: Scope) -> str:
     """An expr-lang expression computing the GitHub expression's value at run time."""
     tree = parse(expression) if isinstance(expression, str) else expression
     return _Compiler(scope).value(tree)
 
 
-def to_argo_condition(expression: str | Expr, scope: Scope) -> str:
+def to_argo_condition(expression: str | nodes.Expr, scope: Scope) -> str:
     """An expr-lang boolean: GitHub's truthiness of the expression."""
     tree = parse(expression) if isinstance(expression, str) else expression
     return _Compiler(scope).condition(tree)
@@ -63,7 +53,7 @@ class _Compiler:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def per_leg(self, node: Expr, *, condition: bool = False) -> str | None:
+    def per_leg(self, node: nodes.Expr, *, condition: bool = False) -> str | None:
         """The value of ``node`` for each matrix leg, picked by the leg's index at run time.
 
         For expressions that read the matrix other than as ``matrix.<key>`` (``toJSON(matrix)``,
@@ -89,26 +79,30 @@ class _Compiler:
             return values[0]
         return f"[{', '.join(values)}][int(inputs.parameters.leg)]"
 
-    def condition(self, node: Expr) -> str:
+    def condition(self, node: nodes.Expr) -> str:
         leg = self.per_leg(node, condition=True)
         if leg is not None:
             return leg
-        if isinstance(node, (Compare, Not)) or isinstance(node, Call) and node.name.lower() in _BOOLEAN_CALLS:
+        if (
+            isinstance(node, (nodes.Compare, nodes.Not))
+            or isinstance(node, nodes.Call)
+            and node.name.lower() in _BOOLEAN_CALLS
+        ):
             return self.value(node)
-        if isinstance(node, Logical):
+        if isinstance(node, nodes.Logical):
             joiner = " && " if node.op == "&&" else " || "
             return "(" + joiner.join(self.condition(a) for a in node.args) + ")"
-        if isinstance(node, Literal):
+        if isinstance(node, nodes.Literal):
             return "true" if node.value not in (None, False, 0, "") else "false"
         value = self.value(node)
         # Argo parameters are strings: "false" and "0" stand for the booleans and numbers of inputs.
         return f'(({value}) not in [nil, false, 0, "", "false", "0"])'
 
-    def value(self, node: Expr) -> str:
+    def value(self, node: nodes.Expr) -> str:
         leg = self.per_leg(node)
         if leg is not None:
             return leg
-        if isinstance(node, Literal):
+        if isinstance(node, nodes.Literal):
             if node.value is None:
                 return "nil"
             if isinstance(node.value, bool):
@@ -117,48 +111,48 @@ class _Compiler:
                 return expr_string(node.value)
             number = float(node.value)
             return str(int(number)) if number.is_integer() else repr(number)
-        if isinstance(node, Not):
+        if isinstance(node, nodes.Not):
             return f"!{self.condition(node.operand)}"
-        if isinstance(node, Logical):
+        if isinstance(node, nodes.Logical):
             # GitHub's && and || give an operand, not a boolean (`x && 'a' || 'b'` is a ternary).
             first = node.args[0]
             if len(node.args) == 1:
                 return self.value(first)
-            rest = self.value(Logical(node.op, tuple(node.args[1:])))
+            rest = self.value(nodes.Logical(node.op, tuple(node.args[1:])))
             if node.op == "&&":
                 return f"({self.condition(first)} ? {rest} : {self.value(first)})"
             return f"({self.condition(first)} ? {self.value(first)} : {rest})"
-        if isinstance(node, Compare):
+        if isinstance(node, nodes.Compare):
             left, right = self.value(node.left), self.value(node.right)
             if node.op in ("==", "!="):
                 return f"(lower(string({left})) {node.op} lower(string({right})))"
             return f"(float({left}) {node.op} float({right}))"
-        if isinstance(node, Call):
+        if isinstance(node, nodes.Call):
             return self.call(node)
-        if isinstance(node, (ContextRef, Index)):
+        if isinstance(node, (nodes.ContextRef, nodes.Index)):
             if self.dynamic_matrix() and _matrix_root(node):
                 return self.matrix_value(node)
-            if isinstance(node, Index) and not _plain_path(node):
+            if isinstance(node, nodes.Index) and not _plain_path(node):
                 return self.index(node)
             return self.reference(node)
         raise Untranslatable("unsupported expression")  # pragma: no cover
 
-    def index(self, node: Index) -> str:
+    def index(self, node: nodes.Index) -> str:
         """An index or filter on a computed value: ``fromJSON(x)[0]``, ``a.*.name``, ``a[b]``.
 
         ``.*`` keeps an array's elements (GitHub's filter); a property of a filtered array is
         taken from each element (``map``). A missing key or index gives null, as on GitHub.
         """
-        if isinstance(node.index, Star):
+        if isinstance(node.index, nodes.Star):
             return self.value(node.target)
         key = self.key(node.index)
         if _filtered(node.target):
             return f"map({self.value(node.target)}, #?.[{key}])"
         return f"({self.value(node.target)})?.[{key}]"
 
-    def key(self, index: Expr) -> str:
+    def key(self, index: nodes.Expr) -> str:
         if (
-            isinstance(index, Literal)
+            isinstance(index, nodes.Literal)
             and isinstance(index.value, (int, float))
             and not isinstance(index.value, bool)
         ):
@@ -166,7 +160,7 @@ class _Compiler:
             if not number.is_integer():
                 raise Untranslatable("an index must be a whole number")
             return str(int(number))
-        if isinstance(index, Literal) and isinstance(index.value, str):
+        if isinstance(index, nodes.Literal) and isinstance(index.value, str):
             return expr_string(index.value)
         return self.value(index)
 
@@ -174,24 +168,24 @@ class _Compiler:
         """Whether the job's matrix is computed at run time (each leg gets it as JSON)."""
         return self.scope.level == "job" and self.scope.matrix is not None and self.scope.legs == []
 
-    def matrix_value(self, node: Expr) -> str:
+    def matrix_value(self, node: nodes.Expr) -> str:
         """``matrix``, ``matrix.a.b`` or ``matrix[expr]`` read from the leg's JSON."""
-        if isinstance(node, ContextRef):
+        if isinstance(node, nodes.ContextRef):
             return 'fromJSON(inputs.parameters["matrix"])'
-        assert isinstance(node, Index)
+        assert isinstance(node, nodes.Index)
         target = self.matrix_value(node.target)
-        if isinstance(node.index, Star):
+        if isinstance(node.index, nodes.Star):
             raise Untranslatable("filters have no Argo equivalent")
         # ?.[ ]: a missing key is null (GitHub), also when something is read from it.
-        if isinstance(node.index, Literal) and isinstance(node.index.value, str):
+        if isinstance(node.index, nodes.Literal) and isinstance(node.index.value, str):
             return f"({target}?.[{expr_string(node.index.value)}])"
         return f"({target}?.[string({self.value(node.index)})])"
 
-    def call(self, node: Call) -> str:
+    def call(self, node: nodes.Call) -> str:
         name = node.name.lower()
         if name == "tojson" and len(node.args) == 1:
             arg = node.args[0]
-            if self.dynamic_matrix() and isinstance(arg, ContextRef) and arg.name.lower() == "matrix":
+            if self.dynamic_matrix() and isinstance(arg, nodes.ContextRef) and arg.name.lower() == "matrix":
                 # expr's toJSON indents like GitHub's but orders keys (Go maps are sorted).
                 return 'toJSON(fromJSON(inputs.parameters["matrix"]))'
             return f"toJSON({self.value(arg)})"
@@ -221,7 +215,7 @@ class _Compiler:
         if (
             name == "format"
             and node.args
-            and isinstance(node.args[0], Literal)
+            and isinstance(node.args[0], nodes.Literal)
             and isinstance(node.args[0].value, str)
         ):
             parts = re.split(r"(\{\d+\})", node.args[0].value)
@@ -235,7 +229,7 @@ class _Compiler:
             return "(" + " + ".join(pieces or ['""']) + ")"
         raise Untranslatable(f"the function {node.name}() has no Argo equivalent here")
 
-    def reference(self, node: Expr) -> str:
+    def reference(self, node: nodes.Expr) -> str:
         path = _path(node)
         head = path[0].lower()
         rest = path[1:]
@@ -331,66 +325,66 @@ def _json_value(source: str, key: str) -> str:
     return f'(fromJSON({source})?.[{expr_string(key)}] ?? "")'
 
 
-def _path(node: Expr) -> list[str]:
+def _path(node: nodes.Expr) -> list[str]:
     parts: list[str] = []
-    while isinstance(node, Index):
+    while isinstance(node, nodes.Index):
         if (
-            isinstance(node.index, Star)
-            or not isinstance(node.index, Literal)
+            isinstance(node.index, nodes.Star)
+            or not isinstance(node.index, nodes.Literal)
             or not isinstance(node.index.value, str)
         ):
             raise Untranslatable("filters and computed indexes have no Argo equivalent")
         parts.append(node.index.value)
         node = node.target
-    if not isinstance(node, ContextRef):
+    if not isinstance(node, nodes.ContextRef):
         raise Untranslatable("only context properties can be read")
     parts.append(node.name)
     return parts[::-1]
 
 
-def _plain_path(node: Expr) -> bool:
+def _plain_path(node: nodes.Expr) -> bool:
     """Whether ``node`` is a context property path (``a.b['c']``) with string keys only."""
-    while isinstance(node, Index):
-        if not (isinstance(node.index, Literal) and isinstance(node.index.value, str)):
+    while isinstance(node, nodes.Index):
+        if not (isinstance(node.index, nodes.Literal) and isinstance(node.index.value, str)):
             return False
         node = node.target
-    return isinstance(node, ContextRef)
+    return isinstance(node, nodes.ContextRef)
 
 
-def _filtered(node: Expr) -> bool:
+def _filtered(node: nodes.Expr) -> bool:
     """Whether ``node`` is the result of a ``.*`` filter (an array of values)."""
-    while isinstance(node, Index):
-        if isinstance(node.index, Star):
+    while isinstance(node, nodes.Index):
+        if isinstance(node.index, nodes.Star):
             return True
         node = node.target
     return False
 
 
-def _matrix_root(node: Expr) -> bool:
-    while isinstance(node, Index):
+def _matrix_root(node: nodes.Expr) -> bool:
+    while isinstance(node, nodes.Index):
         node = node.target
-    return isinstance(node, ContextRef) and node.name.lower() == "matrix"
+    return isinstance(node, nodes.ContextRef) and node.name.lower() == "matrix"
 
 
-def _reads_whole_matrix(node: Expr) -> bool:
+def _reads_whole_matrix(node: nodes.Expr) -> bool:
     """Whether ``node`` reads ``matrix`` other than as ``matrix.<key>`` (a leg parameter)."""
     chain, depth = node, 0
-    while isinstance(chain, Index):
+    while isinstance(chain, nodes.Index):
         chain, depth = chain.target, depth + 1
-    if isinstance(chain, ContextRef) and chain.name.lower() == "matrix":
-        index = node.index if isinstance(node, Index) else None
-        return depth != 1 or not (isinstance(index, Literal) and isinstance(index.value, str))
-    if isinstance(node, Index):
+    if isinstance(chain, nodes.ContextRef) and chain.name.lower() == "matrix":
+        index = node.index if isinstance(node, nodes.Index) else None
+        return depth != 1 or not (isinstance(index, nodes.Literal) and isinstance(index.value, str))
+    if isinstance(node, nodes.Index):
         children: tuple[Any, ...] = (node.target, node.index)
-    elif isinstance(node, Not):
+    elif isinstance(node, nodes.Not):
         children = (node.operand,)
-    elif isinstance(node, Compare):
+    elif isinstance(node, nodes.Compare):
         children = (node.left, node.right)
-    elif isinstance(node, (Logical, Call)):
+    elif isinstance(node, (nodes.Logical, nodes.Call)):
         children = node.args
     else:
         children = ()
-    return any(_reads_whole_matrix(c) for c in children if not isinstance(c, Star))
+    return any(_reads_whole_matrix(c) for c in children if not isinstance(c, nodes.Star))
 
 
 def _expr_literal(value: Any) -> str:

@@ -11,27 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
-from wfsync.convert.gha.expressions.nodes import (
-    Call,
-    Compare,
-    ContextRef,
-    Expr,
-    Index,
-    Literal,
-    Logical,
-    Not,
-    Star,
-)
+from wfsync.convert.gha.expressions import ExpressionError, find_expressions, nodes, parse
 
 MAX_DEPTH = 4
 """``env`` values that read other ``env`` values (step env over job env) nest this deep at most."""
 
 
-def interpolation(text: str) -> Expr:
+def interpolation(text: str) -> nodes.Expr:
     """The expression GitHub evaluates for a string with ``${{ }}`` spans: ``format()`` of it."""
     template: list[str] = []
-    args: list[Expr] = []
+    args: list[nodes.Expr] = []
     pos = 0
     for span in find_expressions(text):
         template.append(text[pos : span.start].replace("{", "{{").replace("}", "}}"))
@@ -39,41 +28,41 @@ def interpolation(text: str) -> Expr:
         args.append(parse(span.expression))
         pos = span.end
     template.append(text[pos:].replace("{", "{{").replace("}", "}}"))
-    return Call("format", (Literal("".join(template)), *args), 0)
+    return nodes.Call("format", (nodes.Literal("".join(template)), *args), 0)
 
 
-def _env_key(node: Expr) -> str | None:
+def _env_key(node: nodes.Expr) -> str | None:
     if (
-        isinstance(node, Index)
-        and isinstance(node.target, ContextRef)
+        isinstance(node, nodes.Index)
+        and isinstance(node.target, nodes.ContextRef)
         and node.target.name.lower() == "env"
-        and isinstance(node.index, Literal)
+        and isinstance(node.index, nodes.Literal)
         and isinstance(node.index.value, str)
     ):
         return node.index.value
     return None
 
 
-def transform(tree: Expr, change: Callable[[Expr], Expr | None]) -> Expr:
+def transform(tree: nodes.Expr, change: Callable[[nodes.Expr], nodes.Expr | None]) -> nodes.Expr:
     """``tree`` with every node for which ``change`` gives a replacement replaced (outermost first)."""
     replaced = change(tree)
     if replaced is not None:
         return replaced
-    if isinstance(tree, Index):
-        index = tree.index if isinstance(tree.index, Star) else transform(tree.index, change)
-        return Index(transform(tree.target, change), index)
-    if isinstance(tree, Not):
-        return Not(transform(tree.operand, change))
-    if isinstance(tree, Compare):
-        return Compare(tree.op, transform(tree.left, change), transform(tree.right, change))
-    if isinstance(tree, Logical):
-        return Logical(tree.op, tuple(transform(a, change) for a in tree.args))
-    if isinstance(tree, Call):
-        return Call(tree.name, tuple(transform(a, change) for a in tree.args), tree.offset)
+    if isinstance(tree, nodes.Index):
+        index = tree.index if isinstance(tree.index, nodes.Star) else transform(tree.index, change)
+        return nodes.Index(transform(tree.target, change), index)
+    if isinstance(tree, nodes.Not):
+        return nodes.Not(transform(tree.operand, change))
+    if isinstance(tree, nodes.Compare):
+        return nodes.Compare(tree.op, transform(tree.left, change), transform(tree.right, change))
+    if isinstance(tree, nodes.Logical):
+        return nodes.Logical(tree.op, tuple(transform(a, change) for a in tree.args))
+    if isinstance(tree, nodes.Call):
+        return nodes.Call(tree.name, tuple(transform(a, change) for a in tree.args), tree.offset)
     return tree
 
 
-def inline_env(tree: Expr, dynamic: Mapping[str, str], depth: int = 0) -> Expr:
+def inline_env(tree: nodes.Expr, dynamic: Mapping[str, str], depth: int = 0) -> nodes.Expr:
     """``tree`` with ``env.K`` for each ``K`` of ``dynamic`` (name -> value text) replaced.
 
     A value that cannot be parsed is left alone (the caller reports the original problem).
@@ -82,7 +71,7 @@ def inline_env(tree: Expr, dynamic: Mapping[str, str], depth: int = 0) -> Expr:
         return tree
     lowered = {k.lower(): v for k, v in dynamic.items()}
 
-    def change(node: Expr) -> Expr | None:
+    def change(node: nodes.Expr) -> nodes.Expr | None:
         key = _env_key(node)
         if key is None:
             return None

@@ -24,17 +24,18 @@ def commented(value: object, key: str = "") -> object:
     """
     if isinstance(value, dict):
         node = CommentedMap((k, commented(v, str(k))) for k, v in value.items())
-        if key == "templateRef" or (key == "parameters" and _short_parameter(value)):
+        if key == "templateRef" or (key == "parameters" and short_parameter(value)):
             node.fa.set_flow_style()
         return node
     if isinstance(value, list):
         return CommentedSeq(commented(v, key) for v in value)
-    if isinstance(value, str) and _block_friendly(value):
+    if isinstance(value, str) and block_friendly(value):
         return LiteralScalarString(value)
     return value
 
 
-def _short_parameter(parameter: Mapping[str, object]) -> bool:
+def short_parameter(parameter: Mapping[str, object]) -> bool:
+    """Whether a parameter is written on one line: only name and a short one-line value."""
     if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
         return False
     text = str(parameter.get("value", ""))
@@ -45,7 +46,7 @@ def _short_parameter(parameter: Mapping[str, object]) -> bool:
     )
 
 
-def _block_friendly(text: str) -> bool:
+def block_friendly(text: str) -> bool:
     """Whether a ``|`` block gives ``text`` back exactly (line breaks, printable, no edge blanks)."""
     if "\n" not in text.rstrip("\n") or text != text.lstrip(" ") or "\n\n\n" in text[-3:] + "\n":
         return False

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from wfsync.convert.gha.composite import repository_root as source_root
 from wfsync.convert.gha.runcontext import RunContext, env_lines
 from wfsync.convert.gha.script import env_value
 from wfsync.model.walk import steps_and_tasks
@@ -25,6 +26,8 @@ LOCAL_GIT_IMAGE = "alpine:3.20"
 
 Call = dict[str, Any]
 """A step or task of the document (``templateRef``, ``arguments``), changed in place."""
+
+__all__ = ["LOCAL_GIT_IMAGE", "LOCAL_RUNNER_IMAGE", "RunSettings", "localize", "source_root"]
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,6 @@ class RunSettings:
     """The repository checked out for ``actions/checkout`` (default: the one holding ``.github``)."""
     context: RunContext = field(default_factory=RunContext)
     """Actor, repository, event payload, extra env and secrets of the run (act's ``-e``, ``-s`` ...)."""
-
-
-def source_root(path: Path) -> Path:
-    """The repository a workflow belongs to: the folder holding ``.github``, else its own folder."""
-    resolved = path.resolve()
-    for parent in resolved.parents:
-        if parent.name == ".github":
-            return parent.parent
-    return resolved.parent
 
 
 def localize(

@@ -24,16 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from wfsync.convert.gha import composite
 from wfsync.convert.gha.argo import failing_call, slug
-from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, referenced_contexts, walk
-from wfsync.convert.gha.expressions.nodes import (
-    Compare,
-    ContextRef,
-    Expr,
-    Index,
-    Literal,
-    Logical,
-    Not,
-    Star,
+from wfsync.convert.gha.expressions import (
+    ExpressionError,
+    find_expressions,
+    nodes,
+    parse,
+    referenced_contexts,
+    walk,
 )
 from wfsync.convert.gha.inline import interpolation, transform
 from wfsync.convert.gha.model import Job, Step, Workflow
@@ -62,11 +59,11 @@ class CallError(Exception):
 # Expressions as text ----------------------------------------------------------------------------
 
 
-def expression_text(node: Expr | Star) -> str:
+def expression_text(node: nodes.Expr | nodes.Star) -> str:
     """GitHub expression syntax for a tree (parenthesized; parses back to the same tree)."""
-    if isinstance(node, Star):
+    if isinstance(node, nodes.Star):
         return "*"
-    if isinstance(node, Literal):
+    if isinstance(node, nodes.Literal):
         value = node.value
         if value is None:
             return "null"
@@ -76,29 +73,29 @@ def expression_text(node: Expr | Star) -> str:
             number = float(value)
             return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
         return "'" + str(value).replace("'", "''") + "'"
-    if isinstance(node, ContextRef):
+    if isinstance(node, nodes.ContextRef):
         return node.name
-    if isinstance(node, Index):
+    if isinstance(node, nodes.Index):
         target = expression_text(node.target)
-        if isinstance(node.index, Star):
+        if isinstance(node.index, nodes.Star):
             return f"{target}.*"
         if (
-            isinstance(node.index, Literal)
+            isinstance(node.index, nodes.Literal)
             and isinstance(node.index.value, str)
             and _NAME.match(node.index.value)
         ):
             return f"{target}.{node.index.value}"
         return f"{target}[{expression_text(node.index)}]"
-    if isinstance(node, Not):
+    if isinstance(node, nodes.Not):
         return f"!({expression_text(node.operand)})"
-    if isinstance(node, Compare):
+    if isinstance(node, nodes.Compare):
         return f"({expression_text(node.left)} {node.op} {expression_text(node.right)})"
-    if isinstance(node, Logical):
+    if isinstance(node, nodes.Logical):
         return "(" + f" {node.op} ".join(expression_text(a) for a in node.args) + ")"
     return f"{node.name}(" + ", ".join(expression_text(a) for a in node.args) + ")"
 
 
-def _rewrite_text(text: str, change: Callable[[Expr], Expr | None], whole: bool) -> str:
+def _rewrite_text(text: str, change: Callable[[nodes.Expr], nodes.Expr | None], whole: bool) -> str:
     """``text`` with its expressions rewritten (``whole``: the text is one bare expression, as ``if:``)."""
     if whole and "${{" not in text:
         try:
@@ -120,7 +117,7 @@ def _rewrite_text(text: str, change: Callable[[Expr], Expr | None], whole: bool)
     return "".join(out) + text[pos:]
 
 
-def rewrite(value: Any, change: Callable[[Expr], Expr | None], key: str = "") -> Any:
+def rewrite(value: Any, change: Callable[[nodes.Expr], nodes.Expr | None], key: str = "") -> Any:
     """A copy of a workflow value (mappings, lists, strings) with every expression rewritten."""
     if isinstance(value, dict):
         return {k: rewrite(v, change, str(k)) for k, v in value.items()}
@@ -134,7 +131,7 @@ def rewrite(value: Any, change: Callable[[Expr], Expr | None], key: str = "") ->
 # Inputs and secrets ---------------------------------------------------------------------------
 
 
-def _value_expression(value: Any, kind: str, where: str) -> Expr:
+def _value_expression(value: Any, kind: str, where: str) -> nodes.Expr:
     """The expression giving an input's value: a constant of the input's type, or the caller's expression."""
     if isinstance(value, str) and "${{" in value:
         spans = find_expressions(value)
@@ -148,25 +145,25 @@ def _value_expression(value: Any, kind: str, where: str) -> Expr:
         return tree
     if kind == "number" and not isinstance(value, bool):
         try:
-            return Literal(float(value))
+            return nodes.Literal(float(value))
         except (TypeError, ValueError):
-            return Literal(value)
+            return nodes.Literal(value)
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
-        return Literal(value.lower() == "true")
+        return nodes.Literal(value.lower() == "true")
     if kind == "string" and not isinstance(value, str):
-        return Literal(scalar_text(value))
-    return Literal(value)
+        return nodes.Literal(scalar_text(value))
+    return nodes.Literal(value)
 
 
 _TYPE_DEFAULTS: dict[str, Any] = {"boolean": False, "number": 0.0, "string": ""}
 
 
-def input_values(call: Mapping[str, Any], given: Mapping[str, Any], job_id: str) -> dict[str, Expr]:
+def input_values(call: Mapping[str, Any], given: Mapping[str, Any], job_id: str) -> dict[str, nodes.Expr]:
     """Declared input name (lower case) -> the expression of its value in this call."""
     definitions = call.get("inputs") if isinstance(call.get("inputs"), dict) else {}
     assert isinstance(definitions, dict)
     lowered = {str(k).lower(): v for k, v in given.items()}
-    values: dict[str, Expr] = {}
+    values: dict[str, nodes.Expr] = {}
     for name, definition in definitions.items():
         spec = definition if isinstance(definition, dict) else {}
         kind = scalar_text(spec.get("type")) or "string"
@@ -176,26 +173,26 @@ def input_values(call: Mapping[str, Any], given: Mapping[str, Any], job_id: str)
         elif spec.get("default") is not None:
             values[str(name).lower()] = _value_expression(spec["default"], kind, f"{where} (default)")
         else:
-            values[str(name).lower()] = Literal(_TYPE_DEFAULTS.get(kind, ""))
+            values[str(name).lower()] = nodes.Literal(_TYPE_DEFAULTS.get(kind, ""))
     return values
 
 
-def _secret_values(secrets: Any, job_id: str) -> dict[str, Expr] | None:
+def _secret_values(secrets: Any, job_id: str) -> dict[str, nodes.Expr] | None:
     """Secret name (lower case) -> expression; None for ``inherit`` (the caller's secrets as they are)."""
     if isinstance(secrets, str):
         return None  # `inherit` (the schema allows nothing else)
-    values: dict[str, Expr] = {}
+    values: dict[str, nodes.Expr] = {}
     for name, value in (secrets or {}).items() if isinstance(secrets, dict) else []:
         values[str(name).lower()] = _value_expression(value, "string", f"job {job_id}: secret {name}")
     return values
 
 
-def _context_key(node: Expr, context: str) -> str | None:
+def _context_key(node: nodes.Expr, context: str) -> str | None:
     if (
-        isinstance(node, Index)
-        and isinstance(node.target, ContextRef)
+        isinstance(node, nodes.Index)
+        and isinstance(node.target, nodes.ContextRef)
         and node.target.name.lower() == context
-        and isinstance(node.index, Literal)
+        and isinstance(node.index, nodes.Literal)
         and isinstance(node.index.value, str)
     ):
         return node.index.value
@@ -203,20 +200,22 @@ def _context_key(node: Expr, context: str) -> str | None:
 
 
 def substitution(
-    inputs: Mapping[str, Expr], secrets: Mapping[str, Expr] | None
-) -> Callable[[Expr], Expr | None]:
+    inputs: Mapping[str, nodes.Expr], secrets: Mapping[str, nodes.Expr] | None
+) -> Callable[[nodes.Expr], nodes.Expr | None]:
     """The node replacement that gives a called workflow its ``inputs`` and ``secrets``."""
 
-    def change(node: Expr) -> Expr | None:
+    def change(node: nodes.Expr) -> nodes.Expr | None:
         name = _context_key(node, "inputs")
         if name is not None:
-            return inputs.get(name.lower(), Literal(None))  # undeclared inputs read as null
+            return inputs.get(name.lower(), nodes.Literal(None))  # undeclared inputs read as null
         name = _context_key(node, "secrets")
         if name is not None and secrets is not None and name.upper() != "GITHUB_TOKEN":
-            return secrets.get(name.lower(), Literal(None))
+            return secrets.get(name.lower(), nodes.Literal(None))
         name = _context_key(node, "jobs")
         if name is not None:
-            return Index(ContextRef("needs", 0), Literal(name))  # workflow outputs read jobs.X
+            return nodes.Index(
+                nodes.ContextRef("needs", 0), nodes.Literal(name)
+            )  # workflow outputs read jobs.X
         return None
 
     return change
@@ -300,14 +299,14 @@ def _called_workflow(conv: Converter, job: Job) -> tuple[Workflow, dict[str, Any
     return Workflow(called.path, raw, jobs, called.root, called.text), outputs
 
 
-def _needs(tree: Expr) -> list[Literal]:
+def _needs(tree: nodes.Expr) -> list[nodes.Literal]:
     return [
         n.index
         for n in walk(tree)
-        if isinstance(n, Index)
-        and isinstance(n.target, ContextRef)
+        if isinstance(n, nodes.Index)
+        and isinstance(n.target, nodes.ContextRef)
         and n.target.name.lower() == "needs"
-        and isinstance(n.index, Literal)
+        and isinstance(n.index, nodes.Literal)
     ]
 
 

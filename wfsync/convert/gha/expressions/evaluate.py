@@ -13,19 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from wfsync.convert.gha.expressions import nodes
 from wfsync.convert.gha.expressions.errors import MAX_MEMORY_BYTES, ExpressionError
 from wfsync.convert.gha.expressions.functions import BUILTINS, Function, JobStatus, Runtime
-from wfsync.convert.gha.expressions.nodes import (
-    Call,
-    Compare,
-    ContextRef,
-    Expr,
-    Index,
-    Literal,
-    Logical,
-    Not,
-    Star,
-)
 from wfsync.convert.gha.expressions.parser import parse
 from wfsync.convert.gha.expressions.values import (
     FilteredArray,
@@ -50,19 +40,19 @@ class _Evaluator:
         self.functions = functions
         self.runtime = runtime
 
-    def eval(self, node: Expr) -> Any:
+    def eval(self, node: nodes.Expr) -> Any:
         return _DISPATCH[type(node)](self, node)
 
-    def literal(self, node: Literal) -> Any:
+    def literal(self, node: nodes.Literal) -> Any:
         return node.value
 
-    def context(self, node: ContextRef) -> Any:
+    def context(self, node: nodes.ContextRef) -> Any:
         return get_key(self.contexts, node.name)[1]
 
-    def negate(self, node: Not) -> bool:
+    def negate(self, node: nodes.Not) -> bool:
         return not truthy(self.eval(node.operand))
 
-    def compare(self, node: Compare) -> bool:
+    def compare(self, node: nodes.Compare) -> bool:
         left = self.eval(node.left)
         right = self.eval(node.right)
         op = node.op
@@ -78,7 +68,7 @@ class _Evaluator:
             return equals(left, right) or greater_than(left, right)
         return equals(left, right) or less_than(left, right)
 
-    def logical(self, node: Logical) -> Any:
+    def logical(self, node: nodes.Logical) -> Any:
         want = node.op == "||"
         result: Any = None
         for arg in node.args:
@@ -87,8 +77,8 @@ class _Evaluator:
                 break
         return result
 
-    def index(self, node: Index) -> Any:
-        star = isinstance(node.index, Star)
+    def index(self, node: nodes.Index) -> Any:
+        star = isinstance(node.index, nodes.Star)
         index = None if star else self.eval(node.index)  # type: ignore[arg-type]
         target = self.eval(node.target)
         kind = kind_of(target)
@@ -105,7 +95,7 @@ class _Evaluator:
             return target[position] if position is not None and position < len(target) else None
         return FilteredArray() if star else None
 
-    def call(self, node: Call) -> Any:
+    def call(self, node: nodes.Call) -> Any:
         args = [self.eval(arg) for arg in node.args]
         name = node.name.lower()
         function = self.functions.get(name) or BUILTINS.get(name)
@@ -119,13 +109,13 @@ class _Evaluator:
 
 
 _DISPATCH: dict[type, Callable[[_Evaluator, Any], Any]] = {
-    Literal: _Evaluator.literal,
-    ContextRef: _Evaluator.context,
-    Index: _Evaluator.index,
-    Not: _Evaluator.negate,
-    Compare: _Evaluator.compare,
-    Logical: _Evaluator.logical,
-    Call: _Evaluator.call,
+    nodes.Literal: _Evaluator.literal,
+    nodes.ContextRef: _Evaluator.context,
+    nodes.Index: _Evaluator.index,
+    nodes.Not: _Evaluator.negate,
+    nodes.Compare: _Evaluator.compare,
+    nodes.Logical: _Evaluator.logical,
+    nodes.Call: _Evaluator.call,
 }
 
 
@@ -158,7 +148,7 @@ def _filtered_access(items: FilteredArray, star: bool, index: Any) -> FilteredAr
 
 
 def evaluate(
-    expression: Expr | str,
+    expression: nodes.Expr | str,
     contexts: Mapping[str, Any] | None = None,
     *,
     functions: Mapping[str, Function] | None = None,
