@@ -25,7 +25,7 @@ from typing import Any
 
 from wfsync.convert.gha import conditions, dag, matrix_runtime, reusable, triggers
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.argo import failing_call, library_call, parameters, slug
+from wfsync.convert.gha.argo import as_task, failing_call, library_call, parameters, slug
 from wfsync.convert.gha.compiler import to_argo
 from wfsync.convert.gha.conditions import TERMINAL
 from wfsync.convert.gha.document import SECRET_NAME, WORKSPACE_CLAIM, document, header, synchronization
@@ -48,6 +48,7 @@ from wfsync.convert.gha.rules import RuleSet
 from wfsync.convert.gha.runners import runner_image
 from wfsync.convert.gha.translate import Scope, Untranslatable, fold_field
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import Arguments, Artifact, DAGTask, Template, WorkflowSpec, WorkflowStep
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -72,7 +73,7 @@ class Converter:
         self.as_template = template
         self.report = WorkflowReport(workflow.path)
         self.parameters: dict[str, str] = {}
-        self.templates: list[dict[str, Any]] = []
+        self.templates: list[Template] = []
         self.uses_cache = False
         self.plans: dict[str, JobPlan] = {}
         self.calls: tuple[Path, ...] = ()
@@ -105,11 +106,11 @@ class Converter:
         self.report.finish()
         return Conversion(wf.path, result, header(self.wf.path, self.report), self.report)
 
-    def _spec(self, main: dict[str, Any]) -> dict[str, Any]:
+    def _spec(self, main: Template) -> WorkflowSpec:
         """The workflow spec: parameters, the shared workspace, the cache volume and mutex."""
         inputs = self._dispatch_inputs()
         params = {"repo": "https://github.com/OWNER/REPO.git", "revision": "", **self.parameters}
-        spec: dict[str, Any] = {"entrypoint": "main"}
+        spec: WorkflowSpec = {"entrypoint": "main"}
         spec["arguments"] = {"parameters": triggers.argument_parameters(params, inputs)}
         spec["volumeClaimTemplates"] = [copy.deepcopy(WORKSPACE_CLAIM)]
         if self.uses_cache:
@@ -144,15 +145,14 @@ class Converter:
                     if "${{" not in name:
                         plan.uploads[name] = "artifact-" + slug(name, 40)
 
-    def _job_tasks(self, plan: JobPlan) -> list[dict[str, Any]]:
+    def _job_tasks(self, plan: JobPlan) -> list[DAGTask]:
         job = plan.job
-        task: dict[str, Any] = {"name": plan.task}
         if job.uses:
-            task.update(reusable.call_task(self, plan))
+            task = reusable.call_task(self, plan)
         else:
             template = self._job_template(plan)
             self.templates.append(template)
-            task["template"] = template["name"]
+            task = {"name": plan.task, "template": template["name"]}
         depends, when = self._job_condition(job)
         if depends:
             task["depends"] = depends
@@ -172,7 +172,7 @@ class Converter:
     def _matrix_keys(self, plan: JobPlan) -> list[str]:
         return matrix_keys(plan)
 
-    def _job_arguments(self, plan: JobPlan) -> dict[str, Any]:
+    def _job_arguments(self, plan: JobPlan) -> Arguments:
         params: dict[str, str] = {}
         if plan.legs is not None:
             for key in matrix_keys(plan):
@@ -188,10 +188,10 @@ class Converter:
                     if is_matrix(upstream.job)
                     else f"{{{{tasks.{upstream.task}.outputs.parameters.outputs}}}}"
                 )
-        artifacts = []
+        artifacts: list[Artifact] = []
         for name, source in self._downloads(plan).items():
             artifacts.append({"name": name, "from": f"{{{{tasks.{source}.outputs.artifacts.{name}}}}}"})
-        out: dict[str, Any] = {}
+        out: Arguments = {}
         if params:
             out["parameters"] = parameters(params)
         if artifacts:
@@ -263,10 +263,10 @@ class Converter:
                         f"set the workflow parameter {name} (GitHub variable {name[5:]})"
                     )
 
-    def _failing_call(self, message: str) -> dict[str, Any]:
+    def _failing_call(self, message: str) -> WorkflowStep:
         return failing_call(message)
 
-    def _job_template(self, plan: JobPlan) -> dict[str, Any]:
+    def _job_template(self, plan: JobPlan) -> Template:
         job = plan.job
         strategy = job.raw.get("strategy") or {}
         matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
@@ -321,7 +321,7 @@ class Converter:
         if env:
             params["env"] = env
         plan.legs = []
-        plan.generator = {"name": f"{plan.task}--matrix", **library_call("shell", "run", params)}
+        plan.generator = as_task(f"{plan.task}--matrix", library_call("shell", "run", params))
         self.report.attend(
             f"job {job.id}: the matrix is computed at run time by the task {plan.task}--matrix ({matrix_runtime.GENERATOR_IMAGE})"
         )

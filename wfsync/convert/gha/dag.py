@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from wfsync.convert.gha.model import Job
 from wfsync.convert.gha.plans import JobPlan, matrix_keys
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import DAGTask, Template
 
-Task = dict[str, Any]
+Task = DAGTask
 """A DAG task as it is written (``name``, ``template``, ``depends``, ``arguments``...)."""
 
 
-def continue_with_depends(tasks: list[Task], templates: list[dict[str, Any]]) -> list[Task]:
+def continue_with_depends(tasks: list[Task], templates: list[Template]) -> list[Task]:
     """Tasks with ``depends`` never carry ``continueOn`` (Argo rejects the pair).
 
     Dependants of a ``continue-on-error`` job already accept its failure (``X.Failed`` in
@@ -49,7 +49,11 @@ def generated_legs(task: Task, plan: JobPlan, report: WorkflowReport) -> list[Ta
     """The generator task of a run-time matrix, then the job's task over its output (``withParam``)."""
     assert plan.generator is not None
     job = plan.job
-    generator = {**plan.generator, **{k: v for k, v in task.items() if k in ("depends", "when")}}
+    generator: Task = {**plan.generator}
+    if "depends" in task:
+        generator["depends"] = task["depends"]
+    if "when" in task:
+        generator["when"] = task["when"]
     task.pop("when", None)
     task["depends"] = f"{generator['name']}.Succeeded"
     task["withParam"] = f"{{{{tasks.{generator['name']}.outputs.parameters.output}}}}"
@@ -58,9 +62,7 @@ def generated_legs(task: Task, plan: JobPlan, report: WorkflowReport) -> list[Ta
     return [generator, task]
 
 
-def matrix_legs(
-    task: Task, plan: JobPlan, templates: list[dict[str, Any]], report: WorkflowReport
-) -> list[Task]:
+def matrix_legs(task: Task, plan: JobPlan, templates: list[Template], report: WorkflowReport) -> list[Task]:
     """The job's task over its legs (``withItems``); with ``max-parallel``, through a wrapper DAG."""
     assert plan.legs is not None
     job = plan.job
@@ -71,16 +73,22 @@ def matrix_legs(
     if not (isinstance(max_parallel, (int, float)) and max_parallel >= 1):
         task["withItems"] = items
         return [task]
-    inner = dict(task, name="leg", withItems=items)
+    inner: Task = {**task, "name": "leg", "withItems": items}
     inner.pop("depends", None)
     inner.pop("when", None)
-    wrapper = {
+    wrapper: Template = {
         "name": f"matrix-{plan.task}",
         "parallelism": int(max_parallel),
         "dag": {"failFast": strategy.get("fail-fast", True) is not False, "tasks": [inner]},
     }
     templates.append(wrapper)
-    outer = {k: v for k, v in task.items() if k in ("name", "depends", "when", "continueOn")}
+    outer: Task = {"name": task["name"]}
+    if "depends" in task:
+        outer["depends"] = task["depends"]
+    if "when" in task:
+        outer["when"] = task["when"]
+    if "continueOn" in task:
+        outer["continueOn"] = task["continueOn"]
     outer["template"] = wrapper["name"]
     if any(p["name"].startswith("needs-") for p in task.get("arguments", {}).get("parameters", [])):
         report.attend(

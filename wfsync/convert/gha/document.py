@@ -10,6 +10,7 @@ from wfsync.convert.gha.expressions import find_expressions
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.translate import Scope, Untranslatable, fold
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import WorkflowSpec
 
 SECRET_NAME = "github-secrets"
 """The Secret every step that reads ``secrets`` gets its values from (never written here)."""
@@ -22,7 +23,7 @@ WORKSPACE_CLAIM = {
 
 
 def document(
-    spec: dict[str, Any], source: Path, title: str, *, template: bool, cron: list[str]
+    spec: WorkflowSpec, source: Path, title: str, *, template: bool, cron: list[str]
 ) -> dict[str, Any]:
     """The Workflow, CronWorkflow (with schedules) or WorkflowTemplate (``template``) for ``spec``."""
     name = slug(Path(source).stem)
@@ -33,12 +34,13 @@ def document(
             "wfsync.io/source": str(source),
         },
     }
+    body: dict[str, object] = dict(spec)
     if template:
-        kind, body = "WorkflowTemplate", spec
+        kind = "WorkflowTemplate"
     elif cron:
         kind, body = "CronWorkflow", {"schedules": cron, "timezone": "UTC", "workflowSpec": spec}
     else:
-        kind, body = "Workflow", spec
+        kind = "Workflow"
     metadata = {"generateName": name + "-", **metadata} if kind == "Workflow" else {"name": name, **metadata}
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": body}
 

@@ -7,12 +7,12 @@ Each kind of step has its module: :mod:`.runsteps` (``run:``, ``docker://``, out
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wfsync.convert.gha import composite
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.actionsteps import action_step
-from wfsync.convert.gha.argo import failing_call, library_call
+from wfsync.convert.gha.argo import failing_call, library_call, named
 from wfsync.convert.gha.expressions import ExpressionError, referenced_contexts
 from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.jobstate import NAME, STEP_IMAGE, ArgoStep, JobScope, JobState, StepProblem
@@ -24,6 +24,7 @@ from wfsync.convert.gha.runsteps import docker_step, outputs_step, run_step
 from wfsync.convert.gha.services import services
 from wfsync.convert.gha.values import argo_text, env_value
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import Inputs, Outputs, Parameter, Template
 
 if TYPE_CHECKING:
     from wfsync.convert.gha.convert import Converter
@@ -39,7 +40,7 @@ class JobBuilder(JobState):
         super().__init__(converter, plan, workdir)
         self.guarded = any(self._status_kind(s) not in ("success",) for s in self.job.steps)
 
-    def build(self) -> dict[str, Any]:
+    def build(self) -> Template:
         """The ``steps`` template of the job."""
         services(self)
         self._container_image()
@@ -52,11 +53,11 @@ class JobBuilder(JobState):
         outputs_step(self)
         if self.uses_step:
             self.groups.insert(at, [setup])
-        template: dict[str, Any] = {"name": f"job-{self.plan.task}", "steps": self._final_groups()}
+        template: Template = {"name": f"job-{self.plan.task}", "steps": self._final_groups()}
         inputs = self._inputs()
         if inputs:
             template["inputs"] = inputs
-        outputs: dict[str, Any] = {}
+        outputs: Outputs = {}
         if self.plan.has_outputs:
             value = {"parameter": "{{steps.wfsync-outputs.outputs.parameters.outputs}}"}
             outputs["parameters"] = [{"name": "outputs", "valueFrom": value}]
@@ -74,19 +75,19 @@ class JobBuilder(JobState):
         groups = self.groups + [[s] for s in self.post]
         if self.guarded and self.mandatory:
             failed = " || ".join(_failed(n) for n in self.mandatory)
-            check = {"name": "wfsync-job-result", "when": failed}
+            check: ArgoStep = {"name": "wfsync-job-result", "when": failed}
             check.update(failing_call(f"a step of job {self.job.id} failed"))
             groups.append([check])
         if not groups:
             groups.append(
-                [{"name": "no-steps", **library_call("shell", "run", {"script": "true", "shell": "sh"})}]
+                [named("no-steps", library_call("shell", "run", {"script": "true", "shell": "sh"}))]
             )
         return groups
 
-    def _inputs(self) -> dict[str, Any]:
+    def _inputs(self) -> Inputs:
         """The template's inputs: matrix values and leg, upstream outputs, downloaded artifacts."""
-        inputs: dict[str, Any] = {}
-        params = []
+        inputs: Inputs = {}
+        params: list[Parameter] = []
         if self.matrix:
             params += [{"name": f"matrix-{k}"} for k in matrix_keys(self.plan)]
             params.append({"name": "leg"})
@@ -162,7 +163,7 @@ class JobBuilder(JobState):
             return [failing_call(f"step {step.name!r}: {problem}")]
 
     def _emit(self, step: Step, name: str, body: ArgoStep, when: str = "") -> None:
-        argo_step: ArgoStep = {"name": name, **body}
+        argo_step = named(name, body)
         if when:
             argo_step["when"] = when
         coe = step.raw.get("continue-on-error")
@@ -248,7 +249,7 @@ class JobBuilder(JobState):
         if any("GITHUB_EVENT_PATH" in (s.run or "") for s in self.job.steps):
             self.conv.parameters.setdefault("github-event", "{}")
             params["event"] = "{{workflow.parameters.github-event}}"
-        return {"name": "setup", **library_call("shell", "setup", params)}
+        return named("setup", library_call("shell", "setup", params))
 
     def _container_image(self) -> None:
         """A ``container.image`` with ``${{ }}`` as an Argo tag (e.g. one image per matrix leg)."""

@@ -18,6 +18,7 @@ from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import Artifact, WorkflowStep
 
 if TYPE_CHECKING:
     from wfsync.convert.gha.convert import Converter
@@ -29,7 +30,7 @@ STEP_IMAGE = "ghcr.io/catthehacker/ubuntu:act-22.04"
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 """An environment variable name a shell can export."""
 
-ArgoStep = dict[str, Any]
+ArgoStep = WorkflowStep
 """One step of the job's ``steps`` template (``name``, ``templateRef``, ``arguments``, ``when``...)."""
 
 
@@ -77,8 +78,8 @@ class JobState:
         self.mandatory: list[str] = []
         self.credentials_secret: str | None = None
         """Secret a cloud credential action gave the later run steps (``env-from-secret``)."""
-        self.input_artifacts: list[dict[str, Any]] = []
-        self.output_artifacts: list[dict[str, Any]] = []
+        self.input_artifacts: list[Artifact] = []
+        self.output_artifacts: list[Artifact] = []
         self.service_env: dict[str, str] = {}
         self.local_problems: dict[str, str] = {}
         self.continue_steps: set[str] = set()

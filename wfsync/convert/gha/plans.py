@@ -13,6 +13,7 @@ from typing import Any
 
 from wfsync.convert.gha.model import Job
 from wfsync.convert.gha.report import WorkflowReport
+from wfsync.model.spec_types import DAGTask
 
 DEFAULT_IMAGE = "debian:bookworm-slim"
 """The image of a job whose runner has no rule."""
@@ -47,7 +48,7 @@ class JobPlan:
     uploads: dict[str, str] = field(default_factory=dict)
     """artifact name -> output artifact name of the job template."""
     has_outputs: bool = False
-    generator: dict[str, Any] | None = None
+    generator: DAGTask | None = None
     """The task that computes a run-time matrix (``legs`` is then ``[]``), see :mod:`.matrix_runtime`."""
 
 

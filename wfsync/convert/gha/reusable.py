@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfsync.convert.gha import composite
-from wfsync.convert.gha.argo import failing_call, slug
+from wfsync.convert.gha.argo import as_task, failing_call, slug
 from wfsync.convert.gha.expressions import (
     ExpressionError,
     find_expressions,
@@ -39,6 +39,7 @@ from wfsync.convert.gha.plans import JobPlan
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.yaml12 import scalar_text
 from wfsync.library.yamlload import read_text_bounded
+from wfsync.model.spec_types import DAGTask, Template
 
 if TYPE_CHECKING:
     from wfsync.convert.gha.convert import Converter
@@ -310,8 +311,8 @@ def _needs(tree: nodes.Expr) -> list[nodes.Literal]:
     ]
 
 
-def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
-    """The body of the call job's task: ``template: call-<task>`` (or a failing call with the reason)."""
+def call_task(conv: Converter, plan: JobPlan) -> DAGTask:
+    """The call job's task: ``template: call-<task>`` (or a failing call with the reason)."""
     job = plan.job
     uses = job.uses or ""
     entry = StepEntry(job.id, job.id, "workflow", uses, "known")
@@ -331,7 +332,7 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
     except (CallError, ExpressionError) as err:
         entry.verdict, entry.note = "unsupported", str(err)
         conv.report.unsupported_jobs += 1
-        return failing_call(f"job {job.id} calls {uses}: {err}")
+        return as_task(plan.task, failing_call(f"job {job.id} calls {uses}: {err}"))
     inner = type(conv)(called, conv.rules)  # the converter class, not imported: it imports this module
     inner.report = conv.report
     inner.parameters = conv.parameters
@@ -350,7 +351,7 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
     tasks = [t for p in inner.plans.values() for t in inner._job_tasks(p)]
     conv.templates.extend(inner.templates)
     conv.uses_cache = conv.uses_cache or inner.uses_cache
-    template: dict[str, Any] = {"name": f"call-{plan.task}", "dag": {"failFast": False, "tasks": tasks}}
+    template: Template = {"name": f"call-{plan.task}", "dag": {"failFast": False, "tasks": tasks}}
     if outputs:
         source = inner.plans[OUTPUTS_JOB].task
         template["outputs"] = {
@@ -362,4 +363,4 @@ def call_task(conv: Converter, plan: JobPlan) -> dict[str, Any]:
             ]
         }
     conv.templates.append(template)
-    return {"template": template["name"]}
+    return {"name": plan.task, "template": template["name"]}

@@ -10,7 +10,7 @@ import re
 import shlex
 
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.argo import library_call
+from wfsync.convert.gha.argo import library_call, named
 from wfsync.convert.gha.expressions import find_expressions
 from wfsync.convert.gha.jobstate import NAME, STEP_IMAGE, ArgoStep, JobState, StepProblem
 from wfsync.convert.gha.model import Step
@@ -152,4 +152,4 @@ def outputs_step(job: JobState) -> None:
         params["image"] = job.image
     if job.secret_used:
         params["secret-env"] = "github-secrets"
-    job.post.append({"name": "wfsync-outputs", **library_call("shell", "step", params)})
+    job.post.append(named("wfsync-outputs", library_call("shell", "step", params)))

@@ -10,8 +10,9 @@ import re
 from typing import Any
 
 from wfsync.convert.gha.argo import slug
-from wfsync.convert.gha.jobstate import JobState
+from wfsync.convert.gha.jobstate import ArgoStep, JobState
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import Template
 
 
 def services(job: JobState) -> None:
@@ -19,14 +20,14 @@ def services(job: JobState) -> None:
     found = job.job.raw.get("services")
     if not isinstance(found, dict) or not found:
         return
-    group = []
+    group: list[ArgoStep] = []
     for service_id, spec in found.items():
         image = spec.get("image") if isinstance(spec, dict) else spec
         if not image or "${{" in str(image):
             job.report.attend(f"job {job.job.id}: service {service_id} has no fixed image; not converted")
             continue
         name = job.unique(f"svc-{service_id}")
-        template = {
+        template: Template = {
             "name": f"service-{job.plan.task}-{slug(service_id, 30)}",
             "daemon": True,
             "container": _container(job, service_id, spec, str(image)),

@@ -7,6 +7,7 @@ from typing import Any
 from wfsync.convert.gha.model import Workflow
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.yaml12 import scalar_text
+from wfsync.model.spec_types import Parameter
 
 PRIVILEGED = ("pull_request_target", "workflow_run")
 """Triggers that run with write access on code from elsewhere: the report asks for a review."""
@@ -45,11 +46,11 @@ def dispatch_inputs(workflow: Workflow) -> dict[str, dict[str, Any]]:
     return found
 
 
-def argument_parameters(params: dict[str, str], inputs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def argument_parameters(params: dict[str, str], inputs: dict[str, dict[str, Any]]) -> list[Parameter]:
     """The workflow's parameters; dispatch inputs keep their description, default and choices."""
-    out: list[dict[str, Any]] = []
+    out: list[Parameter] = []
     for name, default in params.items():
-        entry: dict[str, Any] = {"name": name, "value": default}
+        entry: Parameter = {"name": name, "value": default}
         spec = inputs.get(name)
         if spec:
             kind = spec.get("type")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.argo import library_call
+from wfsync.convert.gha.argo import library_call, named
 from wfsync.convert.gha.compiler import to_argo
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse
 from wfsync.convert.gha.expressions.nodes import Call, Expr, Literal, Logical
@@ -235,5 +235,5 @@ def _hash_files(job: JobState, tree: Call, step: Step, pre: list[ArgoStep]) -> s
     """A ``cache/hash-files`` step before the step (in ``pre``); its output replaces ``hashFiles(...)``."""
     hash_name = job.unique(f"{step.id}-hash")
     patterns = "".join(f"{job.workdir}/{a.value}\n" for a in tree.args if isinstance(a, Literal))
-    pre.append({"name": hash_name, **library_call("cache", "hash-files", {"patterns": patterns})})
+    pre.append(named(hash_name, library_call("cache", "hash-files", {"patterns": patterns})))
     return f"{{{{steps.{hash_name}.outputs.parameters.hash}}}}"
