@@ -259,7 +259,7 @@ def _on_truth(job: JobState, text: str, key: str, with_input: WithInput) -> str 
         condition = to_argo_condition(inlined(tree, scope), scope)
     except Untranslatable:
         return None
-    job.conv._use_parameters(scope)
+    job.conv.use_parameters(scope)
     yes, no = _leg_literal(with_input(key, "true")), _leg_literal(with_input(key, "false"))
     if yes is None or no is None:
         return None
@@ -299,7 +299,7 @@ def _manual(job: JobState, note: str) -> None:
 def _download(job: JobState, body: ArgoStep, raw_inputs: Any) -> None:
     name = scalar_text(raw_inputs.get("name")) if isinstance(raw_inputs, dict) else ""
     wanted = name or "artifact"
-    for artifact, task in job.conv._downloads(job.plan).items():
+    for artifact, task in job.conv.downloads(job.plan).items():
         upstream = next(p for p in job.conv.plans.values() if p.task == task)
         if upstream.uploads.get(wanted) == artifact:
             if not any(a["name"] == artifact for a in job.input_artifacts):

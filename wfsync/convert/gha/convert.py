@@ -25,7 +25,7 @@ from typing import Any
 
 from wfsync.convert.gha import conditions, dag, matrix_runtime, reusable, triggers
 from wfsync.convert.gha import script as drivers
-from wfsync.convert.gha.argo import as_task, failing_call, library_call, parameters, slug
+from wfsync.convert.gha.argo import as_task, library_call, parameters, slug
 from wfsync.convert.gha.compiler import to_argo
 from wfsync.convert.gha.conditions import TERMINAL
 from wfsync.convert.gha.document import SECRET_NAME, WORKSPACE_CLAIM, document, header, synchronization
@@ -48,7 +48,7 @@ from wfsync.convert.gha.rules import RuleSet
 from wfsync.convert.gha.runners import runner_image
 from wfsync.convert.gha.translate import Scope, Untranslatable, fold_field
 from wfsync.convert.gha.yaml12 import scalar_text
-from wfsync.model.spec_types import Arguments, Artifact, DAGTask, Template, WorkflowSpec, WorkflowStep
+from wfsync.model.spec_types import Arguments, Artifact, DAGTask, Template, WorkflowSpec
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -93,11 +93,11 @@ class Converter:
                 name = f"{slug(job_id, 40)}-{n}"
             taken.add(name)
             self.plans[job_id] = JobPlan(job, name, None)
-        self._scan_uploads()
+        self.scan_uploads()
         reusable.prepare_calls(self)
         tasks = []
         for plan in self.plans.values():
-            tasks.extend(self._job_tasks(plan))
+            tasks.extend(self.job_tasks(plan))
         self.report.jobs = len(wf.jobs)
         tasks = dag.continue_with_depends(tasks, self.templates)
         spec = self._spec({"name": "main", "dag": {"failFast": False, "tasks": tasks}})
@@ -116,7 +116,7 @@ class Converter:
         if self.uses_cache:
             spec["volumes"] = [{"name": "cache", "persistentVolumeClaim": {"claimName": "wfsync-cache"}}]
             self.report.manual.other.append("create the PersistentVolumeClaim wfsync-cache for actions/cache")
-        concurrency = self._synchronization(self.wf.raw.get("concurrency"), "workflow")
+        concurrency = self.synchronization(self.wf.raw.get("concurrency"), "workflow")
         if concurrency:
             spec["synchronization"] = concurrency
         spec["templates"] = [main, *self.templates]
@@ -128,13 +128,14 @@ class Converter:
             self.parameters.setdefault(name, "")
         return found
 
-    def _synchronization(self, concurrency: object, where: str) -> dict[str, Any] | None:
+    def synchronization(self, concurrency: object, where: str) -> dict[str, Any] | None:
         """``concurrency`` as a mutex (see :func:`.document.synchronization`)."""
         return synchronization(concurrency, where, f"{slug(self.wf.path.stem)}-{where}", self.report)
 
     # Jobs -------------------------------------------------------------------------------------
 
-    def _scan_uploads(self) -> None:
+    def scan_uploads(self) -> None:
+        """Name the output artifact of each ``upload-artifact`` (not of matrix jobs) before jobs are built."""
         for plan in self.plans.values():
             if is_matrix(plan.job):
                 continue  # Argo aggregates the artifacts of withItems legs; not converted
@@ -145,7 +146,8 @@ class Converter:
                     if "${{" not in name:
                         plan.uploads[name] = "artifact-" + slug(name, 40)
 
-    def _job_tasks(self, plan: JobPlan) -> list[DAGTask]:
+    def job_tasks(self, plan: JobPlan) -> list[DAGTask]:
+        """The DAG tasks of one job (its template is added): with its matrix fan-out or generator."""
         job = plan.job
         if job.uses:
             task = reusable.call_task(self, plan)
@@ -169,9 +171,6 @@ class Converter:
             return dag.matrix_legs(task, plan, self.templates, self.report)
         return [task]
 
-    def _matrix_keys(self, plan: JobPlan) -> list[str]:
-        return matrix_keys(plan)
-
     def _job_arguments(self, plan: JobPlan) -> Arguments:
         params: dict[str, str] = {}
         if plan.legs is not None:
@@ -189,7 +188,7 @@ class Converter:
                     else f"{{{{tasks.{upstream.task}.outputs.parameters.outputs}}}}"
                 )
         artifacts: list[Artifact] = []
-        for name, source in self._downloads(plan).items():
+        for name, source in self.downloads(plan).items():
             artifacts.append({"name": name, "from": f"{{{{tasks.{source}.outputs.artifacts.{name}}}}}"})
         out: Arguments = {}
         if params:
@@ -198,7 +197,7 @@ class Converter:
             out["artifacts"] = artifacts
         return out
 
-    def _downloads(self, plan: JobPlan) -> dict[str, str]:
+    def downloads(self, plan: JobPlan) -> dict[str, str]:
         """Artifacts this job downloads: output artifact name -> task that uploads it."""
         found: dict[str, str] = {}
         ancestors = dag.ancestors(self.wf.jobs, plan.job.id)
@@ -211,7 +210,8 @@ class Converter:
                         found[upstream.uploads[name]] = upstream.task
         return found
 
-    def _task(self, job_id: str) -> str:
+    def task_name(self, job_id: str) -> str:
+        """The Argo task of a job id (compared without case, as GitHub does)."""
         for jid, plan in self.plans.items():
             if jid.lower() == job_id.lower():
                 return plan.task
@@ -219,19 +219,19 @@ class Converter:
 
     def _job_condition(self, job: Job) -> tuple[str, str]:
         """``depends`` and ``when`` for a job's ``if:`` over its ``needs``."""
-        needs = [self._task(n) for n in job.needs]
-        coe = {self._task(j) for j, p in self.plans.items() if p.job.raw.get("continue-on-error") is True}
+        needs = [self.task_name(n) for n in job.needs]
+        coe = {self.task_name(j) for j, p in self.plans.items() if p.job.raw.get("continue-on-error") is True}
         condition = job.raw.get("if")
         kind, rest = "success", None
         if condition not in (None, ""):
-            kind, rest = self._split_status(scalar_text(condition), f"job {job.id}")
+            kind, rest = self.split_status(scalar_text(condition), f"job {job.id}")
         finished = " && ".join(f"({n}.{f' || {n}.'.join(TERMINAL)})" for n in needs)
         if kind == "always":
             depends = finished
         elif kind == "failure":
             if not needs:
                 return "", "false"
-            ancestors = [self._task(a) for a in dag.ancestors(self.wf.jobs, job.id)]
+            ancestors = [self.task_name(a) for a in dag.ancestors(self.wf.jobs, job.id)]
             depends = finished + " && (" + " || ".join(f"{a}.Failed || {a}.Errored" for a in ancestors) + ")"
         elif kind == "cancelled":
             self.report.attend(f"job {job.id}: cancelled() is always false in Argo; the job never runs")
@@ -240,21 +240,22 @@ class Converter:
             depends = " && ".join(
                 f"({n}.Succeeded || {n}.Failed)" if n in coe else f"{n}.Succeeded" for n in needs
             )
-        when = self._when(rest, self._dag_scope(job), f"job {job.id}") if rest is not None else ""
+        when = self.when(rest, self._dag_scope(job), f"job {job.id}") if rest is not None else ""
         return depends, when
 
-    def _split_status(self, text: str, where: str) -> tuple[str, Expr | None]:
+    def split_status(self, text: str, where: str) -> tuple[str, Expr | None]:
         """The status check of an ``if`` and the rest of it (see :func:`.conditions.split_status`)."""
         return conditions.split_status(text, where, self.report)
 
-    def _when(self, tree: Expr, scope: Scope, where: str) -> str:
+    def when(self, tree: Expr, scope: Scope, where: str) -> str:
         """An Argo ``when`` for a condition (see :func:`.conditions.when`), its parameters declared."""
         result = conditions.when(tree, scope, where, self.report)
         if result.startswith("{{="):
-            self._use_parameters(scope)
+            self.use_parameters(scope)
         return result
 
-    def _use_parameters(self, scope: Scope) -> None:
+    def use_parameters(self, scope: Scope) -> None:
+        """Declare the workflow parameters a translation read (``vars`` ones are a manual task)."""
         for name, default in scope.used_parameters.items():
             if name not in self.parameters:
                 self.parameters[name] = default
@@ -262,9 +263,6 @@ class Converter:
                     self.report.manual.other.append(
                         f"set the workflow parameter {name} (GitHub variable {name[5:]})"
                     )
-
-    def _failing_call(self, message: str) -> WorkflowStep:
-        return failing_call(message)
 
     def _job_template(self, plan: JobPlan) -> Template:
         job = plan.job
@@ -296,7 +294,7 @@ class Converter:
 
     def _dag_scope(self, job: Job) -> Scope:
         """The scope of expressions evaluated before the job starts (``if``, ``strategy``)."""
-        scope = Scope("dag", task_names={j: self._task(j) for j in job.needs})
+        scope = Scope("dag", task_names={j: self.task_name(j) for j in job.needs})
         scope.matrix_tasks = {p.task for j, p in self.plans.items() if j in job.needs and is_matrix(p.job)}
         return scope
 
@@ -310,7 +308,7 @@ class Converter:
         except (Untranslatable, ExpressionError) as err:
             self.report.attend(f"job {job.id}: the run-time matrix is not converted ({err}); one leg runs")
             return
-        self._use_parameters(scope)
+        self.use_parameters(scope)
         script = matrix_runtime.generator_script(node, len(values), job.id)
         env = "".join(f"WFSYNC_M{n}={{{{={value}}}}}\n" for n, value in enumerate(values))
         params = {
@@ -325,6 +323,14 @@ class Converter:
         self.report.attend(
             f"job {job.id}: the matrix is computed at run time by the task {plan.task}--matrix ({matrix_runtime.GENERATOR_IMAGE})"
         )
+
+    def nested(self, workflow: Workflow, calls: tuple[Path, ...]) -> Converter:
+        """A converter for a called workflow: it reports into this one and shares its parameters."""
+        inner = Converter(workflow, self.rules)
+        inner.report = self.report
+        inner.parameters = self.parameters
+        inner.calls = calls
+        return inner
 
     def runner_image(self, job: Job) -> str:
         """The image a job's steps run in, from ``container:`` or the runner rules."""

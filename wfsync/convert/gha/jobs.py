@@ -7,8 +7,6 @@ Each kind of step has its module: :mod:`.runsteps` (``run:``, ``docker://``, out
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from wfsync.convert.gha import composite
 from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.actionsteps import action_step
@@ -17,7 +15,7 @@ from wfsync.convert.gha.expressions import ExpressionError, referenced_contexts
 from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.jobstate import NAME, STEP_IMAGE, ArgoStep, JobScope, JobState, StepProblem
 from wfsync.convert.gha.model import Step
-from wfsync.convert.gha.plans import DEFAULT_IMAGE, has_outputs, matrix_keys
+from wfsync.convert.gha.plans import DEFAULT_IMAGE, JobPlan, WorkflowBuild, has_outputs, matrix_keys
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.runcontext import step_environment
 from wfsync.convert.gha.runsteps import docker_step, outputs_step, run_step
@@ -26,17 +24,13 @@ from wfsync.convert.gha.values import argo_text, env_value
 from wfsync.convert.gha.yaml12 import scalar_text
 from wfsync.model.spec_types import Inputs, Outputs, Parameter, Template
 
-if TYPE_CHECKING:
-    from wfsync.convert.gha.convert import Converter
-    from wfsync.convert.gha.plans import JobPlan
-
 __all__ = ["STEP_IMAGE", "JobBuilder", "JobScope", "StepProblem", "has_outputs"]
 
 
 class JobBuilder(JobState):
-    """Builds the template of one job (``Converter`` owns the workflow-wide state)."""
+    """Builds the template of one job (``WorkflowBuild`` owns the workflow-wide state)."""
 
-    def __init__(self, converter: Converter, plan: JobPlan, workdir: str) -> None:
+    def __init__(self, converter: WorkflowBuild, plan: JobPlan, workdir: str) -> None:
         super().__init__(converter, plan, workdir)
         self.guarded = any(self._status_kind(s) not in ("success",) for s in self.job.steps)
 
@@ -65,7 +59,7 @@ class JobBuilder(JobState):
             outputs["artifacts"] = self.output_artifacts
         if outputs:
             template["outputs"] = outputs
-        sync = self.conv._synchronization(self.job.raw.get("concurrency"), f"job-{self.plan.task}")
+        sync = self.conv.synchronization(self.job.raw.get("concurrency"), f"job-{self.plan.task}")
         if sync:
             template["synchronization"] = sync
         return template
@@ -115,7 +109,7 @@ class JobBuilder(JobState):
         if condition in (None, ""):
             return "success"
         try:
-            kind, _ = self.conv._split_status(scalar_text(condition), "")
+            kind, _ = self.conv.split_status(scalar_text(condition), "")
         except ExpressionError:
             return "success"
         return kind
@@ -182,7 +176,7 @@ class JobBuilder(JobState):
         condition = step.raw.get("if")
         kind, rest = ("success", None)
         if condition not in (None, ""):
-            kind, rest = self.conv._split_status(
+            kind, rest = self.conv.split_status(
                 scalar_text(condition), f"job {self.job.id} step {step.name!r}"
             )
         parts = []
@@ -212,7 +206,7 @@ class JobBuilder(JobState):
         if rest is not None:
             # The step's own env is part of the env context its if: sees (as in act's runner).
             scope = self.step_scope(step)
-            when = self.conv._when(
+            when = self.conv.when(
                 inline_env(rest, scope.dynamic_env), scope, f"job {self.job.id} step {step.name!r}"
             )
             if when == "false":

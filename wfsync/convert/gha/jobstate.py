@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wfsync.convert.gha.argo import slug
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, walk
 from wfsync.convert.gha.expressions.nodes import Compare, ContextRef, Expr, Index, Literal, Logical, Not
 from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.model import Step
+from wfsync.convert.gha.plans import JobPlan, WorkflowBuild
 from wfsync.convert.gha.translate import Scope, Untranslatable, expr_string, fold_tree
 from wfsync.convert.gha.yaml12 import scalar_text
 from wfsync.model.spec_types import Artifact, WorkflowStep
-
-if TYPE_CHECKING:
-    from wfsync.convert.gha.convert import Converter
-    from wfsync.convert.gha.plans import JobPlan
 
 STEP_IMAGE = "ghcr.io/catthehacker/ubuntu:act-22.04"
 """``shell/step``'s default image (the ``ubuntu-latest`` runner rule's)."""
@@ -50,9 +47,9 @@ class JobScope(Scope):
 
 
 class JobState:
-    """The state of one job's conversion (``Converter`` owns the workflow-wide state)."""
+    """The state of one job's conversion (``WorkflowBuild`` owns the workflow-wide state)."""
 
-    def __init__(self, converter: Converter, plan: JobPlan, workdir: str) -> None:
+    def __init__(self, converter: WorkflowBuild, plan: JobPlan, workdir: str) -> None:
         self.conv = converter
         self.plan = plan
         self.job = plan.job
@@ -157,7 +154,7 @@ class JobState:
             "job",
             env=dict(self.static_env if env is None else env),
             matrix=matrix,
-            task_names={j: self.conv._task(j) for j in self.job.needs},
+            task_names={j: self.conv.task_name(j) for j in self.job.needs},
             step_names=dict(self.step_names),
             dynamic_env=dict(self.dynamic_env if dynamic is None else dynamic),
             legs=self.plan.legs,

@@ -1,7 +1,8 @@
 """What the converter knows about a workflow's jobs before building them, and its result type.
 
 Kept apart from :mod:`.convert` so that the job builder and the reusable-workflow inliner read
-plans without importing the converter (which imports them).
+plans, and use the converter through :class:`WorkflowBuild`, without importing it (it imports
+them): imports in ``convert/gha`` go one way.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from wfsync.convert.gha.model import Job
+from wfsync.convert.gha.expressions.nodes import Expr
+from wfsync.convert.gha.model import Job, Workflow
 from wfsync.convert.gha.report import WorkflowReport
-from wfsync.model.spec_types import DAGTask
+from wfsync.convert.gha.rules import RuleSet
+from wfsync.convert.gha.translate import Scope
+from wfsync.model.spec_types import DAGTask, Template
 
 DEFAULT_IMAGE = "debian:bookworm-slim"
 """The image of a job whose runner has no rule."""
@@ -86,3 +90,59 @@ def matrix_outputs(task: str) -> str:
     GitHub keeps one value per output, the one written last; legs that did not finish add nothing.
     """
     return f'(last(fromJSON(tasks[{json.dumps(task)}].outputs.parameters.outputs)) ?? "{{}}")'
+
+
+class WorkflowBuild(Protocol):
+    """The workflow-wide state and services a job and a reusable-workflow call use (the ``Converter``)."""
+
+    wf: Workflow
+    rules: RuleSet
+    report: WorkflowReport
+    parameters: dict[str, str]
+    """Workflow parameters and their defaults, filled as translations read them."""
+    templates: list[Template]
+    """Templates other than ``main``, in the order they are written."""
+    plans: dict[str, JobPlan]
+    uses_cache: bool
+    calls: tuple[Path, ...]
+    """The reusable workflows being inlined around this one (to stop a cycle)."""
+
+    def runner_image(self, job: Job) -> str:
+        """The image a job's steps run in."""
+        ...
+
+    def task_name(self, job_id: str) -> str:
+        """The Argo task of a job id."""
+        ...
+
+    def use_parameters(self, scope: Scope) -> None:
+        """Declare the workflow parameters a translation read."""
+        ...
+
+    def split_status(self, text: str, where: str) -> tuple[str, Expr | None]:
+        """The status check of an ``if`` and the rest of it."""
+        ...
+
+    def when(self, tree: Expr, scope: Scope, where: str) -> str:
+        """An Argo ``when`` for a condition."""
+        ...
+
+    def synchronization(self, concurrency: object, where: str) -> dict[str, Any] | None:
+        """``concurrency`` as a mutex."""
+        ...
+
+    def downloads(self, plan: JobPlan) -> dict[str, str]:
+        """Artifacts a job downloads: output artifact name -> task that uploads it."""
+        ...
+
+    def scan_uploads(self) -> None:
+        """Name the output artifacts of uploads before jobs are built."""
+        ...
+
+    def job_tasks(self, plan: JobPlan) -> list[DAGTask]:
+        """The DAG tasks of one job."""
+        ...
+
+    def nested(self, workflow: Workflow, calls: tuple[Path, ...]) -> WorkflowBuild:
+        """A build for a called workflow that reports into this one."""
+        ...

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wfsync.convert.gha import composite
 from wfsync.convert.gha.argo import as_task, failing_call, slug
@@ -35,14 +35,11 @@ from wfsync.convert.gha.expressions import (
 from wfsync.convert.gha.inline import interpolation, transform
 from wfsync.convert.gha.model import Job, Step, Workflow
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
-from wfsync.convert.gha.plans import JobPlan
+from wfsync.convert.gha.plans import JobPlan, WorkflowBuild
 from wfsync.convert.gha.report import StepEntry
 from wfsync.convert.gha.yaml12 import scalar_text
 from wfsync.library.yamlload import read_text_bounded
 from wfsync.model.spec_types import DAGTask, Template
-
-if TYPE_CHECKING:
-    from wfsync.convert.gha.convert import Converter
 
 OUTPUTS_JOB = "wfsync-call-outputs"
 """The id of the job that computes a call's outputs (not a valid GitHub id, so never taken)."""
@@ -225,7 +222,7 @@ def substitution(
 # The call ---------------------------------------------------------------------------------------
 
 
-def _called_path(conv: Converter, uses: str) -> Path:
+def _called_path(conv: WorkflowBuild, uses: str) -> Path:
     root = composite.repository_root(conv.wf.path)
     for candidate in composite._candidates(root, uses):
         if candidate.is_file():
@@ -233,7 +230,7 @@ def _called_path(conv: Converter, uses: str) -> Path:
     raise CallError(f"{uses}: no such workflow file under {root}")
 
 
-def _load(conv: Converter, uses: str) -> Workflow:
+def _load(conv: WorkflowBuild, uses: str) -> Workflow:
     path = _called_path(conv, uses)
     try:
         text = read_text_bounded(path)
@@ -251,7 +248,7 @@ def _workflow_call(workflow: Workflow) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def prepare_calls(conv: Converter) -> None:
+def prepare_calls(conv: WorkflowBuild) -> None:
     """Mark the call jobs whose called workflow has outputs (downstream jobs then read them)."""
     for job in conv.wf.jobs.values():
         if job.uses and job.uses.startswith("./"):
@@ -263,7 +260,7 @@ def prepare_calls(conv: Converter) -> None:
                 job.call_outputs = tuple(str(k) for k in outputs)
 
 
-def _called_workflow(conv: Converter, job: Job) -> tuple[Workflow, dict[str, Any]]:
+def _called_workflow(conv: WorkflowBuild, job: Job) -> tuple[Workflow, dict[str, Any]]:
     """The called workflow with the call's inputs and secrets put in, plus its outputs job."""
     assert job.uses is not None
     called = _load(conv, job.uses)
@@ -311,7 +308,7 @@ def _needs(tree: nodes.Expr) -> list[nodes.Literal]:
     ]
 
 
-def call_task(conv: Converter, plan: JobPlan) -> DAGTask:
+def call_task(conv: WorkflowBuild, plan: JobPlan) -> DAGTask:
     """The call job's task: ``template: call-<task>`` (or a failing call with the reason)."""
     job = plan.job
     uses = job.uses or ""
@@ -333,10 +330,7 @@ def call_task(conv: Converter, plan: JobPlan) -> DAGTask:
         entry.verdict, entry.note = "unsupported", str(err)
         conv.report.unsupported_jobs += 1
         return as_task(plan.task, failing_call(f"job {job.id} calls {uses}: {err}"))
-    inner = type(conv)(called, conv.rules)  # the converter class, not imported: it imports this module
-    inner.report = conv.report
-    inner.parameters = conv.parameters
-    inner.calls = chain
+    inner = conv.nested(called, chain)
     taken: set[str] = set()
     for job_id, called_job in called.jobs.items():
         base = slug(f"{plan.task}-{job_id}", 50)
@@ -347,8 +341,8 @@ def call_task(conv: Converter, plan: JobPlan) -> DAGTask:
         taken.add(name)
         inner.plans[job_id] = JobPlan(called_job, name, None)
     prepare_calls(inner)
-    inner._scan_uploads()
-    tasks = [t for p in inner.plans.values() for t in inner._job_tasks(p)]
+    inner.scan_uploads()
+    tasks = [t for p in inner.plans.values() for t in inner.job_tasks(p)]
     conv.templates.extend(inner.templates)
     conv.uses_cache = conv.uses_cache or inner.uses_cache
     template: Template = {"name": f"call-{plan.task}", "dag": {"failFast": False, "tasks": tasks}}

@@ -125,7 +125,7 @@ def value_part(
     if ok:
         return "text", scalar_text(value)
     argo = to_argo(tree, scope)
-    job.conv._use_parameters(scope)
+    job.conv.use_parameters(scope)
     if "?." in argo or "nil" in argo:  # it may be null, which is '' as text
         argo = f'({argo}) ?? ""'
     return "argo", f"string({argo})"
@@ -225,7 +225,7 @@ def argo_text(job: JobState, text: str, step: Step, pre: list[ArgoStep]) -> str:
             argo = to_argo(tree, scope)
         except Untranslatable as err:
             raise StepProblem(f"${{{{ {span.expression} }}}}: {err}", "unsupported") from None
-        job.conv._use_parameters(scope)
+        job.conv.use_parameters(scope)
         out.append(f"{{{{=string({argo})}}}}")
     out.append(text[pos:])
     return "".join(out)
