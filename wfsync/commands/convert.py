@@ -13,10 +13,10 @@ import functools
 import io
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wfsync.commands.library import convert_needs, fallback_for
 from wfsync.convert.gha import Conversion, RuleSet, convert_file, load_rules, localrun
@@ -34,6 +34,10 @@ from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.runcontext import RunContext
 from wfsync.errors import UsageError, WfsyncError
 from wfsync.fmt.formatter import canonicalize, new_yaml
+
+if TYPE_CHECKING:
+    from wfsync.engine.run import RunResult
+    from wfsync.lint.index import DocumentSummary
 
 __all__ = [
     "LOCAL_GIT_IMAGE",
@@ -168,7 +172,7 @@ def output_problem(source: Path, text: str) -> str | None:
 
 
 @functools.cache
-def _standard_summaries() -> tuple[Any, ...]:
+def _standard_summaries() -> tuple[DocumentSummary, ...]:
     """What the standard library's templates offer (names, templates, inputs) for reference checks."""
     from wfsync.library.discover import find_yaml_files
     from wfsync.library.standard import standard_dir
@@ -200,7 +204,7 @@ def run_settings(
     from wfsync.config import cache_root, state_folder
     from wfsync.convert.gha.runcontext import read_event
 
-    payload: dict[str, Any] = {}
+    payload: Mapping[str, object] = {}
     if event is not None:
         try:
             payload = read_event(event.read_text(encoding="utf-8"), str(event))
@@ -308,7 +312,7 @@ def run_converted(item: ConvertedFile, settings: RunSettings) -> None:
         report.run_message = "" if outcome.succeeded else _failure(outcome)
 
 
-def _failure(outcome: Any) -> str:
+def _failure(outcome: RunResult) -> str:
     """Where a run failed: the failed pods (GitHub step names) with the end of their logs."""
     logs = dict(outcome.logs)
     failed = [

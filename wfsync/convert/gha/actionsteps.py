@@ -7,7 +7,7 @@ reach it as tokens (:func:`rule_text`), and nothing is decided now from a guesse
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 import jinja2
 
@@ -41,6 +41,17 @@ _EDGE = 6
 _LEG = "{{inputs.parameters.leg}}"
 
 
+class RuleVariables(TypedDict):
+    """What a rule's templates see: the action's inputs, the job's folder, the action and ids."""
+
+    inputs: Inputs
+    workdir: str
+    uses: str
+    ref: str
+    job_id: str
+    step_id: str
+
+
 def action_step(job: JobState, step: Step, entry: StepEntry, name: str) -> list[ArgoStep]:
     """The step bodies of a ``uses:`` step (more than one when the rule calls several templates)."""
     uses = step.uses or ""
@@ -61,7 +72,7 @@ def action_step(job: JobState, step: Step, entry: StepEntry, name: str) -> list[
         return [generic_call(job, step, uses)]
     raw_inputs = step.raw.get("with") or {}
     inputs, runtime = _rule_inputs(job, step, rule, raw_inputs)
-    variables = {
+    variables: RuleVariables = {
         "inputs": inputs,
         "workdir": job.workdir,
         "uses": uses.split("@")[0],
@@ -119,12 +130,12 @@ def _rule_inputs(
 def _template_call(
     job: JobState,
     template: StepTemplate,
-    variables: dict[str, Any],
+    variables: RuleVariables,
     rule: ActionRule,
     step: Step,
     runtime: dict[str, str],
     name: str,
-    raw_inputs: Any,
+    raw_inputs: object,
 ) -> ArgoStep:
     """One library call of a rule; steps it needs first (``hashFiles``) go into the job's groups."""
     family, template_name = template.template.split("/")
@@ -139,7 +150,10 @@ def _template_call(
     if family == "cache":
         job.conv.uses_cache = True
     if template.template == "artifact/upload":
-        artifact = job.plan.uploads.get(scalar_text(raw_inputs.get("name")) or "artifact")
+        name_input = (
+            raw_inputs.get("name") if isinstance(raw_inputs, dict) else None
+        )  # with: is a mapping (schema)
+        artifact = job.plan.uploads.get(scalar_text(name_input) or "artifact")
         if artifact:
             job.output_artifacts.append(
                 {"name": artifact, "from": f"{{{{steps.{name}.outputs.artifacts.files}}}}", "optional": True}
@@ -178,7 +192,7 @@ def generic_call(job: JobState, step: Step, uses: str) -> ArgoStep:
 def rule_text(
     job: JobState,
     template: jinja2.Template,
-    variables: dict[str, Any],
+    variables: RuleVariables,
     rule: ActionRule,
     step: Step,
     pre: list[ArgoStep],
@@ -266,7 +280,7 @@ def _on_truth(job: JobState, text: str, key: str, with_input: WithInput) -> str 
     return f"{{{{={condition} ? {yes} : {no}}}}}"
 
 
-def later_env(job: JobState, rule: ActionRule, variables: dict[str, Any], step: Step) -> None:
+def later_env(job: JobState, rule: ActionRule, variables: RuleVariables, step: Step) -> None:
     """Apply a rule's ``env`` and ``env-from-secret`` to the run steps after this one.
 
     Like GITHUB_ENV on GitHub: the values join the job's env (so ``env.AWS_REGION`` reads
@@ -296,7 +310,7 @@ def _manual(job: JobState, note: str) -> None:
         job.report.manual.other.append(note)
 
 
-def _download(job: JobState, body: ArgoStep, raw_inputs: Any) -> None:
+def _download(job: JobState, body: ArgoStep, raw_inputs: object) -> None:
     name = scalar_text(raw_inputs.get("name")) if isinstance(raw_inputs, dict) else ""
     wanted = name or "artifact"
     for artifact, task in job.conv.downloads(job.plan).items():

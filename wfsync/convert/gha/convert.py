@@ -38,6 +38,7 @@ from wfsync.convert.gha.plans import (
     DEFAULT_IMAGE,
     Conversion,
     JobPlan,
+    Mutexes,
     has_outputs,
     is_matrix,
     matrix_keys,
@@ -128,7 +129,7 @@ class Converter:
             self.parameters.setdefault(name, "")
         return found
 
-    def synchronization(self, concurrency: object, where: str) -> dict[str, Any] | None:
+    def synchronization(self, concurrency: object, where: str) -> Mutexes | None:
         """``concurrency`` as a mutex (see :func:`.document.synchronization`)."""
         return synchronization(concurrency, where, f"{slug(self.wf.path.stem)}-{where}", self.report)
 

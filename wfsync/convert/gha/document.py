@@ -7,6 +7,7 @@ from typing import Any
 
 from wfsync.convert.gha.argo import slug
 from wfsync.convert.gha.expressions import find_expressions
+from wfsync.convert.gha.plans import Mutexes
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.translate import Scope, Untranslatable, fold
 from wfsync.convert.gha.yaml12 import scalar_text
@@ -27,7 +28,7 @@ def document(
 ) -> dict[str, Any]:
     """The Workflow, CronWorkflow (with schedules) or WorkflowTemplate (``template``) for ``spec``."""
     name = slug(Path(source).stem)
-    metadata: dict[str, Any] = {
+    metadata: dict[str, object] = {
         "labels": {"app.kubernetes.io/managed-by": "wfsync"},
         "annotations": {
             "workflows.argoproj.io/description": f"Converted from {source.name} ({title}) by wfsync convert github-actions.",
@@ -45,9 +46,7 @@ def document(
     return {"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": body}
 
 
-def synchronization(
-    concurrency: object, where: str, fallback: str, report: WorkflowReport
-) -> dict[str, Any] | None:
+def synchronization(concurrency: object, where: str, fallback: str, report: WorkflowReport) -> Mutexes | None:
     """A ``concurrency`` group as a mutex; one per ``where`` (``fallback``) when known only at run time."""
     if concurrency is None:
         return None

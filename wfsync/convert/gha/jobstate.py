@@ -149,7 +149,7 @@ class JobState:
 
     def scope(self, env: dict[str, str] | None = None, dynamic: dict[str, str] | None = None) -> JobScope:
         """The translation scope inside this job (``env`` known now, ``dynamic`` computed at run time)."""
-        matrix: dict[str, Any] | None = {} if self.matrix else None
+        matrix: dict[str, object] | None = {} if self.matrix else None
         return JobScope(
             "job",
             env=dict(self.static_env if env is None else env),

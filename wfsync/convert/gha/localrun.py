@@ -17,6 +17,7 @@ from typing import Any, cast
 from wfsync.convert.gha.composite import repository_root as source_root
 from wfsync.convert.gha.runcontext import RunContext, env_lines
 from wfsync.convert.gha.script import env_value
+from wfsync.model.spec_types import Parameter, WorkflowStep
 from wfsync.model.walk import steps_and_tasks
 
 LOCAL_RUNNER_IMAGE = "ubuntu:22.04"
@@ -24,7 +25,7 @@ LOCAL_RUNNER_IMAGE = "ubuntu:22.04"
 LOCAL_GIT_IMAGE = "alpine:3.20"
 """Stand-in for ``alpine/git`` in ``git-checkout``: the host's git does the checkout."""
 
-Call = dict[str, Any]
+Call = WorkflowStep
 """A step or task of the document (``templateRef``, ``arguments``), changed in place."""
 
 __all__ = ["LOCAL_GIT_IMAGE", "LOCAL_RUNNER_IMAGE", "RunSettings", "localize", "source_root"]
@@ -105,14 +106,14 @@ def _localize_call(call: Call, context: RunContext, has_stand_in: Callable[[str]
             param["value"] = LOCAL_RUNNER_IMAGE
 
 
-def _append(call: Call, name: str, value: str) -> list[dict[str, Any]]:
+def _append(call: Call, name: str, value: str) -> list[Parameter]:
     """Add an argument parameter to the call; its parameter list (created when missing)."""
-    params: list[dict[str, Any]] = call.setdefault("arguments", {}).setdefault("parameters", [])
+    params = call.setdefault("arguments", {}).setdefault("parameters", [])
     params.append({"name": name, "value": value})
     return params
 
 
-def _add_env(call: Call, params: list[dict[str, Any]], context: RunContext) -> None:
+def _add_env(call: Call, params: list[Parameter], context: RunContext) -> None:
     """The context's env (and, for steps reading ``github-secrets``, its secrets) as env lines.
 
     For ``shell/setup`` and ``shell/step`` the env goes to the job (setup) and the secrets to the
@@ -130,6 +131,6 @@ def _add_env(call: Call, params: list[dict[str, Any]], context: RunContext) -> N
         return
     env = next((p for p in params if p.get("name") == "env"), None)
     if env is None:
-        env = {"name": "env", "value": ""}
+        env = Parameter(name="env", value="")
         call.setdefault("arguments", {}).setdefault("parameters", []).append(env)
     env["value"] = lines + str(env.get("value", ""))

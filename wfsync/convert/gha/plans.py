@@ -38,6 +38,9 @@ class Conversion:
         return self.source.stem
 
 
+Mutexes = dict[str, list[dict[str, str]]]
+"""``synchronization`` with the mutexes of a ``concurrency`` group."""
+
 Leg = dict[str, object]
 """One matrix leg: key -> value."""
 
@@ -127,7 +130,7 @@ class WorkflowBuild(Protocol):
         """An Argo ``when`` for a condition."""
         ...
 
-    def synchronization(self, concurrency: object, where: str) -> dict[str, Any] | None:
+    def synchronization(self, concurrency: object, where: str) -> Mutexes | None:
         """``concurrency`` as a mutex."""
         ...
 

@@ -46,7 +46,7 @@ class RunContext:
         return values
 
 
-def _parameter_text(value: Any) -> str:
+def _parameter_text(value: object) -> str:
     """An event input as a parameter string (``true``/``false`` for booleans, JSON for objects)."""
     if isinstance(value, bool):
         return "true" if value else "false"

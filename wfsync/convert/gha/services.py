@@ -7,7 +7,6 @@ service is a daemon template started before the steps, and its IP is given to th
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from wfsync.convert.gha.argo import slug
 from wfsync.convert.gha.jobstate import ArgoStep, JobState
@@ -43,9 +42,9 @@ def services(job: JobState) -> None:
         job.groups.append(group)
 
 
-def _container(job: JobState, service_id: str, spec: object, image: str) -> dict[str, Any]:
+def _container(job: JobState, service_id: str, spec: object, image: str) -> dict[str, object]:
     """The service's container: image, constant env, and the readiness probe of its rule."""
-    container: dict[str, Any] = {"image": image}
+    container: dict[str, object] = {"image": image}
     env = spec.get("env") if isinstance(spec, dict) else None
     if isinstance(env, dict):
         values = []

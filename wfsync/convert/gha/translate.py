@@ -67,7 +67,7 @@ class Scope:
     """``dag`` (job ``if``) or ``job`` (inside the job's steps template)."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Environment known at conversion time (workflow, job and step ``env`` without expressions)."""
-    matrix: Mapping[str, Any] | None = None
+    matrix: Mapping[str, object] | None = None
     """The job's matrix keys (values per leg are only known at run time), or None without a matrix."""
     task_names: Mapping[str, str] = field(default_factory=dict)
     """GitHub job id -> Argo task name."""
@@ -78,7 +78,7 @@ class Scope:
     secrets: set[str] = field(default_factory=set)
     matrix_tasks: set[str] = field(default_factory=set)
     """Argo task names of needed matrix jobs (their outputs are a list of the legs' outputs)."""
-    legs: list[dict[str, Any]] | None = None
+    legs: list[dict[str, object]] | None = None
     """The matrix legs when known at conversion time (the leg's index is ``inputs.parameters.leg``)."""
     continue_steps: set[str] = field(default_factory=set)
     """Argo names of steps with ``continue-on-error: true`` (their conclusion is success)."""
@@ -86,9 +86,9 @@ class Scope:
     """An expr-lang expression for ``github.workspace`` (the job's folder), inside a job."""
 
 
-def known_contexts(scope: Scope) -> dict[str, Any]:
+def known_contexts(scope: Scope) -> dict[str, object]:
     """Contexts whose values are known at conversion time."""
-    contexts: dict[str, Any] = {"env": dict(scope.env), "runner": RUNNER}
+    contexts: dict[str, object] = {"env": dict(scope.env), "runner": RUNNER}
     if scope.matrix is None:
         contexts["matrix"] = {}
     return contexts
@@ -107,7 +107,7 @@ def fold(expression: str, scope: Scope) -> tuple[bool, Any]:
     return fold_tree(tree, scope)
 
 
-def fold_tree(tree: Any, scope: Scope, *, env_at_run_time: bool = False) -> tuple[bool, Any]:
+def fold_tree(tree: Expr, scope: Scope, *, env_at_run_time: bool = False) -> tuple[bool, Any]:
     """:func:`fold` for an already parsed tree.
 
     With ``env_at_run_time``, an ``env`` value not known now is not taken as missing: a

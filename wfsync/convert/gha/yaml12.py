@@ -96,7 +96,7 @@ class YNode:
         return scalar_text(self.value)
 
 
-def scalar_text(value: Any) -> str:
+def scalar_text(value: object) -> str:
     """GitHub's string form of a scalar: ``true``, ``false``, ``''`` for null, numbers short."""
     if value is None:
         return ""
