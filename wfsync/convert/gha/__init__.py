@@ -1,12 +1,20 @@
 """GitHub Actions to Argo Workflows: parse and check workflows, convert them, report what needs a person.
 
-- :mod:`.parse` reads a workflow as GitHub does (YAML 1.2, schema, ids, needs graph, calls);
-- :mod:`.rules` loads the rule packs in ``converters/gha`` and ``--rules`` folders;
-- :mod:`.convert` builds the Argo document, :mod:`.jobs` one job's template, :mod:`.script` the
-  ``run:`` steps for the library's ``shell/step``; :mod:`.translate` folds or compiles ``${{ }}``;
-- :mod:`.matrix` expands ``strategy.matrix`` known now, :mod:`.matrix_runtime` one known at run
-  time (a generator task); :mod:`.composite` inlines local actions;
-- :mod:`.report` is the audit (per workflow verdicts, step counts, manual tasks).
+Imports go one way, top to bottom:
+
+- :mod:`.api` converts a file or text; :mod:`.batch`, :mod:`.layout` and :mod:`.localrun` serve
+  the command (output names and writing, YAML layout, ``--run``);
+- :mod:`.convert` builds the document (with :mod:`.document`, :mod:`.dag`, :mod:`.triggers`,
+  :mod:`.runners`, :mod:`.conditions`), :mod:`.reusable` inlines called workflows;
+- :mod:`.jobs` builds one job's template over :mod:`.jobstate`: :mod:`.runsteps` (``run:``),
+  :mod:`.actionsteps` (``uses:`` and rules), :mod:`.services`; :mod:`.values` and
+  :mod:`.shellwords` turn ``${{ }}`` into env lines and shell words;
+- :mod:`.plans` (job plans, the converter's protocol) and :mod:`.argo` (names, library calls) sit
+  below all of them; :mod:`.translate` folds expressions, :mod:`.compiler` compiles them to
+  expr-lang; :mod:`.matrix` and :mod:`.matrix_runtime` expand matrices; :mod:`.composite` inlines
+  local actions;
+- :mod:`.parse` (with :mod:`.schema`, :mod:`.callchecks`) reads a workflow as GitHub does;
+  :mod:`.rules` loads the rule packs; :mod:`.report` is the audit.
 """
 
 from wfsync.convert.gha.api import convert_file, convert_text
