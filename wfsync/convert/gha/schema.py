@@ -11,14 +11,64 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Required, TypedDict
 
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, walk
 from wfsync.convert.gha.expressions.nodes import Call, ContextRef
 from wfsync.convert.gha.yaml12 import YNode, load, to_python
 
 SCHEMA_FILE = Path(__file__).with_name("workflow-schema.yaml")
-_BUILTIN = frozenset({"string", "boolean", "number", "null", "any", "sequence", "mapping"})
+
+
+class PropertySpec(TypedDict, total=False):
+    """A mapping key's value: its type, and whether it is required, opens a context or is an ``if``."""
+
+    type: Required[str]
+    required: bool
+    context: str
+    expression: bool
+
+
+Property = str | PropertySpec
+"""A key's type name, or its full spec."""
+
+MappingSpec = TypedDict(
+    "MappingSpec",
+    {"properties": dict[str, Property], "loose-key": str, "loose-value": str},
+    total=False,
+)
+"""Known keys, and the types of any other keys and their values (when others are allowed)."""
+
+StringSpec = TypedDict("StringSpec", {"constant": str, "allowed": list[str], "non-empty": bool}, total=False)
+"""What a scalar's text may be."""
+
+Definition = TypedDict(
+    "Definition",
+    {
+        "context": str,
+        "any": object,
+        "one-of": list[str],
+        "mapping": MappingSpec,
+        "sequence": str | None,
+        "string": StringSpec | None,
+        "boolean": object,
+        "number": object,
+        "null": object,
+    },
+    total=False,
+)
+"""One definition of ``workflow-schema.yaml`` (see its header)."""
+
+_BUILTIN: dict[str, Definition] = {
+    "string": {"string": {}},
+    "boolean": {"boolean": {}},
+    "number": {"number": {}},
+    "null": {"null": {}},
+    "any": {"any": {}},
+    "sequence": {"sequence": None},
+    "mapping": {"mapping": {}},
+}
+"""Type names every definition may use, without a definition of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +92,7 @@ class Allowed:
 class Schema:
     """The loaded definitions and context sets."""
 
-    definitions: dict[str, dict[str, Any]]
+    definitions: dict[str, Definition]
     contexts: dict[str, Allowed]
 
 
@@ -114,10 +164,9 @@ class Checker:
                 return  # one whole expression: its type is only known at run time
         self._check_value(node, type_name, definition, allowed)
 
-    def _definition(self, type_name: str) -> dict[str, Any]:
-        if type_name in _BUILTIN:
-            return {type_name: {}}
-        return self.schema.definitions[type_name]
+    def _definition(self, type_name: str) -> Definition:
+        builtin = _BUILTIN.get(type_name)
+        return builtin if builtin is not None else self.schema.definitions[type_name]
 
     def _expression_value(self, node: YNode, allowed: Allowed | None) -> bool:
         """Check the expressions in a string; True when the string is exactly one expression."""
@@ -150,7 +199,7 @@ class Checker:
         return whole
 
     def _check_value(
-        self, node: YNode, type_name: str, definition: dict[str, Any], allowed: Allowed | None
+        self, node: YNode, type_name: str, definition: Definition, allowed: Allowed | None
     ) -> None:
         if "any" in definition:
             self._check_any(node, allowed)
@@ -202,7 +251,7 @@ class Checker:
         else:
             self.error(node, f"Unexpected value '{node.text()}'")
 
-    def _string(self, node: YNode, spec: dict[str, Any]) -> None:
+    def _string(self, node: YNode, spec: StringSpec) -> None:
         if node.kind in ("mapping", "sequence"):
             self._unexpected(node, "string")
             return
@@ -214,9 +263,9 @@ class Checker:
         elif "allowed" in spec and text not in spec["allowed"]:
             self.error(node, f"Unexpected value '{text}'")
 
-    def _members(self, names: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    def _members(self, names: list[str]) -> list[tuple[str, Definition]]:
         """Flatten nested one-of lists into (name, definition) pairs."""
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[tuple[str, Definition]] = []
         for name in names:
             definition = self._definition(name)
             if "one-of" in definition:
@@ -273,7 +322,7 @@ class Checker:
                 self.error(key, f"'{key.text()}' is already defined")
             seen.add(folded)
 
-    def _mapping(self, node: YNode, candidates: list[dict[str, Any]], allowed: Allowed | None) -> None:
+    def _mapping(self, node: YNode, candidates: list[MappingSpec], allowed: Allowed | None) -> None:
         """Check a mapping against one or several mapping definitions (a one-of)."""
         self._duplicates(node)
         unexpected, candidates = self._keys(node, candidates, allowed)
@@ -283,7 +332,7 @@ class Checker:
                 return
             candidates = [chosen]
         spec = candidates[0]
-        properties: dict[str, Any] = spec.get("properties") or {}
+        properties: dict[str, Property] = spec.get("properties") or {}
         present = set()
         for index, (key, value) in enumerate(node.pairs):
             if index in unexpected:
@@ -306,8 +355,8 @@ class Checker:
                 self.error(node, f"Required property is missing: {name}")
 
     def _keys(
-        self, node: YNode, candidates: list[dict[str, Any]], allowed: Allowed | None
-    ) -> tuple[set[int], list[dict[str, Any]]]:
+        self, node: YNode, candidates: list[MappingSpec], allowed: Allowed | None
+    ) -> tuple[set[int], list[MappingSpec]]:
         """The indexes of keys no definition has (reported), and the definitions that fit the others."""
         unexpected: set[int] = set()
         for index, (key, _) in enumerate(node.pairs):
@@ -332,7 +381,7 @@ class Checker:
                 candidates = fitting
         return unexpected, candidates
 
-    def _choose(self, node: YNode, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def _choose(self, node: YNode, candidates: list[MappingSpec]) -> MappingSpec | None:
         """The one definition whose required properties are all present; else an error and None."""
         keys = {k.text() for k, _ in node.pairs}
         complete = [
@@ -358,7 +407,7 @@ class Checker:
         )
         return None
 
-    def _property_value(self, value: YNode, prop: str | dict[str, Any], allowed: Allowed | None) -> None:
+    def _property_value(self, value: YNode, prop: Property, allowed: Allowed | None) -> None:
         """Check a known property's value (an ``expression`` property is one without ``${{ }}``)."""
         prop_type, prop_allowed = self._property(prop, allowed)
         if isinstance(prop, dict) and prop.get("expression") and value.kind == "string":
@@ -369,7 +418,7 @@ class Checker:
                 return
         self.check(value, prop_type, prop_allowed)
 
-    def _property(self, prop: str | dict[str, Any], allowed: Allowed | None) -> tuple[str, Allowed | None]:
+    def _property(self, prop: Property, allowed: Allowed | None) -> tuple[str, Allowed | None]:
         if isinstance(prop, str):
             return prop, allowed
         context = prop.get("context")
