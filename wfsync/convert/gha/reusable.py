@@ -153,10 +153,12 @@ def _value_expression(value: Any, kind: str, where: str) -> nodes.Expr:
     return nodes.Literal(value)
 
 
-_TYPE_DEFAULTS: dict[str, Any] = {"boolean": False, "number": 0.0, "string": ""}
+_TYPE_DEFAULTS: dict[str, object] = {"boolean": False, "number": 0.0, "string": ""}
 
 
-def input_values(call: Mapping[str, Any], given: Mapping[str, Any], job_id: str) -> dict[str, nodes.Expr]:
+def input_values(
+    call: Mapping[str, object], given: Mapping[str, object], job_id: str
+) -> dict[str, nodes.Expr]:
     """Declared input name (lower case) -> the expression of its value in this call."""
     definitions = call.get("inputs") if isinstance(call.get("inputs"), dict) else {}
     assert isinstance(definitions, dict)
@@ -175,7 +177,7 @@ def input_values(call: Mapping[str, Any], given: Mapping[str, Any], job_id: str)
     return values
 
 
-def _secret_values(secrets: Any, job_id: str) -> dict[str, nodes.Expr] | None:
+def _secret_values(secrets: object, job_id: str) -> dict[str, nodes.Expr] | None:
     """Secret name (lower case) -> expression; None for ``inherit`` (the caller's secrets as they are)."""
     if isinstance(secrets, str):
         return None  # `inherit` (the schema allows nothing else)
