@@ -1,4 +1,9 @@
-"""Expand ``strategy.matrix`` into its legs with GitHub's include/exclude rules."""
+"""Expand ``strategy.matrix`` into its legs with GitHub's include/exclude rules.
+
+``MatrixError``, ``expand_matrix`` and ``_equal`` are also copied, by their source text, into the
+script that expands a run-time matrix (:func:`.matrix_runtime.generator_script`): editing them,
+even an annotation, changes converted output and its goldens.
+"""
 
 from __future__ import annotations
 
