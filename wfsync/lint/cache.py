@@ -51,15 +51,17 @@ class LintCache:
         entry = self.entries.get(key)
         if entry is None or entry.get("h") != digest:
             return None
-        summaries = tuple(DocumentSummary.from_json(s, key) for s in entry["s"])
+        summaries = tuple([DocumentSummary.from_json(s, key) for s in entry["s"]])
         return FileResult(
-            tuple(_finding_from_json(f) for f in entry["f"]),
+            tuple(map(_finding_from_json, entry["f"])) if entry["f"] else (),
             summaries,
-            tuple(Skipped(**s) for s in entry["k"]),
+            tuple([Skipped(**s) for s in entry["k"]]) if entry["k"] else (),
             entry["d"],
             tuple(
-                CallFacts.from_json(c, (s.path, s.line, s.kind, s.namespace, s.name))
-                for c, s in zip(entry["c"], summaries, strict=True)
+                [
+                    CallFacts.from_json(c, (s.path, s.line, s.kind, s.namespace, s.name))
+                    for c, s in zip(entry["c"], summaries, strict=True)
+                ]
             ),
         )
 

@@ -8,7 +8,9 @@ cheap cross-document checks. The names other code imports from here stay here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import hashlib
 import os
 import time
@@ -55,6 +57,32 @@ PARALLEL_THRESHOLD = 64
 
 def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     """Lint files and folders; raises :class:`~wfsync.errors.UsageError` for unusable paths."""
+    with gc_paused():
+        return _lint_paths(paths, options)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while linting (collection resumes as before afterwards).
+
+    The cache's entries and every document's digest stay alive until the report is made, and
+    hold no cycles: the collector would rescan tens of thousands of containers for nothing (a
+    sixth of a warm run). Forked workers inherit the pause. At the end the survivors join the
+    oldest generation directly (freeze, unfreeze) rather than being scanned as the youngest.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+
+def _lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     started = time.perf_counter()
     files, problems = find_yaml_files(paths, root=options.root)
     cache = LintCache.open(options.cache_dir)

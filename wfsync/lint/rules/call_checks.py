@@ -61,9 +61,10 @@ def check_calls(checked: Sequence[CallFacts], context: Iterable[CallFacts] = ())
     """Arguments no input takes, and volumes mounted but not declared, across documents."""
     resolver = _Resolver([*checked, *context])
     for facts in checked:
-        yield from _argument_problems(facts, resolver)
-        if facts.submittable:
-            yield from _volume_problems(facts, resolver)
+        if facts.refers:
+            yield from _argument_problems(facts, resolver)
+        if facts.submittable and (facts.refers or facts.mounts or facts.workflow_ref is not None):
+            yield from _volume_problems(facts, resolver)  # else: nothing it reaches mounts a volume
 
 
 def _problem(facts: CallFacts, json_path: str, rule: str, message: str) -> CallProblem:

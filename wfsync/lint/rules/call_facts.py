@@ -8,7 +8,7 @@ lint cache as positional lists (it is read back for every unchanged file, so it 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 Position = tuple[int, int]
@@ -71,56 +71,96 @@ class CallFacts:
     submittable: bool = False
     patched: bool = False
     positions: Mapping[str, Position] = dataclasses.field(default_factory=dict)
+    refers: bool = False
+    """Some step, task or hook of the document calls through a templateRef."""
+    mounts: bool = False
+    """Some template of the document mounts a volume (so following its calls can find one)."""
 
     def to_json(self) -> list[Any]:
         """Compact plain data for the lint cache (positional: it is read back for every file).
 
         The identity (path, line, kind, namespace, name) is the document summary's, so it is left
-        out here and given back to :meth:`from_json`.
+        out here and given back to :meth:`from_json`; trailing empty fields are left out too.
         """
-        return [
-            {name: _template_json(t) for name, t in self.templates.items()},
-            self.roots,
-            [_ref_json(r) for r in self.root_refs],
-            self.volumes,
-            self.entrypoint,
-            self.workflow_ref,
-            self.submittable,
-            self.patched,
-            self.positions,
-        ]
+        return _trimmed(
+            [
+                {name: _template_json(t) for name, t in self.templates.items()},
+                self.roots,
+                self.entrypoint,
+                self.submittable,
+                self.refers,
+                self.mounts,
+                [_ref_json(r) for r in self.root_refs],
+                self.volumes,
+                self.workflow_ref,
+                self.patched,
+                self.positions,
+            ]
+        )
 
     @classmethod
     def from_json(cls, data: Sequence[Any], identity: Identity) -> CallFacts:
         """Inverse of :meth:`to_json`, with the identity of the document's summary."""
         path, line, kind, namespace, name = identity
-        (
-            templates,
-            roots,
-            root_refs,
-            volumes,
-            entry,
-            ref,
-            sub,
-            patched,
-            pos,
-        ) = data
+        templates, roots, entry, sub, refers, mounts, root_refs, volumes, ref, patched, pos = _padded(
+            data, 11
+        )
         return cls(
             path,
             line,
             kind,
             namespace,
             name,
-            {t: _template_from_json(v) for t, v in templates.items()},
-            tuple(roots),
-            tuple(_ref_from_json(r) for r in root_refs),
-            tuple(volumes),
-            entry,
+            _Templates(templates) if templates else {},
+            tuple(roots) if roots else (),
+            tuple(map(_ref_from_json, root_refs)) if root_refs else (),
+            tuple(volumes) if volumes else (),
+            entry or "",
             (ref[0], ref[1]) if ref else None,
-            sub,
-            patched,
-            {k: (v[0], v[1]) for k, v in pos.items()},
+            bool(sub),
+            bool(patched),
+            {k: (v[0], v[1]) for k, v in pos.items()} if pos else {},
+            bool(refers),
+            bool(mounts),
         )
+
+
+class _Templates(Mapping[str, TemplateFacts]):
+    """Template facts read from the cache, each decoded when first looked up.
+
+    Most cached documents are never followed into (nothing calls them through a templateRef,
+    they call nothing and mount nothing), so their templates are never decoded.
+    """
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: Mapping[str, Sequence[Any]]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, TemplateFacts] = {}
+
+    def __getitem__(self, name: str) -> TemplateFacts:
+        facts = self._decoded.get(name)
+        if facts is None:
+            facts = self._decoded[name] = _template_from_json(self._raw[name])
+        return facts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def _trimmed(items: list[Any]) -> list[Any]:
+    """``items`` without its trailing empty values (``[]``, ``{}``, ``""``, ``False``, ``None``)."""
+    while items and not items[-1]:
+        items.pop()
+    return items
+
+
+def _padded(data: Sequence[Any], size: int) -> list[Any]:
+    """A trimmed list padded back to ``size`` with ``None`` (read as each field's empty value)."""
+    return [*data, *([None] * (size - len(data)))]
 
 
 def _ref_json(ref: RefCall) -> list[Any]:
@@ -133,27 +173,29 @@ def _ref_from_json(data: Sequence[Any]) -> RefCall:
 
 
 def _template_json(t: TemplateFacts) -> list[Any]:
-    return [
-        t.parameters,
-        t.artifacts,
-        t.mounts,
-        t.volumes,
-        t.local,
-        [_ref_json(r) for r in t.refs],
-        t.patched,
-    ]
+    return _trimmed(
+        [
+            t.parameters,
+            t.artifacts,
+            t.mounts,
+            t.volumes,
+            t.local,
+            [_ref_json(r) for r in t.refs],
+            t.patched,
+        ]
+    )
 
 
 def _template_from_json(data: Sequence[Any]) -> TemplateFacts:
-    parameters, artifacts, mounts, volumes, local, refs, patched = data
+    parameters, artifacts, mounts, volumes, local, refs, patched = _padded(data, 7)
     return TemplateFacts(
-        tuple(parameters),
-        tuple(artifacts),
-        _pairs(mounts),
-        tuple(volumes),
-        tuple(local),
-        tuple(_ref_from_json(r) for r in refs),
-        patched,
+        tuple(parameters or ()),
+        tuple(artifacts or ()),
+        _pairs(mounts or ()),
+        tuple(volumes or ()),
+        tuple(local or ()),
+        tuple(_ref_from_json(r) for r in refs or ()),
+        bool(patched),
     )
 
 

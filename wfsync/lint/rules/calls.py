@@ -217,13 +217,16 @@ def summarize_calls(
     if isinstance(on_exit, str) and "{{" not in on_exit:
         roots.append(on_exit)
     workflow_ref = digest.workflow_ref(spec)
+    templates = {
+        tname: facts for tname, draft in digest.templates.items() if (facts := draft.facts()) != EMPTY
+    }
     return CallFacts(
         path,
         line,
         kind,
         namespace,
         name,
-        {tname: facts for tname, draft in digest.templates.items() if (facts := draft.facts()) != EMPTY},
+        templates,
         tuple(roots),
         tuple(digest.root_refs),
         (*_names(spec.get("volumes")), *_claim_names(spec.get("volumeClaimTemplates"))),
@@ -232,4 +235,6 @@ def summarize_calls(
         submittable,
         spec.get("podSpecPatch") is not None,
         {text: position(json_path) for text, json_path in digest.wanted.items()},
+        bool(digest.root_refs) or any(t.refs for t in templates.values()),
+        any(t.mounts for t in templates.values()),
     )
