@@ -73,9 +73,18 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--runtime",
                 help="How pods run: host (processes, the default), sandbox (bubblewrap: own mount and PID"
-                " namespace, host read-only), docker or podman.",
+                " namespace, host read-only, limits enforced), auto (sandbox where bwrap works, else host,"
+                " saying what isolation is lacking), docker or podman.",
             ),
         ] = "host",
+        strict_images: Annotated[
+            bool,
+            typer.Option(
+                "--strict-images",
+                help="Refuse (exit 2, before any pod runs) images whose host stand-in is not the version"
+                " their tag names (python:3.9 run by Python 3.11).",
+            ),
+        ] = False,
         resume_after: Annotated[
             float | None,
             typer.Option(
@@ -148,6 +157,7 @@ def register(app: typer.Typer) -> None:
                     target=target,
                     allow_network=allow_network,
                     runtime=runtime,
+                    strict_images=strict_images,
                     resume_after=resume_after,
                     interactive=sys.stdin.isatty(),
                     notify=term.warning,

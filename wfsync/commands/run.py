@@ -87,6 +87,7 @@ def run_workflow(
     target: str | None = None,
     allow_network: bool = False,
     runtime: str = "host",
+    strict_images: bool = False,
     resume_after: float | None = None,
     interactive: bool = False,
     notify: Callable[[str], None] | None = None,
@@ -128,7 +129,7 @@ def run_workflow(
         notify=notify,
         on_change=on_change,
     )
-    executor = make_executor(runtime)
+    executor = make_executor(runtime, strict_images=strict_images)
     if notify is not None:
         for note in isolation_notes(runtime, executor):
             notify(note)

@@ -244,21 +244,25 @@ class ContainerExecutor:
         return dataclasses.replace(result, containers=(*done, *result.containers))
 
 
-def make_executor(runtime: str) -> Executor | None:
-    """The executor of a ``--runtime`` (None for host processes, the default).
+def make_executor(runtime: str, *, strict_images: bool = False) -> Executor | None:
+    """The executor of a ``--runtime`` (None for host processes, the default, when not strict).
 
     ``auto``: the sandbox where bubblewrap can make one here, else host processes.
+    ``strict_images``: refuse host stand-ins whose version is not the image tag's.
     """
+    from wfsync.engine.host import HostExecutor
+
+    host = HostExecutor(strict_images=True) if strict_images else None
     if runtime == "host":
-        return None
+        return host
     if runtime in ("sandbox", "auto"):
         from wfsync.engine.sandbox import SandboxExecutor, SandboxMissing
 
         try:
-            return SandboxExecutor()
+            return SandboxExecutor(strict_images=strict_images)
         except SandboxMissing:
             if runtime == "auto":
-                return None
+                return host
             raise
     if runtime not in RUNTIMES:
         from wfsync.errors import UsageError
@@ -275,7 +279,7 @@ def isolation_notes(runtime: str, executor: Executor | None) -> list[str]:
     """
     from wfsync.engine.sandbox import SandboxExecutor
 
-    if executor is None:
+    if executor is None or (runtime == "auto" and not isinstance(executor, SandboxExecutor)):
         return (
             [f"runtime auto: no sandbox here (bwrap missing or not allowed): {HOST_ISOLATION}"]
             if runtime == "auto"

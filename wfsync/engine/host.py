@@ -29,6 +29,7 @@ from typing import Any
 from wfsync import safepath
 from wfsync.engine import lifetime
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
+from wfsync.engine.images import StandIns, Tool, differs, tag_version
 
 SCRIPT_PATH = "/argo/staging/script"
 LOG_DIR = ".wfsync-logs"
@@ -46,6 +47,7 @@ _FAMILIES = {
     "node": "node",
     "golang": "golang",
     "argoproj/argosay": "argosay",
+    "alpine/git": "shell",  # a shell with git: the library's git-checkout runs there
 }
 _DEFAULT_COMMAND = {
     "shell": "sh",
@@ -79,10 +81,13 @@ def image_family(image: str) -> str | None:
 class HostExecutor:
     """Runs each pod as a process group on this machine."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, strict_images: bool = False) -> None:
         self._lock = threading.Lock()
-        self._substituted: dict[str, str] = {}
+        self._substituted: dict[str, dict[str, Tool]] = {}
         self._which: dict[str, str | None] = {}
+        self.tools = StandIns()
+        self.strict_images = strict_images
+        """Refuse stand-ins whose version is not the one the image's tag names (``--strict-images``)."""
         self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
         """Marks this executor's pod processes (:data:`lifetime.POD_MARKER`), to find them all."""
 
@@ -91,9 +96,12 @@ class HostExecutor:
         lifetime.sweep(f"{self.token}:", prefix=True)
 
     def substitutions(self) -> dict[str, str]:
-        """Images replaced by host tools so far (image -> toolset)."""
+        """Images replaced by host tools so far (image -> the tools that ran it, with versions)."""
         with self._lock:
-            return dict(self._substituted)
+            return {
+                image: ", ".join(t.label for t in tools.values())
+                for image, tools in self._substituted.items()
+            }
 
     def _find(self, program: str) -> str | None:
         if program not in self._which:
@@ -110,7 +118,7 @@ class HostExecutor:
         if family is None:
             return (
                 f"unsupported: image {image!r} has no host stand-in (well-known images only: "
-                "busybox, alpine, debian, ubuntu, python, node, golang, argoproj/argosay)"
+                "busybox, alpine, alpine/git, debian, ubuntu, python, node, golang, argoproj/argosay)"
             )
         program, _ = self._argv0(family, command)
         if family == "argosay" and program == "argosay":
@@ -126,18 +134,72 @@ class HostExecutor:
 
     def resolve(self, image: str, command: tuple[str, ...], args: tuple[str, ...]) -> list[str]:
         """The host argv for a container's command and arguments."""
-        family = image_family(image) or "shell"
-        program, rest = self._argv0(family, command)
-        with self._lock:
-            self._substituted[image] = {"shell": "host shell tools", "argosay": "wfsync argosay shim"}.get(
-                family, f"host {program}"
-            )
-        if family == "argosay" and program == "argosay":
+        tool = self.stand_in(image, command)
+        _, rest = self._argv0(image_family(image) or "shell", command)
+        if tool.exact:  # the argosay shim
             return [sys.executable, str(ARGOSAY), *rest, *args]
-        if program in ("python", "python3"):
-            return [sys.executable, *rest, *args]
-        found = self._find(program) or program
-        return [found, *rest, *args]
+        return [tool.path, *rest, *args]
+
+    def stand_in(self, image: str, command: tuple[str, ...]) -> Tool:
+        """The host tool that runs this container's program, with its version (recorded for the summary)."""
+        family = image_family(image) or "shell"
+        program, _ = self._argv0(family, command)
+        if family == "argosay" and program == "argosay":
+            tool = Tool(sys.executable, "wfsync argosay shim", exact=True)
+        elif program in ("python", "python3"):
+            tool = self.tools.python(tag_version(image) if family == "python" else None)
+        else:
+            tool = self.tools.tool(program, self._find(program) or program)
+        with self._lock:
+            self._substituted.setdefault(image, {})[program] = tool
+        return tool
+
+    def _image_path(self, image: str) -> list[str]:
+        """Folders first on a container's PATH: a python image's interpreter (its ``python``, ``pip``).
+
+        So a shell script in ``python:3.9`` that runs ``python`` or ``pip`` gets the 3.9 stand-in.
+        """
+        if image_family(image) != "python":
+            return []
+        tool = self.tools.python(tag_version(image))
+        with self._lock:
+            self._substituted.setdefault(image, {})["python"] = tool
+        folder = str(Path(tool.path).parent)
+        return [folder] if Path(folder, "python").exists() or Path(folder, "python3").exists() else []
+
+    def describe(self, pod: Pod) -> str:
+        """What ran the pod's toolchain images when it is not the version their tag names.
+
+        ``python:3.9 ran as host Python 3.11.7``, for its node's message: there the divergence
+        matters to whoever reads the verdict. Shell images and exact stand-ins are listed in the
+        run's summary only (a Succeeded node's message stays Argo's, empty).
+        """
+        said: list[str] = []
+        for ctr in (*pod.init_containers, *(pod.containers or (pod.main,)), *pod.sidecars):
+            if image_family(ctr.image) not in _LANGUAGE:
+                continue
+            tools = [self.stand_in(ctr.image, ctr.command)]
+            if image_family(ctr.image) == "python":  # first on its PATH: see _image_path
+                tools.append(self.tools.python(tag_version(ctr.image)))
+            labels = [
+                t.label
+                for t in tools
+                if differs(ctr.image, t)
+                and t.label.lower().startswith(("host python", "host node", "host go"))
+            ]
+            text = f"{ctr.image} ran as {', '.join(dict.fromkeys(labels))}" if labels else ""
+            if text and text not in said:
+                said.append(text)
+        return "; ".join(said)
+
+    def strict_problem(self, image: str, command: tuple[str, ...]) -> str | None:
+        """Why ``--strict-images`` refuses this stand-in (its version is not the tag's), or None."""
+        if image_family(image) is None:
+            return None
+        tool = self.stand_in(image, command)
+        if not differs(image, tool):
+            return None
+        return f"{image} would run as {tool.label}"
 
     def host_path(self, pod: Pod, path: str) -> Path:
         """Where an in-container path lives: a shared volume folder, else under the pod root."""
@@ -221,7 +283,9 @@ class HostExecutor:
         args = tuple(self._map(pod, pattern, a) for a in ctr.args)
         argv = self.resolve(ctr.image, command, args)
         env = {
-            "PATH": f"{SHIMS}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "PATH": os.pathsep.join(
+                [*self._image_path(ctr.image), str(SHIMS), os.environ.get("PATH", "/usr/bin:/bin")]
+            ),
             "HOME": str(pod.root / "root"),
             "TMPDIR": str(self.host_path(pod, "/tmp")),
             "LANG": "C.UTF-8",

@@ -290,6 +290,9 @@ class PodSpecMixin(OperationState):
             arts.append(saved)
         if arts:
             outputs["artifacts"] = arts
+        if phase == st.SUCCEEDED:  # Argo's is empty: say when a toolchain image ran another version
+            describe = getattr(self.executor, "describe", None)
+            message = describe(pod) if describe is not None else ""
         return PodOutcome(phase, message, outputs, logs)
 
 

@@ -73,8 +73,10 @@ class SandboxExecutor(HostExecutor):
 
     rewrites = False
 
-    def __init__(self, binary: str | None = None, pids_limit: int | None = DEFAULT_PIDS) -> None:
-        super().__init__()
+    def __init__(
+        self, binary: str | None = None, pids_limit: int | None = DEFAULT_PIDS, *, strict_images: bool = False
+    ) -> None:
+        super().__init__(strict_images=strict_images)
         found = binary or shutil.which(BWRAP)
         if found is None:
             raise SandboxMissing(

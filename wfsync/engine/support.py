@@ -71,7 +71,12 @@ def _artifact_reasons(where: str, art: Mapping[str, Any], *, allow_network: bool
 
 
 def _template_reasons(
-    tmpl: Mapping[str, Any], executor: Executor, *, allow_network: bool = False, resumable: bool = False
+    tmpl: Mapping[str, Any],
+    executor: Executor,
+    *,
+    allow_network: bool = False,
+    resumable: bool = False,
+    strict: list[str] | None = None,
 ) -> list[str]:
     name = f"template {tmpl.get('name')!r}"
     reasons: list[str] = []
@@ -117,7 +122,7 @@ def _template_reasons(
             if isinstance(art, dict):
                 reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
     for spec in _containers(tmpl, kind):
-        reasons.extend(_container_reasons(name, spec, executor))
+        reasons.extend(_container_reasons(name, spec, executor, strict))
     return reasons
 
 
@@ -134,7 +139,9 @@ def _containers(tmpl: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
     return [c for c in found if isinstance(c, dict)]
 
 
-def _container_reasons(name: str, spec: Mapping[str, Any], executor: Executor) -> list[str]:
+def _container_reasons(
+    name: str, spec: Mapping[str, Any], executor: Executor, strict: list[str] | None = None
+) -> list[str]:
     reasons = []
     texts = [*(str(c) for c in spec.get("command") or ()), *(str(a) for a in spec.get("args") or ())]
     texts.append(str(spec.get("source") or ""))
@@ -147,6 +154,13 @@ def _container_reasons(name: str, spec: Mapping[str, Any], executor: Executor) -
         reason = executor.check(image, command)
         if reason is not None:
             reasons.append(f"{reason} ({name})")
+        problem = (
+            getattr(executor, "strict_problem", None) if getattr(executor, "strict_images", False) else None
+        )
+        if reason is None and problem is not None and strict is not None:
+            found = problem(image, command)
+            if found is not None:
+                strict.append(f"{found} ({name})")
     return reasons
 
 
@@ -187,6 +201,7 @@ def preflight(
     for _, hook in _hooks(spec):
         start.append((hook, root))
     seen: set[tuple[str, str]] = set()
+    strict: list[str] = []
     while start:
         holder, ctx = start.pop()
         label = str(holder.get("template") or holder.get("templateRef") or "inline")
@@ -202,9 +217,17 @@ def preflight(
             continue
         seen.add(key)
         tmpl = merge_template_defaults(spec.get("templateDefaults"), resolved.template)
-        reasons.extend(_template_reasons(tmpl, executor, allow_network=allow_network, resumable=resumable))
+        reasons.extend(
+            _template_reasons(tmpl, executor, allow_network=allow_network, resumable=resumable, strict=strict)
+        )
         for _, step in _holders(tmpl):
             start.append((step, resolved.context))
             for _, hook in _hooks(step):
                 start.append((hook, resolved.context))
+    if strict:
+        listed = "; ".join(dict.fromkeys(strict))
+        raise InputError(
+            f"--strict-images: {len(set(strict))} image(s) would run as a host tool of another version "
+            f"than their tag: {listed} (install that version, e.g. with uv, or run without --strict-images)"
+        )
     return list(dict.fromkeys(reasons))
