@@ -1,5 +1,8 @@
 """What a template change means for its callers: breaking, feature, fix or cosmetic, with reasons.
 
+(Inputs are judged in :mod:`wfsync.review.inputs`, leftover field changes in
+:mod:`wfsync.review.fields`; the verdict's vocabulary is :mod:`wfsync.review.reasons`.)
+
 Interface rules (what callers bind to) are read from the two normal forms directly; every other
 field change of the semantic diff is then a *fix* (behaviour: image, script, command, resources,
 ...) or *cosmetic* (descriptions, annotations, the version label), so no change goes unclassified.
@@ -18,31 +21,23 @@ field change of the semantic diff is then a *fix* (behaviour: image, script, com
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from wfsync.model.documents import Identity, Kind
+from wfsync.review.fields import covered as _covered
+from wfsync.review.fields import leftover as _leftover
+from wfsync.review.fields import member_of as _member_of
 from wfsync.review.impact import CallerIndex
+from wfsync.review.inputs import classify_inputs as _inputs
 from wfsync.review.match import Pair, match_named
+from wfsync.review.reasons import ARTIFACT_SOURCES, ChangeClass, Reason
+from wfsync.review.reasons import enum_change as _enum
+from wfsync.review.reasons import named as _named
 from wfsync.review.snapshot import VERSION_LABEL, Template
-from wfsync.secrets import REDACTED, is_secret_name, mask_text
 from wfsync.sync.semdiff import FieldChange, field_changes
 
-
-class ChangeClass(enum.StrEnum):
-    """How much a change can hurt callers, most first (:attr:`rank` orders them)."""
-
-    BREAKING = "breaking"
-    FEATURE = "feature"
-    FIX = "fix"
-    COSMETIC = "cosmetic"
-    NONE = "unchanged"
-
-    @property
-    def rank(self) -> int:
-        """0 for breaking ... 4 for unchanged."""
-        return list(ChangeClass).index(self)
+__all__ = ["ARTIFACT_SOURCES", "TYPE_KEYS", "ChangeClass", "Classified", "Reason", "classify"]
 
 
 TYPE_KEYS = (
@@ -58,45 +53,6 @@ TYPE_KEYS = (
     "plugin",
 )
 """The fields that make a template's type (Argo allows exactly one)."""
-ARTIFACT_SOURCES = frozenset(
-    {"raw", "http", "git", "s3", "gcs", "artifactory", "hdfs", "oss", "azure", "from", "fromExpression"}
-)
-"""An input artifact with one of these brings its own content, so callers need not pass it."""
-TOPICS = (
-    ("security", ("serviceAccountName", "securityContext", "privileged", "podSpecPatch", "hostPath",
-                  "automountServiceAccountToken", "secretKeyRef", "action", "hostNetwork")),
-    ("image", ("image", "imagePullPolicy", "imagePullSecrets")),
-    ("resources", ("resources", "nodeSelector", "tolerations", "affinity", "priorityClassName")),
-    ("script", ("source", "command", "args", "manifest")),
-    ("behaviour", ("when", "retryStrategy", "activeDeadlineSeconds", "parallelism", "synchronization",
-                   "podGC", "ttlStrategy", "timeout", "continueOn", "depends", "dependencies")),
-)  # fmt: skip
-"""Which field names make a fix worth a reviewer's special attention, and under which heading."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Reason:
-    """One classified change, with the field path it is about and what it means."""
-
-    change_class: ChangeClass
-    message: str
-    path: str = ""
-    member: str = ""
-    """The member template it is about ('' for the family)."""
-    topic: str = "interface"
-    callers: tuple[str, ...] = ()
-    """Callers it breaks (``path:line``)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form."""
-        out: dict[str, Any] = {"class": self.change_class.value, "topic": self.topic, "message": self.message}
-        if self.path:
-            out["path"] = self.path
-        if self.member:
-            out["template"] = self.member
-        if self.callers:
-            out["callers"] = list(self.callers)
-        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,259 +277,6 @@ def _member(
                 reasons.append(Reason(cls, f"output {word} {out!r} of {name!r} {verb}", path, name))
 
 
-def _inputs(
-    family: Identity,
-    name: str,
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
-    callers: CallerIndex,
-    reasons: list[Reason],
-    explained: list[str],
-) -> None:
-    at = f"spec.templates[{name}].inputs"
-    before = _named((old.get("inputs") or {}).get("parameters"))
-    after = _named((new.get("inputs") or {}).get("parameters"))
-    passing = callers.passing(family, name)
-    for was, now in match_named(before, after):
-        path = f"{at}.parameters[{now or was}]"
-        if was is None and now is not None:
-            explained.append(path)
-            if _required(after[now]):
-                reasons.append(
-                    Reason(
-                        ChangeClass.BREAKING, f"input {now!r} of {name!r} added without a default", path, name
-                    )
-                )
-            else:
-                reasons.append(
-                    Reason(ChangeClass.FEATURE, f"input {now!r} of {name!r} added with a default", path, name)
-                )
-            continue
-        if was is not None and (now is None or now != was):
-            explained += [f"{at}.parameters[{was}]"] + ([path] if now else [])
-            users = tuple(c.where for c in passing.get(was, ()))
-            verb = "removed" if now is None else f"renamed to {now!r}"
-            if users:
-                reasons.append(
-                    Reason(
-                        ChangeClass.BREAKING,
-                        f"input {was!r} of {name!r} {verb} while {len(users)} caller(s) pass it",
-                        path,
-                        name,
-                        callers=users,
-                    )
-                )
-            else:
-                reasons.append(
-                    Reason(
-                        ChangeClass.FEATURE,
-                        f"input {was!r} of {name!r} {verb} (no known caller passes it)",
-                        path,
-                        name,
-                    )
-                )
-            if now is not None and _required(after[now]):
-                reasons.append(
-                    Reason(
-                        ChangeClass.BREAKING, f"input {now!r} of {name!r} added without a default", path, name
-                    )
-                )
-            continue
-        assert was is not None and now is not None
-        p_old, p_new = before[was], after[now]
-        if _required(p_new) and not _required(p_old):
-            explained += [f"{path}.default", f"{path}.value"]
-            reasons.append(
-                Reason(ChangeClass.BREAKING, f"input {now!r} of {name!r} lost its default", path, name)
-            )
-        else:
-            for key in ("default", "value"):
-                if p_old.get(key) != p_new.get(key) and key in p_new:
-                    explained.append(f"{path}.{key}")
-                    secret = is_secret_name(now)
-                    a = REDACTED if secret else _short(p_old.get(key))
-                    b = REDACTED if secret else _short(p_new.get(key))
-                    reasons.append(
-                        Reason(
-                            ChangeClass.FIX,
-                            f"{key} of input {now!r} of {name!r}: {a} -> {b}",
-                            f"{path}.{key}",
-                            name,
-                            "behaviour",
-                        )
-                    )
-        _enum(p_old, p_new, path, name, f"input {now!r} of {name!r}", reasons, explained)
-    arts_before = _named((old.get("inputs") or {}).get("artifacts"))
-    arts_after = _named((new.get("inputs") or {}).get("artifacts"))
-    for art, spec in arts_after.items():
-        path = f"{at}.artifacts[{art}]"
-        needed = not spec.get("optional") and not ARTIFACT_SOURCES & spec.keys()
-        if art not in arts_before:
-            explained.append(path)
-            if needed:
-                reasons.append(
-                    Reason(
-                        ChangeClass.BREAKING,
-                        f"input artifact {art!r} of {name!r} added without optional",
-                        path,
-                        name,
-                    )
-                )
-            else:
-                reasons.append(
-                    Reason(ChangeClass.FEATURE, f"input artifact {art!r} of {name!r} added", path, name)
-                )
-        elif needed and arts_before[art].get("optional"):
-            explained.append(f"{path}.optional")
-            reasons.append(
-                Reason(
-                    ChangeClass.BREAKING,
-                    f"input artifact {art!r} of {name!r} is no longer optional",
-                    path,
-                    name,
-                )
-            )
-    passing_arts = callers.passing(family, name, artifacts=True)
-    for art in sorted(arts_before.keys() - arts_after.keys()):
-        path = f"{at}.artifacts[{art}]"
-        explained.append(path)
-        users = tuple(c.where for c in passing_arts.get(art, ()))
-        if users:  # Argo ignores an argument nothing declares: what the caller passed is lost
-            reasons.append(
-                Reason(
-                    ChangeClass.BREAKING,
-                    f"input artifact {art!r} of {name!r} removed while {len(users)} caller(s) pass it",
-                    path,
-                    name,
-                    callers=users,
-                )
-            )
-        else:
-            reasons.append(
-                Reason(
-                    ChangeClass.FEATURE,
-                    f"input artifact {art!r} of {name!r} removed (no known caller passes it)",
-                    path,
-                    name,
-                )
-            )
-
-
-def _enum(
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
-    path: str,
-    member: str,
-    what: str,
-    reasons: list[Reason],
-    explained: list[str],
-) -> None:
-    a, b = old.get("enum"), new.get("enum")
-    if a == b:
-        return
-    explained.append(f"{path}.enum")
-    if b is None:
-        reasons.append(
-            Reason(ChangeClass.FEATURE, f"{what}: enum removed (any value accepted)", f"{path}.enum", member)
-        )
-        return
-    lost = [str(v) for v in (a or []) if v not in b] if a is not None else None
-    if a is None:
-        reasons.append(
-            Reason(
-                ChangeClass.BREAKING, f"{what}: enum added, only {_short(b)} accepted", f"{path}.enum", member
-            )
-        )
-    elif lost:
-        reasons.append(
-            Reason(
-                ChangeClass.BREAKING,
-                f"{what}: enum narrowed, {', '.join(lost)} no longer accepted",
-                f"{path}.enum",
-                member,
-            )
-        )
-    else:
-        reasons.append(Reason(ChangeClass.FEATURE, f"{what}: enum widened", f"{path}.enum", member))
-
-
-def _leftover(change: FieldChange) -> Reason:
-    """A field change no interface rule explained: cosmetic when it is documentation, else a fix."""
-    path = change.path
-    member = _member_of(path)
-    last = path.rsplit(".", 1)[-1]
-    if last == "description" or path.startswith("metadata.annotations") or path.startswith("metadata.labels"):
-        return Reason(ChangeClass.COSMETIC, f"{path} {change.change}", path, member, "docs")
-    topic = _topic(path)
-    if last in ("image",) and change.change == "changed":
-        text = f"image {_short(change.before)} -> {_short(change.after)}"
-    elif last == "source" and change.change == "changed":
-        text = f"script source changed ({_lines(change.before, change.after)})"
-    else:
-        text = f"{path} {change.change}"
-        if change.change == "changed" and _scalar(change.before) and _scalar(change.after):
-            text += f": {_short(change.before)} -> {_short(change.after)}"
-    return Reason(ChangeClass.FIX, mask_text(text), path, member, topic)
-
-
-def _topic(path: str) -> str:
-    words = {w.split("[")[0] for w in path.split(".")}
-    for topic, names in TOPICS:
-        if words & set(names):
-            return topic
-    return "behaviour"
-
-
-def _covered(path: str, explained: Iterable[str]) -> bool:
-    for prefix in explained:
-        if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-            return True
-        if prefix.startswith((path + ".", path + "[")):
-            return True
-    return False
-
-
-def _member_of(path: str) -> str:
-    if path.startswith("spec.templates["):
-        return path[len("spec.templates[") :].split("]", 1)[0]
-    return ""
-
-
 def _type(template: Mapping[str, Any]) -> str:
     # the normal form drops empty values, and the only type that is valid empty is ``suspend: {}``
     return next((k for k in TYPE_KEYS if k in template), "suspend")
-
-
-def _required(param: Mapping[str, Any]) -> bool:
-    return not any(k in param for k in ("value", "default", "valueFrom"))
-
-
-def _named(items: Any) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for item in items or ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            out[item["name"]] = item
-    return out
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _lines(before: Any, after: Any) -> str:
-    import difflib
-
-    a = str(before or "").splitlines()
-    b = str(after or "").splitlines()
-    plus = minus = 0
-    for line in difflib.ndiff(a, b):
-        if line.startswith("+ "):
-            plus += 1
-        elif line.startswith("- "):
-            minus += 1
-    return f"+{plus} -{minus} lines"
