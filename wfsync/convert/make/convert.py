@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.convert.make.database import Database, read_database
-from wfsync.convert.make.dryrun import dry_run
+from wfsync.convert.make.dryrun import DRY_MK, dry_run, marker, parse_dry_run
 from wfsync.convert.make.emit import EmitOptions, build_document
 from wfsync.convert.make.graph import Graph, build_graph
 from wfsync.convert.make.record import Recording, record
@@ -102,10 +102,18 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
     for item in variables:
         if "=" not in item:
             raise UsageError(f"make variable {item!r}: expected NAME=VALUE")
-    database = read_database(directory, request.makefile, request.goals, variables)
     if request.dry_run_recipes:
-        recording = dry_run(directory, request.makefile, request.goals, variables, database)
+        # one make run gives the database and, before it, the commands (marked per target)
+        mark = marker()
+        extra = DRY_MK.format(marker=mark)
+        database = read_database(directory, request.makefile, request.goals, variables, extra=extra)
+        if database.passes == 1:
+            recording = parse_dry_run(database.dry_run_output, mark, database, database.status)
+        else:  # make restarted after remaking a makefile: its commands are spread over passes
+            database = read_database(directory, request.makefile, request.goals, variables)
+            recording = dry_run(directory, request.makefile, request.goals, variables, database)
     else:
+        database = read_database(directory, request.makefile, request.goals, variables)
         recording = record(directory, request.makefile, request.goals, variables)
     graph = build_graph(database, recording, serial=request.mode == "serial")
     findings = _findings(graph, database, directory)

@@ -74,6 +74,10 @@ class Database:
     default_goal: str = ""
     dry_run_output: str = ""
     """What ``make -n`` printed before the database (commands it would run)."""
+    passes: int = 1
+    status: int = 0
+    """make's exit status."""
+    """Databases make printed (more than one when it remade an included makefile and restarted)."""
 
     def special(self, name: str) -> Rule | None:
         """The special target's rule (``.ONESHELL``, ``.NOTPARALLEL``...), if the Makefile has one."""
@@ -101,13 +105,27 @@ def copy_workspace(source: Path, into: Path) -> Path:
 
 
 def read_database(
-    directory: Path, makefile: str | None, goals: Sequence[str], variables: Sequence[str]
+    directory: Path,
+    makefile: str | None,
+    goals: Sequence[str],
+    variables: Sequence[str],
+    *,
+    extra: str | None = None,
 ) -> Database:
-    """Run ``make -p -n MAKE=:`` on a copy of ``directory`` and parse its last database."""
+    """Run ``make -p -n MAKE=:`` on a copy of ``directory`` and parse its last database.
+
+    ``extra`` is a makefile read after the Makefile (``--dry-run-recipes`` marks each target's
+    commands with it, so that one make run gives both the database and the commands); its own
+    variables are left out of the database, and ``.SHELLFLAGS``, which it overrides, is restored.
+    """
     with tempfile.TemporaryDirectory(prefix="wfsync-make-db-") as tmp:
         work = copy_workspace(directory, Path(tmp))
         command = [make_program(), "-p", "-n", "MAKE=:", *variables]
-        if makefile is not None:
+        added = Path(tmp) / "wfsync-extra.mk"
+        if extra is not None:
+            added.write_text(extra, encoding="utf-8")
+            command += ["-f", makefile or default_makefile(work), "-f", str(added)]
+        elif makefile is not None:
             command += ["-f", makefile]
         done = subprocess.run(
             [*command, *goals], cwd=work, capture_output=True, text=True, errors="replace", check=False
@@ -117,15 +135,36 @@ def read_database(
         where = makefile or "Makefile"
         raise InputError(f"{directory / where}: make could not read it: {done.stderr.strip()[-500:]}")
     database = parse_database(text)
+    database.status = done.returncode
+    if extra is not None:
+        _drop_extra(database, text, str(added))
     if done.returncode != 0 and not database.rules:
         raise InputError(f"make failed: {done.stderr.strip()[-500:]}")
     return database
 
 
+def default_makefile(work: Path) -> str:
+    """The makefile make reads without ``-f`` (``Makefile`` when there is none)."""
+    return next((n for n in ("GNUmakefile", "makefile", "Makefile") if (work / n).exists()), "Makefile")
+
+
+def _drop_extra(database: Database, text: str, added: str) -> None:
+    """Leave the extra makefile out: its name in MAKEFILE_LIST, its override of ``.SHELLFLAGS``."""
+    listed = database.variables.get("MAKEFILE_LIST", "").split()
+    database.variables["MAKEFILE_LIST"] = " ".join(n for n in listed if n != added)
+    saved = re.findall(r"^WFSYNC_SAVED_FLAGS := ?(.*)$", text.rpartition(START)[2], re.MULTILINE)
+    if saved and saved[-1] != "-c":
+        database.variables[".SHELLFLAGS"] = saved[-1]
+
+
 def parse_database(text: str) -> Database:
     """The last database in ``make -p`` output: variables, then one paragraph per file."""
     head, _, rest = text.rpartition(START)
-    database = Database(dry_run_output=head.split(START, 1)[0])
+    before = head.split(START, 1)[0]
+    banner = before.rfind("# GNU Make ")  # -p prints make's version before the database
+    if banner == 0 or (banner > 0 and before[banner - 1] == "\n"):
+        before = before[:banner]
+    database = Database(dry_run_output=before, passes=text.count(START))
     variables, _, files = rest.partition("\n# Files\n")
     files = files.split("\n# VPATH Search Paths", 1)[0].split("\n# files hash-table stats", 1)[0]
     _parse_variables(variables, database)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from wfsync.convert.make.database import Database, copy_workspace, make_program
+from wfsync.convert.make.database import Database, copy_workspace, default_makefile, make_program
 from wfsync.convert.make.record import Invocation, Recording
 
 DRY_MK = """\
@@ -23,18 +23,21 @@ override .SHELLFLAGS = $(info {marker}$@)$(WFSYNC_SAVED_FLAGS)
 """
 
 
+def marker() -> str:
+    """A line prefix no Makefile prints by chance."""
+    return f"\001{secrets.token_hex(6)}:"
+
+
 def dry_run(
     directory: Path, makefile: str | None, goals: Sequence[str], variables: Sequence[str], database: Database
 ) -> Recording:
     """Commands make would run, per target, in order (exit status 0: nothing ran)."""
-    marker = f"\001{secrets.token_hex(6)}:"
+    mark = marker()
     with tempfile.TemporaryDirectory(prefix="wfsync-make-dry-") as tmp:
         work = copy_workspace(directory, Path(tmp))
         extra = Path(tmp) / "dry.mk"
-        extra.write_text(DRY_MK.format(marker=marker), encoding="utf-8")
-        name = makefile or next(
-            (n for n in ("GNUmakefile", "makefile", "Makefile") if (work / n).exists()), "Makefile"
-        )
+        extra.write_text(DRY_MK.format(marker=mark), encoding="utf-8")
+        name = makefile or default_makefile(work)
         done = subprocess.run(
             [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals],
             cwd=work,
@@ -43,13 +46,20 @@ def dry_run(
             errors="replace",
             check=False,
         )
-    recording = Recording(exit_status=done.returncode)
-    chunks = done.stdout.split(marker)
+    return parse_dry_run(done.stdout, mark, database, done.returncode)
+
+
+def parse_dry_run(output: str, mark: str, database: Database, status: int) -> Recording:
+    """The commands in ``make -n`` output whose targets :data:`DRY_MK` marked with ``mark``."""
+    recording = Recording(exit_status=status)
+    chunks = output.split(mark)
     lead = chunks[0]
+    calls: dict[str, int] = {}
     for chunk in chunks[1:]:
         target, _, command = chunk.partition("\n")
         command = command[:-1] if command.endswith("\n") else command
-        silent = _silent(database, target, sum(1 for i in recording.invocations if i.target == target))
+        silent = _silent(database, target, calls.get(target, 0))
+        calls[target] = calls.get(target, 0) + 1
         before = lead if not recording.invocations else ""
         recording.invocations.append(
             Invocation(target, command, ".", {}, before=before + ("" if silent else f"{command}\n"))

@@ -143,3 +143,35 @@ def _task(
         "templateRef": {"name": "make", "template": "recipe", "clusterScope": True},
         "arguments": {"parameters": params},
     }
+
+
+FLOW_WIDTH = 72
+"""A parameter whose name and one-line value fit in this many characters is written on one line."""
+
+
+def flow_style(key: str, mapping: dict[str, Any]) -> bool:
+    """Whether a mapping is written ``{...}``: a ``templateRef``, a short one-line parameter.
+
+    The GitHub Actions converter's layout (``wfsync.commands.convert``), so both read alike.
+    """
+    return key == "templateRef" or (key == "parameters" and _short_parameter(mapping))
+
+
+def _short_parameter(parameter: dict[str, Any]) -> bool:
+    if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
+        return False
+    text = str(parameter.get("value", ""))
+    return (
+        "\n" not in text
+        and "\r" not in text
+        and len(str(parameter.get("name", ""))) + len(text) <= FLOW_WIDTH
+    )
+
+
+def literal_style(text: str) -> bool:
+    """Whether a ``|`` block gives ``text`` back exactly (line breaks, printable, no edge blanks)."""
+    if "\n" not in text.rstrip("\n") or text != text.lstrip(" ") or "\n\n\n" in text[-3:] + "\n":
+        return False
+    if any((ch < " " and ch not in "\n\t") or ch in "\x7f\u2028\u2029\ufeff\x85" for ch in text):
+        return False
+    return not any(line != line.rstrip(" \t") for line in text.split("\n"))
