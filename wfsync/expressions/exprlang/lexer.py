@@ -109,108 +109,122 @@ def lex(source: str) -> list[Token]:
     tokens: list[Token] = []
     n = len(source)
     i = 0
-
-    def emit(kind: Kind, value: str, pos: int) -> None:
-        tokens.append(Token(kind, value, pos))
-
     while i < n:
         ch = source[i]
-        start = i
         if ch.isspace():
             i += 1
-            continue
-        if ch in "'\"":
-            i += 1
-            while i < n and source[i] != ch:
-                if source[i] == "\\":
-                    i += 1
-                if i < n and source[i] == "\n":
-                    raise _error(source, start, "literal not terminated")
-                i += 1
-            if i >= n:
-                raise _error(source, start, "literal not terminated")
-            emit(Kind.STRING, unescape(source, start, source[start + 1 : i], ch), start)
-            i += 1
+        elif ch in "'\"":
+            i = _scan_quoted(source, i, tokens)
         elif ch == "`":
             end = source.find("`", i + 1)
             if end < 0:
-                raise _error(source, start, "literal not terminated")
-            emit(Kind.STRING, source[i + 1 : end], start)
+                raise _error(source, i, "literal not terminated")
+            tokens.append(Token(Kind.STRING, source[i + 1 : end], i))
             i = end + 1
         elif ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
-            i = _scan_number(source, i)
-            emit(Kind.NUMBER, source[start:i], start)
-        elif ch == "?":
-            i += 1
-            if i < n and source[i] in ".?":
-                i += 1
-            emit(Kind.OPERATOR, source[start:i], start)
+            end = _scan_number(source, i)
+            tokens.append(Token(Kind.NUMBER, source[i:end], i))
+            i = end
         elif ch == "/":
-            if source.startswith("//", i):
-                end = source.find("\n", i)
-                i = n if end < 0 else end
-            elif source.startswith("/*", i):
-                end = source.find("*/", i + 2)
-                if end < 0:
-                    raise _error(source, start, "unclosed comment")
-                i = end + 2
-            else:
-                emit(Kind.OPERATOR, "/", start)
-                i += 1
+            i = _scan_slash(source, i, tokens)
         elif ch == "#":
-            i += 1
-            if i < n and source[i] == "#":
-                i += 1
-            emit(Kind.OPERATOR, source[start:i], start)
-            word_start = i
-            while i < n and is_alnum(source[i]):
-                i += 1
-            if i > word_start:
-                emit(Kind.IDENTIFIER, source[word_start:i], word_start)
-        elif ch in "|:":
-            i += 1
-            if i < n and source[i] == ch:
-                i += 1
-            emit(Kind.OPERATOR, source[start:i], start)
+            i = _scan_pointer(source, i, tokens)
         elif ch in "([{)]}":
-            emit(Kind.BRACKET, ch, start)
+            tokens.append(Token(Kind.BRACKET, ch, i))
             i += 1
-        elif ch in ",;%+-^":
-            emit(Kind.OPERATOR, ch, start)
-            i += 1
-        elif ch in "&!=*<>":
-            i += 1
-            if i < n and source[i] in "&=*":
-                i += 1
-            emit(Kind.OPERATOR, source[start:i], start)
-        elif ch == ".":
-            i += 1
-            if i < n and source[i] == ".":
-                i += 1
-            emit(Kind.OPERATOR, source[start:i], start)
         elif is_alnum(ch):
-            while i < n and is_alnum(source[i]):
-                i += 1
-            word = source[start:i]
-            if word == "not":
-                emit(Kind.OPERATOR, "not", start)
-                j = i
-                while j < n and source[j].isspace():
-                    j += 1
-                k = j
-                while k < n and is_alnum(source[k]):
-                    k += 1
-                if source[j:k] in NEGATABLE:
-                    emit(Kind.OPERATOR, source[j:k], j)
-                    i = k
-            elif word in KEYWORD_OPERATORS:
-                emit(Kind.OPERATOR, word, start)
-            else:
-                emit(Kind.IDENTIFIER, word, start)
+            i = _scan_word(source, i, tokens)
         else:
-            raise _error(source, start, f"unrecognized character: U+{ord(ch):04X} '{ch}'")
+            i = _scan_operator(source, i, tokens)
     tokens.append(Token(Kind.EOF, "", n))
     return tokens
+
+
+_SECOND_CHAR = {"?": ".?", "|": "|", ":": ":", "&": "&=*", "!": "&=*", "=": "&=*", "*": "&=*", "<": "&=*"}
+_SECOND_CHAR.update({">": "&=*", ".": "."})
+"""Operators that may take a second character, and which ones (``??``, ``&&``, ``<=``, ``..``)."""
+
+
+def _scan_operator(source: str, i: int, tokens: list[Token]) -> int:
+    ch = source[i]
+    if ch in ",;%+-^":
+        tokens.append(Token(Kind.OPERATOR, ch, i))
+        return i + 1
+    second = _SECOND_CHAR.get(ch)
+    if second is None:
+        raise _error(source, i, f"unrecognized character: U+{ord(ch):04X} '{ch}'")
+    end = i + 1
+    if end < len(source) and source[end] in second:
+        end += 1
+    tokens.append(Token(Kind.OPERATOR, source[i:end], i))
+    return end
+
+
+def _scan_quoted(source: str, start: int, tokens: list[Token]) -> int:
+    """A single- or double-quoted string (escapes decoded); it may not span lines."""
+    quote, n, i = source[start], len(source), start + 1
+    while i < n and source[i] != quote:
+        if source[i] == "\\":
+            i += 1
+        if i < n and source[i] == "\n":
+            raise _error(source, start, "literal not terminated")
+        i += 1
+    if i >= n:
+        raise _error(source, start, "literal not terminated")
+    tokens.append(Token(Kind.STRING, unescape(source, start, source[start + 1 : i], quote), start))
+    return i + 1
+
+
+def _scan_slash(source: str, i: int, tokens: list[Token]) -> int:
+    """A ``//`` or ``/* */`` comment (skipped), else the division operator."""
+    if source.startswith("//", i):
+        end = source.find("\n", i)
+        return len(source) if end < 0 else end
+    if source.startswith("/*", i):
+        end = source.find("*/", i + 2)
+        if end < 0:
+            raise _error(source, i, "unclosed comment")
+        return end + 2
+    tokens.append(Token(Kind.OPERATOR, "/", i))
+    return i + 1
+
+
+def _scan_pointer(source: str, start: int, tokens: list[Token]) -> int:
+    """``#``, ``##`` and the name after them (``#index``, ``#acc``)."""
+    n, i = len(source), start + 1
+    if i < n and source[i] == "#":
+        i += 1
+    tokens.append(Token(Kind.OPERATOR, source[start:i], start))
+    word_start = i
+    while i < n and is_alnum(source[i]):
+        i += 1
+    if i > word_start:
+        tokens.append(Token(Kind.IDENTIFIER, source[word_start:i], word_start))
+    return i
+
+
+def _scan_word(source: str, start: int, tokens: list[Token]) -> int:
+    """An identifier or keyword operator; ``not in``, ``not matches`` ... become two operators."""
+    n, i = len(source), start
+    while i < n and is_alnum(source[i]):
+        i += 1
+    word = source[start:i]
+    if word == "not":
+        tokens.append(Token(Kind.OPERATOR, "not", start))
+        j = i
+        while j < n and source[j].isspace():
+            j += 1
+        k = j
+        while k < n and is_alnum(source[k]):
+            k += 1
+        if source[j:k] in NEGATABLE:
+            tokens.append(Token(Kind.OPERATOR, source[j:k], j))
+            i = k
+    elif word in KEYWORD_OPERATORS:
+        tokens.append(Token(Kind.OPERATOR, word, start))
+    else:
+        tokens.append(Token(Kind.IDENTIFIER, word, start))
+    return i
 
 
 def _scan_number(source: str, i: int) -> int:
