@@ -7,71 +7,42 @@ the evaluator.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
+from wfsync.expressions.exprlang.builtin_args import Function, _arity, _list, _string, to_float, to_int
+from wfsync.expressions.exprlang.builtin_data import (
+    _date,
+    _duration,
+    _from_base64,
+    _from_json,
+    _now,
+    _to_base64,
+    _to_json,
+    parse_duration,
+    parse_time,
+)
+from wfsync.expressions.exprlang.builtin_lists import (
+    _concat,
+    _first,
+    _flatten,
+    _from_pairs,
+    _get,
+    _keys,
+    _last,
+    _reverse,
+    _sort,
+    _take,
+    _to_pairs,
+    _uniq,
+    _values,
+)
 from wfsync.expressions.exprlang.errors import ExprError
-from wfsync.expressions.exprlang.gostrconv import atoi, parse_float
-from wfsync.expressions.exprlang.values import format_v, from_go_json, go_json, go_type, is_int, is_number
+from wfsync.expressions.exprlang.values import format_v, go_type, is_int, is_number
 
-Function = Callable[..., Any]
-
-
-def _arity(name: str, args: tuple[Any, ...], low: int, high: int | None = None) -> None:
-    high = low if high is None else high
-    if len(args) < low:
-        raise ExprError(f"not enough arguments to call {name}")
-    if len(args) > high:
-        raise ExprError(f"too many arguments to call {name}")
-
-
-def _string(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
-    return value
-
-
-def _list(name: str, value: Any) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
-    return list(value)
-
-
-def to_int(value: Any) -> int:
-    """Expr's ``int()`` (and Argo's ``asInt``): floats truncate, strings must pass ``strconv.Atoi``."""
-    if isinstance(value, bool):
-        raise ExprError("invalid operation: int(bool)")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return -(2**63)
-        return int(value)
-    if isinstance(value, str):
-        parsed = atoi(value)
-        if parsed is None:
-            raise ExprError(f"invalid operation: int({value})")
-        return parsed
-    raise ExprError(f"invalid operation: int({go_type(value)})")
-
-
-def to_float(value: Any) -> float:
-    """Expr's ``float()`` (and Argo's ``asFloat``): strings must pass ``strconv.ParseFloat``."""
-    if isinstance(value, bool):
-        raise ExprError("invalid operation: float(bool)")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        parsed = parse_float(value)
-        if parsed is None:
-            raise ExprError(f"invalid operation: float({value})")
-        return parsed
-    raise ExprError(f"invalid operation: float({go_type(value)})")
+__all__ = ["BUILTINS", "Function", "go_split", "parse_duration", "parse_time", "to_float", "to_int"]
 
 
 def _len(*args: Any) -> int:
@@ -245,191 +216,6 @@ def _median(*args: Any) -> float:
         return 0.0
     mid = len(values) // 2
     return float(values[mid]) if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
-
-
-def _to_json(*args: Any) -> str:
-    _arity("toJSON", args, 1)
-    return go_json(args[0], indent="  ")
-
-
-def _from_json(*args: Any) -> Any:
-    _arity("fromJSON", args, 1)
-    try:
-        return from_go_json(_string("fromJSON", args[0]))
-    except ValueError as exc:
-        raise ExprError(f"fromJSON: {exc}") from None
-
-
-def _to_base64(*args: Any) -> str:
-    _arity("toBase64", args, 1)
-    return base64.b64encode(_string("toBase64", args[0]).encode()).decode()
-
-
-def _from_base64(*args: Any) -> str:
-    _arity("fromBase64", args, 1)
-    try:
-        return base64.b64decode(_string("fromBase64", args[0]), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise ExprError(f"illegal base64 data: {exc}") from None
-
-
-def _now(*args: Any) -> dt.datetime:
-    _arity("now", args, 0)
-    return dt.datetime.now(dt.UTC)
-
-
-_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str) -> dt.timedelta:
-    """Go's ``time.ParseDuration`` (``1h30m``, ``-2.5s``, ``0``)."""
-    body = text.lstrip("+-")
-    negative = text.startswith("-")
-    if body == "0":
-        return dt.timedelta(0)
-    pos, seconds = 0, 0.0
-    while pos < len(body):
-        match = _DURATION_PART.match(body, pos)
-        if not match:
-            raise ExprError(f'time: invalid duration "{text}"')
-        seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if not body:
-        raise ExprError(f'time: invalid duration "{text}"')
-    return dt.timedelta(seconds=-seconds if negative else seconds)
-
-
-def _duration(*args: Any) -> dt.timedelta:
-    _arity("duration", args, 1)
-    return parse_duration(_string("duration", args[0]))
-
-
-def parse_time(text: str) -> dt.datetime:
-    """The layouts expr's ``date()`` accepts that workflows use (RFC 3339 and plain dates)."""
-    candidate = text.replace("Z", "+00:00") if text.endswith("Z") else text
-    for layout in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            parsed = dt.datetime.strptime(candidate, layout)
-        except ValueError:
-            continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    raise ExprError(f'cannot parse "{text}" as date')
-
-
-def _date(*args: Any) -> dt.datetime:
-    _arity("date", args, 1, 3)
-    if isinstance(args[0], dt.datetime):
-        return args[0]
-    return parse_time(_string("date", args[0]))
-
-
-def _first(*args: Any) -> Any:
-    _arity("first", args, 1)
-    value = args[0]
-    if isinstance(value, list | tuple | str):
-        return value[0] if value else None
-    raise ExprError(f"cannot get first element from {go_type(value)}")
-
-
-def _last(*args: Any) -> Any:
-    _arity("last", args, 1)
-    value = args[0]
-    if isinstance(value, list | tuple | str):
-        return value[-1] if value else None
-    raise ExprError(f"cannot get last element from {go_type(value)}")
-
-
-def _get(*args: Any) -> Any:
-    _arity("get", args, 2)
-    value, key = args
-    if isinstance(value, dict):
-        return value.get(key) if isinstance(key, str) else None
-    if isinstance(value, list | tuple) and is_int(key):
-        index = key + len(value) if key < 0 else key
-        return value[index] if 0 <= index < len(value) else None
-    return None
-
-
-def _take(*args: Any) -> list[Any]:
-    _arity("take", args, 2)
-    return _list("take", args[0])[: max(to_int(args[1]), 0)]
-
-
-def _keys(*args: Any) -> list[Any]:
-    _arity("keys", args, 1)
-    if not isinstance(args[0], dict):
-        raise ExprError(f"cannot get keys from {go_type(args[0])}")
-    return sorted(args[0])
-
-
-def _values(*args: Any) -> list[Any]:
-    _arity("values", args, 1)
-    if not isinstance(args[0], dict):
-        raise ExprError(f"cannot get values from {go_type(args[0])}")
-    return [args[0][key] for key in sorted(args[0])]
-
-
-def _to_pairs(*args: Any) -> list[Any]:
-    _arity("toPairs", args, 1)
-    if not isinstance(args[0], dict):
-        raise ExprError(f"cannot transform {go_type(args[0])} to pairs")
-    return [[key, args[0][key]] for key in sorted(args[0])]
-
-
-def _from_pairs(*args: Any) -> dict[str, Any]:
-    _arity("fromPairs", args, 1)
-    out: dict[str, Any] = {}
-    for pair in _list("fromPairs", args[0]):
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise ExprError(f"invalid pair {format_v(pair)}")
-        out[pair[0]] = pair[1]
-    return out
-
-
-def _sort(*args: Any) -> list[Any]:
-    _arity("sort", args, 1, 2)
-    items = _list("sort", args[0])
-    order = _string("sort", args[1]) if len(args) > 1 else "asc"
-    if order not in ("asc", "desc"):
-        raise ExprError(f"unknown order {order}, use asc or desc")
-    try:
-        return sorted(items, reverse=order == "desc")
-    except TypeError:
-        raise ExprError("cannot sort values of different types") from None
-
-
-def _concat(*args: Any) -> list[Any]:
-    out: list[Any] = []
-    for arg in args:
-        out.extend(_list("concat", arg))
-    return out
-
-
-def _flatten(*args: Any) -> list[Any]:
-    _arity("flatten", args, 1)
-
-    def walk(items: list[Any]) -> list[Any]:
-        out: list[Any] = []
-        for item in items:
-            out.extend(walk(list(item)) if isinstance(item, list | tuple) else [item])
-        return out
-
-    return walk(_list("flatten", args[0]))
-
-
-def _uniq(*args: Any) -> list[Any]:
-    _arity("uniq", args, 1)
-    out: list[Any] = []
-    for item in _list("uniq", args[0]):
-        if not any(type(item) is type(seen) and item == seen for seen in out):
-            out.append(item)
-    return out
-
-
-def _reverse(*args: Any) -> list[Any]:
-    _arity("reverse", args, 1)
-    return _list("reverse", args[0])[::-1]
 
 
 def _bitwise(name: str, fn: Callable[[int, int], int]) -> Function:
