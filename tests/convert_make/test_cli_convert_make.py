@@ -93,3 +93,45 @@ def test_failing_recipe_fails_the_workflow_like_make(tmp_path: Path) -> None:
     code, _, err = _invoke("convert", "make", "-C", str(tmp_path), "--verify")
     assert code == 0, err
     assert "make exit 2, workflow Failed" in err
+
+
+DELETE_ON_ERROR = """\
+.DELETE_ON_ERROR:
+.PHONY: all stamp
+all: kept.txt out.txt
+kept.txt:
+\techo kept > $@
+out.txt: kept.txt
+\techo partial > $@
+\tfalse
+"""
+
+
+def test_delete_on_error_is_a_parameter_of_file_targets(tmp_path: Path) -> None:
+    from wfsync.convert.make import MakeRequest, convert_makefile
+
+    (tmp_path / "Makefile").write_text(DELETE_ON_ERROR)
+    document = convert_makefile(MakeRequest(tmp_path)).document
+    flagged = {
+        task["name"]
+        for task in document["spec"]["templates"][0]["dag"]["tasks"][1:]
+        if {"name": "delete-on-error", "value": "true"} in task["arguments"]["parameters"]
+    }
+    assert flagged == {"kept-txt", "out-txt"}
+    (tmp_path / "Makefile").write_text(DELETE_ON_ERROR.replace(".DELETE_ON_ERROR:\n", ""))
+    assert "'delete-on-error'" not in str(convert_makefile(MakeRequest(tmp_path)).document["spec"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delete", [True, False])
+def test_delete_on_error_verifies_like_make(tmp_path: Path, delete: bool) -> None:
+    """make deletes out.txt after its recipe failed (only with .DELETE_ON_ERROR); so does the workflow."""
+    text = DELETE_ON_ERROR if delete else DELETE_ON_ERROR.replace(".DELETE_ON_ERROR:\n", "")
+    (tmp_path / "Makefile").write_text(text)
+    code, _, err = _invoke("convert", "make", "-C", str(tmp_path), "--verify")
+    assert code == 0, err
+    assert "make exit 2, workflow Failed" in err
+    import subprocess
+
+    subprocess.run(["make"], cwd=tmp_path, capture_output=True, check=False)
+    assert (tmp_path / "out.txt").exists() is not delete  # what make itself left

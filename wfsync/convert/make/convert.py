@@ -128,6 +128,7 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
         variables=[tuple(v.split("=", 1)) for v in variables],  # type: ignore[misc]
         ignore_errors=request.ignore_errors or database.special(".IGNORE") is not None,
         serial=request.mode == "serial",
+        delete_on_error=_deleted_on_error(database),
     )
     document = build_document(graph, options)
     header = [
@@ -161,6 +162,19 @@ def _findings(graph: Graph, database: Database, directory: Path) -> list[str]:
                     f"{name}:{number}: $(shell ...) runs when make reads the Makefile; its value is frozen"
                 )
     return findings
+
+
+def _deleted_on_error(database: Database) -> frozenset[str]:
+    """Targets make deletes when their recipe fails: all but phony and precious ones, with .DELETE_ON_ERROR."""
+    if database.special(".DELETE_ON_ERROR") is None:
+        return frozenset()
+    precious = database.special(".PRECIOUS")
+    kept = set(precious.prerequisites) if precious is not None else set()
+    return frozenset(
+        name
+        for name, rules in database.rules.items()
+        if name not in kept and not any(r.phony for r in rules) and any(r.recipe for r in rules)
+    )
 
 
 def _makefile_name(directory: Path) -> str:

@@ -35,6 +35,8 @@ class EmitOptions:
     """Command-line make variables: parameters of a WorkflowTemplate (``--template``)."""
     ignore_errors: bool = False
     serial: bool = False
+    delete_on_error: frozenset[str] = frozenset()
+    """Targets whose file a failing recipe deletes (``.DELETE_ON_ERROR``, not phony or precious)."""
 
 
 def escape(text: str) -> str:
@@ -135,6 +137,8 @@ def _task(
         params.append({"name": "source", "value": escape(task.source)})
     if options.ignore_errors:
         params.append({"name": "ignore-errors", "value": "true"})
+    if task.target in options.delete_on_error:
+        params.append({"name": "delete-on-error", "value": "true"})
     params.append({"name": "image", "value": "{{workflow.parameters.image}}"})
     depends = task.depends or [CHECKOUT]
     return {
