@@ -135,3 +135,12 @@ def test_delete_on_error_verifies_like_make(tmp_path: Path, delete: bool) -> Non
 
     subprocess.run(["make"], cwd=tmp_path, capture_output=True, check=False)
     assert (tmp_path / "out.txt").exists() is not delete  # what make itself left
+
+
+@pytest.mark.slow
+def test_missing_program_fails_with_makes_message(tmp_path: Path) -> None:
+    """make runs a plain line without a shell: a missing program is make's error, not the shell's."""
+    (tmp_path / "Makefile").write_text("all:\n\twfsync-no-such-program foo\n\techo never\n")
+    code, _, err = _invoke("convert", "make", "-C", str(tmp_path), "--mode", "serial", "--verify")
+    assert code == 0, err
+    assert "make exit 2, workflow Failed" in err
