@@ -129,7 +129,7 @@ def _generated(folder: Path, count: int) -> None:
         if i % 5 == 0:
             lines += ["\tfor f in a b; do \\", '\t  echo "$$f\t"; \\', "\tdone"]
         if i % 11 == 0:
-            lines += ["\techo yes", "\t-true"]
+            lines += ["\techo yes", "\t-true", "\t: -f x"]  # ": x" is plain in a ruamel flow mapping
     (folder / "Makefile").write_text("\n".join(lines) + "\n")
 
 

@@ -156,7 +156,8 @@ FLOW_WIDTH = 72
 def flow_style(key: str, mapping: dict[str, Any]) -> bool:
     """Whether a mapping is written ``{...}``: a ``templateRef``, a short one-line parameter.
 
-    The GitHub Actions converter's layout (``wfsync.commands.convert``), so both read alike.
+    The GitHub Actions converter's layout (``wfsync.commands.convert``), so both read alike,
+    except for a value starting with ``?`` or ``:``, which stays in block form.
     """
     return key == "templateRef" or (key == "parameters" and _short_parameter(mapping))
 
@@ -165,6 +166,8 @@ def _short_parameter(parameter: dict[str, Any]) -> bool:
     if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
         return False
     text = str(parameter.get("value", ""))
+    if any(str(parameter.get(k, ""))[:1] in ("?", ":") for k in ("name", "value")):
+        return False  # ruamel writes {value: : x} plain, which no reader takes back
     return (
         "\n" not in text
         and "\r" not in text
