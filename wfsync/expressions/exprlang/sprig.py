@@ -2,7 +2,8 @@
 
 Sprig functions are typed Go functions called through reflection, so a wrong argument type fails
 the way Go's ``reflect.Call`` does, while the ``interface{}`` ones convert with ``spf13/cast`` and
-quietly fall back to zero (``sprig.int("x") == 0``), exactly as in Argo.
+quietly fall back to zero (``sprig.int("x") == 0``), exactly as in Argo. Conversions and dates have
+their own modules (:mod:`.sprig_cast`, :mod:`.sprig_time`).
 """
 
 from __future__ import annotations
@@ -20,89 +21,25 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from wfsync.expressions.exprlang.builtins import go_split, parse_time
+from wfsync.expressions.exprlang.builtins import go_split
 from wfsync.expressions.exprlang.errors import ExprError
-from wfsync.expressions.exprlang.gostrconv import parse_float, parse_int_base0
-from wfsync.expressions.exprlang.values import format_v, from_go_json, go_json, go_type, json_string
+from wfsync.expressions.exprlang.gostrconv import parse_int_base0
+from wfsync.expressions.exprlang.sprig_cast import (
+    _go_div,
+    _i,
+    _s,
+    _strslice,
+    empty,
+    strval,
+    to_float64,
+    to_int64,
+)
+from wfsync.expressions.exprlang.sprig_time import _date, _date_in_zone, _to_date, _to_time, go_time_format
+from wfsync.expressions.exprlang.values import from_go_json, go_json, go_type, json_string
+
+__all__ = ["SPRIG", "empty", "go_time_format", "strval", "to_float64", "to_int64"]
 
 Function = Callable[..., Any]
-
-
-def _s(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ExprError(f"reflect: Call using {go_type(value)} as type string")
-    return value
-
-
-def _i(value: Any) -> int:
-    if type(value) is not int:
-        raise ExprError(f"reflect: Call using {go_type(value)} as type int")
-    return value
-
-
-def strval(value: Any) -> str:
-    """Sprig's ``strval``: strings as they are, everything else through ``%v``."""
-    return value if isinstance(value, str) else format_v(value)
-
-
-def to_int64(value: Any) -> int:
-    """``cast.ToInt64`` with errors ignored (sprig's ``toInt64``)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return 0 if math.isnan(value) or math.isinf(value) else int(value)
-    if isinstance(value, str):
-        text = re.sub(r"\.0+\Z", "", value) if re.search(r"\d\.0+\Z", value) else value
-        parsed = parse_int_base0(text)
-        return 0 if parsed is None else parsed
-    return 0
-
-
-def to_float64(value: Any) -> float:
-    """``cast.ToFloat64`` with errors ignored."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool | int | float):
-        return float(value)
-    if isinstance(value, str):
-        parsed = parse_float(value)
-        return 0.0 if parsed is None else parsed
-    return 0.0
-
-
-def empty(value: Any) -> bool:
-    """Sprig's ``empty``: nil, zero numbers, false, and empty strings, lists and maps."""
-    if value is None:
-        return True
-    if isinstance(value, str | list | tuple | dict):
-        return len(value) == 0
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int | float):
-        return value == 0
-    return False
-
-
-def _strslice(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [strval(item) for item in value if item is not None]
-    return [strval(value)]
-
-
-def _go_div(a: int, b: int, op: str) -> int:
-    if b == 0:
-        raise ExprError("runtime error: integer divide by zero")
-    quotient = abs(a) // abs(b)
-    if op == "/":
-        return quotient if (a >= 0) == (b >= 0) else -quotient
-    remainder = abs(a) - quotient * abs(b)
-    return remainder if a >= 0 else -remainder
 
 
 _GO_REPLACEMENT = re.compile(r"\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
@@ -132,99 +69,6 @@ def _regex(pattern: Any) -> re.Pattern[str]:
         return re.compile(_s(pattern))
     except re.error as exc:
         raise ExprError(f"regexp: Compile({json_string(pattern)}): error parsing regexp: {exc}") from None
-
-
-_LAYOUT_CHUNKS = (
-    "January", "Jan", "Monday", "Mon", "MST", "2006", "002", "01", "02", "03", "04", "05", "06", "15",
-    "__2", "_2", "-07:00:00", "-070000", "-07:00", "-0700", "-07", "Z07:00:00", "Z070000", "Z07:00",
-    "Z0700", "Z07", "PM", "pm", "1", "2", "3", "4", "5",
-)  # fmt: skip
-
-
-def go_time_format(moment: dt.datetime, layout: str) -> str:
-    """Go's ``time.Time.Format`` with a reference-time layout (``2006-01-02T15:04:05Z07:00``)."""
-    out: list[str] = []
-    i = 0
-    while i < len(layout):
-        frac = re.compile(r"[.,](0+|9+)(?![0-9])").match(layout, i)
-        if frac:
-            digits = len(frac.group(1))
-            text = f"{moment.microsecond:06d}000"[:digits]
-            if frac.group(1)[0] == "9":
-                text = text.rstrip("0")
-                out.append(layout[i] + text if text else "")
-            else:
-                out.append(layout[i] + text)
-            i = frac.end()
-            continue
-        chunk = next((c for c in _LAYOUT_CHUNKS if layout.startswith(c, i)), None)
-        if chunk is None:
-            out.append(layout[i])
-            i += 1
-            continue
-        out.append(_format_chunk(moment, chunk))
-        i += len(chunk)
-    return "".join(out)
-
-
-def _format_chunk(moment: dt.datetime, chunk: str) -> str:
-    offset = moment.utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hh, mm = divmod(abs(minutes), 60)
-    if chunk.startswith("Z") and minutes == 0:
-        return "Z"
-    zones = {"-07:00:00": f"{sign}{hh:02d}:{mm:02d}:00", "-070000": f"{sign}{hh:02d}{mm:02d}00",
-             "-07:00": f"{sign}{hh:02d}:{mm:02d}", "-0700": f"{sign}{hh:02d}{mm:02d}", "-07": f"{sign}{hh:02d}"}  # fmt: skip
-    if chunk.lstrip("Z-") != chunk and ("-" + chunk.lstrip("Z-")) in zones:
-        return zones["-" + chunk.lstrip("Z-")]
-    hour12 = moment.hour % 12 or 12
-    table: dict[str, str] = {
-        "January": moment.strftime("%B"), "Jan": moment.strftime("%b"), "Monday": moment.strftime("%A"),
-        "Mon": moment.strftime("%a"), "MST": moment.tzname() or "UTC", "2006": f"{moment.year:04d}",
-        "002": f"{moment.timetuple().tm_yday:03d}", "__2": f"{moment.timetuple().tm_yday:>3d}",
-        "01": f"{moment.month:02d}", "02": f"{moment.day:02d}", "03": f"{hour12:02d}",
-        "04": f"{moment.minute:02d}", "05": f"{moment.second:02d}", "06": f"{moment.year % 100:02d}",
-        "15": f"{moment.hour:02d}", "_2": f"{moment.day:>2d}", "PM": "PM" if moment.hour >= 12 else "AM",
-        "pm": "pm" if moment.hour >= 12 else "am", "1": str(moment.month), "2": str(moment.day),
-        "3": str(hour12), "4": str(moment.minute), "5": str(moment.second),
-    }  # fmt: skip
-    return table[chunk]
-
-
-def _to_time(value: Any) -> dt.datetime:
-    """Sprig's date argument: a time, or Unix seconds; anything else (strings too) means now."""
-    if isinstance(value, dt.datetime):
-        return value
-    if type(value) is int:
-        return dt.datetime.fromtimestamp(value, dt.UTC)
-    return dt.datetime.now(dt.UTC)
-
-
-def _date(layout: Any, value: Any) -> str:
-    return go_time_format(_to_time(value).astimezone(dt.UTC), _s(layout))
-
-
-def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
-    moment = _to_time(value)
-    if _s(zone) in ("UTC", "Local", ""):
-        moment = moment.astimezone(dt.UTC)
-    else:
-        try:
-            from zoneinfo import ZoneInfo
-
-            moment = moment.astimezone(ZoneInfo(zone))
-        except Exception:
-            moment = moment.astimezone(dt.UTC)
-    return go_time_format(moment, _s(layout))
-
-
-def _to_date(layout: Any, text: Any) -> dt.datetime:
-    _s(layout)
-    try:
-        return parse_time(_s(text))
-    except ExprError:
-        return dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 
 
 def _rand(alphabet: str) -> Function:
