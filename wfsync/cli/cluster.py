@@ -36,6 +36,160 @@ TargetOption = Annotated[
 ]
 
 
+def up(
+    ctx: typer.Context,
+    name: NameOption = DEFAULT_NAME,
+    argo_version: Annotated[
+        str | None,
+        typer.Option(
+            "--argo-version",
+            help="Argo Workflows release to install (default: the pinned one).",
+            show_default=False,
+        ),
+    ] = None,
+    node_image: Annotated[
+        str | None,
+        typer.Option(
+            "--node-image",
+            help="kind node image (default: the pinned kindest/node@sha256).",
+            show_default=False,
+        ),
+    ] = None,
+    target_name: TargetOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Create the cluster, install Argo, add the kind-<name> target; idempotent (needs docker, kind, kubectl)."""
+    term = terminal(ctx)
+    term.command = "cluster up"
+    with boundary(term):
+        chosen = term.resolve_output(output, FORMATS)
+        from wfsync.commands.cluster import run_up
+        from wfsync.harness import kind
+
+        request = kind.UpRequest(
+            name=name,
+            argo_version=argo_version or kind.ARGO_VERSION,
+            node_image=node_image or kind.NODE_IMAGE,
+        )
+        with term.progress(f"cluster up {name}") as bar:
+            result = run_up(
+                request,
+                cwd=Path.cwd(),
+                config=config,
+                target_name=target_name,
+                note=lambda message: bar.update(note=message),
+            )
+        account = f"{kind.NAMESPACE}/{kind.WORKFLOW_SERVICE_ACCOUNT}"
+        if chosen is OutputFormat.JSON:
+            term.json(
+                "cluster up",
+                {
+                    "cluster": {"name": name, "context": result.context},
+                    "argoVersion": request.argo_version,
+                    "nodeImage": request.node_image,
+                    "serviceAccount": account,
+                    "changed": result.changed,
+                    "steps": [_step_json(step) for step in result.steps],
+                    "target": _target_json(result.target),
+                },
+            )
+            return
+        for step in result.steps:
+            _print_step(term, step)
+        _print_target(term, result.target)
+        if not result.changed:
+            term.result(
+                f"nothing changed: cluster {escape(name)} is up with Argo {escape(request.argo_version)}"
+            )
+        term.print(
+            f"workflows run as ServiceAccount {account} (executor Role); "
+            f"next: wfsync push --target {escape(result.target.name)}"
+        )
+
+
+def down(
+    ctx: typer.Context,
+    name: NameOption = DEFAULT_NAME,
+    target_name: TargetOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Delete the cluster and remove its target from wfsync.yaml (absent cluster: says so, exit 0)."""
+    term = terminal(ctx)
+    term.command = "cluster down"
+    with boundary(term):
+        chosen = term.resolve_output(output, FORMATS)
+        from wfsync.commands.cluster import run_down
+
+        with term.progress(f"cluster down {name}") as bar:
+            result = run_down(
+                name,
+                cwd=Path.cwd(),
+                config=config,
+                target_name=target_name,
+                note=lambda message: bar.update(note=message),
+            )
+        if chosen is OutputFormat.JSON:
+            term.json(
+                "cluster down",
+                {
+                    "cluster": {"name": name},
+                    "step": _step_json(result.step),
+                    "target": _target_json(result.target),
+                },
+            )
+            return
+        _print_step(term, result.step)
+        _print_target(term, result.target)
+
+
+def status(
+    ctx: typer.Context,
+    name: NameOption = DEFAULT_NAME,
+    target_name: TargetOption = None,
+    config: ConfigOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Cluster, Argo version and readiness, target: exit 0 ready, 1 not ready or absent, 3 tools missing."""
+    term = terminal(ctx)
+    term.command = "cluster status"
+    with boundary(term):
+        chosen = term.resolve_output(output, FORMATS)
+        from wfsync.commands.cluster import run_status
+
+        result = run_status(name, cwd=Path.cwd(), config=config, target_name=target_name)
+        cluster = result.cluster
+        if chosen is OutputFormat.JSON:
+            term.json(
+                "cluster status",
+                {
+                    "cluster": {"name": name, "context": cluster.context, "exists": cluster.exists},
+                    "argoVersion": cluster.argo_version,
+                    "deployments": [
+                        {
+                            "name": d.name,
+                            "image": d.image,
+                            "replicas": d.replicas,
+                            "readyReplicas": d.ready_replicas,
+                            "ready": d.ready,
+                        }
+                        for d in cluster.deployments
+                    ],
+                    "target": {
+                        "name": result.target,
+                        "present": result.target_present,
+                        "config": str(result.config) if result.config else None,
+                    },
+                    "ready": result.ready,
+                },
+            )
+        else:
+            _print_status(term, result)
+    if not result.ready:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
 def register(app: typer.Typer) -> None:
     """Add the command group to the app."""
     group = typer.Typer(
@@ -44,159 +198,9 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(group, name="cluster")
 
-    @group.command("up")
-    def up(
-        ctx: typer.Context,
-        name: NameOption = DEFAULT_NAME,
-        argo_version: Annotated[
-            str | None,
-            typer.Option(
-                "--argo-version",
-                help="Argo Workflows release to install (default: the pinned one).",
-                show_default=False,
-            ),
-        ] = None,
-        node_image: Annotated[
-            str | None,
-            typer.Option(
-                "--node-image",
-                help="kind node image (default: the pinned kindest/node@sha256).",
-                show_default=False,
-            ),
-        ] = None,
-        target_name: TargetOption = None,
-        config: ConfigOption = None,
-        output: OutputOption = None,
-    ) -> None:
-        """Create the cluster, install Argo, add the kind-<name> target; idempotent (needs docker, kind, kubectl)."""
-        term = terminal(ctx)
-        term.command = "cluster up"
-        with boundary(term):
-            chosen = term.resolve_output(output, FORMATS)
-            from wfsync.commands.cluster import run_up
-            from wfsync.harness import kind
-
-            request = kind.UpRequest(
-                name=name,
-                argo_version=argo_version or kind.ARGO_VERSION,
-                node_image=node_image or kind.NODE_IMAGE,
-            )
-            with term.progress(f"cluster up {name}") as bar:
-                result = run_up(
-                    request,
-                    cwd=Path.cwd(),
-                    config=config,
-                    target_name=target_name,
-                    note=lambda message: bar.update(note=message),
-                )
-            account = f"{kind.NAMESPACE}/{kind.WORKFLOW_SERVICE_ACCOUNT}"
-            if chosen is OutputFormat.JSON:
-                term.json(
-                    "cluster up",
-                    {
-                        "cluster": {"name": name, "context": result.context},
-                        "argoVersion": request.argo_version,
-                        "nodeImage": request.node_image,
-                        "serviceAccount": account,
-                        "changed": result.changed,
-                        "steps": [_step_json(step) for step in result.steps],
-                        "target": _target_json(result.target),
-                    },
-                )
-                return
-            for step in result.steps:
-                _print_step(term, step)
-            _print_target(term, result.target)
-            if not result.changed:
-                term.result(
-                    f"nothing changed: cluster {escape(name)} is up with Argo {escape(request.argo_version)}"
-                )
-            term.print(
-                f"workflows run as ServiceAccount {account} (executor Role); "
-                f"next: wfsync push --target {escape(result.target.name)}"
-            )
-
-    @group.command("down")
-    def down(
-        ctx: typer.Context,
-        name: NameOption = DEFAULT_NAME,
-        target_name: TargetOption = None,
-        config: ConfigOption = None,
-        output: OutputOption = None,
-    ) -> None:
-        """Delete the cluster and remove its target from wfsync.yaml (absent cluster: says so, exit 0)."""
-        term = terminal(ctx)
-        term.command = "cluster down"
-        with boundary(term):
-            chosen = term.resolve_output(output, FORMATS)
-            from wfsync.commands.cluster import run_down
-
-            with term.progress(f"cluster down {name}") as bar:
-                result = run_down(
-                    name,
-                    cwd=Path.cwd(),
-                    config=config,
-                    target_name=target_name,
-                    note=lambda message: bar.update(note=message),
-                )
-            if chosen is OutputFormat.JSON:
-                term.json(
-                    "cluster down",
-                    {
-                        "cluster": {"name": name},
-                        "step": _step_json(result.step),
-                        "target": _target_json(result.target),
-                    },
-                )
-                return
-            _print_step(term, result.step)
-            _print_target(term, result.target)
-
-    @group.command("status")
-    def status(
-        ctx: typer.Context,
-        name: NameOption = DEFAULT_NAME,
-        target_name: TargetOption = None,
-        config: ConfigOption = None,
-        output: OutputOption = None,
-    ) -> None:
-        """Cluster, Argo version and readiness, target: exit 0 ready, 1 not ready or absent, 3 tools missing."""
-        term = terminal(ctx)
-        term.command = "cluster status"
-        with boundary(term):
-            chosen = term.resolve_output(output, FORMATS)
-            from wfsync.commands.cluster import run_status
-
-            result = run_status(name, cwd=Path.cwd(), config=config, target_name=target_name)
-            cluster = result.cluster
-            if chosen is OutputFormat.JSON:
-                term.json(
-                    "cluster status",
-                    {
-                        "cluster": {"name": name, "context": cluster.context, "exists": cluster.exists},
-                        "argoVersion": cluster.argo_version,
-                        "deployments": [
-                            {
-                                "name": d.name,
-                                "image": d.image,
-                                "replicas": d.replicas,
-                                "readyReplicas": d.ready_replicas,
-                                "ready": d.ready,
-                            }
-                            for d in cluster.deployments
-                        ],
-                        "target": {
-                            "name": result.target,
-                            "present": result.target_present,
-                            "config": str(result.config) if result.config else None,
-                        },
-                        "ready": result.ready,
-                    },
-                )
-            else:
-                _print_status(term, result)
-        if not result.ready:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+    group.command("up")(up)
+    group.command("down")(down)
+    group.command("status")(status)
 
 
 def _step_json(step: Step) -> dict[str, Any]:

@@ -41,133 +41,132 @@ OutputOption = Annotated[
 ]
 
 
+def submit(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Workflow (or WorkflowTemplate) YAML; or use --from.", show_default=False),
+    ] = None,
+    from_ref: Annotated[
+        str | None,
+        typer.Option("--from", help="Submit from a template on the target: KIND/NAME (workflowtemplate/ci)."),
+    ] = None,
+    parameter: ParameterOption = None,
+    parameter_file: ParameterFileOption = None,
+    entrypoint: EntrypointOption = None,
+    target: TargetOption = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", "-w", help="Follow it to the end (the node tree).")
+    ] = False,
+    logs: Annotated[
+        bool, typer.Option("--logs", help="Follow it and stream pod logs, prefixed by node.")
+    ] = False,
+    push_templates: Annotated[
+        bool,
+        typer.Option(
+            "--push-templates", help="Push the library templates it refers to when missing or older."
+        ),
+    ] = False,
+    output: OutputOption = None,
+) -> None:
+    """Run a workflow on real Argo: exit 0 Succeeded, 1 Failed/Error, 3 unreachable/forbidden/interrupted."""
+    term = terminal(ctx)
+    fmt = output or term.output.value
+    with boundary(term):
+        _format(fmt)
+        from wfsync.commands.submit import SubmitRequest, submit_workflow
+
+        request = SubmitRequest(file, from_ref, parameter or [], parameter_file, entrypoint, push_templates)
+        submitted = submit_workflow(Path.cwd(), request, target)
+        _templates(term, submitted.templates)
+        if not (watch or logs):
+            _render(term, fmt, submitted.workflow, None)
+            return
+        if fmt == "text":
+            term.result(f"submitted {escape(submitted.name)}")
+        phase = _follow(term, fmt, submitted, logs)
+    if phase != "Succeeded":
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def stop(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name of the workflow on the target.")],
+    target: TargetOption = None,
+    message: Annotated[str, typer.Option("--message", help="Why (recorded on the workflow).")] = "",
+) -> None:
+    """Stop a workflow as `argo stop` does: its exit handlers still run."""
+    term = terminal(ctx)
+    with boundary(term):
+        from wfsync.commands.submit import stop_workflow
+
+        transport = stop_workflow(Path.cwd(), name, target, message)
+        if term.wants_json:
+            term.json("stop", {"name": name, "stopped": True, "where": transport.workflows.description})
+        else:
+            term.print(f"asked {escape(name)} to stop ({escape(transport.workflows.description)})")
+
+
+def verify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Workflow (or WorkflowTemplate) YAML.")],
+    target: TargetOption = None,
+    parameter: ParameterOption = None,
+    parameter_file: ParameterFileOption = None,
+    entrypoint: EntrypointOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Run locally and on the target, compare: exit 0 no differences, 1 differences, 3 target could not run it."""
+    term = terminal(ctx)
+    fmt = output or term.output.value
+    with boundary(term):
+        if fmt not in ("text", "json"):
+            raise UsageError(f"--output {fmt} is not available here (choose from: text, json)")
+        from wfsync.commands.submit import verify_workflow
+
+        def remote(submitted: Submitted) -> None:
+            term.print(
+                f"[dim]running {escape(submitted.name)} on {escape(submitted.transport.workflows.description)}[/dim]"
+            )
+
+        with term.progress("verify") as bar:
+            bar.describe = lambda: "running locally, then on the target"
+            result = verify_workflow(
+                Path.cwd(),
+                file,
+                target,
+                parameters=parameter or [],
+                parameter_file=parameter_file,
+                entrypoint=entrypoint,
+                on_remote=remote,
+            )
+        if fmt == "json":
+            term.json(
+                "verify",
+                {
+                    "workflow": result.name,
+                    "phase": result.phase,
+                    "nodes": result.nodes,
+                    "differences": [d.to_json() for d in result.differences],
+                },
+            )
+        elif result.differences:
+            for difference in result.differences:  # values come from pods: shown, never interpreted
+                term.result(nodetree.literal(str(difference)), markup=False)
+            term.print(
+                f"{len(result.differences)} difference(s) between the local engine and {escape(result.name)}"
+            )
+        else:
+            term.result(f"no differences: both {result.phase}, {result.nodes} nodes", markup=False)
+    if result.differences:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``submit``, ``stop`` and ``verify``."""
-
-    @app.command("submit")
-    def submit(
-        ctx: typer.Context,
-        file: Annotated[
-            Path | None,
-            typer.Argument(help="Workflow (or WorkflowTemplate) YAML; or use --from.", show_default=False),
-        ] = None,
-        from_ref: Annotated[
-            str | None,
-            typer.Option(
-                "--from", help="Submit from a template on the target: KIND/NAME (workflowtemplate/ci)."
-            ),
-        ] = None,
-        parameter: ParameterOption = None,
-        parameter_file: ParameterFileOption = None,
-        entrypoint: EntrypointOption = None,
-        target: TargetOption = None,
-        watch: Annotated[
-            bool, typer.Option("--watch", "-w", help="Follow it to the end (the node tree).")
-        ] = False,
-        logs: Annotated[
-            bool, typer.Option("--logs", help="Follow it and stream pod logs, prefixed by node.")
-        ] = False,
-        push_templates: Annotated[
-            bool,
-            typer.Option(
-                "--push-templates", help="Push the library templates it refers to when missing or older."
-            ),
-        ] = False,
-        output: OutputOption = None,
-    ) -> None:
-        """Run a workflow on real Argo: exit 0 Succeeded, 1 Failed/Error, 3 unreachable/forbidden/interrupted."""
-        term = terminal(ctx)
-        fmt = output or term.output.value
-        with boundary(term):
-            _format(fmt)
-            from wfsync.commands.submit import SubmitRequest, submit_workflow
-
-            request = SubmitRequest(
-                file, from_ref, parameter or [], parameter_file, entrypoint, push_templates
-            )
-            submitted = submit_workflow(Path.cwd(), request, target)
-            _templates(term, submitted.templates)
-            if not (watch or logs):
-                _render(term, fmt, submitted.workflow, None)
-                return
-            if fmt == "text":
-                term.result(f"submitted {escape(submitted.name)}")
-            phase = _follow(term, fmt, submitted, logs)
-        if phase != "Succeeded":
-            raise typer.Exit(int(ExitCode.FINDINGS))
-
-    @app.command("stop")
-    def stop(
-        ctx: typer.Context,
-        name: Annotated[str, typer.Argument(help="Name of the workflow on the target.")],
-        target: TargetOption = None,
-        message: Annotated[str, typer.Option("--message", help="Why (recorded on the workflow).")] = "",
-    ) -> None:
-        """Stop a workflow as `argo stop` does: its exit handlers still run."""
-        term = terminal(ctx)
-        with boundary(term):
-            from wfsync.commands.submit import stop_workflow
-
-            transport = stop_workflow(Path.cwd(), name, target, message)
-            if term.wants_json:
-                term.json("stop", {"name": name, "stopped": True, "where": transport.workflows.description})
-            else:
-                term.print(f"asked {escape(name)} to stop ({escape(transport.workflows.description)})")
-
-    @app.command("verify")
-    def verify(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="Workflow (or WorkflowTemplate) YAML.")],
-        target: TargetOption = None,
-        parameter: ParameterOption = None,
-        parameter_file: ParameterFileOption = None,
-        entrypoint: EntrypointOption = None,
-        output: OutputOption = None,
-    ) -> None:
-        """Run locally and on the target, compare: exit 0 no differences, 1 differences, 3 target could not run it."""
-        term = terminal(ctx)
-        fmt = output or term.output.value
-        with boundary(term):
-            if fmt not in ("text", "json"):
-                raise UsageError(f"--output {fmt} is not available here (choose from: text, json)")
-            from wfsync.commands.submit import verify_workflow
-
-            def remote(submitted: Submitted) -> None:
-                term.print(
-                    f"[dim]running {escape(submitted.name)} on {escape(submitted.transport.workflows.description)}[/dim]"
-                )
-
-            with term.progress("verify") as bar:
-                bar.describe = lambda: "running locally, then on the target"
-                result = verify_workflow(
-                    Path.cwd(),
-                    file,
-                    target,
-                    parameters=parameter or [],
-                    parameter_file=parameter_file,
-                    entrypoint=entrypoint,
-                    on_remote=remote,
-                )
-            if fmt == "json":
-                term.json(
-                    "verify",
-                    {
-                        "workflow": result.name,
-                        "phase": result.phase,
-                        "nodes": result.nodes,
-                        "differences": [d.to_json() for d in result.differences],
-                    },
-                )
-            elif result.differences:
-                for difference in result.differences:  # values come from pods: shown, never interpreted
-                    term.result(nodetree.literal(str(difference)), markup=False)
-                term.print(
-                    f"{len(result.differences)} difference(s) between the local engine and {escape(result.name)}"
-                )
-            else:
-                term.result(f"no differences: both {result.phase}, {result.nodes} nodes", markup=False)
-        if result.differences:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+    app.command("submit")(submit)
+    app.command("stop")(stop)
+    app.command("verify")(verify)
 
 
 def _format(fmt: str) -> None:

@@ -45,125 +45,126 @@ SYMBOLS = {
 }
 
 
+def diff(
+    ctx: typer.Context,
+    target: TargetOption = None,
+    ref: RefOption = None,
+    with_unified: Annotated[bool, typer.Option("--unified", help="Also show a unified YAML diff.")] = False,
+    output: OutputOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """Show what a push would change in the target: exit 0 in sync, 1 differences, 3 could not complete."""
+    from pathlib import Path
+
+    term = terminal(ctx)
+    with boundary(term):
+        fmt = term.resolve_output(output, DIFF_FORMATS)
+        from wfsync.commands.diff import run_diff
+
+        with term.progress("diff") as bar:
+            bar.describe = lambda: "reading the library and the target"
+            result = run_diff(
+                Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
+            )
+        render_diff(term, fmt, result)
+    if not result.in_sync:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+def push(
+    ctx: typer.Context,
+    target: TargetOption = None,
+    ref: RefOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Send everything as a server-side dry run; store nothing.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete this library's objects that are no longer in it.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a TTY).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite objects edited outside git (drift).")
+    ] = False,
+    output: OutputOption = None,
+    no_cache: NoCacheOption = False,
+    callers: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--callers",
+            help="Folder or file of workflows calling the library: templates they use are not pruned.",
+        ),
+    ] = None,
+) -> None:
+    """Lint, show the plan, then apply it: exit 0 applied or nothing to do, 1 lint errors, 3 incomplete."""
+    from pathlib import Path
+
+    term = terminal(ctx)
+    with boundary(term):
+        fmt = term.resolve_output(output, PUSH_FORMATS)
+        from wfsync.commands.push import execute_push, prepare_push
+
+        with prepare_push(
+            Path.cwd(),
+            target=target,
+            ref=ref,
+            prune=prune,
+            force=force,
+            use_cache=not no_cache,
+            callers=callers or (),
+        ) as prepared:
+            if prepared.state is None:
+                _lint_failed(term, fmt, prepared)
+                raise typer.Exit(int(ExitCode.FINDINGS))
+            state = prepared.state
+            if fmt is OutputFormat.TEXT and not term.quiet:  # quiet: the exit code says it all
+                _plan_text(term, state, show_unchanged=False)
+            todo = prepared.to_write
+            result = None
+            if todo:
+                if not dry_run:
+                    _confirm(term, state, len(todo), yes)
+                with term.progress("push", total=len(todo), unit="objects") as bar:
+                    result = execute_push(
+                        prepared,
+                        dry_run=dry_run,
+                        progress=lambda c, verb: bar.advance(1, f"{verb} {c.identity}"),
+                    )
+            code = _push_exit(prepared, result)
+            if fmt is OutputFormat.JSON:
+                term.json("push", _push_json(prepared, result, dry_run))
+            else:
+                _push_text(term, prepared, result, dry_run)
+    if code:
+        raise typer.Exit(code)
+
+
+def status(
+    ctx: typer.Context,
+    target: TargetOption = None,
+    output: OutputOption = None,
+    no_cache: NoCacheOption = False,
+) -> None:
+    """This library's objects in the target: version, source commit, drift, still in the library."""
+    from pathlib import Path
+
+    term = terminal(ctx)
+    with boundary(term):
+        fmt = term.resolve_output(output, PUSH_FORMATS)
+        from wfsync.commands.status import run_status
+
+        result = run_status(Path.cwd(), target=target, use_cache=not no_cache)
+        render_status(term, fmt, result)
+    if result.drifted:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``diff``, ``push`` and ``status``."""
-
-    @app.command("diff")
-    def diff(
-        ctx: typer.Context,
-        target: TargetOption = None,
-        ref: RefOption = None,
-        with_unified: Annotated[
-            bool, typer.Option("--unified", help="Also show a unified YAML diff.")
-        ] = False,
-        output: OutputOption = None,
-        no_cache: NoCacheOption = False,
-    ) -> None:
-        """Show what a push would change in the target: exit 0 in sync, 1 differences, 3 could not complete."""
-        from pathlib import Path
-
-        term = terminal(ctx)
-        with boundary(term):
-            fmt = term.resolve_output(output, DIFF_FORMATS)
-            from wfsync.commands.diff import run_diff
-
-            with term.progress("diff") as bar:
-                bar.describe = lambda: "reading the library and the target"
-                result = run_diff(
-                    Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
-                )
-            render_diff(term, fmt, result)
-        if not result.in_sync:
-            raise typer.Exit(int(ExitCode.FINDINGS))
-
-    @app.command("push")
-    def push(
-        ctx: typer.Context,
-        target: TargetOption = None,
-        ref: RefOption = None,
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Send everything as a server-side dry run; store nothing.")
-        ] = False,
-        prune: Annotated[
-            bool, typer.Option("--prune", help="Delete this library's objects that are no longer in it.")
-        ] = False,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a TTY).")
-        ] = False,
-        force: Annotated[
-            bool, typer.Option("--force", help="Overwrite objects edited outside git (drift).")
-        ] = False,
-        output: OutputOption = None,
-        no_cache: NoCacheOption = False,
-        callers: Annotated[
-            list[Path] | None,
-            typer.Option(
-                "--callers",
-                help="Folder or file of workflows calling the library: templates they use are not pruned.",
-            ),
-        ] = None,
-    ) -> None:
-        """Lint, show the plan, then apply it: exit 0 applied or nothing to do, 1 lint errors, 3 incomplete."""
-        from pathlib import Path
-
-        term = terminal(ctx)
-        with boundary(term):
-            fmt = term.resolve_output(output, PUSH_FORMATS)
-            from wfsync.commands.push import execute_push, prepare_push
-
-            with prepare_push(
-                Path.cwd(),
-                target=target,
-                ref=ref,
-                prune=prune,
-                force=force,
-                use_cache=not no_cache,
-                callers=callers or (),
-            ) as prepared:
-                if prepared.state is None:
-                    _lint_failed(term, fmt, prepared)
-                    raise typer.Exit(int(ExitCode.FINDINGS))
-                state = prepared.state
-                if fmt is OutputFormat.TEXT and not term.quiet:  # quiet: the exit code says it all
-                    _plan_text(term, state, show_unchanged=False)
-                todo = prepared.to_write
-                result = None
-                if todo:
-                    if not dry_run:
-                        _confirm(term, state, len(todo), yes)
-                    with term.progress("push", total=len(todo), unit="objects") as bar:
-                        result = execute_push(
-                            prepared,
-                            dry_run=dry_run,
-                            progress=lambda c, verb: bar.advance(1, f"{verb} {c.identity}"),
-                        )
-                code = _push_exit(prepared, result)
-                if fmt is OutputFormat.JSON:
-                    term.json("push", _push_json(prepared, result, dry_run))
-                else:
-                    _push_text(term, prepared, result, dry_run)
-        if code:
-            raise typer.Exit(code)
-
-    @app.command("status")
-    def status(
-        ctx: typer.Context,
-        target: TargetOption = None,
-        output: OutputOption = None,
-        no_cache: NoCacheOption = False,
-    ) -> None:
-        """This library's objects in the target: version, source commit, drift, still in the library."""
-        from pathlib import Path
-
-        term = terminal(ctx)
-        with boundary(term):
-            fmt = term.resolve_output(output, PUSH_FORMATS)
-            from wfsync.commands.status import run_status
-
-            result = run_status(Path.cwd(), target=target, use_cache=not no_cache)
-            render_status(term, fmt, result)
-        if result.drifted:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+    app.command("diff")(diff)
+    app.command("push")(push)
+    app.command("status")(status)
 
 
 # -- diff -------------------------------------------------------------------------------------------
