@@ -97,7 +97,12 @@ def test_a_fork_bomb_is_stopped_and_leaves_nothing(tmp_path: Path) -> None:
     assert time.monotonic() - started < 15
     assert lifetime.escapees(f"{executor.token}:", prefix=True) == []  # every bomb process died
     assert result.status.phase == "Failed"
-    assert _pod(result)["message"] == "Pod was active on the node longer than the specified deadline"
+    # stopped by its deadline; on a loaded machine the main shell may itself meet the limit first
+    # (a fork it needs fails), which ends the pod as a failure too
+    assert _pod(result)["message"] in (
+        "Pod was active on the node longer than the specified deadline",
+        "main: Error (exit code 2)",
+    )
 
 
 @needs_bwrap
