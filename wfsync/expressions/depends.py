@@ -63,7 +63,7 @@ class TaskResult:
         }
 
 
-def _continue_on_flag(continue_on: Any, name: str) -> bool:
+def _continue_on_flag(continue_on: object, name: str) -> bool:
     if continue_on is None:
         return False
     if isinstance(continue_on, Mapping):
@@ -71,7 +71,7 @@ def _continue_on_flag(continue_on: Any, name: str) -> bool:
     return bool(getattr(continue_on, name, False))
 
 
-def expand_dependency(name: str, continue_on: Any = None) -> str:
+def expand_dependency(name: str, continue_on: object = None) -> str:
     """``(A.Succeeded || A.Skipped || A.Daemoned [|| A.Errored] [|| A.Failed])`` for one task."""
     results = ["Succeeded", "Skipped", "Daemoned"]
     if _continue_on_flag(continue_on, "error"):

@@ -7,7 +7,6 @@ resource changes under their own heading.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from wfsync.review.reasons import ChangeClass, Reason, short
 from wfsync.secrets import mask_text
@@ -69,11 +68,11 @@ def member_of(path: str) -> str:
     return ""
 
 
-def _scalar(value: Any) -> bool:
+def _scalar(value: object) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-def _lines(before: Any, after: Any) -> str:
+def _lines(before: object, after: object) -> str:
     import difflib
 
     a = str(before or "").splitlines()

@@ -252,7 +252,7 @@ def _closers(fence: str | None, details: int, note: str) -> str:
     return "\n".join(parts)
 
 
-def _field_line(path: str, change: str, before: Any, after: Any) -> str:
+def _field_line(path: str, change: str, before: object, after: object) -> str:
     symbol = {"added": "+", "removed": "-", "changed": "!"}.get(change, "~")
     if change == "added":
         return f"{symbol} {path}: {_short(after)}"
@@ -261,7 +261,7 @@ def _field_line(path: str, change: str, before: Any, after: Any) -> str:
     return f"{symbol} {path}: {_short(before)} -> {_short(after)}"
 
 
-def _short(value: Any, limit: int = 160) -> str:
+def _short(value: object, limit: int = 160) -> str:
     text = mask_text(str(value)).replace("\n", "⏎")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -100,7 +100,7 @@ def _content(body: Mapping[str, Any]) -> str:
     return json.dumps({"metadata": meta, **rest}, sort_keys=True)
 
 
-def _without_name(value: Any) -> Any:
+def _without_name(value: object) -> Any:
     if isinstance(value, Mapping):
         return {k: v for k, v in value.items() if k != "name"}
     return value

@@ -111,7 +111,7 @@ def named(items: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def short(value: Any, limit: int = 60) -> str:
+def short(value: object, limit: int = 60) -> str:
     """A value as a reviewer reads it, cut at ``limit`` characters."""
     text = repr(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

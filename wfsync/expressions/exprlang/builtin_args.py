@@ -21,19 +21,19 @@ def _arity(name: str, args: tuple[Any, ...], low: int, high: int | None = None) 
         raise ExprError(f"too many arguments to call {name}")
 
 
-def _string(name: str, value: Any) -> str:
+def _string(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
     return value
 
 
-def _list(name: str, value: Any) -> list[Any]:
+def _list(name: str, value: object) -> list[Any]:
     if not isinstance(value, list | tuple):
         raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
     return list(value)
 
 
-def to_int(value: Any) -> int:
+def to_int(value: object) -> int:
     """Expr's ``int()`` (and Argo's ``asInt``): floats truncate, strings must pass ``strconv.Atoi``."""
     if isinstance(value, bool):
         raise ExprError("invalid operation: int(bool)")
@@ -51,7 +51,7 @@ def to_int(value: Any) -> int:
     raise ExprError(f"invalid operation: int({go_type(value)})")
 
 
-def to_float(value: Any) -> float:
+def to_float(value: object) -> float:
     """Expr's ``float()`` (and Argo's ``asFloat``): strings must pass ``strconv.ParseFloat``."""
     if isinstance(value, bool):
         raise ExprError("invalid operation: float(bool)")

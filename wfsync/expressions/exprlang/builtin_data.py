@@ -13,12 +13,12 @@ from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.values import from_go_json, go_json
 
 
-def _to_json(*args: Any) -> str:
+def _to_json(*args: object) -> str:
     _arity("toJSON", args, 1)
     return go_json(args[0], indent="  ")
 
 
-def _from_json(*args: Any) -> Any:
+def _from_json(*args: object) -> Any:
     _arity("fromJSON", args, 1)
     try:
         return from_go_json(_string("fromJSON", args[0]))
@@ -26,12 +26,12 @@ def _from_json(*args: Any) -> Any:
         raise ExprError(f"fromJSON: {exc}") from None
 
 
-def _to_base64(*args: Any) -> str:
+def _to_base64(*args: object) -> str:
     _arity("toBase64", args, 1)
     return base64.b64encode(_string("toBase64", args[0]).encode()).decode()
 
 
-def _from_base64(*args: Any) -> str:
+def _from_base64(*args: object) -> str:
     _arity("fromBase64", args, 1)
     try:
         return base64.b64decode(_string("fromBase64", args[0]), validate=True).decode()
@@ -39,7 +39,7 @@ def _from_base64(*args: Any) -> str:
         raise ExprError(f"illegal base64 data: {exc}") from None
 
 
-def _now(*args: Any) -> dt.datetime:
+def _now(*args: object) -> dt.datetime:
     _arity("now", args, 0)
     return dt.datetime.now(dt.UTC)
 
@@ -66,7 +66,7 @@ def parse_duration(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=-seconds if negative else seconds)
 
 
-def _duration(*args: Any) -> dt.timedelta:
+def _duration(*args: object) -> dt.timedelta:
     _arity("duration", args, 1)
     return parse_duration(_string("duration", args[0]))
 
@@ -83,7 +83,7 @@ def parse_time(text: str) -> dt.datetime:
     raise ExprError(f'cannot parse "{text}" as date')
 
 
-def _date(*args: Any) -> dt.datetime:
+def _date(*args: object) -> dt.datetime:
     _arity("date", args, 1, 3)
     if isinstance(args[0], dt.datetime):
         return args[0]

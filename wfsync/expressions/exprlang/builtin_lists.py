@@ -9,7 +9,7 @@ from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.values import format_v, go_type, is_int
 
 
-def _first(*args: Any) -> Any:
+def _first(*args: object) -> Any:
     _arity("first", args, 1)
     value = args[0]
     if isinstance(value, list | tuple | str):
@@ -17,7 +17,7 @@ def _first(*args: Any) -> Any:
     raise ExprError(f"cannot get first element from {go_type(value)}")
 
 
-def _last(*args: Any) -> Any:
+def _last(*args: object) -> Any:
     _arity("last", args, 1)
     value = args[0]
     if isinstance(value, list | tuple | str):
@@ -36,33 +36,33 @@ def _get(*args: Any) -> Any:
     return None
 
 
-def _take(*args: Any) -> list[Any]:
+def _take(*args: object) -> list[Any]:
     _arity("take", args, 2)
     return _list("take", args[0])[: max(to_int(args[1]), 0)]
 
 
-def _keys(*args: Any) -> list[Any]:
+def _keys(*args: object) -> list[Any]:
     _arity("keys", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot get keys from {go_type(args[0])}")
     return sorted(args[0])
 
 
-def _values(*args: Any) -> list[Any]:
+def _values(*args: object) -> list[Any]:
     _arity("values", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot get values from {go_type(args[0])}")
     return [args[0][key] for key in sorted(args[0])]
 
 
-def _to_pairs(*args: Any) -> list[Any]:
+def _to_pairs(*args: object) -> list[Any]:
     _arity("toPairs", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot transform {go_type(args[0])} to pairs")
     return [[key, args[0][key]] for key in sorted(args[0])]
 
 
-def _from_pairs(*args: Any) -> dict[str, Any]:
+def _from_pairs(*args: object) -> dict[str, Any]:
     _arity("fromPairs", args, 1)
     out: dict[str, Any] = {}
     for pair in _list("fromPairs", args[0]):
@@ -72,7 +72,7 @@ def _from_pairs(*args: Any) -> dict[str, Any]:
     return out
 
 
-def _sort(*args: Any) -> list[Any]:
+def _sort(*args: object) -> list[Any]:
     _arity("sort", args, 1, 2)
     items = _list("sort", args[0])
     order = _string("sort", args[1]) if len(args) > 1 else "asc"
@@ -84,14 +84,14 @@ def _sort(*args: Any) -> list[Any]:
         raise ExprError("cannot sort values of different types") from None
 
 
-def _concat(*args: Any) -> list[Any]:
+def _concat(*args: object) -> list[Any]:
     out: list[Any] = []
     for arg in args:
         out.extend(_list("concat", arg))
     return out
 
 
-def _flatten(*args: Any) -> list[Any]:
+def _flatten(*args: object) -> list[Any]:
     _arity("flatten", args, 1)
 
     def walk(items: list[Any]) -> list[Any]:
@@ -103,7 +103,7 @@ def _flatten(*args: Any) -> list[Any]:
     return walk(_list("flatten", args[0]))
 
 
-def _uniq(*args: Any) -> list[Any]:
+def _uniq(*args: object) -> list[Any]:
     _arity("uniq", args, 1)
     out: list[Any] = []
     for item in _list("uniq", args[0]):
@@ -112,6 +112,6 @@ def _uniq(*args: Any) -> list[Any]:
     return out
 
 
-def _reverse(*args: Any) -> list[Any]:
+def _reverse(*args: object) -> list[Any]:
     _arity("reverse", args, 1)
     return _list("reverse", args[0])[::-1]

@@ -45,7 +45,7 @@ from wfsync.expressions.exprlang.values import format_v, go_type, is_int, is_num
 __all__ = ["BUILTINS", "Function", "go_split", "parse_duration", "parse_time", "to_float", "to_int"]
 
 
-def _len(*args: Any) -> int:
+def _len(*args: object) -> int:
     _arity("len", args, 1)
     value = args[0]
     if isinstance(value, str):
@@ -55,7 +55,7 @@ def _len(*args: Any) -> int:
     raise ExprError(f"invalid argument for len (type {go_type(value)})")
 
 
-def _type(*args: Any) -> str:
+def _type(*args: object) -> str:
     _arity("type", args, 1)
     value = args[0]
     if value is None:
@@ -91,25 +91,25 @@ def _go_round(value: float) -> float:
     return float(math.floor(abs(value) + 0.5)) * (1 if value >= 0 else -1)
 
 
-def _trim(*args: Any) -> str:
+def _trim(*args: object) -> str:
     _arity("trim", args, 1, 2)
     text = _string("trim", args[0])
     return text.strip(_string("trim", args[1])) if len(args) > 1 else text.strip(" \t\n\r\v\f\x85\xa0")
 
 
-def _trim_prefix(*args: Any) -> str:
+def _trim_prefix(*args: object) -> str:
     _arity("trimPrefix", args, 1, 2)
     text = _string("trimPrefix", args[0])
     return text.removeprefix(_string("trimPrefix", args[1]) if len(args) > 1 else " ")
 
 
-def _trim_suffix(*args: Any) -> str:
+def _trim_suffix(*args: object) -> str:
     _arity("trimSuffix", args, 1, 2)
     text = _string("trimSuffix", args[0])
     return text.removesuffix(_string("trimSuffix", args[1]) if len(args) > 1 else " ")
 
 
-def _split(*args: Any) -> list[Any]:
+def _split(*args: object) -> list[Any]:
     _arity("split", args, 2, 3)
     text, sep = _string("split", args[0]), _string("split", args[1])
     limit = to_int(args[2]) if len(args) > 2 else -1
@@ -129,19 +129,19 @@ def go_split(text: str, sep: str, limit: int = -1) -> list[Any]:
     return parts
 
 
-def _split_after(*args: Any) -> list[Any]:
+def _split_after(*args: object) -> list[Any]:
     _arity("splitAfter", args, 2, 3)
     text, sep = _string("splitAfter", args[0]), _string("splitAfter", args[1])
     parts = go_split(text, sep, to_int(args[2]) if len(args) > 2 else -1)
     return [part + sep for part in parts[:-1]] + parts[-1:]
 
 
-def _replace(*args: Any) -> str:
+def _replace(*args: object) -> str:
     _arity("replace", args, 3)
     return _string("replace", args[0]).replace(_string("replace", args[1]), _string("replace", args[2]))
 
 
-def _repeat(*args: Any) -> str:
+def _repeat(*args: object) -> str:
     _arity("repeat", args, 2)
     count = to_int(args[1])
     if count < 0:
@@ -149,31 +149,31 @@ def _repeat(*args: Any) -> str:
     return _string("repeat", args[0]) * count
 
 
-def _join(*args: Any) -> str:
+def _join(*args: object) -> str:
     _arity("join", args, 1, 2)
     items = _list("join", args[0])
     sep = _string("join", args[1]) if len(args) > 1 else ""
     return sep.join(_string("join", item) for item in items)
 
 
-def _index_of(*args: Any) -> int:
+def _index_of(*args: object) -> int:
     _arity("indexOf", args, 2)
     text, sub = _string("indexOf", args[0]), _string("indexOf", args[1])
     return text.find(sub)
 
 
-def _last_index_of(*args: Any) -> int:
+def _last_index_of(*args: object) -> int:
     _arity("lastIndexOf", args, 2)
     text, sub = _string("lastIndexOf", args[0]), _string("lastIndexOf", args[1])
     return text.rfind(sub)
 
 
-def _has_prefix(*args: Any) -> bool:
+def _has_prefix(*args: object) -> bool:
     _arity("hasPrefix", args, 2)
     return _string("hasPrefix", args[0]).startswith(_string("hasPrefix", args[1]))
 
 
-def _has_suffix(*args: Any) -> bool:
+def _has_suffix(*args: object) -> bool:
     _arity("hasSuffix", args, 2)
     return _string("hasSuffix", args[0]).endswith(_string("hasSuffix", args[1]))
 
@@ -191,7 +191,7 @@ def _flatten_numbers(name: str, args: tuple[Any, ...]) -> list[Any]:
 
 
 def _min_max(name: str, pick: Callable[[Any, Any], bool]) -> Function:
-    def call(*args: Any) -> Any:
+    def call(*args: object) -> Any:
         if not args:
             raise ExprError(f"not enough arguments to call {name}")
         if len(args) == 1 and not isinstance(args[0], list | tuple) and not is_number(args[0]):
@@ -205,12 +205,12 @@ def _min_max(name: str, pick: Callable[[Any, Any], bool]) -> Function:
     return call
 
 
-def _mean(*args: Any) -> float:
+def _mean(*args: object) -> float:
     values = _flatten_numbers("mean", args)
     return sum(values) / len(values) if values else 0.0
 
 
-def _median(*args: Any) -> float:
+def _median(*args: object) -> float:
     values = sorted(_flatten_numbers("median", args))
     if not values:
         return 0.0
@@ -235,25 +235,25 @@ def _bitnot(*args: Any) -> int:
     return int(~args[0])
 
 
-def _string_fn(*args: Any) -> str:
+def _string_fn(*args: object) -> str:
     _arity("string", args, 1)
     return format_v(args[0])
 
 
 def _simple(name: str, fn: Callable[[str], str]) -> Function:
-    def call(*args: Any) -> str:
+    def call(*args: object) -> str:
         _arity(name, args, 1)
         return fn(_string(name, args[0]))
 
     return call
 
 
-def _int_fn(*args: Any) -> int:
+def _int_fn(*args: object) -> int:
     _arity("int", args, 1)
     return to_int(args[0])
 
 
-def _float_fn(*args: Any) -> float:
+def _float_fn(*args: object) -> float:
     _arity("float", args, 1)
     return to_float(args[0])
 

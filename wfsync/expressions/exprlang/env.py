@@ -40,23 +40,23 @@ def build_env(flat: Mapping[str, Any]) -> dict[str, Any]:
     return env
 
 
-def _as_int(*args: Any) -> int:
+def _as_int(*args: object) -> int:
     if len(args) != 1:
         raise ExprError(f"asInt expects 1 argument, got {len(args)}")
     return to_int(args[0])
 
 
-def _as_float(*args: Any) -> float:
+def _as_float(*args: object) -> float:
     if len(args) != 1:
         raise ExprError(f"asFloat expects 1 argument, got {len(args)}")
     return to_float(args[0])
 
 
-def _to_json(value: Any) -> str:
+def _to_json(value: object) -> str:
     return go_json(value)
 
 
-def _jsonpath(document: Any, path: Any) -> Any:
+def _jsonpath(document: object, path: object) -> Any:
     if not isinstance(document, str) or not isinstance(path, str):
         raise ExprError(f"reflect: Call using {go_type(document)} as type string")
     try:
@@ -76,7 +76,7 @@ ARGO_FUNCTIONS: dict[str, Any] = {
 """The functions Argo adds on top of expr's builtins; they shadow environment keys of the same name."""
 
 
-def render_expression_tag(result: Any) -> str:
+def render_expression_tag(result: object) -> str:
     """The text an expression tag leaves in the template (``expression_template.go``).
 
     ``json.Marshal`` the result; a JSON string loses its quotes (so the raw text is spliced in),

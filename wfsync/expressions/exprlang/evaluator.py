@@ -108,7 +108,7 @@ def _builtin(node: ast.Builtin) -> Fn:
     return lambda scope: builtin(*[fn(scope) for fn in arg_fns])
 
 
-def _map_key(key: Any) -> str:
+def _map_key(key: object) -> str:
     return key if isinstance(key, str) else format_v(key)
 
 

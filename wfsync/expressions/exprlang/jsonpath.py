@@ -123,7 +123,7 @@ def _split_union(body: str) -> list[str]:
     return parts
 
 
-def _descendants(value: Any) -> list[Any]:
+def _descendants(value: object) -> list[Any]:
     out = [value]
     children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     for child in children:
@@ -131,7 +131,7 @@ def _descendants(value: Any) -> list[Any]:
     return out
 
 
-def _children(value: Any) -> list[Any]:
+def _children(value: object) -> list[Any]:
     if isinstance(value, dict):
         return [value[key] for key in sorted(value)]
     if isinstance(value, list):
@@ -139,7 +139,7 @@ def _children(value: Any) -> list[Any]:
     return []
 
 
-def _apply(segment: _Segment, value: Any, definite: bool, root: Any) -> list[Any]:
+def _apply(segment: _Segment, value: object, definite: bool, root: object) -> list[Any]:
     if segment.kind == "key":
         if isinstance(value, dict) and segment.value in value:
             return [value[segment.value]]
@@ -171,7 +171,7 @@ def _apply(segment: _Segment, value: Any, definite: bool, root: Any) -> list[Any
     return [item for item in _children(value) if flt.matches(item, root)]
 
 
-def query(path: str, data: Any) -> Any:
+def query(path: str, data: object) -> Any:
     """Evaluate ``path`` against parsed JSON ``data``."""
     segments = _parse(path)
     definite = all(seg.kind in ("key", "index") and not seg.recursive for seg in segments)
@@ -283,7 +283,7 @@ class _Filter:
         raise _fail(f"invalid filter '{self.text}'")
 
     @staticmethod
-    def _truthy(value: Any) -> bool:
+    def _truthy(value: object) -> bool:
         return value is not _MISSING and value not in (False, None)
 
 

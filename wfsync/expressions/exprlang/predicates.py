@@ -17,7 +17,7 @@ SEARCHES = ("all", "any", "none", "one", "filter", "find", "findIndex", "findLas
 STOP_AT_FIRST = ("any", "find", "findIndex", "findLast", "findLastIndex")
 
 
-def _items(name: str, value: Any) -> list[Any]:
+def _items(name: str, value: object) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     raise ExprError(f"cannot iterate over {go_type(value)} in {name}")

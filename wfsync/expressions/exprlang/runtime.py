@@ -29,9 +29,9 @@ class Scope:
         env: Any,
         functions: Any,
         variables: dict[str, Any] | None = None,
-        item: Any = None,
+        item: object = None,
         index: int = 0,
-        acc: Any = None,
+        acc: object = None,
     ) -> None:
         self.env = env
         self.functions = functions
@@ -40,11 +40,11 @@ class Scope:
         self.index = index
         self.acc = acc
 
-    def element(self, item: Any, index: int, acc: Any = None) -> Scope:
+    def element(self, item: object, index: int, acc: object = None) -> Scope:
         """The scope of one predicate call over ``item``."""
         return Scope(self.env, self.functions, self.variables, item, index, acc)
 
-    def bind(self, name: str, value: Any) -> Scope:
+    def bind(self, name: str, value: object) -> Scope:
         """The scope of a ``let`` body."""
         variables = dict(self.variables or {})
         variables[name] = value
@@ -59,7 +59,7 @@ class _NilChain(Exception):
     """Raised at a ``?.`` on nil; the enclosing chain turns it into ``nil``."""
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     kind = "nil" if value is None else go_type(value)
@@ -69,11 +69,11 @@ def _bool(value: Any) -> bool:
 # --- operators ---------------------------------------------------------------------------------
 
 
-def _mismatch(a: Any, op: str, b: Any) -> ExprError:
+def _mismatch(a: object, op: str, b: object) -> ExprError:
     return ExprError(f"invalid operation: {go_type(a)} {op} {go_type(b)}")
 
 
-def equal(a: Any, b: Any) -> bool:
+def equal(a: object, b: object) -> bool:
     """Expr's ``==``: numbers compare across int/float, other values only with their own type."""
     if is_number(a) and is_number(b):
         return bool(a == b)
@@ -141,7 +141,7 @@ def _pow(a: Any, b: Any) -> float:
 
 
 def _ordered(op: str, check: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
+    def compare(a: object, b: object) -> bool:
         if (is_number(a) and is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
             return check(a, b)
         if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
@@ -153,7 +153,7 @@ def _ordered(op: str, check: Callable[[Any, Any], bool]) -> Callable[[Any, Any],
     return compare
 
 
-def _in(needle: Any, haystack: Any) -> bool:
+def _in(needle: object, haystack: object) -> bool:
     if haystack is None:
         return False
     if isinstance(haystack, list | tuple):
@@ -166,7 +166,7 @@ def _in(needle: Any, haystack: Any) -> bool:
 
 
 def _strings(op: str, check: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
-    def compare(a: Any, b: Any) -> bool:
+    def compare(a: object, b: object) -> bool:
         if isinstance(a, str) and isinstance(b, str):
             return check(a, b)
         raise _mismatch(a, op, b)
@@ -183,7 +183,7 @@ def go_regexp(pattern: str) -> re.Pattern[str]:
         raise ExprError(f"error parsing regexp: {exc}: `{pattern}`") from None
 
 
-def _matches(a: Any, b: Any) -> bool:
+def _matches(a: object, b: object) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         raise _mismatch(a, "matches", b)
     return go_regexp(b).search(a) is not None
@@ -261,7 +261,7 @@ def fetch(obj: Any, key: Any) -> Any:
     raise ExprError(f"cannot fetch {format_v(key)} from {go_type(obj)}")
 
 
-def _slice(obj: Any, start: Any, stop: Any) -> Any:
+def _slice(obj: object, start: object, stop: object) -> Any:
     if not isinstance(obj, list | tuple | str):
         raise ExprError(f"cannot slice {go_type(obj)}")
     length = len(obj)

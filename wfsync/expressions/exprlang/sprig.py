@@ -72,14 +72,14 @@ def _regex(pattern: Any) -> re.Pattern[str]:
 
 
 def _rand(alphabet: str) -> Function:
-    def call(count: Any) -> str:
+    def call(count: object) -> str:
         rng = random.SystemRandom()
         return "".join(rng.choice(alphabet) for _ in range(max(_i(count), 0)))
 
     return call
 
 
-def _trunc(count: Any, text: Any) -> str:
+def _trunc(count: object, text: object) -> str:
     c, s = _i(count), _s(text)
     if c < 0 and len(s) + c > 0:
         return s[len(s) + c :]
@@ -88,7 +88,7 @@ def _trunc(count: Any, text: Any) -> str:
     return s
 
 
-def _substr(start: Any, end: Any, text: Any) -> str:
+def _substr(start: object, end: object, text: object) -> str:
     a, b, s = _i(start), _i(end), _s(text)
     if a < 0:
         return s[:b]
@@ -97,48 +97,48 @@ def _substr(start: Any, end: Any, text: Any) -> str:
     return s[a:b]
 
 
-def _split(sep: Any, text: Any) -> dict[str, Any]:
+def _split(sep: object, text: object) -> dict[str, Any]:
     return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep)))}
 
 
-def _splitn(sep: Any, count: Any, text: Any) -> dict[str, Any]:
+def _splitn(sep: object, count: object, text: object) -> dict[str, Any]:
     return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep), _i(count)))}
 
 
-def _dict(*pairs: Any) -> dict[str, Any]:
+def _dict(*pairs: object) -> dict[str, Any]:
     items = list(pairs) + ([""] if len(pairs) % 2 else [])
     return {strval(items[i]): items[i + 1] for i in range(0, len(items), 2)}
 
 
-def _from_json(text: Any) -> Any:
+def _from_json(text: object) -> Any:
     try:
         return from_go_json(_s(text))
     except ValueError:
         return None
 
 
-def _to_json(value: Any) -> str:
+def _to_json(value: object) -> str:
     try:
         return go_json(value)
     except ExprError:
         return ""
 
 
-def _to_pretty_json(value: Any) -> str:
+def _to_pretty_json(value: object) -> str:
     try:
         return go_json(value, indent="  ")
     except ExprError:
         return ""
 
 
-def _b64dec(text: Any) -> str:
+def _b64dec(text: object) -> str:
     try:
         return base64.b64decode(_s(text), validate=True).decode("utf-8", errors="replace")
     except binascii.Error as exc:
         return f"illegal base64 data: {exc}"
 
 
-def _b32dec(text: Any) -> str:
+def _b32dec(text: object) -> str:
     try:
         return base64.b32decode(_s(text)).decode("utf-8", errors="replace")
     except binascii.Error as exc:
@@ -154,19 +154,19 @@ def _round(value: Any, places: Any, *round_on: Any) -> float:
     return (math.ceil(digit) if fraction >= on else math.floor(digit)) / power
 
 
-def _list_of(name: str, value: Any) -> list[Any]:
+def _list_of(name: str, value: object) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     raise ExprError(f"Cannot find {name} on type {go_type(value)}")
 
 
-def _has(needle: Any, haystack: Any) -> bool:
+def _has(needle: object, haystack: object) -> bool:
     if haystack is None:
         return False
     return any(type(item) is type(needle) and item == needle for item in _list_of("has", haystack))
 
 
-def _uniq(items: Any) -> list[Any]:
+def _uniq(items: object) -> list[Any]:
     out: list[Any] = []
     for item in _list_of("uniq", items):
         if not any(type(item) is type(seen) and item == seen for seen in out):
@@ -174,14 +174,14 @@ def _uniq(items: Any) -> list[Any]:
     return out
 
 
-def _until_step(start: Any, stop: Any, step: Any) -> list[Any]:
+def _until_step(start: object, stop: object, step: object) -> list[Any]:
     a, b, c = _i(start), _i(stop), _i(step)
     if c == 0 or (c > 0 and a >= b) or (c < 0 and a <= b):
         return []
     return list(range(a, b, c))
 
 
-def _seq(*params: Any) -> str:
+def _seq(*params: object) -> str:
     ints = [to_int64(p) for p in params]
     if len(ints) == 1:
         start, step, end = 1, 1, ints[0]
@@ -197,13 +197,13 @@ def _seq(*params: Any) -> str:
     return " ".join(str(v) for v in range(start, end + (1 if step > 0 else -1), step))
 
 
-def _dict_arg(value: Any) -> dict[str, Any]:
+def _dict_arg(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ExprError(f"reflect: Call using {go_type(value)} as type map[string]interface {{}}")
     return value
 
 
-def _merge(dst: Any, *sources: Any) -> dict[str, Any]:
+def _merge(dst: object, *sources: object) -> dict[str, Any]:
     target = _dict_arg(dst)
     for source in sources:
         for key, value in _dict_arg(source).items():
@@ -211,13 +211,13 @@ def _merge(dst: Any, *sources: Any) -> dict[str, Any]:
     return target
 
 
-def _regex_find_all(pattern: Any, text: Any, count: Any) -> list[Any]:
+def _regex_find_all(pattern: object, text: object, count: object) -> list[Any]:
     found: list[Any] = [m.group(0) for m in _regex(pattern).finditer(_s(text))]
     limit = _i(count)
     return found if limit < 0 else found[:limit]
 
 
-def _regex_split(pattern: Any, text: Any, count: Any) -> list[Any]:
+def _regex_split(pattern: object, text: object, count: object) -> list[Any]:
     limit = _i(count)
     if limit == 0:
         return []
@@ -225,12 +225,12 @@ def _regex_split(pattern: Any, text: Any, count: Any) -> list[Any]:
     return parts
 
 
-def _regex_find(pattern: Any, text: Any) -> str:
+def _regex_find(pattern: object, text: object) -> str:
     match = _regex(pattern).search(_s(text))
     return match.group(0) if match else ""
 
 
-def _regex_match(pattern: Any, text: Any) -> bool:
+def _regex_match(pattern: object, text: object) -> bool:
     try:
         compiled = re.compile(_s(pattern))
     except re.error:
@@ -238,25 +238,25 @@ def _regex_match(pattern: Any, text: Any) -> bool:
     return compiled.search(_s(text)) is not None
 
 
-def _indent(spaces: Any, text: Any) -> str:
+def _indent(spaces: object, text: object) -> str:
     pad = " " * _i(spaces)
     return pad + _s(text).replace("\n", "\n" + pad)
 
 
-def _duration(seconds: Any) -> str:
+def _duration(seconds: object) -> str:
     from wfsync.expressions.exprlang.values import format_duration
 
     return format_duration(dt.timedelta(seconds=to_int64(seconds)))
 
 
-def _ternary(true_value: Any, false_value: Any, condition: Any) -> Any:
+def _ternary(true_value: object, false_value: object, condition: object) -> Any:
     if not isinstance(condition, bool):
         raise ExprError(f"reflect: Call using {go_type(condition)} as type bool")
     return true_value if condition else false_value
 
 
 def _int64_math(fn: Callable[[int, int], int]) -> Function:
-    def call(first: Any, *rest: Any) -> int:
+    def call(first: object, *rest: object) -> int:
         total = to_int64(first)
         for value in rest:
             total = fn(total, to_int64(value))
@@ -266,7 +266,7 @@ def _int64_math(fn: Callable[[int, int], int]) -> Function:
 
 
 def _float_math(fn: Callable[[float, float], float]) -> Function:
-    def call(first: Any, *rest: Any) -> float:
+    def call(first: object, *rest: object) -> float:
         total = to_float64(first)
         for value in rest:
             total = fn(total, to_float64(value))
@@ -275,7 +275,7 @@ def _float_math(fn: Callable[[float, float], float]) -> Function:
     return call
 
 
-def _divf(first: Any, *rest: Any) -> float:
+def _divf(first: object, *rest: object) -> float:
     total = to_float64(first)
     for value in rest:
         divisor = to_float64(value)

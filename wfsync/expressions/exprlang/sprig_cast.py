@@ -7,31 +7,30 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.gostrconv import parse_float, parse_int_base0
 from wfsync.expressions.exprlang.values import format_v, go_type
 
 
-def _s(value: Any) -> str:
+def _s(value: object) -> str:
     if not isinstance(value, str):
         raise ExprError(f"reflect: Call using {go_type(value)} as type string")
     return value
 
 
-def _i(value: Any) -> int:
+def _i(value: object) -> int:
     if type(value) is not int:
         raise ExprError(f"reflect: Call using {go_type(value)} as type int")
     return value
 
 
-def strval(value: Any) -> str:
+def strval(value: object) -> str:
     """Sprig's ``strval``: strings as they are, everything else through ``%v``."""
     return value if isinstance(value, str) else format_v(value)
 
 
-def to_int64(value: Any) -> int:
+def to_int64(value: object) -> int:
     """``cast.ToInt64`` with errors ignored (sprig's ``toInt64``)."""
     if value is None:
         return 0
@@ -48,7 +47,7 @@ def to_int64(value: Any) -> int:
     return 0
 
 
-def to_float64(value: Any) -> float:
+def to_float64(value: object) -> float:
     """``cast.ToFloat64`` with errors ignored."""
     if value is None:
         return 0.0
@@ -60,7 +59,7 @@ def to_float64(value: Any) -> float:
     return 0.0
 
 
-def empty(value: Any) -> bool:
+def empty(value: object) -> bool:
     """Sprig's ``empty``: nil, zero numbers, false, and empty strings, lists and maps."""
     if value is None:
         return True
@@ -73,7 +72,7 @@ def empty(value: Any) -> bool:
     return False
 
 
-def _strslice(value: Any) -> list[str]:
+def _strslice(value: object) -> list[str]:
     if value is None:
         return []
     if isinstance(value, list | tuple):

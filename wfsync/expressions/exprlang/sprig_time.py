@@ -68,7 +68,7 @@ def _format_chunk(moment: dt.datetime, chunk: str) -> str:
     return table[chunk]
 
 
-def _to_time(value: Any) -> dt.datetime:
+def _to_time(value: object) -> dt.datetime:
     """Sprig's date argument: a time, or Unix seconds; anything else (strings too) means now."""
     if isinstance(value, dt.datetime):
         return value
@@ -77,7 +77,7 @@ def _to_time(value: Any) -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _date(layout: Any, value: Any) -> str:
+def _date(layout: object, value: object) -> str:
     return go_time_format(_to_time(value).astimezone(dt.UTC), _s(layout))
 
 
@@ -95,7 +95,7 @@ def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
     return go_time_format(moment, _s(layout))
 
 
-def _to_date(layout: Any, text: Any) -> dt.datetime:
+def _to_date(layout: object, text: object) -> dt.datetime:
     _s(layout)
     try:
         return parse_time(_s(text))

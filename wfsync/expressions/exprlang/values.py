@@ -142,7 +142,7 @@ def format_time(value: dt.datetime) -> str:
     return f"{text} {offset} {'UTC' if zone in ('UTC', 'UTC+00:00') else zone}"
 
 
-def format_v(value: Any) -> str:
+def format_v(value: object) -> str:
     """Go's ``fmt.Sprintf("%v", value)`` for expression values."""
     if value is None:
         return "<nil>"
@@ -189,7 +189,7 @@ def rfc3339(value: dt.datetime) -> str:
     return f"{text}{raw[:3]}:{raw[3:5]}"
 
 
-def go_json(value: Any, indent: str | None = None, _level: int = 0) -> str:
+def go_json(value: object, indent: str | None = None, _level: int = 0) -> str:
     """Go's ``json.Marshal`` (or ``MarshalIndent(v, "", indent)``) of an expression value."""
     if value is None:
         return "null"

@@ -53,7 +53,7 @@ def check(body: Mapping[str, Any], kind: str) -> Iterator[tuple[JsonPath, str, s
     yield from _check_def(body, root, (), schema["defs"])
 
 
-def _describe(value: Any) -> str:
+def _describe(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -72,7 +72,7 @@ def _describe(value: Any) -> str:
 
 
 def _check_def(
-    value: Any, name: str, path: JsonPath, defs: Mapping[str, Any]
+    value: object, name: str, path: JsonPath, defs: Mapping[str, Any]
 ) -> Iterator[tuple[JsonPath, str, str]]:
     if not isinstance(value, dict):
         yield path, "schema-type", f"expected a mapping ({name}), got {_describe(value)}"
@@ -126,7 +126,7 @@ def _check_value(
                 yield from _check_value(item, inner, (*path, key), defs)
 
 
-def _scalar_ok(value: Any, spec: str) -> bool:
+def _scalar_ok(value: object, spec: str) -> bool:
     if spec == "s":
         return isinstance(value, str)
     if spec == "a":
