@@ -11,6 +11,9 @@ engine process (pods excluded) and the ratio of the per-node cost to the smalles
 - ``steps``: N sequential steps (one step per group);
 - ``items``: one step ``withItems`` over N/3 items, each a steps template of 3 sequential pods.
 
+``--repeat 3`` runs each case three times and prints the median wall time (and the largest peak
+memory): on a shared, busy machine one run says little, so compare medians.
+
 It also times ``wfsync lint`` of an N-task chain (largest size) against parsing the same file
 (the target: checking at most 3x parsing).
 """
@@ -21,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,12 +125,27 @@ def _child(args: list[str]) -> dict[str, Any]:
     return parsed
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from repeated runs: the median wall time, the largest peak; a failed run wins."""
+    for out in runs:
+        if "error" in out or out.get("phase") != "Succeeded":
+            return out
+    return {
+        **runs[0],
+        "wall": statistics.median(out["wall"] for out in runs),
+        "peak_mb": max(out["peak_mb"] for out in runs),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="sizes 100 / 500 / 1,000")
     parser.add_argument("--sizes", help="comma-separated node counts (default 100,1000,5000)")
     parser.add_argument("--shapes", help=f"comma-separated shapes (default {','.join(SHAPES)})")
     parser.add_argument("--no-lint", action="store_true", help="skip the lint-of-a-chain figure")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per case; the median wall time is printed (default 1)"
+    )
     parser.add_argument("--case", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--lint-case", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -145,7 +164,7 @@ def main() -> int:
     for shape in shapes:
         base = None
         for size in sizes:
-            out = _child(["--case", shape, str(size)])
+            out = _median([_child(["--case", shape, str(size)]) for _ in range(max(1, args.repeat))])
             if "error" in out or out.get("phase") != "Succeeded":
                 problem = out.get("error") or f"{out.get('phase')}: {out.get('message', '')[:60]}"
                 print(f"{shape:<8} {size:>6} {'':>6} {'FAILED':>8}  {problem}")
