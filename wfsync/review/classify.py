@@ -116,7 +116,7 @@ def classify(pair: Pair, callers: CallerIndex) -> Classified:
     return _done(pair, reasons, fields, frozenset(changed))
 
 
-def _trimmed(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _trimmed(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both bodies without what is equal on both sides (top-level keys, spec keys, member templates).
 
     The field paths are the same as on the whole bodies (members are matched by name), and
@@ -140,7 +140,7 @@ def _trimmed(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict
     return out_a, out_b
 
 
-def _drop_equal(a: dict[str, Any], b: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _drop_equal(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, Any], dict[str, Any]]:
     same = {k for k in a.keys() & b.keys() if a[k] == b[k]}
     if "metadata" in same:
         same.discard("metadata")  # kept: masking reads names from it
@@ -277,6 +277,6 @@ def _member(
                 reasons.append(Reason(cls, f"output {word} {out!r} of {name!r} {verb}", path, name))
 
 
-def _type(template: Mapping[str, Any]) -> str:
+def _type(template: Mapping[str, object]) -> str:
     # the normal form drops empty values, and the only type that is valid empty is ``suspend: {}``
     return next((k for k in TYPE_KEYS if k in template), "suspend")

@@ -20,7 +20,7 @@ STYLES = {
 }
 
 
-def has_graph(template: Mapping[str, Any]) -> bool:
+def has_graph(template: Mapping[str, object]) -> bool:
     """Whether a member template is a steps or DAG template."""
     return isinstance(template.get("steps"), list) or isinstance(template.get("dag"), dict)
 
@@ -56,7 +56,7 @@ def nodes_and_edges(template: Mapping[str, Any]) -> tuple[list[tuple[str, str]],
 
 
 def mermaid(
-    template: Mapping[str, Any], marks: Mapping[str, str] | None = None, direction: str = "TD"
+    template: Mapping[str, object], marks: Mapping[str, str] | None = None, direction: str = "TD"
 ) -> str:
     """A Mermaid flowchart of a steps or DAG template; ``marks`` maps node names to ``changed``/``added``."""
     marks = marks or {}
@@ -78,7 +78,7 @@ def mermaid(
 
 
 def node_marks(
-    template_name: str, template: Mapping[str, Any], paths: Collection[str], added: Collection[str] = ()
+    template_name: str, template: Mapping[str, object], paths: Collection[str], added: Collection[str] = ()
 ) -> dict[str, str]:
     """Which nodes of member ``template_name`` a set of changed field paths touches."""
     nodes, _ = nodes_and_edges(template)
@@ -94,7 +94,7 @@ def node_marks(
     return marks
 
 
-def _label(item: Mapping[str, Any]) -> str:
+def _label(item: Mapping[str, object]) -> str:
     ref = item.get("templateRef")
     if isinstance(ref, dict):
         return f"{item['name']}<br/>{ref.get('name')}/{ref.get('template')}"

@@ -53,7 +53,7 @@ class InputChanges:
                 assert was is not None and now is not None
                 self._changed(now, before[was], after[now], path)
 
-    def _added(self, now: str, param: Mapping[str, Any], path: str) -> None:
+    def _added(self, now: str, param: Mapping[str, object], path: str) -> None:
         name = self.name
         if required(param):
             self.reason(ChangeClass.BREAKING, f"input {now!r} of {name!r} added without a default", path)
@@ -78,7 +78,7 @@ class InputChanges:
                 path,
             )
 
-    def _changed(self, now: str, p_old: Mapping[str, Any], p_new: Mapping[str, Any], path: str) -> None:
+    def _changed(self, now: str, p_old: Mapping[str, object], p_new: Mapping[str, object], path: str) -> None:
         name = self.name
         if required(p_new) and not required(p_old):
             self.explained.extend([f"{path}.default", f"{path}.value"])
@@ -149,8 +149,8 @@ class InputChanges:
 def classify_inputs(
     family: Identity,
     name: str,
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
+    old: Mapping[str, object],
+    new: Mapping[str, object],
     callers: CallerIndex,
     reasons: list[Reason],
     explained: list[str],

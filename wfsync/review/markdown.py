@@ -195,7 +195,7 @@ def _graphs(item: TemplateReview) -> list[str]:
     return out
 
 
-def _node_names(template: dict[str, Any]) -> set[str]:
+def _node_names(template: dict[str, object]) -> set[str]:
     from wfsync.review.graph import nodes_and_edges
 
     return {n for n, _ in nodes_and_edges(template)[0]}

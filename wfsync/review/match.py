@@ -64,7 +64,9 @@ def match(base: Mapping[Identity, Template], head: Mapping[Identity, Template]) 
     return out
 
 
-def match_named(base: Mapping[str, Any], head: Mapping[str, Any]) -> list[tuple[str | None, str | None]]:
+def match_named(
+    base: Mapping[str, object], head: Mapping[str, object]
+) -> list[tuple[str | None, str | None]]:
     """Member templates (or inputs) by name, then renames by equal content; ``(base, head)`` names."""
     out: list[tuple[str | None, str | None]] = [(n, n) for n in head if n in base]
     gone = [n for n in base if n not in head]

@@ -16,7 +16,7 @@ from wfsync.review.graph import nodes_and_edges
 NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 180, 44, 30, 50, 20
 
 
-def dot(title: str, template: Mapping[str, Any]) -> str:
+def dot(title: str, template: Mapping[str, object]) -> str:
     """A Graphviz digraph of a steps or DAG template."""
     nodes, edges = nodes_and_edges(template)
     lines = [f"digraph {_quote(title)} {{", "  rankdir=TB;", '  node [shape=box, style="rounded"];']
@@ -26,7 +26,7 @@ def dot(title: str, template: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def svg(title: str, template: Mapping[str, Any]) -> str:
+def svg(title: str, template: Mapping[str, object]) -> str:
     """A standalone SVG of a steps or DAG template."""
     nodes, edges = nodes_and_edges(template)
     depth = layers([n for n, _ in nodes], edges)

@@ -97,7 +97,7 @@ def enum_change(
         reasons.append(Reason(ChangeClass.FEATURE, f"{what}: enum widened", f"{path}.enum", member))
 
 
-def required(param: Mapping[str, Any]) -> bool:
+def required(param: Mapping[str, object]) -> bool:
     """An input parameter with no value, default or valueFrom: callers must pass it."""
     return not any(k in param for k in ("value", "default", "valueFrom"))
 

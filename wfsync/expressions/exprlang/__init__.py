@@ -56,7 +56,7 @@ def evaluate(
     program: str | Program,
     env: Mapping[str, Any] | None = None,
     *,
-    functions: Mapping[str, Any] = ARGO_FUNCTIONS,
+    functions: Mapping[str, object] = ARGO_FUNCTIONS,
 ) -> Any:
     """Run an expression (source text or :class:`Program`) against ``env``.
 

@@ -94,7 +94,7 @@ def _concat(*args: object) -> list[Any]:
 def _flatten(*args: object) -> list[Any]:
     _arity("flatten", args, 1)
 
-    def walk(items: list[Any]) -> list[Any]:
+    def walk(items: list[object]) -> list[Any]:
         out: list[Any] = []
         for item in items:
             out.extend(walk(list(item)) if isinstance(item, list | tuple) else [item])

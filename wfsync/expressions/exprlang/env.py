@@ -12,7 +12,7 @@ from wfsync.expressions.exprlang.sprig import SPRIG
 from wfsync.expressions.exprlang.values import from_go_json, go_json, go_type
 
 
-def build_env(flat: Mapping[str, Any]) -> dict[str, Any]:
+def build_env(flat: Mapping[str, object]) -> dict[str, Any]:
     """Expand dotted keys into nested maps, as Argo's ``expand.Expand`` does.
 
     ``{"steps.a.outputs.result": "x"}`` becomes ``{"steps": {"a": {"outputs": {"result": "x"}}}}``.

@@ -99,7 +99,7 @@ class CallFacts:
         )
 
     @classmethod
-    def from_json(cls, data: Sequence[Any], identity: Identity) -> CallFacts:
+    def from_json(cls, data: Sequence[object], identity: Identity) -> CallFacts:
         """Inverse of :meth:`to_json`, with the identity of the document's summary."""
         path, line, kind, namespace, name = identity
         templates, roots, entry, sub, refers, mounts, root_refs, volumes, ref, patched, pos = _padded(
@@ -151,14 +151,14 @@ class _Templates(Mapping[str, TemplateFacts]):
         return len(self._raw)
 
 
-def _trimmed(items: list[Any]) -> list[Any]:
+def _trimmed(items: list[object]) -> list[Any]:
     """``items`` without its trailing empty values (``[]``, ``{}``, ``""``, ``False``, ``None``)."""
     while items and not items[-1]:
         items.pop()
     return items
 
 
-def _padded(data: Sequence[Any], size: int) -> list[Any]:
+def _padded(data: Sequence[object], size: int) -> list[Any]:
     """A trimmed list padded back to ``size`` with ``None`` (read as each field's empty value)."""
     return [*data, *([None] * (size - len(data)))]
 
@@ -186,7 +186,7 @@ def _template_json(t: TemplateFacts) -> list[Any]:
     )
 
 
-def _template_from_json(data: Sequence[Any]) -> TemplateFacts:
+def _template_from_json(data: Sequence[object]) -> TemplateFacts:
     parameters, artifacts, mounts, volumes, local, refs, patched = _padded(data, 7)
     return TemplateFacts(
         tuple(parameters or ()),

@@ -44,7 +44,7 @@ def known_kinds() -> frozenset[str]:
     return frozenset(_schema()["roots"])
 
 
-def check(body: Mapping[str, Any], kind: str) -> Iterator[tuple[JsonPath, str, str]]:
+def check(body: Mapping[str, object], kind: str) -> Iterator[tuple[JsonPath, str, str]]:
     """Yield ``(json_path, rule, message)`` for every structural problem in ``body``."""
     schema = _schema()
     root = schema["roots"].get(kind)
@@ -96,7 +96,7 @@ def _check_def(
 
 
 def _check_value(
-    value: Any, spec: Any, path: JsonPath, defs: Mapping[str, Any]
+    value: Any, spec: Any, path: JsonPath, defs: Mapping[str, object]
 ) -> Iterator[tuple[JsonPath, str, str]]:
     if isinstance(spec, str):
         if not _scalar_ok(value, spec):
