@@ -144,3 +144,23 @@ def test_missing_program_fails_with_makes_message(tmp_path: Path) -> None:
     code, _, err = _invoke("convert", "make", "-C", str(tmp_path), "--mode", "serial", "--verify")
     assert code == 0, err
     assert "make exit 2, workflow Failed" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["dag", "serial"])
+def test_parse_time_side_effects_are_replayed(tmp_path: Path, mode: str) -> None:
+    """``$(shell mkdir ...)`` and ``$(file >...)`` run when make reads the Makefile; a first task replays them."""
+    (tmp_path / "Makefile").write_text(
+        "$(shell mkdir -p tmp)\n$(file >tmp/made.mk,x := 1)\nall:\n\ttouch tmp/out\n\tcat tmp/made.mk\n"
+    )
+    code, out, err = _invoke("convert", "make", "-C", str(tmp_path), "--mode", mode, "--verify")
+    assert "verify: equal to make (make exit 0, workflow Succeeded)" in err, err
+    assert code == 1  # the frozen $(shell) is still a finding
+    assert "name: make-parse" in out
+
+
+@pytest.mark.slow
+def test_recipes_see_makes_environment_not_argos(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text("all:\n\tenv | grep -c '^ARGO_' || true\n")
+    code, _, err = _invoke("convert", "make", "-C", str(tmp_path), "--verify")
+    assert code == 0, err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from wfsync.convert.make.database import Database, read_database
 from wfsync.convert.make.dryrun import DRY_MK, dry_run, marker, parse_dry_run
 from wfsync.convert.make.emit import EmitOptions, build_document
-from wfsync.convert.make.graph import Graph, build_graph
+from wfsync.convert.make.graph import Graph, Line, Task, build_graph
 from wfsync.convert.make.record import Recording, record
 from wfsync.errors import UsageError
 
@@ -117,6 +118,8 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
         recording = record(directory, request.makefile, request.goals, variables)
     graph = build_graph(database, recording, serial=request.mode == "serial")
     findings = _findings(graph, database, directory)
+    if any(PARSE_TIME in f for f in findings):
+        _replay_parse(graph, request)
     source = request.makefile or _makefile_name(directory)
     options = EmitOptions(
         name=_base_name(directory),
@@ -158,9 +161,9 @@ def _findings(graph: Graph, database: Database, directory: Path) -> list[str]:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if re.search(r"\$[({]shell[\s)}]", line) and not line.startswith("\t"):
-                findings.append(
-                    f"{name}:{number}: $(shell ...) runs when make reads the Makefile; its value is frozen"
-                )
+                findings.append(f"{name}:{number}: $(shell ...) {PARSE_TIME}; its value is frozen")
+            elif re.search(r"\$[({]file\s+>", line) and not line.startswith("\t"):
+                findings.append(f"{name}:{number}: $(file >...) {PARSE_TIME}")
     return findings
 
 
@@ -175,6 +178,28 @@ def _deleted_on_error(database: Database) -> frozenset[str]:
         for name, rules in database.rules.items()
         if name not in kept and not any(r.phony for r in rules) and any(r.recipe for r in rules)
     )
+
+
+PARSE_TIME = "runs when make reads the Makefile"
+
+
+def _replay_parse(graph: Graph, request: MakeRequest) -> None:
+    """A first task that has make read the Makefile in the workspace (``make -q``, no recipe runs).
+
+    ``$(shell mkdir tmp)`` or ``$(file >x,...)`` at parse time change the workspace before any
+    recipe runs; the recipes' values are frozen, but those files must exist for them.
+    """
+    makefile = ["-f", request.makefile] if request.makefile else []
+    words = ["make", "-q", "MAKE=:", *makefile, *request.variables, *request.goals]
+    command = " ".join(shlex.quote(w) for w in words) + " > /dev/null 2>&1 || :"
+    taken = {t.name for t in graph.tasks}
+    name = "make-parse" if "make-parse" not in taken else "make-parse-" + str(len(taken))
+    task = Task(name, ".PARSE", [Line(command, silent=True)])
+    for other in graph.tasks:
+        if not other.depends:
+            other.depends = [task.name]
+    graph.tasks.insert(0, task)
+    graph.notes.append("make reads the Makefile again in the workspace first (parse-time side effects)")
 
 
 def _makefile_name(directory: Path) -> str:
