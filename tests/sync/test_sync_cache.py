@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.sync.test_sync_cli import WT, Live, live, repo, wfsync  # noqa: F401 - fixtures
-from wfsync.commands import syncstate
 from wfsync.commands.diff import run_diff
+from wfsync.sync import reading
 from wfsync.sync.cache import FILE_NAME, SyncCache
 
 CACHE = Path(".wfsync") / "cache" / FILE_NAME
@@ -25,13 +25,13 @@ def diff_json(root: Path, *, use_cache: bool) -> list[dict[str, Any]]:
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The library files diff parses (shown paths), run by run."""
     seen: list[str] = []
-    original = syncstate._read_one
+    original = reading._read_one
 
     def counting(item: Any) -> Any:
         seen.append(item[1])
         return original(item)
 
-    monkeypatch.setattr(syncstate, "_read_one", counting)
+    monkeypatch.setattr(reading, "_read_one", counting)
     return seen
 
 

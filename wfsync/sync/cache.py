@@ -194,6 +194,6 @@ def code_key() -> str:
     digest = hashlib.blake2b(digest_size=12)
     package = Path(__file__).resolve().parent.parent
     sources = [p for folder in ("sync", "library", "model") for p in sorted((package / folder).rglob("*.py"))]
-    for source in [*sources, package / "commands" / "syncstate.py"]:  # syncstate reads the files
+    for source in sources:  # sync reads the files (sync.reading), with library and model
         digest.update(source.read_bytes())
     return f"{__version__}|{CACHE_FORMAT}|{digest.hexdigest()}"
