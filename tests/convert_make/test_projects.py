@@ -1,4 +1,4 @@
-"""Real project Makefiles (a data pipeline, a C project) convert and verify equal to make."""
+"""Real project Makefiles (a data pipeline, a C project, a recursive make) convert and verify equal to make."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ def test_project_verifies(project: str, goals: tuple[str, ...], mode: str) -> No
     assert result.verification is not None
     assert result.verification.differences == []
     assert result.conversion.complete, result.conversion.findings
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+@pytest.mark.parametrize("mode", ["dag", "serial"])
+def test_recursive_make_runs_as_one_task_equal_to_make(mode: str) -> None:
+    """``$(MAKE) -C lib`` is one task that runs the sub-make (not yet a nested DAG): equal, with a finding."""
+    result = run_convert_make(MakeRequest(PROJECTS / "recursive", mode=mode), verify=True)
+    assert result.verification is not None
+    assert result.verification.differences == []
+    assert result.conversion.graph.recursive == ["lib"]
+    assert any("recursive make runs as one task" in f for f in result.conversion.findings)
