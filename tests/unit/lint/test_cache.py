@@ -58,3 +58,47 @@ def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     (cache / "lint-v1.json").write_text("{not json")
     report = lint_paths([tmp_path / "t.yaml"], LintOptions(cache_dir=cache))
     assert report.findings == () and report.cached_files == 0
+
+
+LIB_MOUNTS = """apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: lib}
+spec:
+  templates:
+    - name: build
+      inputs: {parameters: [{name: message}]}
+      container:
+        image: busybox
+        volumeMounts: [{name: workspace, mountPath: /w}]
+"""
+CALLER = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: w-}
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      steps:
+        - - name: s
+            templateRef: {name: lib, template: build}
+            arguments: {parameters: [{name: mesage, value: hi}]}
+"""
+
+
+def test_call_findings_from_a_warm_cache_equal_a_cold_run(tmp_path: Path) -> None:
+    """Cached call facts (decoded lazily) give the same cross-document findings as a fresh digest."""
+    (tmp_path / "lib.yaml").write_text(LIB_MOUNTS)
+    (tmp_path / "wf.yaml").write_text(CALLER)
+    for i in range(3):  # documents that call nothing and mount nothing are cached but never followed
+        (tmp_path / f"t{i}.yaml").write_text(GOOD.replace("name: t}", f"name: t{i}}}"))
+    options = LintOptions(cache_dir=tmp_path / "cache")
+    cold = lint_paths([tmp_path], options)
+    warm = lint_paths([tmp_path], options)
+    assert warm.cached_files == 5
+    assert warm.findings == cold.findings
+    assert sorted((f.path.name, f.rule, f.line, f.column) for f in warm.findings) == [
+        ("wf.yaml", "argument-unknown", 11, 45),
+        ("wf.yaml", "input-not-supplied", 9, 13),
+        ("wf.yaml", "volume-undeclared", 9, 13),
+    ]
+    assert lint_paths([tmp_path], LintOptions()).findings == cold.findings
