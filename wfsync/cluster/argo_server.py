@@ -14,41 +14,39 @@ import copy
 import json
 import time
 import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
 
 from wfsync.cluster.api import (
     ClusterError,
-    ConflictError,
-    CrdMissingError,
-    ForbiddenError,
-    InvalidObjectError,
-    NotFoundError,
     Obj,
     UnreachableError,
+)
+from wfsync.cluster.argo_env import bearer, from_environment
+from wfsync.cluster.argo_errors import (
+    TRANSIENT_STATUS,
+    Answer,
+    error_body,
+    expired,
+    mapped_error,
+    snippet,
+    to_int,
+    transport_reason,
+    watch_error,
 )
 from wfsync.cluster.workflows import WatchExpired, WorkflowEvent
 from wfsync.errors import ConfigError
 from wfsync.model.documents import Identity, Kind
+
+__all__ = ["MAX_EVENT_BYTES", "TRANSIENT_STATUS", "ArgoServerWorkflows", "from_environment"]
 
 MAX_EVENT_BYTES = 32 * 1024 * 1024
 """Largest server-sent event line accepted (a big workflow's status is a few MB; bounded all the same)."""
 
 MAX_ERROR_BYTES = 64 * 1024
 """Error answers are read up to this size: only their message is shown."""
-
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
-"""Answers retried (bounded) before the server is called unreachable."""
-
-_GRPC_BY_HTTP = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 410: 3}
-_TRUE = frozenset({"1", "t", "true", "yes", "y", "on"})
-_FALSE = frozenset({"0", "f", "false", "no", "n", "off", ""})
-_TOKEN_HINT = (
-    "set ARGO_TOKEN to a valid token (`argo auth token` prints one; the 'Bearer ' prefix is optional)"
-)
 
 
 class ArgoServerWorkflows:
@@ -81,7 +79,7 @@ class ArgoServerWorkflows:
         href = "/".join(p for p in base_href.split("/") if p)
         self.base_url = f"{parts.scheme}://{parts.netloc}" + (f"/{href}" if href else "")
         self._namespace = namespace
-        self.token = _bearer(token)
+        self.token = bearer(token)
         self.insecure = insecure_skip_verify
         self.timeout = timeout
         self.attempts = max(1, attempts)
@@ -160,7 +158,7 @@ class ArgoServerWorkflows:
             kind = str(result.get("type") or "")
             obj = result.get("object")
             if kind == "ERROR":
-                raise _watch_error(obj if isinstance(obj, dict) else {}, what, self.description)
+                raise watch_error(obj if isinstance(obj, dict) else {}, what, self.description)
             if kind == "BOOKMARK" or not isinstance(obj, dict):
                 continue
             yield WorkflowEvent(kind, obj)
@@ -226,7 +224,7 @@ class ArgoServerWorkflows:
         except (urllib3.exceptions.HTTPError, OSError) as err:
             raise UnreachableError(
                 f"cannot {verb} {what}: the answer from the Argo Server at ARGO_SERVER={self.server} broke "
-                f"off ({_reason(err)})"
+                f"off ({transport_reason(err)})"
             ) from None
         finally:
             if not raw or len(raw) > MAX_EVENT_BYTES:
@@ -243,7 +241,7 @@ class ArgoServerWorkflows:
         if not isinstance(answer, dict):
             raise ClusterError(
                 f"cannot {verb} {what}: the {self.description} answered something that is not a JSON object "
-                f"({_snippet(raw)}); is ARGO_SERVER={self.server} an Argo Server?"
+                f"({snippet(raw)}); is ARGO_SERVER={self.server} an Argo Server?"
             )
         return answer
 
@@ -277,7 +275,7 @@ class ArgoServerWorkflows:
             except urllib3.exceptions.SSLError as err:
                 raise UnreachableError(
                     f"cannot {verb} {what}: TLS with the Argo Server at ARGO_SERVER={self.server} failed "
-                    f"({_reason(err)}); set ARGO_INSECURE_SKIP_VERIFY=true for a self-signed certificate, "
+                    f"({transport_reason(err)}); set ARGO_INSECURE_SKIP_VERIFY=true for a self-signed certificate, "
                     "or ARGO_SECURE=false if the server speaks plain http"
                 ) from None
             except (urllib3.exceptions.HTTPError, OSError) as err:
@@ -289,7 +287,7 @@ class ArgoServerWorkflows:
                     continue
                 error = UnreachableError(
                     f"cannot {verb} {what}: no answer from the Argo Server at ARGO_SERVER={self.server} "
-                    f"after {attempt} attempt{'s' if attempt > 1 else ''} ({_reason(err)})"
+                    f"after {attempt} attempt{'s' if attempt > 1 else ''} ({transport_reason(err)})"
                 )
                 error.retried = retried
                 raise error from None
@@ -302,7 +300,7 @@ class ArgoServerWorkflows:
                 retried = True
                 self._sleep(attempt)
                 continue
-            code, message = _error_body(raw, response.status)
+            code, message = error_body(raw, response.status)
             mapped = self._map(response.status, code, message, what, verb, attempt, identity)
             mapped.retried = retried
             raise mapped
@@ -339,7 +337,7 @@ class ArgoServerWorkflows:
                 except ValueError:
                     raise ClusterError(
                         f"cannot {verb} {what}: the {self.description} sent an event that is not JSON "
-                        f"({_snippet(line[5:])})"
+                        f"({snippet(line[5:])})"
                     ) from None
                 if not isinstance(data, dict):
                     continue
@@ -354,7 +352,7 @@ class ArgoServerWorkflows:
                 return  # idle past its timeout, or dropped: the caller watches again from its last version
             raise UnreachableError(
                 f"cannot {verb} {what}: the stream from the Argo Server at ARGO_SERVER={self.server} "
-                f"broke off ({_reason(err)})"
+                f"broke off ({transport_reason(err)})"
             ) from None
         finally:
             response.close()  # an unfinished stream must not go back to the pool
@@ -363,9 +361,9 @@ class ArgoServerWorkflows:
     def _stream_error(self, error: Obj, what: str, verb: str) -> ClusterError:
         """An error sent inside a stream (after the 200): Argo's watch relays the API's 410 this way."""
         message = str(error.get("message") or "")
-        http = _int(error.get("http_code") or error.get("httpCode"))
-        code = _int(error.get("code") if "code" in error else error.get("grpc_code"))
-        if _expired(message) or http == 410 or code == 410:
+        http = to_int(error.get("http_code") or error.get("httpCode"))
+        code = to_int(error.get("code") if "code" in error else error.get("grpc_code"))
+        if expired(message) or http == 410 or code == 410:
             return WatchExpired(f"watch of {what} expired: {message or '410 Gone'}")
         status = http or {3: 400, 16: 401, 7: 403, 5: 404, 6: 409, 14: 503}.get(code or 13, 500)
         return self._map(status, code, message, what, verb, 1, None)
@@ -381,95 +379,11 @@ class ArgoServerWorkflows:
         identity: Identity | None,
     ) -> ClusterError:
         """A grpc-gateway error (HTTP status and gRPC code) as the ClusterError users see."""
-        grpc = code if code is not None else _GRPC_BY_HTTP.get(status)
-        where = f"the Argo Server at ARGO_SERVER={self.server}"
-        if _expired(message) or status == 410:
-            return WatchExpired(f"watch of {what} expired: {message}")
-        if grpc == 16 or status == 401:
-            said = "sent no token" if not self.token else "rejected the token"
-            return ForbiddenError(f"cannot {verb} {what}: {where} {said} ({message}); {_TOKEN_HINT}")
-        if grpc == 7 or status == 403:
-            return ForbiddenError(
-                f"cannot {verb} {what}: forbidden by {where}: {message}; the token's service account needs "
-                f"RBAC to {verb} workflows in namespace {self._namespace}"
-            )
-        if grpc == 5 or status == 404:
-            if "could not find the requested resource" in message:
-                return CrdMissingError(
-                    f"cannot {verb} {what}: the cluster behind {where} does not serve Workflows "
-                    f"(are Argo's CRDs installed?): {message}"
-                )
-            return NotFoundError(f"cannot {verb} {what}: not found by {where}: {message}")
-        if grpc == 6 or status == 409:
-            return ConflictError(f"cannot {verb} {what}: {message}", identity)
-        if grpc == 3 or status in (400, 422):
-            return InvalidObjectError(
-                f"cannot {verb} {what}: the Argo Server refused it as invalid: {message}"
-            )
-        if status in TRANSIENT_STATUS or grpc == 14:
-            return UnreachableError(
-                f"cannot {verb} {what}: {where} answered {status} after {attempts} "
-                f"attempt{'s' if attempts > 1 else ''}: {message}"
-            )
-        return ClusterError(f"cannot {verb} {what}: {where} answered {status}: {message}")
-
-
-def from_environment(env: Mapping[str, str], namespace: str) -> ArgoServerWorkflows | None:
-    """The Argo Server the ``argo`` CLI would use from these variables; None when ARGO_SERVER is unset.
-
-    ``ARGO_SERVER`` is ``host:port``; ``ARGO_SECURE`` (default true) chooses https, and
-    ``ARGO_INSECURE_SKIP_VERIFY``, ``ARGO_BASE_HREF``, ``ARGO_TOKEN`` and ``ARGO_NAMESPACE``
-    (which overrides ``namespace``) mean what they mean to ``argo``.
-    """
-    server = (env.get("ARGO_SERVER") or "").strip()
-    if not server:
-        return None
-    secure = _flag(env, "ARGO_SECURE", default=True)
-    insecure = _flag(env, "ARGO_INSECURE_SKIP_VERIFY", default=False)
-    if "://" in server:
-        scheme = server.split("://", 1)[0].lower()
-        if scheme not in ("http", "https"):
-            raise ConfigError(f"ARGO_SERVER={server!r} is not host:port (nor an http or https URL)")
-        url = server.rstrip("/")
-    else:
-        url = f"{'https' if secure else 'http'}://{server.rstrip('/')}"
-    parts = urlsplit(url)
-    if not parts.hostname or parts.path or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ConfigError(f"ARGO_SERVER={server!r} is not host:port (for example localhost:2746)")
-    try:
-        parts.port  # noqa: B018 - validates the port
-    except ValueError:
-        raise ConfigError(f"ARGO_SERVER={server!r} has an invalid port") from None
-    return ArgoServerWorkflows(
-        url,
-        (env.get("ARGO_NAMESPACE") or "").strip() or namespace,
-        token=env.get("ARGO_TOKEN", ""),
-        insecure_skip_verify=insecure,
-        base_href=env.get("ARGO_BASE_HREF", ""),
-    )
+        server = Answer(status, code, message, self.server, bool(self.token), self._namespace)
+        return mapped_error(server, what, verb, attempts, identity)
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return default if value == "" else False
-    raise ConfigError(f"{name}={raw!r} is not a boolean (use true or false)")
-
-
-def _bearer(token: str) -> str:
-    """The Authorization header value: ``Bearer <token>`` whether or not the prefix was given."""
-    raw = token.strip()
-    if raw.lower().startswith("bearer "):
-        raw = raw[7:].strip()
-    return f"Bearer {raw}" if raw else ""
 
 
 def _seg(value: str) -> str:
@@ -490,42 +404,6 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, limit: int) -> bytes:
         return b""
 
 
-def _error_body(raw: bytes, status: int) -> tuple[int | None, str]:
-    """The gRPC code and message of a grpc-gateway error body (or the raw text, bounded)."""
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        nested = body.get("error")
-        inner: dict[str, Any] = nested if isinstance(nested, dict) else body
-        message = str(inner.get("message") or inner.get("error") or "").strip()
-        code = _int(inner.get("code") if "code" in inner else inner.get("grpc_code"))
-        if message or code is not None:
-            return code, message or f"HTTP {status}"
-    text = raw.decode("utf-8", "replace").strip()
-    return None, (text[:300] + ("..." if len(text) > 300 else "")) or f"HTTP {status}"
-
-
-def _watch_error(status: Obj, what: str, where: str) -> ClusterError:
-    """An ``ERROR`` event relayed as a result: its object is the API's Status."""
-    message = str(status.get("message") or "")
-    if _int(status.get("code")) == 410 or _expired(message) or status.get("reason") in ("Expired", "Gone"):
-        return WatchExpired(f"watch of {what} expired: {message or '410 Gone'}")
-    return ClusterError(f"cannot watch {what}: the {where} sent an error event: {message or status}")
-
-
-def _expired(message: str) -> bool:
-    return "too old resource version" in message.lower()
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _lines(response: urllib3.BaseHTTPResponse, limit: int, what: str) -> Iterator[bytes]:
     """Lines of a streamed body as they arrive, without their line ending; refuse one over ``limit``."""
     buffer = bytearray()
@@ -544,18 +422,3 @@ def _lines(response: urllib3.BaseHTTPResponse, limit: int, what: str) -> Iterato
             raise ClusterError(f"an event about {what} is larger than {limit // (1024 * 1024)} MiB; refused")
     if buffer.strip():
         yield bytes(buffer).rstrip(b"\r")
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw[:120].decode("utf-8", "replace").strip()
-    return text or "an empty answer"
-
-
-def _reason(err: BaseException) -> str:
-    """The root cause of a transport failure, short (``Connection refused``, ``certificate verify failed``)."""
-    reason = getattr(err, "reason", None) or err
-    text = str(reason)
-    for marker in ("Connection refused", "certificate verify failed", "wrong version number", "timed out"):
-        if marker in text:
-            return marker
-    return text[:200]
