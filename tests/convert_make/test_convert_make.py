@@ -89,7 +89,7 @@ def test_oneshell_is_one_line(tmp_path: Path) -> None:
 def test_findings_recursive_make_and_parse_time_shell(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "Makefile").write_text("all:\n\techo sub\n")
-    text = "NOW := $(shell echo parsed)\nall:\n\t$(MAKE) -C sub\n"
+    text = "NOW := $(shell echo parsed)\nall:\n\t$(MAKE) -C sub V=1\n"  # not a plain sub-make
     conversion = convert_makefile(MakeRequest(_workspace(tmp_path, text)))
     assert not conversion.complete
     joined = "\n".join(conversion.findings)

@@ -34,10 +34,28 @@ def test_project_verifies(project: str, goals: tuple[str, ...], mode: str) -> No
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 @pytest.mark.parametrize("mode", ["dag", "serial"])
-def test_recursive_make_runs_as_one_task_equal_to_make(mode: str) -> None:
-    """``$(MAKE) -C lib`` is one task that runs the sub-make (not yet a nested DAG): equal, with a finding."""
+def test_recursive_make_is_a_nested_dag_equal_to_make(mode: str) -> None:
+    """``$(MAKE) -C lib`` becomes the sub-make's own DAG (template ``lib-make``), verified equal to make."""
     result = run_convert_make(MakeRequest(PROJECTS / "recursive", mode=mode), verify=True)
     assert result.verification is not None
     assert result.verification.differences == []
-    assert result.conversion.graph.recursive == ["lib"]
-    assert any("recursive make runs as one task" in f for f in result.conversion.findings)
+    conversion = result.conversion
+    assert conversion.complete, conversion.findings
+    [lib] = [t for t in conversion.graph.tasks if t.target == "lib"]
+    assert lib.nested is not None
+    assert [(t.target, t.directory) for t in lib.nested.tasks] == [("words.txt", "lib"), ("count.txt", "lib")]
+    templates = {t["name"]: t for t in conversion.document["spec"]["templates"]}
+    [call] = [t for t in templates["main"]["dag"]["tasks"] if t["name"] == "lib"]
+    assert call["template"] == "lib-make"
+    assert [t["name"] for t in templates["lib-make"]["dag"]["tasks"]] == ["words-txt", "count-txt"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+def test_a_sub_make_that_is_not_plain_stays_one_task(tmp_path: Path) -> None:
+    shutil.copytree(PROJECTS / "recursive", tmp_path / "p")
+    makefile = tmp_path / "p" / "Makefile"
+    makefile.write_text(makefile.read_text().replace("$(MAKE) -C lib", "$(MAKE) -C lib V=1"))
+    conversion = run_convert_make(MakeRequest(tmp_path / "p")).conversion
+    assert conversion.graph.recursive == ["lib"]
+    assert all(t.nested is None for t in conversion.graph.tasks)
+    assert any("recursive make runs as one task" in f for f in conversion.findings)

@@ -222,7 +222,7 @@ def localize(document: dict[str, Any], repo: Path) -> dict[str, Any]:
         if param["name"] == "image":
             param["value"] = LOCAL_IMAGE
     for task in spec["templates"][0]["dag"]["tasks"]:
-        if task["templateRef"]["name"] == "git-checkout":
+        if task.get("templateRef", {}).get("name") == "git-checkout":
             task["arguments"]["parameters"].append({"name": "image", "value": LOCAL_GIT_IMAGE})
     spec["onExit"] = MANIFEST_MARK
     spec["templates"].append(
@@ -270,6 +270,7 @@ def verify_conversion(conversion: MakeConversion) -> Verification:
         key=lambda n: (n.started, n.name),
     )
     task_names = {t.name for t in conversion.graph.tasks}
+    task_names |= {n.name for t in conversion.graph.tasks if t.nested is not None for n in t.nested.tasks}
     output = "".join(logs[n.name] for n in pods if n.name.rsplit(".", 1)[-1] in task_names)
     check.make_output = _comparable(make_output)
     check.workflow_output = _comparable(output)

@@ -1,7 +1,7 @@
 """Makefile to Argo DAG: GNU make's database for the graph, a recorded real run for the recipes.
 
 Modules: :mod:`.database` (``make -p -n``), :mod:`.record` (the recording run), :mod:`.graph`
-(tasks and edges), :mod:`.emit` (the Argo document), :mod:`.convert` (the whole conversion and
+(tasks and edges), :mod:`.nested` (sub-makes as nested DAGs), :mod:`.emit` (the Argo document), :mod:`.convert` (the whole conversion and
 its report).
 """
 

@@ -13,6 +13,7 @@ from wfsync.convert.make.database import Database, read_database
 from wfsync.convert.make.dryrun import DRY_MK, dry_run, marker, parse_dry_run
 from wfsync.convert.make.emit import EmitOptions, build_document
 from wfsync.convert.make.graph import Graph, Line, Task, build_graph
+from wfsync.convert.make.nested import nest
 from wfsync.convert.make.record import Recording, record
 from wfsync.errors import UsageError
 
@@ -117,6 +118,8 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
         database = read_database(directory, request.makefile, request.goals, variables)
         recording = record(directory, request.makefile, request.goals, variables)
     graph = build_graph(database, recording, serial=request.mode == "serial")
+    if not request.dry_run_recipes:
+        nest(graph, directory, serial=request.mode == "serial")
     findings = _findings(graph, database, directory)
     if any(PARSE_TIME in f for f in findings):
         _replay_parse(graph, request)

@@ -102,6 +102,10 @@ def build_document(graph: Graph, options: EmitOptions) -> dict[str, Any]:
     ]
     tasks += [_task(task, graph, options, substitutions) for task in graph.tasks]
     spec["templates"] = [{"name": "main", "dag": {"tasks": tasks}}]
+    for task in graph.tasks:
+        if task.nested is not None:  # the sub-make's DAG, run by the parent's task
+            inner = [_task(t, task.nested, options, substitutions, root=None) for t in task.nested.tasks]
+            spec["templates"].append({"name": _nested_name(task), "dag": {"tasks": inner}})
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "WorkflowTemplate" if options.template else "Workflow",
@@ -111,7 +115,11 @@ def build_document(graph: Graph, options: EmitOptions) -> dict[str, Any]:
 
 
 def _task(
-    task: Task, graph: Graph, options: EmitOptions, substitutions: list[tuple[str, str]]
+    task: Task,
+    graph: Graph,
+    options: EmitOptions,
+    substitutions: list[tuple[str, str]],
+    root: str | None = CHECKOUT,
 ) -> dict[str, Any]:
     def value(text: str) -> str:
         text = escape(text)
@@ -140,13 +148,23 @@ def _task(
     if task.target in options.delete_on_error:
         params.append({"name": "delete-on-error", "value": "true"})
     params.append({"name": "image", "value": "{{workflow.parameters.image}}"})
-    depends = task.depends or [CHECKOUT]
-    return {
-        "name": task.name,
-        "depends": " && ".join(depends),
-        "templateRef": {"name": "make", "template": "recipe", "clusterScope": True},
-        "arguments": {"parameters": params},
-    }
+    depends = task.depends or ([root] if root else [])
+    if task.nested is not None:
+        called: dict[str, Any] = {"name": task.name, "template": _nested_name(task)}
+    else:
+        called = {
+            "name": task.name,
+            "templateRef": {"name": "make", "template": "recipe", "clusterScope": True},
+            "arguments": {"parameters": params},
+        }
+    if depends:
+        called["depends"] = " && ".join(depends)
+    return called
+
+
+def _nested_name(task: Task) -> str:
+    """The template of a nested sub-make DAG (``main`` is the top one)."""
+    return f"{task.name}-make"
 
 
 FLOW_WIDTH = 72

@@ -53,6 +53,8 @@ class Task:
     also_makes: list[str] = field(default_factory=list)
     cleanup: list[str] = field(default_factory=list)
     """Intermediate files make removed at the end (the final task only)."""
+    nested: Graph | None = None
+    """A recursive ``$(MAKE) -C dir`` converted as the sub-make's own DAG (this task runs it)."""
 
     def recipe(self) -> str:
         """All lines in the template's format, one per line."""
