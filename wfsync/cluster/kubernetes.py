@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import urllib3
 from kubernetes import client as k8s
@@ -38,15 +37,26 @@ from wfsync.cluster.api import (
     identity_of,
     plural,
 )
+from wfsync.cluster.kube_requests import (
+    chunks,
+    cluster_scoped,
+    lacked_permission,
+    rest_path,
+    same_content,
+    transport_reason,
+    warning_text,
+    write_query,
+)
 from wfsync.errors import ConfigError
-from wfsync.model.documents import API_GROUP, Identity, Kind
+from wfsync.model.documents import API_GROUP, Identity
+
+__all__ = ["IN_CLUSTER", "TRANSIENT", "GoneError", "KubernetesCluster"]
 
 IN_CLUSTER = "in-cluster"
 """The context name that selects the pod's service account instead of a kubeconfig."""
 TRANSIENT = frozenset({429, 503, 504})
 """Answers worth another attempt: throttled, unavailable, timed out. Any other answer (a 500 such as
 etcd's "request is too large" included) is the server's considered answer: shown at once."""
-FIELD_MANAGER = "wfsync"
 
 ERROR_BODY_LIMIT = 1 << 20
 """Bytes of a streamed request's error answer read for its message (a Status is a few hundred)."""
@@ -128,16 +138,18 @@ class KubernetesCluster:
     ) -> list[Obj]:
         """One list request for a kind in a namespace (cluster scope for ClusterWorkflowTemplates)."""
         res = plural(kind)
-        where = f"{kind}s in namespace {namespace!r}" if namespace and not _cluster(kind) else f"{kind}s"
+        where = (
+            f"{kind}s in namespace {namespace!r}" if namespace and not cluster_scoped(kind) else f"{kind}s"
+        )
         query: list[tuple[str, str]] = [("labelSelector", label_selector)] if label_selector else []
-        scope: str | None = None if _cluster(kind) else namespace
-        if not _cluster(kind) and namespace is None and exclude_namespaces:
+        scope: str | None = None if cluster_scoped(kind) else namespace
+        if not cluster_scoped(kind) and namespace is None and exclude_namespaces:
             # the API server filters, so already-listed objects are not resent
             query.append(
                 ("fieldSelector", ",".join(f"metadata.namespace!={n}" for n in sorted(exclude_namespaces)))
             )
         try:
-            answer = self.send("GET", _path(kind, scope), query=query, what=where, verb="list")
+            answer = self.send("GET", rest_path(kind, scope), query=query, what=where, verb="list")
         except NotFoundError:
             raise CrdMissingError(
                 f"cannot list {where} in {self.description}: the server does not serve {res}.{API_GROUP} "
@@ -151,10 +163,10 @@ class KubernetesCluster:
 
     def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         """One object or None."""
-        ident = Identity(kind, "" if _cluster(kind) else namespace or "", name)
+        ident = Identity(kind, "" if cluster_scoped(kind) else namespace or "", name)
         try:
             return self.send(
-                "GET", _path(kind, ident.namespace or "default", name), what=str(ident), verb="get"
+                "GET", rest_path(kind, ident.namespace or "default", name), what=str(ident), verb="get"
             )
         except NotFoundError:
             return None
@@ -164,10 +176,10 @@ class KubernetesCluster:
     def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """POST the object; 409 AlreadyExists is a conflict naming it."""
         ident = identity_of(obj)
-        path = _path(ident.kind, ident.namespace)
+        path = rest_path(ident.kind, ident.namespace)
         try:
             return self.send(
-                "POST", path, query=_write_query(dry_run), body=obj, what=str(ident), verb="create"
+                "POST", path, query=write_query(dry_run), body=obj, what=str(ident), verb="create"
             )
         except ConflictError as err:
             if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
@@ -178,10 +190,10 @@ class KubernetesCluster:
     def update(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """PUT with the object's resourceVersion; a stale one is a conflict naming the object."""
         ident = identity_of(obj)
-        path = _path(ident.kind, ident.namespace, ident.name)
+        path = rest_path(ident.kind, ident.namespace, ident.name)
         try:
             return self.send(
-                "PUT", path, query=_write_query(dry_run), body=obj, what=str(ident), verb="update"
+                "PUT", path, query=write_query(dry_run), body=obj, what=str(ident), verb="update"
             )
         except ConflictError as err:
             if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
@@ -197,7 +209,7 @@ class KubernetesCluster:
         self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
     ) -> None:
         """DELETE with a resourceVersion precondition and background propagation."""
-        ident = Identity(kind, "" if _cluster(kind) else namespace or "", name)
+        ident = Identity(kind, "" if cluster_scoped(kind) else namespace or "", name)
         options: Obj = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         if resource_version:
             options["preconditions"] = {"resourceVersion": resource_version}
@@ -205,7 +217,7 @@ class KubernetesCluster:
         try:
             self.send(
                 "DELETE",
-                _path(kind, ident.namespace, name),
+                rest_path(kind, ident.namespace, name),
                 query=query,
                 body=options,
                 what=str(ident),
@@ -231,14 +243,14 @@ class KubernetesCluster:
         probe["metadata"]["resourceVersion"] = (live.get("metadata") or {}).get("resourceVersion")
         if not path:
             ident = identity_of(sent)
-            path = _path(ident.kind, ident.namespace, ident.name)
+            path = rest_path(ident.kind, ident.namespace, ident.name)
         try:
             answer = self.send(
-                "PUT", path, query=_write_query(True), body=probe, what="a retried write", verb="check"
+                "PUT", path, query=write_query(True), body=probe, what="a retried write", verb="check"
             )
         except ClusterError:
             return False
-        return _same_content(live, answer)
+        return same_content(live, answer)
 
     # -- transport -------------------------------------------------------------------------------
 
@@ -298,7 +310,7 @@ class KubernetesCluster:
                 raise err
             return response
 
-        return _chunks(self._call(what, verb, call, path), chunk_size)
+        return chunks(self._call(what, verb, call, path), chunk_size)
 
     def _headers(
         self, data: bytes | None, content_type: str, accept: str = "application/json"
@@ -317,7 +329,7 @@ class KubernetesCluster:
         timeout = urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1])
         response = self._pool.request(method, url, body=data, headers=headers, timeout=timeout, retries=False)
         for warning in response.headers.getlist("Warning"):
-            text = _warning_text(warning)
+            text = warning_text(warning)
             if text:
                 with self._lock:
                     self._warnings.append(f"{what}: {text}")
@@ -354,7 +366,7 @@ class KubernetesCluster:
                     continue
                 raise UnreachableError(
                     f"cannot {verb} {what}: no answer from {self.description} after {attempt + 1} attempts "
-                    f"({_transport_reason(err)})"
+                    f"({transport_reason(err)})"
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
 
@@ -371,7 +383,7 @@ class KubernetesCluster:
                 f"{message}; log in again or check the kubeconfig user"
             )
         if code == 403:
-            lacked = _lacked(verb, path)
+            lacked = lacked_permission(verb, path)
             return ForbiddenError(
                 f"cannot {verb} {what}: forbidden in {self.description}"
                 + (f": the credentials lack {lacked}" if lacked else "")
@@ -440,10 +452,6 @@ def _load(
     return name
 
 
-def _cluster(kind: str) -> bool:
-    return kind == Kind.CLUSTER_WORKFLOW_TEMPLATE
-
-
 def _server_message(err: ApiException) -> tuple[str, str]:
     """The ``message`` and ``reason`` of the Status the server answered, else the body and HTTP reason."""
     body: object = err.body
@@ -461,67 +469,6 @@ def _server_message(err: ApiException) -> tuple[str, str]:
     return reason, reason
 
 
-def _path(kind: str, namespace: str | None, name: str = "") -> str:
-    """The REST path of an Argo kind's collection (or one object) in a namespace or at cluster scope."""
-    base = f"/apis/{API_GROUP}/{API_VERSION}"
-    if namespace and not _cluster(kind):
-        base += f"/namespaces/{quote(namespace, safe='')}"
-    base += f"/{plural(kind)}"
-    return f"{base}/{quote(name, safe='')}" if name else base
-
-
-def _write_query(dry_run: bool) -> list[tuple[str, str]]:
-    """Every write: unknown fields are refused (never pruned in silence), and wfsync owns its fields."""
-    query = [("fieldValidation", "Strict"), ("fieldManager", FIELD_MANAGER)]
-    return [("dryRun", "All"), *query] if dry_run else query
-
-
-def _lacked(verb: str, path: str) -> str:
-    """``'list' on workflowtemplates.argoproj.io in namespace 'ci'``, read from the request path."""
-    parts = [p for p in path.split("/") if p]
-    if parts[:1] == ["api"]:
-        group, rest = "", parts[2:]
-    elif parts[:1] == ["apis"] and len(parts) >= 3:
-        group, rest = parts[1], parts[3:]
-    else:
-        return ""
-    namespace = ""
-    if len(rest) >= 3 and rest[0] == "namespaces":
-        namespace, rest = rest[1], rest[2:]
-    if not rest:
-        return ""
-    resource = f"{rest[0]}.{group}" if group else rest[0]
-    if len(rest) >= 3:  # a subresource: pods/log
-        resource = f"{rest[0]}/{rest[2]}" + (f".{group}" if group else "")
-    rbac_verb = {"check": "update", "discover": "get"}.get(verb, verb)
-    where = f"in namespace {namespace!r}" if namespace else "at cluster scope"
-    return f"{rbac_verb!r} on {resource} {where}"
-
-
-def _chunks(response: urllib3.BaseHTTPResponse, size: int) -> Generator[bytes, None, None]:
-    """The body's chunks as they arrive; a dropped connection or a silent server ends them."""
-    complete = False
-    try:
-        for chunk in response.stream(size):
-            if chunk:
-                yield chunk
-        complete = True
-    except (urllib3.exceptions.HTTPError, OSError):
-        return
-    finally:
-        if not complete:
-            response.close()
-        response.release_conn()
-
-
-def _warning_text(header: str) -> str:
-    """The text of an RFC 7234 Warning header (``299 - "unknown field ..."``), unquoted."""
-    match = re.match(r'\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"', header)
-    if match is None:
-        return header.strip()
-    return re.sub(r"\\(.)", r"\1", match.group(1))
-
-
 def _retry_after(err: ApiException) -> float | None:
     headers = err.headers or {}
     value = headers.get("Retry-After") or headers.get("retry-after")
@@ -529,20 +476,3 @@ def _retry_after(err: ApiException) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _transport_reason(err: BaseException) -> str:
-    reason = getattr(err, "reason", None)
-    text = str(reason or err)
-    return text.split(": ", 1)[-1] if "object at 0x" in text else text
-
-
-def _same_content(live: Obj, sent: Obj) -> bool:
-    """Whether ``live`` holds what ``sent`` asked for (labels, annotations and everything but metadata)."""
-
-    def part(obj: Obj) -> tuple[Any, ...]:
-        meta = obj.get("metadata") or {}
-        rest = {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-        return (meta.get("labels") or {}, meta.get("annotations") or {}, rest)
-
-    return part(live) == part(sent)

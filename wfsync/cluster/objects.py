@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from wfsync.cluster.api import ClusterError, ConflictError, ForbiddenError, NotFoundError, Obj
-from wfsync.cluster.kubernetes import FIELD_MANAGER, KubernetesCluster
+from wfsync.cluster.kube_requests import FIELD_MANAGER
+from wfsync.cluster.kubernetes import KubernetesCluster
 
 PATCH_TYPES = {
     "strategic": "application/strategic-merge-patch+json",
