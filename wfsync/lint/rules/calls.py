@@ -49,30 +49,32 @@ def _inputs(template: Fields, what: str) -> tuple[str, ...]:
     return _names(inputs.get(what)) if isinstance(inputs, dict) else ()
 
 
-def _holders(template: Fields, path: JsonPath) -> list[tuple[object, JsonPath]]:
-    """A template's containers (main, init, sidecars, container set) with their paths."""
-    holders: list[tuple[object, JsonPath]] = [(template.get(k), (*path, k)) for k in CONTAINER_KEYS]
+def _holders(template: Fields) -> list[tuple[object, JsonPath]]:
+    """A template's containers (main, init, sidecars, container set), each with its path below it."""
+    holders: list[tuple[object, JsonPath]] = [(template.get(k), (k,)) for k in CONTAINER_KEYS]
     for key in CONTAINER_LISTS:
         items = template.get(key)
         if isinstance(items, list):
-            holders.extend((c, (*path, key, i)) for i, c in enumerate(items))
+            holders.extend((c, (key, i)) for i, c in enumerate(items))
     group = template.get("containerSet")
     if isinstance(group, dict):
-        holders.append((group, (*path, "containerSet")))
+        holders.append((group, ("containerSet",)))
         containers = group.get("containers")
         if isinstance(containers, list):
-            holders.extend((c, (*path, "containerSet", "containers", i)) for i, c in enumerate(containers))
+            holders.extend((c, ("containerSet", "containers", i)) for i, c in enumerate(containers))
     return holders
 
 
 def _mounts(template: Fields, path: JsonPath) -> Iterator[tuple[str, JsonPath]]:
     """Every volumeMount name of a template's containers, with the path of its ``name``."""
-    for holder, hpath in _holders(template, path):
+    for holder, below in _holders(template):
         mounts = holder.get("volumeMounts") if isinstance(holder, dict) else None
-        for index, mount in enumerate(mounts if isinstance(mounts, list) else []):
+        if not isinstance(mounts, list):
+            continue
+        for index, mount in enumerate(mounts):
             name = mount.get("name") if isinstance(mount, dict) else None
             if isinstance(name, str) and "{{" not in name:
-                yield name, (*hpath, "volumeMounts", index, "name")
+                yield name, (*path, *below, "volumeMounts", index, "name")
 
 
 def _arguments(item: Fields, path: JsonPath, what: str, mark: Mark) -> tuple[tuple[str, str], ...]:
@@ -118,14 +120,20 @@ class _Draft:
         self.refs: list[RefCall] = []
 
     def facts(self) -> TemplateFacts:
+        parameters = _inputs(self.template, "parameters")
+        artifacts = _inputs(self.template, "artifacts")
+        volumes = _names(self.template.get("volumes"))
+        patched = self.template.get("podSpecPatch") is not None
+        if not (parameters or artifacts or volumes or patched or self.mounts or self.local or self.refs):
+            return EMPTY  # most templates: left out of the digest
         return TemplateFacts(
-            _inputs(self.template, "parameters"),
-            _inputs(self.template, "artifacts"),
+            parameters,
+            artifacts,
             tuple(self.mounts),
-            _names(self.template.get("volumes")),
+            volumes,
             tuple(dict.fromkeys(self.local)),  # a template called twice is followed once
             tuple(self.refs),
-            self.template.get("podSpecPatch") is not None,
+            patched,
         )
 
 
@@ -218,7 +226,7 @@ def summarize_calls(
         roots.append(on_exit)
     workflow_ref = digest.workflow_ref(spec)
     templates = {
-        tname: facts for tname, draft in digest.templates.items() if (facts := draft.facts()) != EMPTY
+        tname: facts for tname, draft in digest.templates.items() if (facts := draft.facts()) is not EMPTY
     }
     return CallFacts(
         path,
