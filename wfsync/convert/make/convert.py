@@ -11,7 +11,7 @@ from typing import Any
 
 from wfsync.convert.make.database import Database, read_database
 from wfsync.convert.make.dryrun import DRY_MK, dry_run, marker, parse_dry_run
-from wfsync.convert.make.emit import EmitOptions, build_document
+from wfsync.convert.make.emit import PARSE, EmitOptions, build_document
 from wfsync.convert.make.graph import Graph, Line, Task, build_graph
 from wfsync.convert.make.nested import nest
 from wfsync.convert.make.record import Recording, record
@@ -197,7 +197,7 @@ def _replay_parse(graph: Graph, request: MakeRequest) -> None:
     command = " ".join(shlex.quote(w) for w in words) + " > /dev/null 2>&1 || :"
     taken = {t.name for t in graph.tasks}
     name = "make-parse" if "make-parse" not in taken else "make-parse-" + str(len(taken))
-    task = Task(name, ".PARSE", [Line(command, silent=True)])
+    task = Task(name, PARSE, [Line(command, silent=True)])
     for other in graph.tasks:
         if not other.depends:
             other.depends = [task.name]

@@ -19,6 +19,8 @@ BRACE_ESCAPE = "{{='{{'}}"
 """How a literal ``{{`` is written in a parameter Argo substitutes."""
 DEFAULT_IMAGE = "buildpack-deps:bookworm"
 CHECKOUT = "checkout"
+PARSE = ".PARSE"
+"""The target of the task that replays what make does when it reads the Makefile."""
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,10 @@ def _task(
         params.append({"name": "recipe", "value": value(task.recipe())})
     if task.directory != ".":
         params.append({"name": "directory", "value": escape(task.directory)})
-    if graph.shell != "/bin/sh":
+    own_shell = task.target != PARSE  # the replay of make's parse runs make itself with /bin/sh
+    if graph.shell != "/bin/sh" and own_shell:
         params.append({"name": "shell", "value": escape(graph.shell)})
-    if graph.shell_flags != "-c":
+    if graph.shell_flags != "-c" and own_shell:
         params.append({"name": "shell-flags", "value": escape(graph.shell_flags)})
     env = "\n".join(f"{k}={v}" for k, v in task.env.items() if "\n" not in v and "\r" not in v)
     if env:

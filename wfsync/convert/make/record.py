@@ -48,7 +48,7 @@ override WFSYNC_SAVED_SHELL := $(SHELL)
 override WFSYNC_SAVED_FLAGS := $(.SHELLFLAGS)
 override WFSYNC_SPACE := $(subst x,,x x)
 override SHELL := {recorder}
-override .SHELLFLAGS = $(WFSYNC_SAVED_SHELL) T:$(subst $(WFSYNC_SPACE),%20,$@) $(WFSYNC_SAVED_FLAGS)
+override .SHELLFLAGS = $(WFSYNC_SAVED_SHELL) T:$(subst $$,%24,$(subst $(WFSYNC_SPACE),%20,$@)) $(WFSYNC_SAVED_FLAGS)
 """
 
 _SHELL_NOISE = frozenset({"PWD", "OLDPWD", "SHLVL", "_"})
@@ -157,7 +157,7 @@ def _parse_log(text: str, work: Path, base: dict[str, str]) -> Recording:
     while i < len(fields):
         item = fields[i]
         if item.startswith("T") and i + 5 < len(fields):
-            target = item[1:].replace("%20", " ")
+            target = item[1:].replace("%20", " ").replace("%24", "$")
             command = fields[i + 1][1:]
             where = Path(fields[i + 2][1:])
             shell, flags = fields[i + 3][1:], fields[i + 4][1:]
