@@ -13,8 +13,8 @@ from wfsync.cli.terminal import OutputFormat, Terminal, display_path
 from wfsync.errors import ExitCode
 
 if TYPE_CHECKING:
-    from wfsync.commands.cluster import TargetChange
-    from wfsync.harness.kind import Step
+    from wfsync.commands.cluster import StatusResult, TargetChange, UpResult
+    from wfsync.harness.kind import Step, UpRequest
 
 FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
 DEFAULT_NAME = "wfsync"  # wfsync.harness.kind.DEFAULT_NAME, repeated so --help never imports it
@@ -80,32 +80,37 @@ def up(
                 target_name=target_name,
                 note=lambda message: bar.update(note=message),
             )
-        account = f"{kind.NAMESPACE}/{kind.WORKFLOW_SERVICE_ACCOUNT}"
-        if chosen is OutputFormat.JSON:
-            term.json(
-                "cluster up",
-                {
-                    "cluster": {"name": name, "context": result.context},
-                    "argoVersion": request.argo_version,
-                    "nodeImage": request.node_image,
-                    "serviceAccount": account,
-                    "changed": result.changed,
-                    "steps": [_step_json(step) for step in result.steps],
-                    "target": _target_json(result.target),
-                },
-            )
-            return
-        for step in result.steps:
-            _print_step(term, step)
-        _print_target(term, result.target)
-        if not result.changed:
-            term.result(
-                f"nothing changed: cluster {escape(name)} is up with Argo {escape(request.argo_version)}"
-            )
-        term.print(
-            f"workflows run as ServiceAccount {account} (executor Role); "
-            f"next: wfsync push --target {escape(result.target.name)}"
+        _render_up(term, chosen, name, request, result)
+
+
+def _render_up(term: Terminal, chosen: OutputFormat, name: str, request: UpRequest, result: UpResult) -> None:
+    """The steps taken and the target written, as JSON or text (with what to run next)."""
+    from wfsync.harness import kind
+
+    account = f"{kind.NAMESPACE}/{kind.WORKFLOW_SERVICE_ACCOUNT}"
+    if chosen is OutputFormat.JSON:
+        term.json(
+            "cluster up",
+            {
+                "cluster": {"name": name, "context": result.context},
+                "argoVersion": request.argo_version,
+                "nodeImage": request.node_image,
+                "serviceAccount": account,
+                "changed": result.changed,
+                "steps": [_step_json(step) for step in result.steps],
+                "target": _target_json(result.target),
+            },
         )
+        return
+    for step in result.steps:
+        _print_step(term, step)
+    _print_target(term, result.target)
+    if not result.changed:
+        term.result(f"nothing changed: cluster {escape(name)} is up with Argo {escape(request.argo_version)}")
+    term.print(
+        f"workflows run as ServiceAccount {account} (executor Role); "
+        f"next: wfsync push --target {escape(result.target.name)}"
+    )
 
 
 def down(
@@ -244,13 +249,13 @@ def _print_target(term: Terminal, change: TargetChange) -> None:
         term.print(f"defaultTarget named {escape(change.name)}: removed (the default target is local again)")
 
 
-def _flow(value: Any) -> str:
+def _flow(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)
 
 
-def _print_status(term: Terminal, result: Any) -> None:
+def _print_status(term: Terminal, result: StatusResult) -> None:
     cluster = result.cluster
     state = "exists" if cluster.exists else "absent (wfsync cluster up creates it)"
     term.result(f"cluster {escape(cluster.name)} (context {escape(cluster.context)}): {state}")
@@ -265,7 +270,7 @@ def _print_status(term: Terminal, result: Any) -> None:
             else:
                 word = "ready" if found.ready else "not ready"
                 term.result(f"{name}: {word} ({found.ready_replicas}/{found.replicas})")
-    if result.target_present is None:
+    if result.target_present is None or result.config is None:
         term.result(f"target {escape(result.target)}: no wfsync.yaml around this folder")
     else:
         where = escape(display_path(result.config))

@@ -67,8 +67,8 @@ def diff(
                 Path.cwd(), target=target, ref=ref, with_unified=with_unified, use_cache=not no_cache
             )
         render_diff(term, fmt, result)
-    if not result.in_sync:
-        raise typer.Exit(int(ExitCode.FINDINGS))
+    if result.exit_code:
+        raise typer.Exit(int(result.exit_code))
 
 
 def push(
@@ -103,7 +103,7 @@ def push(
     term = terminal(ctx)
     with boundary(term):
         fmt = term.resolve_output(output, PUSH_FORMATS)
-        from wfsync.commands.push import execute_push, prepare_push
+        from wfsync.commands.push import prepare_push
 
         with prepare_push(
             Path.cwd(),
@@ -117,21 +117,10 @@ def push(
             if prepared.state is None:
                 _lint_failed(term, fmt, prepared)
                 raise typer.Exit(int(ExitCode.FINDINGS))
-            state = prepared.state
             if fmt is OutputFormat.TEXT and not term.quiet:  # quiet: the exit code says it all
-                _plan_text(term, state, show_unchanged=False)
-            todo = prepared.to_write
-            result = None
-            if todo:
-                if not dry_run:
-                    _confirm(term, state, len(todo), yes)
-                with term.progress("push", total=len(todo), unit="objects") as bar:
-                    result = execute_push(
-                        prepared,
-                        dry_run=dry_run,
-                        progress=lambda c, verb: bar.advance(1, f"{verb} {c.identity}"),
-                    )
-            code = _push_exit(prepared, result)
+                _plan_text(term, prepared.state, show_unchanged=False)
+            result = _apply(term, prepared, dry_run=dry_run, yes=yes)
+            code = int(prepared.exit_code(result))
             if fmt is OutputFormat.JSON:
                 term.json("push", _push_json(prepared, result, dry_run))
             else:
@@ -156,8 +145,8 @@ def status(
 
         result = run_status(Path.cwd(), target=target, use_cache=not no_cache)
         render_status(term, fmt, result)
-    if result.drifted:
-        raise typer.Exit(int(ExitCode.FINDINGS))
+    if result.exit_code:
+        raise typer.Exit(int(result.exit_code))
 
 
 def register(app: typer.Typer) -> None:
@@ -350,12 +339,19 @@ def _confirm(term: Terminal, state: SyncState, count: int, yes: bool) -> None:
         raise typer.Exit(int(ExitCode.INCOMPLETE))
 
 
-def _push_exit(prepared: PreparedPush, result: ApplyResult | None) -> int:
-    if result is not None and result.failed is not None:
-        return int(ExitCode.INCOMPLETE)
-    if prepared.refused or prepared.blocked_prunes:
-        return int(ExitCode.INCOMPLETE)
-    return int(ExitCode.CLEAN)
+def _apply(term: Terminal, prepared: PreparedPush, *, dry_run: bool, yes: bool) -> ApplyResult | None:
+    """Write what the plan says, after confirmation unless a dry run (None: nothing to write)."""
+    from wfsync.commands.push import execute_push
+
+    todo = prepared.to_write
+    if not todo or prepared.state is None:
+        return None
+    if not dry_run:
+        _confirm(term, prepared.state, len(todo), yes)
+    with term.progress("push", total=len(todo), unit="objects") as bar:
+        return execute_push(
+            prepared, dry_run=dry_run, progress=lambda c, verb: bar.advance(1, f"{verb} {c.identity}")
+        )
 
 
 def _ident_json(change: Change) -> dict[str, Any]:
@@ -390,7 +386,7 @@ def _push_json(prepared: PreparedPush, result: ApplyResult | None, dry_run: bool
         "failed": failed,
         "notAttempted": [_ident_json(c) for c in (result.not_attempted if result else [])],
         "warnings": [mask_text(w) for w in (result.warnings if result else [])],
-        "complete": _push_exit(prepared, result) == 0,
+        "complete": prepared.exit_code(result) == ExitCode.CLEAN,
     }
 
 

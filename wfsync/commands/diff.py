@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.commands.syncstate import SyncState, sync_state
+from wfsync.errors import ExitCode
 from wfsync.secrets import mask_text
 from wfsync.sync.plan import Action, Change
 from wfsync.sync.semdiff import FieldChange, field_changes, unified
@@ -52,6 +53,11 @@ class DiffResult:
     def in_sync(self) -> bool:
         """Whether the target holds exactly the library."""
         return self.state.plan.in_sync
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 in sync, 1 differences (``diff`` fails a CI check on drift)."""
+        return ExitCode.CLEAN if self.in_sync else ExitCode.FINDINGS
 
 
 def describe(change: Change, *, with_unified: bool) -> ObjectDiff:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
 from wfsync.config import state_folder
-from wfsync.errors import UsageError
+from wfsync.errors import ExitCode, UsageError
 from wfsync.lint.linter import LintOptions, LintReport, lint_paths
 from wfsync.sync.apply import ApplyResult, apply_plan, writes
 from wfsync.sync.locate import locator
@@ -43,6 +43,14 @@ class PreparedPush:
             return []
         bad = [Action.CONFLICT] + ([] if self.force else [Action.DRIFT])
         return self.state.plan.of(*bad)
+
+    def exit_code(self, result: ApplyResult | None) -> ExitCode:
+        """0 applied or nothing to do; 3 incomplete: a write failed, or changes or prunes were refused."""
+        if result is not None and result.failed is not None:
+            return ExitCode.INCOMPLETE
+        if self.refused or self.blocked_prunes:
+            return ExitCode.INCOMPLETE
+        return ExitCode.CLEAN
 
     @property
     def blocked_prunes(self) -> list[Change]:

@@ -18,6 +18,7 @@ from wfsync.commands.syncstate import (
     require_config,
     resolve_target,
 )
+from wfsync.errors import ExitCode
 from wfsync.model.documents import Identity
 from wfsync.sync.ownership import (
     SOURCE_COMMIT,
@@ -74,6 +75,11 @@ class StatusResult:
     def drifted(self) -> list[ManagedObject]:
         """Objects edited outside git."""
         return [o for o in self.objects if o.drift]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """1 when any object was edited outside git (drift), else 0."""
+        return ExitCode.FINDINGS if self.drifted else ExitCode.CLEAN
 
 
 def run_status(cwd: Path, *, target: str | None, use_cache: bool = True) -> StatusResult:
