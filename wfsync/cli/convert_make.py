@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from wfsync.cli.common import OutputOption, boundary, terminal
-from wfsync.cli.terminal import OutputFormat
+from wfsync.cli.terminal import OutputFormat, Terminal
+
+if TYPE_CHECKING:
+    from wfsync.commands.convert_make import MakeResult
 
 FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
 
@@ -72,37 +75,42 @@ def make(
             jobs=jobs,
         )
         result = run_convert_make(request, out_dir=out_dir, verify=verify)
-        if fmt is OutputFormat.JSON:
-            payload = result.conversion.to_json()
-            if result.verification is not None:
-                payload["verify"] = result.verification.to_json()
-            if out_dir is None:
-                payload["document"] = result.text
-            else:
-                payload["path"] = str(result.path)
-            term.json("convert.make", payload)
-        else:
-            if out_dir is None:
-                sys.stdout.write(result.text)
-                sys.stdout.flush()
-                show = term.err.print
-            else:
-                show = term.print
-            for line in result.conversion.report_lines():
-                show(escape(line), highlight=False)
-            if result.path is not None:
-                term.print(f"wrote {escape(str(result.path))}")
-            check = result.verification
-            if check is not None:
-                if check.equal:
-                    show(
-                        f"verify: equal to make (make exit {check.make_status}, workflow {check.workflow_phase})"
-                    )
-                else:
-                    show(f"verify: {len(check.differences)} difference(s) from make", highlight=False)
-                    for difference in check.differences:
-                        show(escape(f"  {difference}"), highlight=False)
+        _render(term, fmt, result, out_dir)
     raise typer.Exit(int(result.exit_code))
+
+
+def _render(term: Terminal, fmt: OutputFormat, result: MakeResult, out_dir: Path | None) -> None:
+    """The conversion report and verification, as JSON or text (the YAML itself on stdout without ``--out-dir``)."""
+    if fmt is OutputFormat.JSON:
+        payload = result.conversion.to_json()
+        if result.verification is not None:
+            payload["verify"] = result.verification.to_json()
+        if out_dir is None:
+            payload["document"] = result.text
+        else:
+            payload["path"] = str(result.path)
+        term.json("convert.make", payload)
+    else:
+        if out_dir is None:
+            sys.stdout.write(result.text)
+            sys.stdout.flush()
+            show = term.err.print
+        else:
+            show = term.print
+        for line in result.conversion.report_lines():
+            show(escape(line), highlight=False)
+        if result.path is not None:
+            term.print(f"wrote {escape(str(result.path))}")
+        check = result.verification
+        if check is not None:
+            if check.equal:
+                show(
+                    f"verify: equal to make (make exit {check.make_status}, workflow {check.workflow_phase})"
+                )
+            else:
+                show(f"verify: {len(check.differences)} difference(s) from make", highlight=False)
+                for difference in check.differences:
+                    show(escape(f"  {difference}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
