@@ -51,45 +51,7 @@ def find_yaml_files(
     repository, when known) is refused, as is anything but a regular file and a file over
     :data:`MAX_FILE_BYTES`.
     """
-    files: list[Path] = []
-    problems: list[FileProblem] = []
-    seen: set[Path] = set()
-    resolved_root = root.resolve() if root is not None else None
-
-    def add(path: Path) -> None:
-        link = path.is_symlink()
-        try:
-            key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
-        except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python 3.11)
-            reason = "symlink loop" if isinstance(err, RuntimeError) else err.strerror or str(err)
-            problems.append(FileProblem(path, "file-unreadable", f"cannot read: {reason}"))
-            return
-        if key in seen:
-            return
-        seen.add(key)
-        if link and resolved_root is not None and not key.is_relative_to(resolved_root):
-            problems.append(
-                FileProblem(path, "file-refused", f"symlink leaves the repository (points to {key})")
-            )
-            return
-        try:
-            info = path.stat()
-        except OSError as err:
-            problems.append(FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}"))
-            return
-        size = info.st_size
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(FileProblem(path, "file-refused", "not a regular file"))
-            return
-        if size > MAX_FILE_BYTES:
-            problems.append(
-                FileProblem(
-                    path, "file-refused", f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit"
-                )
-            )
-            return
-        files.append(path)
-
+    found = _Found(root.resolve() if root is not None else None)
     for given in paths:
         if not given.exists() and not given.is_symlink():
             raise UsageError(f"path does not exist: {given}")
@@ -100,15 +62,60 @@ def find_yaml_files(
                 safepath.symlink_escape(root, given) if root is not None and _inside(root, given) else None
             )
             if escape is not None:  # the rule for symlinked files, for folders too
-                problems.append(
+                found.problems.append(
                     FileProblem(given, "file-refused", f"symlink leaves the repository (points to {escape})")
                 )
                 continue
             for path in _walk(given):
-                add(path)
+                found.add(path)
         else:
-            add(given)
-    return files, problems
+            found.add(given)
+    return found.files, found.problems
+
+
+@dataclasses.dataclass
+class _Found:
+    """The YAML files accepted so far (each once, by real path) and the ones refused, with why."""
+
+    resolved_root: Path | None
+    files: list[Path] = dataclasses.field(default_factory=list)
+    problems: list[FileProblem] = dataclasses.field(default_factory=list)
+    seen: set[Path] = dataclasses.field(default_factory=set)
+
+    def add(self, path: Path) -> None:
+        """Accept ``path``, or record why not (unreadable, a symlink out of the root, not regular, too big)."""
+        link = path.is_symlink()
+        try:
+            key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python 3.11)
+            reason = "symlink loop" if isinstance(err, RuntimeError) else err.strerror or str(err)
+            self.problems.append(FileProblem(path, "file-unreadable", f"cannot read: {reason}"))
+            return
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if link and self.resolved_root is not None and not key.is_relative_to(self.resolved_root):
+            self.problems.append(
+                FileProblem(path, "file-refused", f"symlink leaves the repository (points to {key})")
+            )
+            return
+        try:
+            info = path.stat()
+        except OSError as err:
+            self.problems.append(FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}"))
+            return
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):
+            self.problems.append(FileProblem(path, "file-refused", "not a regular file"))
+            return
+        if size > MAX_FILE_BYTES:
+            self.problems.append(
+                FileProblem(
+                    path, "file-refused", f"file is {size} bytes, over the {MAX_FILE_BYTES} byte limit"
+                )
+            )
+            return
+        self.files.append(path)
 
 
 def _inside(root: Path, path: Path) -> bool:

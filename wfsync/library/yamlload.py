@@ -169,8 +169,7 @@ def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | N
     loader.get_event()  # DocumentStartEvent
     anchors: dict[str, tuple[yaml.Node, int] | None] = {}  # None: still open (an alias would recurse)
     stack: list[tuple[yaml.Node, list[yaml.Node], int, str | None]] = []
-    expanded = budget.nodes
-    aliases = 0
+    expanded, aliases = budget.nodes, 0
     root: yaml.Node | None = None
     while True:
         event = loader.get_event()
@@ -184,16 +183,7 @@ def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | N
             if event.anchor is not None:
                 _anchor(anchors, event, node, 1)
         elif kind is AliasEvent:
-            if event.anchor not in anchors:
-                raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
-                )
-            target = anchors[event.anchor]
-            if target is None:
-                raise YamlLimitError(
-                    None, None, f"alias *{event.anchor} refers to a node that contains it", event.start_mark
-                )
-            node, size = target
+            node, size = _alias_target(anchors, event)
             aliases += 1
             expanded += size
             if aliases > MAX_ALIASES:
@@ -201,15 +191,7 @@ def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | N
                     None, None, f"more than {MAX_ALIASES} aliases in one document", event.start_mark
                 )
         elif kind is SequenceStartEvent or kind is MappingStartEvent:
-            if len(stack) >= MAX_DEPTH:
-                raise YamlDepthError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
-                )
-            node_type = yaml.SequenceNode if kind is SequenceStartEvent else yaml.MappingNode
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(node_type, None, event.implicit)
-            collection = node_type(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            collection = _collection(loader, event, len(stack))
             if event.anchor is not None:
                 _anchor(anchors, event, None, 0)
             expanded += 1
@@ -227,12 +209,7 @@ def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | N
         else:  # pragma: no cover - the parser emits nothing else inside a document
             raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
         if expanded > MAX_NODES:
-            raise YamlLimitError(
-                None,
-                None,
-                f"more than {MAX_NODES} nodes in one file (aliases counted expanded)",
-                event.start_mark,
-            )
+            raise _too_many_nodes(event)
         if stack:
             stack[-1][1].append(node)
         else:
@@ -241,6 +218,38 @@ def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | N
     loader.get_event()  # DocumentEndEvent
     budget.nodes = expanded
     return root
+
+
+def _too_many_nodes(event: Any) -> YamlLimitError:
+    return YamlLimitError(
+        None, None, f"more than {MAX_NODES} nodes in one file (aliases counted expanded)", event.start_mark
+    )
+
+
+def _alias_target(anchors: dict[str, tuple[yaml.Node, int] | None], event: Any) -> tuple[yaml.Node, int]:
+    """The node an alias repeats and its expanded size; undefined and self-containing aliases are errors."""
+    if event.anchor not in anchors:
+        raise yaml.composer.ComposerError(
+            None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+        )
+    target = anchors[event.anchor]
+    if target is None:
+        raise YamlLimitError(
+            None, None, f"alias *{event.anchor} refers to a node that contains it", event.start_mark
+        )
+    return target
+
+
+def _collection(loader: Any, event: Any, depth: int) -> yaml.Node:
+    """An empty sequence or mapping node for a start event, refused past :data:`MAX_DEPTH`."""
+    if depth >= MAX_DEPTH:
+        raise YamlDepthError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+    node_type = yaml.SequenceNode if type(event) is SequenceStartEvent else yaml.MappingNode
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = loader.resolve(node_type, None, event.implicit)
+    node: yaml.Node = node_type(tag, [], event.start_mark, None, flow_style=event.flow_style)
+    return node
 
 
 def _anchor(

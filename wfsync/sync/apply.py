@@ -71,14 +71,7 @@ def apply_plan(
     ``wfsync.io/stored-hash``, so the next plan sees no change and no drift there. With
     ``dry_run`` the dry runs are all that is sent.
     """
-    result = ApplyResult(dry_run=dry_run)
-    for change in plan.changes:
-        if change.action is Action.CONFLICT:
-            result.skipped.append((change, change.reason))
-        elif change.action is Action.DRIFT and not force:
-            result.skipped.append((change, "drift: edited outside git; --force overwrites it"))
-        elif change.action is Action.PRUNE and change.blocked:
-            result.skipped.append((change, change.blocked))
+    result = ApplyResult(dry_run=dry_run, skipped=_skipped(plan, force=force))
     todo = writes(plan, force=force)
     bodies: list[Obj | None] = []
     for index, change in enumerate(todo):
@@ -115,6 +108,19 @@ def apply_plan(
             progress(change, verb)
     result.warnings += [w for w in _warnings(cluster) if w not in result.warnings]
     return result
+
+
+def _skipped(plan: Plan, *, force: bool) -> list[tuple[Change, str]]:
+    """Changes not written, each with why: conflicts, drift without ``force``, blocked prunes."""
+    skipped: list[tuple[Change, str]] = []
+    for change in plan.changes:
+        if change.action is Action.CONFLICT:
+            skipped.append((change, change.reason))
+        elif change.action is Action.DRIFT and not force:
+            skipped.append((change, "drift: edited outside git; --force overwrites it"))
+        elif change.action is Action.PRUNE and change.blocked:
+            skipped.append((change, change.blocked))
+    return skipped
 
 
 def _verb(change: Change) -> str:
