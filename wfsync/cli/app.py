@@ -55,7 +55,7 @@ def _local_option(command: Any, name: str) -> Any:
     return None
 
 
-def hoist_globals(group: TyperGroup, ctx: Any, args: list[str]) -> list[str]:
+def hoist_globals(group: TyperGroup, ctx: typer.Context, args: list[str]) -> list[str]:
     """``args`` with every global option given after the command moved in front of it.
 
     Options the command itself defines stay where they are (``run -o yaml``), as do option values
@@ -102,7 +102,7 @@ def hoist_globals(group: TyperGroup, ctx: Any, args: list[str]) -> list[str]:
     return head + moved + kept
 
 
-def _error_terminal(ctx: Any) -> Terminal:
+def _error_terminal(ctx: typer.Context | None) -> Terminal:
     """The run's terminal, or one made from the command line when the failure came first."""
     if ctx is not None and isinstance(ctx.find_root().obj, Terminal):
         return ctx.find_root().obj  # type: ignore[no-any-return]

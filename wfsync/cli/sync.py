@@ -223,7 +223,7 @@ def _plan_text(
     term.print(escape(_summary(state)))
 
 
-def _field_line(path: str, change: str, before: Any, after: Any, indent: str = "          ") -> str:
+def _field_line(path: str, change: str, before: object, after: object, indent: str = "          ") -> str:
     if change == "added":
         return f"+ {path}: {_short(after)}"
     if change == "removed":
@@ -244,7 +244,7 @@ def _changed_lines(before: str, after: str, limit: int = 20) -> list[str]:
     return [line if len(line) <= 120 else line[:117] + "..." for line in lines]
 
 
-def _short(value: Any, limit: int = 100) -> str:
+def _short(value: object, limit: int = 100) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -27,7 +27,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.events import (
@@ -139,6 +139,22 @@ class YamlDepthError(YamlLimitError):
     """A document nested deeper than :data:`MAX_DEPTH`."""
 
 
+class EventSource(Protocol):
+    """A PyYAML loader as composing uses it: its parser's events and its resolver's tags."""
+
+    def get_event(self) -> Any:
+        """The next event (typed loosely: its class is checked by identity in the hot loop)."""
+
+    def peek_event(self) -> Any:
+        """The next event, left in the stream."""
+
+    def check_event(self, *choices: type[yaml.Event]) -> bool:
+        """Whether the next event is one of ``choices``."""
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: Any) -> str:
+        """The tag of an untagged node."""
+
+
 @dataclasses.dataclass
 class Budget:
     """What the documents of one file have used so far of the per-file limits."""
@@ -147,7 +163,7 @@ class Budget:
     documents: int = 0
 
 
-def documents(loader: Any) -> Iterator[yaml.Node | None]:
+def documents(loader: EventSource) -> Iterator[yaml.Node | None]:
     """The documents of ``loader``'s stream, composed by :func:`compose_document` on one budget."""
     budget = Budget()
     while check_node(loader):
@@ -158,7 +174,7 @@ def documents(loader: Any) -> Iterator[yaml.Node | None]:
         yield compose_document(loader, budget)
 
 
-def compose_document(loader: Any, budget: Budget | None = None) -> yaml.Node | None:
+def compose_document(loader: EventSource, budget: Budget | None = None) -> yaml.Node | None:
     """The next document of ``loader``'s stream as a node tree, composed within the limits.
 
     Replaces PyYAML's ``get_node`` (same nodes, same tags, shared nodes for aliases) for any
@@ -240,7 +256,7 @@ def _alias_target(anchors: dict[str, tuple[yaml.Node, int] | None], event: Any) 
     return target
 
 
-def _collection(loader: Any, event: Any, depth: int) -> yaml.Node:
+def _collection(loader: EventSource, event: Any, depth: int) -> yaml.Node:
     """An empty sequence or mapping node for a start event, refused past :data:`MAX_DEPTH`."""
     if depth >= MAX_DEPTH:
         raise YamlDepthError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
@@ -262,7 +278,7 @@ def _anchor(
     anchors[event.anchor] = (node, size) if node is not None else None
 
 
-def check_node(loader: Any) -> bool:
+def check_node(loader: EventSource) -> bool:
     """Whether another document follows (``loader.check_node`` for :func:`compose_document`)."""
     if loader.check_event(StreamStartEvent):
         loader.get_event()

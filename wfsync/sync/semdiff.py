@@ -31,8 +31,8 @@ class FieldChange:
 
     path: str
     change: str
-    before: Any = None
-    after: Any = None
+    before: object = None
+    after: object = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form for reports."""
@@ -153,7 +153,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _render(parts: list[Any]) -> str:
+def _render(parts: list[object]) -> str:
     out: list[str] = []
     for part in parts:
         if isinstance(part, int):
@@ -180,7 +180,7 @@ def _block_strings(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _block_strings)
 
 
-def _dump(value: Any) -> str:
+def _dump(value: object) -> str:
     return yaml.dump(
         value, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100
     )
