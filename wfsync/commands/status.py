@@ -7,27 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
-from wfsync.commands.syncstate import (
-    gc_paused,
-    library_files,
-    list_live,
-    live_hasher,
-    open_cache,
-    open_cluster,
-    read_library,
-    require_config,
-    resolve_target,
-)
+from wfsync.commands.syncstate import open_cluster, require_config, resolve_target
 from wfsync.errors import ExitCode
 from wfsync.model.documents import Identity
+from wfsync.sync.desired import DesiredObject
 from wfsync.sync.ownership import (
     SOURCE_COMMIT,
     SOURCE_PATH,
     VERSION_LABEL,
     annotation,
     label,
-    selector,
 )
+from wfsync.sync.pipeline import owned_state
 from wfsync.sync.plan import drifted, holds
 
 
@@ -91,24 +82,17 @@ def run_status(cwd: Path, *, target: str | None, use_cache: bool = True) -> Stat
     config = require_config(cwd)
     chosen = resolve_target(config, target)
     cluster = open_cluster(config, chosen)
-    with gc_paused():
-        cache = open_cache(config, use_cache=use_cache)
-        with library_files(config, None) as found:
-            library = read_library(config, chosen, *found, None, cache)
-        live = list_live(
-            cluster, chosen, library.objects, selector(config.library_id), library_id=config.library_id
-        )
-        live_hash = live_hasher(cache, chosen)
-        desired = {d.identity: d for d in library.objects}
-        managed = (_managed(obj, desired, live_hash(obj)) for obj in live)
-        objects = tuple(sorted(managed, key=lambda o: o.identity))
-        cache.save()
+    library, owned = owned_state(config, chosen, cluster, use_cache=use_cache)
+    desired = {d.identity: d for d in library.objects}
+    objects = tuple(
+        sorted((_managed(obj, desired, digest) for obj, digest in owned), key=lambda o: o.identity)
+    )
     present = {o.identity for o in objects}
     missing = tuple(sorted(i for i in desired if i not in present))
     return StatusResult(chosen.name, cluster.description, objects, missing, library.commit)
 
 
-def _managed(obj: Obj, desired: dict[Identity, Any], live_hash: str) -> ManagedObject:
+def _managed(obj: Obj, desired: dict[Identity, DesiredObject], live_hash: str) -> ManagedObject:
     ident = identity_of(obj)
     wanted = desired.get(ident)
     return ManagedObject(

@@ -17,9 +17,10 @@ from wfsync.config import Config, state_folder
 from wfsync.model.documents import Document, Identity, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.cache import SyncCache
-from wfsync.sync.live import LiveLister
+from wfsync.sync.live import LiveLister, list_live
 from wfsync.sync.normalize import content_hash
 from wfsync.sync.ownership import label
+from wfsync.sync.ownership import selector as ownership_selector
 from wfsync.sync.plan import Action, Plan, build_plan
 from wfsync.sync.reading import Library, gc_paused, library_files, read_library, shown_path
 from wfsync.sync.references import references
@@ -126,3 +127,28 @@ def outside_referrers(
         for ref in references(doc.body, doc.namespace or target.namespace):
             found.setdefault(ref, []).append(where)
     return found, unchecked
+
+
+def owned_state(
+    config: Config, target: Target, cluster: Cluster, *, use_cache: bool
+) -> tuple[Library, list[tuple[Obj, str]]]:
+    """The library (working tree) and this library's live objects, each with its content hash.
+
+    One list per kind and namespace, by ownership labels; with ``use_cache``, unchanged library
+    files are not parsed again and live objects seen before are not hashed again.
+    """
+    with gc_paused():
+        cache = open_cache(config, use_cache=use_cache)
+        with library_files(config, None) as found:
+            library = read_library(config, target, *found, None, cache)
+        live = list_live(
+            cluster,
+            target,
+            library.objects,
+            ownership_selector(config.library_id),
+            library_id=config.library_id,
+        )
+        live_hash = live_hasher(cache, target)
+        hashed = [(obj, live_hash(obj)) for obj in live]
+        cache.save()
+    return library, hashed
