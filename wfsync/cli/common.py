@@ -17,6 +17,13 @@ OutputOption = Annotated[
         "--output", "-o", help="Output format (also accepted before the command).", show_default=False
     ),
 ]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target", "-t", help="Target from wfsync.yaml [env var: WFSYNC_TARGET; default: defaultTarget]."
+    ),
+]
+"""The sync target; ``diff``, ``push``, ``status``, ``submit``, ``stop`` and ``verify`` share it."""
 
 
 def terminal(ctx: typer.Context) -> Terminal:

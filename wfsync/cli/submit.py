@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from wfsync.cli import nodetree
-from wfsync.cli.common import boundary, terminal
+from wfsync.cli.common import TargetOption, boundary, terminal
 from wfsync.cli.terminal import Terminal
 from wfsync.errors import ExitCode, UsageError
 
@@ -23,12 +23,6 @@ FORMATS = ("text", "json", "yaml")
 LIVE_FPS = 4.0
 """Redraws a second of the live tree at most: a 500-node tree stays cheap to follow."""
 
-TargetOption = Annotated[
-    str | None,
-    typer.Option(
-        "--target", "-t", help="Target from wfsync.yaml [env var: WFSYNC_TARGET; default: defaultTarget]."
-    ),
-]
 ParameterOption = Annotated[
     list[str] | None, typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable).")
 ]

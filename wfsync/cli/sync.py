@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, TargetOption, boundary, terminal
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode, UsageError
 from wfsync.secrets import mask, mask_text
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
     from wfsync.sync.apply import ApplyResult
     from wfsync.sync.plan import Change
 
-TargetOption = Annotated[
-    str | None,
-    typer.Option(
-        "--target", "-t", help="Target from wfsync.yaml [env var: WFSYNC_TARGET; default: defaultTarget]."
-    ),
-]
 RefOption = Annotated[
     str | None, typer.Option("--ref", help="Use the library as it is at this git commit, branch or tag.")
 ]
