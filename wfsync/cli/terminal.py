@@ -149,12 +149,12 @@ class Terminal:
         )
         self.error(where + message)
 
-    def print(self, *objects: Any, **kwargs: Any) -> None:
+    def print(self, *objects: object, **kwargs: Any) -> None:
         """Human output (suppressed by --quiet); on stderr when stdout carries JSON."""
         if not self.quiet:
             self.result(*objects, **kwargs)
 
-    def result(self, *objects: Any, **kwargs: Any) -> None:
+    def result(self, *objects: object, **kwargs: Any) -> None:
         """Human output that is the answer itself (shown even with --quiet)."""
         (self.err if self.wants_json else self.out).print(*objects, **kwargs)
 

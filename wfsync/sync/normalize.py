@@ -170,14 +170,14 @@ def _fold_list(value: list[Any], key: str | None, in_parameter: bool) -> list[An
     return items
 
 
-def _named(items: list[Any]) -> bool:
+def _named(items: list[object]) -> bool:
     names = [item.get("name") for item in items if isinstance(item, dict)]
     return (
         len(names) == len(items) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)
     )
 
 
-def _argo_string(value: Any) -> Any:
+def _argo_string(value: object) -> object:
     """Parameter values are strings in Argo (AnyString): ``3`` is ``"3"``, ``true`` is ``"true"``."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -186,7 +186,7 @@ def _argo_string(value: Any) -> Any:
     return value
 
 
-def _quantity(value: Any) -> Any:
+def _quantity(value: object) -> object:
     """A resource quantity as its amount (``"1Gi"`` and ``"1024Mi"`` agree); others unchanged."""
     text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
     if not isinstance(text, str):
@@ -208,5 +208,5 @@ def _quantity_text(text: str) -> str | None:
     return format(amount.normalize(), "f")
 
 
-def _empty(value: Any) -> bool:
+def _empty(value: object) -> bool:
     return value is None or (isinstance(value, dict | list) and not value)
