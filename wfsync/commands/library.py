@@ -204,7 +204,7 @@ def project_families(cwd: Path, extra: Iterable[Path] = ()) -> set[str]:
     return names
 
 
-def library_needs(documents: Iterable[Any], cwd: Path) -> Needs:
+def library_needs(documents: Iterable[object], cwd: Path) -> Needs:
     """Which standard families ``documents`` call and whether the project around ``cwd`` has them."""
     return standard.needs(documents, project_families(cwd))
 
@@ -244,13 +244,13 @@ def fallback_note(found: Needs) -> str:
     )
 
 
-def convert_needs(documents: Iterable[Any], cwd: Path, library: Path | None = None) -> Needs:
+def convert_needs(documents: Iterable[object], cwd: Path, library: Path | None = None) -> Needs:
     """:func:`library_needs` for converted documents; ``library`` overrides the project's folder."""
     have = project_families(cwd) if library is None else set(standard.families(library))
     return standard.needs(documents, have)
 
 
-def fallback_for(document: Any, library: Path | None) -> list[dict[str, Any]]:
+def fallback_for(document: object, library: Path | None) -> list[dict[str, Any]]:
     """Packaged families ``document`` needs that ``library`` (the project's, if any) lacks."""
     have = set(standard.families(library)) if library is not None else set()
     return standard.fallback_templates([document], have)[1]

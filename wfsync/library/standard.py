@@ -67,7 +67,7 @@ def standard() -> dict[str, Family]:
     return families(standard_dir())
 
 
-def template_refs(value: Any) -> set[str]:
+def template_refs(value: object) -> set[str]:
     """Names of the (cluster) templates that ``templateRef``s and ``workflowTemplateRef``s in ``value`` call."""
     found: set[str] = set()
     stack = [value]
@@ -110,7 +110,7 @@ class Needs:
     """Of those, the ones it lacks: a run falls back to the packaged copy."""
 
 
-def needs(documents: Iterable[Any], have: Iterable[str]) -> Needs:
+def needs(documents: Iterable[object], have: Iterable[str]) -> Needs:
     """What ``documents`` need from the standard library, given the family names a project has."""
     shipped = standard()
     called: set[str] = set()
@@ -125,7 +125,9 @@ def needs(documents: Iterable[Any], have: Iterable[str]) -> Needs:
     )
 
 
-def fallback_templates(documents: Iterable[Any], have: Iterable[str]) -> tuple[Needs, list[dict[str, Any]]]:
+def fallback_templates(
+    documents: Iterable[object], have: Iterable[str]
+) -> tuple[Needs, list[dict[str, Any]]]:
     """The packaged families ``documents`` need and the project lacks, as bodies a run can use."""
     result = needs(documents, have)
     shipped = standard()
