@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,22 @@ from rich.markup import escape
 
 from wfsync.cli import nodetree
 from wfsync.cli.common import boundary, terminal
+from wfsync.cli.run_options import (
+    AllowNetworkOption,
+    EntrypointOption,
+    FileArgument,
+    LogsOption,
+    NodeOption,
+    ParameterFileOption,
+    ParameterOption,
+    ReportOption,
+    ResumeAfterOption,
+    RunOutputOption,
+    RunTargetOption,
+    StrictImagesOption,
+    WithOption,
+    WorkflowArgument,
+)
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode
 
@@ -24,183 +41,142 @@ FORMATS = ("text", "json", "yaml")
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the app."""
+    """Add ``run`` and ``resume`` to the app."""
+    app.command("run")(run)
+    app.command("resume")(resume)
 
-    @app.command("run")
-    def run(
-        ctx: typer.Context,
-        file: Annotated[
-            Path, typer.Argument(help="Workflow, WorkflowTemplate or ClusterWorkflowTemplate YAML.")
-        ],
-        parameter: Annotated[
-            list[str] | None, typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable).")
-        ] = None,
-        parameter_file: Annotated[
-            Path | None, typer.Option("--parameter-file", help="YAML/JSON map of parameter values.")
-        ] = None,
-        entrypoint: Annotated[
-            str | None, typer.Option("--entrypoint", help="Template to start from.")
-        ] = None,
-        with_paths: Annotated[
-            list[Path] | None,
-            typer.Option(
-                "--with",
-                help="Files or folders of WorkflowTemplates/ConfigMaps to resolve from (repeatable).",
-            ),
-        ] = None,
-        output: Annotated[
-            str | None,
-            typer.Option("--output", "-o", help="text, json or yaml (the Workflow with its status)."),
-        ] = None,
-        logs: Annotated[bool, typer.Option("--logs", help="Show pod logs, prefixed by node.")] = False,
-        target: Annotated[
-            str | None,
-            typer.Option(
-                "--target",
-                help="Resolve templateRef/workflowTemplateRef from this target's live state"
-                " (resource templates act on it too, on a Kubernetes target's cluster as well).",
-            ),
-        ] = None,
-        allow_network: Annotated[
-            bool,
-            typer.Option(
-                "--allow-network",
-                help="Let HTTP templates and http/git artifacts reach hosts other than this machine.",
-            ),
-        ] = False,
-        runtime: Annotated[
-            str,
-            typer.Option(
-                "--runtime",
-                help="How pods run: host (processes, the default), sandbox (bubblewrap: own mount and PID"
-                " namespace, host read-only, limits enforced), auto (sandbox where bwrap works, else host,"
-                " saying what isolation is lacking), docker or podman.",
-            ),
-        ] = "host",
-        strict_images: Annotated[
-            bool,
-            typer.Option(
-                "--strict-images",
-                help="Refuse (exit 2, before any pod runs) images whose host stand-in is not the version"
-                " their tag names (python:3.9 run by Python 3.11).",
-            ),
-        ] = False,
-        resume_after: Annotated[
-            float | None,
-            typer.Option(
-                "--resume-after",
-                help="Resume suspends without a duration (and spec.suspend) after SECONDS, as `argo resume`.",
-            ),
-        ] = None,
-        report: Annotated[
-            Path | None,
-            typer.Option(
-                "--report",
-                help="Also write a self-contained HTML page of the run: node graph by phase, durations, logs.",
-            ),
-        ] = None,
-    ) -> None:
-        """Run a workflow on this machine with the Argo controller's semantics."""
-        term = terminal(ctx)
-        fmt = output or term.output.value
-        with boundary(term):
-            if fmt not in FORMATS:
-                from wfsync.errors import UsageError
 
-                raise UsageError(f"--output {fmt} is not available here (choose from: {', '.join(FORMATS)})")
-            from wfsync.commands.run import run_workflow
+def run(
+    ctx: typer.Context,
+    file: FileArgument,
+    parameter: ParameterOption = None,
+    parameter_file: ParameterFileOption = None,
+    entrypoint: EntrypointOption = None,
+    with_paths: WithOption = None,
+    output: RunOutputOption = None,
+    logs: LogsOption = False,
+    target: RunTargetOption = None,
+    allow_network: AllowNetworkOption = False,
+    runtime: Annotated[
+        str,
+        typer.Option(
+            "--runtime",
+            help="How pods run: host (processes, the default), sandbox (bubblewrap: own mount and PID"
+            " namespace, host read-only, limits enforced), auto (sandbox where bwrap works, else host,"
+            " saying what isolation is lacking), docker or podman.",
+        ),
+    ] = "host",
+    strict_images: StrictImagesOption = False,
+    resume_after: ResumeAfterOption = None,
+    report: ReportOption = None,
+) -> None:
+    """Run a workflow on this machine with the Argo controller's semantics."""
+    term = terminal(ctx)
+    fmt = output or term.output.value
+    with boundary(term):
+        if fmt not in FORMATS:
+            from wfsync.errors import UsageError
 
-            log_out = sys.stdout if fmt == "text" else sys.stderr
+            raise UsageError(f"--output {fmt} is not available here (choose from: {', '.join(FORMATS)})")
+        from wfsync.commands.run import run_workflow
+        from wfsync.engine.htmlreport import LogCollector
 
-            from wfsync.engine.htmlreport import LogCollector
-
-            collected = LogCollector() if report is not None else None
-
-            def show_log(node: str, text: str) -> None:
-                if collected is not None:
-                    collected(node, text)
-                if not logs:
-                    return
-                for line in text.splitlines():
-                    log_out.write(f"{node}: {line}\n")
-                log_out.flush()
-
-            # a live redraw where styles are allowed; a line per finished node when not on a terminal
-            # (CI logs); a terminal without colour keeps the plain progress line
-            live = (
-                nodetree.live_view(term)
-                if fmt == "text" and not logs and (term.color or not term.out.is_terminal)
-                else None
+        collected = LogCollector() if report is not None else None
+        with _watch(term, fmt, logs) as changed:
+            result = run_workflow(
+                file,
+                cwd=Path.cwd(),
+                parameters=parameter or [],
+                parameter_file=parameter_file,
+                entrypoint=entrypoint,
+                with_paths=with_paths or [],
+                log=_log_sink(fmt, logs, collected),
+                target=target,
+                allow_network=allow_network,
+                runtime=runtime,
+                strict_images=strict_images,
+                resume_after=resume_after,
+                interactive=sys.stdin.isatty(),
+                notify=term.warning,
+                on_change=changed,
             )
-            watch = contextlib.ExitStack()
-            bar = watch.enter_context(term.progress("run")) if live is None and fmt == "text" else None
-            latest: list[WorkflowStatus] = []
+        render(term, fmt, result)
+        if report is not None and collected is not None:
+            _write_report(term, report, result, collected)
+    _exit(term, result)
 
-            def changed(status: WorkflowStatus) -> None:
-                latest[:] = [status]
-                if live is not None:
-                    live.update(status)
 
-            if bar is not None:
-                bar.describe = lambda: (
-                    f"{latest[0].phase}, {latest[0].progress()} nodes" if latest else "starting"
-                )
-            try:
-                result = run_workflow(
-                    file,
-                    cwd=Path.cwd(),
-                    parameters=parameter or [],
-                    parameter_file=parameter_file,
-                    entrypoint=entrypoint,
-                    with_paths=with_paths or [],
-                    log=show_log if logs or report is not None else None,
-                    target=target,
-                    allow_network=allow_network,
-                    runtime=runtime,
-                    strict_images=strict_images,
-                    resume_after=resume_after,
-                    interactive=sys.stdin.isatty(),
-                    notify=term.warning,
-                    on_change=changed,
-                )
-            finally:
-                if live is not None:
-                    live.stop()
-                watch.close()
-            render(term, fmt, result)
-            if report is not None and collected is not None:
-                _write_report(term, report, result, collected)
-        if result.interrupted:
-            running = ", ".join(result.running) or "none"
-            term.error(
-                f"interrupted ({result.interrupted}): every pod was stopped (nodes running: {running})"
-            )
-            raise typer.Exit(int(ExitCode.INCOMPLETE))
-        unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]
-        if unsupported:
-            term.error(f"{unsupported[0].name}: {unsupported[0].message}")
-            raise typer.Exit(int(ExitCode.INCOMPLETE))
-        if not result.succeeded:
-            raise typer.Exit(int(ExitCode.FINDINGS))
+def resume(ctx: typer.Context, workflow: WorkflowArgument, node: NodeOption = None) -> None:
+    """Resume a local run's suspended nodes, as `argo resume` does."""
+    term = terminal(ctx)
+    with boundary(term):
+        from wfsync.commands.run import resume_workflow
 
-    @app.command("resume")
-    def resume(
-        ctx: typer.Context,
-        workflow: Annotated[
-            str, typer.Argument(help="Name of the running workflow (as `wfsync run` shows it).")
-        ],
-        node: Annotated[
-            str | None,
-            typer.Option("--node", help="Resume only the suspended node with this name or display name."),
-        ] = None,
-    ) -> None:
-        """Resume a local run's suspended nodes, as `argo resume` does."""
-        term = terminal(ctx)
-        with boundary(term):
-            from wfsync.commands.run import resume_workflow
+        resume_workflow(Path.cwd(), workflow, node)
+        term.print(f"asked {escape(workflow)} to resume" + (f" node {escape(node)}" if node else ""))
 
-            resume_workflow(Path.cwd(), workflow, node)
-            term.print(f"asked {escape(workflow)} to resume" + (f" node {escape(node)}" if node else ""))
+
+def _log_sink(fmt: str, logs: bool, collected: LogCollector | None) -> Callable[[str, str], None] | None:
+    """Where pod logs go: the terminal under ``--logs`` (stderr unless text), the report's collector."""
+    if not logs and collected is None:
+        return None
+    log_out = sys.stdout if fmt == "text" else sys.stderr
+
+    def show_log(node: str, text: str) -> None:
+        if collected is not None:
+            collected(node, text)
+        if not logs:
+            return
+        for line in text.splitlines():
+            log_out.write(f"{node}: {line}\n")
+        log_out.flush()
+
+    return show_log
+
+
+@contextlib.contextmanager
+def _watch(term: Terminal, fmt: str, logs: bool) -> Iterator[Callable[[WorkflowStatus], None]]:
+    """Show the run's progress while it lasts; yields the callback each status change goes to.
+
+    A live redraw where styles are allowed; a line per finished node when not on a terminal (CI
+    logs); a terminal without colour keeps the plain progress line.
+    """
+    live = (
+        nodetree.live_view(term)
+        if fmt == "text" and not logs and (term.color or not term.out.is_terminal)
+        else None
+    )
+    watch = contextlib.ExitStack()
+    bar = watch.enter_context(term.progress("run")) if live is None and fmt == "text" else None
+    latest: list[WorkflowStatus] = []
+
+    def changed(status: WorkflowStatus) -> None:
+        latest[:] = [status]
+        if live is not None:
+            live.update(status)
+
+    if bar is not None:
+        bar.describe = lambda: f"{latest[0].phase}, {latest[0].progress()} nodes" if latest else "starting"
+    try:
+        yield changed
+    finally:
+        if live is not None:
+            live.stop()
+        watch.close()
+
+
+def _exit(term: Terminal, result: RunResult) -> None:
+    """The run's exit code: 3 interrupted or unsupported, 1 failed, 0 succeeded."""
+    if result.interrupted:
+        running = ", ".join(result.running) or "none"
+        term.error(f"interrupted ({result.interrupted}): every pod was stopped (nodes running: {running})")
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    unsupported = [n for n in result.status.nodes.values() if n.message.startswith("unsupported:")]
+    if unsupported:
+        term.error(f"{unsupported[0].name}: {unsupported[0].message}")
+        raise typer.Exit(int(ExitCode.INCOMPLETE))
+    if not result.succeeded:
+        raise typer.Exit(int(ExitCode.FINDINGS))
 
 
 def _write_report(term: Terminal, path: Path, result: RunResult, logs: LogCollector) -> None:
