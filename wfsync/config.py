@@ -11,7 +11,8 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+import yaml
 
 from wfsync import safepath
 from wfsync.errors import ConfigError
@@ -109,91 +110,112 @@ def load_config(root: Path) -> Config:
     return _parse(root, path, {} if data is None else data, node)
 
 
-def _parse(root: Path, path: Path, data: Any, node: Any) -> Config:
-    def fail(message: str, *where: str | int) -> ConfigError:
-        return ConfigError(message, path=path, line=node_line(node, where) or 1)
+def _parse(root: Path, path: Path, data: object, node: yaml.Node | None) -> Config:
+    read = _Reader(path, node)
+    top = read.mapping(data, {"library", "libraryId", "defaultTarget", "targets", "lint"})
+    # the one containment rule: the library is inside the repository, symlinks followed
+    try:
+        library = safepath.within(root, read.string(top.get("library", "library"), "library"), what="library")
+    except safepath.PathEscapeError as err:
+        raise read.fail(err.message, "library") from None
+    library_id = read.string(top.get("libraryId", _slug(root.name)), "libraryId")
+    if not _NAME.match(library_id) or len(library_id) > 63:
+        raise read.fail("libraryId must be a lowercase DNS label (a-z, 0-9, '-', at most 63)", "libraryId")
+    targets = _targets(read, top.get("targets", {}))
+    default_target = read.string(top.get("defaultTarget", DEFAULT_TARGET), "defaultTarget")
+    if default_target not in targets:
+        raise read.fail(f"defaultTarget {default_target!r} is not a defined target", "defaultTarget")
+    lint = _lint_policy(read, root, top.get("lint", {}) or {})
+    return Config(root, library, library_id, targets, default_target, lint, path)
 
-    def check_keys(value: Any, allowed: set[str], *where: str | int) -> dict[str, Any]:
+
+@dataclasses.dataclass(frozen=True)
+class _Reader:
+    """Checks of ``wfsync.yaml`` values; each failure names the file and the line of the value."""
+
+    path: Path
+    node: yaml.Node | None
+
+    def fail(self, message: str, *where: str | int) -> ConfigError:
+        return ConfigError(message, path=self.path, line=node_line(self.node, where) or 1)
+
+    def mapping(self, value: object, allowed: set[str], *where: str | int) -> dict[str, object]:
         if not isinstance(value, dict):
-            raise fail(f"{'.'.join(map(str, where)) or 'the file'} must be a mapping", *where)
+            raise self.fail(f"{'.'.join(map(str, where)) or 'the file'} must be a mapping", *where)
         for key in value:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
-                raise fail(f"unknown key {key!r} (known: {hint})", *where, key)
+                raise self.fail(f"unknown key {key!r} (known: {hint})", *where, key)
         return value
 
-    def string(value: Any, *where: str | int) -> str:
+    def string(self, value: object, *where: str | int) -> str:
         if not isinstance(value, str) or not value:
-            raise fail(f"{'.'.join(map(str, where))} must be a non-empty string", *where)
+            raise self.fail(f"{'.'.join(map(str, where))} must be a non-empty string", *where)
         return value
 
-    def boolean(value: Any, *where: str | int) -> bool:
+    def boolean(self, value: object, *where: str | int) -> bool:
         if not isinstance(value, bool):
-            raise fail(f"{'.'.join(map(str, where))} must be true or false", *where)
+            raise self.fail(f"{'.'.join(map(str, where))} must be true or false", *where)
         return value
 
-    def prune_policy(value: Any, *where: str | int) -> str:
+    def prune_policy(self, value: object, *where: str | int) -> str:
         if value == "never" or isinstance(value, bool):
             return str(value)
-        raise fail(f"{'.'.join(map(str, where))} must be true, false or never, not {value!r}", *where)
+        raise self.fail(f"{'.'.join(map(str, where))} must be true, false or never, not {value!r}", *where)
 
-    def strings(value: Any, *where: str | int) -> tuple[str, ...]:
+    def strings(self, value: object, *where: str | int) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise fail(f"{'.'.join(map(str, where))} must be a list of strings", *where)
+            raise self.fail(f"{'.'.join(map(str, where))} must be a list of strings", *where)
         return tuple(value)
 
-    top = check_keys(data, {"library", "libraryId", "defaultTarget", "targets", "lint"})
-    # the one containment rule: the library is inside the repository, symlinks followed
-    try:
-        library = safepath.within(root, string(top.get("library", "library"), "library"), what="library")
-    except safepath.PathEscapeError as err:
-        raise fail(err.message, "library") from None
-    library_id = string(top.get("libraryId", _slug(root.name)), "libraryId")
-    if not _NAME.match(library_id) or len(library_id) > 63:
-        raise fail("libraryId must be a lowercase DNS label (a-z, 0-9, '-', at most 63)", "libraryId")
 
+def _targets(read: _Reader, raw_targets: object) -> dict[str, Target]:
+    """``targets``: the implicit embedded ``local`` target, then each one the file declares."""
     targets: dict[str, Target] = {DEFAULT_TARGET: Target(DEFAULT_TARGET)}
-    raw_targets = top.get("targets", {})
     if not isinstance(raw_targets, dict):
-        raise fail("targets must be a mapping of target names", "targets")
+        raise read.fail("targets must be a mapping of target names", "targets")
     for name, raw in raw_targets.items():
         where = ("targets", name)
-        spec = check_keys(
+        spec = read.mapping(
             raw if raw is not None else {},
             {"type", "context", "namespace", "allowedContexts", "prune", "confirm", "kubeconfig"},
             *where,
         )
         kind = spec.get("type", "embedded")
-        if kind not in TARGET_TYPES:
-            raise fail(f"target type must be one of {', '.join(TARGET_TYPES)}, not {kind!r}", *where, "type")
+        if not isinstance(kind, str) or kind not in TARGET_TYPES:
+            raise read.fail(
+                f"target type must be one of {', '.join(TARGET_TYPES)}, not {kind!r}", *where, "type"
+            )
         targets[str(name)] = Target(
             name=str(name),
             type=kind,
-            context=string(spec["context"], *where, "context") if "context" in spec else None,
-            namespace=string(spec.get("namespace", "default"), *where, "namespace"),
-            allowed_contexts=strings(spec.get("allowedContexts", []), *where, "allowedContexts"),
+            context=read.string(spec["context"], *where, "context") if "context" in spec else None,
+            namespace=read.string(spec.get("namespace", "default"), *where, "namespace"),
+            allowed_contexts=read.strings(spec.get("allowedContexts", []), *where, "allowedContexts"),
             prune=spec.get("prune") is True,
-            prune_forbidden=prune_policy(spec.get("prune", False), *where, "prune") == "never",
-            confirm=boolean(spec.get("confirm", False), *where, "confirm"),
-            kubeconfig=string(spec["kubeconfig"], *where, "kubeconfig") if "kubeconfig" in spec else None,
+            prune_forbidden=read.prune_policy(spec.get("prune", False), *where, "prune") == "never",
+            confirm=read.boolean(spec.get("confirm", False), *where, "confirm"),
+            kubeconfig=read.string(spec["kubeconfig"], *where, "kubeconfig")
+            if "kubeconfig" in spec
+            else None,
         )
-    default_target = string(top.get("defaultTarget", DEFAULT_TARGET), "defaultTarget")
-    if default_target not in targets:
-        raise fail(f"defaultTarget {default_target!r} is not a defined target", "defaultTarget")
+    return targets
 
-    lint_raw = check_keys(top.get("lint", {}) or {}, {"disable", "warn", "paths"}, "lint")
+
+def _lint_policy(read: _Reader, root: Path, raw: object) -> LintPolicy:
+    """``lint``: rules disabled or warned, and more paths (inside the repository, as the library is)."""
+    lint_raw = read.mapping(raw, {"disable", "warn", "paths"}, "lint")
     lint_paths = []
-    for index, entry in enumerate(strings(lint_raw.get("paths", []) or [], "lint", "paths")):
-        try:  # inside the repository, as the library is
+    for index, entry in enumerate(read.strings(lint_raw.get("paths", []) or [], "lint", "paths")):
+        try:
             lint_paths.append(safepath.within(root, entry, what="lint path"))
         except safepath.PathEscapeError as err:
-            raise fail(err.message, "lint", "paths", index) from None
-    lint = LintPolicy(
-        disable=frozenset(strings(lint_raw.get("disable", []), "lint", "disable")),
-        warn=frozenset(strings(lint_raw.get("warn", []), "lint", "warn")),
+            raise read.fail(err.message, "lint", "paths", index) from None
+    return LintPolicy(
+        disable=frozenset(read.strings(lint_raw.get("disable", []), "lint", "disable")),
+        warn=frozenset(read.strings(lint_raw.get("warn", []), "lint", "warn")),
         paths=tuple(lint_paths),
     )
-    return Config(root, library, library_id, targets, default_target, lint, path)
 
 
 def _slug(name: str) -> str:
