@@ -7,7 +7,8 @@ nothing validates at run time (lint does, with the same schema). Fields that are
 
 from __future__ import annotations
 
-from typing import Any, Required, TypedDict
+from collections.abc import Mapping, Sequence
+from typing import Required, TypedDict
 
 __all__ = [
     "Arguments",
@@ -31,48 +32,48 @@ class WorkflowSpec(TypedDict, total=False):
     """Argo's ``WorkflowSpec`` (fields as in the lint schema)."""
 
     activeDeadlineSeconds: int
-    affinity: dict[str, Any]
+    affinity: Mapping[str, object]
     archiveLogs: bool
     arguments: Arguments
-    artifactGC: dict[str, Any]
-    artifactRepositoryRef: dict[str, Any]
+    artifactGC: Mapping[str, object]
+    artifactRepositoryRef: Mapping[str, object]
     automountServiceAccountToken: bool
-    dnsConfig: dict[str, Any]
+    dnsConfig: Mapping[str, object]
     dnsPolicy: str
     entrypoint: str
-    executor: dict[str, Any]
-    executorPlugins: list[dict[str, Any]]
+    executor: Mapping[str, object]
+    executorPlugins: Sequence[Mapping[str, object]]
     hooks: dict[str, LifecycleHook]
-    hostAliases: list[dict[str, Any]]
+    hostAliases: Sequence[Mapping[str, object]]
     hostNetwork: bool
-    imagePullSecrets: list[dict[str, Any]]
-    metrics: dict[str, Any]
+    imagePullSecrets: Sequence[Mapping[str, object]]
+    metrics: Mapping[str, object]
     nodeSelector: dict[str, str]
     onExit: str
     parallelism: int
-    podDisruptionBudget: dict[str, Any]
-    podGC: dict[str, Any]
-    podMetadata: dict[str, Any]
+    podDisruptionBudget: Mapping[str, object]
+    podGC: Mapping[str, object]
+    podMetadata: Mapping[str, object]
     podPriorityClassName: str
-    podResources: dict[str, Any]
+    podResources: Mapping[str, object]
     podSpecPatch: str
     priority: int
-    resourceClaims: list[Any]
-    retryStrategy: dict[str, Any]
+    resourceClaims: Sequence[object]
+    retryStrategy: Mapping[str, object]
     schedulerName: str
-    securityContext: dict[str, Any]
+    securityContext: Mapping[str, object]
     serviceAccountName: str
     shutdown: str
     suspend: bool
-    synchronization: dict[str, Any]
+    synchronization: Mapping[str, object]
     templateDefaults: Template
     templates: list[Template]
-    tolerations: list[dict[str, Any]]
-    ttlStrategy: dict[str, Any]
-    volumeClaimGC: dict[str, Any]
-    volumeClaimTemplates: list[dict[str, Any]]
-    volumes: list[dict[str, Any]]
-    workflowMetadata: dict[str, Any]
+    tolerations: Sequence[Mapping[str, object]]
+    ttlStrategy: Mapping[str, object]
+    volumeClaimGC: Mapping[str, object]
+    volumeClaimTemplates: Sequence[Mapping[str, object]]
+    volumes: Sequence[Mapping[str, object]]
+    workflowMetadata: Mapping[str, object]
     workflowTemplateRef: WorkflowTemplateRef
 
 
@@ -80,46 +81,46 @@ class Template(TypedDict, total=False):
     """Argo's ``Template`` (fields as in the lint schema)."""
 
     activeDeadlineSeconds: int | str
-    affinity: dict[str, Any]
+    affinity: Mapping[str, object]
     annotations: dict[str, str]
-    archiveLocation: dict[str, Any]
+    archiveLocation: Mapping[str, object]
     automountServiceAccountToken: bool
-    container: dict[str, Any]
-    containerSet: dict[str, Any]
+    container: Mapping[str, object]
+    containerSet: Mapping[str, object]
     daemon: bool
     dag: DAGTemplate
-    data: dict[str, Any]
-    executor: dict[str, Any]
+    data: Mapping[str, object]
+    executor: Mapping[str, object]
     failFast: bool
-    hostAliases: list[dict[str, Any]]
-    http: dict[str, Any]
-    initContainers: list[dict[str, Any]]
+    hostAliases: Sequence[Mapping[str, object]]
+    http: Mapping[str, object]
+    initContainers: Sequence[Mapping[str, object]]
     inputs: Inputs
-    memoize: dict[str, Any]
-    metadata: dict[str, Any]
-    metrics: dict[str, Any]
+    memoize: Mapping[str, object]
+    metadata: Mapping[str, object]
+    metrics: Mapping[str, object]
     name: str
     nodeSelector: dict[str, str]
     outputs: Outputs
     parallelism: int
-    plugin: dict[str, Any]
-    podResources: dict[str, Any]
+    plugin: Mapping[str, object]
+    podResources: Mapping[str, object]
     podSpecPatch: str
     priorityClassName: str
-    resource: dict[str, Any]
-    resourceClaims: list[Any]
-    retryStrategy: dict[str, Any]
+    resource: Mapping[str, object]
+    resourceClaims: Sequence[object]
+    retryStrategy: Mapping[str, object]
     schedulerName: str
-    script: dict[str, Any]
-    securityContext: dict[str, Any]
+    script: Mapping[str, object]
+    securityContext: Mapping[str, object]
     serviceAccountName: str
-    sidecars: list[dict[str, Any]]
-    steps: list[list[WorkflowStep]]
-    suspend: dict[str, Any]
-    synchronization: dict[str, Any]
+    sidecars: Sequence[Mapping[str, object]]
+    steps: Sequence[list[WorkflowStep]]
+    suspend: Mapping[str, object]
+    synchronization: Mapping[str, object]
     timeout: str
-    tolerations: list[dict[str, Any]]
-    volumes: list[dict[str, Any]]
+    tolerations: Sequence[Mapping[str, object]]
+    volumes: Sequence[Mapping[str, object]]
 
 
 class WorkflowStep(TypedDict, total=False):
@@ -134,9 +135,9 @@ class WorkflowStep(TypedDict, total=False):
     template: str
     templateRef: TemplateRef
     when: str
-    withItems: list[Any]
+    withItems: Sequence[object]
     withParam: str
-    withSequence: dict[str, Any]
+    withSequence: Mapping[str, object]
 
 
 class DAGTemplate(TypedDict, total=False):
@@ -161,9 +162,9 @@ class DAGTask(TypedDict, total=False):
     template: str
     templateRef: TemplateRef
     when: str
-    withItems: list[Any]
+    withItems: Sequence[object]
     withParam: str
-    withSequence: dict[str, Any]
+    withSequence: Mapping[str, object]
 
 
 class LifecycleHook(TypedDict, total=False):
@@ -229,34 +230,34 @@ class Parameter(TypedDict, total=False):
     globalName: str
     name: Required[str]
     value: str
-    valueFrom: dict[str, Any]
+    valueFrom: Mapping[str, object]
 
 
 Artifact = TypedDict(
     "Artifact",
     {
-        "archive": dict[str, Any],
+        "archive": Mapping[str, object],
         "archiveLogs": bool,
-        "artifactGC": dict[str, Any],
-        "artifactory": dict[str, Any],
-        "azure": dict[str, Any],
+        "artifactGC": Mapping[str, object],
+        "artifactory": Mapping[str, object],
+        "azure": Mapping[str, object],
         "deleted": bool,
         "from": str,
         "fromExpression": str,
-        "gcs": dict[str, Any],
-        "git": dict[str, Any],
+        "gcs": Mapping[str, object],
+        "git": Mapping[str, object],
         "globalName": str,
-        "hdfs": dict[str, Any],
-        "http": dict[str, Any],
+        "hdfs": Mapping[str, object],
+        "http": Mapping[str, object],
         "mode": int,
         "name": Required[str],
         "optional": bool,
-        "oss": dict[str, Any],
+        "oss": Mapping[str, object],
         "path": str,
-        "plugin": dict[str, Any],
-        "raw": dict[str, Any],
+        "plugin": Mapping[str, object],
+        "raw": Mapping[str, object],
         "recurseMode": bool,
-        "s3": dict[str, Any],
+        "s3": Mapping[str, object],
         "subPath": str,
     },
     total=False,

@@ -33,20 +33,26 @@ TYPED = (
     "Parameter",
     "Artifact",
 )
-"""Definitions that get a TypedDict; references to any other definition are ``dict[str, Any]``."""
+"""Definitions that get a TypedDict; any other definition is a read-only ``Mapping[str, object]``."""
 
-_SCALARS = {"s": "str", "i": "int", "n": "float", "b": "bool", "a": "Any", "is": "int | str", "as": "str"}
+_EXACT = {"str", "int", "float", "bool", "int | str"}
+"""Item types a list keeps as ``list`` (invariant); lists of untyped values are ``Sequence``, read only."""
+
+_SCALARS = {"s": "str", "i": "int", "n": "float", "b": "bool", "a": "object", "is": "int | str", "as": "str"}
 
 
-def _annotation(spec: Any) -> str:
+def _annotation(spec: object) -> str:
     if isinstance(spec, str):
         return _SCALARS[spec]
+    if not isinstance(spec, dict):
+        raise TypeError(f"not a field spec of the compact schema: {spec!r}")
     if "l" in spec:
-        return f"list[{_annotation(spec['l'])}]"
+        item = _annotation(spec["l"])
+        return f"list[{item}]" if item in _EXACT or item.startswith('"') else f"Sequence[{item}]"
     if "m" in spec:
         return f"dict[str, {_annotation(spec['m'])}]"
     ref = spec["r"]
-    return f'"{ref}"' if ref in TYPED else "dict[str, Any]"
+    return f'"{ref}"' if ref in TYPED else "Mapping[str, object]"
 
 
 def render(schema: dict[str, Any]) -> str:
@@ -61,7 +67,8 @@ def render(schema: dict[str, Any]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from typing import Any, Required, TypedDict",
+        "from collections.abc import Mapping, Sequence",
+        "from typing import Required, TypedDict",
         "",
         "__all__ = [",
         *(f'    "{name}",' for name in sorted(TYPED)),
