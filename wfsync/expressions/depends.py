@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from wfsync.errors import ExitCode, WfsyncError
 from wfsync.expressions import exprlang
@@ -81,13 +80,13 @@ def expand_dependency(name: str, continue_on: object = None) -> str:
     return "(" + " || ".join(f"{name}.{result}" for result in results) + ")"
 
 
-def expand_dependencies(deps: Iterable[str], continue_on: Mapping[str, Any] | None = None) -> str:
+def expand_dependencies(deps: Iterable[str], continue_on: Mapping[str, object] | None = None) -> str:
     """The ``depends`` logic equivalent to ``dependencies: [...]``; ``continue_on`` maps task name to its continueOn."""
     continue_on = continue_on or {}
     return " && ".join(expand_dependency(dep, continue_on.get(dep)) for dep in deps)
 
 
-def expand_depends(depends: str, continue_on: Mapping[str, Any] | None = None) -> str:
+def expand_depends(depends: str, continue_on: Mapping[str, object] | None = None) -> str:
     """Replace bare task names in ``depends`` by their default expansion (``GetTaskDependencies``)."""
     continue_on = continue_on or {}
     pieces: list[str] = []
@@ -107,7 +106,7 @@ def depends_on(depends: str) -> set[str]:
 
 
 def task_logic(
-    depends: str | None, dependencies: Iterable[str] | None, continue_on: Mapping[str, Any] | None = None
+    depends: str | None, dependencies: Iterable[str] | None, continue_on: Mapping[str, object] | None = None
 ) -> str:
     """A task's full dependency logic from its ``depends`` or ``dependencies`` ("" when it has none)."""
     if depends:
@@ -137,7 +136,7 @@ def _checked_program(logic: str) -> exprlang.Program:
 
 
 def evaluate_depends(
-    depends: str, results: Mapping[str, TaskResult], continue_on: Mapping[str, Any] | None = None
+    depends: str, results: Mapping[str, TaskResult], continue_on: Mapping[str, object] | None = None
 ) -> bool:
     """Whether a task whose dependencies have all finished should run (``evaluateDependsLogic``).
 

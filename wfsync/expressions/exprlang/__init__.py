@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.expressions.exprlang import ast
 from wfsync.expressions.exprlang.builtins import BUILTINS
@@ -54,10 +53,10 @@ def compile(text: str) -> Program:
 
 def evaluate(
     program: str | Program,
-    env: Mapping[str, Any] | None = None,
+    env: Mapping[str, object] | None = None,
     *,
     functions: Mapping[str, object] = ARGO_FUNCTIONS,
-) -> Any:
+) -> object:
     """Run an expression (source text or :class:`Program`) against ``env``.
 
     ``env`` is the nested environment (see :func:`build_env`); ``functions`` (by default Argo's

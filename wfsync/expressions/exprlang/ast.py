@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -17,7 +16,7 @@ class Node:
 class Literal(Node):
     """``nil``, ``true``/``false``, an integer, a float or a string."""
 
-    value: Any
+    value: object
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -106,7 +105,7 @@ class Unary(Node):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Binary(Node):
-    """Any binary operator, including ``??``, ``..``, ``in`` and the string operators."""
+    """object binary operator, including ``??``, ``..``, ``in`` and the string operators."""
 
     op: str
     left: Node

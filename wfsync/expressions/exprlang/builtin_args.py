@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.gostrconv import atoi, parse_float
 from wfsync.expressions.exprlang.values import go_type
 
-Function = Callable[..., Any]
+Function = Callable[..., object]
 
 
-def _arity(name: str, args: tuple[Any, ...], low: int, high: int | None = None) -> None:
+def _arity(name: str, args: tuple[object, ...], low: int, high: int | None = None) -> None:
     high = low if high is None else high
     if len(args) < low:
         raise ExprError(f"not enough arguments to call {name}")
@@ -27,7 +26,7 @@ def _string(name: str, value: object) -> str:
     return value
 
 
-def _list(name: str, value: object) -> list[Any]:
+def _list(name: str, value: object) -> list[object]:
     if not isinstance(value, list | tuple):
         raise ExprError(f"invalid argument for {name} (type {go_type(value)})")
     return list(value)

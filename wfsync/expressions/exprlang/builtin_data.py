@@ -6,7 +6,6 @@ import base64
 import binascii
 import datetime as dt
 import re
-from typing import Any
 
 from wfsync.expressions.exprlang.builtin_args import _arity, _string
 from wfsync.expressions.exprlang.errors import ExprError
@@ -18,7 +17,7 @@ def _to_json(*args: object) -> str:
     return go_json(args[0], indent="  ")
 
 
-def _from_json(*args: object) -> Any:
+def _from_json(*args: object) -> object:
     _arity("fromJSON", args, 1)
     try:
         return from_go_json(_string("fromJSON", args[0]))

@@ -9,7 +9,7 @@ from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.values import format_v, go_type, is_int
 
 
-def _first(*args: object) -> Any:
+def _first(*args: object) -> object:
     _arity("first", args, 1)
     value = args[0]
     if isinstance(value, list | tuple | str):
@@ -17,7 +17,7 @@ def _first(*args: object) -> Any:
     raise ExprError(f"cannot get first element from {go_type(value)}")
 
 
-def _last(*args: object) -> Any:
+def _last(*args: object) -> object:
     _arity("last", args, 1)
     value = args[0]
     if isinstance(value, list | tuple | str):
@@ -25,7 +25,7 @@ def _last(*args: object) -> Any:
     raise ExprError(f"cannot get last element from {go_type(value)}")
 
 
-def _get(*args: Any) -> Any:
+def _get(*args: object) -> object:
     _arity("get", args, 2)
     value, key = args
     if isinstance(value, dict):
@@ -36,35 +36,35 @@ def _get(*args: Any) -> Any:
     return None
 
 
-def _take(*args: object) -> list[Any]:
+def _take(*args: object) -> list[object]:
     _arity("take", args, 2)
     return _list("take", args[0])[: max(to_int(args[1]), 0)]
 
 
-def _keys(*args: object) -> list[Any]:
+def _keys(*args: object) -> list[object]:
     _arity("keys", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot get keys from {go_type(args[0])}")
     return sorted(args[0])
 
 
-def _values(*args: object) -> list[Any]:
+def _values(*args: object) -> list[object]:
     _arity("values", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot get values from {go_type(args[0])}")
     return [args[0][key] for key in sorted(args[0])]
 
 
-def _to_pairs(*args: object) -> list[Any]:
+def _to_pairs(*args: object) -> list[object]:
     _arity("toPairs", args, 1)
     if not isinstance(args[0], dict):
         raise ExprError(f"cannot transform {go_type(args[0])} to pairs")
     return [[key, args[0][key]] for key in sorted(args[0])]
 
 
-def _from_pairs(*args: object) -> dict[str, Any]:
+def _from_pairs(*args: object) -> dict[str, object]:
     _arity("fromPairs", args, 1)
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for pair in _list("fromPairs", args[0]):
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise ExprError(f"invalid pair {format_v(pair)}")
@@ -72,9 +72,9 @@ def _from_pairs(*args: object) -> dict[str, Any]:
     return out
 
 
-def _sort(*args: object) -> list[Any]:
+def _sort(*args: object) -> list[object]:
     _arity("sort", args, 1, 2)
-    items = _list("sort", args[0])
+    items: list[Any] = _list("sort", args[0])  # numbers or strings; sorted() refuses a mix
     order = _string("sort", args[1]) if len(args) > 1 else "asc"
     if order not in ("asc", "desc"):
         raise ExprError(f"unknown order {order}, use asc or desc")
@@ -84,18 +84,18 @@ def _sort(*args: object) -> list[Any]:
         raise ExprError("cannot sort values of different types") from None
 
 
-def _concat(*args: object) -> list[Any]:
-    out: list[Any] = []
+def _concat(*args: object) -> list[object]:
+    out: list[object] = []
     for arg in args:
         out.extend(_list("concat", arg))
     return out
 
 
-def _flatten(*args: object) -> list[Any]:
+def _flatten(*args: object) -> list[object]:
     _arity("flatten", args, 1)
 
-    def walk(items: list[object]) -> list[Any]:
-        out: list[Any] = []
+    def walk(items: list[object]) -> list[object]:
+        out: list[object] = []
         for item in items:
             out.extend(walk(list(item)) if isinstance(item, list | tuple) else [item])
         return out
@@ -103,15 +103,15 @@ def _flatten(*args: object) -> list[Any]:
     return walk(_list("flatten", args[0]))
 
 
-def _uniq(*args: object) -> list[Any]:
+def _uniq(*args: object) -> list[object]:
     _arity("uniq", args, 1)
-    out: list[Any] = []
+    out: list[object] = []
     for item in _list("uniq", args[0]):
         if not any(type(item) is type(seen) and item == seen for seen in out):
             out.append(item)
     return out
 
 
-def _reverse(*args: object) -> list[Any]:
+def _reverse(*args: object) -> list[object]:
     _arity("reverse", args, 1)
     return _list("reverse", args[0])[::-1]

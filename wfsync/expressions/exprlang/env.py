@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.expressions.exprlang import jsonpath
 from wfsync.expressions.exprlang.builtins import to_float, to_int
@@ -12,7 +11,7 @@ from wfsync.expressions.exprlang.sprig import SPRIG
 from wfsync.expressions.exprlang.values import from_go_json, go_json, go_type
 
 
-def build_env(flat: Mapping[str, object]) -> dict[str, Any]:
+def build_env(flat: Mapping[str, object]) -> dict[str, object]:
     """Expand dotted keys into nested maps, as Argo's ``expand.Expand`` does.
 
     ``{"steps.a.outputs.result": "x"}`` becomes ``{"steps": {"a": {"outputs": {"result": "x"}}}}``.
@@ -25,7 +24,7 @@ def build_env(flat: Mapping[str, object]) -> dict[str, Any]:
     for shorter, longer in zip(keys, keys[1:], strict=False):
         if longer.startswith(shorter + "."):
             kept.pop(shorter, None)
-    env: dict[str, Any] = {}
+    env: dict[str, object] = {}
     for key in sorted(kept, key=lambda k: k.count(".")):
         *parents, leaf = key.split(".")
         node = env
@@ -56,7 +55,7 @@ def _to_json(value: object) -> str:
     return go_json(value)
 
 
-def _jsonpath(document: object, path: object) -> Any:
+def _jsonpath(document: object, path: object) -> object:
     if not isinstance(document, str) or not isinstance(path, str):
         raise ExprError(f"reflect: Call using {go_type(document)} as type string")
     try:
@@ -66,7 +65,7 @@ def _jsonpath(document: object, path: object) -> Any:
     return jsonpath.query(path, data)
 
 
-ARGO_FUNCTIONS: dict[str, Any] = {
+ARGO_FUNCTIONS: dict[str, object] = {
     "asInt": _as_int,
     "asFloat": _as_float,
     "toJson": _to_json,
@@ -89,6 +88,5 @@ def render_expression_tag(result: object) -> str:
         return result
     text = go_json(result)
     if len(text) > 1 and text[0] == '"' and text[-1] == '"':
-        decoded: str = from_go_json(text)
-        return decoded
+        return str(from_go_json(text))
     return text

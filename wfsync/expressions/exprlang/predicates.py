@@ -7,7 +7,6 @@ searching ones stop as soon as their answer is known, as expr's VM does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.runtime import Fn, Scope, _add, _bool
@@ -17,7 +16,7 @@ SEARCHES = ("all", "any", "none", "one", "filter", "find", "findIndex", "findLas
 STOP_AT_FIRST = ("any", "find", "findIndex", "findLast", "findLastIndex")
 
 
-def _items(name: str, value: object) -> list[Any]:
+def _items(name: str, value: object) -> list[object]:
     if isinstance(value, list | tuple):
         return list(value)
     raise ExprError(f"cannot iterate over {go_type(value)} in {name}")
@@ -39,7 +38,7 @@ def _predicate(name: str, args: tuple[Fn, ...]) -> Fn:
 def _search(name: str, source: Fn, pred: Fn) -> Fn:
     """all, any, none, one, filter and the find family: which elements the body holds for."""
 
-    def run(scope: Scope) -> Any:
+    def run(scope: Scope) -> object:
         items = _items(name, source(scope))
         indexes = (
             range(len(items) - 1, -1, -1) if name in ("findLast", "findLastIndex") else range(len(items))
@@ -54,7 +53,7 @@ def _search(name: str, source: Fn, pred: Fn) -> Fn:
                 return False
             if name == "none" and hits:
                 return False
-        results: dict[str, Callable[[], Any]] = {
+        results: dict[str, Callable[[], object]] = {
             "all": lambda: True,
             "any": lambda: bool(hits),
             "none": lambda: not hits,
@@ -73,7 +72,7 @@ def _search(name: str, source: Fn, pred: Fn) -> Fn:
 def _aggregate(name: str, source: Fn, pred: Fn | None, extra: Fn | None) -> Fn:
     """map, count, sum, groupBy and sortBy: every element's value of the body."""
 
-    def each(scope: Scope) -> list[tuple[Any, Any]]:
+    def each(scope: Scope) -> list[tuple[object, object]]:
         items = _items(name, source(scope))
         if pred is None:
             return [(item, item) for item in items]
@@ -85,8 +84,8 @@ def _aggregate(name: str, source: Fn, pred: Fn | None, extra: Fn | None) -> Fn:
         return lambda scope: sum(1 for _, value in each(scope) if _bool(value))
     if name == "sum":
 
-        def total(scope: Scope) -> Any:
-            result: Any = 0
+        def total(scope: Scope) -> object:
+            result: object = 0
             for _, value in each(scope):
                 result = _add(result, value)
             return result
@@ -94,15 +93,15 @@ def _aggregate(name: str, source: Fn, pred: Fn | None, extra: Fn | None) -> Fn:
         return total
     if name == "groupBy":
 
-        def group(scope: Scope) -> dict[Any, list[Any]]:
-            out: dict[Any, list[Any]] = {}
+        def group(scope: Scope) -> dict[object, list[object]]:
+            out: dict[object, list[object]] = {}
             for item, key in each(scope):
                 out.setdefault(key, []).append(item)
             return out
 
         return group
 
-    def sort_by(scope: Scope) -> list[Any]:
+    def sort_by(scope: Scope) -> list[object]:
         order = extra(scope) if extra else "asc"
         pairs = each(scope)
         try:
@@ -115,7 +114,7 @@ def _aggregate(name: str, source: Fn, pred: Fn | None, extra: Fn | None) -> Fn:
 
 
 def _reduce(name: str, source: Fn, pred: Fn, extra: Fn | None) -> Fn:
-    def reduce(scope: Scope) -> Any:
+    def reduce(scope: Scope) -> object:
         items = _items(name, source(scope))
         if extra is not None:
             acc, start = extra(scope), 0

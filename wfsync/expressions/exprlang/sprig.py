@@ -39,7 +39,7 @@ from wfsync.expressions.exprlang.values import from_go_json, go_json, go_type, j
 
 __all__ = ["SPRIG", "empty", "go_time_format", "strval", "to_float64", "to_int64"]
 
-Function = Callable[..., Any]
+Function = Callable[..., object]
 
 
 _GO_REPLACEMENT = re.compile(r"\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
@@ -64,11 +64,11 @@ def _python_replacement(template: str) -> Callable[[re.Match[str]], str]:
     return expand
 
 
-def _regex(pattern: Any) -> re.Pattern[str]:
+def _regex(pattern: object) -> re.Pattern[str]:
     try:
         return re.compile(_s(pattern))
     except re.error as exc:
-        raise ExprError(f"regexp: Compile({json_string(pattern)}): error parsing regexp: {exc}") from None
+        raise ExprError(f"regexp: Compile({json_string(_s(pattern))}): error parsing regexp: {exc}") from None
 
 
 def _rand(alphabet: str) -> Function:
@@ -97,20 +97,20 @@ def _substr(start: object, end: object, text: object) -> str:
     return s[a:b]
 
 
-def _split(sep: object, text: object) -> dict[str, Any]:
+def _split(sep: object, text: object) -> dict[str, object]:
     return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep)))}
 
 
-def _splitn(sep: object, count: object, text: object) -> dict[str, Any]:
+def _splitn(sep: object, count: object, text: object) -> dict[str, object]:
     return {f"_{i}": part for i, part in enumerate(go_split(_s(text), _s(sep), _i(count)))}
 
 
-def _dict(*pairs: object) -> dict[str, Any]:
+def _dict(*pairs: object) -> dict[str, object]:
     items = list(pairs) + ([""] if len(pairs) % 2 else [])
     return {strval(items[i]): items[i + 1] for i in range(0, len(items), 2)}
 
 
-def _from_json(text: object) -> Any:
+def _from_json(text: object) -> object:
     try:
         return from_go_json(_s(text))
     except ValueError:
@@ -145,7 +145,7 @@ def _b32dec(text: object) -> str:
         return f"illegal base32 data: {exc}"
 
 
-def _round(value: Any, places: Any, *round_on: Any) -> float:
+def _round(value: object, places: object, *round_on: Any) -> float:
     on = float(round_on[0]) if round_on else 0.5
     number = to_float64(value)
     power = math.pow(10, _i(places))
@@ -154,7 +154,7 @@ def _round(value: Any, places: Any, *round_on: Any) -> float:
     return (math.ceil(digit) if fraction >= on else math.floor(digit)) / power
 
 
-def _list_of(name: str, value: object) -> list[Any]:
+def _list_of(name: str, value: object) -> list[object]:
     if isinstance(value, list | tuple):
         return list(value)
     raise ExprError(f"Cannot find {name} on type {go_type(value)}")
@@ -166,15 +166,15 @@ def _has(needle: object, haystack: object) -> bool:
     return any(type(item) is type(needle) and item == needle for item in _list_of("has", haystack))
 
 
-def _uniq(items: object) -> list[Any]:
-    out: list[Any] = []
+def _uniq(items: object) -> list[object]:
+    out: list[object] = []
     for item in _list_of("uniq", items):
         if not any(type(item) is type(seen) and item == seen for seen in out):
             out.append(item)
     return out
 
 
-def _until_step(start: object, stop: object, step: object) -> list[Any]:
+def _until_step(start: object, stop: object, step: object) -> list[object]:
     a, b, c = _i(start), _i(stop), _i(step)
     if c == 0 or (c > 0 and a >= b) or (c < 0 and a <= b):
         return []
@@ -197,13 +197,13 @@ def _seq(*params: object) -> str:
     return " ".join(str(v) for v in range(start, end + (1 if step > 0 else -1), step))
 
 
-def _dict_arg(value: object) -> dict[str, Any]:
+def _dict_arg(value: object) -> dict[str, object]:
     if not isinstance(value, dict):
         raise ExprError(f"reflect: Call using {go_type(value)} as type map[string]interface {{}}")
     return value
 
 
-def _merge(dst: object, *sources: object) -> dict[str, Any]:
+def _merge(dst: object, *sources: object) -> dict[str, object]:
     target = _dict_arg(dst)
     for source in sources:
         for key, value in _dict_arg(source).items():
@@ -211,17 +211,17 @@ def _merge(dst: object, *sources: object) -> dict[str, Any]:
     return target
 
 
-def _regex_find_all(pattern: object, text: object, count: object) -> list[Any]:
-    found: list[Any] = [m.group(0) for m in _regex(pattern).finditer(_s(text))]
+def _regex_find_all(pattern: object, text: object, count: object) -> list[object]:
+    found: list[object] = [m.group(0) for m in _regex(pattern).finditer(_s(text))]
     limit = _i(count)
     return found if limit < 0 else found[:limit]
 
 
-def _regex_split(pattern: object, text: object, count: object) -> list[Any]:
+def _regex_split(pattern: object, text: object, count: object) -> list[object]:
     limit = _i(count)
     if limit == 0:
         return []
-    parts: list[Any] = _regex(pattern).split(_s(text), maxsplit=0 if limit < 0 else limit - 1)
+    parts: list[object] = _regex(pattern).split(_s(text), maxsplit=0 if limit < 0 else limit - 1)
     return parts
 
 
@@ -249,7 +249,7 @@ def _duration(seconds: object) -> str:
     return format_duration(dt.timedelta(seconds=to_int64(seconds)))
 
 
-def _ternary(true_value: object, false_value: object, condition: object) -> Any:
+def _ternary(true_value: object, false_value: object, condition: object) -> object:
     if not isinstance(condition, bool):
         raise ExprError(f"reflect: Call using {go_type(condition)} as type bool")
     return true_value if condition else false_value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 from wfsync.expressions.exprlang.builtins import parse_time
 from wfsync.expressions.exprlang.errors import ExprError
@@ -81,7 +80,7 @@ def _date(layout: object, value: object) -> str:
     return go_time_format(_to_time(value).astimezone(dt.UTC), _s(layout))
 
 
-def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
+def _date_in_zone(layout: object, value: object, zone: object) -> str:
     moment = _to_time(value)
     if _s(zone) in ("UTC", "Local", ""):
         moment = moment.astimezone(dt.UTC)
@@ -89,7 +88,7 @@ def _date_in_zone(layout: Any, value: Any, zone: Any) -> str:
         try:
             from zoneinfo import ZoneInfo
 
-            moment = moment.astimezone(ZoneInfo(zone))
+            moment = moment.astimezone(ZoneInfo(_s(zone)))
         except Exception:
             moment = moment.astimezone(dt.UTC)
     return go_time_format(moment, _s(layout))

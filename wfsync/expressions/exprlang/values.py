@@ -13,12 +13,12 @@ import datetime as dt
 import json
 import math
 from decimal import Decimal
-from typing import Any
+from typing import TypeGuard
 
 from wfsync.expressions.exprlang.errors import ExprError
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """True for Go integers (Python ``bool`` is an ``int`` subclass and must not count)."""
     return type(value) is int
 
@@ -228,21 +228,21 @@ def _join(opener: str, closer: str, items: list[str], indent: str | None, level:
     return opener + inner + ("," + inner).join(items) + "\n" + indent * level + closer
 
 
-def from_go_json(text: str) -> Any:
+def from_go_json(text: str) -> object:
     """``json.Unmarshal`` into ``interface{}``: every JSON number becomes a ``float64``."""
     return json.loads(text, parse_int=float, parse_constant=_reject_constant)
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> object:
     raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
 
 
-def deep_equal(left: Any, right: Any) -> bool:
+def deep_equal(left: object, right: object) -> bool:
     """Go's ``reflect.DeepEqual`` on JSON-like values: types must match exactly."""
     if type(left) is not type(right):
         return False
-    if isinstance(left, list):
+    if isinstance(left, list) and isinstance(right, list):
         return len(left) == len(right) and all(deep_equal(a, b) for a, b in zip(left, right, strict=True))
-    if isinstance(left, dict):
+    if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(deep_equal(left[k], right[k]) for k in left)
     return bool(left == right)
