@@ -71,6 +71,20 @@ RepositoryOption = Annotated[
 EnvOption = Annotated[
     list[str] | None, typer.Option("--env", help="With --run: KEY=VALUE added to every run: step's env.")
 ]
+ExpandMakeOption = Annotated[
+    bool,
+    typer.Option(
+        "--expand-make",
+        help="Replace a `run: make X` step by the DAG of X read from the repository's Makefile (make -n at conversion time).",
+    ),
+]
+RepoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--repo",
+        help="With --expand-make: the repository the workflows belong to (default: the folder holding .github); no Makefile outside it is read.",
+    ),
+]
 SecretOption = Annotated[
     list[str] | None, typer.Option("--secret", help="With --run: KEY=VALUE for the secrets context.")
 ]
@@ -92,13 +106,15 @@ def github_actions(
     repository: RepositoryOption = "",
     env: EnvOption = None,
     secret: SecretOption = None,
+    expand_make: ExpandMakeOption = False,
+    repo: RepoOption = None,
     output: OutputOption = None,
 ) -> None:
     """Convert GitHub Actions workflows to Argo: exit 0 all converted, 1 incomplete, 2 bad input."""
     term = terminal(ctx)
     with boundary(term):
         fmt = term.resolve_output(output, FORMATS)
-        from wfsync.commands.convert import run_convert_github_actions, run_settings
+        from wfsync.commands.convert import ExpandMake, run_convert_github_actions, run_settings
 
         settings = (
             run_settings(
@@ -123,6 +139,7 @@ def github_actions(
                 template=template,
                 starter=starter,
                 run=settings,
+                expand_make=ExpandMake(repo) if expand_make or repo is not None else None,
             )
         if fmt is OutputFormat.JSON:
             _render_json(term, result, to_stdout=out_dir is None)

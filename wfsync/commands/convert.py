@@ -30,6 +30,7 @@ from wfsync.convert.gha.batch import (
 )
 from wfsync.convert.gha.layout import commented, header_text
 from wfsync.convert.gha.localrun import LOCAL_GIT_IMAGE, LOCAL_RUNNER_IMAGE, RunSettings, source_root
+from wfsync.convert.gha.plans import ExpandMake
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.runcontext import RunContext
 from wfsync.errors import UsageError, WfsyncError
@@ -45,6 +46,7 @@ __all__ = [
     "SUFFIXES",
     "ConvertResult",
     "ConvertedFile",
+    "ExpandMake",
     "RunSettings",
     "checkout_source",
     "find_workflows",
@@ -84,18 +86,22 @@ def run_convert_github_actions(
     template: bool = False,
     starter: bool = False,
     run: RunSettings | None = None,
+    expand_make: ExpandMake | None = None,
 ) -> ConvertResult:
     """Convert every workflow under ``paths``; write outputs and the report file if asked.
 
     With ``run``, each converted workflow is then run with the local engine and its phase
-    lands in the audit (before the report file is written).
+    lands in the audit (before the report file is written). With ``expand_make``, ``run: make X``
+    steps become the DAG of X from the repository's Makefile.
     """
     started = time.perf_counter()
     files = find_workflows(paths)
     _rules(tuple(rules))  # a bad pack is reported before any work starts; forked workers inherit it
     result = ConvertResult(report_path=report)
     names: set[str] = set()
-    jobs = [(path, tuple(rules), template, starter) for path in files]
+    if expand_make is not None and expand_make.root is not None and not expand_make.root.is_dir():
+        raise UsageError(f"--repo {expand_make.root}: not a directory")
+    jobs = [(path, tuple(rules), template, starter, expand_make) for path in files]
     workers = min(os.cpu_count() or 1, 8)
     if len(files) >= PARALLEL_THRESHOLD and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -127,11 +133,15 @@ def _rules(extra: tuple[Path, ...]) -> RuleSet:
     return load_rules(extra)
 
 
-def _convert_one(job: tuple[Path, tuple[Path, ...], bool, bool]) -> tuple[Conversion, str | None]:
+def _convert_one(
+    job: tuple[Path, tuple[Path, ...], bool, bool, ExpandMake | None],
+) -> tuple[Conversion, str | None]:
     """Convert and render one file (also in a worker process, which loads the rules once)."""
-    path, extra, template, starter = job
+    path, extra, template, starter, expand_make = job
     try:
-        conversion = convert_file(path, _rules(extra), template=template, starter=starter)
+        conversion = convert_file(
+            path, _rules(extra), template=template, starter=starter, expand_make=expand_make
+        )
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: cannot read: {err}") from None
     if conversion.document is None:

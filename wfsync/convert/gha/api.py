@@ -9,6 +9,7 @@ from wfsync import safepath
 from wfsync.convert.gha import composite
 from wfsync.convert.gha.convert import Conversion, Converter
 from wfsync.convert.gha.parse import InvalidWorkflow, ParseOptions, parse_workflow
+from wfsync.convert.gha.plans import ExpandMake
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.rules import RuleSet
 from wfsync.errors import InputError
@@ -27,7 +28,9 @@ _local_resolver = composite.local_resolver
 """Kept under its old name: the security tests read ``uses: ./...`` through it."""
 
 
-def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = False) -> Conversion:
+def convert_text(
+    text: str, path: Path, rules: RuleSet, *, template: bool = False, expand_make: ExpandMake | None = None
+) -> Conversion:
     """Parse and convert; an invalid workflow or a converter bug gives a ``failed`` report."""
     report = WorkflowReport(path)
     try:
@@ -42,7 +45,7 @@ def convert_text(text: str, path: Path, rules: RuleSet, *, template: bool = Fals
         report.finish()
         return Conversion(path, None, [], report)
     try:
-        return Converter(workflow, rules, template=template).convert()
+        return Converter(workflow, rules, template=template, expand_make=expand_make).convert()
     except safepath.PathEscapeError as err:  # hostile input: refused, never reported as converted
         raise _located(err, path, text) from None
     except Exception as err:  # one workflow's converter bug must not stop an audit of many
@@ -60,14 +63,21 @@ def _located(err: safepath.PathEscapeError, path: Path, text: str) -> safepath.P
     return safepath.PathEscapeError(err.message, path=path, line=line)
 
 
-def convert_file(path: Path, rules: RuleSet, *, template: bool = False, starter: bool = False) -> Conversion:
+def convert_file(
+    path: Path,
+    rules: RuleSet,
+    *,
+    template: bool = False,
+    starter: bool = False,
+    expand_make: ExpandMake | None = None,
+) -> Conversion:
     """Read and convert one file (``starter`` replaces the starter-workflow placeholders)."""
     text = read_text_bounded(path)
     if starter:
         text = _PLACEHOLDER.sub(lambda found: STARTER_PLACEHOLDERS[found[0]], text)
     else:
         _refuse_placeholders(text, path)
-    return convert_text(text, path, rules, template=template)
+    return convert_text(text, path, rules, template=template, expand_make=expand_make)
 
 
 _PLACEHOLDER = re.compile("|".join(re.escape(p) + r"(?![\w-])" for p in STARTER_PLACEHOLDERS))

@@ -37,6 +37,7 @@ from wfsync.convert.gha.model import Job, Workflow
 from wfsync.convert.gha.plans import (
     DEFAULT_IMAGE,
     Conversion,
+    ExpandMake,
     JobPlan,
     Mutexes,
     has_outputs,
@@ -68,7 +69,14 @@ __all__ = [
 class Converter:
     """Converts one workflow; ``report`` collects verdicts and manual tasks as it goes."""
 
-    def __init__(self, workflow: Workflow, rules: RuleSet, *, template: bool = False) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        rules: RuleSet,
+        *,
+        template: bool = False,
+        expand_make: ExpandMake | None = None,
+    ) -> None:
         self.wf = workflow
         self.rules = rules
         self.as_template = template
@@ -79,6 +87,7 @@ class Converter:
         self.plans: dict[str, JobPlan] = {}
         self.calls: tuple[Path, ...] = ()
         """The reusable workflows being inlined around this one (to stop a cycle)."""
+        self.expand_make = expand_make
 
     # Workflow ---------------------------------------------------------------------------------
 
@@ -327,7 +336,7 @@ class Converter:
 
     def nested(self, workflow: Workflow, calls: tuple[Path, ...]) -> Converter:
         """A converter for a called workflow: it reports into this one and shares its parameters."""
-        inner = Converter(workflow, self.rules)
+        inner = Converter(workflow, self.rules, expand_make=self.expand_make)
         inner.report = self.report
         inner.parameters = self.parameters
         inner.calls = calls

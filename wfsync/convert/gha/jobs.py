@@ -14,6 +14,7 @@ from wfsync.convert.gha.argo import failing_call, library_call, named
 from wfsync.convert.gha.expressions import ExpressionError, referenced_contexts
 from wfsync.convert.gha.inline import inline_env
 from wfsync.convert.gha.jobstate import NAME, STEP_IMAGE, ArgoStep, JobScope, JobState, StepProblem
+from wfsync.convert.gha.makesteps import make_step
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.plans import DEFAULT_IMAGE, JobPlan, WorkflowBuild, has_outputs, matrix_keys
 from wfsync.convert.gha.report import StepEntry
@@ -144,6 +145,10 @@ class JobBuilder(JobState):
         """What the step calls; a step that cannot be converted fails with the reason."""
         try:
             if kind == "run":
+                expanded = make_step(self, step, name)
+                if expanded is not None:
+                    entry.note = f"make expanded into the DAG template {expanded.get('template')}"
+                    return [expanded]
                 return [run_step(self, step, step.run or "", step.raw.get("shell"))]
             if kind == "docker":
                 body = docker_step(self, step)

@@ -38,6 +38,17 @@ class Conversion:
         return self.source.stem
 
 
+@dataclass(frozen=True)
+class ExpandMake:
+    """``--expand-make``: replace ``run: make X`` steps by the DAG of X from the repository's Makefile.
+
+    ``root`` is the repository the workflows belong to (``--repo``); None means the folder holding
+    each workflow's ``.github``. No Makefile is read outside it.
+    """
+
+    root: Path | None = None
+
+
 Mutexes = dict[str, list[dict[str, str]]]
 """``synchronization`` with the mutexes of a ``concurrency`` group."""
 
@@ -109,6 +120,8 @@ class WorkflowBuild(Protocol):
     uses_cache: bool
     calls: tuple[Path, ...]
     """The reusable workflows being inlined around this one (to stop a cycle)."""
+    expand_make: ExpandMake | None
+    """``--expand-make`` (None: make steps stay as written)."""
 
     def runner_image(self, job: Job) -> str:
         """The image a job's steps run in."""

@@ -37,6 +37,30 @@ class StepEntry:
 
 
 @dataclass
+class MakeEntry:
+    """A ``make`` call of a ``run:`` step (``--expand-make``): expanded into its DAG, or kept and why."""
+
+    job: str
+    step: str
+    command: str
+    tasks: int = 0
+    """Tasks of the expanded DAG; 0 when the call stays one step."""
+    reason: str = ""
+
+    @property
+    def expanded(self) -> bool:
+        """Whether the call became the Makefile's DAG."""
+        return self.tasks > 0
+
+    def line(self) -> str:
+        """One report line."""
+        head = f"make {self.job}/{self.step} `{self.command}`"
+        if self.expanded:
+            return f"{head}: expanded into {self.tasks} task(s); {self.reason}"
+        return f"{head}: kept as one step ({self.reason})"
+
+
+@dataclass
 class ManualTasks:
     """Work a person has to do before the converted workflow can run."""
 
@@ -82,6 +106,8 @@ class WorkflowReport:
     run: str = ""
     """With ``--run``: the local engine's phase (Succeeded, Failed, Error) or ``unsupported``."""
     run_message: str = ""
+    make: list[MakeEntry] = field(default_factory=list)
+    """With ``--expand-make``: each make call found and what became of it."""
 
     def attend(self, message: str) -> None:
         """Record something that did not convert exactly (makes the workflow partial)."""
@@ -115,6 +141,7 @@ class WorkflowReport:
                 if self.run
                 else {}
             ),
+            **({"make": [{**m.__dict__, "expanded": m.expanded} for m in self.make]} if self.make else {}),
         }
 
 
@@ -151,6 +178,10 @@ class AuditReport:
             total.merge(w.manual)
         return total
 
+    def make_calls(self) -> Counter[str]:
+        """Make calls found by ``--expand-make``: ``expanded`` and ``kept`` (as one step)."""
+        return Counter("expanded" if m.expanded else "kept" for w in self.workflows for m in w.make)
+
     @property
     def complete(self) -> bool:
         """Whether every workflow converted fully."""
@@ -166,6 +197,7 @@ class AuditReport:
                 **{v: verdicts.get(v, 0) for v in VERDICTS},
                 "steps": {"total": sum(steps.values()), **{v: steps.get(v, 0) for v in STEP_VERDICTS}},
                 "seconds": round(self.seconds, 3),
+                **({"makeCalls": dict(sorted(self.make_calls().items()))} if self.make_calls() else {}),
             },
             "manualTasks": self.manual().to_json(),
             "workflows": [w.to_json() for w in self.workflows],
@@ -196,6 +228,7 @@ def summary_lines(report: AuditReport) -> list[str]:
     lines += [f"  {v:12} {verdicts.get(v, 0):5}  {_pct(verdicts.get(v, 0), total):>4}" for v in VERDICTS]
     lines.append(f"{'Steps: ' + str(step_total):14} {'COUNT':>5} {'SHARE':>5}")
     lines += [f"  {v:12} {steps.get(v, 0):5}  {_pct(steps.get(v, 0), step_total):>4}" for v in STEP_VERDICTS]
+    lines += _make_lines(report)
     manual = report.manual()
     sections = (
         ("Secrets to create (keys of the Secret github-secrets)", manual.secrets),
@@ -214,6 +247,16 @@ def summary_lines(report: AuditReport) -> list[str]:
     return lines
 
 
+def _make_lines(report: AuditReport) -> list[str]:
+    calls = report.make_calls()
+    if not calls:
+        return []
+    return [
+        f"Make calls: {sum(calls.values())} ({calls.get('expanded', 0)} expanded into DAGs, "
+        f"{calls.get('kept', 0)} kept as one step)"
+    ]
+
+
 def workflow_lines(w: WorkflowReport) -> list[str]:
     """One workflow's verdict and what needs attention."""
     head = f"{w.verdict:11} {w.source}" + (f" -> {w.output}" if w.output else "")
@@ -228,6 +271,7 @@ def workflow_lines(w: WorkflowReport) -> list[str]:
         for s in w.steps
         if s.verdict in ("generic", "unknown", "unsupported")
     ]
+    lines += [f"    - {mask_text(m.line())}" for m in w.make]
     return lines
 
 
@@ -252,6 +296,7 @@ def render_markdown(report: AuditReport) -> str:
         f"- {v.capitalize()}: **{verdicts.get(v, 0)} ({_pct(verdicts.get(v, 0), total)})**" for v in VERDICTS
     ]
     out += ["", "## Build steps", "", f"Total: **{step_total}**", ""]
+    out += [f"- {line}" for line in _make_lines(report)]
     kinds = report.step_kinds()
     for v in STEP_VERDICTS:
         out.append(f"- {v.capitalize()}: **{steps.get(v, 0)} ({_pct(steps.get(v, 0), step_total)})**")
@@ -286,6 +331,7 @@ def render_markdown(report: AuditReport) -> str:
                     out.append(
                         f"  - run: {w.run}" + (f" ({mask_text(w.run_message)})" if w.run_message else "")
                     )
+                out += [f"  - {mask_text(m.line())}" for m in w.make]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

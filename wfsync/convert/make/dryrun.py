@@ -8,6 +8,7 @@ and ``+`` and ``$(MAKE)`` lines really run (``MAKE=:`` keeps sub-makes out).
 
 from __future__ import annotations
 
+import re
 import secrets
 import subprocess
 import tempfile
@@ -55,8 +56,11 @@ def parse_dry_run(output: str, mark: str, database: Database, status: int) -> Re
     chunks = output.split(mark)
     lead = chunks[0]
     calls: dict[str, int] = {}
-    for chunk in chunks[1:]:
+    for number, chunk in enumerate(chunks[1:], 2):
         target, _, command = chunk.partition("\n")
+        command, said = _own_messages(command)
+        if number == len(chunks):
+            recording.tail = said  # make's last words ("Nothing to be done for ...")
         command = command[:-1] if command.endswith("\n") else command
         silent = _silent(database, target, calls.get(target, 0))
         calls[target] = calls.get(target, 0) + 1
@@ -65,6 +69,17 @@ def parse_dry_run(output: str, mark: str, database: Database, status: int) -> Re
             Invocation(target, command, ".", {}, before=before + ("" if silent else f"{command}\n"))
         )
     return recording
+
+
+_OWN_MESSAGE = re.compile(r"(?:^make(?:\[\d+\])?: [^\n]*\n?)+\Z", re.MULTILINE)
+
+
+def _own_messages(text: str) -> tuple[str, str]:
+    """``text`` without the lines make printed itself after the command, and those lines."""
+    found = _OWN_MESSAGE.search(text)
+    if found is None or found.start() == 0:
+        return text, ""
+    return text[: found.start()], found.group(0)
 
 
 def _silent(database: Database, target: str, index: int) -> bool:
