@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -208,11 +208,11 @@ def register(app: typer.Typer) -> None:
     group.command("status")(status)
 
 
-def _step_json(step: Step) -> dict[str, Any]:
+def _step_json(step: Step) -> dict[str, object]:
     return {"what": step.what, "action": step.action.value, "detail": step.detail, "changed": step.changed}
 
 
-def _target_json(change: TargetChange) -> dict[str, Any]:
+def _target_json(change: TargetChange) -> dict[str, object]:
     return {
         "name": change.name,
         "action": change.action.value,

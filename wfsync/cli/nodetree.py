@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -72,7 +72,7 @@ def literal(value: object) -> str:
 
 def header_lines(
     status: st.WorkflowStatus,
-    workflow: Mapping[str, Any] | None = None,
+    workflow: Mapping[str, object] | None = None,
     *,
     now: float | None = None,
     tz: dt.tzinfo | None = None,
@@ -138,7 +138,7 @@ def text(
     status: st.WorkflowStatus,
     substitutions: Mapping[str, str] | None = None,
     *,
-    workflow: Mapping[str, Any] | None = None,
+    workflow: Mapping[str, object] | None = None,
     now: float | None = None,
     tz: dt.tzinfo | None = None,
 ) -> None:
@@ -170,11 +170,11 @@ def text(
 class LiveTree:
     """The tree redrawn in place while the workflow runs (a terminal only), as ``argo get --watch``."""
 
-    _workflow: Mapping[str, Any] | None = None
+    _workflow: Mapping[str, object] | None = None
     _tz: dt.tzinfo | None = None
 
     def __init__(
-        self, term: Terminal, max_fps: float = 10.0, *, workflow: Mapping[str, Any] | None = None
+        self, term: Terminal, max_fps: float = 10.0, *, workflow: Mapping[str, object] | None = None
     ) -> None:
         from rich.live import Live
 
@@ -318,7 +318,7 @@ def _line(node: st.Node) -> Text:
 
 
 def live_view(
-    term: Terminal, max_fps: float = 10.0, *, workflow: Mapping[str, Any] | None = None
+    term: Terminal, max_fps: float = 10.0, *, workflow: Mapping[str, object] | None = None
 ) -> LiveTree | NodeLines | None:
     """How a run shows progress: a live tree on a colour terminal, node lines elsewhere, ``None`` when quiet.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -172,7 +172,7 @@ def render_diff(term: Terminal, fmt: OutputFormat, result: DiffResult) -> None:
         _plan_text(term, state, show_unchanged=term.verbose, objects=result.objects)
 
 
-def _where(state: SyncState) -> dict[str, Any]:
+def _where(state: SyncState) -> dict[str, object]:
     return {
         "target": state.target.name,
         "cluster": state.cluster.description,
@@ -348,12 +348,12 @@ def _apply(term: Terminal, prepared: PreparedPush, *, dry_run: bool, yes: bool) 
         )
 
 
-def _ident_json(change: Change) -> dict[str, Any]:
+def _ident_json(change: Change) -> dict[str, object]:
     i = change.identity
     return {"kind": i.kind, "namespace": i.namespace or None, "name": i.name}
 
 
-def _push_json(prepared: PreparedPush, result: ApplyResult | None, dry_run: bool) -> dict[str, Any]:
+def _push_json(prepared: PreparedPush, result: ApplyResult | None, dry_run: bool) -> dict[str, object]:
     from wfsync.commands.diff import describe
 
     state = prepared.state

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import Any
 from urllib.parse import quote
 
 import urllib3
@@ -95,7 +94,7 @@ def transport_reason(err: BaseException) -> str:
 def same_content(live: Obj, sent: Obj) -> bool:
     """Whether ``live`` holds what ``sent`` asked for (labels, annotations and everything but metadata)."""
 
-    def part(obj: Obj) -> tuple[Any, ...]:
+    def part(obj: Obj) -> tuple[object, ...]:
         meta = obj.get("metadata") or {}
         rest = {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
         return (meta.get("labels") or {}, meta.get("annotations") or {}, rest)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from wfsync.config import CONFIG_FILE, DEFAULT_TARGET, find_root, load_config
 from wfsync.errors import UsageError
@@ -35,7 +34,7 @@ class TargetChange:
     """What happened to the cluster's target in ``wfsync.yaml``."""
 
     name: str
-    spec: dict[str, Any]
+    spec: dict[str, object]
     action: Action
     path: Path | None = None
     """The file changed or checked; None outside a repository (nothing written)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from wfsync.commands.syncstate import SyncState, sync_state
 from wfsync.errors import ExitCode
@@ -21,10 +20,10 @@ class ObjectDiff:
     fields: tuple[FieldChange, ...] = ()
     unified: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form (values masked)."""
         c = self.change
-        out: dict[str, Any] = {
+        out: dict[str, object] = {
             "kind": c.identity.kind,
             "namespace": c.identity.namespace or None,
             "name": c.identity.name,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from wfsync.commands.context import repository_config
 from wfsync.errors import UsageError
@@ -139,7 +138,7 @@ class Update:
     path: Path
     before: str
     after: str
-    changes: list[dict[str, Any]]
+    changes: list[dict[str, object]]
     written: bool
 
     @property
@@ -250,13 +249,13 @@ def convert_needs(documents: Iterable[object], cwd: Path, library: Path | None =
     return standard.needs(documents, have)
 
 
-def fallback_for(document: object, library: Path | None) -> list[dict[str, Any]]:
+def fallback_for(document: object, library: Path | None) -> list[dict[str, object]]:
     """Packaged families ``document`` needs that ``library`` (the project's, if any) lacks."""
     have = set(standard.families(library)) if library is not None else set()
     return standard.fallback_templates([document], have)[1]
 
 
-def run_fallback(path: Path, cwd: Path, with_paths: Sequence[Path]) -> tuple[list[dict[str, Any]], str]:
+def run_fallback(path: Path, cwd: Path, with_paths: Sequence[Path]) -> tuple[list[dict[str, object]], str]:
     """For ``wfsync run``: the packaged families the file needs that neither the library nor ``--with`` has.
 
     Returns the bodies (the run resolves ``templateRef``s to them last, after the project's own)
@@ -273,6 +272,6 @@ def run_fallback(path: Path, cwd: Path, with_paths: Sequence[Path]) -> tuple[lis
     return bodies, fallback_note(found)
 
 
-def needs_json(found: Needs) -> dict[str, Any]:
+def needs_json(found: Needs) -> dict[str, object]:
     """JSON form of :class:`Needs` (for ``convert -o json``)."""
     return {"needed": list(found.needed), "present": list(found.present), "missing": list(found.missing)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
@@ -33,7 +32,7 @@ def parse_parameters(values: Sequence[str]) -> list[tuple[str, str]]:
 class LiveTarget:
     """What a run takes from ``--target``: its templates, where they are from, and where resources go."""
 
-    templates: list[dict[str, Any]]
+    templates: list[dict[str, object]]
     origin: str
     namespace: str
     resources: ClusterStore | None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
 from wfsync.commands.syncstate import open_cluster, require_config, resolve_target
@@ -34,7 +33,7 @@ class ManagedObject:
     in_library: bool
     up_to_date: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form."""
         return {
             "kind": self.identity.kind,

@@ -12,7 +12,6 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from wfsync.cluster.api import Cluster, ClusterError, Obj, identity_of
 from wfsync.cluster.workflows import Workflows
@@ -207,7 +206,7 @@ def _check(
             fetched[ident] = cluster.get(ident.kind, ident.namespace or None, ident.name)
         return fetched[ident]
 
-    def body(ident: Identity) -> Mapping[str, Any] | None:
+    def body(ident: Identity) -> Mapping[str, object] | None:
         change = changes.get(ident)
         if change is not None and change.desired is not None:
             return change.desired.body

@@ -22,7 +22,6 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from wfsync.fmt import key_order as ko
 from wfsync.fmt.formatter import _ITEMS, _MAPS, _ROOTS, new_yaml  # the canonical order tables, shared
@@ -51,11 +50,11 @@ class Layout:
     items) is written ``{a: 1, b: 2}``. ``literal(text)``: whether a string is a ``|`` block.
     """
 
-    flow: Callable[[str, dict[str, Any]], bool]
+    flow: Callable[[str, dict[str, object]], bool]
     literal: Callable[[str], bool]
 
 
-def dump(document: dict[str, Any], layout: Layout) -> str:
+def dump(document: dict[str, object], layout: Layout) -> str:
     """The canonical text of ``document`` (a mapping); :class:`Unsupported` when not reproducible."""
     if not isinstance(document, dict) or not document:
         raise Unsupported("the document is not a non-empty mapping")
@@ -70,7 +69,7 @@ def dump(document: dict[str, Any], layout: Layout) -> str:
     return "".join(out)
 
 
-def _keys(node: dict[str, Any], order: ko.KeyOrder | None) -> list[str]:
+def _keys(node: dict[str, object], order: ko.KeyOrder | None) -> list[str]:
     """``node``'s keys in canonical order (as ``canonicalize`` moves them)."""
     keys = list(node)
     if order is None:
@@ -92,7 +91,7 @@ class _Writer:
         self.out = out
         self.open_ended = False
 
-    def mapping(self, node: dict[str, Any], indent: int, context: str | None, *, inline: bool) -> None:
+    def mapping(self, node: dict[str, object], indent: int, context: str | None, *, inline: bool) -> None:
         """A block mapping whose keys start at ``indent`` (the first on the current line if ``inline``)."""
         pad = " " * indent
         order, children = _MAPS.get(context or "", (None, {}))
@@ -102,7 +101,7 @@ class _Writer:
             lead = ("" if inline and position == 0 else pad) + scalar(key, "key") + ":"
             self.value(key, node[key], lead, indent, children.get(key))
 
-    def value(self, key: str, value: Any, lead: str, indent: int, context: str | None) -> None:
+    def value(self, key: str, value: object, lead: str, indent: int, context: str | None) -> None:
         """``lead`` (``key:`` or ``-``) followed by ``value``, whose block content is at ``indent + 2``."""
         self.open_ended = False
         if isinstance(value, dict):
@@ -132,7 +131,7 @@ class _Writer:
         else:
             self.out.append(f"{lead} {scalar(value, 'block')}\n")
 
-    def flow(self, node: dict[str, Any], context: str | None) -> str:
+    def flow(self, node: dict[str, object], context: str | None) -> str:
         """``{key: value, ...}`` of scalars (ruamel double-quotes a ``|`` string in a flow mapping)."""
         parts = []
         for key in _keys(node, _MAPS.get(context or "", (None, {}))[0]):
@@ -162,7 +161,7 @@ _SEEN: dict[str, dict[str, str]] = {"block": {}, "flow": {}, "key": {}, "flow ke
 """Strings already written, per context (generated documents repeat most of theirs)."""
 
 
-def scalar(value: Any, context: str) -> str:
+def scalar(value: object, context: str) -> str:
     """One scalar as ruamel writes it in ``context`` (``block``, ``flow``, ``key``, ``flow key``)."""
     seen = _SEEN[context]
     if isinstance(value, str):
@@ -203,7 +202,7 @@ def _by_ruamel(text: str, context: str) -> str:
     """Ask ruamel to write ``text`` in ``context`` in a one-entry document and cut its text out."""
     from ruamel.yaml.comments import CommentedMap
 
-    inner: Any
+    inner: object
     if context == "block":
         data, before, after = CommentedMap(k=text), "k: ", "\n"
     elif context == "key":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from wfsync.cluster.api import Obj
 from wfsync.engine.status import ERROR, FAILED, Node, WorkflowStatus, pod_name
@@ -216,7 +215,12 @@ def _message(out: list[Difference], path: str, a: str, b: str, here: _Side, ther
 
 
 def _outputs(
-    out: list[Difference], path: str, a: Mapping[str, Any], b: Mapping[str, Any], here: _Side, there: _Side
+    out: list[Difference],
+    path: str,
+    a: Mapping[str, object],
+    b: Mapping[str, object],
+    here: _Side,
+    there: _Side,
 ) -> None:
     params_a, params_b = _parameters(a), _parameters(b)
     for name in sorted(set(params_a) | set(params_b)):
@@ -235,7 +239,7 @@ def _outputs(
             out.append(Difference(path, key, _value(ra), _value(rb)))
 
 
-def _parameters(outputs: Mapping[str, Any]) -> dict[str, str]:
+def _parameters(outputs: Mapping[str, object]) -> dict[str, str]:
     found: dict[str, str] = {}
     params = outputs.get("parameters")
     for item in params if isinstance(params, list) else []:
@@ -244,7 +248,7 @@ def _parameters(outputs: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def _artifacts(outputs: Mapping[str, Any]) -> list[str]:
+def _artifacts(outputs: Mapping[str, object]) -> list[str]:
     arts = outputs.get("artifacts")
     return sorted(
         str(a["name"])
@@ -253,7 +257,7 @@ def _artifacts(outputs: Mapping[str, Any]) -> list[str]:
     )
 
 
-def _ref(ref: Mapping[str, Any] | None) -> str:
+def _ref(ref: Mapping[str, object] | None) -> str:
     """``name/template`` (``cluster:`` for a ClusterWorkflowTemplate), or empty."""
     if not ref:
         return ""
@@ -268,13 +272,13 @@ def _describe(node: Node, under: int) -> str:
     return text
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
-def _value(value: Any) -> str:
+def _value(value: object) -> str:
     """A value for a difference's line: strings JSON-quoted (one line), absent as empty."""
     if value is None:
         return ""

@@ -19,7 +19,6 @@ import enum
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from wfsync.errors import UsageError
 from wfsync.harness.tools import Completed, ToolFailed, ToolMissing, Tools, check, failure
@@ -322,7 +321,7 @@ class KindCluster:
 def parse_deployments(text: str, command: str = "kubectl get deployments") -> tuple[Deployment, ...]:
     """Deployments from ``kubectl get deployments -o json`` output (a List)."""
     try:
-        data: Any = json.loads(text)
+        data: object = json.loads(text)
     except json.JSONDecodeError as err:
         raise ToolFailed(command.split(), f"gave output that is not JSON ({err.msg})") from None
     found = []

@@ -22,7 +22,6 @@ import io
 import json
 import zlib
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.cluster.api import Obj
 from wfsync.engine.status import Node, WorkflowStatus, pod_name
@@ -61,7 +60,7 @@ def workflow_status(workflow: Obj) -> WorkflowStatus:
         outputs=dict(_mapping(raw.get("outputs"), f"{where}.outputs")),
         stored_templates=dict(_mapping(raw.get("storedTemplates"), f"{where}.storedTemplates")),
     )
-    nodes: Mapping[str, Any] = _mapping(raw.get("nodes"), f"{where}.nodes")
+    nodes: Mapping[str, object] = _mapping(raw.get("nodes"), f"{where}.nodes")
     if not nodes and raw.get("compressedNodes") is not None:
         text = _string(raw.get("compressedNodes"), f"{where}.compressedNodes")
         nodes = decode_nodes(text, f"{where}.compressedNodes")
@@ -83,13 +82,13 @@ def offloaded(workflow: Obj) -> bool:
     )
 
 
-def encode_nodes(nodes: Mapping[str, Any]) -> str:
+def encode_nodes(nodes: Mapping[str, object]) -> str:
     """``status.compressedNodes`` for ``nodes``: base64 of the gzipped JSON (``file.CompressEncodeString``)."""
     data = json.dumps(nodes, separators=(",", ":")).encode("utf-8")
     return base64.b64encode(gzip.compress(data)).decode("ascii")
 
 
-def decode_nodes(text: str, where: str = "status.compressedNodes") -> dict[str, Any]:
+def decode_nodes(text: str, where: str = "status.compressedNodes") -> dict[str, object]:
     """The nodes ``text`` holds (see :func:`encode_nodes`), refusing more than ``MAX_EXPANDED_BYTES``."""
     if len(text) > MAX_COMPRESSED_CHARS:
         raise StatusError(f"{where}: {len(text)} characters, more than the {MAX_COMPRESSED_CHARS} read")
@@ -125,7 +124,7 @@ def _gunzip(packed: bytes, where: str) -> bytes:
     return out.getvalue()
 
 
-def _node(workflow_name: str, key: str, raw: Any, where: str) -> Node:
+def _node(workflow_name: str, key: str, raw: object, where: str) -> Node:
     body = _mapping(raw, where)
     name = _string(body.get("name"), f"{where}.name")
     if not name:
@@ -171,7 +170,7 @@ def _pod_template(node: Node) -> str:
     return node.template_name
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     names = {
         dict: "an object",
         list: "a list",
@@ -183,7 +182,7 @@ def _kind(value: Any) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+def _mapping(value: object, where: str) -> Mapping[str, object]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -191,12 +190,12 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _optional_mapping(value: Any, where: str) -> dict[str, Any] | None:
+def _optional_mapping(value: object, where: str) -> dict[str, object] | None:
     found = _mapping(value, where)
     return dict(found) if found else None
 
 
-def _string(value: Any, where: str) -> str:
+def _string(value: object, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -204,7 +203,7 @@ def _string(value: Any, where: str) -> str:
     return value
 
 
-def _strings(value: Any, where: str) -> list[str]:
+def _strings(value: object, where: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -212,7 +211,7 @@ def _strings(value: Any, where: str) -> list[str]:
     return list(value)
 
 
-def _flag(value: Any, where: str) -> bool:
+def _flag(value: object, where: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
@@ -220,7 +219,7 @@ def _flag(value: Any, where: str) -> bool:
     return value
 
 
-def _time(value: Any, where: str) -> float:
+def _time(value: object, where: str) -> float:
     """RFC3339 (``2024-05-01T10:00:00Z``, fractions and offsets allowed) as epoch seconds; null is 0."""
     text = _string(value, where)
     if not text:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from wfsync.library.discover import find_yaml_files, read_file
 from wfsync.model.kinds import Kind
@@ -39,7 +38,7 @@ class Family:
     kind: str
     version: str
     path: Path
-    body: Mapping[str, Any]
+    body: Mapping[str, object]
 
 
 def families(folder: Path) -> dict[str, Family]:
@@ -127,7 +126,7 @@ def needs(documents: Iterable[object], have: Iterable[str]) -> Needs:
 
 def fallback_templates(
     documents: Iterable[object], have: Iterable[str]
-) -> tuple[Needs, list[dict[str, Any]]]:
+) -> tuple[Needs, list[dict[str, object]]]:
     """The packaged families ``documents`` need and the project lacks, as bodies a run can use."""
     result = needs(documents, have)
     shipped = standard()

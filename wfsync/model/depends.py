@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
 """Argo's ``taskNameRegex``: group 1 is ``task.Result``, group 2 a bare task name."""
@@ -36,7 +35,7 @@ def depends_names(expression: str) -> set[str]:
     return {task for task, _, _ in depends_terms(expression)}
 
 
-def task_dependencies(task: Mapping[str, Any]) -> set[str]:
+def task_dependencies(task: Mapping[str, object]) -> set[str]:
     """Every task a DAG task waits for, from ``dependencies`` and ``depends``."""
     deps = task.get("dependencies")
     names = {d for d in deps if isinstance(d, str)} if isinstance(deps, list) else set()
@@ -49,8 +48,8 @@ def task_dependencies(task: Mapping[str, Any]) -> set[str]:
 class DagGraph:
     """The dependency graph of a DAG's tasks: who waits for whom, leaves and a cycle, if any."""
 
-    def __init__(self, tasks: Iterable[Any]) -> None:
-        self.tasks: dict[str, Mapping[str, Any]] = {
+    def __init__(self, tasks: Iterable[object]) -> None:
+        self.tasks: dict[str, Mapping[str, object]] = {
             t["name"]: t for t in tasks if isinstance(t, Mapping) and isinstance(t.get("name"), str)
         }
         self.deps: dict[str, set[str]] = {name: task_dependencies(t) for name, t in self.tasks.items()}

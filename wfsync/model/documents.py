@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from wfsync.model.kinds import LIBRARY_KINDS, Kind
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["API_GROUP", "API_VERSION", "LIBRARY_KINDS", "Document", "Identity", "Kind", "SourceRef"]
 
@@ -49,9 +52,9 @@ class Document:
     of any JSON path, so findings anywhere in the document can name their line.
     """
 
-    body: Mapping[str, Any]
+    body: Mapping[str, object]
     source: SourceRef
-    node: Any = dataclasses.field(default=None, repr=False, compare=False)
+    node: yaml.Node | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def kind(self) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.model.documents import Identity
 from wfsync.model.kinds import Kind
@@ -49,12 +48,12 @@ class RefTarget:
         return f"{self.name}.{self.template}" if self.template else self.name
 
 
-def is_literal(value: Any) -> bool:
+def is_literal(value: object) -> bool:
     """A non-empty string with no ``{{...}}`` (only those can be resolved before a run)."""
     return isinstance(value, str) and bool(value) and "{{" not in value
 
 
-def ref_target(ref: Any, caller_namespace: str) -> RefTarget | None:
+def ref_target(ref: object, caller_namespace: str) -> RefTarget | None:
     """Where a ``templateRef``/``workflowTemplateRef`` mapping points (None when its name is not literal)."""
     if not isinstance(ref, Mapping) or not is_literal(ref.get("name")):
         return None
@@ -83,10 +82,10 @@ class Call:
 
     local: str = ""
     ref: RefTarget | None = None
-    inline: Mapping[str, Any] | None = None
+    inline: Mapping[str, object] | None = None
 
 
-def call_of(node: Mapping[str, Any], caller_namespace: str) -> Call | None:
+def call_of(node: Mapping[str, object], caller_namespace: str) -> Call | None:
     """What a step, task or hook calls (``inline`` over ``templateRef`` over ``template``, as Argo).
 
     None when it names nothing resolvable: no template, or a templated (``{{...}}``) reference.

@@ -15,7 +15,6 @@ import dataclasses
 import enum
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from wfsync.model.findings import JsonPath
 from wfsync.model.kinds import Kind
@@ -66,7 +65,7 @@ class Caller:
     """
 
     loc: Loc
-    node: Mapping[str, Any]
+    node: Mapping[str, object]
     kind: CallerKind
     name: str
     template_loc: Loc
@@ -91,8 +90,8 @@ class Caller:
 
 
 def workflow_spec(
-    body: Mapping[str, Any], kind: str | None = None
-) -> tuple[Mapping[str, Any] | None, JsonPath]:
+    body: Mapping[str, object], kind: str | None = None
+) -> tuple[Mapping[str, object] | None, JsonPath]:
     """The workflow spec of a document and its path (a CronWorkflow nests it in ``workflowSpec``)."""
     kind = kind if kind is not None else str(body.get("kind") or "")
     spec = body.get("spec")
@@ -104,7 +103,7 @@ def workflow_spec(
     return spec, ("spec",)
 
 
-def workflow_template_ref(body: Mapping[str, Any]) -> tuple[Any, JsonPath]:
+def workflow_template_ref(body: Mapping[str, object]) -> tuple[object, JsonPath]:
     """The ``workflowTemplateRef`` of a document and its path (None when it has none).
 
     A Workflow has it in ``spec``, a CronWorkflow in ``spec.workflowSpec``, and a
@@ -122,7 +121,7 @@ def workflow_template_ref(body: Mapping[str, Any]) -> tuple[Any, JsonPath]:
     )
 
 
-def step_groups(tmpl: Mapping[str, Any]) -> Iterator[tuple[JsonPath, list[Any]]]:
+def step_groups(tmpl: Mapping[str, object]) -> Iterator[tuple[JsonPath, list[object]]]:
     """The parallel step groups of a steps template, each with its path relative to the template.
 
     A group is a list; the older ``{steps: [...]}`` form of a group is accepted too.
@@ -137,14 +136,14 @@ def step_groups(tmpl: Mapping[str, Any]) -> Iterator[tuple[JsonPath, list[Any]]]
             yield ("steps", g, "steps"), group["steps"]
 
 
-def dag_tasks(tmpl: Mapping[str, Any]) -> list[Any]:
+def dag_tasks(tmpl: Mapping[str, object]) -> list[object]:
     """The ``dag.tasks`` list of a template ([] when it has none)."""
     dag = tmpl.get("dag")
     tasks = dag.get("tasks") if isinstance(dag, Mapping) else None
     return tasks if isinstance(tasks, list) else []
 
 
-def steps_and_tasks(tmpl: Mapping[str, Any], tpath: JsonPath | Loc = ()) -> Iterator[Caller]:
+def steps_and_tasks(tmpl: Mapping[str, object], tpath: JsonPath | Loc = ()) -> Iterator[Caller]:
     """The steps and DAG tasks of one template (not their hooks, not inline templates)."""
     tloc = tpath if isinstance(tpath, Loc) else Loc(None, tpath)
     for gpath, group in step_groups(tmpl):
@@ -157,7 +156,7 @@ def steps_and_tasks(tmpl: Mapping[str, Any], tpath: JsonPath | Loc = ()) -> Iter
 
 
 def hooks_of(
-    holder: Mapping[str, Any], path: JsonPath | Loc = (), tpath: JsonPath | Loc = ()
+    holder: Mapping[str, object], path: JsonPath | Loc = (), tpath: JsonPath | Loc = ()
 ) -> Iterator[Caller]:
     """The lifecycle hooks and the ``onExit`` handler of a spec, step or task."""
     loc = path if isinstance(path, Loc) else Loc(None, path)
@@ -173,7 +172,7 @@ def hooks_of(
 
 
 def callers(
-    spec: Mapping[str, Any], spec_path: JsonPath = ("spec",), line_of: LineOf | None = None
+    spec: Mapping[str, object], spec_path: JsonPath = ("spec",), line_of: LineOf | None = None
 ) -> Iterator[Caller]:
     """Every caller of a workflow spec, in document order.
 
@@ -183,7 +182,7 @@ def callers(
     root = Loc(None, spec_path)
     for caller in hooks_of(spec, root, root):
         yield _lined(caller, line_of)
-    queue: deque[tuple[Mapping[str, Any], Loc]] = deque()
+    queue: deque[tuple[Mapping[str, object], Loc]] = deque()
     templates = spec.get("templates")
     for index, tmpl in enumerate(templates if isinstance(templates, list) else []):
         if isinstance(tmpl, Mapping):
@@ -199,7 +198,7 @@ def callers(
                 queue.append((inline, Loc(caller.loc, ("inline",))))
 
 
-def _name(item: Mapping[str, Any]) -> str:
+def _name(item: Mapping[str, object]) -> str:
     name = item.get("name")
     return name if isinstance(name, str) else str(name)
 

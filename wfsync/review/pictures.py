@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
 
 from wfsync.model.layout import layers
 from wfsync.review.graph import nodes_and_edges
@@ -73,7 +72,7 @@ def svg(title: str, template: Mapping[str, object]) -> str:
     return "\n".join(out)
 
 
-def html(title: str, graphs: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+def html(title: str, graphs: Sequence[tuple[str, Mapping[str, object]]]) -> str:
     """One self-contained page with an SVG per graph."""
     body = "\n".join(f"<section><h2>{escape(name)}</h2>\n{svg(name, t)}\n</section>" for name, t in graphs)
     return (

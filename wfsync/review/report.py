@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Any
 
 from wfsync.model.findings import Finding
 from wfsync.review.classify import ChangeClass, Classified, classify
@@ -50,10 +49,10 @@ class TemplateReview:
         side = self.classified.pair.head or self.classified.pair.base
         return side.where if side else ""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form (values masked)."""
         pair = self.classified.pair
-        out: dict[str, Any] = {
+        out: dict[str, object] = {
             "kind": pair.identity.kind,
             "namespace": pair.identity.namespace or None,
             "name": pair.identity.name,
@@ -123,7 +122,7 @@ class Review:
         """What makes the exit code 1: version findings and lint errors of head."""
         return len(self.version_findings) + self.lint_errors
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The JSON document's payload."""
         return {
             "base": self.base,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,8 @@ def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, Any], st
     if doc.kind not in LIBRARY_KINDS:
         return None
     body = {k: v for k, v in doc.body.items() if k != "status"}
-    meta = dict(body.get("metadata") or {})
+    raw_meta = body.get("metadata")
+    meta = dict(raw_meta) if isinstance(raw_meta, Mapping) else {}
     if not doc.name:
         raise InputError(f"{doc.kind} has no metadata.name", path=doc.source.path, line=doc.source.line)
     odd = [k for k in body if not isinstance(k, str)]

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
 
 from wfsync.cluster.api import Obj, identity_of
 from wfsync.model.documents import Identity, Kind
@@ -66,11 +65,11 @@ class Change:
             return ""
         return str((self.live.get("metadata") or {}).get("resourceVersion") or "")
 
-    def before(self) -> dict[str, Any]:
+    def before(self) -> dict[str, object]:
         """The live object's normal form ({} when absent)."""
         return normalize(self.live) if self.live is not None else {}
 
-    def after(self) -> dict[str, Any]:
+    def after(self) -> dict[str, object]:
         """The normal form after the change ({} for a prune)."""
         if self.action is Action.PRUNE or self.desired is None:
             return {}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.model.documents import Identity
 from wfsync.model.resolve import ref_target
 from wfsync.model.walk import callers, workflow_spec, workflow_template_ref
 
 
-def references(body: Mapping[str, Any], namespace: str) -> set[Identity]:
+def references(body: Mapping[str, object], namespace: str) -> set[Identity]:
     """Identities of the WorkflowTemplates and ClusterWorkflowTemplates ``body`` refers to.
 
     Resolved by the model's rule (:mod:`wfsync.model.resolve`): a reference without

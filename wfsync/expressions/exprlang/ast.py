@@ -105,7 +105,7 @@ class Unary(Node):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Binary(Node):
-    """object binary operator, including ``??``, ``..``, ``in`` and the string operators."""
+    """Any binary operator, including ``??``, ``..``, ``in`` and the string operators."""
 
     op: str
     left: Node
