@@ -208,6 +208,10 @@ class HostExecutor:
                 return folder / path[len(mount) :].lstrip("/")
         return pod.root / path.lstrip("/")
 
+    contained = False
+    """Whether every process of a pod dies with it by construction (a PID namespace per container):
+    then no search of ``/proc`` for its leftovers when it ends."""
+
     rewrites = True
     """Whether in-container paths in commands, arguments, environment and scripts are rewritten to
     host paths (host processes); a sandbox binds them at their real paths instead."""
@@ -342,7 +346,7 @@ class HostExecutor:
         for sidecar in pod.sidecars:
             proc = self._start(pod, pattern, sidecar, to_files=True)
             if isinstance(proc, PodResult):
-                _stop_all(sidecars, self._marker(pod))
+                _stop_all(sidecars, self._leftovers(pod))
                 return proc
             sidecars.append((sidecar, proc))
         if pod.containers:
@@ -351,7 +355,7 @@ class HostExecutor:
             main = self._start(pod, pattern, pod.main)
             marker = self._marker(pod, pod.main)
             result = main if isinstance(main, PodResult) else _wait(main, pod.deadline, cancel, marker)
-        ended = _stop_all(sidecars, self._marker(pod))
+        ended = _stop_all(sidecars, self._leftovers(pod))
         message = result.message
         for name, code in ended:
             done.append(ContainerResult(name, code))
@@ -362,6 +366,10 @@ class HostExecutor:
     def _marker(self, pod: Pod, ctr: Container | None = None) -> str:
         """The marker of one container's processes, or (no container) the prefix of the pod's."""
         return lifetime.marker_env(self.token, pod.name, ctr.name if ctr is not None else "")
+
+    def _leftovers(self, pod: Pod) -> str:
+        """The marker prefix to sweep when the pod ends; empty when nothing can be left (contained)."""
+        return "" if self.contained else self._marker(pod)
 
     def _run_set(self, pod: Pod, pattern: re.Pattern[str] | None, cancel: threading.Event) -> PodResult:
         """A containerSet: each container starts once its dependencies succeeded (emissary)."""
@@ -399,7 +407,7 @@ class HostExecutor:
                 stopped = "Pod was active on the node longer than the specified deadline"
             if stopped:
                 for name, code in _stop_all(
-                    [(c, running[c.name]) for c in pod.containers if c.name in running], self._marker(pod)
+                    [(c, running[c.name]) for c in pod.containers if c.name in running], self._leftovers(pod)
                 ):
                     results[name] = ContainerResult(name, code, stopped)
                 break
@@ -445,7 +453,8 @@ def _stop_all(
 ) -> list[tuple[str, int]]:
     """Stop containers still running, then whatever the pod left behind; their exit codes.
 
-    Each gets SIGTERM, then SIGKILL after a grace period; then every process with the pod's marker.
+    Each gets SIGTERM, then SIGKILL after a grace period; then every process with the pod's marker
+    (none given: the pod's processes died with their PID namespaces).
     """
     ended = []
     for ctr, proc in procs:
@@ -453,7 +462,8 @@ def _stop_all(
             lifetime.terminate(proc)
         proc.wait()
         ended.append((ctr.name, _exit_code(proc.returncode)))
-    lifetime.sweep(pod_marker, prefix=True)
+    if pod_marker:
+        lifetime.sweep(pod_marker, prefix=True)
     return ended
 
 

@@ -29,14 +29,16 @@ from pathlib import Path
 
 from wfsync.errors import WfsyncError
 
-_MS_NOSUID = 0x2
-_MS_NODEV = 0x4
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
 _MS_BIND = 0x1000
 _MS_REC = 0x4000
-_MS_PRIVATE = 1 << 18
+MS_PRIVATE = 1 << 18
 _MNT_DETACH = 0x2
 FOLDER_PREFIX = ".wfsync-layers-"
 """A run's layers live in ``<pods folder>/.wfsync-layers-<pid of wfsync>``."""
+PODS_SOURCE_PREFIX = "wfsync-pods-"
+"""The source name of a run's in-memory pods folder (:mod:`wfsync.engine.podfs`): ``wfsync-pods-<pid>``."""
 
 
 class LayerError(WfsyncError):
@@ -125,7 +127,8 @@ _LIBC: _Libc | None = None
 _LIBC_LOCK = threading.Lock()
 
 
-def _libc() -> _Libc:
+def libc() -> _Libc:
+    """``mount(2)``/``umount2(2)`` through the C library, bound once per process."""
     global _LIBC  # noqa: PLW0603 - bound once per process
     with _LIBC_LOCK:
         if _LIBC is None:
@@ -139,7 +142,7 @@ class Layers:
     def __init__(self, folder: Path, plan: LayerPlan) -> None:
         self.folder = folder
         self.plan = plan
-        self._libc = _libc()
+        self._libc = libc()
         self._count = itertools.count()
         self._lock = threading.Lock()
         self._made: set[Path] = set()
@@ -148,7 +151,7 @@ class Layers:
         folder.mkdir(parents=True, exist_ok=True)
         try:  # a mount of its own, private: the layers' mounts never propagate anywhere
             self._libc.mount(str(folder), folder, None, _MS_BIND, None)
-            self._libc.mount(None, folder, None, _MS_PRIVATE | _MS_REC, None)
+            self._libc.mount(None, folder, None, MS_PRIVATE | _MS_REC, None)
         except OSError as exc:
             self._libc.detach(folder)
             raise LayerError(
@@ -162,7 +165,7 @@ class Layers:
             self._made.add(layer)
         try:
             layer.mkdir()
-            self._libc.mount("wfsync-layer", layer, "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755")
+            self._libc.mount("wfsync-layer", layer, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
             for overlay in self.plan.overlays:
                 base = layer / overlay.name
                 for sub in ("u", "w", "m"):
@@ -235,13 +238,23 @@ def can_layer(plan: LayerPlan, scratch: Path) -> bool:
 
 _ESCAPE = re.compile(r"\\([0-7]{3})")
 _OWNER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)(?:/|$)")
+_PODS_OWNER = re.compile(re.escape(PODS_SOURCE_PREFIX) + r"(\d+)$")
+
+
+def _pods_owner(fields: list[str]) -> re.Match[str] | None:
+    """The owner of an in-memory pods folder: its source, after the ``-`` that ends the optional fields."""
+    try:
+        source = fields[fields.index("-", 5) + 2]
+    except (ValueError, IndexError):
+        return None
+    return _PODS_OWNER.match(source)
 
 
 def sweep_stale(mountinfo: str | None = None, alive: Sequence[int] | None = None) -> list[str]:
-    """Unmount layers left by runs that were killed outright (their wfsync process is gone).
+    """Unmount layers and pods folders left by runs that were killed outright (their wfsync is gone).
 
-    Only mounts below a ``.wfsync-layers-<pid>`` folder whose ``pid`` no longer runs; the
-    deepest first. Returns the mount points unmounted.
+    Only mounts below a ``.wfsync-layers-<pid>`` folder, and tmpfs named ``wfsync-pods-<pid>``
+    (:mod:`wfsync.engine.podfs`), whose ``pid`` no longer runs; the deepest first. Returns the mount points unmounted.
     """
     if mountinfo is None:
         try:
@@ -254,7 +267,7 @@ def sweep_stale(mountinfo: str | None = None, alive: Sequence[int] | None = None
         if len(fields) < 5:
             continue
         point = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[4])
-        owner = _OWNER.search(point)
+        owner = _OWNER.search(point) or _pods_owner(fields)
         if owner is None:
             continue
         pid = int(owner.group(1))
@@ -262,7 +275,7 @@ def sweep_stale(mountinfo: str | None = None, alive: Sequence[int] | None = None
             continue
         stale.append(point)
     deepest_first = sorted(set(stale), key=lambda p: (-p.count("/"), p))
-    return [point for point in deepest_first if _libc().detach(Path(point))]
+    return [point for point in deepest_first if libc().detach(Path(point))]
 
 
 def _running(pid: int) -> bool:

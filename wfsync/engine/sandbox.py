@@ -42,6 +42,7 @@ from wfsync.engine.cgroups import DEFAULT_PIDS, Cgroups, Joined, container_limit
 from wfsync.engine.executor import Container, Pod, PodResult
 from wfsync.engine.host import HostExecutor
 from wfsync.engine.layers import FOLDER_PREFIX, LayerPlan, Layers, can_layer, plan_layer, sweep_stale
+from wfsync.engine.podfs import PodFolders
 from wfsync.errors import CompletionError
 
 BWRAP = "bwrap"
@@ -72,6 +73,7 @@ class SandboxExecutor(HostExecutor):
     """Runs each container of a pod under bubblewrap (see the module docstring)."""
 
     rewrites = False
+    contained = True
 
     def __init__(
         self, binary: str | None = None, pids_limit: int | None = DEFAULT_PIDS, *, strict_images: bool = False
@@ -116,6 +118,8 @@ class SandboxExecutor(HostExecutor):
         self._layered: dict[tuple[str, str], Path] = {}
         self._layers: dict[Path, Layers] = {}
         self._cg_lock = threading.Lock()
+        self.pod_folders = PodFolders(enabled=True)
+        """Each run's pods folder in memory where wfsync may mount (:mod:`.podfs`)."""
 
     def close(self) -> None:
         """Kill what pods left running, then unmount every layer still mounted."""
@@ -124,11 +128,13 @@ class SandboxExecutor(HostExecutor):
             layers, self._layers = list(self._layers.values()), {}
         for each in layers:
             each.close()
+        self.pod_folders.close()
         if self.cgroups is not None:
             self.cgroups.close()
 
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Run the pod (see :class:`HostExecutor`); a container its memory limit killed is OOMKilled."""
+        self.pod_folders.ensure(pod.root.parent)
         try:
             result = super().run(pod, cancel)
         finally:
