@@ -132,6 +132,11 @@ class GroupProgress:
         """Every unsettled step sleeps: the group can change only when one of them is stirred."""
         return self.expanded is not None and not self.awake and self.asleep > 0
 
+    def settle(self, name: str, node_id: str) -> None:
+        """The child ``name`` is fulfilled and has no hooks: later passes skip it."""
+        self.settled.add(name)
+        self.settled_ids.add(node_id)
+
     def wake(self, index: int) -> None:
         """The step at ``index`` can change: the next pass visits it."""
         self.awake.add(index)

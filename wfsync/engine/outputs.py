@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfsync.engine import status as st
-from wfsync.engine.nodes import OperationState
+from wfsync.engine.nodes import OperationState, Opts, node_inputs
 from wfsync.engine.params import param_string
 from wfsync.engine.scope import Scope, ScopeError
 from wfsync.engine.substitute import Substituter, SubstitutionError, tags_in
@@ -108,6 +108,34 @@ class OutputsMixin(OperationState):
             raise
         found["name"] = art["name"]
         return found
+
+    def open_boundary(
+        self, node_name: str, node_type: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any]
+    ) -> st.Node:
+        """The Steps or DAG node (created on the first pass), with its template kept for its children."""
+        node = self.status.by_name(node_name)
+        if node is None:
+            node = self.init_node(node_name, node_type, st.RUNNING, opts, inputs=node_inputs(tmpl), **common)
+        self.boundary_templates[node.id] = tmpl
+        return node
+
+    def succeed_boundary(
+        self, node: st.Node, tmpl: Mapping[str, Any], scope: Scope, outbound: list[str] | None = None
+    ) -> st.Node:
+        """A finished Steps or DAG node: its declared outputs (global ones too), then Succeeded.
+
+        An output that cannot be resolved makes it Error instead (its outbound nodes unset).
+        """
+        try:
+            outputs = self.template_outputs(tmpl, scope)
+        except ScopeError as exc:
+            return self.mark(node, st.ERROR, str(exc))
+        if outputs is not None:
+            node.outputs = outputs
+            self.add_outputs_to_global_scope(outputs)
+        if outbound is not None:
+            node.outbound_nodes = outbound
+        return self.mark(node, st.SUCCEEDED)
 
     def template_outputs(self, tmpl: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
         """``getTemplateOutputsFromScope`` for steps and DAG templates."""

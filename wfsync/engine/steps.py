@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from wfsync.engine import status as st
 from wfsync.engine.hooks import HooksMixin
 from wfsync.engine.naming import child_name, loop_base, step_group_name
-from wfsync.engine.nodes import GroupProgress, Opts, StepsProgress, continues_on, node_inputs
+from wfsync.engine.nodes import GroupProgress, Opts, StepsProgress, continues_on
 from wfsync.engine.outputs import AbsentOutputError, OutputsMixin
 from wfsync.engine.params import ArgumentError, aggregate_outputs, expand_items, loop_index
 from wfsync.engine.scope import Scope, ScopeError
@@ -26,12 +27,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
         self, node_name: str, tmpl: dict[str, Any], resolved: Resolved, opts: Opts, common: dict[str, Any]
     ) -> st.Node:
         """``executeSteps``: step groups in order, each waiting for the previous one."""
-        node = self.status.by_name(node_name)
-        if node is None:
-            node = self.init_node(
-                node_name, NodeType.STEPS, st.RUNNING, opts, inputs=node_inputs(tmpl), **common
-            )
-        self.boundary_templates[node.id] = tmpl
+        node = self.open_boundary(node_name, NodeType.STEPS, tmpl, opts, common)
         progress = self.steps_progress.get(node.id)
         if progress is None:
             progress = self.steps_progress[node.id] = StepsProgress(Scope.of_template(tmpl))
@@ -57,36 +53,33 @@ class StepsMixin(HooksMixin, OutputsMixin):
             if sg.failed_or_error:
                 self.update_outbound(node, len(groups))
                 return self.mark(node, st.FAILED, sg.message)
-            for step in steps:
-                child = self.status.by_name(child_name(sg_name, step["name"]))
-                prefix = f"steps.{step['name']}"
-                if child is None:
-                    # a loop's items (``<group>.<step>(<i>:<value>)``) are children of the group
-                    items = (self.status.nodes.get(c) for c in sg.children)
-                    stem = child_name(sg_name, step["name"]) + "("
-                    loop = [
-                        n
-                        for n in items
-                        if n is not None and n.name.startswith(stem) and not n.hooked and not n.retried
-                    ]
-                    if loop:
-                        scope.params.update(
-                            aggregate_outputs(
-                                prefix, [(loop_index(n.name), n.outputs, n.phase) for n in loop]
-                            )
-                        )
-                    continue
-                self.add_node_to_scope(scope, prefix, child, step, ctx)
+            self._add_group_to_scope(steps, sg, scope, ctx)
             progress.next_group = index + 1  # this group is final: later passes start after it
         self.update_outbound(node, len(groups))
-        try:
-            outputs = self.template_outputs(tmpl, scope)
-        except ScopeError as exc:
-            return self.mark(node, st.ERROR, str(exc))
-        if outputs is not None:
-            node.outputs = outputs
-            self.add_outputs_to_global_scope(outputs)
-        return self.mark(node, st.SUCCEEDED)
+        return self.succeed_boundary(node, tmpl, scope)
+
+    def _add_group_to_scope(
+        self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context
+    ) -> None:
+        """A finished group's ``steps.<name>.*`` in the scope (a loop's items aggregated)."""
+        for step in steps:
+            child = self.status.by_name(child_name(sg.name, step["name"]))
+            prefix = f"steps.{step['name']}"
+            if child is None:
+                # a loop's items (``<group>.<step>(<i>:<value>)``) are children of the group
+                items = (self.status.nodes.get(c) for c in sg.children)
+                stem = child_name(sg.name, step["name"]) + "("
+                loop = [
+                    n
+                    for n in items
+                    if n is not None and n.name.startswith(stem) and not n.hooked and not n.retried
+                ]
+                if loop:
+                    scope.params.update(
+                        aggregate_outputs(prefix, [(loop_index(n.name), n.outputs, n.phase) for n in loop])
+                    )
+                continue
+            self.add_node_to_scope(scope, prefix, child, step, ctx)
 
     def link_group(self, node_name: str, index: int, sg_name: str) -> None:
         """A new step group is a child of the Steps node, or of the previous group's outbound nodes.
@@ -136,89 +129,99 @@ class StepsMixin(HooksMixin, OutputsMixin):
             expanded = fresh
         indexes: Iterable[int] = sorted(progress.awake) if kept else range(len(expanded))
         progress.awake = set()  # refilled below, and by any step stirred meanwhile
-        settled = progress.settled
-        node_steps = _Owners(progress.ran)
-        created = True
-        awake: list[int] = []
-        visited: list[str] = []  # the unsettled children seen this pass, for the judgement below
-        slept: list[str] = []
+        visit = _Pass(_Owners(progress.ran))
         for index in indexes:
-            step = expanded[index]
-            node_name = child_name(sg.name, step["name"])
-            if node_name in settled:  # fulfilled, no hooks: nothing about it can change
-                continue
-            try:
-                proceed = evaluate_when(str(step.get("when") or ""))
-            except WhenError as exc:
-                if self.status.by_name(node_name) is None:
-                    self.init_node(
-                        node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc)
-                    )
-                self.add_child(sg.name, node_name)
-                return self.mark(sg, st.ERROR, str(exc))
-            if not proceed:
-                skipped = self.status.by_name(node_name)
-                if skipped is None:
-                    skipped = self.init_node(
-                        node_name,
-                        NodeType.SKIPPED,
-                        st.SKIPPED,
-                        opts,
-                        scope=ctx.scope,
-                        message=f"when '{step.get('when')}' evaluated false",
-                    )
-                self.add_child(sg.name, node_name)
-                if skipped.fulfilled:
-                    settled.add(node_name)
-                    progress.settled_ids.add(skipped.id)
-                else:
-                    awake.append(index)
-                    visited.append(skipped.id)
-                continue
-            base = loop_base(step["name"])
-            changes = self.changes
-            self.dozed = ""
-            child = self.execute_template(
-                node_name,
-                step,
-                ctx,
-                step.get("arguments") or {},
-                Opts(boundary_id=opts.boundary_id, on_exit=opts.on_exit, caller=("steps", base)),
-            )
-            if child is None:
-                created = False
-                awake.append(index)
-                continue
-            node_steps[node_name] = step
-            self.add_child(sg.name, node_name)
-            hooked = bool(step.get("hooks") or step.get("onExit"))
-            if child.fulfilled and not child.daemoned and not hooked:
-                settled.add(node_name)
-                progress.settled_ids.add(child.id)
-                progress.ran[node_name] = step
-                continue
-            key = "" if hooked or self.changes != changes else self.sleep_key(child)
-            if key and self.sleep(key, functools.partial(progress.wake, index)):
-                progress.asleep += 1
-                slept.append(key)
-            else:
-                awake.append(index)
-                visited.append(child.id)
-        if created or kept:
+            errored = self._visit_step(progress, visit, index, expanded[index], sg, ctx, opts)
+            if errored is not None:
+                return errored
+        if visit.created or kept:
             # every item has its node: its arguments no longer matter, so the expansion is kept
             # and later passes go over the awake steps only
             progress.expanded = expanded
-            progress.awake.update(awake)
+            progress.awake.update(visit.awake)
             if progress.position is None:
                 progress.position = {child_id: i for i, child_id in enumerate(sg.children)}
         else:  # expanded again next pass, every unsettled step visited: nothing sleeps
-            for key in slept:
+            for key in visit.slept:
                 if self.sleepers.pop(key, None) is not None:
                     progress.asleep -= 1
+        if not self._group_settled(progress, visit, sg, scope, ctx, opts):
+            return sg
+        for child_id in sg.children:
+            child = self.status.nodes[child_id]
+            step = visit.owners.get(child.name) or {}
+            if child.failed_or_error and not continues_on(step, child.phase):
+                return self.mark(sg, st.FAILED, f"child '{child_id}' failed")
+        return self.mark(sg, st.SUCCEEDED)
+
+    def _visit_step(
+        self,
+        progress: GroupProgress,
+        visit: _Pass,
+        index: int,
+        step: dict[str, Any],
+        sg: st.Node,
+        ctx: Context,
+        opts: Opts,
+    ) -> st.Node | None:
+        """Judge ``when`` and run the step at ``index``; the errored group if ``when`` is invalid."""
+        node_name = child_name(sg.name, step["name"])
+        if node_name in progress.settled:  # fulfilled, no hooks: nothing about it can change
+            return None
+        try:
+            proceed = evaluate_when(str(step.get("when") or ""))
+        except WhenError as exc:
+            if self.status.by_name(node_name) is None:
+                self.init_node(node_name, NodeType.SKIPPED, st.ERROR, opts, scope=ctx.scope, message=str(exc))
+            self.add_child(sg.name, node_name)
+            return self.mark(sg, st.ERROR, str(exc))
+        if not proceed:
+            skipped = self.status.by_name(node_name)
+            if skipped is None:
+                message = f"when '{step.get('when')}' evaluated false"
+                skipped = self.init_node(
+                    node_name, NodeType.SKIPPED, st.SKIPPED, opts, scope=ctx.scope, message=message
+                )
+            self.add_child(sg.name, node_name)
+            if skipped.fulfilled:
+                progress.settle(node_name, skipped.id)
+            else:
+                visit.awake.append(index)
+                visit.visited.append(skipped.id)
+            return None
+        changes = self.changes
+        self.dozed = ""
+        caller = ("steps", loop_base(step["name"]))
+        child_opts = Opts(boundary_id=opts.boundary_id, on_exit=opts.on_exit, caller=caller)
+        child = self.execute_template(node_name, step, ctx, step.get("arguments") or {}, child_opts)
+        if child is None:
+            visit.created = False
+            visit.awake.append(index)
+            return None
+        visit.owners[node_name] = step
+        self.add_child(sg.name, node_name)
+        hooked = bool(step.get("hooks") or step.get("onExit"))
+        if child.fulfilled and not child.daemoned and not hooked:
+            progress.settle(node_name, child.id)
+            progress.ran[node_name] = step
+            return None
+        key = "" if hooked or self.changes != changes else self.sleep_key(child)
+        if key and self.sleep(key, functools.partial(progress.wake, index)):
+            progress.asleep += 1
+            visit.slept.append(key)
+        else:
+            visit.awake.append(index)
+            visit.visited.append(child.id)
+        return None
+
+    def _group_settled(
+        self, progress: GroupProgress, visit: _Pass, sg: st.Node, scope: Scope, ctx: Context, opts: Opts
+    ) -> bool:
+        """Run the visited children's hooks; whether every child (and its hooks) is fulfilled."""
         completed = progress.asleep == 0
         if progress.position is not None:
             position = progress.position
-            children: Iterable[str] = sorted(visited, key=lambda c: position.get(c, len(position)))
+            children: Iterable[str] = sorted(visit.visited, key=lambda c: position.get(c, len(position)))
         else:
             children = (c for c in sg.children if c not in progress.settled_ids)
         for child_id in children:
@@ -226,31 +229,31 @@ class StepsMixin(HooksMixin, OutputsMixin):
             if child is None:
                 completed = False
                 continue
-            owner = node_steps.get(child.name)
-            hooks = owner.get("hooks") if owner is not None else None
-            if owner is not None and isinstance(hooks, dict) and any(name != "exit" for name in hooks):
-                scope.params[f"steps.{child.display_name}.status"] = child.phase
-                base = loop_base(owner["name"])
-                if not self.run_lifecycle_hooks(hooks, child, opts, ctx, f"steps.{base}", scope):
-                    completed = False
+            owner = visit.owners.get(child.name)
+            if owner is not None and not self._step_hooks_done(owner, child, scope, ctx, opts):
+                completed = False
             if not child.fulfilled:
                 completed = False
-            elif child.completed:
-                if owner is not None:
-                    hook = self.exit_hook(owner, self.spec.get("arguments") or {})
-                    if hook is not None:
-                        base = loop_base(owner["name"])
-                        exit_node = self.run_on_exit(hook, child, opts, ctx, f"steps.{base}", scope)
-                        if exit_node is None or not exit_node.fulfilled:
-                            completed = False
-        if not completed:
-            return sg
-        for child_id in sg.children:
-            child = self.status.nodes[child_id]
-            step = node_steps.get(child.name) or {}
-            if child.failed_or_error and not continues_on(step, child.phase):
-                return self.mark(sg, st.FAILED, f"child '{child_id}' failed")
-        return self.mark(sg, st.SUCCEEDED)
+        return completed
+
+    def _step_hooks_done(
+        self, owner: dict[str, Any], child: st.Node, scope: Scope, ctx: Context, opts: Opts
+    ) -> bool:
+        """Run the step's lifecycle hooks, and its exit hook once the child completed; whether done."""
+        done = True
+        base = loop_base(owner["name"])
+        hooks = owner.get("hooks")
+        if isinstance(hooks, dict) and any(name != "exit" for name in hooks):
+            scope.params[f"steps.{child.display_name}.status"] = child.phase
+            if not self.run_lifecycle_hooks(hooks, child, opts, ctx, f"steps.{base}", scope):
+                done = False
+        if child.fulfilled and child.completed:
+            hook = self.exit_hook(owner, self.spec.get("arguments") or {})
+            if hook is not None:
+                exit_node = self.run_on_exit(hook, child, opts, ctx, f"steps.{base}", scope)
+                if exit_node is None or not exit_node.fulfilled:
+                    done = False
+        return done
 
     def _expand_group(
         self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
@@ -292,6 +295,19 @@ class StepsMixin(HooksMixin, OutputsMixin):
         except (ArgumentError, SubstitutionError) as exc:
             return self.mark(sg, st.ERROR, str(exc))
         return expanded
+
+
+@dataclasses.dataclass
+class _Pass:
+    """What one pass over a step group saw: steps to visit again, children to judge, sleepers."""
+
+    owners: _Owners
+    created: bool = True
+    """Every visited step has its node (its expansion can be kept)."""
+    awake: list[int] = dataclasses.field(default_factory=list)
+    visited: list[str] = dataclasses.field(default_factory=list)
+    """The unsettled children seen this pass, for the judgement of the group."""
+    slept: list[str] = dataclasses.field(default_factory=list)
 
 
 class _Owners(dict[str, dict[str, Any]]):
