@@ -15,7 +15,7 @@ from wfsync.engine import status as st
 from wfsync.engine.dag_graph import DagProgress, DagShape
 from wfsync.engine.hooks import HooksMixin
 from wfsync.engine.naming import child_name
-from wfsync.engine.nodes import Opts, continues_on, node_inputs
+from wfsync.engine.nodes import Opts, continues_on
 from wfsync.engine.outputs import OutputsMixin
 from wfsync.engine.params import ArgumentError, aggregate_outputs, expand_items, loop_index
 from wfsync.engine.scope import Scope, ScopeError
@@ -33,12 +33,7 @@ class DagMixin(HooksMixin, OutputsMixin):
         self, node_name: str, tmpl: dict[str, Any], resolved: Resolved, opts: Opts, common: dict[str, Any]
     ) -> st.Node:
         """``executeDAG``: visit the targets (and through them their dependencies), then judge."""
-        node = self.status.by_name(node_name)
-        if node is None:
-            node = self.init_node(
-                node_name, NodeType.DAG, st.RUNNING, opts, inputs=node_inputs(tmpl), **common
-            )
-        self.boundary_templates[node.id] = tmpl
+        node = self.open_boundary(node_name, NodeType.DAG, tmpl, opts, common)
         dag = _Dag(self, node, tmpl, resolved.context, opts)
         target = str((tmpl.get("dag") or {}).get("target") or "")
         targets = target.split(" ") if target else dag.shape.leaves()
@@ -49,16 +44,7 @@ class DagMixin(HooksMixin, OutputsMixin):
         if progress is None:
             progress = self.dag_progress[node.id] = DagProgress(dag.shape, targets)
         moving = dag.visit(progress)
-        for name in targets:
-            if name not in progress.hooked:
-                continue
-            task_node = dag.task_node(name)
-            if task_node is not None and task_node.completed:
-                hook = self.exit_hook(dag.tasks[name], self.spec.get("arguments") or {})
-                if hook is not None:
-                    self.run_on_exit(
-                        hook, task_node, dag.task_opts, dag.ctx, f"tasks.{name}", dag.scope_for(name)
-                    )
+        dag.exit_hooks(targets, progress)
         # a task still unfinished is a node ``assessDAGPhase`` would reach: Running, without the walk
         phase = st.FAILED if self.shutdown else st.RUNNING if moving else dag.assess(targets)
         if phase == st.RUNNING:
@@ -67,30 +53,7 @@ class DagMixin(HooksMixin, OutputsMixin):
         if phase in (st.FAILED, st.ERROR):
             node.outbound_nodes = dag.outbound(targets)
             return self.mark(node, phase)
-        scope = Scope.of_template(tmpl)
-        scope.add_outputs("workflow", self.status.outputs)
-        for name in dag.tasks:
-            task_node = dag.task_node(name)
-            if task_node is None:
-                continue
-            prefix = f"tasks.{name}"
-            if task_node.type == NodeType.TASK_GROUP:
-                children = [self.status.nodes[c] for c in task_node.children if c in self.status.nodes]
-                scope.params.update(
-                    aggregate_outputs(
-                        prefix, [(loop_index(c.name), c.outputs, c.phase) for c in children if not c.hooked]
-                    )
-                )
-            self.add_node_to_scope(scope, prefix, task_node, dag.tasks[name], dag.ctx)
-        try:
-            outputs = self.template_outputs(tmpl, scope)
-        except ScopeError as exc:
-            return self.mark(node, st.ERROR, str(exc))
-        if outputs is not None:
-            node.outputs = outputs
-            self.add_outputs_to_global_scope(outputs)
-        node.outbound_nodes = dag.outbound(targets)
-        return self.mark(node, st.SUCCEEDED)
+        return self.succeed_boundary(node, tmpl, dag.final_scope(), dag.outbound(targets))
 
 
 class _Dag:
@@ -140,6 +103,39 @@ class _Dag:
                 )
             else:
                 self.op.add_node_to_scope(scope, prefix, node, self.tasks[ancestor], self.ctx)
+        return scope
+
+    def exit_hooks(self, targets: list[str], progress: DagProgress) -> None:
+        """The exit hooks of hooked targets that completed (the visit runs the other tasks' hooks)."""
+        for name in targets:
+            if name not in progress.hooked:
+                continue
+            task_node = self.task_node(name)
+            if task_node is not None and task_node.completed:
+                hook = self.op.exit_hook(self.tasks[name], self.op.spec.get("arguments") or {})
+                if hook is not None:
+                    self.op.run_on_exit(
+                        hook, task_node, self.task_opts, self.ctx, f"tasks.{name}", self.scope_for(name)
+                    )
+
+    def final_scope(self) -> Scope:
+        """The scope of the finished DAG's outputs: every task's, a loop's items aggregated."""
+        scope = Scope.of_template(self.tmpl)
+        scope.add_outputs("workflow", self.op.status.outputs)
+        nodes = self.op.status.nodes
+        for name in self.tasks:
+            task_node = self.task_node(name)
+            if task_node is None:
+                continue
+            prefix = f"tasks.{name}"
+            if task_node.type == NodeType.TASK_GROUP:
+                children = [nodes[c] for c in task_node.children if c in nodes]
+                scope.params.update(
+                    aggregate_outputs(
+                        prefix, [(loop_index(c.name), c.outputs, c.phase) for c in children if not c.hooked]
+                    )
+                )
+            self.op.add_node_to_scope(scope, prefix, task_node, self.tasks[name], self.ctx)
         return scope
 
     def connect(self, task: str, node_name: str, group: st.Node | None) -> None:
@@ -268,17 +264,8 @@ class _Dag:
         op = self.op
         spec = self.tasks[task]
         node = self.task_node(task)
-        hooks = spec.get("hooks")
-        if (
-            node is not None
-            and (node.fulfilled or node.phase == st.RUNNING)
-            and isinstance(hooks, dict)
-            and any(name != "exit" for name in hooks)
-        ):
-            scope = self.scope_for(task)
-            scope.params[f"tasks.{task}.status"] = node.phase
-            if not op.run_lifecycle_hooks(hooks, node, self.task_opts, self.ctx, f"tasks.{task}", scope):
-                return
+        if not self._lifecycle_hooks(task, node):
+            return
         hook = op.exit_hook(spec, op.spec.get("arguments") or {})
         if node is not None and node.fulfilled:
             if node.completed and hook is not None:
@@ -288,99 +275,20 @@ class _Dag:
             return  # nothing can change until its pod's result is reconciled
         name = self.task_name(task)
         group = node if node is not None and node.type == NodeType.TASK_GROUP else None
-        if self.shape.logic(task):
-            # its dependencies were visited before it (:meth:`visit` goes in dependency order)
-            try:
-                execute, proceed = self.depends_result(task)
-            except DependsError as exc:
-                op.init_node(
-                    name, NodeType.SKIPPED, st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
-                )
-                self.connect(task, name, None)
-                return
-            if not proceed:
-                return
-            if not execute:
-                op.init_node(
-                    name,
-                    NodeType.SKIPPED,
-                    st.OMITTED,
-                    self.task_opts,
-                    scope=self.ctx.scope,
-                    message="omitted: depends condition not met",
-                )
-                self.connect(task, name, None)
-                return
+        # its dependencies were visited before it (:meth:`visit` goes in dependency order)
+        if self.shape.logic(task) and not self._depends_allow(task, name):
+            return
         try:
-            new_task = self.resolve(task)
-            expanded = expand_items(new_task)
+            expanded = expand_items(self.resolve(task))
         except (WhenError, ScopeError, SubstitutionError, ArgumentError) as exc:
             if self.task_node(task) is None:
-                op.init_node(
-                    name, NodeType.SKIPPED, st.ERROR, self.task_opts, scope=self.ctx.scope, message=str(exc)
-                )
-                self.connect(task, name, None)
+                self._terminal(task, name, st.ERROR, str(exc))
             return
-        looped = bool(spec.get("withItems") or spec.get("withParam") or spec.get("withSequence") is not None)
-        if looped:
-            if not expanded:
-                if self.task_node(task) is None:
-                    op.init_node(
-                        name,
-                        NodeType.SKIPPED,
-                        st.SKIPPED,
-                        self.task_opts,
-                        scope=self.ctx.scope,
-                        message="Skipped, empty params",
-                    )
-                    self.connect(task, name, None)
-            elif group is None:
-                self.connect(task, name, None)
-                group = op.init_node(
-                    name, NodeType.TASK_GROUP, st.RUNNING, self.task_opts, scope=self.ctx.scope
-                )
+        if spec.get("withItems") or spec.get("withParam") or spec.get("withSequence") is not None:
+            group = self._open_group(task, name, expanded, group)
         for item in expanded:
-            item_name = self.task_name(item["name"])
-            item_node = op.status.by_name(item_name)
-            if item_node is None:
-                self.connect(task, item_name, group)
-                try:
-                    proceed = evaluate_when(str(item.get("when") or ""))
-                except WhenError as exc:
-                    op.init_node(
-                        item_name,
-                        NodeType.SKIPPED,
-                        st.ERROR,
-                        self.task_opts,
-                        scope=self.ctx.scope,
-                        message=str(exc),
-                    )
-                    continue
-                if not proceed:
-                    op.init_node(
-                        item_name,
-                        NodeType.SKIPPED,
-                        st.SKIPPED,
-                        self.task_opts,
-                        scope=self.ctx.scope,
-                        message=f"when '{item.get('when')}' evaluated false",
-                    )
-                    continue
-            item_node = op.execute_template(
-                item_name,
-                item,
-                self.ctx,
-                item.get("arguments") or {},
-                Opts(boundary_id=self.node.id, on_exit=self.task_opts.on_exit, caller=("tasks", task)),
-            )
-            if item_node is None:
+            if not self._run_item(task, item, group, hook):
                 return
-            if item_node.completed and hook is not None:
-                exit_node = op.run_on_exit(
-                    hook, item_node, self.task_opts, self.ctx, f"tasks.{task}", self.scope_for(task)
-                )
-                if exit_node is None or not exit_node.fulfilled:
-                    return
         if group is not None:
             phase = st.SUCCEEDED
             for item in expanded:
@@ -390,6 +298,83 @@ class _Dag:
                 if item_node.failed_or_error:
                     phase = item_node.phase
             op.mark(group, phase)
+
+    def _lifecycle_hooks(self, task: str, node: st.Node | None) -> bool:
+        """Run the task's lifecycle hooks (once it runs or ended); whether the task may go on."""
+        hooks = self.tasks[task].get("hooks")
+        if node is None or not (node.fulfilled or node.phase == st.RUNNING):
+            return True
+        if not isinstance(hooks, dict) or not any(name != "exit" for name in hooks):
+            return True
+        scope = self.scope_for(task)
+        scope.params[f"tasks.{task}.status"] = node.phase
+        return self.op.run_lifecycle_hooks(hooks, node, self.task_opts, self.ctx, f"tasks.{task}", scope)
+
+    def _depends_allow(self, task: str, name: str) -> bool:
+        """Whether ``depends``/``dependencies`` let the task run (else it may get an Omitted node)."""
+        try:
+            execute, proceed = self.depends_result(task)
+        except DependsError as exc:
+            self._terminal(task, name, st.ERROR, str(exc))
+            return False
+        if not proceed:
+            return False
+        if not execute:
+            self._terminal(task, name, st.OMITTED, "omitted: depends condition not met")
+            return False
+        return True
+
+    def _open_group(
+        self, task: str, name: str, expanded: list[dict[str, Any]], group: st.Node | None
+    ) -> st.Node | None:
+        """A looped task's TaskGroup node (created once), or its Skipped node when it has no items."""
+        if not expanded:
+            if self.task_node(task) is None:
+                self._terminal(task, name, st.SKIPPED, "Skipped, empty params")
+        elif group is None:
+            self.connect(task, name, None)
+            group = self.op.init_node(
+                name, NodeType.TASK_GROUP, st.RUNNING, self.task_opts, scope=self.ctx.scope
+            )
+        return group
+
+    def _run_item(
+        self, task: str, item: dict[str, Any], group: st.Node | None, hook: dict[str, Any] | None
+    ) -> bool:
+        """Create or advance one item of the task (``when`` judged once); whether to go on."""
+        op = self.op
+        item_name = self.task_name(item["name"])
+        if op.status.by_name(item_name) is None:
+            self.connect(task, item_name, group)
+            try:
+                proceed = evaluate_when(str(item.get("when") or ""))
+            except WhenError as exc:
+                self._skipped(item_name, st.ERROR, str(exc))
+                return True
+            if not proceed:
+                self._skipped(item_name, st.SKIPPED, f"when '{item.get('when')}' evaluated false")
+                return True
+        opts = Opts(boundary_id=self.node.id, on_exit=self.task_opts.on_exit, caller=("tasks", task))
+        item_node = op.execute_template(item_name, item, self.ctx, item.get("arguments") or {}, opts)
+        if item_node is None:
+            return False
+        if item_node.completed and hook is not None:
+            scope = self.scope_for(task)
+            exit_node = op.run_on_exit(hook, item_node, self.task_opts, self.ctx, f"tasks.{task}", scope)
+            if exit_node is None or not exit_node.fulfilled:
+                return False
+        return True
+
+    def _skipped(self, name: str, phase: str, message: str) -> st.Node:
+        """A node that does not run (Skipped type): errored, skipped or omitted, with why."""
+        return self.op.init_node(
+            name, NodeType.SKIPPED, phase, self.task_opts, scope=self.ctx.scope, message=message
+        )
+
+    def _terminal(self, task: str, name: str, phase: str, message: str) -> None:
+        """The task's own node that does not run, linked under its dependencies."""
+        self._skipped(name, phase, message)
+        self.connect(task, name, None)
 
     def resolve(self, task: str) -> dict[str, Any]:
         """``resolveDependencyReferences``."""
