@@ -88,4 +88,11 @@ def header(source: Path, report: WorkflowReport) -> list[str]:
         lines.append(f"Secret {SECRET_NAME} needs the keys: {', '.join(sorted(manual.secrets))}.")
     if manual.triggers:
         lines.append(f"Triggers not converted (use Argo Events): {', '.join(sorted(manual.triggers))}.")
+    expanded = [m for m in report.make if m.expanded]
+    if expanded:
+        lines.append(
+            f"--expand-make: {len(expanded)} make call(s) became DAGs read from the repository's Makefile at "
+            "conversion time; convert again when the Makefile changes."
+        )
+    lines += [f"  - {m.line()}" for m in report.make if not m.expanded]
     return lines

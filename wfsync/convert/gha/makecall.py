@@ -104,7 +104,7 @@ def _cd_prefix(words: list[str]) -> tuple[str, int]:
     while (
         at + 2 < len(words) and words[at] == "cd" and words[at + 2] == "&&" and not _operator(words[at + 1])
     ):
-        directory = posixpath.join(directory, words[at + 1])
+        directory = posixpath.normpath(posixpath.join(directory, words[at + 1]))
         at += 3
     return directory, at
 
@@ -174,7 +174,7 @@ def _short_options(word: str, words: list[str], at: int, call: MakeCall) -> int:
 
 def _apply(name: str, value: str, call: MakeCall) -> None:
     if name == "--directory":
-        call.directory = posixpath.join(call.directory, value)
+        call.directory = posixpath.normpath(posixpath.join(call.directory, value))
     elif name in ("--file", "--makefile"):
         call.makefile = value
     elif not value:

@@ -27,7 +27,7 @@ from pathlib import Path
 from wfsync import safepath
 from wfsync.convert.gha import composite
 from wfsync.convert.gha.argo import as_task, slug
-from wfsync.convert.gha.jobstate import ArgoStep, JobState
+from wfsync.convert.gha.jobstate import NAME, ArgoStep, JobState
 from wfsync.convert.gha.makecall import MakeCall, NotExpandable, parse_make_call
 from wfsync.convert.gha.model import Step
 from wfsync.convert.gha.plans import ExpandMake
@@ -67,6 +67,8 @@ def make_step(job: JobState, step: Step, name: str) -> ArgoStep | None:
         job.report.make.append(entry)
         return None
     entry.tasks, entry.reason = tasks, f"{READ_AT_CONVERSION}; {how}"
+    if job.env_written:
+        entry.reason += "; what earlier steps write to GITHUB_ENV was not seen while make read it"
     job.report.make.append(entry)
     return body
 
@@ -89,7 +91,8 @@ def _expand(
     names = [call.makefile] if call.makefile is not None else list(MAKEFILES)
     if not any((directory / n).is_file() for n in names):
         raise NotExpandable(f"no {' or '.join(names)} in {in_repo} of the repository")
-    conversion = _convert(root, directory, call)
+    static, dynamic = _environment(job, step)
+    conversion = _convert(root, directory, call, static, dynamic)
     template = _template(job, step, name, call, conversion, workdir)
     how = "one task at a time in make's order (no -j)" if call.jobs is None else "a DAG (-j)"
     if call.jobs:
@@ -140,7 +143,48 @@ def _repository_path(job: JobState, step: Step, workdir: str) -> str:
     return inside
 
 
-def _convert(root: Path, directory: Path, call: MakeCall) -> MakeConversion:
+def _environment(job: JobState, step: Step) -> tuple[dict[str, str], set[str]]:
+    """The step's environment: values known now, and names whose value is known only at run time.
+
+    make reads the Makefile with the known values (and PATH) only, not with this process's
+    environment, which the job would not have.
+    """
+    static = {"CI": "true", "GITHUB_ACTIONS": "true", "RUNNER_OS": "Linux"}
+    static.update({k: v for k, v in job.static_env.items() if NAME.match(k)})
+    dynamic = set(job.dynamic_env)
+    own = step.raw.get("env")
+    for key, value in own.items() if isinstance(own, dict) else []:
+        text = scalar_text(value)
+        if "${{" in text:
+            dynamic.add(str(key))
+            static.pop(str(key), None)
+        else:
+            static[str(key)] = text
+            dynamic.discard(str(key))
+    return static, dynamic
+
+
+RUN_TIME_NAMES = (r"GITHUB_[A-Z_]+", r"RUNNER_[A-Z_]+", "HOME", "TMPDIR", "USER")
+"""Variables the runner sets, whose values are known only in the job."""
+
+
+def _reads_run_time(copy: Path, conversion: MakeConversion, dynamic: set[str]) -> str | None:
+    """A variable the Makefile reads that the job sets only at run time, or None."""
+    alternatives = [*RUN_TIME_NAMES, *(re.escape(n) for n in sorted(dynamic))]
+    pattern = re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+    for name in conversion.database.variables.get("MAKEFILE_LIST", "").split():
+        path = copy / name
+        if not path.is_file() or not path.resolve().is_relative_to(copy.resolve()):
+            continue
+        found = pattern.search(path.read_text(encoding="utf-8", errors="replace")[:1_000_000])
+        if found is not None and found.group(0) not in ("CI", "GITHUB_ACTIONS", "RUNNER_OS"):
+            return f"the Makefile reads {found.group(0)}, whose value the job has only at run time"
+    return None
+
+
+def _convert(
+    root: Path, directory: Path, call: MakeCall, static: dict[str, str], dynamic: set[str]
+) -> MakeConversion:
     """``convert make`` over a copy of the make directory as the checkout has it."""
     with tempfile.TemporaryDirectory(prefix="wfsync-expand-make-") as tmp:
         copy = _snapshot(root, directory, Path(tmp) / "repo")
@@ -153,11 +197,15 @@ def _convert(root: Path, directory: Path, call: MakeCall) -> MakeConversion:
             dry_run_recipes=True,
             jobs=call.jobs or None,
             ignore_errors=call.ignore_errors,
+            environment={"PATH": os.environ.get("PATH", os.defpath), **static},
         )
         try:
             conversion = convert_makefile(request)
         except (WfsyncError, OSError) as err:
             raise NotExpandable(str(err).replace(str(copy), str(directory))) from None
+        problem = _reads_run_time(copy, conversion, dynamic)
+        if problem is not None:
+            raise NotExpandable(problem)
     _check(conversion)
     return conversion
 
@@ -214,8 +262,11 @@ def _files(root: Path, directory: Path) -> list[str]:
 def _check(conversion: MakeConversion) -> None:
     """Refuse a graph that would not run like the make call."""
     if conversion.recording.exit_status != 0:
-        stop = next((n for n in conversion.graph.notes if n.startswith("make stopped")), "")
-        raise NotExpandable(stop or f"make -n exited {conversion.recording.exit_status}")
+        said = [line for line in conversion.database.errors.splitlines() if line.startswith("make")]
+        stop = said[-1].split(" ", 1)[-1].removeprefix("*** ") if said else ""
+        raise NotExpandable(
+            f"make -n stops: {stop}" if stop else f"make -n exits {conversion.recording.exit_status}"
+        )
     if conversion.findings:
         raise NotExpandable(conversion.findings[0])
     for task in conversion.graph.tasks:

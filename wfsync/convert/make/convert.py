@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ class MakeRequest:
     dry_run_recipes: bool = False
     jobs: int | None = None
     ignore_errors: bool = False
+    environment: Mapping[str, str] | None = None
+    """With ``dry_run_recipes``: the environment make reads the Makefile in (None: this process's)."""
 
 
 @dataclass
@@ -108,12 +110,17 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
         # one make run gives the database and, before it, the commands (marked per target)
         mark = marker()
         extra = DRY_MK.format(marker=mark)
-        database = read_database(directory, request.makefile, request.goals, variables, extra=extra)
+        environment = request.environment
+        database = read_database(
+            directory, request.makefile, request.goals, variables, extra=extra, environment=environment
+        )
         if database.passes == 1:
             recording = parse_dry_run(database.dry_run_output, mark, database, database.status)
         else:  # make restarted after remaking a makefile: its commands are spread over passes
-            database = read_database(directory, request.makefile, request.goals, variables)
-            recording = dry_run(directory, request.makefile, request.goals, variables, database)
+            database = read_database(
+                directory, request.makefile, request.goals, variables, environment=environment
+            )
+            recording = dry_run(directory, request.makefile, request.goals, variables, database, environment)
     else:
         database = read_database(directory, request.makefile, request.goals, variables)
         recording = record(directory, request.makefile, request.goals, variables)

@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +77,8 @@ class Database:
     passes: int = 1
     status: int = 0
     """make's exit status."""
+    errors: str = ""
+    """The end of what make wrote to standard error (why it stopped)."""
     """Databases make printed (more than one when it remade an included makefile and restarted)."""
 
     def special(self, name: str) -> Rule | None:
@@ -111,6 +113,7 @@ def read_database(
     variables: Sequence[str],
     *,
     extra: str | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> Database:
     """Run ``make -p -n MAKE=:`` on a copy of ``directory`` and parse its last database.
 
@@ -128,7 +131,13 @@ def read_database(
         elif makefile is not None:
             command += ["-f", makefile]
         done = subprocess.run(
-            [*command, *goals], cwd=work, capture_output=True, text=True, errors="replace", check=False
+            [*command, *goals],
+            cwd=work,
+            env=environment,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
         )
     text = done.stdout
     if START not in text:
@@ -136,6 +145,7 @@ def read_database(
         raise InputError(f"{directory / where}: make could not read it: {done.stderr.strip()[-500:]}")
     database = parse_database(text)
     database.status = done.returncode
+    database.errors = done.stderr[-2000:]
     if extra is not None:
         _drop_extra(database, text, str(added))
     if done.returncode != 0 and not database.rules:

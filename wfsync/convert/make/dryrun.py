@@ -12,7 +12,7 @@ import re
 import secrets
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wfsync.convert.make.database import Database, copy_workspace, default_makefile, make_program
@@ -30,7 +30,12 @@ def marker() -> str:
 
 
 def dry_run(
-    directory: Path, makefile: str | None, goals: Sequence[str], variables: Sequence[str], database: Database
+    directory: Path,
+    makefile: str | None,
+    goals: Sequence[str],
+    variables: Sequence[str],
+    database: Database,
+    environment: Mapping[str, str] | None = None,
 ) -> Recording:
     """Commands make would run, per target, in order (exit status 0: nothing ran)."""
     mark = marker()
@@ -42,6 +47,7 @@ def dry_run(
         done = subprocess.run(
             [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals],
             cwd=work,
+            env=environment,
             capture_output=True,
             text=True,
             errors="replace",
