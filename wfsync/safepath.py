@@ -21,9 +21,9 @@ import shutil
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from wfsync.errors import InputError
+from wfsync.model import values
 
 MAX_NAME_BYTES = 255
 """Longest file name (one path component) Linux and macOS file systems take (``NAME_MAX``)."""
@@ -180,7 +180,7 @@ def container_path(text: str, *, what: str, path: Path | str | None = None, line
     return normal
 
 
-def declared_paths(body: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def declared_paths(body: Mapping[str, object]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Every in-container path an Argo document declares, with its JSON path.
 
     Input and output artifact paths, output parameter ``valueFrom.path`` and volume
@@ -200,40 +200,30 @@ def declared_paths(body: Mapping[str, Any]) -> Iterator[tuple[tuple[str | int, .
 
 
 def _template_paths(
-    tmpl: Mapping[str, Any], at: tuple[str | int, ...]
+    tmpl: Mapping[str, object], at: tuple[str | int, ...]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     for section in ("inputs", "outputs"):
-        for i, art in enumerate(_items(_get(tmpl, section, "artifacts"))):
-            if isinstance(art.get("path"), str):
-                yield (*at, section, "artifacts", i, "path"), art["path"]
-    for i, param in enumerate(_items(_get(tmpl, "outputs", "parameters"))):
+        for i, art in enumerate(values.items(values.at(tmpl, section, "artifacts"))):
+            if isinstance(path := art.get("path"), str):
+                yield (*at, section, "artifacts", i, "path"), path
+    for i, param in enumerate(values.items(values.at(tmpl, "outputs", "parameters"))):
         value_from = param.get("valueFrom")
-        if isinstance(value_from, Mapping) and isinstance(value_from.get("path"), str):
-            yield (*at, "outputs", "parameters", i, "valueFrom", "path"), value_from["path"]
-    holders: list[tuple[tuple[str | int, ...], Any]] = [
+        if isinstance(value_from, Mapping) and isinstance(path := value_from.get("path"), str):
+            yield (*at, "outputs", "parameters", i, "valueFrom", "path"), path
+    holders: list[tuple[tuple[str | int, ...], object]] = [
         ((*at, kind), tmpl.get(kind)) for kind in ("container", "script", "containerSet")
     ]
     for group in ("initContainers", "sidecars"):
-        holders.extend(((*at, group, i), c) for i, c in enumerate(_items(tmpl.get(group))))
+        holders.extend(((*at, group, i), c) for i, c in enumerate(values.items(tmpl.get(group))))
     holders.extend(
         ((*at, "containerSet", "containers", i), c)
-        for i, c in enumerate(_items(_get(tmpl, "containerSet", "containers")))
+        for i, c in enumerate(values.items(values.at(tmpl, "containerSet", "containers")))
     )
     for where, holder in holders:
         if isinstance(holder, Mapping):
-            for i, mount in enumerate(_items(holder.get("volumeMounts"))):
-                if isinstance(mount.get("mountPath"), str):
-                    yield (*where, "volumeMounts", i, "mountPath"), mount["mountPath"]
-
-
-def _get(value: Any, *keys: str) -> Any:
-    for key in keys:
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
-
-
-def _items(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+            for i, mount in enumerate(values.items(holder.get("volumeMounts"))):
+                if isinstance(mount_path := mount.get("mountPath"), str):
+                    yield (*where, "volumeMounts", i, "mountPath"), mount_path
 
 
 def has_dotdot(text: str) -> bool:

@@ -50,7 +50,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from typing import Any
 
 REDACTED = "<redacted>"
 REDACTED_CHANGED = "<redacted: changed>"
@@ -245,7 +244,7 @@ _NAMED_VALUES = ("value", "default", "enum")
 """In an item with a secret ``name:`` (env var, parameter), the keys that hold its value."""
 
 
-def mask_pair(before: Any, after: Any) -> tuple[Any, Any]:
+def mask_pair(before: object, after: object) -> tuple[object, object]:
     """Both sides with secrets replaced; a changed secret stays visibly changed.
 
     Lists of items with unique string names are paired by name, others by index, as the diff
@@ -254,12 +253,12 @@ def mask_pair(before: Any, after: Any) -> tuple[Any, Any]:
     return _mask(before, after, False)
 
 
-def mask(value: Any) -> Any:
+def mask(value: object) -> object:
     """One object with its secrets replaced."""
     return _mask(value, value, False)[0]
 
 
-def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
+def _mask(a: object, b: object, secret: bool) -> tuple[object, object]:
     if a.__class__ in _SCALARS and b.__class__ in _SCALARS:
         if secret:
             return _hide(a, b)
@@ -270,8 +269,8 @@ def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
         ma = a if isinstance(a, Mapping) else {}
         mb = b if isinstance(b, Mapping) else {}
         named_secret = any(_secret_item_name(m.get("name")) for m in (ma, mb))
-        oa: dict[str, Any] = {}
-        ob: dict[str, Any] = {}
+        oa: dict[str, object] = {}
+        ob: dict[str, object] = {}
         for key in list(ma) + [k for k in mb if k not in ma]:
             # a secret key hides its scalars; a mapping below it is judged by its own keys, so a
             # reference such as ``passwordSecret: {name: s, key: k}`` stays readable
@@ -303,7 +302,7 @@ def _mask(a: Any, b: Any, secret: bool) -> tuple[Any, Any]:
     return a, b
 
 
-def _sides(a: Any, b: Any, oa: Any, ob: Any, kind: type, secret: bool) -> tuple[Any, Any]:
+def _sides(a: object, b: object, oa: object, ob: object, kind: type, secret: bool) -> tuple[object, object]:
     """The masked containers; a side that is not a container (the type changed) is masked alone."""
     return (
         oa if isinstance(a, kind) else _mask(a, a, secret)[0],
@@ -311,21 +310,21 @@ def _sides(a: Any, b: Any, oa: Any, ob: Any, kind: type, secret: bool) -> tuple[
     )
 
 
-def _hide(a: Any, b: Any) -> tuple[Any, Any]:
+def _hide(a: object, b: object) -> tuple[object, object]:
     """Two scalars under a secret name: hidden, except nothing (None) and booleans."""
     if _plain(a) or _plain(b):
         return (a if _plain(a) else REDACTED), (b if _plain(b) else REDACTED)
     return REDACTED, (REDACTED if a == b else REDACTED_CHANGED)
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: object) -> bool:
     return value is None or isinstance(value, bool)
 
 
 _FLAG = re.compile(r"--?([A-Za-z][\w.-]*)")
 
 
-def _after_flag(items: list[Any]) -> list[bool]:
+def _after_flag(items: list[object]) -> list[bool]:
     """Per item: whether the item before it is a bare secret flag (``--token``, ``-password``)."""
     out = [False] * len(items)
     for i, item in enumerate(items[:-1]):
@@ -336,17 +335,18 @@ def _after_flag(items: list[Any]) -> list[bool]:
     return out
 
 
-def _names(items: list[Any]) -> dict[str, Any] | None:
+def _names(items: list[object]) -> dict[str, object] | None:
     """The items by name when the diff matches this list by name (else None: by index)."""
-    if not items or not all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+    named = [i for i in items if isinstance(i, dict) and isinstance(i.get("name"), str)]
+    if not items or len(named) != len(items):
         return None
-    out = {i["name"]: i for i in items}
+    out: dict[str, object] = {i["name"]: i for i in named}
     return out if len(out) == len(items) else None
 
 
-def _secret_key(key: Any) -> bool:
+def _secret_key(key: object) -> bool:
     return isinstance(key, str) and is_secret_name(key)
 
 
-def _secret_item_name(name: Any) -> bool:
+def _secret_item_name(name: object) -> bool:
     return isinstance(name, str) and is_secret_name(name)

@@ -134,7 +134,7 @@ def update(
                 verb = "would update" if dry_run else "updated"
                 term.result(f"{verb} {u.name} {u.before or '?'} -> {u.after}  {escape(str(u.path))}")
                 for change in u.changes:
-                    term.result(f"  {change['change']:8} {escape(change['path'])}")
+                    term.result(f"  {change['change']:8} {escape(str(change['path']))}")
         if dry_run and any(u.changed for u in updates):
             raise typer.Exit(int(ExitCode.FINDINGS))
 

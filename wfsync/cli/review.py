@@ -186,7 +186,7 @@ def graph(
 
         graphs = run_graph(Path.cwd(), what, template)
         if output == "svg" and len(graphs) > 1:
-            names = ", ".join(t["name"] for _, t in graphs)
+            names = ", ".join(str(t["name"]) for _, t in graphs)
             raise UsageError(f"{what} has {len(graphs)} graphs ({names}): choose one with --template")
         if output == "mermaid":
             text = "\n\n".join(f"%% {title}\n{mermaid(t)}" for title, t in graphs)

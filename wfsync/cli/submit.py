@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,7 @@ from wfsync.cli import nodetree
 from wfsync.cli.common import TargetOption, boundary, terminal
 from wfsync.cli.terminal import Terminal
 from wfsync.errors import ExitCode, UsageError
+from wfsync.model import values
 
 if TYPE_CHECKING:
     from wfsync.commands.submit import Submitted, TemplateCheck
@@ -232,7 +233,7 @@ def _follow(term: Terminal, fmt: str, submitted: Submitted, logs: bool) -> str:
     return result.status.phase
 
 
-def _render(term: Terminal, fmt: str, workflow: dict[str, Any], status: WorkflowStatus | None) -> None:
+def _render(term: Terminal, fmt: str, workflow: dict[str, object], status: WorkflowStatus | None) -> None:
     """The Workflow object (json/yaml), else the final tree (or just the name of a workflow not followed)."""
     if fmt == "json":
         term.json("submit", workflow)
@@ -241,6 +242,6 @@ def _render(term: Terminal, fmt: str, workflow: dict[str, Any], status: Workflow
 
         sys.stdout.write(yaml.safe_dump(workflow, sort_keys=False, allow_unicode=True))
     elif status is None:
-        term.result(escape(str((workflow.get("metadata") or {}).get("name") or "")))
+        term.result(escape(str(values.at(workflow, "metadata", "name") or "")))
     else:
         nodetree.text(term, status, workflow=workflow)

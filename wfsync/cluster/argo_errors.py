@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
 
 from wfsync.cluster.api import (
     ClusterError,
@@ -42,7 +41,7 @@ def error_body(raw: bytes, status: int) -> tuple[int | None, str]:
         body = None
     if isinstance(body, dict):
         nested = body.get("error")
-        inner: dict[str, Any] = nested if isinstance(nested, dict) else body
+        inner: dict[str, object] = nested if isinstance(nested, dict) else body
         message = str(inner.get("message") or inner.get("error") or "").strip()
         code = to_int(inner.get("code") if "code" in inner else inner.get("grpc_code"))
         if message or code is not None:
@@ -64,11 +63,13 @@ def expired(message: str) -> bool:
     return "too old resource version" in message.lower()
 
 
-def to_int(value: Any) -> int | None:
+def to_int(value: object) -> int | None:
     """A code from an error body, which may come as a number, a string or not at all."""
+    if not isinstance(value, int | float | str) or value == "":
+        return None
     try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return None
 
 

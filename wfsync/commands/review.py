@@ -12,7 +12,6 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from wfsync.cluster.api import ForbiddenError, Obj, identity_of
 from wfsync.commands.context import config_or_default
@@ -20,6 +19,7 @@ from wfsync.config import Config, cache_root, state_folder
 from wfsync.errors import UsageError
 from wfsync.lint.index import DocumentSummary, summarize
 from wfsync.lint.linter import LintOptions, lint_paths
+from wfsync.model import values
 from wfsync.model.documents import Kind
 from wfsync.review.bump import set_version
 from wfsync.review.impact import CallerIndex
@@ -260,7 +260,7 @@ def run_history(cwd: Path, name: str, *, limit: int = 100) -> list[HistoryEntry]
     return out
 
 
-def run_graph(cwd: Path, what: str, member: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+def run_graph(cwd: Path, what: str, member: str | None = None) -> list[tuple[str, dict[str, object]]]:
     """The steps and DAG templates of a file (``what`` a path) or of a library template (``what`` a name).
 
     Returns ``(title, template)`` pairs; ``member`` keeps only that template.
@@ -280,17 +280,17 @@ def run_graph(cwd: Path, what: str, member: str | None = None) -> list[tuple[str
         docs = [(i.kind, i.name, t.body) for i, t in snap.templates.items() if i.name == what]
         if not docs:
             raise UsageError(f"{what}: no such file, and no template of that name in {config.library}")
-    out: list[tuple[str, dict[str, Any]]] = []
+    out: list[tuple[str, dict[str, object]]] = []
     for kind, name, body in docs:
         raw_spec = body.get("spec")
-        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
-        if kind == Kind.CRON_WORKFLOW and isinstance(spec.get("workflowSpec"), dict):
-            spec = spec["workflowSpec"]
+        spec: dict[str, object] = raw_spec if isinstance(raw_spec, dict) else {}
+        if kind == Kind.CRON_WORKFLOW and isinstance(inner := spec.get("workflowSpec"), dict):
+            spec = inner
         meta = body.get("metadata")
         shown = name or (str(meta.get("generateName", "")) if isinstance(meta, dict) else "")
         out.extend(
             (f"{kind}/{shown} {t['name']}", t)
-            for t in spec.get("templates") or ()
+            for t in values.listed(spec.get("templates"))
             if isinstance(t, dict) and has_graph(t) and member in (None, t.get("name"))
         )
     if not out:

@@ -11,9 +11,8 @@ content of the previous block) stay where they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedBase, CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 from ruamel.yaml.tokens import CommentToken
@@ -29,8 +28,8 @@ _END = -1  # marks a trail held in ``ca.end`` of a collection (comments after it
 class _Trail:
     """The comment text after a value: an end-of-line part and the full lines that follow it."""
 
-    owner: Any
-    key: Any
+    owner: CommentedBase
+    key: object
     slot: int
     token: CommentToken | None
     eol: str | None
@@ -51,12 +50,12 @@ class _Trail:
             self.owner.ca.items[self.key][self.slot] = None
 
 
-def is_block(node: Any) -> bool:
+def is_block(node: object) -> bool:
     """A block (not flow) mapping or sequence, the only kind whose layout the formatter controls."""
     return isinstance(node, CommentedMap | CommentedSeq) and not node.fa.flow_style()
 
 
-def _find_trail(owner: CommentedMap | CommentedSeq, key: Any) -> _Trail | None:
+def _find_trail(owner: CommentedMap | CommentedSeq, key: object) -> _Trail | None:
     """The comment after ``owner[key]``: on the value's last scalar, however deep it is nested."""
     value = owner[key]
     if is_block(value) and len(value):
@@ -103,11 +102,11 @@ def _tokens(lines: list[str], column: int) -> list[CommentToken]:
     return out
 
 
-def _token_lines(tokens: list[Any]) -> list[str]:
+def _token_lines(tokens: list[object]) -> list[str]:
     return [line for token in tokens if isinstance(token, CommentToken) for line in token.value.splitlines()]
 
 
-def _original_column(node: CommentedMap | CommentedSeq, key: Any) -> int | None:
+def _original_column(node: CommentedMap | CommentedSeq, key: object) -> int | None:
     """Column where the key (or the item's content) started in the input, when ruamel recorded it."""
     try:
         position = node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key)

@@ -8,8 +8,6 @@ on the outer dash's line; everything else is ruamel's round-trip emitter unchang
 
 from __future__ import annotations
 
-from typing import Any
-
 from ruamel.yaml.emitter import RoundTripEmitter
 
 
@@ -32,7 +30,7 @@ class ArgoEmitter(RoundTripEmitter):
             super().expect_block_sequence_item(first)
             return
         self._inline_first_item = False
-        offset: Any = self.sequence_dash_offset
+        offset = self.sequence_dash_offset
         self.sequence_dash_offset = 0
         self.no_newline = True
         try:

@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import ScalarString
 
@@ -119,7 +120,7 @@ class Verbatim(ScalarString):
 
     yaml_tag: str = ""
 
-    def __new__(cls, value: str, tag: str, anchor: Any = None) -> Verbatim:
+    def __new__(cls, value: str, tag: str, anchor: object = None) -> Verbatim:
         """The text ``value`` read under ``tag`` (and its anchor, kept for aliases)."""
         made: Verbatim = ScalarString.__new__(cls, value, anchor=anchor)
         made.yaml_tag = tag
@@ -134,9 +135,9 @@ _VERBATIM_TAGS = tuple(
 class _Constructor(RoundTripConstructor):
     """Round-trip constructor that keeps plain non-string scalars as :class:`Verbatim` text."""
 
-    _typed: dict[str, Any] = {}
+    _typed: dict[str, Any] = {}  # ruamel's constructors are untyped
 
-    def construct_verbatim(self, node: Any) -> Any:
+    def construct_verbatim(self, node: ScalarNode) -> object:
         if node.style is not None:  # quoted or block scalar with an explicit tag: ruamel's own way
             return self._typed[str(node.tag)](self, node)
         return Verbatim(node.value, str(node.tag), anchor=node.anchor)
@@ -149,7 +150,7 @@ for _tag in _VERBATIM_TAGS:
 class _Representer(RoundTripRepresenter):
     """Writes :class:`Verbatim` scalars with their own tag, so they stay plain and untagged."""
 
-    def represent_verbatim(self, data: Verbatim) -> Any:
+    def represent_verbatim(self, data: Verbatim) -> object:
         return self.represent_scalar(data.yaml_tag, str(data), anchor=data.yaml_anchor(any=True))
 
 
@@ -239,17 +240,17 @@ def _check_same_data(before: list[pyyaml.Node | None], after: str, path: str | P
         raise CompletionError(f"{path}: formatting would change the data of this file; left as it is")
 
 
-def _shapes(nodes: list[pyyaml.Node | None]) -> list[Any]:
-    memo: dict[int, Any] = {}
+def _shapes(nodes: list[pyyaml.Node | None]) -> list[object]:
+    memo: dict[int, object] = {}
     return [None if node is None else _shape(node, memo) for node in nodes]
 
 
-def _shape(node: pyyaml.Node, memo: dict[int, Any]) -> Any:
+def _shape(node: pyyaml.Node, memo: dict[int, object]) -> object:
     """A comparable form of a node: (kind, tag, text or children); the limits bound its size."""
     known = memo.get(id(node))
     if known is not None:
         return known
-    shape: Any
+    shape: object
     if isinstance(node, pyyaml.ScalarNode):
         shape = ("scalar", node.tag, node.value)
     elif isinstance(node, pyyaml.SequenceNode):
@@ -337,7 +338,7 @@ def _input_error(err: YAMLError, path: str | Path, first_line: int) -> InputErro
     return InputError(f"not valid YAML: {reason}", path=path, line=line)
 
 
-def canonicalize(document: Any) -> None:
+def canonicalize(document: object) -> None:
     """Put one loaded document in canonical order, in place; only Argo kinds are reordered."""
     context = None
     if isinstance(document, CommentedMap) and document.get("kind") in ko.ARGO_KINDS:
@@ -345,7 +346,7 @@ def canonicalize(document: Any) -> None:
     _visit(document, 0, context)
 
 
-def _visit(node: Any, column: int, context: str | None) -> None:
+def _visit(node: object, column: int, context: str | None) -> None:
     """Hoist comments, reorder ``node`` by its context, then recurse; ``column`` is where it starts."""
     if isinstance(node, CommentedMap):
         order, children = _MAPS.get(context or "", (None, {}))

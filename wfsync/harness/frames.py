@@ -15,7 +15,6 @@ import copy
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from wfsync.cluster.api import Obj
 from wfsync.engine.status import WorkflowStatus, node_id, pod_name
@@ -34,7 +33,7 @@ class FrameRecorder:
         """Record ``status`` as it is now (the engine keeps mutating the object)."""
         self.add(status.to_json())
 
-    def add(self, frame: Mapping[str, Any]) -> None:
+    def add(self, frame: Mapping[str, object]) -> None:
         """Keep ``frame`` (a copy) unless it equals the last one kept."""
         key = json.dumps(frame, sort_keys=True, default=str)
         if key != self._last:
@@ -58,7 +57,7 @@ def record_frames(run: Callable[[OnChange], Obj]) -> list[Obj]:
     return recorder.frames
 
 
-def rename_frame(frame: Mapping[str, Any], old: str, new: str) -> Obj:
+def rename_frame(frame: Mapping[str, object], old: str, new: str) -> Obj:
     """``frame`` (a ``status`` object) as workflow ``new`` would hold it, recorded for ``old``.
 
     Node names starting with ``old`` get ``new`` instead; IDs and pod names are recomputed from
@@ -78,7 +77,7 @@ def rename_frame(frame: Mapping[str, Any], old: str, new: str) -> Obj:
             replace[pod_name(old, name, template)] = pod_name(new, renamed, template)
     names = NameSwap(old, replace)
 
-    def swap(value: Any) -> Any:
+    def swap(value: object) -> object:
         if isinstance(value, str):
             return names(value)
         if isinstance(value, list):
@@ -87,7 +86,8 @@ def rename_frame(frame: Mapping[str, Any], old: str, new: str) -> Obj:
             return {swap(k): swap(v) for k, v in value.items()}
         return value
 
-    return dict(swap(dict(frame)))
+    swapped = swap(dict(frame))
+    return dict(swapped) if isinstance(swapped, Mapping) else {}
 
 
 class NameSwap:
@@ -120,10 +120,10 @@ class NameSwap:
                 return token  # the bare name sits in the table: unreachable unless it is empty
 
 
-def _pod_templates(node: Mapping[str, Any]) -> list[str]:
+def _pod_templates(node: Mapping[str, object]) -> list[str]:
     """Template names a pod of ``node`` may carry: its own, and a ``templateRef``'s template."""
-    found = [node["templateName"]] if isinstance(node.get("templateName"), str) else []
+    found = [own] if isinstance(own := node.get("templateName"), str) else []
     ref = node.get("templateRef")
-    if isinstance(ref, Mapping) and isinstance(ref.get("template"), str):
-        found.append(ref["template"])
+    if isinstance(ref, Mapping) and isinstance(template := ref.get("template"), str):
+        found.append(template)
     return found or [""]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from wfsync.cluster.api import Obj
+from wfsync.model import values
 from wfsync.model.documents import Identity
 from wfsync.sync.ownership import VERSION_LABEL
 from wfsync.sync.plan import Action, Change
@@ -49,7 +49,7 @@ class TemplateProblem:
 
 
 def referenced(
-    workflow: Mapping[str, Any], namespace: str, bodies: Callable[[Identity], Mapping[str, Any] | None]
+    workflow: Mapping[str, object], namespace: str, bodies: Callable[[Identity], Mapping[str, object] | None]
 ) -> list[Identity]:
     """Every template ``workflow`` refers to, directly or through the templates it refers to.
 
@@ -113,6 +113,5 @@ def _problem(change: Change) -> TemplateProblem | None:
     return None
 
 
-def _version(obj: Mapping[str, Any] | None) -> str:
-    labels = ((obj or {}).get("metadata") or {}).get("labels") or {}
-    return str(labels.get(VERSION_LABEL) or "")
+def _version(obj: Mapping[str, object] | None) -> str:
+    return str(values.metadata(obj or {}, "labels").get(VERSION_LABEL) or "")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+
+from wfsync.model import values
 
 VERSION_LABEL = "wfsync.io/version"
 PUBLISH_MAJOR = "wfsync.io/publish-major"
@@ -26,7 +27,7 @@ def channel_name(name: str, version: str) -> str | None:
     return f"{name}-v{found.group(1)}" if found else None
 
 
-def opted_in(body: Mapping[str, Any]) -> bool:
+def opted_in(body: Mapping[str, object]) -> bool:
     """Whether the template asks to be published on its major channel."""
     meta = body.get("metadata")
     annotations = meta.get("annotations") if isinstance(meta, Mapping) else None
@@ -34,10 +35,9 @@ def opted_in(body: Mapping[str, Any]) -> bool:
     return str(publish).strip().lower() == "true"
 
 
-def published_channel(body: Mapping[str, Any], name: str) -> str:
+def published_channel(body: Mapping[str, object], name: str) -> str:
     """The channel name of a template that opted in and has a semantic version, else ''."""
     if not opted_in(body):
         return ""
-    labels = (body.get("metadata") or {}).get("labels")
-    version = labels.get(VERSION_LABEL) if isinstance(labels, Mapping) else None
+    version = values.metadata(body, "labels").get(VERSION_LABEL)
     return (channel_name(name, version) or "") if isinstance(version, str) else ""

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
 
+from wfsync.model import values
 from wfsync.model.documents import Identity, Kind
 from wfsync.review.fields import covered as _covered
 from wfsync.review.fields import leftover as _leftover
@@ -116,7 +116,7 @@ def classify(pair: Pair, callers: CallerIndex) -> Classified:
     return _done(pair, reasons, fields, frozenset(changed))
 
 
-def _trimmed(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _trimmed(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
     """Both bodies without what is equal on both sides (top-level keys, spec keys, member templates).
 
     The field paths are the same as on the whole bodies (members are matched by name), and
@@ -140,7 +140,7 @@ def _trimmed(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, Any]
     return out_a, out_b
 
 
-def _drop_equal(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _drop_equal(a: dict[str, object], b: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
     same = {k for k in a.keys() & b.keys() if a[k] == b[k]}
     if "metadata" in same:
         same.discard("metadata")  # kept: masking reads names from it
@@ -179,8 +179,8 @@ def _entrypoint(base: Template, head: Template, reasons: list[Reason], explained
 
 
 def _arguments(base: Template, head: Template, reasons: list[Reason], explained: list[str]) -> None:
-    old = _named((base.spec.get("arguments") or {}).get("parameters"))
-    new = _named((head.spec.get("arguments") or {}).get("parameters"))
+    old = _named(values.at(base.spec, "arguments", "parameters"))
+    new = _named(values.at(head.spec, "arguments", "parameters"))
     for name, param in new.items():
         path = f"spec.arguments.parameters[{name}]"
         if name not in old and "value" not in param and "valueFrom" not in param:
@@ -243,8 +243,8 @@ def _members(
 def _member(
     family: Identity,
     name: str,
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
+    old: Mapping[str, object],
+    new: Mapping[str, object],
     callers: CallerIndex,
     reasons: list[Reason],
     explained: list[str],
@@ -263,8 +263,8 @@ def _member(
         )
     _inputs(family, name, old, new, callers, reasons, explained)
     for section in ("parameters", "artifacts"):
-        before = _named((old.get("outputs") or {}).get(section))
-        after = _named((new.get("outputs") or {}).get(section))
+        before = _named(values.at(old, "outputs", section))
+        after = _named(values.at(new, "outputs", section))
         word = "parameter" if section == "parameters" else "artifact"
         # removing an output breaks whoever reads it; adding one breaks nobody (sorted: stable reports)
         for names, cls, verb in (

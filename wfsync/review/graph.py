@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from typing import Any
 
 _DEPENDS_NAME = re.compile(r"[A-Za-z0-9_][-A-Za-z0-9_]*(?=\.|\s|\)|$|&|\|)")
 _OPERATORS = frozenset(
@@ -25,13 +24,13 @@ def has_graph(template: Mapping[str, object]) -> bool:
     return isinstance(template.get("steps"), list) or isinstance(template.get("dag"), dict)
 
 
-def nodes_and_edges(template: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def nodes_and_edges(template: Mapping[str, object]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """``(name, label)`` per node and ``(from, to)`` per edge of a steps or DAG template."""
     nodes: list[tuple[str, str]] = []
     edges: list[tuple[str, str]] = []
-    if isinstance(template.get("steps"), list):
+    if isinstance(steps := template.get("steps"), list):
         previous: list[str] = []
-        for group in template["steps"]:
+        for group in steps:
             current = []
             for step in group if isinstance(group, list) else []:
                 if isinstance(step, dict) and isinstance(step.get("name"), str):

@@ -8,8 +8,8 @@ which is why the caller index is consulted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from wfsync.model import values
 from wfsync.model.documents import Identity
 from wfsync.review.impact import Caller, CallerIndex
 from wfsync.review.match import match_named
@@ -35,10 +35,10 @@ class InputChanges:
         """Record a reason about this member's interface."""
         self.reasons.append(Reason(change_class, message, path, self.name, callers=callers))
 
-    def parameters(self, old: Mapping[str, Any], new: Mapping[str, Any], passing: Passing) -> None:
+    def parameters(self, old: Mapping[str, object], new: Mapping[str, object], passing: Passing) -> None:
         """Parameters added, removed, renamed or changed."""
-        before = named((old.get("inputs") or {}).get("parameters"))
-        after = named((new.get("inputs") or {}).get("parameters"))
+        before = named(values.at(old, "inputs", "parameters"))
+        after = named(values.at(new, "inputs", "parameters"))
         for was, now in match_named(before, after):
             path = f"{self.at}.parameters[{now or was}]"
             if was is None and now is not None:
@@ -101,11 +101,11 @@ class InputChanges:
                     )
         enum_change(p_old, p_new, path, name, f"input {now!r} of {name!r}", self.reasons, self.explained)
 
-    def artifacts(self, old: Mapping[str, Any], new: Mapping[str, Any], passing: Passing) -> None:
+    def artifacts(self, old: Mapping[str, object], new: Mapping[str, object], passing: Passing) -> None:
         """Artifacts added, made required, or removed."""
         name = self.name
-        arts_before = named((old.get("inputs") or {}).get("artifacts"))
-        arts_after = named((new.get("inputs") or {}).get("artifacts"))
+        arts_before = named(values.at(old, "inputs", "artifacts"))
+        arts_after = named(values.at(new, "inputs", "artifacts"))
         for art, spec in arts_after.items():
             path = f"{self.at}.artifacts[{art}]"
             needed = not spec.get("optional") and not ARTIFACT_SOURCES & spec.keys()

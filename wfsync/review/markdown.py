@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from wfsync.review.classify import ChangeClass
 from wfsync.review.graph import has_graph, mermaid, node_marks
+from wfsync.review.reasons import Reason
 from wfsync.review.report import Review, TemplateReview
 from wfsync.secrets import mask_text
 
@@ -201,9 +201,9 @@ def _node_names(template: dict[str, object]) -> set[str]:
     return {n for n, _ in nodes_and_edges(template)[0]}
 
 
-def _by_topic(reasons: Iterable[Any]) -> list[tuple[str, list[Any]]]:
+def _by_topic(reasons: Iterable[Reason]) -> list[tuple[str, list[Reason]]]:
     order = ["interface", "security", "image", "resources", "script", "behaviour", "docs"]
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[Reason]] = {}
     for r in reasons:
         groups.setdefault(r.topic, []).append(r)
     return sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))

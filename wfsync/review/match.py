@@ -11,8 +11,8 @@ import dataclasses
 import difflib
 import json
 from collections.abc import Mapping
-from typing import Any
 
+from wfsync.model import values
 from wfsync.model.documents import Identity
 from wfsync.review.snapshot import VERSION_LABEL, Template
 
@@ -92,17 +92,17 @@ def similarity(a: str, b: str) -> float:
     return matcher.ratio()
 
 
-def _content(body: Mapping[str, Any]) -> str:
-    meta = dict(body.get("metadata") or {})
+def _content(body: Mapping[str, object]) -> str:
+    meta = dict(values.mapping(body.get("metadata")))
     for key in ("name", "namespace"):
         meta.pop(key, None)
-    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k != VERSION_LABEL}
+    labels = {k: v for k, v in values.mapping(meta.get("labels")).items() if k != VERSION_LABEL}
     meta["labels"] = labels
     rest = {k: v for k, v in body.items() if k not in ("metadata", "kind")}
     return json.dumps({"metadata": meta, **rest}, sort_keys=True)
 
 
-def _without_name(value: object) -> Any:
+def _without_name(value: object) -> object:
     if isinstance(value, Mapping):
         return {k: v for k, v in value.items() if k != "name"}
     return value

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Mapping
-from typing import Any
+
+from wfsync.model import values
 
 
 class ChangeClass(enum.StrEnum):
@@ -46,9 +47,13 @@ class Reason:
     callers: tuple[str, ...] = ()
     """Callers it breaks (``path:line``)."""
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form."""
-        out: dict[str, Any] = {"class": self.change_class.value, "topic": self.topic, "message": self.message}
+        out: dict[str, object] = {
+            "class": self.change_class.value,
+            "topic": self.topic,
+            "message": self.message,
+        }
         if self.path:
             out["path"] = self.path
         if self.member:
@@ -59,8 +64,8 @@ class Reason:
 
 
 def enum_change(
-    old: Mapping[str, Any],
-    new: Mapping[str, Any],
+    old: Mapping[str, object],
+    new: Mapping[str, object],
     path: str,
     member: str,
     what: str,
@@ -77,7 +82,7 @@ def enum_change(
             Reason(ChangeClass.FEATURE, f"{what}: enum removed (any value accepted)", f"{path}.enum", member)
         )
         return
-    lost = [str(v) for v in (a or []) if v not in b] if a is not None else None
+    lost = [str(v) for v in values.listed(a) if v not in values.listed(b)] if a is not None else None
     if a is None:
         reasons.append(
             Reason(
@@ -102,10 +107,10 @@ def required(param: Mapping[str, object]) -> bool:
     return not any(k in param for k in ("value", "default", "valueFrom"))
 
 
-def named(items: Any) -> dict[str, dict[str, Any]]:
+def named(items: object) -> dict[str, dict[str, object]]:
     """Named list items (parameters, artifacts) by name; unnamed items are skipped."""
-    out: dict[str, dict[str, Any]] = {}
-    for item in items or ():
+    out: dict[str, dict[str, object]] = {}
+    for item in values.listed(items):
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             out[item["name"]] = item
     return out

@@ -6,14 +6,19 @@ import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from wfsync.errors import InputError
 from wfsync.library.discover import find_yaml_files, read_file
 from wfsync.library.yamlload import node_line
 from wfsync.lint.index import DocumentSummary, summarize
+from wfsync.model import values
 from wfsync.model.documents import LIBRARY_KINDS, Document, Identity
+from wfsync.model.findings import JsonPath
 from wfsync.sync.normalize import normalize
+
+if TYPE_CHECKING:
+    import yaml
 
 VERSION_LABEL = "wfsync.io/version"
 
@@ -23,7 +28,7 @@ class Template:
     """One WorkflowTemplate or ClusterWorkflowTemplate (a *family* of member templates)."""
 
     identity: Identity
-    body: dict[str, Any]
+    body: dict[str, object]
     """Normal form (:func:`wfsync.sync.normalize.normalize`): equal by meaning means equal."""
     path: str
     line: int
@@ -31,19 +36,19 @@ class Template:
     @property
     def version(self) -> str:
         """The ``wfsync.io/version`` label ('' when absent)."""
-        labels = (self.body.get("metadata") or {}).get("labels") or {}
-        return str(labels.get(VERSION_LABEL, ""))
+        return str(values.metadata(self.body, "labels").get(VERSION_LABEL, ""))
 
     @property
-    def spec(self) -> dict[str, Any]:
+    def spec(self) -> dict[str, object]:
         """The normal form's ``spec`` ({} when absent)."""
         spec = self.body.get("spec")
         return spec if isinstance(spec, dict) else {}
 
-    def members(self) -> dict[str, dict[str, Any]]:
+    def members(self) -> dict[str, dict[str, object]]:
         """Member templates by name."""
-        out: dict[str, dict[str, Any]] = {}
-        for item in self.spec.get("templates") or ():
+        out: dict[str, dict[str, object]] = {}
+        templates = self.spec.get("templates")
+        for item in templates if isinstance(templates, list) else ():
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 out[item["name"]] = item
         return out
@@ -144,8 +149,8 @@ def summaries(docs: Iterable[Document], root: Path) -> Iterable[DocumentSummary]
     for doc in docs:
         node = doc.node
 
-        def line_of(json_path: Any, node: Any = node) -> int:
-            return node_line(node, tuple(json_path)) or 0
+        def line_of(json_path: JsonPath, node: yaml.Node | None = node) -> int:
+            return node_line(node, json_path) or 0
 
         yield summarize(
             doc.body,

@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable
 
 from wfsync.cluster.api import Cluster, ClusterError, Obj
+from wfsync.model import values
 from wfsync.sync.normalize import content_hash
 from wfsync.sync.ownership import STORED_HASH
 from wfsync.sync.plan import Action, Change, Plan
@@ -134,7 +135,10 @@ def _body(change: Change) -> Obj | None:
     assert change.desired is not None
     body = copy.deepcopy(change.desired.body)
     if change.action is not Action.CREATE:
-        body["metadata"]["resourceVersion"] = change.resource_version
+        body["metadata"] = {
+            **values.mapping(body.get("metadata")),
+            "resourceVersion": change.resource_version,
+        }
     return body
 
 

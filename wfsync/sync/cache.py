@@ -23,9 +23,9 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from wfsync import __version__
+from wfsync.model import values
 from wfsync.model.documents import Identity
 
 CACHE_FORMAT = 2
@@ -41,21 +41,23 @@ class CachedDocument:
     name: str
     line: int
     content_hash: str
-    body: dict[str, Any]
+    body: dict[str, object]
     refs: frozenset[Identity]
     """The templates it refers to (see :mod:`wfsync.sync.references`)."""
 
-    def to_json(self) -> list[Any]:
+    def to_json(self) -> list[object]:
         """Compact JSON form."""
         refs = sorted([r.kind, r.namespace, r.name] for r in self.refs)
         return [self.kind, self.namespace, self.name, self.line, self.content_hash, self.body, refs]
 
     @classmethod
-    def from_json(cls, data: list[Any]) -> CachedDocument:
+    def from_json(cls, data: list[object]) -> CachedDocument:
         """Inverse of :meth:`to_json`."""
         kind, namespace, name, line, digest, body, refs = data
         if not isinstance(body, dict):
             raise TypeError("cached body is not an object")
+        if not isinstance(line, int) or not isinstance(refs, list):
+            raise TypeError("cached line or references of the wrong type")
         return cls(
             str(kind),
             str(namespace),
@@ -72,7 +74,7 @@ def file_digest(data: bytes, namespace: str) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest() + "|" + namespace
 
 
-def json_exact(body: Mapping[str, Any]) -> bool:
+def json_exact(body: Mapping[str, object]) -> bool:
     """Whether ``body`` comes back from JSON exactly (no int keys, bytes, sets, NaN, ...)."""
     try:
         return bool(json.loads(json.dumps(body, allow_nan=False)) == body)
@@ -83,15 +85,15 @@ def json_exact(body: Mapping[str, Any]) -> bool:
 class SyncCache:
     """The desired documents by file and the live hashes by target, in one JSON file."""
 
-    def __init__(self, file: Path | None, data: dict[str, Any]) -> None:
+    def __init__(self, file: Path | None, data: dict[str, object]) -> None:
         self.file = file
         files, live = data.get("files"), data.get("live")
         # a file with our key but another shape (hand-edited, truncated by a full disk): ignore it
-        self.old_files: dict[str, Any] = files if isinstance(files, dict) else {}
+        self.old_files: dict[str, object] = files if isinstance(files, dict) else {}
         self.old_live: dict[str, dict[str, list[str]]] = (
             {t: e for t, e in live.items() if isinstance(e, dict)} if isinstance(live, dict) else {}
         )
-        self.files: dict[str, Any] = {}
+        self.files: dict[str, object] = {}
         self.live: dict[str, dict[str, list[str]]] = {}
         self.dirty = False
 
@@ -141,7 +143,7 @@ class SyncCache:
 
     # -- live ----------------------------------------------------------------------------------
 
-    def live_hash(self, target: str, obj: Mapping[str, Any]) -> str | None:
+    def live_hash(self, target: str, obj: Mapping[str, object]) -> str | None:
         """The remembered content hash of a live object (None when unknown)."""
         key = _live_key(obj)
         if key is None:
@@ -152,7 +154,7 @@ class SyncCache:
         self.live.setdefault(target, {})[key[0]] = entry
         return str(entry[1])
 
-    def put_live_hash(self, target: str, obj: Mapping[str, Any], digest: str) -> None:
+    def put_live_hash(self, target: str, obj: Mapping[str, object], digest: str) -> None:
         """Remember the content hash of a live object."""
         key = _live_key(obj)
         if self.file is None or key is None:
@@ -180,8 +182,8 @@ class SyncCache:
             tmp.unlink(missing_ok=True)
 
 
-def _live_key(obj: Mapping[str, Any]) -> tuple[str, str] | None:
-    meta = obj.get("metadata") or {}
+def _live_key(obj: Mapping[str, object]) -> tuple[str, str] | None:
+    meta = values.mapping(obj.get("metadata"))
     uid, rv = meta.get("uid"), meta.get("resourceVersion")
     if not isinstance(uid, str) or not uid or not isinstance(rv, str | int) or rv == "":
         return None

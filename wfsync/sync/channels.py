@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from wfsync.errors import InputError
+from wfsync.model import values
 from wfsync.model.channels import CHANNEL_OF, PUBLISH_MAJOR, channel_name, opted_in
 from wfsync.model.documents import Identity, Kind
 from wfsync.model.walk import callers, workflow_spec
@@ -45,8 +45,7 @@ def with_channels(objects: Iterable[DesiredObject], *, library_id: str) -> list[
 
 def channel_copy(item: DesiredObject, *, library_id: str) -> DesiredObject:
     """The copy of ``item`` published as ``<name>-v<major>``, stamped and hashed as its own object."""
-    meta = item.body.get("metadata") or {}
-    version = str((meta.get("labels") or {}).get(VERSION_LABEL, ""))
+    version = str(values.metadata(item.body, "labels").get(VERSION_LABEL, ""))
     name = channel_name(item.identity.name, version)
     if name is None:
         raise InputError(
@@ -59,18 +58,15 @@ def channel_copy(item: DesiredObject, *, library_id: str) -> DesiredObject:
         raise InputError(
             f"{item.identity}: channel name {name!r} is longer than {_MAX_NAME}", path=item.source_path
         )
-    body = _unstamped(item.body)
-    body["metadata"]["name"] = name
-    body["metadata"].setdefault("labels", {})[CHANNEL_OF] = item.identity.name
-    annotations = body["metadata"].get("annotations") or {}
+    body, meta, labels, annotations = _unstamped(item.body)
+    meta["name"] = name
+    labels[CHANNEL_OF] = item.identity.name
     annotations.pop(PUBLISH_MAJOR, None)
-    if annotations:
-        body["metadata"]["annotations"] = annotations
-    else:
-        body["metadata"].pop("annotations", None)
+    if not annotations:
+        meta.pop("annotations", None)
     _point_self_refs(body, item.identity, name)
     identity = Identity(item.identity.kind, item.identity.namespace, name)
-    source_commit = str((meta.get("annotations") or {}).get(SOURCE_COMMIT, ""))
+    source_commit = str(values.metadata(item.body, "annotations").get(SOURCE_COMMIT, ""))
     return stamped(
         identity,
         body,
@@ -82,19 +78,27 @@ def channel_copy(item: DesiredObject, *, library_id: str) -> DesiredObject:
     )
 
 
-def _unstamped(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy of ``body`` without the ownership stamp (the copy gets its own)."""
+_Dicts = tuple[dict[str, object], dict[str, object], dict[str, object], dict[str, object]]
+
+
+def _unstamped(body: Mapping[str, object]) -> _Dicts:
+    """A deep copy of ``body`` without the ownership stamp (the copy gets its own).
+
+    Returned with its metadata, labels and annotations, the dicts the channel copy edits.
+    """
     out = copy.deepcopy(dict(body))
-    meta = out.setdefault("metadata", {})
-    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in OWNERSHIP_ANNOTATIONS}
+    meta = dict(values.mapping(out.get("metadata")))
+    out["metadata"] = meta
+    old = values.mapping(meta.get("annotations"))
+    annotations = {k: v for k, v in old.items() if k not in OWNERSHIP_ANNOTATIONS}
     annotations.pop(CONTENT_HASH, None)
     meta["annotations"] = annotations
-    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
+    labels = {k: v for k, v in values.mapping(meta.get("labels")).items() if k not in OWNERSHIP_LABELS}
     meta["labels"] = labels
-    return out
+    return out, meta, labels, annotations
 
 
-def _point_self_refs(body: dict[str, Any], original: Identity, name: str) -> None:
+def _point_self_refs(body: dict[str, object], original: Identity, name: str) -> None:
     """Rewrite ``templateRef``s to the original template so that they name the copy."""
     spec, _ = workflow_spec(body)
     if spec is None:

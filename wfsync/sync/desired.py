@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from wfsync.errors import InputError
 from wfsync.model.documents import LIBRARY_KINDS, Document, Identity, Kind
@@ -18,7 +17,7 @@ class DesiredObject:
     """One object wfsync wants in the target: its body as sent, where it came from, its content hash."""
 
     identity: Identity
-    body: dict[str, Any]
+    body: dict[str, object]
     source_path: str
     line: int
     content_hash: str
@@ -82,7 +81,7 @@ def desired_object(
     )
 
 
-def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, Any], str] | None:
+def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, object], str] | None:
     """A document's identity, body (namespace defaulted, no status) and content hash, before stamping.
 
     This is the costly part and depends only on the document and the target's default
@@ -115,7 +114,7 @@ def prepare(doc: Document, namespace: str) -> tuple[Identity, dict[str, Any], st
 
 def stamped(
     identity: Identity,
-    body: dict[str, Any],
+    body: dict[str, object],
     digest: str,
     *,
     line: int,

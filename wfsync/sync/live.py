@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
 
 from wfsync.cluster.api import Cluster, ForbiddenError, Obj
 from wfsync.model.documents import Kind
@@ -92,8 +91,9 @@ class LiveLister:
     def settle(self) -> None:
         """Wait until no request is in flight (before forking worker processes)."""
         if self._pool is not None:
-            pending: list[Future[Any]] = [f for f in [self._crds, *self._sent.values()] if f is not None]
-            wait(pending)
+            if self._crds is not None:
+                wait([self._crds])
+            wait(list(self._sent.values()))
 
     def _after_crds(self, kind: str, namespace: str | None) -> list[Obj]:
         assert self._crds is not None

@@ -23,8 +23,9 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeGuard
 
+from wfsync.model import values
 from wfsync.sync.ownership import OWNERSHIP_ANNOTATIONS, OWNERSHIP_LABELS
 
 SERVER_METADATA = frozenset(
@@ -78,9 +79,9 @@ _SUFFIX: dict[str, int | decimal.Decimal] = {
 }
 
 
-def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
+def normalize(obj: Mapping[str, object]) -> dict[str, object]:
     """The normal form of a document or live object (a new dict; the input is not changed)."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for key, value in obj.items():
         if key.__class__ is not str:
             key = str(key)  # as nested keys are: JSON (and so the content hash) needs string keys
@@ -94,25 +95,25 @@ def normalize(obj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def content_hash(obj: Mapping[str, Any]) -> str:
+def content_hash(obj: Mapping[str, object]) -> str:
     """``sha256:<hex>`` of the normal form: equal by meaning means equal hash."""
     data = json.dumps(normalize(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def _metadata(meta: Mapping[str, Any], kind: str) -> dict[str, Any]:
+def _metadata(meta: Mapping[str, object], kind: str) -> dict[str, object]:
     out = {k: v for k, v in meta.items() if k not in SERVER_METADATA}
     if kind == "ClusterWorkflowTemplate":
         out.pop("namespace", None)
-    labels = {k: str(v) for k, v in (meta.get("labels") or {}).items() if k not in OWNERSHIP_LABELS}
+    labels = {k: str(v) for k, v in values.mapping(meta.get("labels")).items() if k not in OWNERSHIP_LABELS}
     annotations = {
-        k: str(v) for k, v in (meta.get("annotations") or {}).items() if k not in IGNORED_ANNOTATIONS
+        k: str(v) for k, v in values.mapping(meta.get("annotations")).items() if k not in IGNORED_ANNOTATIONS
     }
     out["labels"], out["annotations"] = labels, annotations
     return out
 
 
-def _fold(value: Any, key: str | None, in_parameter: bool = False) -> Any:
+def _fold(value: object, key: str | None, in_parameter: bool = False) -> object:
     if isinstance(value, dict):
         return _fold_dict(value, key, in_parameter)
     if isinstance(value, list):
@@ -120,7 +121,7 @@ def _fold(value: Any, key: str | None, in_parameter: bool = False) -> Any:
     return _fold_scalar(value, key, in_parameter)
 
 
-def _fold_scalar(value: Any, key: str | None, in_parameter: bool) -> Any:
+def _fold_scalar(value: object, key: str | None, in_parameter: bool) -> object:
     if in_parameter and key in PARAMETER_STRINGS:
         return _argo_string(value)
     if key in INT_OR_STRING and value.__class__ is str and _INTEGER.match(value):
@@ -128,10 +129,10 @@ def _fold_scalar(value: Any, key: str | None, in_parameter: bool) -> Any:
     return value
 
 
-def _fold_dict(value: dict[Any, Any], key: str | None, in_parameter: bool) -> dict[str, Any]:
+def _fold_dict(value: dict[object, object], key: str | None, in_parameter: bool) -> dict[str, object]:
     # The hot loop of diff (every node of every desired and live object): children are
     # dispatched inline and empties (None, {}, []) dropped without a call per value.
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for k, v in value.items():
         if k.__class__ is not str:
             k = str(k)
@@ -153,9 +154,9 @@ def _fold_dict(value: dict[Any, Any], key: str | None, in_parameter: bool) -> di
     return out
 
 
-def _fold_list(value: list[Any], key: str | None, in_parameter: bool) -> list[Any]:
+def _fold_list(value: list[object], key: str | None, in_parameter: bool) -> list[object]:
     child = key == "parameters"
-    items: list[Any] = [
+    items: list[object] = [
         _fold_dict(v, None, child)
         if isinstance(v, dict)
         else _fold_list(v, None, child)
@@ -170,7 +171,7 @@ def _fold_list(value: list[Any], key: str | None, in_parameter: bool) -> list[An
     return items
 
 
-def _named(items: list[object]) -> bool:
+def _named(items: list[object]) -> TypeGuard[list[dict[str, object]]]:
     names = [item.get("name") for item in items if isinstance(item, dict)]
     return (
         len(names) == len(items) and all(isinstance(n, str) for n in names) and len(set(names)) == len(names)

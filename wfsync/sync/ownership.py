@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+
+from wfsync.model import values
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "wfsync"
@@ -41,30 +42,30 @@ def selector(library_id: str) -> str:
     return f"{MANAGED_BY}={MANAGER},{LIBRARY_LABEL}={library_id}"
 
 
-def owner(obj: Mapping[str, Any], library_id: str) -> Owner:
+def owner(obj: Mapping[str, object], library_id: str) -> Owner:
     """Whether ``obj`` carries this library's ownership labels, another library's, or none."""
-    labels = (obj.get("metadata") or {}).get("labels") or {}
+    labels = values.metadata(obj, "labels")
     if labels.get(MANAGED_BY) != MANAGER:
         return Owner.UNMANAGED
     return Owner.THIS_LIBRARY if labels.get(LIBRARY_LABEL) == library_id else Owner.OTHER_LIBRARY
 
 
 def stamp(
-    body: Mapping[str, Any], *, library_id: str, source_path: str, source_commit: str, content_hash: str
-) -> dict[str, Any]:
+    body: Mapping[str, object], *, library_id: str, source_path: str, source_commit: str, content_hash: str
+) -> dict[str, object]:
     """A copy of ``body`` with the ownership labels and source annotations set.
 
     Only ``metadata`` is copied; the rest is shared with ``body``, so writers that change an object
     copy it first (as apply does), and a 1,000-template library is not deep-copied on every diff.
     """
     out = dict(body)
-    meta = dict(out.get("metadata") or {})
+    meta = dict(values.mapping(out.get("metadata")))
     out["metadata"] = meta
-    labels = dict(meta.get("labels") or {})
+    labels = dict(values.mapping(meta.get("labels")))
     labels[MANAGED_BY] = MANAGER
     labels[LIBRARY_LABEL] = library_id
     meta["labels"] = labels
-    annotations = dict(meta.get("annotations") or {})
+    annotations = dict(values.mapping(meta.get("annotations")))
     annotations[SOURCE_PATH] = source_path
     annotations[SOURCE_COMMIT] = source_commit
     annotations[CONTENT_HASH] = content_hash
@@ -72,13 +73,13 @@ def stamp(
     return out
 
 
-def annotation(obj: Mapping[str, Any], key: str) -> str:
+def annotation(obj: Mapping[str, object], key: str) -> str:
     """One annotation of ``obj`` ('' when absent)."""
-    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(key)
+    value = values.metadata(obj, "annotations").get(key)
     return value if isinstance(value, str) else ""
 
 
-def label(obj: Mapping[str, Any], key: str) -> str:
+def label(obj: Mapping[str, object], key: str) -> str:
     """One label of ``obj`` ('' when absent)."""
-    value = ((obj.get("metadata") or {}).get("labels") or {}).get(key)
+    value = values.metadata(obj, "labels").get(key)
     return value if isinstance(value, str) else ""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Mapping
-from typing import Any
 
 import yaml
 from deepdiff import DeepDiff
@@ -34,9 +33,9 @@ class FieldChange:
     before: object = None
     after: object = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form for reports."""
-        out: dict[str, Any] = {"path": self.path, "change": self.change}
+        out: dict[str, object] = {"path": self.path, "change": self.change}
         if self.change != "added":
             out["before"] = self.before
         if self.change != "removed":
@@ -44,7 +43,7 @@ class FieldChange:
         return out
 
 
-def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+def field_changes(before: Mapping[str, object], after: Mapping[str, object]) -> list[FieldChange]:
     """The changes from ``before`` to ``after`` (normal forms), one per field path, in path order."""
     old, new = mask_pair(before, after)
     keyed_old, keyed_new = _keyed(old), _keyed(new)
@@ -67,17 +66,22 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[F
     return sorted(out, key=lambda c: c.path)
 
 
-def _at(tree: Any, parts: list[Any], fallback: Any) -> Any:
+def _at(tree: object, parts: list[object], fallback: object) -> object:
     """The value at ``parts`` in the whole (not trimmed) tree: what DeepDiff saw may hold placeholders."""
     try:
         for part in parts:
-            tree = tree[part]
-    except (KeyError, IndexError, TypeError):
+            if isinstance(tree, Mapping):
+                tree = tree[part]
+            elif isinstance(tree, list) and isinstance(part, int):
+                tree = tree[part]
+            else:
+                return fallback
+    except (KeyError, IndexError):
         return fallback
     return tree
 
 
-def unified(before: Mapping[str, Any], after: Mapping[str, Any], name: str) -> str:
+def unified(before: Mapping[str, object], after: Mapping[str, object], name: str) -> str:
     """A classic unified diff of the two normal forms as YAML (masked)."""
     old, new = mask_pair(before, after)
     a = _dump(old).splitlines(keepends=True) if old else []
@@ -85,7 +89,7 @@ def unified(before: Mapping[str, Any], after: Mapping[str, Any], name: str) -> s
     return "".join(difflib.unified_diff(a, b, f"live/{name}", f"library/{name}"))
 
 
-def _keyed(value: Any, key: str | None = None) -> Any:
+def _keyed(value: object, key: str | None = None) -> object:
     """Named lists as mappings keyed by name; an ordered one also records its order."""
     if isinstance(value, Mapping):
         return {k: _keyed(v, k) for k, v in value.items()}
@@ -97,7 +101,7 @@ def _keyed(value: Any, key: str | None = None) -> Any:
             and all(isinstance(n, str) for n in names)
             and len(set(names)) == len(names)
         ):
-            out: dict[str, Any] = {_NAMED + str(item["name"]): _keyed(item) for item in value}
+            out: dict[str, object] = {_NAMED + str(item["name"]): _keyed(item) for item in value}
             if key not in UNORDERED_NAMED_LISTS:
                 out[_ORDER] = names
             return out
@@ -105,7 +109,7 @@ def _keyed(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _without_equal(a: Any, b: Any) -> tuple[Any, Any]:
+def _without_equal(a: object, b: object) -> tuple[object, object]:
     """Both sides with the mapping values identical on both replaced by one placeholder (recursively).
 
     An update usually touches a few fields of a large object: DeepDiff then walks only the part
@@ -114,8 +118,8 @@ def _without_equal(a: Any, b: Any) -> tuple[Any, Any]:
     """
     if not (isinstance(a, dict) and isinstance(b, dict)):
         return a, b
-    oa: dict[Any, Any] = {}
-    shared: dict[Any, Any] = {}
+    oa: dict[object, object] = {}
+    shared: dict[object, object] = {}
     for key, va in a.items():
         if key not in b:
             oa[key] = va
@@ -131,18 +135,18 @@ _SAME = object()
 """Stands for a value identical on both sides (the same object: DeepDiff skips it at once)."""
 
 
-def _identical(a: Any, b: Any) -> bool:
+def _identical(a: object, b: object) -> bool:
     """Equal and of the same types all the way down (``1``, ``1.0`` and ``True`` differ)."""
     if a.__class__ is not b.__class__:
         return False
-    if isinstance(a, dict):
+    if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_identical(v, b[k]) for k, v in a.items())
-    if isinstance(a, list):
+    if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """Undo :func:`_keyed` for printing a value."""
     if isinstance(value, Mapping):
         if any(isinstance(k, str) and k.startswith(_NAMED) for k in value):

@@ -13,7 +13,6 @@ import re
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Any
 
 from wfsync.lint.rules.spec import Problem
 
@@ -100,12 +99,11 @@ def _field_problem(field: str, low: int, high: int, names: Mapping[str, int]) ->
     return None
 
 
-def cron_problems(body: Mapping[str, Any], kind: str) -> Iterator[Problem]:
+def cron_problems(body: Mapping[str, object], kind: str) -> Iterator[Problem]:
     """Problems of a CronWorkflow's ``schedule``, ``schedules`` and ``timezone``."""
-    if kind != "CronWorkflow" or not isinstance(body.get("spec"), dict):
+    if kind != "CronWorkflow" or not isinstance(spec := body.get("spec"), dict):
         return
-    spec = body["spec"]
-    found: list[tuple[tuple[str | int, ...], Any]] = []
+    found: list[tuple[tuple[str | int, ...], object]] = []
     if "schedule" in spec:
         found.append((("spec", "schedule"), spec["schedule"]))
     schedules = spec.get("schedules")
