@@ -28,109 +28,13 @@ __all__ = [
 ]
 
 
-class WorkflowSpec(TypedDict, total=False):
-    """Argo's ``WorkflowSpec`` (fields as in the lint schema)."""
-
-    activeDeadlineSeconds: int
-    affinity: Mapping[str, object]
-    archiveLogs: bool
-    arguments: Arguments
-    artifactGC: Mapping[str, object]
-    artifactRepositoryRef: Mapping[str, object]
-    automountServiceAccountToken: bool
-    dnsConfig: Mapping[str, object]
-    dnsPolicy: str
-    entrypoint: str
-    executor: Mapping[str, object]
-    executorPlugins: Sequence[Mapping[str, object]]
-    hooks: dict[str, LifecycleHook]
-    hostAliases: Sequence[Mapping[str, object]]
-    hostNetwork: bool
-    imagePullSecrets: Sequence[Mapping[str, object]]
-    metrics: Mapping[str, object]
-    nodeSelector: dict[str, str]
-    onExit: str
-    parallelism: int
-    podDisruptionBudget: Mapping[str, object]
-    podGC: Mapping[str, object]
-    podMetadata: Mapping[str, object]
-    podPriorityClassName: str
-    podResources: Mapping[str, object]
-    podSpecPatch: str
-    priority: int
-    resourceClaims: Sequence[object]
-    retryStrategy: Mapping[str, object]
-    schedulerName: str
-    securityContext: Mapping[str, object]
-    serviceAccountName: str
-    shutdown: str
-    suspend: bool
-    synchronization: Mapping[str, object]
-    templateDefaults: Template
-    templates: list[Template]
-    tolerations: Sequence[Mapping[str, object]]
-    ttlStrategy: Mapping[str, object]
-    volumeClaimGC: Mapping[str, object]
-    volumeClaimTemplates: Sequence[Mapping[str, object]]
-    volumes: Sequence[Mapping[str, object]]
-    workflowMetadata: Mapping[str, object]
-    workflowTemplateRef: WorkflowTemplateRef
-
-
-class Template(TypedDict, total=False):
-    """Argo's ``Template`` (fields as in the lint schema)."""
-
-    activeDeadlineSeconds: int | str
-    affinity: Mapping[str, object]
-    annotations: dict[str, str]
-    archiveLocation: Mapping[str, object]
-    automountServiceAccountToken: bool
-    container: Mapping[str, object]
-    containerSet: Mapping[str, object]
-    daemon: bool
-    dag: DAGTemplate
-    data: Mapping[str, object]
-    executor: Mapping[str, object]
-    failFast: bool
-    hostAliases: Sequence[Mapping[str, object]]
-    http: Mapping[str, object]
-    initContainers: Sequence[Mapping[str, object]]
-    inputs: Inputs
-    memoize: Mapping[str, object]
-    metadata: Mapping[str, object]
-    metrics: Mapping[str, object]
-    name: str
-    nodeSelector: dict[str, str]
-    outputs: Outputs
-    parallelism: int
-    plugin: Mapping[str, object]
-    podResources: Mapping[str, object]
-    podSpecPatch: str
-    priorityClassName: str
-    resource: Mapping[str, object]
-    resourceClaims: Sequence[object]
-    retryStrategy: Mapping[str, object]
-    schedulerName: str
-    script: Mapping[str, object]
-    securityContext: Mapping[str, object]
-    serviceAccountName: str
-    sidecars: Sequence[Mapping[str, object]]
-    steps: Sequence[list[WorkflowStep]]
-    suspend: Mapping[str, object]
-    synchronization: Mapping[str, object]
-    timeout: str
-    tolerations: Sequence[Mapping[str, object]]
-    volumes: Sequence[Mapping[str, object]]
-
-
-class WorkflowStep(TypedDict, total=False):
-    """Argo's ``WorkflowStep`` (fields as in the lint schema)."""
+class _CallFields(TypedDict, total=False):
+    """What a steps entry and a DAG task share: the call and its loop."""
 
     arguments: Arguments
     continueOn: ContinueOn
     hooks: dict[str, LifecycleHook]
     inline: Template
-    name: str
     onExit: str
     template: str
     templateRef: TemplateRef
@@ -138,6 +42,95 @@ class WorkflowStep(TypedDict, total=False):
     withItems: Sequence[object]
     withParam: str
     withSequence: Mapping[str, object]
+
+
+class _PodFields(TypedDict, total=False):
+    """Pod settings a workflow gives every template and a template itself."""
+
+    affinity: Mapping[str, object]
+    automountServiceAccountToken: bool
+    executor: Mapping[str, object]
+    hostAliases: Sequence[Mapping[str, object]]
+    metrics: Mapping[str, object]
+    nodeSelector: dict[str, str]
+    parallelism: int
+    podResources: Mapping[str, object]
+    podSpecPatch: str
+    resourceClaims: Sequence[object]
+    retryStrategy: Mapping[str, object]
+    schedulerName: str
+    securityContext: Mapping[str, object]
+    serviceAccountName: str
+    synchronization: Mapping[str, object]
+    tolerations: Sequence[Mapping[str, object]]
+    volumes: Sequence[Mapping[str, object]]
+
+
+class WorkflowSpec(_PodFields, total=False):
+    """Argo's ``WorkflowSpec`` (fields as in the lint schema)."""
+
+    activeDeadlineSeconds: int
+    archiveLogs: bool
+    arguments: Arguments
+    artifactGC: Mapping[str, object]
+    artifactRepositoryRef: Mapping[str, object]
+    dnsConfig: Mapping[str, object]
+    dnsPolicy: str
+    entrypoint: str
+    executorPlugins: Sequence[Mapping[str, object]]
+    hooks: dict[str, LifecycleHook]
+    hostNetwork: bool
+    imagePullSecrets: Sequence[Mapping[str, object]]
+    onExit: str
+    podDisruptionBudget: Mapping[str, object]
+    podGC: Mapping[str, object]
+    podMetadata: Mapping[str, object]
+    podPriorityClassName: str
+    priority: int
+    shutdown: str
+    suspend: bool
+    templateDefaults: Template
+    templates: list[Template]
+    ttlStrategy: Mapping[str, object]
+    volumeClaimGC: Mapping[str, object]
+    volumeClaimTemplates: Sequence[Mapping[str, object]]
+    workflowMetadata: Mapping[str, object]
+    workflowTemplateRef: WorkflowTemplateRef
+
+
+class Template(_PodFields, total=False):
+    """Argo's ``Template`` (fields as in the lint schema)."""
+
+    activeDeadlineSeconds: int | str
+    annotations: dict[str, str]
+    archiveLocation: Mapping[str, object]
+    container: Mapping[str, object]
+    containerSet: Mapping[str, object]
+    daemon: bool
+    dag: DAGTemplate
+    data: Mapping[str, object]
+    failFast: bool
+    http: Mapping[str, object]
+    initContainers: Sequence[Mapping[str, object]]
+    inputs: Inputs
+    memoize: Mapping[str, object]
+    metadata: Mapping[str, object]
+    name: str
+    outputs: Outputs
+    plugin: Mapping[str, object]
+    priorityClassName: str
+    resource: Mapping[str, object]
+    script: Mapping[str, object]
+    sidecars: Sequence[Mapping[str, object]]
+    steps: list[list[WorkflowStep]]
+    suspend: Mapping[str, object]
+    timeout: str
+
+
+class WorkflowStep(_CallFields, total=False):
+    """Argo's ``WorkflowStep`` (fields as in the lint schema)."""
+
+    name: str
 
 
 class DAGTemplate(TypedDict, total=False):
@@ -148,23 +141,12 @@ class DAGTemplate(TypedDict, total=False):
     tasks: Required[list[DAGTask]]
 
 
-class DAGTask(TypedDict, total=False):
+class DAGTask(_CallFields, total=False):
     """Argo's ``DAGTask`` (fields as in the lint schema)."""
 
-    arguments: Arguments
-    continueOn: ContinueOn
     dependencies: list[str]
     depends: str
-    hooks: dict[str, LifecycleHook]
-    inline: Template
     name: Required[str]
-    onExit: str
-    template: str
-    templateRef: TemplateRef
-    when: str
-    withItems: Sequence[object]
-    withParam: str
-    withSequence: Mapping[str, object]
 
 
 class LifecycleHook(TypedDict, total=False):
