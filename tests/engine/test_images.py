@@ -175,3 +175,54 @@ def test_strict_images_accepts_exact_and_untagged_stand_ins(tmp_path: Path) -> N
         executor.strict_problem("python:2.1", ("python",))
         == f"python:2.1 would run as host Python {platform.python_version()}"
     )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_NC = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: nc}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: IMAGE
+      command: [sh, -c]
+      args: ['nc -lk -p PORT -e /bin/echo served & sleep 0.5; nc 127.0.0.1 PORT </dev/null; nc -z 127.0.0.1 PORT && echo open']
+"""
+
+
+def test_alpine_nc_speaks_alpines_options_for_real(tmp_path: Path) -> None:
+    """Debian's BusyBox nc has no ``-k``: busybox/alpine images get a stand-in with Alpine's options."""
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed (.ci/run installs it)")
+    port = _free_port()
+    result = _run(tmp_path, _NC.replace("IMAGE", "alpine:3.23").replace("PORT", str(port)))
+    assert result.status.phase == "Succeeded", result.status.message
+    assert _pods(result)["nc"]["outputs"]["result"] == "served\nopen"  # type: ignore[index]
+    assert "wfsync nc stand-in" in result.substitutions["alpine:3.23"]
+
+
+def test_the_nc_stand_in_is_for_busybox_images_only(tmp_path: Path) -> None:
+    if shutil.which("nc") is not None:
+        pytest.skip("this host has an nc of its own")
+    result = _run(tmp_path, _NC.replace("IMAGE", "debian:12").replace("PORT", str(_free_port())))
+    assert _pods(result)["nc"]["message"].startswith("unsupported:")  # type: ignore[union-attr]
+
+
+def test_an_nc_option_the_stand_in_lacks_is_unsupported_not_run(tmp_path: Path) -> None:
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed (.ci/run installs it)")
+    args = "args: ['nc -u -l -p PORT']"
+    text = _NC.replace("IMAGE", "busybox").replace(_NC.splitlines()[-1].strip(), args)
+    result = _run(tmp_path, text.replace("PORT", str(_free_port())))
+    assert result.status.phase != "Succeeded"
+    assert "option -u: not found" in _pods(result)["nc"]["message"]  # type: ignore[operator]

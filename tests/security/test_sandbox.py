@@ -162,6 +162,30 @@ def test_declared_paths_are_real_paths_and_commands_run_unchanged(tmp_path: Path
 
 
 @needs_bwrap
+def test_a_volume_is_a_mount_of_its_own(tmp_path: Path) -> None:
+    """As on Kubernetes, an emptyDir volume is listed in the pod's /proc/mounts (volumes-emptydir)."""
+    result = _run(
+        tmp_path,
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: emptydir}
+        spec:
+          entrypoint: main
+          volumes: [{name: workdir, emptyDir: {}}]
+          templates:
+          - name: main
+            container:
+              image: alpine:3
+              command: [sh, -c, 'grep -c " /mnt/vol " /proc/mounts; grep -c " /mnt " /proc/mounts || true']
+              volumeMounts: [{name: workdir, mountPath: /mnt/vol}]
+        """,
+    )
+    assert result.status.phase == "Succeeded", result.status.message
+    assert str(_pod(result)["outputs"]["result"]).split() == ["1", "0"]  # type: ignore[index]
+
+
+@needs_bwrap
 def test_every_process_of_a_pod_dies_with_it(tmp_path: Path) -> None:
     token = f"{400 + os.getpid() % 500}.{time.time_ns() % 10**6:06d}"
     started = time.time()

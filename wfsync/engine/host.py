@@ -37,6 +37,10 @@ LOG_DIR = ".wfsync-logs"
 ARGOSAY = Path(__file__).with_name("argosay.py")
 SHIMS = Path(__file__).with_name("shims")
 """Stand-ins for the few tools well-known example images carry that hosts lack (``cowsay``)."""
+BUSYBOX_SHIMS = SHIMS / "busybox"
+"""Stand-ins for BusyBox applets as Alpine builds them that Debian's BusyBox lacks (``nc -k``),
+first on the PATH of busybox and alpine images only."""
+_BUSYBOX_IMAGES = ("busybox", "alpine")
 
 _FAMILIES = {
     "busybox": "shell",
@@ -65,6 +69,11 @@ _LANGUAGE = {"python": ("python", "python3"), "node": ("node", "nodejs"), "golan
 
 def image_family(image: str) -> str | None:
     """Which host toolset stands in for ``image`` (None when it is not a well-known image)."""
+    return _FAMILIES.get(image_name(image))
+
+
+def image_name(image: str) -> str:
+    """The image's repository without registry, ``library/``, tag or digest (``alpine/git``)."""
     name = image.split("@", 1)[0]
     slash = name.rfind("/")
     colon = name.rfind(":")
@@ -75,7 +84,7 @@ def image_family(image: str) -> str | None:
         parts = parts[1:]
     if parts and parts[0] == "library":
         parts = parts[1:]
-    return _FAMILIES.get("/".join(parts))
+    return "/".join(parts)
 
 
 class HostExecutor:
@@ -103,7 +112,9 @@ class HostExecutor:
                 for image, tools in self._substituted.items()
             }
 
-    def _find(self, program: str) -> str | None:
+    def _find(self, program: str, image: str = "") -> str | None:
+        if image_name(image) in _BUSYBOX_IMAGES and (BUSYBOX_SHIMS / program).is_file():
+            return str(BUSYBOX_SHIMS / program)
         if program not in self._which:
             self._which[program] = shutil.which(program) or shutil.which(program, path=str(SHIMS))
         return self._which[program]
@@ -128,7 +139,7 @@ class HostExecutor:
                 return f"unsupported: command {program!r} is not in image {image!r}"
         if program in ("python", "python3"):
             return None
-        if self._find(program) is None:
+        if self._find(program, image) is None:
             return f"unsupported: command {program!r} of image {image!r} is not available on this host"
         return None
 
@@ -149,7 +160,7 @@ class HostExecutor:
         elif program in ("python", "python3"):
             tool = self.tools.python(tag_version(image) if family == "python" else None)
         else:
-            tool = self.tools.tool(program, self._find(program) or program)
+            tool = self.tools.tool(program, self._find(program, image) or program)
         with self._lock:
             self._substituted.setdefault(image, {})[program] = tool
         return tool
@@ -157,8 +168,11 @@ class HostExecutor:
     def _image_path(self, image: str) -> list[str]:
         """Folders first on a container's PATH: a python image's interpreter (its ``python``, ``pip``).
 
-        So a shell script in ``python:3.9`` that runs ``python`` or ``pip`` gets the 3.9 stand-in.
+        So a shell script in ``python:3.9`` that runs ``python`` or ``pip`` gets the 3.9 stand-in;
+        busybox and alpine images get the BusyBox applets Debian's BusyBox lacks (:data:`BUSYBOX_SHIMS`).
         """
+        if image_name(image) in _BUSYBOX_IMAGES:
+            return [str(BUSYBOX_SHIMS)]
         if image_family(image) != "python":
             return []
         tool = self.tools.python(tag_version(image))
@@ -166,6 +180,23 @@ class HostExecutor:
             self._substituted.setdefault(image, {})["python"] = tool
         folder = str(Path(tool.path).parent)
         return [folder] if Path(folder, "python").exists() or Path(folder, "python3").exists() else []
+
+    def _note_shims(self, pod: Pod, ctr: Container) -> None:
+        """Record the BusyBox applet stand-ins a busybox/alpine container names (for the summary)."""
+        if image_name(ctr.image) not in _BUSYBOX_IMAGES:
+            return
+        texts = [
+            *ctr.command,
+            *ctr.args,
+            *(c.decode("utf-8", "replace") for p, c, _ in pod.files if p == SCRIPT_PATH),
+        ]
+        for shim in BUSYBOX_SHIMS.iterdir():
+            if any(re.search(rf"(?<![\w.-]){re.escape(shim.name)}(?![\w.-])", t) for t in texts):
+                with self._lock:
+                    tools = self._substituted.setdefault(ctr.image, {})
+                    tools[shim.name] = Tool(
+                        str(shim), f"wfsync {shim.name} stand-in (Alpine BusyBox options)"
+                    )
 
     def describe(self, pod: Pod) -> str:
         """What ran the pod's toolchain images when it is not the version their tag names.
@@ -286,6 +317,7 @@ class HostExecutor:
         command = (*ctr.command[:1], *(self._map(pod, pattern, c) for c in ctr.command[1:]))
         args = tuple(self._map(pod, pattern, a) for a in ctr.args)
         argv = self.resolve(ctr.image, command, args)
+        self._note_shims(pod, ctr)
         env = {
             "PATH": os.pathsep.join(
                 [*self._image_path(ctr.image), str(SHIMS), os.environ.get("PATH", "/usr/bin:/bin")]

@@ -193,7 +193,9 @@ class SandboxExecutor(HostExecutor):
             else:
                 args += ["--ro-bind", name, name]
         args += ["--dev", "/dev", "--proc", "/proc"]
-        for mount, folder in sorted(pod.shared_dirs, key=lambda m: (m[0].count("/"), m[0])):
+        # every volume is a mount of its own, as on Kubernetes (it is listed in /proc/mounts)
+        volumes = [*((m, self.host_path(pod, m)) for m in pod.mounts), *pod.shared_dirs]
+        for mount, folder in sorted(volumes, key=lambda m: (m[0].count("/"), m[0])):
             args += ["--bind", str(folder), mount]
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
