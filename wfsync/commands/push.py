@@ -16,7 +16,7 @@ from pathlib import Path
 from wfsync.commands.syncstate import SyncState, library_files, require_config, resolve_target, sync_state
 from wfsync.config import state_folder
 from wfsync.errors import ExitCode, UsageError
-from wfsync.lint.linter import LintOptions, LintReport, lint_paths
+from wfsync.lint.linter import LintReport, lint_library
 from wfsync.sync.apply import ApplyResult, apply_plan, writes
 from wfsync.sync.locate import locator
 from wfsync.sync.plan import Action, Change
@@ -81,16 +81,7 @@ def prepare_push(
         )
     with library_files(config, ref) as (folder, root, commit):
         cache = state_folder(config.root, "cache") if (use_cache and ref is None) else None
-        report = lint_paths(
-            [folder],
-            LintOptions(
-                library=folder,
-                root=root,
-                cache_dir=cache,
-                disable=config.lint.disable,
-                warn=config.lint.warn,
-            ),
-        )
+        report = lint_library(folder, root, config.lint, cache)
         if report.errors:
             yield PreparedPush(report, None, prune, force)
             return

@@ -18,7 +18,7 @@ from wfsync.commands.context import config_or_default
 from wfsync.config import Config, cache_root, state_folder
 from wfsync.errors import UsageError
 from wfsync.lint.index import DocumentSummary, summarize
-from wfsync.lint.linter import LintOptions, lint_paths
+from wfsync.lint.linter import lint_library
 from wfsync.model import values
 from wfsync.model.documents import Kind
 from wfsync.review.bump import set_version
@@ -80,16 +80,7 @@ def run_review(
             _live_callers(config, cwd, target, index)
         result = review(old, new, index)
         cache_dir = state_folder(cache_root(cwd), "cache") if use_cache and head is None else None
-        report = lint_paths(
-            [folder],
-            LintOptions(
-                library=folder,
-                root=root,
-                cache_dir=cache_dir,
-                disable=config.lint.disable,
-                warn=config.lint.warn,
-            ),
-        )
+        report = lint_library(folder, root, config.lint, cache_dir)
         result.lint = report.findings
     if target is not None:
         result.target = target

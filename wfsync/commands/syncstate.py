@@ -15,11 +15,12 @@ from wfsync.cluster.api import Cluster
 from wfsync.commands.context import repository_config
 from wfsync.config import CONFIG_FILE, Config, state_folder
 from wfsync.errors import UsageError
+from wfsync.library.bulk import PARALLEL_THRESHOLD, gc_paused
 from wfsync.model.documents import Document
 from wfsync.model.targets import Target
 from wfsync.sync.live import KINDS, REMOTE_CONCURRENCY, LiveLister, list_live
 from wfsync.sync.pipeline import COMPLETED_LABEL, SyncState, build_state, live_hasher, open_cache
-from wfsync.sync.reading import PARALLEL_THRESHOLD, Library, gc_paused, library_files, read_library
+from wfsync.sync.reading import Library, library_files, read_library
 
 __all__ = [
     "COMPLETED_LABEL",

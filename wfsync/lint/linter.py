@@ -8,15 +8,15 @@ cheap cross-document checks. The names other code imports from here stay here.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from wfsync.library.bulk import PARALLEL_THRESHOLD, gc_paused, parallel_map
 from wfsync.library.discover import find_yaml_files
 from wfsync.library.yamlload import read_bounded
 from wfsync.lint.cache import CACHE_FORMAT, LintCache
@@ -35,6 +35,9 @@ from wfsync.lint.rules.calls import CallFacts, check_calls
 from wfsync.lint.rules.suggest import suggestion_in
 from wfsync.model.findings import Finding, Severity, format_json_path
 
+if TYPE_CHECKING:
+    from wfsync.config import LintPolicy
+
 __all__ = [
     "ARGO_KINDS",
     "CACHE_FORMAT",
@@ -46,13 +49,11 @@ __all__ = [
     "LintReport",
     "Skipped",
     "lint_document",
+    "lint_library",
     "lint_paths",
     "lint_text",
     "node_position",
 ]
-
-PARALLEL_THRESHOLD = 64
-"""Below this many files to parse, starting worker processes costs more than it saves."""
 
 
 def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
@@ -61,25 +62,12 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
         return _lint_paths(paths, options)
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while linting (collection resumes as before afterwards).
-
-    The cache's entries and every document's digest stay alive until the report is made, and
-    hold no cycles: the collector would rescan tens of thousands of containers for nothing (a
-    sixth of a warm run). Forked workers inherit the pause. At the end the survivors join the
-    oldest generation directly (freeze, unfreeze) rather than being scanned as the youngest.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        gc.enable()
+def lint_library(folder: Path, root: Path, policy: LintPolicy, cache_dir: Path | None) -> LintReport:
+    """The library ``folder`` (of repository ``root``) linted under the repository's lint policy."""
+    options = LintOptions(
+        library=folder, root=root, cache_dir=cache_dir, disable=policy.disable, warn=policy.warn
+    )
+    return lint_paths([folder], options)
 
 
 def _lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
@@ -196,16 +184,7 @@ def _lint_files(
             results[path] = (hit, 1)
         else:
             work.append((path, in_library, data, digest))
-    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            chunk = max(1, len(work) // (jobs * 8))
-            computed = list(pool.map(_lint_bytes, [(p, lib, d) for p, lib, d, _ in work], chunksize=chunk))
-    else:
-        computed = [_lint_bytes((p, lib, d)) for p, lib, d, _ in work]
+    computed = parallel_map(_lint_bytes, [(p, lib, d) for p, lib, d, _ in work], jobs=jobs)
     for (path, _, _, digest), result in zip(work, computed, strict=True):
         cache.put(str(path), digest, result)
         results[path] = (result, 0)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wfsync.errors import InputError
+from wfsync.library.bulk import parallel_map
 from wfsync.library.discover import find_yaml_files, read_file
 from wfsync.library.yamlload import node_line
 from wfsync.lint.index import DocumentSummary, summarize
@@ -84,10 +84,6 @@ def load_documents(folders: Iterable[Path], root: Path) -> list[Document]:
     return out
 
 
-PARALLEL_THRESHOLD = 64
-"""Below this many files, starting worker processes costs more than parsing them here."""
-
-
 def load_snapshot(folder: Path, root: Path, label: str, *, references: bool = True) -> Snapshot:
     """The library under ``folder``; paths are shown relative to ``root``.
 
@@ -101,15 +97,7 @@ def load_snapshot(folder: Path, root: Path, label: str, *, references: bool = Tr
         p = problems[0]
         raise InputError(p.message, path=_shown(p.path, root), line=p.line)
     work = [(path, root, references) for path in files]
-    jobs = os.cpu_count() or 1
-    if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            parsed = list(pool.map(_parse_one, work, chunksize=max(1, len(work) // (jobs * 4))))
-    else:
-        parsed = [_parse_one(item) for item in work]
+    parsed = parallel_map(_parse_one, work, chunks_per_job=4)
     templates: dict[Identity, Template] = {}
     found: list[DocumentSummary] = []
     for problem, items, digests in parsed:

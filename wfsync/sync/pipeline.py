@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wfsync.cluster.api import Cluster, CrdMissingError, ForbiddenError, Obj, identity_of
 from wfsync.config import Config, state_folder
+from wfsync.library.bulk import gc_paused
 from wfsync.model.documents import Document, Identity, Kind
 from wfsync.model.targets import Target
 from wfsync.sync.cache import SyncCache
@@ -22,7 +23,7 @@ from wfsync.sync.normalize import content_hash
 from wfsync.sync.ownership import label
 from wfsync.sync.ownership import selector as ownership_selector
 from wfsync.sync.plan import Action, Plan, build_plan
-from wfsync.sync.reading import Library, gc_paused, library_files, read_library, shown_path
+from wfsync.sync.reading import Library, library_files, read_library, shown_path
 from wfsync.sync.references import references
 
 COMPLETED_LABEL = "workflows.argoproj.io/completed"

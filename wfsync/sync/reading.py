@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Protocol
 from wfsync import safepath
 from wfsync.config import Config
 from wfsync.errors import InputError, UsageError
+from wfsync.library.bulk import parallel_map
 from wfsync.library.discover import find_yaml_files, parse_bytes, read_file
 from wfsync.library.yamlload import read_bounded
 from wfsync.model.documents import Identity, Kind
@@ -28,9 +28,6 @@ from wfsync.sync.cache import CachedDocument, SyncCache, file_digest, json_exact
 from wfsync.sync.channels import with_channels
 from wfsync.sync.desired import DesiredObject, merge, prepare, stamped
 from wfsync.sync.references import references
-
-PARALLEL_THRESHOLD = 64
-"""Below this many files, starting worker processes costs more than parsing them here."""
 
 ReadItem = tuple[Path, str, bytes | None, str, bool]
 """What a worker parses: the file, its shown path, its bytes (if read), the default namespace, cacheable."""
@@ -151,16 +148,8 @@ def _parse_all(
     work: list[ReadItem], lister: NamespaceListener | None
 ) -> list[tuple[list[CachedDocument], bool]]:
     """Parse ``work`` here, or in forked worker processes when there is enough of it."""
-    jobs = os.cpu_count() or 1
-    if jobs <= 1 or len(work) < PARALLEL_THRESHOLD:
-        return [_read_one(item) for item in work]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if lister is not None:
-        lister.settle()  # fork with no request in flight in another thread
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_read_one, work, chunksize=max(1, len(work) // (jobs * 8))))
+    # fork with no request in flight in another thread
+    return parallel_map(_read_one, work, before_fork=lister.settle if lister is not None else None)
 
 
 def _stamped(config: Config, commit: str, where: str, docs: list[CachedDocument]) -> list[DesiredObject]:
@@ -182,28 +171,6 @@ def _stamped(config: Config, commit: str, where: str, docs: list[CachedDocument]
         )
         for d in docs
     ]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection for the duration (then collection resumes as before).
-
-    Reading a library and its live objects allocates tens of thousands of containers that all
-    stay alive until the plan is made; the collector would rescan them again and again for
-    nothing (about a sixth of a diff's time). Forked workers inherit the pause. At the end they
-    join the oldest generation directly (freeze, unfreeze): re-enabling alone would scan them
-    all at the next allocation, as the youngest generation.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        gc.enable()
 
 
 def _read_one(item: ReadItem) -> tuple[list[CachedDocument], bool]:

@@ -53,22 +53,19 @@ def check(body: Mapping[str, object], kind: str) -> Iterator[tuple[JsonPath, str
     yield from _check_def(body, root, (), schema["defs"])
 
 
+_DESCRIPTIONS: tuple[tuple[type, str], ...] = (
+    (type(None), "null"),
+    (bool, "a boolean"),  # before int: a bool is an int
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "a list"),
+    (dict, "a mapping"),
+)
+
+
 def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return next((text for kind, text in _DESCRIPTIONS if isinstance(value, kind)), type(value).__name__)
 
 
 def _check_def(
