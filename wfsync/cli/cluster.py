@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, add_commands, command
 from wfsync.cli.terminal import OutputFormat, Terminal, display_path
 from wfsync.errors import ExitCode
 
@@ -60,10 +60,7 @@ def up(
     output: OutputOption = None,
 ) -> None:
     """Create the cluster, install Argo, add the kind-<name> target; idempotent (needs docker, kind, kubectl)."""
-    term = terminal(ctx)
-    term.command = "cluster up"
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS, "cluster up") as (term, chosen):
         from wfsync.commands.cluster import run_up
         from wfsync.harness import kind
 
@@ -121,10 +118,7 @@ def down(
     output: OutputOption = None,
 ) -> None:
     """Delete the cluster and remove its target from wfsync.yaml (absent cluster: says so, exit 0)."""
-    term = terminal(ctx)
-    term.command = "cluster down"
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS, "cluster down") as (term, chosen):
         from wfsync.commands.cluster import run_down
 
         with term.progress(f"cluster down {name}") as bar:
@@ -157,10 +151,7 @@ def status(
     output: OutputOption = None,
 ) -> None:
     """Cluster, Argo version and readiness, target: exit 0 ready, 1 not ready or absent, 3 tools missing."""
-    term = terminal(ctx)
-    term.command = "cluster status"
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS, "cluster status") as (term, chosen):
         from wfsync.commands.cluster import run_status
 
         result = run_status(name, cwd=Path.cwd(), config=config, target_name=target_name)
@@ -197,15 +188,12 @@ def status(
 
 def register(app: typer.Typer) -> None:
     """Add the command group to the app."""
-    group = typer.Typer(
+    add_commands(
+        app,
+        {"up": up, "down": down, "status": status},
+        group="cluster",
         help="A local kind cluster with Argo Workflows installed, and its target in wfsync.yaml.",
-        no_args_is_help=True,
     )
-    app.add_typer(group, name="cluster")
-
-    group.command("up")(up)
-    group.command("down")(down)
-    group.command("status")(status)
 
 
 def _step_json(step: Step) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated
 
 import typer
@@ -26,6 +26,26 @@ TargetOption = Annotated[
 """The sync target; ``diff``, ``push``, ``status``, ``submit``, ``stop`` and ``verify`` share it."""
 
 
+_ERROR_CODES: tuple[tuple[type[WfsyncError], str], ...] = (
+    (ConfigError, "config"),
+    (InputError, "input"),
+    (UsageError, "usage"),
+    (CompletionError, "incomplete"),
+)
+
+
+def add_commands(
+    app: typer.Typer, commands: Mapping[str, Callable[..., None]], *, group: str | None = None, help: str = ""
+) -> None:
+    """Register ``commands`` by name on ``app``, or on its sub-command group ``group`` (with ``help``)."""
+    target = app
+    if group is not None:
+        target = typer.Typer(help=help, no_args_is_help=True)
+        app.add_typer(target, name=group)
+    for name, function in commands.items():
+        target.command(name)(function)
+
+
 def terminal(ctx: typer.Context) -> Terminal:
     """The :class:`Terminal` the root callback made."""
     term = ctx.find_object(Terminal)
@@ -34,15 +54,7 @@ def terminal(ctx: typer.Context) -> Terminal:
 
 def error_code(err: WfsyncError) -> str:
     """The stable ``error.code`` of JSON error documents: what kind of failure, not its wording."""
-    if isinstance(err, ConfigError):
-        return "config"
-    if isinstance(err, InputError):
-        return "input"
-    if isinstance(err, UsageError):
-        return "usage"
-    if isinstance(err, CompletionError):
-        return "incomplete"
-    return "error"
+    return next((code for kind, code in _ERROR_CODES if isinstance(err, kind)), "error")
 
 
 def report(term: Terminal, err: WfsyncError) -> int:
@@ -52,6 +64,25 @@ def report(term: Terminal, err: WfsyncError) -> int:
     else:
         term.fail(str(err), int(err.exit_code), code=error_code(err))
     return int(err.exit_code)
+
+
+@contextlib.contextmanager
+def command(
+    ctx: typer.Context,
+    output: OutputFormat | None,
+    formats: tuple[OutputFormat, ...],
+    name: str | None = None,
+) -> Iterator[tuple[Terminal, OutputFormat]]:
+    """A command's terminal and output format, inside the error :func:`boundary`.
+
+    ``name`` is the command as JSON documents name it, when it differs from the invoked one
+    (``cluster up``).
+    """
+    term = terminal(ctx)
+    if name is not None:
+        term.command = name
+    with boundary(term):
+        yield term, term.resolve_output(output, formats)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, command
 from wfsync.cli.terminal import OutputFormat, display_path
 from wfsync.errors import ExitCode
 
@@ -30,9 +30,7 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """Format YAML canonically: indentation and Argo key order, comments kept."""
-        term = terminal(ctx)
-        with boundary(term):
-            chosen = term.resolve_output(output, FORMATS)
+        with command(ctx, output, FORMATS) as (term, chosen):
             from wfsync.commands.fmt import run_fmt
 
             result = run_fmt(paths or [], cwd=Path.cwd(), check=check)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, command
 from wfsync.cli.terminal import OutputFormat
 
 FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
@@ -31,9 +31,7 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """Scaffold wfsync.yaml, library/ (with the standard library) and a CI workflow; never overwrites a file."""
-        term = terminal(ctx)
-        with boundary(term):
-            chosen = term.resolve_output(output, FORMATS)
+        with command(ctx, output, FORMATS) as (term, chosen):
             from wfsync.commands.init import run_init
 
             result = run_init(directory, with_library=with_library)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, add_commands, command
 from wfsync.cli.terminal import OutputFormat
 from wfsync.errors import ExitCode
 
@@ -17,9 +17,7 @@ FORMATS = (OutputFormat.TEXT, OutputFormat.JSON)
 
 def list_(ctx: typer.Context, output: OutputOption = None) -> None:
     """Packaged families with their version, and the version this project vendors."""
-    term = terminal(ctx)
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS) as (term, chosen):
         from wfsync.commands.library import list_library
 
         rows = list_library(Path.cwd())
@@ -57,9 +55,7 @@ def add(
     output: OutputOption = None,
 ) -> None:
     """Copy packaged families into the project's library folder; never over a different file."""
-    term = terminal(ctx)
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS) as (term, chosen):
         from wfsync.commands.library import add_library
 
         done = add_library(Path.cwd(), names or [], every=every, force=force)
@@ -100,9 +96,7 @@ def update(
     output: OutputOption = None,
 ) -> None:
     """Show each vendored family's semantic diff and version change, then write the packaged one."""
-    term = terminal(ctx)
-    with boundary(term):
-        chosen = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS) as (term, chosen):
         from wfsync.commands.library import update_library
 
         updates = update_library(Path.cwd(), names or [], dry_run=dry_run)
@@ -141,12 +135,9 @@ def update(
 
 def register(app: typer.Typer) -> None:
     """Add the command group to the app."""
-    group = typer.Typer(
+    add_commands(
+        app,
+        {"list": list_, "add": add, "update": update},
+        group="library",
         help="The standard template library wfsync ships: list, vendor into the project, update.",
-        no_args_is_help=True,
     )
-    app.add_typer(group, name="library")
-
-    group.command("list")(list_)
-    group.command("add")(add)
-    group.command("update")(update)

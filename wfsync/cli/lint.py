@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, command
 from wfsync.cli.terminal import OutputFormat, Terminal, display_path
 from wfsync.errors import ExitCode
 from wfsync.model.findings import Finding, Severity
@@ -36,9 +36,7 @@ def register(app: typer.Typer) -> None:
         list_rules: Annotated[bool, typer.Option("--list-rules", help="List the rules and exit.")] = False,
     ) -> None:
         """Check templates offline: schema, Argo's validation rules and references across files."""
-        term = terminal(ctx)
-        with boundary(term):
-            fmt = term.resolve_output(output, FORMATS)
+        with command(ctx, output, FORMATS) as (term, fmt):
             if list_rules:
                 _list_rules(term, fmt)
                 return

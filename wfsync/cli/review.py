@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, boundary, terminal
+from wfsync.cli.common import OutputOption, add_commands, boundary, command, terminal
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode, UsageError
 
@@ -46,9 +46,7 @@ def review(
 
     Exit 0 clean, 1 findings (a version label that does not fit the change, lint errors).
     """
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, REVIEW_FORMATS)
+    with command(ctx, output, REVIEW_FORMATS) as (term, fmt):
         from wfsync.commands.review import run_review
 
         result = run_review(
@@ -71,9 +69,7 @@ def bump(
     output: OutputOption = None,
 ) -> None:
     """Raise version labels in the working tree (comments and layout kept)."""
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS) as (term, fmt):
         levels = [n for n, on in (("auto", auto), ("major", major), ("minor", minor), ("patch", patch)) if on]
         if len(levels) > 1:
             raise UsageError(f"choose one of --auto, --major, --minor, --patch (got {', '.join(levels)})")
@@ -98,9 +94,7 @@ def history(
     output: OutputOption = None,
 ) -> None:
     """A template's versions from git, with the classification of each change."""
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, FORMATS)
+    with command(ctx, output, FORMATS) as (term, fmt):
         from wfsync.commands.review import run_history
 
         entries = run_history(Path.cwd(), name)
@@ -122,11 +116,9 @@ def register(app: typer.Typer) -> None:
     register_graph(app)
 
     app.command("review")(review)
-
-    version = typer.Typer(help="Template versions (the wfsync.io/version label).", no_args_is_help=True)
-    app.add_typer(version, name="version")
-
-    version.command("bump")(bump)
+    add_commands(
+        app, {"bump": bump}, group="version", help="Template versions (the wfsync.io/version label)."
+    )
     app.command("history")(history)
 
 

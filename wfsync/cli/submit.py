@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from wfsync.cli import nodetree
-from wfsync.cli.common import TargetOption, boundary, terminal
+from wfsync.cli.common import TargetOption, add_commands, boundary, terminal
 from wfsync.cli.terminal import Terminal
 from wfsync.errors import ExitCode, UsageError
 from wfsync.model import values
@@ -159,9 +159,7 @@ def verify(
 
 def register(app: typer.Typer) -> None:
     """Add ``submit``, ``stop`` and ``verify``."""
-    app.command("submit")(submit)
-    app.command("stop")(stop)
-    app.command("verify")(verify)
+    add_commands(app, {"submit": submit, "stop": stop, "verify": verify})
 
 
 def _format(fmt: str) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from wfsync.cli.common import OutputOption, TargetOption, boundary, terminal
+from wfsync.cli.common import OutputOption, TargetOption, add_commands, command
 from wfsync.cli.terminal import OutputFormat, Terminal
 from wfsync.errors import ExitCode, UsageError
 from wfsync.secrets import mask, mask_text
@@ -50,9 +50,7 @@ def diff(
     """Show what a push would change in the target: exit 0 in sync, 1 differences, 3 could not complete."""
     from pathlib import Path
 
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, DIFF_FORMATS)
+    with command(ctx, output, DIFF_FORMATS) as (term, fmt):
         from wfsync.commands.diff import run_diff
 
         with term.progress("diff") as bar:
@@ -94,9 +92,7 @@ def push(
     """Lint, show the plan, then apply it: exit 0 applied or nothing to do, 1 lint errors, 3 incomplete."""
     from pathlib import Path
 
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, PUSH_FORMATS)
+    with command(ctx, output, PUSH_FORMATS) as (term, fmt):
         from wfsync.commands.push import prepare_push
 
         with prepare_push(
@@ -132,9 +128,7 @@ def status(
     """This library's objects in the target: version, source commit, drift, still in the library."""
     from pathlib import Path
 
-    term = terminal(ctx)
-    with boundary(term):
-        fmt = term.resolve_output(output, PUSH_FORMATS)
+    with command(ctx, output, PUSH_FORMATS) as (term, fmt):
         from wfsync.commands.status import run_status
 
         result = run_status(Path.cwd(), target=target, use_cache=not no_cache)
@@ -145,9 +139,7 @@ def status(
 
 def register(app: typer.Typer) -> None:
     """Add ``diff``, ``push`` and ``status``."""
-    app.command("diff")(diff)
-    app.command("push")(push)
-    app.command("status")(status)
+    add_commands(app, {"diff": diff, "push": push, "status": status})
 
 
 # -- diff -------------------------------------------------------------------------------------------
