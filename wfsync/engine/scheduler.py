@@ -17,21 +17,20 @@ keeps the run loop, the global parameters and ``executeTemplate``.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import queue
 import time
-import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from wfsync.engine import status as st
 from wfsync.engine.dag import DagMixin
 from wfsync.engine.durations import humanize_duration, parse_duration
+from wfsync.engine.globalparams import argument_globals, identity_globals, metadata_globals
 from wfsync.engine.naming import attempt_name, exit_name
 from wfsync.engine.nodes import DEADLINE_MESSAGE, Options, Opts, node_inputs
 from wfsync.engine.parallelism import ParallelismMixin
-from wfsync.engine.params import ArgumentError, param_string, process_args
+from wfsync.engine.params import ArgumentError, process_args
 from wfsync.engine.pods import PodsMixin
 from wfsync.engine.podspec import claim_problem
 from wfsync.engine.retries import RetriesMixin
@@ -67,6 +66,19 @@ _WORKFLOW_PHASE = {
     st.FAILED: st.FAILED,
     st.ERROR: st.ERROR,
 }
+
+
+_POD_KINDS = ("container", "script", "resource", "data", "containerSet")
+"""Template types that run as a pod (and so have ``pod.name``)."""
+
+
+class _Processed(NamedTuple):
+    """A template ready to run: resolved, its arguments bound, its retry strategy and type."""
+
+    resolved: Resolved
+    processed: dict[str, Any]
+    retry: dict[str, Any] | None
+    kind: str
 
 
 class Interrupted(WfsyncError):
@@ -179,61 +191,10 @@ class Operation(
     def set_global_parameters(self) -> None:
         """``setGlobalParameters`` then ``substituteGlobalVariables`` (templates excluded)."""
         meta = self.wf.get("metadata") or {}
-        created = dt.datetime.fromtimestamp(self.status.started, dt.UTC)
         g = self.global_params
-        g["workflow.name"] = self.name
-        g["workflow.namespace"] = str(meta.get("namespace") or "default")
-        g["workflow.uid"] = str(meta.get("uid") or uuid.uuid4())
-        g["workflow.mainEntrypoint"] = str(self.spec.get("entrypoint", ""))
-        g["workflow.serviceAccountName"] = str(self.spec.get("serviceAccountName") or "")
-        g["workflow.creationTimestamp"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        g["workflow.creationTimestamp.RFC3339"] = g["workflow.creationTimestamp"]
-        g["workflow.creationTimestamp.s"] = str(int(self.status.started))
-        for char in "aAbBcCdDeFgGhHIjklmMnprRStTuUVwWxXyYzZ":
-            try:
-                g[f"workflow.creationTimestamp.{char}"] = created.strftime(f"%{char}")
-            except ValueError:
-                continue
-        if self.spec.get("priority") is not None:
-            g["workflow.priority"] = str(self.spec["priority"])
-        g["workflow.status"] = st.RUNNING
-        g["workflow.duration"] = "0"
-        params = []
-        for param in (self.spec.get("arguments") or {}).get("parameters") or []:
-            value = param.get("value")
-            ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
-            if value is None and isinstance(ref, dict):
-                value = self.store.config_map_value(str(ref.get("name")), str(ref.get("key")))
-                if value is None:
-                    value = (param.get("valueFrom") or {}).get("default")
-                if value is None:
-                    from wfsync.engine.executor import Unsupported
-
-                    raise Unsupported(
-                        f"environment: ConfigMap {ref.get('name')!r} (key {ref.get('key')!r}) is not available; give it with --with"
-                    )
-                param["value"] = value
-            if value is None:
-                raise ArgumentError("either value or valueFrom must be specified")
-            param["value"] = param_string(value)
-            g[f"workflow.parameters.{param['name']}"] = param["value"]
-            params.append(param)
-        g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
-        g["workflow.parameters.json"] = g["workflow.parameters"]
-        labels = {
-            **(meta.get("labels") or {}),
-            **((self.spec.get("workflowMetadata") or {}).get("labels") or {}),
-        }
-        annotations = {
-            **(meta.get("annotations") or {}),
-            **((self.spec.get("workflowMetadata") or {}).get("annotations") or {}),
-        }
-        for key, value in labels.items():
-            g[f"workflow.labels.{key}"] = str(value)
-        for key, value in annotations.items():
-            g[f"workflow.annotations.{key}"] = str(value)
-        g["workflow.labels.json"] = json.dumps(labels, separators=(",", ":"))
-        g["workflow.annotations.json"] = json.dumps(annotations, separators=(",", ":"))
+        g.update(identity_globals(self.name, meta, self.spec, self.status.started))
+        g.update(argument_globals(self.spec, self.store.config_map_value))
+        g.update(metadata_globals(meta, self.spec))
         templates = self.spec.pop("templates", None)
         self.spec.update(substitute(self.spec, g))
         if templates is not None:
@@ -246,25 +207,8 @@ class Operation(
         self.global_params["workflow.duration"] = str(time.time() - self.status.started)
         if not self.acquire_workflow_lock():
             return
-        if self.spec.get("suspend") is True:
-            resume = self.options.resume
-            if resume is not None:
-                if not resume.resumed(self.name, self.name, self.status.started):
-                    self.wakeups.append(time.time() + RESUME_POLL_SECONDS)
-                    return
-            elif self.options.resume_after is None:
-                self.finish(
-                    st.FAILED,
-                    "suspended: the workflow waits for `argo resume` (spec.suspend), which this "
-                    "non-interactive run cannot give (run with --resume-after SECONDS)",
-                )
-                return
-            else:
-                until = self.status.started + self.options.resume_after
-                if time.time() < until:
-                    self.wakeups.append(until)
-                    return
-            self.spec["suspend"] = False
+        if self.spec.get("suspend") is True and not self._workflow_resumed():
+            return
         if self.spec.get("parallelism") is not None:  # the only reader: not a scan per pass otherwise
             self.active_pods = self.count_active_pods()
         entry = str(self.spec.get("entrypoint", ""))
@@ -303,6 +247,28 @@ class Operation(
         else:
             self.finish(node.phase, node.message)
 
+    def _workflow_resumed(self) -> bool:
+        """``spec.suspend``: whether the workflow was resumed (else a timer or the verdict is set)."""
+        resume = self.options.resume
+        if resume is not None:
+            if not resume.resumed(self.name, self.name, self.status.started):
+                self.wakeups.append(time.time() + RESUME_POLL_SECONDS)
+                return False
+        elif self.options.resume_after is None:
+            self.finish(
+                st.FAILED,
+                "suspended: the workflow waits for `argo resume` (spec.suspend), which this "
+                "non-interactive run cannot give (run with --resume-after SECONDS)",
+            )
+            return False
+        else:
+            until = self.status.started + self.options.resume_after
+            if time.time() < until:
+                self.wakeups.append(until)
+                return False
+        self.spec["suspend"] = False
+        return True
+
     def failures(self) -> str:
         """``workflow.failures``: the JSON of every Failed/Error node, Go-quoted."""
         failed = []
@@ -338,6 +304,42 @@ class Operation(
             if not self.check_parallelism(processed, node, opts.boundary_id):
                 return node
             return self._dispatch(node_name, node, processed, resolved, opts)
+        prepared = self._process(node_name, holder, ctx, args, opts)
+        if isinstance(prepared, st.Node):
+            return prepared
+        resolved, processed, retry, kind = prepared
+        if not self.check_parallelism(processed, node, opts.boundary_id):
+            return node
+        if processed.get("synchronization"):
+            node, acquired = self.acquire_locks(node_name, node, processed, resolved, opts)
+            if not acquired:
+                return node
+        tname = str(processed.get("name") or holder.get("template") or "")
+        retry_node: st.Node | None = None
+        if retry is not None:
+            attempt = self._retry_attempt(node_name, node, prepared, tname, opts)
+            if isinstance(attempt, st.Node):
+                return attempt
+            retry_node, node_name, node, processed = attempt
+        if self.deadline is not None and time.time() >= self.deadline and not opts.on_exit and node is None:
+            node = self._past_deadline(node_name, kind, tname, opts)
+        if node is None or not node.fulfilled:
+            node = self._dispatch(node_name, node, processed, resolved, opts, retried=retry is not None)
+        if retry_node is not None and retry is not None:
+            if node is not None and node.fulfilled and retry_node.phase not in st.FULFILLED:
+                try:
+                    self.process_retries(retry_node, retry)
+                except (ValueError, WfsyncError) as exc:
+                    self.mark(retry_node, st.ERROR, str(exc))
+                if retry_node.phase == st.SUCCEEDED and node.outputs:
+                    retry_node.outputs = copy.deepcopy(node.outputs)
+            return retry_node
+        return node
+
+    def _process(
+        self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
+    ) -> _Processed | st.Node:
+        """The template resolved, defaulted and its arguments bound, or the node in Error."""
         try:
             resolved = self.resolver.resolve(holder, ctx)
         except ResolveError as exc:
@@ -351,81 +353,62 @@ class Operation(
         if retry is None:
             retry = self.spec.get("retryStrategy")
         kind = template_type(tmpl)
-        pod_type = kind in ("container", "script", "resource", "data", "containerSet")
-        if pod_type and retry is None:
+        if kind in _POD_KINDS and retry is None:
             local["pod.name"] = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
         try:
             processed = process_args(tmpl, args, self.global_params, local, self.store.config_map_value)
         except (ArgumentError, SubstitutionError) as exc:
             return self.mark_error(node_name, str(exc), opts)
-        if not self.check_parallelism(processed, node, opts.boundary_id):
-            return node
-        if processed.get("synchronization"):
-            node, acquired = self.acquire_locks(node_name, node, processed, resolved, opts)
-            if not acquired:
-                return node
+        return _Processed(resolved, processed, retry, kind)
+
+    def _retry_attempt(
+        self, node_name: str, node: st.Node | None, prepared: _Processed, tname: str, opts: Opts
+    ) -> tuple[st.Node, str, st.Node | None, dict[str, Any]] | st.Node:
+        """The Retry node and its current attempt (name, node, template), or the Retry node if done."""
+        resolved, processed, retry, kind = prepared
+        assert retry is not None
         tref = resolved.template_ref
-        tname = str(processed.get("name") or holder.get("template") or "")
-        retry_name = ""
-        retry_node: st.Node | None = None
-        if retry is not None:
-            retry_name = node_name
-            retry_node = node or self.init_node(
-                node_name,
-                NodeType.RETRY,
-                st.RUNNING,
-                opts,
-                template_name="" if tref else tname,
-                template_ref=tref,
-                scope=resolved.context.scope,
-                inputs=node_inputs(processed),
-            )
-            try:
-                proceed = self.process_retries(retry_node, retry)
-            except (ValueError, WfsyncError) as exc:
-                return self.mark(retry_node, st.ERROR, str(exc))
-            if retry_node.fulfilled:
-                last = self.last_child(retry_node)
-                if last is not None and retry_node.phase == st.SUCCEEDED:
-                    retry_node.outputs = copy.deepcopy(last.outputs)
-                return retry_node
-            if not proceed:
-                return retry_node
+        retry_node = node or self.init_node(
+            node_name,
+            NodeType.RETRY,
+            st.RUNNING,
+            opts,
+            template_name="" if tref else tname,
+            template_ref=tref,
+            scope=resolved.context.scope,
+            inputs=node_inputs(processed),
+        )
+        try:
+            proceed = self.process_retries(retry_node, retry)
+        except (ValueError, WfsyncError) as exc:
+            return self.mark(retry_node, st.ERROR, str(exc))
+        if retry_node.fulfilled:
             last = self.last_child(retry_node)
-            if last is not None and not last.fulfilled:
-                node_name, node = last.name, last
-            else:
-                attempts = len(retry_node.children)
-                node_name = attempt_name(retry_name, attempts)
-                node = None
-                retry_node.children.append(st.node_id(self.name, node_name))
-            attempts = len(retry_node.children) - 1
-            extra = {"retries": str(attempts)}
-            if pod_type:
-                extra["pod.name"] = st.pod_name(self.name, node_name, tname)
-            extra.update(self.last_retry_params(retry_node, node_name))
-            processed = substitute(processed, extra)
-        if self.deadline is not None and time.time() >= self.deadline and not opts.on_exit and node is None:
-            if kind in ("container", "script", "suspend", "resource", "data", "containerSet"):
-                node = self.init_node(
-                    node_name,
-                    NodeType.POD if kind != "suspend" else NodeType.SUSPEND,
-                    st.FAILED,
-                    opts,
-                    message=DEADLINE_MESSAGE,
-                )
-                node.template_name = tname
-        if node is None or not node.fulfilled:
-            node = self._dispatch(node_name, node, processed, resolved, opts, retried=retry is not None)
-        if retry_node is not None and retry is not None:
-            if node is not None and node.fulfilled and retry_node.phase not in st.FULFILLED:
-                try:
-                    self.process_retries(retry_node, retry)
-                except (ValueError, WfsyncError) as exc:
-                    self.mark(retry_node, st.ERROR, str(exc))
-                if retry_node.phase == st.SUCCEEDED and node.outputs:
-                    retry_node.outputs = copy.deepcopy(node.outputs)
+            if last is not None and retry_node.phase == st.SUCCEEDED:
+                retry_node.outputs = copy.deepcopy(last.outputs)
             return retry_node
+        if not proceed:
+            return retry_node
+        last = self.last_child(retry_node)
+        attempt: st.Node | None = None
+        if last is not None and not last.fulfilled:
+            attempt_node_name, attempt = last.name, last
+        else:
+            attempt_node_name = attempt_name(node_name, len(retry_node.children))
+            retry_node.children.append(st.node_id(self.name, attempt_node_name))
+        extra = {"retries": str(len(retry_node.children) - 1)}
+        if kind in _POD_KINDS:
+            extra["pod.name"] = st.pod_name(self.name, attempt_node_name, tname)
+        extra.update(self.last_retry_params(retry_node, attempt_node_name))
+        return retry_node, attempt_node_name, attempt, substitute(processed, extra)
+
+    def _past_deadline(self, node_name: str, kind: str, tname: str, opts: Opts) -> st.Node | None:
+        """A pod-like node not started before ``activeDeadlineSeconds`` is Failed at once."""
+        if kind not in ("container", "script", "suspend", "resource", "data", "containerSet"):
+            return None
+        node_type = NodeType.POD if kind != "suspend" else NodeType.SUSPEND
+        node = self.init_node(node_name, node_type, st.FAILED, opts, message=DEADLINE_MESSAGE)
+        node.template_name = tname
         return node
 
     def _dispatch(
