@@ -73,21 +73,13 @@ class RetriesMixin(OperationState):
             return True
         last = self.last_child(node)
         expression = strategy.get("expression")
-        if expression and node.children and last is not None:
-            scope = {
-                "retries": str(len(node.children) - 1),
-                "lastRetry.exitCode": str((last.outputs or {}).get("exitCode", "-1")),
-                "lastRetry.status": last.phase,
-                "lastRetry.duration": go_float(max(0.0, (last.finished or time.time()) - last.started)),
-                "lastRetry.message": last.message,
-            }
-            try:
-                go_on = exprlang.evaluate(str(expression), exprlang.build_env(scope))
-            except exprlang.ExprError as exc:
-                raise ValueError(f"failed to evaluate retryStrategy.expression: {exc}") from None
-            if go_on is not True and last.fulfilled:
-                self.mark(node, last.phase, "retryStrategy.expression evaluated to false")
-                return True
+        if (
+            expression
+            and node.children
+            and last is not None
+            and self._expression_ends(node, last, str(expression))
+        ):
+            return True
         if last is None or not last.fulfilled:
             return True
         if not last.failed_or_error:
@@ -104,23 +96,9 @@ class RetriesMixin(OperationState):
         limit = int(str(limit_raw)) if limit_raw is not None else None
         backoff = strategy.get("backoff")
         if isinstance(backoff, dict):
-            max_deadline = 0.0
-            if backoff.get("maxDuration") and node.children:
-                first = self.status.nodes[node.children[0]]
-                max_deadline = first.started + parse_duration(backoff["maxDuration"])
-                if time.time() > max_deadline:
-                    self.mark(node, last.phase, "Max duration limit exceeded")
-                    return True
-            wait = backoff_wait(backoff, len(node.children))
-            until = last.finished + wait
-            if max_deadline and until > max_deadline:
-                self.mark(node, last.phase, "Backoff would exceed max duration limit")
-                return True
-            if time.time() < until and limit is not None and len(node.children) <= limit:
-                self.wakeups.append(until)
-                node.message = f"Backoff for {humanize_duration(wait)}"
-                return False
-            node.message = ""
+            waited = self._backoff(node, last, backoff, limit)
+            if waited is not None:
+                return waited
         policy = strategy.get("retryPolicy") or ("Always" if expression else "OnFailure")
         on_failed, on_error = retry_on(str(policy))
         if (last.phase == st.FAILED and not on_failed) or (last.phase == st.ERROR and not on_error):
@@ -130,3 +108,44 @@ class RetriesMixin(OperationState):
             self.mark(node, last.phase, "No more retries left")
             return True
         return True
+
+    def _expression_ends(self, node: st.Node, last: st.Node, expression: str) -> bool:
+        """``retryStrategy.expression`` false after a finished attempt ends the Retry node (whether it did)."""
+        scope = {
+            "retries": str(len(node.children) - 1),
+            "lastRetry.exitCode": str((last.outputs or {}).get("exitCode", "-1")),
+            "lastRetry.status": last.phase,
+            "lastRetry.duration": go_float(max(0.0, (last.finished or time.time()) - last.started)),
+            "lastRetry.message": last.message,
+        }
+        try:
+            go_on = exprlang.evaluate(expression, exprlang.build_env(scope))
+        except exprlang.ExprError as exc:
+            raise ValueError(f"failed to evaluate retryStrategy.expression: {exc}") from None
+        if go_on is not True and last.fulfilled:
+            self.mark(node, last.phase, "retryStrategy.expression evaluated to false")
+            return True
+        return False
+
+    def _backoff(
+        self, node: st.Node, last: st.Node, backoff: Mapping[str, Any], limit: int | None
+    ) -> bool | None:
+        """``retryStrategy.backoff``: True if it ended the node, False while waiting, None to go on."""
+        max_deadline = 0.0
+        if backoff.get("maxDuration") and node.children:
+            first = self.status.nodes[node.children[0]]
+            max_deadline = first.started + parse_duration(backoff["maxDuration"])
+            if time.time() > max_deadline:
+                self.mark(node, last.phase, "Max duration limit exceeded")
+                return True
+        wait = backoff_wait(backoff, len(node.children))
+        until = last.finished + wait
+        if max_deadline and until > max_deadline:
+            self.mark(node, last.phase, "Backoff would exceed max duration limit")
+            return True
+        if time.time() < until and limit is not None and len(node.children) <= limit:
+            self.wakeups.append(until)
+            node.message = f"Backoff for {humanize_duration(wait)}"
+            return False
+        node.message = ""
+        return None
