@@ -183,6 +183,24 @@ def preflight(
     if problem is not None:
         raise InputError(f"invalid workflow (argo submit rejects it): {problem}")
     spec = wf.get("spec") or {}
+    reasons = _spec_reasons(spec, allow_network=allow_network, resumable=resumable)
+    strict: list[str] = []
+    reasons.extend(
+        _template_walk(
+            wf, resolver, executor, allow_network=allow_network, resumable=resumable, strict=strict
+        )
+    )
+    if strict:
+        listed = "; ".join(dict.fromkeys(strict))
+        raise InputError(
+            f"--strict-images: {len(set(strict))} image(s) would run as a host tool of another version "
+            f"than their tag: {listed} (install that version, e.g. with uv, or run without --strict-images)"
+        )
+    return list(dict.fromkeys(reasons))
+
+
+def _spec_reasons(spec: Mapping[str, Any], *, allow_network: bool, resumable: bool) -> list[str]:
+    """What the workflow's own spec asks that cannot run here: locks, suspend, volumes, arguments."""
     reasons: list[str] = [
         f"unsupported: workflow: {r}" for r in locks.unsupported_reasons(spec.get("synchronization"))
     ]
@@ -196,12 +214,26 @@ def preflight(
     for art in (spec.get("arguments") or {}).get("artifacts") or []:
         if isinstance(art, dict):
             reasons.extend(_artifact_reasons("workflow arguments", art, allow_network=allow_network))
+    return reasons
+
+
+def _template_walk(
+    wf: Mapping[str, Any],
+    resolver: Resolver,
+    executor: Executor,
+    *,
+    allow_network: bool,
+    resumable: bool,
+    strict: list[str],
+) -> list[str]:
+    """The reasons of every template reachable from the entrypoint and the hooks (each once)."""
+    spec = wf.get("spec") or {}
+    reasons: list[str] = []
     root = context_for(wf, Kind.WORKFLOW)
     start: list[tuple[Mapping[str, Any], Context]] = [({"template": spec.get("entrypoint")}, root)]
     for _, hook in _hooks(spec):
         start.append((hook, root))
     seen: set[tuple[str, str]] = set()
-    strict: list[str] = []
     while start:
         holder, ctx = start.pop()
         label = str(holder.get("template") or holder.get("templateRef") or "inline")
@@ -224,10 +256,4 @@ def preflight(
             start.append((step, resolved.context))
             for _, hook in _hooks(step):
                 start.append((hook, resolved.context))
-    if strict:
-        listed = "; ".join(dict.fromkeys(strict))
-        raise InputError(
-            f"--strict-images: {len(set(strict))} image(s) would run as a host tool of another version "
-            f"than their tag: {listed} (install that version, e.g. with uv, or run without --strict-images)"
-        )
-    return list(dict.fromkeys(reasons))
+    return reasons
