@@ -91,54 +91,24 @@ class MakeConversion:
 
 def convert_makefile(request: MakeRequest) -> MakeConversion:
     """Convert a Makefile's goals to an Argo document (nothing is written here)."""
-    if request.mode not in ("dag", "serial"):
-        raise UsageError(f"--mode must be dag or serial, not {request.mode!r}")
-    directory = request.directory
-    if not directory.is_dir():
-        raise UsageError(f"{directory}: not a directory")
-    if request.makefile is not None and not (directory / request.makefile).is_file():
-        raise UsageError(f"{directory / request.makefile}: no such makefile")
-    if request.makefile is None and not any(
-        (directory / n).is_file() for n in ("GNUmakefile", "makefile", "Makefile")
-    ):
-        raise UsageError(f"{directory}: no GNUmakefile, makefile or Makefile")
+    _check_request(request)
     variables = list(request.variables)
-    for item in variables:
-        if "=" not in item:
-            raise UsageError(f"make variable {item!r}: expected NAME=VALUE")
-    if request.dry_run_recipes:
-        # one make run gives the database and, before it, the commands (marked per target)
-        mark = marker()
-        extra = DRY_MK.format(marker=mark)
-        environment = request.environment
-        database = read_database(
-            directory, request.makefile, request.goals, variables, extra=extra, environment=environment
-        )
-        if database.passes == 1:
-            recording = parse_dry_run(database.dry_run_output, mark, database, database.status)
-        else:  # make restarted after remaking a makefile: its commands are spread over passes
-            database = read_database(
-                directory, request.makefile, request.goals, variables, environment=environment
-            )
-            recording = dry_run(directory, request.makefile, request.goals, variables, database, environment)
-    else:
-        database = read_database(directory, request.makefile, request.goals, variables)
-        recording = record(directory, request.makefile, request.goals, variables)
+    database, recording = _read(request, variables)
     graph = build_graph(database, recording, serial=request.mode == "serial")
     if not request.dry_run_recipes:
-        nest(graph, directory, serial=request.mode == "serial")
-    findings = _findings(graph, database, directory)
+        nest(graph, request.directory, serial=request.mode == "serial")
+    findings = _findings(graph, database, request.directory)
     if any(PARSE_TIME in f for f in findings):
         _replay_parse(graph, request)
-    source = request.makefile or _makefile_name(directory)
+    source = request.makefile or _makefile_name(request.directory)
     options = EmitOptions(
-        name=_base_name(directory),
+        name=_base_name(request.directory),
         source=source,
         goals=request.goals,
         image=request.image or EmitOptions.image,
         template=request.template,
         parallelism=request.jobs,
-        variables=[tuple(v.split("=", 1)) for v in variables],  # type: ignore[misc]
+        variables=[_pair(v) for v in variables],
         ignore_errors=request.ignore_errors or database.special(".IGNORE") is not None,
         serial=request.mode == "serial",
         delete_on_error=_deleted_on_error(database),
@@ -151,6 +121,47 @@ def convert_makefile(request: MakeRequest) -> MakeConversion:
         *findings,
     ]
     return MakeConversion(request, document, graph, database, recording, findings, header)
+
+
+def _check_request(request: MakeRequest) -> None:
+    """A usage error for a mode, directory, makefile or variable make would not take."""
+    if request.mode not in ("dag", "serial"):
+        raise UsageError(f"--mode must be dag or serial, not {request.mode!r}")
+    directory = request.directory
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: not a directory")
+    if request.makefile is not None and not (directory / request.makefile).is_file():
+        raise UsageError(f"{directory / request.makefile}: no such makefile")
+    if request.makefile is None and not any(
+        (directory / n).is_file() for n in ("GNUmakefile", "makefile", "Makefile")
+    ):
+        raise UsageError(f"{directory}: no GNUmakefile, makefile or Makefile")
+    for item in request.variables:
+        if "=" not in item:
+            raise UsageError(f"make variable {item!r}: expected NAME=VALUE")
+
+
+def _pair(variable: str) -> tuple[str, str]:
+    name, _, value = variable.partition("=")
+    return name, value
+
+
+def _read(request: MakeRequest, variables: list[str]) -> tuple[Database, Recording]:
+    """The database make printed, and the recipes of a recorded run (or of ``make -n``)."""
+    directory, makefile, goals = request.directory, request.makefile, request.goals
+    if not request.dry_run_recipes:
+        database = read_database(directory, makefile, goals, variables)
+        return database, record(directory, makefile, goals, variables)
+    # one make run gives the database and, before it, the commands (marked per target)
+    mark = marker()
+    extra = DRY_MK.format(marker=mark)
+    environment = request.environment
+    database = read_database(directory, makefile, goals, variables, extra=extra, environment=environment)
+    if database.passes == 1:
+        return database, parse_dry_run(database.dry_run_output, mark, database, database.status)
+    # make restarted after remaking a makefile: its commands are spread over passes
+    database = read_database(directory, makefile, goals, variables, environment=environment)
+    return database, dry_run(directory, makefile, goals, variables, database, environment)
 
 
 def _findings(graph: Graph, database: Database, directory: Path) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wfsync.convert.make.graph import Graph, Task
+from wfsync.model.spec_types import DAGTask, Parameter, Template, WorkflowSpec
 
 BRACE_ESCAPE = "{{='{{'}}"
 """How a literal ``{{`` is written in a parameter Argo substitutes."""
@@ -53,22 +54,63 @@ def parameter_name(variable: str) -> str:
 
 def build_document(graph: Graph, options: EmitOptions) -> dict[str, Any]:
     """The Workflow (or WorkflowTemplate) as plain data."""
+    parameters, substitutions = _parameters(options)
+    spec: WorkflowSpec = {"entrypoint": "main"}
+    if options.parallelism:
+        spec["parallelism"] = options.parallelism
+    spec["arguments"] = {"parameters": parameters}
+    spec["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "workspace"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
+    ]
+    checkout: DAGTask = {
+        "name": CHECKOUT,
+        "templateRef": {"name": "git-checkout", "template": "checkout", "clusterScope": True},
+        "arguments": {
+            "parameters": [
+                {"name": "repo", "value": "{{workflow.parameters.repo}}"},
+                {"name": "revision", "value": "{{workflow.parameters.revision}}"},
+            ]
+        },
+    }
+    tasks = [checkout, *(_task(task, graph, options, substitutions) for task in graph.tasks)]
+    templates: list[Template] = [{"name": "main", "dag": {"tasks": tasks}}]
+    for task in graph.tasks:
+        if task.nested is not None:  # the sub-make's DAG, run by the parent's task
+            inner = [_task(t, task.nested, options, substitutions, root=None) for t in task.nested.tasks]
+            templates.append({"name": _nested_name(task), "dag": {"tasks": inner}})
+    spec["templates"] = templates
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate" if options.template else "Workflow",
+        "metadata": _metadata(graph, options),
+        "spec": spec,
+    }
+
+
+def _metadata(graph: Graph, options: EmitOptions) -> dict[str, object]:
+    """Name, the wfsync label, and annotations: description, source, task -> make target."""
     goals = " ".join(options.goals) or "the default goal"
-    description = f"Converted from {options.source} ({goals}) by wfsync convert make."
     mapping = {t.name: t.target for t in graph.tasks}
-    metadata: dict[str, Any] = {
+    naming = (
+        {"name": f"{options.name}-make"} if options.template else {"generateName": f"{options.name}-make-"}
+    )
+    return {
+        **naming,
         "labels": {"app.kubernetes.io/managed-by": "wfsync"},
         "annotations": {
-            "workflows.argoproj.io/description": description,
+            "workflows.argoproj.io/description": f"Converted from {options.source} ({goals}) by wfsync convert make.",
             "wfsync.io/source": options.source,
             "wfsync.io/make-targets": json.dumps(mapping, ensure_ascii=False, sort_keys=False),
         },
     }
-    if options.template:
-        metadata = {"name": f"{options.name}-make", **metadata}
-    else:
-        metadata = {"generateName": f"{options.name}-make-", **metadata}
-    parameters: list[dict[str, Any]] = [
+
+
+def _parameters(options: EmitOptions) -> tuple[list[Parameter], list[tuple[str, str]]]:
+    """The workflow's parameters, and (value, reference) pairs for command-line variables (``--template``)."""
+    parameters: list[Parameter] = [
         {"name": "repo", "value": "https://github.com/OWNER/REPO.git"},
         {"name": "revision", "value": ""},
         {"name": "image", "value": options.image},
@@ -80,40 +122,7 @@ def build_document(graph: Graph, options: EmitOptions) -> dict[str, Any]:
             parameters.append({"name": name, "value": value})
             if len(value) >= 2:
                 substitutions.append((value, f"{{{{workflow.parameters.{name}}}}}"))
-    spec: dict[str, Any] = {"entrypoint": "main"}
-    if options.parallelism:
-        spec["parallelism"] = options.parallelism
-    spec["arguments"] = {"parameters": parameters}
-    spec["volumeClaimTemplates"] = [
-        {
-            "metadata": {"name": "workspace"},
-            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-        }
-    ]
-    tasks: list[dict[str, Any]] = [
-        {
-            "name": CHECKOUT,
-            "templateRef": {"name": "git-checkout", "template": "checkout", "clusterScope": True},
-            "arguments": {
-                "parameters": [
-                    {"name": "repo", "value": "{{workflow.parameters.repo}}"},
-                    {"name": "revision", "value": "{{workflow.parameters.revision}}"},
-                ]
-            },
-        }
-    ]
-    tasks += [_task(task, graph, options, substitutions) for task in graph.tasks]
-    spec["templates"] = [{"name": "main", "dag": {"tasks": tasks}}]
-    for task in graph.tasks:
-        if task.nested is not None:  # the sub-make's DAG, run by the parent's task
-            inner = [_task(t, task.nested, options, substitutions, root=None) for t in task.nested.tasks]
-            spec["templates"].append({"name": _nested_name(task), "dag": {"tasks": inner}})
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "WorkflowTemplate" if options.template else "Workflow",
-        "metadata": metadata,
-        "spec": spec,
-    }
+    return parameters, substitutions
 
 
 def _task(
@@ -122,14 +131,14 @@ def _task(
     options: EmitOptions,
     substitutions: list[tuple[str, str]],
     root: str | None = CHECKOUT,
-) -> dict[str, Any]:
+) -> DAGTask:
     def value(text: str) -> str:
         text = escape(text)
         for literal, reference in substitutions:
             text = re.sub(rf"(?<![\w.-]){re.escape(literal)}(?![\w.-])", reference, text)
         return text
 
-    params: list[dict[str, Any]] = [{"name": "target", "value": escape(task.target)}]
+    params: list[Parameter] = [{"name": "target", "value": escape(task.target)}]
     if task.lines:
         params.append({"name": "recipe", "value": value(task.recipe())})
     if task.directory != ".":
@@ -152,14 +161,12 @@ def _task(
         params.append({"name": "delete-on-error", "value": "true"})
     params.append({"name": "image", "value": "{{workflow.parameters.image}}"})
     depends = task.depends or ([root] if root else [])
+    called: DAGTask = {"name": task.name}
     if task.nested is not None:
-        called: dict[str, Any] = {"name": task.name, "template": _nested_name(task)}
+        called["template"] = _nested_name(task)
     else:
-        called = {
-            "name": task.name,
-            "templateRef": {"name": "make", "template": "recipe", "clusterScope": True},
-            "arguments": {"parameters": params},
-        }
+        called["templateRef"] = {"name": "make", "template": "recipe", "clusterScope": True}
+        called["arguments"] = {"parameters": params}
     if depends:
         called["depends"] = " && ".join(depends)
     return called

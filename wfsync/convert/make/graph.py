@@ -77,44 +77,22 @@ class Graph:
 
 def build_graph(database: Database, recording: Recording, *, serial: bool = False) -> Graph:
     """Tasks from the recording, edges from the database (``serial``: chained in make's order)."""
-    graph = Graph(shell=_variable(database, "SHELL", "/bin/sh"))
-    posix = database.special(".POSIX") is not None
-    graph.shell_flags = _variable(database, ".SHELLFLAGS", "-ec" if posix else "-c")
-    recorded = {(inv.shell, inv.flags) for inv in recording.invocations if inv.shell}
-    if len(recorded) == 1:  # what make really ran (expanded, overrides applied) wins over the database
-        graph.shell, graph.shell_flags = recorded.pop()
-    elif recorded:
-        graph.notes.append("recipes ran with different SHELL/.SHELLFLAGS values; the global ones are used")
-    groups = _group(database, recording)
+    graph = Graph()
+    _shell(graph, database, recording)
     names: set[str] = set()
     by_target: dict[str, list[Task]] = {}
-    continued = {id(inv): False for inv in recording.invocations}
-    for index, inv in enumerate(recording.invocations):
-        continued[id(inv)] = index + 1 < len(recording.invocations) or recording.exit_status == 0
-    make_names = ("make", "gmake")
-    for target, rule, invocations in groups:
-        task = Task(_task_name(target, names, len(by_target.get(target, ()))), target)
-        task.source = rule.source if rule is not None else ""
-        task.also_makes = list(rule.also_makes) if rule is not None else []
-        task.directory = invocations[0].directory
-        task.env = {k: v for k, v in invocations[0].env.items() if _kept(k, v)}
-        raw = _logical(rule.recipe) if rule is not None else []
-        messages = []
-        for position, inv in enumerate(invocations):
-            before = MAKE_MESSAGE.sub("", inv.before)
-            echoed = before.endswith(f"{inv.command}\n")
-            messages.append(before[: -len(inv.command) - 1] if echoed else before)
-            prefix = raw[position] if len(raw) == len(invocations) else ""
-            failed_on = inv.status != 0 and continued[id(inv)]
-            task.lines.append(Line(inv.command, not echoed, "-" in prefix or failed_on, "+" in prefix))
-            words = inv.command.split()[:1]
-            if words and words[0].rsplit("/", 1)[-1] in make_names:
-                graph.recursive.append(target)
-        task.message = "".join(messages)
-        if any(messages[1:]):
-            graph.notes.append(
-                f"{target}: make's own output between recipe lines is printed before the recipe"
-            )
+    last = recording.invocations[-1] if recording.invocations else None
+    for target, rule, invocations in _group(database, recording):
+        # a failing line that is not the last make ran was ignored by make ("Error N (ignored)")
+        ignored = {id(inv) for inv in invocations if inv is not last or recording.exit_status == 0}
+        task = _task(
+            graph,
+            target,
+            rule,
+            invocations,
+            ignored,
+            _task_name(target, names, len(by_target.get(target, ()))),
+        )
         names.add(task.name)
         by_target.setdefault(target, []).append(task)
         for alias in task.also_makes:
@@ -125,15 +103,7 @@ def build_graph(database: Database, recording: Recording, *, serial: bool = Fals
         graph.tasks.append(Task(_task_name(goal, names, 0), goal))
     _final(graph, recording, names)
     _edges(graph, database, by_target, serial or database.special(".NOTPARALLEL") is not None)
-    ran = {t.target for t in graph.tasks} | {a for t in graph.tasks for a in t.also_makes}
-    graph.not_run = sorted(
-        name
-        for name, rules in database.rules.items()
-        if name not in ran
-        and any(r.recipe and not r.not_a_target and r.source != "built-in" for r in rules)
-        and not name.startswith(".")
-        and "%" not in name
-    )
+    graph.not_run = _not_run(database, graph)
     if any(r.variables.get("SHELL") for rules in database.rules.values() for r in rules):
         graph.notes.append("a target-specific SHELL is not kept: every recipe runs with the global SHELL")
     for target, command in recording.expansion_shells:
@@ -141,6 +111,58 @@ def build_graph(database: Database, recording: Recording, *, serial: bool = Fals
             f"{target or 'parse time'}: $(shell {command}) ran while make expanded it; its value is frozen"
         )
     return graph
+
+
+def _shell(graph: Graph, database: Database, recording: Recording) -> None:
+    """SHELL and .SHELLFLAGS: what make really ran (expanded, overrides applied) wins over the database."""
+    graph.shell = _variable(database, "SHELL", "/bin/sh")
+    posix = database.special(".POSIX") is not None
+    graph.shell_flags = _variable(database, ".SHELLFLAGS", "-ec" if posix else "-c")
+    recorded = {(inv.shell, inv.flags) for inv in recording.invocations if inv.shell}
+    if len(recorded) == 1:
+        graph.shell, graph.shell_flags = recorded.pop()
+    elif recorded:
+        graph.notes.append("recipes ran with different SHELL/.SHELLFLAGS values; the global ones are used")
+
+
+def _task(
+    graph: Graph, target: str, rule: Rule | None, invocations: list[Invocation], ignored: set[int], name: str
+) -> Task:
+    """One recipe run as a task: its lines with make's prefixes, and what make printed around them."""
+    task = Task(name, target)
+    task.source = rule.source if rule is not None else ""
+    task.also_makes = list(rule.also_makes) if rule is not None else []
+    task.directory = invocations[0].directory
+    task.env = {k: v for k, v in invocations[0].env.items() if _kept(k, v)}
+    raw = _logical(rule.recipe) if rule is not None else []
+    messages = []
+    for position, inv in enumerate(invocations):
+        before = MAKE_MESSAGE.sub("", inv.before)
+        echoed = before.endswith(f"{inv.command}\n")
+        messages.append(before[: -len(inv.command) - 1] if echoed else before)
+        prefix = raw[position] if len(raw) == len(invocations) else ""
+        failed_on = inv.status != 0 and id(inv) in ignored
+        task.lines.append(Line(inv.command, not echoed, "-" in prefix or failed_on, "+" in prefix))
+        words = inv.command.split()[:1]
+        if words and words[0].rsplit("/", 1)[-1] in ("make", "gmake"):
+            graph.recursive.append(target)
+    task.message = "".join(messages)
+    if any(messages[1:]):
+        graph.notes.append(f"{target}: make's own output between recipe lines is printed before the recipe")
+    return task
+
+
+def _not_run(database: Database, graph: Graph) -> list[str]:
+    """Targets with a recipe of their own that make did not run (up to date, or not reached)."""
+    ran = {t.target for t in graph.tasks} | {a for t in graph.tasks for a in t.also_makes}
+    return sorted(
+        name
+        for name, rules in database.rules.items()
+        if name not in ran
+        and any(r.recipe and not r.not_a_target and r.source != "built-in" for r in rules)
+        and not name.startswith(".")
+        and "%" not in name
+    )
 
 
 def _kept(name: str, value: str) -> bool:
@@ -253,7 +275,6 @@ def _edges(graph: Graph, database: Database, by_target: dict[str, list[Task]], s
         for before, after in zip(graph.tasks, graph.tasks[1:], strict=False):
             after.depends = [before.name]
         return
-    position = {t.name: i for i, t in enumerate(graph.tasks)}
     edges: dict[str, set[str]] = {t.name: set() for t in graph.tasks}
 
     def resolve(name: str, seen: set[str]) -> set[str]:
@@ -273,30 +294,39 @@ def _edges(graph: Graph, database: Database, by_target: dict[str, list[Task]], s
     for task in graph.tasks:
         if task.target == ".END":
             continue
-        rules = database.rules.get(task.target, [])
         index = by_target[task.target].index(task) if task in by_target.get(task.target, []) else 0
-        rule = rules[index] if index < len(rules) and rules[0].double_colon else (rules[0] if rules else None)
-        if rule is not None and rules and rules[0].double_colon:
-            rule = (
-                [r for r in rules if r.recipe][index] if index < len([r for r in rules if r.recipe]) else rule
-            )
-        if rule is not None:
-            for pre in [*rule.prerequisites, *rule.order_only]:
+        rule = _rule_of(database.rules.get(task.target, []), index)
+        own = [rule] if rule is not None else []
+        for other in [*own, *(r for alias in task.also_makes for r in database.rules.get(alias, []))]:
+            for pre in [*other.prerequisites, *other.order_only]:
                 if pre != ".WAIT":
                     edges[task.name] |= resolve(pre, set())
         if index > 0:  # ``::`` rules run in makefile order
             edges[task.name].add(by_target[task.target][index - 1].name)
-        for alias in task.also_makes:
-            for rule in database.rules.get(alias, []):
-                for pre in [*rule.prerequisites, *rule.order_only]:
-                    if pre != ".WAIT":
-                        edges[task.name] |= resolve(pre, set())
     for rules in database.rules.values():
         for rule in rules:
             _wait_edges(rule, resolve, edges)
-    final = [t for t in graph.tasks if t.target == ".END"]
-    for task in final:
-        edges[task.name] = {t.name for t in graph.tasks if t is not task}
+    for task in graph.tasks:
+        if task.target == ".END":
+            edges[task.name] = {t.name for t in graph.tasks if t is not task}
+    _reduce(graph, edges)
+
+
+def _rule_of(rules: list[Rule], index: int) -> Rule | None:
+    """The rule of the ``index``-th recipe run of a target (``::`` targets have one per rule)."""
+    if not rules:
+        return None
+    if not rules[0].double_colon:
+        return rules[0]
+    with_recipe = [r for r in rules if r.recipe]
+    if index < len(with_recipe):
+        return with_recipe[index]
+    return rules[index] if index < len(rules) else rules[0]
+
+
+def _reduce(graph: Graph, edges: dict[str, set[str]]) -> None:
+    """``depends`` from the edges: only to tasks make ran earlier, an edge implied by others left out."""
+    position = {t.name: i for i, t in enumerate(graph.tasks)}
     ancestors: dict[str, int] = {}  # bit i set: task i runs before (a bitset per task)
     for task in graph.tasks:
         deps = {d for d in edges[task.name] if d != task.name and position[d] < position[task.name]}
@@ -308,7 +338,7 @@ def _edges(graph: Graph, database: Database, by_target: dict[str, list[Task]], s
         for dep in deps:
             mask |= ancestors[dep] | (1 << position[dep])
         ancestors[task.name] = mask
-        # an edge implied by another (a -> c when a -> b -> c) is left out: shorter, same order
+        # a -> c when a -> b -> c is implied: shorter, same order
         kept = {d for d in deps if not any(ancestors[e] >> position[d] & 1 for e in deps if e != d)}
         task.depends = sorted(kept, key=position.__getitem__)
 

@@ -19,12 +19,11 @@ from wfsync.convert.gha.expressions.functions import BUILTINS, Function, JobStat
 from wfsync.convert.gha.expressions.parser import parse
 from wfsync.convert.gha.expressions.values import (
     FilteredArray,
-    Kind,
+    array_items,
     equals,
     get_key,
     greater_than,
     is_primitive,
-    kind_of,
     less_than,
     to_number,
     to_string,
@@ -34,19 +33,19 @@ from wfsync.convert.gha.expressions.values import (
 
 class _Evaluator:
     def __init__(
-        self, contexts: Mapping[str, Any], functions: Mapping[str, Function], runtime: Runtime
+        self, contexts: Mapping[str, object], functions: Mapping[str, Function], runtime: Runtime
     ) -> None:
         self.contexts = contexts
         self.functions = functions
         self.runtime = runtime
 
-    def eval(self, node: nodes.Expr) -> Any:
+    def eval(self, node: nodes.Expr) -> object:
         return _DISPATCH[type(node)](self, node)
 
-    def literal(self, node: nodes.Literal) -> Any:
+    def literal(self, node: nodes.Literal) -> object:
         return node.value
 
-    def context(self, node: nodes.ContextRef) -> Any:
+    def context(self, node: nodes.ContextRef) -> object:
         return get_key(self.contexts, node.name)[1]
 
     def negate(self, node: nodes.Not) -> bool:
@@ -68,34 +67,34 @@ class _Evaluator:
             return equals(left, right) or greater_than(left, right)
         return equals(left, right) or less_than(left, right)
 
-    def logical(self, node: nodes.Logical) -> Any:
+    def logical(self, node: nodes.Logical) -> object:
         want = node.op == "||"
-        result: Any = None
+        result: object = None
         for arg in node.args:
             result = self.eval(arg)
             if truthy(result) is want:
                 break
         return result
 
-    def index(self, node: nodes.Index) -> Any:
+    def index(self, node: nodes.Index) -> object:
         star = isinstance(node.index, nodes.Star)
         index = None if star else self.eval(node.index)  # type: ignore[arg-type]
         target = self.eval(node.target)
-        kind = kind_of(target)
-        if kind is Kind.OBJECT:
+        if isinstance(target, Mapping):  # kind OBJECT
             if star:
                 return FilteredArray(target.values())
             return get_key(target, to_string(index))[1] if is_primitive(index) else None
-        if kind is Kind.ARRAY:
+        items = array_items(target)
+        if items is not None:
             if isinstance(target, FilteredArray):
                 return _filtered_access(target, star, index)
             if star:
-                return FilteredArray(target)
+                return FilteredArray(items)
             position = _position(index)
-            return target[position] if position is not None and position < len(target) else None
+            return items[position] if position is not None and position < len(items) else None
         return FilteredArray() if star else None
 
-    def call(self, node: nodes.Call) -> Any:
+    def call(self, node: nodes.Call) -> object:
         args = [self.eval(arg) for arg in node.args]
         name = node.name.lower()
         function = self.functions.get(name) or BUILTINS.get(name)
@@ -108,7 +107,7 @@ class _Evaluator:
         return result
 
 
-_DISPATCH: dict[type, Callable[[_Evaluator, Any], Any]] = {
+_DISPATCH: dict[type, Callable[[_Evaluator, Any], object]] = {
     nodes.Literal: _Evaluator.literal,
     nodes.ContextRef: _Evaluator.context,
     nodes.Index: _Evaluator.index,
@@ -119,42 +118,42 @@ _DISPATCH: dict[type, Callable[[_Evaluator, Any], Any]] = {
 }
 
 
-def _position(index: Any) -> int | None:
+def _position(index: object) -> int | None:
     """An index as an array position: a finite number >= 0, rounded down."""
     number = to_number(index)
     return int(number) if math.isfinite(number) and number >= 0 else None
 
 
-def _filtered_access(items: FilteredArray, star: bool, index: Any) -> FilteredArray:
+def _filtered_access(items: FilteredArray, star: bool, index: object) -> FilteredArray:
     """Apply ``.name``, ``[i]`` or ``.*`` to every element of a filtered array."""
     result = FilteredArray()
     key = to_string(index) if not star and is_primitive(index) else None
     position = None if star else _position(index)
     for item in items:
-        kind = kind_of(item)
-        if kind is Kind.OBJECT:
+        elements = array_items(item)
+        if isinstance(item, Mapping):  # kind OBJECT
             if star:
                 result.extend(item.values())
             elif key is not None:
                 found, value = get_key(item, key)
                 if found:
                     result.append(value)
-        elif kind is Kind.ARRAY:
+        elif elements is not None:
             if star:
-                result.extend(item)
-            elif position is not None and position < len(item):
-                result.append(item[position])
+                result.extend(elements)
+            elif position is not None and position < len(elements):
+                result.append(elements[position])
     return result
 
 
 def evaluate(
     expression: nodes.Expr | str,
-    contexts: Mapping[str, Any] | None = None,
+    contexts: Mapping[str, object] | None = None,
     *,
     functions: Mapping[str, Function] | None = None,
     status: JobStatus | None = None,
     workspace: Path | None = None,
-) -> Any:
+) -> object:
     """Evaluate an expression (parsed, or text without ``${{ }}``) against ``contexts``.
 
     Text is parsed allowing exactly the context names given, as GitHub does, so an unknown

@@ -12,15 +12,17 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, NoReturn
 
 from wfsync.convert.gha.expressions.errors import ExpressionError
 from wfsync.convert.gha.expressions.values import (
     Kind,
+    array_items,
     equals,
     is_primitive,
     js_number_to_string,
     kind_of,
+    to_number,
     to_string,
     upper_special,
 )
@@ -48,7 +50,7 @@ class Function:
     name: str
     min_args: int
     max_args: int
-    call: Callable[[Sequence[Any], Runtime], Any]
+    call: Callable[[Sequence[object], Runtime], object]
 
 
 def _fail(message: str) -> ExpressionError:
@@ -58,42 +60,42 @@ def _fail(message: str) -> ExpressionError:
 # --- string functions ----------------------------------------------------------------------------
 
 
-def _contains(args: Sequence[Any], _: Runtime) -> bool:
+def _contains(args: Sequence[object], _: Runtime) -> bool:
     search, item = args
     if is_primitive(search):
         if not is_primitive(item):
             return False
         return to_string(item).lower() in to_string(search).lower()
-    if kind_of(search) is Kind.ARRAY:
-        return any(equals(item, element) for element in search)
-    return False
+    elements = array_items(search)
+    return elements is not None and any(equals(item, element) for element in elements)
 
 
-def _starts_with(args: Sequence[Any], _: Runtime) -> bool:
+def _starts_with(args: Sequence[object], _: Runtime) -> bool:
     text, prefix = args
     if not (is_primitive(text) and is_primitive(prefix)):
         return False
     return upper_special(to_string(text)).startswith(upper_special(to_string(prefix)))
 
 
-def _ends_with(args: Sequence[Any], _: Runtime) -> bool:
+def _ends_with(args: Sequence[object], _: Runtime) -> bool:
     text, suffix = args
     if not (is_primitive(text) and is_primitive(suffix)):
         return False
     return upper_special(to_string(text)).endswith(upper_special(to_string(suffix)))
 
 
-def _join(args: Sequence[Any], _: Runtime) -> str:
+def _join(args: Sequence[object], _: Runtime) -> str:
     items = args[0]
     if is_primitive(items):
         return to_string(items)
-    if kind_of(items) is not Kind.ARRAY:
+    elements = array_items(items)
+    if elements is None:
         return ""
     separator = to_string(args[1]) if len(args) > 1 and is_primitive(args[1]) else ","
-    return separator.join(to_string(item) for item in items)
+    return separator.join(to_string(item) for item in elements)
 
 
-def _format(args: Sequence[Any], _: Runtime) -> str:
+def _format(args: Sequence[object], _: Runtime) -> str:
     """``format('{0} and {{braces}}', x)``: .NET-style placeholders, doubled braces escape."""
     template = to_string(args[0])
     out: list[str] = []
@@ -145,7 +147,7 @@ def _json_string(text: str) -> str:
     return quoted
 
 
-def to_json(value: Any, level: int = 0) -> str:
+def to_json(value: object, level: int = 0) -> str:
     """``JSON.stringify(value, null, 2)`` as GitHub's ``toJSON`` prints it."""
     kind = kind_of(value)
     if kind is Kind.NULL:
@@ -153,17 +155,18 @@ def to_json(value: Any, level: int = 0) -> str:
     if kind is Kind.BOOLEAN:
         return "true" if value else "false"
     if kind is Kind.NUMBER:
-        number = float(value)
+        number = to_number(value)
         return js_number_to_string(number) if math.isfinite(number) else "null"
     if kind is Kind.STRING:
         return _json_string(to_string(value))
     inner = "  " * (level + 1)
-    if kind is Kind.ARRAY:
-        if not value:
+    elements = array_items(value)
+    if elements is not None:
+        if not elements:
             return "[]"
-        items = [inner + to_json(item, level + 1) for item in value]
+        items = [inner + to_json(item, level + 1) for item in elements]
         return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
-    if not value:
+    if not isinstance(value, Mapping) or not value:
         return "{}"
     pairs = [
         f"{inner}{_json_string(to_string(key))}: {to_json(item, level + 1)}" for key, item in value.items()
@@ -171,15 +174,15 @@ def to_json(value: Any, level: int = 0) -> str:
     return "{\n" + ",\n".join(pairs) + "\n" + "  " * level + "}"
 
 
-def _to_json(args: Sequence[Any], _: Runtime) -> str:
+def _to_json(args: Sequence[object], _: Runtime) -> str:
     return to_json(args[0])
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"invalid JSON value {name}")
 
 
-def from_json(text: str) -> Any:
+def from_json(text: str) -> object:
     """``JSON.parse``: strict JSON (no NaN/Infinity literals), every number a float."""
     if not text.strip():
         raise _fail("empty input")
@@ -189,14 +192,14 @@ def from_json(text: str) -> Any:
         raise _fail(f"Error parsing JSON when evaluating fromJson: {exc}") from None
 
 
-def _from_json(args: Sequence[Any], _: Runtime) -> Any:
+def _from_json(args: Sequence[object], _: Runtime) -> object:
     return from_json(to_string(args[0]))
 
 
 # --- case ----------------------------------------------------------------------------------------
 
 
-def _case(args: Sequence[Any], _: Runtime) -> Any:
+def _case(args: Sequence[object], _: Runtime) -> object:
     """``case(pred1, value1, pred2, value2, ..., default)``: predicates must be booleans."""
     for i in range(0, len(args) - 1, 2):
         predicate = args[i]
@@ -212,8 +215,8 @@ def _case(args: Sequence[Any], _: Runtime) -> Any:
 
 def _status_function(
     name: str, test: Callable[[JobStatus], bool]
-) -> Callable[[Sequence[Any], Runtime], bool]:
-    def call(_: Sequence[Any], runtime: Runtime) -> bool:
+) -> Callable[[Sequence[object], Runtime], bool]:
+    def call(_: Sequence[object], runtime: Runtime) -> bool:
         if runtime.status is None:
             raise _fail(f"{name}() needs the job status, which is not known here")
         return test(runtime.status)
@@ -221,7 +224,7 @@ def _status_function(
     return call
 
 
-def _hash_files(args: Sequence[Any], runtime: Runtime) -> str:
+def _hash_files(args: Sequence[object], runtime: Runtime) -> str:
     from wfsync.convert.gha.expressions.hashfiles import hash_files
 
     if runtime.workspace is None:

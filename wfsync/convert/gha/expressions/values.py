@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 
 class Kind(enum.IntEnum):
@@ -38,7 +37,7 @@ KIND_NAMES = {
 }
 
 
-class FilteredArray(list[Any]):
+class FilteredArray(list[object]):
     """The result of a ``*`` filter: a further ``.name`` or ``[i]`` applies to every element."""
 
 
@@ -55,7 +54,7 @@ _KIND_BY_TYPE: dict[type, Kind] = {
 }
 
 
-def kind_of(value: Any) -> Kind:
+def kind_of(value: object) -> Kind:
     """The expression kind of a Python value (anything unknown counts as a string)."""
     kind = _KIND_BY_TYPE.get(type(value))
     if kind is not None:
@@ -75,7 +74,16 @@ def kind_of(value: Any) -> Kind:
     return Kind.STRING
 
 
-def is_primitive(value: Any) -> bool:
+def array_items(value: object) -> Sequence[object] | None:
+    """The elements of an array value (kind ARRAY), None for any other kind."""
+    if kind_of(value) is not Kind.ARRAY:
+        return None
+    if isinstance(value, Sequence):
+        return value
+    return list(value) if isinstance(value, set | frozenset) else None
+
+
+def is_primitive(value: object) -> bool:
     """Null, boolean, number or string: the kinds that coerce to a string meaningfully."""
     return kind_of(value) < Kind.ARRAY
 
@@ -104,10 +112,10 @@ def string_to_number(text: str) -> float:
     return math.nan
 
 
-def to_number(value: Any) -> float:
+def to_number(value: object) -> float:
     """A value as a number: null 0, booleans 0/1, strings parsed, arrays and objects NaN."""
     kind = kind_of(value)
-    if kind is Kind.NUMBER:
+    if kind is Kind.NUMBER and isinstance(value, int | float):
         return float(value)
     if kind is Kind.STRING:
         return string_to_number(value if isinstance(value, str) else str(value))
@@ -174,7 +182,7 @@ def number_to_string(number: float) -> str:
 # --- strings -------------------------------------------------------------------------------------
 
 
-def to_string(value: Any) -> str:
+def to_string(value: object) -> str:
     """A value as a string: null '', booleans 'true'/'false', 'Array' and 'Object' for containers."""
     if isinstance(value, str):
         return value
@@ -184,7 +192,7 @@ def to_string(value: Any) -> str:
     if kind is Kind.BOOLEAN:
         return "true" if value else "false"
     if kind is Kind.NUMBER:
-        return number_to_string(float(value))
+        return number_to_string(to_number(value))
     if kind is Kind.STRING:
         return str(value)
     return KIND_NAMES[kind]
@@ -203,7 +211,7 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # --- truthiness and comparison -------------------------------------------------------------------
 
 
-def truthy(value: Any) -> bool:
+def truthy(value: object) -> bool:
     """GitHub truthiness: null, false, 0, NaN and '' are false, everything else true."""
     kind = kind_of(value)
     if kind is Kind.NULL:
@@ -217,14 +225,14 @@ def truthy(value: Any) -> bool:
     return True
 
 
-def _coerce_pair(left: Any, right: Any) -> tuple[Kind, Any, Kind, Any]:
+def _coerce_pair(left: object, right: object) -> tuple[Kind, object, Kind, object]:
     """JavaScript's loose-equality coercion, except that containers are never converted."""
     lk, rk = kind_of(left), kind_of(right)
     while lk is not rk:
         if lk is Kind.NUMBER and rk is Kind.STRING:
-            return lk, float(left), Kind.NUMBER, to_number(right)
+            return lk, to_number(left), Kind.NUMBER, to_number(right)
         if lk is Kind.STRING and rk is Kind.NUMBER:
-            return Kind.NUMBER, to_number(left), rk, float(right)
+            return Kind.NUMBER, to_number(left), rk, to_number(right)
         if lk in (Kind.NULL, Kind.BOOLEAN):
             left, lk = to_number(left), Kind.NUMBER
             continue
@@ -235,7 +243,7 @@ def _coerce_pair(left: Any, right: Any) -> tuple[Kind, Any, Kind, Any]:
     return lk, left, rk, right
 
 
-def equals(left: Any, right: Any) -> bool:
+def equals(left: object, right: object) -> bool:
     """``==``: coerced comparison; strings ignore case; arrays and objects by identity."""
     lk, lv, rk, rv = _coerce_pair(left, right)
     if lk is not rk:
@@ -243,7 +251,7 @@ def equals(left: Any, right: Any) -> bool:
     if lk is Kind.NULL:
         return True
     if lk is Kind.NUMBER:
-        return bool(float(lv) == float(rv))
+        return to_number(lv) == to_number(rv)
     if lk is Kind.STRING:
         return upper_special(to_string(lv)) == upper_special(to_string(rv))
     if lk is Kind.BOOLEAN:
@@ -251,12 +259,12 @@ def equals(left: Any, right: Any) -> bool:
     return lv is rv
 
 
-def _ordered(left: Any, right: Any, greater: bool) -> bool:
+def _ordered(left: object, right: object, greater: bool) -> bool:
     lk, lv, rk, rv = _coerce_pair(left, right)
     if lk is not rk:
         return False
     if lk is Kind.NUMBER:
-        a, b = float(lv), float(rv)
+        a, b = to_number(lv), to_number(rv)
     elif lk is Kind.STRING:
         ls, rs = upper_special(to_string(lv)), upper_special(to_string(rv))
         if _ASTRAL.search(ls) or _ASTRAL.search(rs):
@@ -271,12 +279,12 @@ def _ordered(left: Any, right: Any, greater: bool) -> bool:
     return a > b if greater else a < b
 
 
-def greater_than(left: Any, right: Any) -> bool:
+def greater_than(left: object, right: object) -> bool:
     """``>`` with GitHub's coercions (NaN and mismatched kinds compare false)."""
     return _ordered(left, right, greater=True)
 
 
-def less_than(left: Any, right: Any) -> bool:
+def less_than(left: object, right: object) -> bool:
     """``<`` with GitHub's coercions (NaN and mismatched kinds compare false)."""
     return _ordered(left, right, greater=False)
 
@@ -284,7 +292,7 @@ def less_than(left: Any, right: Any) -> bool:
 # --- property access -----------------------------------------------------------------------------
 
 
-def get_key(obj: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+def get_key(obj: Mapping[str, object], key: str) -> tuple[bool, object]:
     """Look ``key`` up case-insensitively, the first matching key in order winning."""
     lowered = key.lower()
     for candidate, value in obj.items():
