@@ -10,6 +10,10 @@ The trees live in ``golden/example_trees.json``; ``WFSYNC_REGENERATE=1`` records
 current code (never in CI). Examples whose pods draw random numbers (coin flips, random exit
 codes: 15 of 110) are recorded only by what chance cannot change, their root node; the other 95
 are compared whole.
+
+Pods run as host processes (the default runtime), so the trees also hold what the host's
+stand-ins print: a change to the pod runtimes (not the controller) is re-recorded, in a commit
+of its own, from the committed code.
 """
 
 from __future__ import annotations
