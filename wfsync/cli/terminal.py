@@ -17,12 +17,16 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
 
 SCHEMA_VERSION = 1
 """Version of every ``--output json`` document; bumped only on incompatible changes."""
@@ -114,7 +118,7 @@ class Terminal:
         self.output = chosen
         return chosen
 
-    def json(self, command: str, payload: dict[str, Any]) -> None:
+    def json(self, command: str, payload: Mapping[str, object]) -> None:
         """Write the stable JSON document of a command to stdout (at most one per run)."""
         doc = {"schemaVersion": SCHEMA_VERSION, "command": command, **payload}
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=False, default=str) + "\n")
@@ -205,8 +209,8 @@ class Progress:
         self._started = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._bar: Any = None
-        self._task: Any = None
+        self._bar: Bar | None = None
+        self._task: TaskID | None = None
 
     def advance(self, count: int = 1, note: str = "") -> None:
         """Mark ``count`` more units done (``note``: what was just done, shown on the bar)."""

@@ -318,9 +318,9 @@ class KubernetesCluster:
         headers = {"Accept": accept, "User-Agent": "wfsync"}
         if data is not None:
             headers["Content-Type"] = content_type
-        settings: Mapping[str, Any] = dict(self.configuration.auth_settings())
+        settings: Mapping[str, object] = dict(self.configuration.auth_settings())
         for setting in settings.values():  # the bearer token, refreshed by the loader's hook
-            if setting.get("in") == "header" and setting.get("value"):
+            if isinstance(setting, Mapping) and setting.get("in") == "header" and setting.get("value"):
                 headers[str(setting["key"])] = str(setting["value"])
         return headers
 

@@ -10,8 +10,8 @@ mapping and the ``allowedContexts`` check (done when the cluster was opened) are
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from wfsync.cluster.api import ClusterError, ConflictError, ForbiddenError, NotFoundError, Obj
@@ -128,7 +128,14 @@ class KubernetesObjects:
                 raise
 
     def patch(
-        self, kind: str, namespace: str | None, name: str, patch: Any, strategy: str, *, api_version: str = ""
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        patch: dict[str, object] | Sequence[object],
+        strategy: str,
+        *,
+        api_version: str = "",
     ) -> Obj:
         """PATCH with ``strategy`` (``strategic``, ``merge`` or ``json``), as ``kubectl patch --type`` sends it.
 

@@ -11,11 +11,11 @@ import dataclasses
 import difflib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from wfsync import safepath
 from wfsync.cluster.api import Obj
 from wfsync.errors import InputError, UsageError
+from wfsync.model import values
 from wfsync.model.documents import API_VERSION, Kind
 
 FROM_KINDS = {
@@ -46,7 +46,7 @@ def from_reference(spec: str) -> Obj:
         known = "workflowtemplate/NAME or clusterworkflowtemplate/NAME"
         raise UsageError(f"--from expects KIND/NAME ({known}), got {spec!r}")
     safepath.check_name(name, what="--from name")
-    ref: dict[str, Any] = {"name": name}
+    ref: dict[str, object] = {"name": name}
     if kind == Kind.CLUSTER_WORKFLOW_TEMPLATE.value:
         ref["clusterScope"] = True
     return {
@@ -99,15 +99,16 @@ def apply_options(
     workflow carries its templates (with a ``workflowTemplateRef`` the server resolves it).
     """
     wf = copy.deepcopy(workflow)
-    spec: dict[str, Any] = wf.setdefault("spec", {})
-    meta: dict[str, Any] = wf.setdefault("metadata", {})
+    spec: dict[str, object] = wf.setdefault("spec", {})
+    meta: dict[str, object] = wf.setdefault("metadata", {})
     wf.pop("status", None)
     for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
         meta.pop(key, None)
     if entrypoint:
         spec["entrypoint"] = entrypoint
     if parameters:
-        params = spec.setdefault("arguments", {}).setdefault("parameters", [])
+        arguments = spec.setdefault("arguments", {})
+        params = arguments.setdefault("parameters", []) if isinstance(arguments, dict) else []
         for name, value in parameters:
             for param in params:
                 if param.get("name") == name:
@@ -127,10 +128,10 @@ def apply_options(
     return wf
 
 
-def _check_entrypoint(spec: dict[str, Any]) -> None:
+def _check_entrypoint(spec: dict[str, object]) -> None:
     if isinstance(spec.get("workflowTemplateRef"), dict):
         return
-    names = [str(t.get("name")) for t in spec.get("templates") or [] if isinstance(t, dict)]
+    names = [str(t.get("name")) for t in values.items(spec.get("templates"))]
     entry = spec.get("entrypoint")
     if not entry:
         raise UsageError("the workflow has no entrypoint: give one with --entrypoint")
