@@ -6,8 +6,9 @@ times, and prints the median wall seconds of ``run()``, milliseconds per pod wit
 start (the bwrap and overlay probes) spread over the pods and without it, and the sandbox's
 ratio to host processes (the issue's target: within 2x). ``--breakdown`` also times one
 container start step by step: a bare process, bare ``bwrap``, the sandbox's full ``bwrap``
-command line, then with the container's own writable layer (overlays made in the child) and
-cgroups (memory, pids).
+command line (with a new pod folder each time, on disk and in memory: bwrap makes its mount points
+there), then with the container's own writable layer (overlays made in the child) and cgroups
+(memory, pids).
 
 The machine is shared: medians of several repeats, and the load average before and after.
 """
@@ -82,6 +83,7 @@ def breakdown(repeat: int) -> list[tuple[str, float]]:
         plan, sandbox.plan, cgroups, sandbox.cgroups = sandbox.plan, None, sandbox.cgroups, None
         bare = sandbox.wrap(pod, pod.main, ["true"], env)
         rows.append(("+ the sandbox's binds, /dev, /proc", _timed(bare, repeat)))
+        rows.extend(_fresh_folders(sandbox, Path(tmp), env, repeat))
         sandbox.plan = plan
         if plan is not None:
             times = []
@@ -114,6 +116,30 @@ def breakdown(repeat: int) -> list[tuple[str, float]]:
                 times.append(time.perf_counter() - started)
             rows.append((f"+ cgroups ({what})", statistics.median(times) * 1000))
         sandbox.close()
+    return rows
+
+
+def _fresh_folders(sandbox: Any, tmp: Path, env: dict[str, str], repeat: int) -> list[tuple[str, float]]:
+    """A new pod folder per start (as in a run): on disk, then in a tmpfs (:mod:`wfsync.engine.podfs`)."""
+    from wfsync.engine.executor import Container, Pod
+    from wfsync.engine.podfs import PodFolders
+
+    rows = []
+    for where, memory in (("on disk", False), ("in memory", True)):
+        pods = tmp / f"pods-{where.replace(' ', '-')}"
+        folders = PodFolders(enabled=memory)
+        folders.ensure(pods)
+        pods.mkdir(exist_ok=True)
+        times = []
+        for index in range(repeat):
+            root = pods / str(index)
+            started = time.perf_counter()
+            root.mkdir()
+            pod = Pod(name="p", node_name="p", main=Container("main", "busybox", ("true",)), root=root)
+            subprocess.run(sandbox.wrap(pod, pod.main, ["true"], env), check=True)
+            times.append(time.perf_counter() - started)
+        folders.close()
+        rows.append((f"  with a new pod folder {where}", statistics.median(times) * 1000))
     return rows
 
 

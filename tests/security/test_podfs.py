@@ -78,3 +78,24 @@ def test_a_pods_folder_of_a_run_killed_outright_is_unmounted(tmp_path: Path) -> 
         assert _fstype(pods) is None
     finally:
         folders.close()
+
+
+@needs_root
+def test_no_pod_starts_before_its_folder_is_mounted(tmp_path: Path) -> None:
+    """Pods starting together: none makes its folder on disk to be hidden under the tmpfs."""
+    import concurrent.futures
+
+    pods = tmp_path / "pods"
+    folders = PodFolders(enabled=True)
+
+    def start(index: int) -> None:
+        folders.ensure(pods)
+        (pods / str(index)).mkdir()
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(start, range(32)))
+        assert sorted(int(p.name) for p in pods.iterdir()) == list(range(32))
+    finally:
+        folders.close()
+    assert list(pods.iterdir()) == []

@@ -95,7 +95,9 @@ _STARTED: list[subprocess.Popen[str]] = []
 
 def _start(tmp_path: Path, workflow: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wfsync", "-o", "json", "run", str(workflow)],
+        # host processes: this module tests how they are found and ended (process groups, markers,
+        # the next run's sweep); a sandbox's PID namespaces end every pod process by themselves
+        [sys.executable, "-m", "wfsync", "-o", "json", "run", "--runtime", "host", str(workflow)],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

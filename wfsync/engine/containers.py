@@ -1,6 +1,7 @@
 """Pods as containers: ``docker run`` / ``podman run`` (``wfsync run --runtime docker|podman``).
 
-Host processes stay the default (no container engine needed). With a container runtime, every
+The default is ``auto``: a sandbox where bubblewrap works, else host processes (no container
+engine needed either way). With a container runtime, every
 container of a pod is one ``<engine> run --rm`` of its real image; the pod's declared paths live
 on the host under the pod root, as with host processes, and are bind-mounted into the container:
 input files and folders at their exact path, volume mounts and shared volumes as folders, output
@@ -23,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from wfsync.engine.executor import Container, ContainerResult, Executor, Pod, PodResult
-from wfsync.engine.host import _wait, unpack
+from wfsync.engine.host import unpack
 from wfsync.engine.lifetime import terminate
+from wfsync.engine.podprocs import wait_piped
 from wfsync.errors import CompletionError
 
 RUNTIMES = ("host", "sandbox", "auto", "docker", "podman")
@@ -193,7 +195,7 @@ class ContainerExecutor:
             )
         except OSError as exc:
             return PodResult(None, message=f"failed to start {self.engine}: {exc.strerror or exc}")
-        result = _wait(proc, pod.deadline, cancel)
+        result = wait_piped(proc, pod.deadline, cancel)
         if result.message and not result.message.startswith("unsupported:"):
             self._remove(pod, ctr)  # killing the client does not stop the container
             return result
@@ -245,9 +247,10 @@ class ContainerExecutor:
 
 
 def make_executor(runtime: str, *, strict_images: bool = False) -> Executor | None:
-    """The executor of a ``--runtime`` (None for host processes, the default, when not strict).
+    """The executor of a ``--runtime`` (None for host processes when not strict).
 
-    ``auto``: the sandbox where bubblewrap can make one here, else host processes.
+    ``auto`` (the command line's default): the sandbox where bubblewrap can make one here, else
+    host processes.
     ``strict_images``: refuse host stand-ins whose version is not the image tag's.
     """
     from wfsync.engine.host import HostExecutor

@@ -22,14 +22,15 @@ import subprocess
 import sys
 import tarfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from wfsync import safepath
 from wfsync.engine import lifetime
+from wfsync.engine.containerset import run_set
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
 from wfsync.engine.images import StandIns, Tool, differs, tag_version
+from wfsync.engine.podprocs import stop_all, wait_piped
 
 SCRIPT_PATH = "/argo/staging/script"
 LOG_DIR = ".wfsync-logs"
@@ -369,7 +370,7 @@ class HostExecutor:
             proc = self._start(pod, pattern, init)
             if isinstance(proc, PodResult):
                 return proc
-            res = _wait(proc, pod.deadline, cancel, self._marker(pod, init))
+            res = wait_piped(proc, pod.deadline, cancel, self._marker(pod, init))
             done.append(ContainerResult(init.name, res.exit_code, res.message))
             if res.message or res.exit_code != 0:
                 message = res.message or f"{init.name}: Error (exit code {res.exit_code})"
@@ -378,7 +379,7 @@ class HostExecutor:
         for sidecar in pod.sidecars:
             proc = self._start(pod, pattern, sidecar, to_files=True)
             if isinstance(proc, PodResult):
-                _stop_all(sidecars, self._leftovers(pod))
+                stop_all(sidecars, self._leftovers(pod))
                 return proc
             sidecars.append((sidecar, proc))
         if pod.containers:
@@ -386,8 +387,8 @@ class HostExecutor:
         else:
             main = self._start(pod, pattern, pod.main)
             marker = self._marker(pod, pod.main)
-            result = main if isinstance(main, PodResult) else _wait(main, pod.deadline, cancel, marker)
-        ended = _stop_all(sidecars, self._leftovers(pod))
+            result = main if isinstance(main, PodResult) else wait_piped(main, pod.deadline, cancel, marker)
+        ended = stop_all(sidecars, self._leftovers(pod))
         message = result.message
         for name, code in ended:
             done.append(ContainerResult(name, code))
@@ -404,123 +405,12 @@ class HostExecutor:
         return "" if self.contained else self._marker(pod)
 
     def _run_set(self, pod: Pod, pattern: re.Pattern[str] | None, cancel: threading.Event) -> PodResult:
-        """A containerSet: each container starts once its dependencies succeeded (emissary)."""
-        pending = list(pod.containers)
-        running: dict[str, subprocess.Popen[bytes]] = {}
-        results: dict[str, ContainerResult] = {}
-        stopped = ""
-        while pending or running:
-            for ctr in list(pending):
-                if not all(d in results for d in ctr.dependencies):
-                    continue
-                pending.remove(ctr)
-                bad = [d for d in ctr.dependencies if results[d].exit_code != 0]
-                if bad:
-                    message = f"dependency {bad[0]!r} exited with non-zero code"
-                    results[ctr.name] = ContainerResult(ctr.name, None, message)
-                    continue
-                proc = self._start(pod, pattern, ctr, to_files=True)
-                if isinstance(proc, PodResult):
-                    results[ctr.name] = ContainerResult(ctr.name, None, proc.message)
-                else:
-                    running[ctr.name] = proc
-            if not running and pending:
-                for ctr in pending:
-                    results[ctr.name] = ContainerResult(ctr.name, None, "unknown dependency")
-                break
-            for name, proc in list(running.items()):
-                code = proc.poll()
-                if code is not None:
-                    results[name] = ContainerResult(name, _exit_code(code))
-                    del running[name]
-            if cancel.is_set():
-                stopped = "pod terminated"
-            elif pod.deadline is not None and time.time() >= pod.deadline:
-                stopped = "Pod was active on the node longer than the specified deadline"
-            if stopped:
-                for name, code in _stop_all(
-                    [(c, running[c.name]) for c in pod.containers if c.name in running], self._leftovers(pod)
-                ):
-                    results[name] = ContainerResult(name, code, stopped)
-                break
-            if running:
-                time.sleep(0.005)
-        logs = pod.root / LOG_DIR
-        main = next((c for c in pod.containers if c.name == "main"), None)
-        stdout = stderr = ""
-        if main is not None:
-            stdout = _read(logs / "main.out")
-            stderr = _read(logs / "main.err")
-        ordered = tuple(results[c.name] for c in pod.containers if c.name in results)
-        failed = [r for r in ordered if r.exit_code != 0]
-        if main is not None and main.name in results:
-            code = results[main.name].exit_code
-        else:
-            code = next((r.exit_code for r in failed if r.exit_code is not None), 1 if failed else 0)
-        message = stopped
-        if not message and failed:
-            first = failed[0]
-            message = first.message or f"{first.name}: Error (exit code {first.exit_code})"
-        if code is None:
-            code = 1
-        return PodResult(
-            code, stdout, stderr, message, deadline_exceeded=stopped.startswith("Pod was"), containers=ordered
-        )
+        """A containerSet (:mod:`.containerset`), each container's output to files in the pod."""
 
+        def start(ctr: Container) -> subprocess.Popen[bytes] | PodResult:
+            return self._start(pod, pattern, ctr, to_files=True)
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _exit_code(returncode: int) -> int:
-    """A process's exit code as a container reports it (killed by signal N: 128+N)."""
-    return 128 - returncode if returncode < 0 else returncode
-
-
-def _stop_all(
-    procs: list[tuple[Container, subprocess.Popen[bytes]]], pod_marker: str
-) -> list[tuple[str, int]]:
-    """Stop containers still running, then whatever the pod left behind; their exit codes.
-
-    Each gets SIGTERM, then SIGKILL after a grace period; then every process with the pod's marker
-    (none given: the pod's processes died with their PID namespaces).
-    """
-    ended = []
-    for ctr, proc in procs:
-        if proc.poll() is None:
-            lifetime.terminate(proc)
-        proc.wait()
-        ended.append((ctr.name, _exit_code(proc.returncode)))
-    if pod_marker:
-        lifetime.sweep(pod_marker, prefix=True)
-    return ended
-
-
-def _wait(
-    proc: subprocess.Popen[bytes], deadline: float | None, cancel: threading.Event, marker: str = ""
-) -> PodResult:
-    """Wait for a container with piped output: to its end, its deadline, or ``cancel``."""
-    ended = lifetime.wait_container(proc, deadline, cancel, marker)
-    stdout, stderr = ended.stdout, ended.stderr
-    if ended.stopped == "deadline":
-        return PodResult(
-            ended.returncode,
-            stdout,
-            stderr,
-            "Pod was active on the node longer than the specified deadline",
-            deadline_exceeded=True,
-        )
-    if ended.stopped:
-        return PodResult(ended.returncode, stdout, stderr, "pod terminated", deadline_exceeded=False)
-    if ended.returncode == 127 and ("not found" in stderr or "No such file" in stderr):
-        missing = stderr.strip().splitlines()[-1] if stderr.strip() else "a command"
-        return PodResult(
-            None, stdout, stderr, f"unsupported: a command is not available on this host ({missing})"
-        )
-    return PodResult(ended.returncode, stdout, stderr)
+        return run_set(pod, start, cancel, self._leftovers(pod), pod.root / LOG_DIR)
 
 
 def unpack(archive: Path, dest: Path, sub_path: str = "") -> None:

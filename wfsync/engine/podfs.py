@@ -30,39 +30,43 @@ class PodFolders:
         self._enabled = enabled and os.geteuid() == 0
         self._lock = threading.Lock()
         self._mounted: list[Path] = []
-        self._tried: set[Path] = set()
+        self._ready: set[Path] = set()
+        """Folders whose pods may start: mounted (or left on disk), never half-way."""
 
     def ensure(self, folder: Path) -> None:
-        """Make ``folder`` a fresh tmpfs before its first pod (left on disk when that is refused)."""
-        if not self._enabled or folder in self._tried:
+        """Make ``folder`` a fresh tmpfs before its first pod (left on disk when that is refused).
+
+        Every pod of the folder waits here until it is done: a pod folder made on disk meanwhile
+        would be hidden under the tmpfs, with whatever was mounted in it.
+        """
+        if not self._enabled or folder in self._ready:
             return
         with self._lock:
-            if folder in self._tried:
-                return
-            self._tried.add(folder)
-            folder.mkdir(parents=True, exist_ok=True)
-            if any(folder.iterdir()):
-                return  # pods already there: never hide them under a mount
-            source = f"{PODS_SOURCE_PREFIX}{os.getpid()}"
-            try:
-                libc().mount(source, folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
-            except OSError:
-                self._enabled = False  # not permitted here: every pods folder stays on disk
-                return
-            self._mounted.append(folder)
-            try:
-                libc().mount(None, folder, None, MS_PRIVATE, None)
-            except OSError:
-                self._unmount(folder)
+            if self._enabled and folder not in self._ready:
+                self._mount(folder)
+                self._ready.add(folder)
+
+    def _mount(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if any(folder.iterdir()):
+            return  # pods already there: never hide them under a mount
+        source = f"{PODS_SOURCE_PREFIX}{os.getpid()}"
+        try:
+            libc().mount(source, folder, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755")
+        except OSError:
+            self._enabled = False  # not permitted here: every pods folder stays on disk
+            return
+        self._mounted.append(folder)
+        try:
+            libc().mount(None, folder, None, MS_PRIVATE, None)
+        except OSError:
+            libc().detach(folder)
+            self._mounted.remove(folder)
 
     def close(self) -> None:
         """Unmount every pods folder (their files go with them; the run is over)."""
         with self._lock:
             mounted, self._mounted = self._mounted, []
-            self._tried.clear()
+            self._ready.clear()
         for folder in reversed(mounted):
             libc().detach(folder)
-
-    def _unmount(self, folder: Path) -> None:
-        libc().detach(folder)
-        self._mounted.remove(folder)

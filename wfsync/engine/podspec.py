@@ -42,17 +42,9 @@ class PodSpecMixin(OperationState):
         )
         if graph:
             spec = next((c for c in graph if c.get("name") == "main"), graph[0])
-        command = tuple(str(c) for c in spec.get("command") or ())
-        args = tuple(str(a) for a in spec.get("args") or ())
         extras = [*graph, *(tmpl.get("initContainers") or []), *(tmpl.get("sidecars") or [])]
-        for ctr in [spec, *extras]:
-            reason = self.executor.check(
-                str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())
-            )
-            if reason is not None:
-                from wfsync.engine.executor import Unsupported
-
-                raise Unsupported(reason)
+        self._check_images([spec, *extras])
+        args = tuple(str(a) for a in spec.get("args") or ())
         files: list[tuple[str, bytes, int | None]] = []
         if kind == "script" and spec.get("source"):
             # ``executeScript``: an empty source adds no script argument (it runs as a container).
@@ -62,19 +54,66 @@ class PodSpecMixin(OperationState):
             ("ARGO_TEMPLATE", json.dumps(tmpl, separators=(",", ":"))),
             ("ARGO_NODE_ID", node.id),
         )
+        paths, unpack = self._input_artifacts(node, tmpl, files)
+        paths.extend(self._output_paths(tmpl))
+        mounts, shared = self._volumes(tmpl, spec, extras)
+        paths.extend(mounts)
+        deadline = self._pod_deadline(node, tmpl)
+        main = self._container(spec, "main", argo_env)
+        command = tuple(str(c) for c in spec.get("command") or ())
+        main = dataclasses.replace(main, command=self._stand_in(main.image, command), args=args)
+        for what in _unchecked(self.spec, tmpl):
+            self.status.note(f"not checked locally: {what}")
 
-        def container(ctr: Mapping[str, Any], name: str) -> Container:
-            env = [(str(e["name"]), str(e.get("value", ""))) for e in ctr.get("env") or [] if "name" in e]
-            return Container(
-                name,
-                str(ctr.get("image") or ""),
-                self._stand_in(str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())),
-                tuple(str(a) for a in ctr.get("args") or ()),
-                (*env, *argo_env),
-                str(ctr.get("workingDir") or ""),
-                tuple(str(d) for d in ctr.get("dependencies") or ()),
+        def named(containers: list[Any]) -> tuple[Container, ...]:
+            return tuple(self._container(c, str(c.get("name") or ""), argo_env) for c in containers)
+
+        return Pod(
+            name=node.pod_name,
+            node_name=node.name,
+            main=main,
+            root=self.options.run_dir / "pods" / node.id,
+            paths=tuple(paths),
+            files=tuple(files),
+            unpack=tuple(unpack),
+            deadline=deadline,
+            mounts=tuple(mounts),
+            shared_dirs=tuple(shared),
+            containers=named(graph),
+            init_containers=named(tmpl.get("initContainers") or []),
+            sidecars=named(tmpl.get("sidecars") or []),
+        )
+
+    def _check_images(self, containers: list[Mapping[str, Any]]) -> None:
+        """Refuse the pod before it runs when an image or command has no host stand-in."""
+        for ctr in containers:
+            reason = self.executor.check(
+                str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())
             )
+            if reason is not None:
+                from wfsync.engine.executor import Unsupported
 
+                raise Unsupported(reason)
+
+    def _container(
+        self, ctr: Mapping[str, Any], name: str, argo_env: tuple[tuple[str, str], ...]
+    ) -> Container:
+        """One container of the pod: its image's stand-in command, arguments and environment."""
+        env = [(str(e["name"]), str(e.get("value", ""))) for e in ctr.get("env") or [] if "name" in e]
+        return Container(
+            name,
+            str(ctr.get("image") or ""),
+            self._stand_in(str(ctr.get("image") or ""), tuple(str(c) for c in ctr.get("command") or ())),
+            tuple(str(a) for a in ctr.get("args") or ()),
+            (*env, *argo_env),
+            str(ctr.get("workingDir") or ""),
+            tuple(str(d) for d in ctr.get("dependencies") or ()),
+        )
+
+    def _input_artifacts(
+        self, node: st.Node, tmpl: Mapping[str, Any], files: list[tuple[str, bytes, int | None]]
+    ) -> tuple[list[str], list[tuple[str, Path, str]]]:
+        """The input artifacts' paths, and what to unpack there (raw and fetched ones go to ``files``)."""
         paths: list[str] = []
         unpack: list[tuple[str, Path, str]] = []
         for art in (tmpl.get("inputs") or {}).get("artifacts") or []:
@@ -85,33 +124,52 @@ class PodSpecMixin(OperationState):
             paths.append(path)
             if art.get("raw") is not None:
                 files.append((path, str(art["raw"].get("data", "")).encode("utf-8"), _mode(art)))
-                continue
-            if sources.is_remote(art) and not _has_location(art):
-                # ``LoadArtifacts``: an http/git artifact without its URL is not supplied
-                if art.get("optional"):
-                    continue
-                raise WfsyncError(f"required artifact '{art.get('name')}' not supplied")
-            if sources.is_remote(art):
-                folder = self.options.run_dir / "fetched" / node.id
-                got = sources.fetch(art, folder, allow_network=self.options.allow_network)
-                if got is None:
-                    continue
-                if got.unpack:
-                    unpack.append((path, got.path, str(art.get("subPath") or "")))
-                else:
-                    files.append((path, got.path.read_bytes(), _mode(art)))
-                continue
-            key = artifact_key(art)
-            if key is None:
-                if art.get("optional"):
-                    continue
-                raise WfsyncError(f"unsupported: input artifact {art.get('name')!r} has no local source")
-            source = self.options.artifacts.path(key)
-            if not source.exists():
-                if art.get("optional"):
-                    continue
-                raise WfsyncError(f"failed to load artifact {art.get('name')!r}: key {key} does not exist")
-            unpack.append((path, source, str(art.get("subPath") or "")))
+            elif sources.is_remote(art):
+                self._remote_artifact(node, art, path, files, unpack)
+            else:
+                self._stored_artifact(art, path, unpack)
+        return paths, unpack
+
+    def _remote_artifact(
+        self,
+        node: st.Node,
+        art: Mapping[str, Any],
+        path: str,
+        files: list[tuple[str, bytes, int | None]],
+        unpack: list[tuple[str, Path, str]],
+    ) -> None:
+        """An http or git input artifact, fetched now (``LoadArtifacts``)."""
+        if not _has_location(art):
+            # ``LoadArtifacts``: an http/git artifact without its URL is not supplied
+            if art.get("optional"):
+                return
+            raise WfsyncError(f"required artifact '{art.get('name')}' not supplied")
+        folder = self.options.run_dir / "fetched" / node.id
+        got = sources.fetch(art, folder, allow_network=self.options.allow_network)
+        if got is None:
+            return
+        if got.unpack:
+            unpack.append((path, got.path, str(art.get("subPath") or "")))
+        else:
+            files.append((path, got.path.read_bytes(), _mode(art)))
+
+    def _stored_artifact(self, art: dict[str, Any], path: str, unpack: list[tuple[str, Path, str]]) -> None:
+        """An input artifact from the run's repository (an earlier node's output)."""
+        key = artifact_key(art)
+        if key is None:
+            if art.get("optional"):
+                return
+            raise WfsyncError(f"unsupported: input artifact {art.get('name')!r} has no local source")
+        source = self.options.artifacts.path(key)
+        if not source.exists():
+            if art.get("optional"):
+                return
+            raise WfsyncError(f"failed to load artifact {art.get('name')!r}: key {key} does not exist")
+        unpack.append((path, source, str(art.get("subPath") or "")))
+
+    def _output_paths(self, tmpl: Mapping[str, Any]) -> list[str]:
+        """The in-container paths of output artifacts and parameters (their keys checked now)."""
+        paths = []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
             if art.get("path"):
                 what = f"output artifact {art.get('name')!r} path"
@@ -124,13 +182,18 @@ class PodSpecMixin(OperationState):
             if path:
                 what = f"output parameter {param.get('name')!r} path"
                 paths.append(safepath.container_path(str(path), what=what))
+        return paths
+
+    def _volumes(
+        self, tmpl: Mapping[str, Any], spec: Mapping[str, Any], extras: list[Any]
+    ) -> tuple[list[str], list[tuple[str, Path]]]:
+        """The pod's own volume mount paths, and the claims' folders shared between pods."""
         shared: list[tuple[str, Path]] = []
         mounts: list[str] = []
         volumes = {
             v.get("name"): v for v in [*(self.spec.get("volumes") or []), *(tmpl.get("volumes") or [])]
         }
         claims = {c.get("metadata", {}).get("name") for c in self.spec.get("volumeClaimTemplates") or []}
-        root = self.options.run_dir / "pods" / node.id
         every_mount = [
             *(spec.get("volumeMounts") or []),
             *((tmpl.get("containerSet") or {}).get("volumeMounts") or []),
@@ -148,10 +211,13 @@ class PodSpecMixin(OperationState):
                 claim = volume["persistentVolumeClaim"].get("claimName", name)
                 shared.append((mount_path, self._claim_folder(str(claim))))
             else:
-                paths.append(mount_path)
                 mounts.append(mount_path)
         for _, folder in shared:
             folder.mkdir(parents=True, exist_ok=True)
+        return mounts, shared
+
+    def _pod_deadline(self, node: st.Node, tmpl: Mapping[str, Any]) -> float | None:
+        """When the pod must end: its template's activeDeadlineSeconds/timeout, and the workflow's."""
         deadline = None
         for limit in (tmpl.get("activeDeadlineSeconds"), tmpl.get("timeout")):
             if limit is not None and str(limit).strip():  # "" after substitution: no limit, as in Argo
@@ -159,27 +225,7 @@ class PodSpecMixin(OperationState):
                 deadline = min(deadline or float("inf"), node.started + seconds)
         if self.deadline is not None:
             deadline = min(deadline or float("inf"), self.deadline)
-        main = container(spec, "main")
-        main = dataclasses.replace(main, command=self._stand_in(main.image, command), args=args)
-        for what in _unchecked(self.spec, tmpl):
-            self.status.note(f"not checked locally: {what}")
-        return Pod(
-            name=node.pod_name,
-            node_name=node.name,
-            main=main,
-            root=root,
-            paths=tuple(paths),
-            files=tuple(files),
-            unpack=tuple(unpack),
-            deadline=deadline,
-            mounts=tuple(mounts),
-            shared_dirs=tuple(shared),
-            containers=tuple(container(c, str(c.get("name") or "")) for c in graph),
-            init_containers=tuple(
-                container(c, str(c.get("name") or "")) for c in tmpl.get("initContainers") or []
-            ),
-            sidecars=tuple(container(c, str(c.get("name") or "")) for c in tmpl.get("sidecars") or []),
-        )
+        return deadline
 
     def _busybox(self, image: str) -> BusyBox | None:
         """The host's BusyBox when it stands in for ``image`` (busybox or alpine, host pods)."""
@@ -228,29 +274,36 @@ class PodSpecMixin(OperationState):
         if result.exit_code != 0:
             phase, message = st.FAILED, f"main: Error (exit code {result.exit_code})"
         declared = tmpl.get("outputs") or {}
+        params = self._output_parameters(pod, declared, phase)
+        if isinstance(params, str):
+            return PodOutcome(st.ERROR, params, outputs, logs)
+        if params:
+            outputs["parameters"] = params
+        arts = self._output_artifacts(pod, declared, phase)
+        if isinstance(arts, str):
+            return PodOutcome(st.ERROR, arts, outputs, logs)
+        if arts:
+            outputs["artifacts"] = arts
+        if phase == st.SUCCEEDED:  # Argo's is empty: say when a toolchain image ran another version
+            describe = getattr(self.executor, "describe", None)
+            message = describe(pod) if describe is not None else ""
+        return PodOutcome(phase, message, outputs, logs)
+
+    def _output_parameters(
+        self, pod: Pod, declared: Mapping[str, Any], phase: str
+    ) -> list[dict[str, Any]] | str:
+        """The declared output parameters with their values; a str: why the pod ends in Error."""
         params = []
         for param in declared.get("parameters") or []:
             value_from = param.get("valueFrom") or {}
             out = {k: v for k, v in param.items() if k not in ("valueFrom",)}
             if value_from.get("path"):
-                host = self.executor.host_path(pod, str(value_from["path"]))
-                try:
-                    if not safepath.is_within(self.options.run_dir, host):
-                        raise OSError(0, "it leaves the pod (a symlink out of its folder)")
-                    text = host.read_text(encoding="utf-8")
-                    out["value"] = text[:-1] if text.endswith("\n") else text
-                except (OSError, UnicodeDecodeError) as exc:
-                    if value_from.get("default") is not None:
-                        out["value"] = param_string(value_from["default"])
-                    elif phase == st.SUCCEEDED:
-                        return PodOutcome(
-                            st.ERROR,
-                            f"open {value_from['path']}: {getattr(exc, 'strerror', None) or exc}",
-                            outputs,
-                            logs,
-                        )
-                    else:
-                        continue
+                value = self._parameter_file(pod, value_from, phase)
+                if value is None:
+                    continue
+                if isinstance(value, OSError | UnicodeDecodeError):
+                    return f"open {value_from['path']}: {getattr(value, 'strerror', None) or value}"
+                out["value"] = value
             elif value_from.get("default") is not None:
                 out["value"] = param_string(value_from["default"])
             elif param.get("value") is not None:
@@ -258,8 +311,27 @@ class PodSpecMixin(OperationState):
             else:
                 continue
             params.append(out)
-        if params:
-            outputs["parameters"] = params
+        return params
+
+    def _parameter_file(
+        self, pod: Pod, value_from: Mapping[str, Any], phase: str
+    ) -> str | OSError | UnicodeDecodeError | None:
+        """A ``valueFrom.path`` parameter's value, its default, the error (Succeeded pod), or None."""
+        host = self.executor.host_path(pod, str(value_from["path"]))
+        try:
+            if not safepath.is_within(self.options.run_dir, host):
+                raise OSError(0, "it leaves the pod (a symlink out of its folder)")
+            text = host.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            if value_from.get("default") is not None:
+                return param_string(value_from["default"])
+            return exc if phase == st.SUCCEEDED else None
+        return text[:-1] if text.endswith("\n") else text
+
+    def _output_artifacts(
+        self, pod: Pod, declared: Mapping[str, Any], phase: str
+    ) -> list[dict[str, Any]] | str:
+        """The declared output artifacts, saved to the repository; a str: why the pod ends in Error."""
         arts = []
         for art in declared.get("artifacts") or []:
             path = art.get("path")
@@ -267,33 +339,25 @@ class PodSpecMixin(OperationState):
                 continue
             host = self.executor.host_path(pod, str(path))
             if not safepath.is_within(self.options.run_dir, host):
-                return PodOutcome(
-                    st.ERROR,
-                    f"failed to save outputs: {path}: it leaves the pod (a symlink out of its folder)",
-                    outputs,
-                    logs,
-                )
+                return f"failed to save outputs: {path}: it leaves the pod (a symlink out of its folder)"
             if not host.exists():
                 if art.get("optional") or phase != st.SUCCEEDED:
                     continue
-                return PodOutcome(
-                    st.ERROR, f"failed to save outputs: {path}: no such file or directory", outputs, logs
-                )
-            archive = not (isinstance(art.get("archive"), dict) and "none" in art["archive"])
-            s3 = art.get("s3") if isinstance(art.get("s3"), dict) else None
-            key = str(s3["key"]) if s3 and s3.get("key") else f"{self.name}/{pod.name}/{art['name']}"
-            if not s3 or not s3.get("key"):
-                key += ".tgz" if archive else ""
-            self.options.artifacts.save(key, host, archive=archive)
-            saved = {k: v for k, v in art.items() if k not in ("s3", "archive")}
-            saved["s3"] = {"key": key}
-            arts.append(saved)
-        if arts:
-            outputs["artifacts"] = arts
-        if phase == st.SUCCEEDED:  # Argo's is empty: say when a toolchain image ran another version
-            describe = getattr(self.executor, "describe", None)
-            message = describe(pod) if describe is not None else ""
-        return PodOutcome(phase, message, outputs, logs)
+                return f"failed to save outputs: {path}: no such file or directory"
+            arts.append(self._save_artifact(pod, art, host))
+        return arts
+
+    def _save_artifact(self, pod: Pod, art: Mapping[str, Any], host: Path) -> dict[str, Any]:
+        """Save one output artifact under its key (``s3.key``, else ``<workflow>/<pod>/<name>``)."""
+        archive = not (isinstance(art.get("archive"), dict) and "none" in art["archive"])
+        s3 = art.get("s3") if isinstance(art.get("s3"), dict) else None
+        key = str(s3["key"]) if s3 and s3.get("key") else f"{self.name}/{pod.name}/{art['name']}"
+        if not s3 or not s3.get("key"):
+            key += ".tgz" if archive else ""
+        self.options.artifacts.save(key, host, archive=archive)
+        saved = {k: v for k, v in art.items() if k not in ("s3", "archive")}
+        saved["s3"] = {"key": key}
+        return saved
 
 
 def _mode(art: Mapping[str, Any]) -> int | None:

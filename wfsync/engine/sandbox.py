@@ -6,7 +6,9 @@ pod's own folders (``/tmp``, ``/workspace``, every declared path's top-level fol
 volumes) are read-write at their real absolute paths, so commands, scripts and environment run
 unchanged (no rewriting of paths in their text), and a path computed at run time cannot reach
 the host. The sandbox's root is the pod's folder: new top-level files and folders land there and
-go with the run. When the container's main process ends, its PID namespace
+go with the run; each volume is a mount of its own, as on Kubernetes. Where wfsync may mount, a
+run's pod folders are in memory (:mod:`wfsync.engine.podfs`): the mount points bwrap makes in each
+cost microseconds there, milliseconds on disk. When the container's main process ends, its PID namespace
 ends and every process in it dies; ``--die-with-parent`` does the same if wfsync itself is
 killed outright.
 
