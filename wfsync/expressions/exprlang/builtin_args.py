@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 from wfsync.expressions.exprlang.errors import ExprError
 from wfsync.expressions.exprlang.gostrconv import atoi, parse_float
 from wfsync.expressions.exprlang.values import go_type
 
 Function = Callable[..., object]
+_N = TypeVar("_N", int, float)
 
 
 def _arity(name: str, args: tuple[object, ...], low: int, high: int | None = None) -> None:
@@ -43,10 +45,7 @@ def to_int(value: object) -> int:
             return -(2**63)
         return int(value)
     if isinstance(value, str):
-        parsed = atoi(value)
-        if parsed is None:
-            raise ExprError(f"invalid operation: int({value})")
-        return parsed
+        return _parsed("int", value, atoi(value))
     raise ExprError(f"invalid operation: int({go_type(value)})")
 
 
@@ -57,8 +56,12 @@ def to_float(value: object) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        parsed = parse_float(value)
-        if parsed is None:
-            raise ExprError(f"invalid operation: float({value})")
-        return parsed
+        return _parsed("float", value, parse_float(value))
     raise ExprError(f"invalid operation: float({go_type(value)})")
+
+
+def _parsed(kind: str, text: str, parsed: _N | None) -> _N:
+    """A string's conversion by ``int()`` or ``float()``; ``None`` (Go's parse error) is refused."""
+    if parsed is None:
+        raise ExprError(f"invalid operation: {kind}({text})")
+    return parsed

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from wfsync.expressions.exprlang.errors import ExprError
@@ -91,7 +92,7 @@ def _selector(body: str, recursive: bool) -> _Segment:
     if re.fullmatch(r"-?\d*\s*:\s*-?\d*(\s*:\s*-?\d*)?", body):
         bounds = [int(p) if p.strip() else None for p in body.split(":")]
         return _Segment("slice", (*bounds, None, None)[:3], recursive)
-    values: list[Any] = []
+    values: list[object] = []
     for part in (p.strip() for p in _split_union(body)):
         if part[:1] in "'\"" and part[-1:] == part[:1] and len(part) >= 2:
             values.append(part[1:-1])
@@ -123,7 +124,7 @@ def _split_union(body: str) -> list[str]:
     return parts
 
 
-def _descendants(value: object) -> list[Any]:
+def _descendants(value: object) -> list[object]:
     out = [value]
     children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     for child in children:
@@ -131,7 +132,7 @@ def _descendants(value: object) -> list[Any]:
     return out
 
 
-def _children(value: object) -> list[Any]:
+def _children(value: object) -> list[object]:
     if isinstance(value, dict):
         return [value[key] for key in sorted(value)]
     if isinstance(value, list):
@@ -139,7 +140,7 @@ def _children(value: object) -> list[Any]:
     return []
 
 
-def _apply(segment: _Segment, value: object, definite: bool, root: object) -> list[Any]:
+def _apply(segment: _Segment, value: object, definite: bool, root: object) -> list[object]:
     if segment.kind == "key":
         if isinstance(value, dict) and segment.value in value:
             return [value[segment.value]]
@@ -171,13 +172,13 @@ def _apply(segment: _Segment, value: object, definite: bool, root: object) -> li
     return [item for item in _children(value) if flt.matches(item, root)]
 
 
-def query(path: str, data: object) -> Any:
+def query(path: str, data: object) -> object:
     """Evaluate ``path`` against parsed JSON ``data``."""
     segments = _parse(path)
     definite = all(seg.kind in ("key", "index") and not seg.recursive for seg in segments)
-    current: list[Any] = [data]
+    current: list[object] = [data]
     for segment in segments:
-        nxt: list[Any] = []
+        nxt: list[object] = []
         for value in current:
             targets = _descendants(value) if segment.recursive else [value]
             for target in targets:
@@ -199,7 +200,9 @@ class _Filter:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._pos, self._item, self._root = 0, None, None
+        self._pos = 0
+        self._item: object = None
+        self._root: object = None
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         while pos < len(text):
@@ -212,7 +215,7 @@ class _Filter:
             self.tokens.append((kind, match.group(kind)))
             pos = match.end()
 
-    def matches(self, item: Any, root: Any) -> bool:
+    def matches(self, item: object, root: object) -> bool:
         """Whether ``item`` passes the filter (evaluated on a copy, so threads can share filters)."""
         run = copy.copy(self)
         run._pos, run._item, run._root = 0, item, root
@@ -224,29 +227,28 @@ class _Filter:
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self._pos] if self._pos < len(self.tokens) else None
 
-    def _or(self) -> Any:
-        left = self._and()
-        while self._peek() == ("op", "||"):
+    def _or(self) -> object:
+        return self._chain("||", self._and, lambda a, b: a or b)
+
+    def _and(self) -> object:
+        return self._chain("&&", self._not, lambda a, b: a and b)
+
+    def _chain(self, op: str, operand: Callable[[], object], combine: Callable[[bool, bool], bool]) -> object:
+        """``operand (op operand)*``, each side judged truthy and combined left to right."""
+        left = operand()
+        while self._peek() == ("op", op):
             self._pos += 1
-            right = self._and()
-            left = self._truthy(left) or self._truthy(right)
+            right = operand()
+            left = combine(self._truthy(left), self._truthy(right))
         return left
 
-    def _and(self) -> Any:
-        left = self._not()
-        while self._peek() == ("op", "&&"):
-            self._pos += 1
-            right = self._not()
-            left = self._truthy(left) and self._truthy(right)
-        return left
-
-    def _not(self) -> Any:
+    def _not(self) -> object:
         if self._peek() == ("op", "!"):
             self._pos += 1
             return not self._truthy(self._not())
         return self._comparison()
 
-    def _comparison(self) -> Any:
+    def _comparison(self) -> object:
         left = self._operand()
         token = self._peek()
         if token and token[0] == "op" and token[1] in ("==", "!=", "<", "<=", ">", ">=", "=~"):
@@ -254,7 +256,7 @@ class _Filter:
             return _compare(token[1], left, self._operand())
         return left
 
-    def _operand(self) -> Any:
+    def _operand(self) -> object:
         token = self._peek()
         if token is None:
             raise _fail(f"invalid filter '{self.text}'")

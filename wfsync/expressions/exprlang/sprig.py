@@ -19,7 +19,7 @@ import string
 import uuid
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from wfsync.expressions.exprlang.builtins import go_split
 from wfsync.expressions.exprlang.errors import ExprError
@@ -255,21 +255,16 @@ def _ternary(true_value: object, false_value: object, condition: object) -> obje
     return true_value if condition else false_value
 
 
-def _int64_math(fn: Callable[[int, int], int]) -> Function:
-    def call(first: object, *rest: object) -> int:
-        total = to_int64(first)
+_N = TypeVar("_N", int, float)
+
+
+def _fold(convert: Callable[[object], _N], fn: Callable[[_N, _N], _N]) -> Function:
+    """Sprig's variadic math: every argument converted (to int64 or float64), then folded by ``fn``."""
+
+    def call(first: object, *rest: object) -> _N:
+        total = convert(first)
         for value in rest:
-            total = fn(total, to_int64(value))
-        return total
-
-    return call
-
-
-def _float_math(fn: Callable[[float, float], float]) -> Function:
-    def call(first: object, *rest: object) -> float:
-        total = to_float64(first)
-        for value in rest:
-            total = fn(total, to_float64(value))
+            total = fn(total, convert(value))
         return total
 
     return call
@@ -380,22 +375,22 @@ SPRIG: dict[str, Function] = {
     "add": lambda *values: sum(to_int64(v) for v in values),
     "add1": lambda v: to_int64(v) + 1,
     "sub": lambda a, b: to_int64(a) - to_int64(b),
-    "mul": _int64_math(lambda a, b: a * b),
+    "mul": _fold(to_int64, lambda a, b: a * b),
     "div": lambda a, b: _go_div(to_int64(a), to_int64(b), "/"),
     "mod": lambda a, b: _go_div(to_int64(a), to_int64(b), "%"),
-    "max": _int64_math(max),
-    "min": _int64_math(min),
-    "biggest": _int64_math(max),
+    "max": _fold(to_int64, max),
+    "min": _fold(to_int64, min),
+    "biggest": _fold(to_int64, max),
     "floor": lambda v: float(math.floor(to_float64(v))),
     "ceil": lambda v: float(math.ceil(to_float64(v))),
     "round": _round,
     "addf": lambda *values: math.fsum(to_float64(v) for v in values),
     "add1f": lambda v: to_float64(v) + 1,
-    "subf": _float_math(lambda a, b: a - b),
-    "mulf": _float_math(lambda a, b: a * b),
+    "subf": _fold(to_float64, lambda a, b: a - b),
+    "mulf": _fold(to_float64, lambda a, b: a * b),
     "divf": _divf,
-    "maxf": _float_math(max),
-    "minf": _float_math(min),
+    "maxf": _fold(to_float64, max),
+    "minf": _fold(to_float64, min),
     # encoding and hashing
     "b64enc": lambda s: base64.b64encode(_s(s).encode()).decode(),
     "b64dec": _b64dec,
