@@ -56,7 +56,7 @@ class Verification:
         """Whether the run and make agreed on everything compared."""
         return not self.differences
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON form."""
         return {
             "equal": self.equal,
@@ -113,7 +113,7 @@ def _header(conversion: MakeConversion) -> str:
     return "".join(f"# {' '.join(line.split())}\n" for line in conversion.header)
 
 
-def _commented(value: Any, key: str = "") -> Any:
+def _commented(value: object, key: str = "") -> object:
     """The document as ruamel's types, with :data:`LAYOUT`'s flow mappings and ``|`` blocks."""
     if isinstance(value, dict):
         node = CommentedMap((k, _commented(v, str(k))) for k, v in value.items())

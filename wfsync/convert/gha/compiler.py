@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.convert.gha.expressions import (
     ExpressionError,
@@ -103,14 +102,7 @@ class _Compiler:
         if leg is not None:
             return leg
         if isinstance(node, nodes.Literal):
-            if node.value is None:
-                return "nil"
-            if isinstance(node.value, bool):
-                return "true" if node.value else "false"
-            if isinstance(node.value, str):
-                return expr_string(node.value)
-            number = float(node.value)
-            return str(int(number)) if number.is_integer() else repr(number)
+            return _expr_literal(node.value)
         if isinstance(node, nodes.Not):
             return f"!{self.condition(node.operand)}"
         if isinstance(node, nodes.Logical):
@@ -375,7 +367,7 @@ def _reads_whole_matrix(node: nodes.Expr) -> bool:
         index = node.index if isinstance(node, nodes.Index) else None
         return depth != 1 or not (isinstance(index, nodes.Literal) and isinstance(index.value, str))
     if isinstance(node, nodes.Index):
-        children: tuple[Any, ...] = (node.target, node.index)
+        children: tuple[nodes.Expr | nodes.Star, ...] = (node.target, node.index)
     elif isinstance(node, nodes.Not):
         children = (node.operand,)
     elif isinstance(node, nodes.Compare):
@@ -387,7 +379,7 @@ def _reads_whole_matrix(node: nodes.Expr) -> bool:
     return any(_reads_whole_matrix(c) for c in children if not isinstance(c, nodes.Star))
 
 
-def _expr_literal(value: Any) -> str:
+def _expr_literal(value: object) -> str:
     """An expr-lang literal for a value of a GitHub expression."""
     if value is None:
         return "nil"

@@ -131,7 +131,7 @@ def _check_step(step: Step, path: str, writer: Written, text: str) -> Step:
         "  exit 1\n"
         "fi\n"
     )
-    raw: dict[str, Any] = {"name": f"{step.name} (check {path})", "run": run, "shell": "sh"}
+    raw: dict[str, object] = {"name": f"{step.name} (check {path})", "run": run, "shell": "sh"}
     if step.raw.get("if") not in (None, ""):
         raw["if"] = step.raw["if"]
     return Step(f"{step.id}--check", True, step.index, step.line, raw)
@@ -231,7 +231,7 @@ def _rewrite(text: str, prefix: str, inner_ids: set[str]) -> str:
     return _SPAN.sub(span, text)
 
 
-def _rewrite_value(value: Any, prefix: str, inner_ids: set[str]) -> Any:
+def _rewrite_value(value: object, prefix: str, inner_ids: set[str]) -> object:
     if isinstance(value, str):
         return _rewrite(value, prefix, inner_ids)
     if isinstance(value, dict):
@@ -252,13 +252,16 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
     prefix = f"{step.id}--"
     raw_steps = [s for s in runs.get("steps") or [] if isinstance(s, dict)]
     inner_ids = {str(s["id"]).lower() for s in raw_steps if s.get("id")}
-    outer_env: dict[str, Any] = step.raw["env"] if isinstance(step.raw.get("env"), dict) else {}
+    outer_env: dict[str, object] = step.raw["env"] if isinstance(step.raw.get("env"), dict) else {}
     out: list[Step] = []
     for index, raw in enumerate(raw_steps):
-        inner = _rewrite_value(dict(raw), prefix, inner_ids)
+        inner = {str(k): _rewrite_value(v, prefix, inner_ids) for k, v in raw.items()}
         inner_id = f"{prefix}{raw['id']}" if raw.get("id") else f"{prefix}{index + 1}"
         # The calling step's env first: input values (``${{ env.X }}``) read it.
-        inner["env"] = {**outer_env, **env, **(inner.get("env") or {})}
+        own_env = inner.get("env") or {}
+        if not isinstance(own_env, dict):
+            raise CompositeError(f"{step.uses}: the env of step {index + 1} is not a mapping")
+        inner["env"] = {**outer_env, **env, **own_env}
         if step.raw.get("if") not in (None, "") and inner.get("if") in (None, ""):
             inner["if"] = step.raw["if"]
         if step.raw.get("continue-on-error") is True:
@@ -271,18 +274,18 @@ def expand(step: Step, action: dict[str, Any], root: Path, depth: int = 0) -> li
             out.extend(expand(child, read_action(root, uses), root, depth + 1))
         else:
             out.append(child)
-    outputs: dict[str, Any] = action["outputs"] if isinstance(action.get("outputs"), dict) else {}
+    outputs: dict[str, object] = action["outputs"] if isinstance(action.get("outputs"), dict) else {}
     if outputs:
         # The outputs see the calling step's env too.
         out.append(_outputs_step(step, outputs, {**outer_env, **env}, prefix, inner_ids))
     return out
 
 
-def _input_env(step: Step, action: dict[str, Any]) -> dict[str, Any]:
+def _input_env(step: Step, action: dict[str, Any]) -> dict[str, str]:
     """The action's inputs as ``INPUT_*`` variables (given, else default) and its ``GITHUB_ACTION_PATH``."""
-    given: dict[str, Any] = step.raw["with"] if isinstance(step.raw.get("with"), dict) else {}
-    env: dict[str, Any] = {}
-    declared: dict[str, Any] = action["inputs"] if isinstance(action.get("inputs"), dict) else {}
+    given: dict[str, object] = step.raw["with"] if isinstance(step.raw.get("with"), dict) else {}
+    env: dict[str, str] = {}
+    declared: dict[str, object] = action["inputs"] if isinstance(action.get("inputs"), dict) else {}
     for name, spec in declared.items():
         match = next((v for k, v in given.items() if str(k).lower() == str(name).lower()), None)
         default = spec.get("default") if isinstance(spec, dict) else None
@@ -296,7 +299,7 @@ def _input_env(step: Step, action: dict[str, Any]) -> dict[str, Any]:
 
 
 def _outputs_step(
-    step: Step, outputs: dict[str, Any], out_env: dict[str, Any], prefix: str, inner_ids: set[str]
+    step: Step, outputs: dict[str, object], out_env: dict[str, object], prefix: str, inner_ids: set[str]
 ) -> Step:
     """A last step, with the caller's id, that writes the action's ``outputs`` to GITHUB_OUTPUT."""
     lines = []
@@ -311,7 +314,7 @@ def _outputs_step(
             f'if [ "$(printf %s "${var}" | wc -l)" -eq 0 ]; then printf \'%s=%s\\n\' {key} "${var}"; '
             f'else printf \'%s<<{delimiter}\\n%s\\n{delimiter}\\n\' {key} "${var}"; fi >> "$GITHUB_OUTPUT"'
         )
-    raw_out: dict[str, Any] = {"name": f"{step.name} (outputs)", "run": "\n".join(lines), "shell": "sh"}
+    raw_out: dict[str, object] = {"name": f"{step.name} (outputs)", "run": "\n".join(lines), "shell": "sh"}
     raw_out["env"] = out_env
     # GitHub computes the outputs even when a step of the action failed.
     raw_out["if"] = step.raw["if"] if step.raw.get("if") not in (None, "") else "always()"

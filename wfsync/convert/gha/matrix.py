@@ -22,7 +22,7 @@ class DynamicMatrix(Exception):
     """A matrix that needs run-time values (``needs`` outputs, ``github`` fields ...)."""
 
 
-Fold = Callable[[str], tuple[bool, Any]]
+Fold = Callable[[str], tuple[bool, object]]
 """Folds a field's text: ``(True, value)`` when it is known now (one whole expression keeps its type)."""
 
 
@@ -41,7 +41,7 @@ def is_insert(key: str) -> bool:
     )
 
 
-def resolve_matrix(value: Any, fold: Fold) -> Any:
+def resolve_matrix(value: object, fold: Fold) -> object:
     """``strategy.matrix`` with its ``${{ }}`` evaluated, as GitHub's template evaluation does.
 
     A whole-expression value keeps its type; ``${{ insert }}: <mapping>`` merges the mapping into
@@ -57,7 +57,7 @@ def resolve_matrix(value: Any, fold: Fold) -> Any:
             raise DynamicMatrix(value)
         return folded
     if isinstance(value, list):
-        items: list[Any] = []
+        items: list[object] = []
         for item in value:
             resolved = resolve_matrix(item, fold)
             if isinstance(item, str) and "${{" in item and isinstance(resolved, list):
@@ -66,7 +66,7 @@ def resolve_matrix(value: Any, fold: Fold) -> Any:
                 items.append(resolved)
         return items
     if isinstance(value, dict):
-        mapping: dict[str, Any] = {}
+        mapping: dict[str, object] = {}
         for key, item in value.items():
             if is_insert(str(key)):
                 inserted = resolve_matrix(item, fold)
@@ -123,7 +123,7 @@ def expand_matrix(matrix: dict[str, Any]) -> list[dict[str, Any]]:
     return legs or [{}]
 
 
-def _equal(a: Any, b: Any) -> bool:
+def _equal(a: object, b: object) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return a.lower() == b.lower()
     return bool(a == b)

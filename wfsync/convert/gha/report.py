@@ -13,7 +13,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from wfsync.secrets import mask_text
 
@@ -78,7 +77,7 @@ class ManualTasks:
         self.triggers.update(other.triggers)
         self.other.extend(o for o in other.other if o not in self.other)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Plain data."""
         return {
             "secrets": dict(sorted(self.secrets.items())),
@@ -125,7 +124,7 @@ class WorkflowReport:
         else:
             self.verdict = "successful"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Plain data for ``--report x.json`` and ``-o json``."""
         return {
             "source": str(self.source),
@@ -187,7 +186,7 @@ class AuditReport:
         """Whether every workflow converted fully."""
         return all(w.verdict == "successful" for w in self.workflows)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Plain data."""
         verdicts = self.verdicts()
         steps = self.step_verdicts()

@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import jinja2.sandbox
@@ -150,7 +149,7 @@ _PUBLIC_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[^@\s]
 _HEREDOC = "WFSYNC_EOF"
 
 
-def _lines(values: Mapping[str, Any]) -> str:
+def _lines(values: Mapping[str, object]) -> str:
     """``NAME=VALUE`` lines for ``github-action/run``; a value Argo fills at run time goes in a block.
 
     A ``${{ }}`` left in a value becomes an Argo tag, whose value may hold a line break or start
@@ -211,7 +210,7 @@ class Inputs(dict[str, str]):
         return ""
 
 
-def render(template: jinja2.Template, variables: Mapping[str, Any], where: str) -> str:
+def render(template: jinja2.Template, variables: Mapping[str, object], where: str) -> str:
     """Render a rule template; an error names the rule."""
     try:
         return template.render(**variables)

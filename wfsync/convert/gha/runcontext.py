@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,11 +22,11 @@ class RunContext:
 
     actor: str = ""
     repository: str = ""
-    event: Mapping[str, Any] = field(default_factory=dict)
+    event: Mapping[str, object] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
 
-    def parameters(self, inputs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    def parameters(self, inputs: Mapping[str, object]) -> dict[str, str]:
         """Workflow parameter values this context sets; ``inputs`` are the declared event inputs."""
         values: dict[str, str] = {}
         if self.actor:
@@ -38,9 +37,8 @@ class RunContext:
             values["github-repository-owner"] = self.repository.split("/", 1)[0]
         if self.event:
             values["github-event"] = json.dumps(dict(self.event), separators=(",", ":"))
-        given = self.event.get("inputs") if isinstance(self.event.get("inputs"), Mapping) else {}
-        assert isinstance(given, Mapping)
-        for name, value in given.items():
+        given = self.event.get("inputs")
+        for name, value in given.items() if isinstance(given, Mapping) else ():
             if name in inputs and value is not None:
                 values[str(name)] = _parameter_text(value)
         return values
@@ -60,7 +58,7 @@ def env_lines(values: Mapping[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in values.items() if "\n" not in v and "\r" not in v)
 
 
-def read_event(text: str, source: str) -> dict[str, Any]:
+def read_event(text: str, source: str) -> dict[str, object]:
     """An event payload (JSON object) read from ``source``; ValueError says what is wrong."""
     try:
         payload = json.loads(text)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from wfsync.convert.gha.expressions import (
     STATUS_FUNCTIONS,
@@ -98,7 +97,7 @@ NOT_FOLDABLE = frozenset({"hashfiles", *STATUS_FUNCTIONS})
 """Functions whose value is known only when the step runs."""
 
 
-def fold(expression: str, scope: Scope) -> tuple[bool, Any]:
+def fold(expression: str, scope: Scope) -> tuple[bool, object]:
     """``(True, value)`` when the expression only uses what is known now, else ``(False, None)``."""
     try:
         tree = parse(expression)
@@ -107,7 +106,7 @@ def fold(expression: str, scope: Scope) -> tuple[bool, Any]:
     return fold_tree(tree, scope)
 
 
-def fold_tree(tree: Expr, scope: Scope, *, env_at_run_time: bool = False) -> tuple[bool, Any]:
+def fold_tree(tree: Expr, scope: Scope, *, env_at_run_time: bool = False) -> tuple[bool, object]:
     """:func:`fold` for an already parsed tree.
 
     With ``env_at_run_time``, an ``env`` value not known now is not taken as missing: a
@@ -126,7 +125,7 @@ def fold_tree(tree: Expr, scope: Scope, *, env_at_run_time: bool = False) -> tup
         raise Untranslatable(str(err)) from None
 
 
-def fold_field(text: str, scope: Scope) -> tuple[bool, Any]:
+def fold_field(text: str, scope: Scope) -> tuple[bool, object]:
     """:func:`fold` for a field's text: one whole ``${{ }}`` keeps its type, else a string."""
     spans = find_expressions(text)
     if len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text):

@@ -54,7 +54,7 @@ class MakeConversion:
         """Whether everything converted without a caveat."""
         return not self.findings
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The report as a JSON object."""
         return {
             "source": str(self.request.directory / (self.request.makefile or "Makefile")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,7 +181,7 @@ FLOW_WIDTH = 72
 """A parameter whose name and one-line value fit in this many characters is written on one line."""
 
 
-def flow_style(key: str, mapping: dict[str, Any]) -> bool:
+def flow_style(key: str, mapping: Mapping[str, object]) -> bool:
     """Whether a mapping is written ``{...}``: a ``templateRef``, a short one-line parameter.
 
     The GitHub Actions converter's layout (``wfsync.commands.convert``), so both read alike,
@@ -190,7 +190,7 @@ def flow_style(key: str, mapping: dict[str, Any]) -> bool:
     return key == "templateRef" or (key == "parameters" and _short_parameter(mapping))
 
 
-def _short_parameter(parameter: dict[str, Any]) -> bool:
+def _short_parameter(parameter: Mapping[str, object]) -> bool:
     if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
         return False
     text = str(parameter.get("value", ""))

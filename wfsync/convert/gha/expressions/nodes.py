@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from typing import Literal as TypingLiteral
 
 
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """``null``, ``true``, a number or a string (also a ``.name`` property after a dot)."""
+    """``null``, ``true``, a number or a string (also a ``.name`` property after a dot).
 
-    value: Any
+    A value a reusable-workflow call passes in may be any YAML value (see :mod:`..reusable`).
+    """
+
+    value: object
 
 
 @dataclass(frozen=True, slots=True)
