@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from wfsync.errors import ConfigError
-
-if TYPE_CHECKING:
-    from wfsync.cluster.argo_server import ArgoServerWorkflows
-
 
 _TRUE = frozenset({"1", "t", "true", "yes", "y", "on"})
 
@@ -18,15 +14,24 @@ _TRUE = frozenset({"1", "t", "true", "yes", "y", "on"})
 _FALSE = frozenset({"0", "f", "false", "no", "n", "off", ""})
 
 
-def from_environment(env: Mapping[str, str], namespace: str) -> ArgoServerWorkflows | None:
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    """Where the Argo Server is and how to reach it (the client's constructor arguments)."""
+
+    server_url: str
+    namespace: str
+    token: str
+    insecure_skip_verify: bool
+    base_href: str
+
+
+def server_settings(env: Mapping[str, str], namespace: str) -> ServerSettings | None:
     """The Argo Server the ``argo`` CLI would use from these variables; None when ARGO_SERVER is unset.
 
     ``ARGO_SERVER`` is ``host:port``; ``ARGO_SECURE`` (default true) chooses https, and
     ``ARGO_INSECURE_SKIP_VERIFY``, ``ARGO_BASE_HREF``, ``ARGO_TOKEN`` and ``ARGO_NAMESPACE``
     (which overrides ``namespace``) mean what they mean to ``argo``.
     """
-    from wfsync.cluster.argo_server import ArgoServerWorkflows
-
     server = (env.get("ARGO_SERVER") or "").strip()
     if not server:
         return None
@@ -46,7 +51,7 @@ def from_environment(env: Mapping[str, str], namespace: str) -> ArgoServerWorkfl
         parts.port  # noqa: B018 - validates the port
     except ValueError:
         raise ConfigError(f"ARGO_SERVER={server!r} has an invalid port") from None
-    return ArgoServerWorkflows(
+    return ServerSettings(
         url,
         (env.get("ARGO_NAMESPACE") or "").strip() or namespace,
         token=env.get("ARGO_TOKEN", ""),

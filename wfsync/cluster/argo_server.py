@@ -14,7 +14,7 @@ import copy
 import json
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
@@ -24,7 +24,7 @@ from wfsync.cluster.api import (
     Obj,
     UnreachableError,
 )
-from wfsync.cluster.argo_env import bearer, from_environment
+from wfsync.cluster.argo_env import bearer, server_settings
 from wfsync.cluster.argo_errors import (
     TRANSIENT_STATUS,
     Answer,
@@ -422,3 +422,17 @@ def _lines(response: urllib3.BaseHTTPResponse, limit: int, what: str) -> Iterato
             raise ClusterError(f"an event about {what} is larger than {limit // (1024 * 1024)} MiB; refused")
     if buffer.strip():
         yield bytes(buffer).rstrip(b"\r")
+
+
+def from_environment(env: Mapping[str, str], namespace: str) -> ArgoServerWorkflows | None:
+    """A client of the Argo Server the ``argo`` CLI would use (:func:`server_settings`); None without one."""
+    settings = server_settings(env, namespace)
+    if settings is None:
+        return None
+    return ArgoServerWorkflows(
+        settings.server_url,
+        settings.namespace,
+        token=settings.token,
+        insecure_skip_verify=settings.insecure_skip_verify,
+        base_href=settings.base_href,
+    )
