@@ -301,6 +301,15 @@ def test_a_symlinked_folder_or_include_out_of_the_repository_is_refused(tmp_path
     assert kept(report).startswith("refused:")
 
 
+def test_a_makefile_that_includes_a_file_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.mk"
+    outside.write_text("all:\n\techo topsecret-token\n")
+    makefile = f"include {outside}\n"
+    report, document = convert(repo(tmp_path / "r", workflow("make all"), {"Makefile": makefile}))
+    assert kept(report) == f"refused: make read {outside}, which is outside the repository"
+    assert "topsecret-token" not in json.dumps(document)
+
+
 def test_repo_option_is_the_root_nothing_outside_it_is_read(tmp_path: Path) -> None:
     """With --repo, the Makefile comes from that folder; a workflow's own folder is not used."""
     path = repo(tmp_path / "r", workflow("make all"))

@@ -168,13 +168,19 @@ RUN_TIME_NAMES = (r"GITHUB_[A-Z_]+", r"RUNNER_[A-Z_]+", "HOME", "TMPDIR", "USER"
 """Variables the runner sets, whose values are known only in the job."""
 
 
-def _reads_run_time(copy: Path, conversion: MakeConversion, dynamic: set[str]) -> str | None:
-    """A variable the Makefile reads that the job sets only at run time, or None."""
+def _makefiles_problem(copy: Path, conversion: MakeConversion, dynamic: set[str]) -> str | None:
+    """Why the makefiles make read cannot be expanded, or None.
+
+    A makefile outside the repository (``include /abs/path``) is refused; a variable the job sets
+    only at run time would be frozen at its conversion-time value.
+    """
     alternatives = [*RUN_TIME_NAMES, *(re.escape(n) for n in sorted(dynamic))]
     pattern = re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
     for name in conversion.database.variables.get("MAKEFILE_LIST", "").split():
         path = copy / name
-        if not path.is_file() or not path.resolve().is_relative_to(copy.resolve()):
+        if not path.resolve().is_relative_to(copy.resolve()):
+            return f"refused: make read {name}, which is outside the repository"
+        if not path.is_file():
             continue
         found = pattern.search(path.read_text(encoding="utf-8", errors="replace")[:1_000_000])
         if found is not None and found.group(0) not in ("CI", "GITHUB_ACTIONS", "RUNNER_OS"):
@@ -203,7 +209,7 @@ def _convert(
             conversion = convert_makefile(request)
         except (WfsyncError, OSError) as err:
             raise NotExpandable(str(err).replace(str(copy), str(directory))) from None
-        problem = _reads_run_time(copy, conversion, dynamic)
+        problem = _makefiles_problem(copy, conversion, dynamic)
         if problem is not None:
             raise NotExpandable(problem)
     _check(conversion)
