@@ -151,7 +151,7 @@ class EventSource(Protocol):
     def check_event(self, *choices: type[yaml.Event]) -> bool:
         """Whether the next event is one of ``choices``."""
 
-    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: Any) -> str:
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: object) -> str:
         """The tag of an untagged node."""
 
 
@@ -334,9 +334,9 @@ class _Builder:
 
     def __init__(self, loader: _Loader) -> None:
         self.loader = loader
-        self.memo: dict[int, Any] = {}
+        self.memo: dict[int, object] = {}
 
-    def build(self, node: yaml.Node) -> Any:
+    def build(self, node: yaml.Node) -> object:
         tag = node.tag
         if tag == _STR or tag == _TIMESTAMP:
             return node.value
