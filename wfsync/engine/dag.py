@@ -325,7 +325,7 @@ class _Dag:
         return True
 
     def _open_group(
-        self, task: str, name: str, expanded: list[dict[str, Any]], group: st.Node | None
+        self, task: str, name: str, expanded: list[dict[str, object]], group: st.Node | None
     ) -> st.Node | None:
         """A looped task's TaskGroup node (created once), or its Skipped node when it has no items."""
         if not expanded:
@@ -339,7 +339,7 @@ class _Dag:
         return group
 
     def _run_item(
-        self, task: str, item: dict[str, Any], group: st.Node | None, hook: dict[str, Any] | None
+        self, task: str, item: dict[str, Any], group: st.Node | None, hook: dict[str, object] | None
     ) -> bool:
         """Create or advance one item of the task (``when`` judged once); whether to go on."""
         op = self.op
@@ -376,7 +376,7 @@ class _Dag:
         self._skipped(name, phase, message)
         self.connect(task, name, None)
 
-    def resolve(self, task: str) -> dict[str, Any]:
+    def resolve(self, task: str) -> dict[str, object]:
         """``resolveDependencyReferences``."""
         scope = self.scope_for(task)
         return self.op.resolve_step(self.tasks[task], scope)

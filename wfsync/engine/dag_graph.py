@@ -185,5 +185,5 @@ class DagProgress:
         self.asleep -= 1
 
 
-def _hooked(task: Mapping[str, Any]) -> bool:
+def _hooked(task: Mapping[str, object]) -> bool:
     return bool(task.get("hooks") or task.get("onExit"))

@@ -5,12 +5,10 @@ Kept apart because retries, deadlines, timeouts and suspends all parse the same 
 
 from __future__ import annotations
 
-from typing import Any
-
 _GO_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: object) -> float:
     """Seconds of an int, a numeric string or a Go duration string (``ParseStringToDuration``)."""
     if isinstance(value, int | float):
         return float(value)

@@ -24,7 +24,7 @@ class HooksMixin(OperationState):
 
     @staticmethod
     def exit_hook(
-        holder: Mapping[str, Any], default_args: Mapping[str, Any] | None = None
+        holder: Mapping[str, object], default_args: Mapping[str, object] | None = None
     ) -> dict[str, Any] | None:
         """``GetExitHook``: ``onExit`` or ``hooks.exit``, with the workflow arguments by default."""
         hooks = holder.get("hooks") or {}
@@ -35,7 +35,7 @@ class HooksMixin(OperationState):
         return None
 
     def run_on_exit(
-        self, hook: Mapping[str, Any], parent: st.Node, opts: Opts, ctx: Context, prefix: str, scope: Scope
+        self, hook: Mapping[str, object], parent: st.Node, opts: Opts, ctx: Context, prefix: str, scope: Scope
     ) -> st.Node | None:
         """``runOnExitNode``: the ``<node>.onExit`` node, with the parent's outputs in reach."""
         args = self.hook_arguments(hook, parent, prefix, scope)
@@ -52,7 +52,7 @@ class HooksMixin(OperationState):
 
     def hook_arguments(
         self, hook: Mapping[str, Any], parent: st.Node, prefix: str, scope: Scope
-    ) -> Mapping[str, Any]:
+    ) -> Mapping[str, object]:
         """``resolveExitTmplArgument``: a hook's arguments with the parent's outputs in reach."""
         outputs = parent.outputs
         if parent.type == NodeType.RETRY:
@@ -80,7 +80,7 @@ class HooksMixin(OperationState):
 
     def run_lifecycle_hooks(
         self,
-        hooks: Mapping[str, Any],
+        hooks: Mapping[str, object],
         parent: st.Node,
         opts: Opts,
         ctx: Context,
@@ -96,7 +96,7 @@ class HooksMixin(OperationState):
         Argo would then keep the group waiting forever, here the hook counts as done.
         """
         fired: list[st.Node | None] = []
-        env: dict[str, Any] | None = None
+        env: dict[str, object] | None = None
         for name, hook in hooks.items():
             if name == "exit" or not isinstance(hook, dict):
                 continue
@@ -121,7 +121,7 @@ class HooksMixin(OperationState):
         return all(n is not None and n.fulfilled for n in fired)
 
     @staticmethod
-    def hook_error(hook: Mapping[str, Any], node_name: str, env: Mapping[str, Any]) -> str | None:
+    def hook_error(hook: Mapping[str, object], node_name: str, env: Mapping[str, object]) -> str | None:
         """None when the hook fires now; "" when it does not yet; else why it cannot be evaluated."""
         expression = hook.get("expression")
         if not expression:
@@ -134,10 +134,10 @@ class HooksMixin(OperationState):
             return f"hook expression {expression!r} must give a bool, got {value!r}"
         return None if value else ""
 
-    def run_workflow_hooks(self, hooks: Mapping[str, Any], entry: st.Node) -> bool:
+    def run_workflow_hooks(self, hooks: Mapping[str, object], entry: st.Node) -> bool:
         """``executeWfLifeCycleHook``: ``spec.hooks`` other than exit, over the global scope."""
         fired: list[st.Node | None] = []
-        env: dict[str, Any] | None = None
+        env: dict[str, object] | None = None
         for name, hook in hooks.items():
             if name == "exit" or not isinstance(hook, dict):
                 continue

@@ -45,7 +45,7 @@ class HttpOutcome:
     result: str | None = None
 
     @property
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> dict[str, object]:
         """The node's ``outputs`` (only ``result``, as the agent sets it)."""
         return {} if self.result is None else {"result": self.result}
 
@@ -77,7 +77,7 @@ def _op(method: str) -> str:
     return method[:1] + method[1:].lower() if method else "Get"
 
 
-def _body(spec: Mapping[str, Any]) -> bytes:
+def _body(spec: Mapping[str, object]) -> bytes:
     body_from = spec.get("bodyFrom")
     if isinstance(body_from, Mapping):
         raw = body_from.get("bytes")

@@ -37,7 +37,7 @@ class LockRef:
 def lock_refs(sync: Mapping[str, Any], namespace: str) -> list[LockRef]:
     """``allSyncItems``: the locks of a ``synchronization`` block, in acquisition order."""
     semaphores: list[Any] = []
-    mutexes: list[Any] = []
+    mutexes: list[object] = []
     if isinstance(sync.get("semaphore"), dict):
         semaphores.append(sync["semaphore"])
     semaphores.extend(sync.get("semaphores") or [])
@@ -69,7 +69,7 @@ def lock_refs(sync: Mapping[str, Any], namespace: str) -> list[LockRef]:
     return refs
 
 
-def unsupported_reasons(sync: Any) -> Iterator[str]:
+def unsupported_reasons(sync: object) -> Iterator[str]:
     """Why a ``synchronization`` block cannot run locally (database-backed locks)."""
     if not isinstance(sync, dict):
         return

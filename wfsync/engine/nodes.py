@@ -114,7 +114,7 @@ class GroupProgress:
     the size of the group.
     """
 
-    expanded: list[dict[str, Any]] | None = None
+    expanded: list[dict[str, object]] | None = None
     awake: set[int] = dataclasses.field(default_factory=set)
     """Indexes in ``expanded`` of the unsettled steps the next pass visits (once it is kept)."""
     asleep: int = 0
@@ -124,7 +124,7 @@ class GroupProgress:
     settled: set[str] = dataclasses.field(default_factory=set)
     """Fulfilled children without hooks (nothing about them can change), by node name."""
     settled_ids: set[str] = dataclasses.field(default_factory=set)
-    ran: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    ran: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     """The step of each settled child that ran (not Skipped by ``when``), by node name."""
 
     @property
@@ -149,7 +149,7 @@ class PodOutcome:
 
     phase: str
     message: str
-    outputs: dict[str, Any]
+    outputs: dict[str, object]
     logs: str = ""
     containers: tuple[ContainerResult, ...] = ()
 
@@ -220,8 +220,8 @@ class OperationState(abc.ABC):
         self.deadline: float | None = None
         self.shutdown = ""
         self.logs = LogTail()
-        self.node_templates: dict[str, dict[str, Any]] = {}
-        self.processed: dict[str, tuple[Resolved, dict[str, Any]]] = {}
+        self.node_templates: dict[str, dict[str, object]] = {}
+        self.processed: dict[str, tuple[Resolved, dict[str, object]]] = {}
         self.active_pods = 0
         self.changes = 0
         self.seen_changes = 0
@@ -241,7 +241,12 @@ class OperationState(abc.ABC):
 
     @abc.abstractmethod
     def execute_template(
-        self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
+        self,
+        node_name: str,
+        holder: Mapping[str, object],
+        ctx: Context,
+        args: Mapping[str, object],
+        opts: Opts,
     ) -> st.Node | None:
         """``executeTemplate``, which hooks, steps and DAG tasks call back into."""
 
@@ -255,10 +260,10 @@ class OperationState(abc.ABC):
         opts: Opts,
         *,
         template_name: str = "",
-        template_ref: dict[str, Any] | None = None,
+        template_ref: dict[str, object] | None = None,
         scope: str = "",
         message: str = "",
-        inputs: dict[str, Any] | None = None,
+        inputs: dict[str, object] | None = None,
     ) -> st.Node:
         """``initializeNode``: create a node once, with its display name and start time."""
         boundary = self.status.nodes.get(opts.boundary_id) if opts.boundary_id else None
@@ -467,7 +472,7 @@ class OperationState(abc.ABC):
                 arts.append({**a, "name": a["globalName"]})
 
 
-def continues_on(step: Mapping[str, Any], phase: str) -> bool:
+def continues_on(step: Mapping[str, object], phase: str) -> bool:
     """Whether a step's or task's ``continueOn`` lets its dependants go on after ``phase``."""
     continue_on = step.get("continueOn") or {}
     if not isinstance(continue_on, dict):

@@ -24,7 +24,7 @@ class ArgumentError(WfsyncError):
     exit_code = ExitCode.FINDINGS
 
 
-def param_string(value: Any) -> str:
+def param_string(value: object) -> str:
     """A parameter value as Argo's ``AnyString`` holds it (YAML numbers and bools as their text)."""
     if isinstance(value, str):
         return value
@@ -35,12 +35,12 @@ def param_string(value: Any) -> str:
     return item_json(value)
 
 
-def item_json(value: Any) -> str:
+def item_json(value: object) -> str:
     """Compact JSON as Go marshals it, with ``<``, ``>`` and ``&`` left readable (``jsonutil.Fix``)."""
     return go_json(value).replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
 
 
-def item_string(value: Any) -> str:
+def item_string(value: object) -> str:
     """``fmt.Sprintf("%v", item)``: strings raw, everything else as JSON."""
     return value if isinstance(value, str) else param_string(value)
 

@@ -320,12 +320,12 @@ def _phase_label(status: st.WorkflowStatus) -> str:
     return phase
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
+def _mapping(value: object) -> Mapping[str, object]:
     """``value`` when it is a mapping, else an empty one (a Workflow read from anywhere may lack parts)."""
     return value if isinstance(value, Mapping) else {}
 
 
-def _parse_time(value: Any) -> float:
+def _parse_time(value: object) -> float:
     """Epoch seconds of an RFC 3339 time (``creationTimestamp``), 0 when absent or unreadable."""
     if not isinstance(value, str) or not value:
         return 0.0
@@ -336,7 +336,7 @@ def _parse_time(value: Any) -> float:
 
 
 def header(
-    status: st.WorkflowStatus, workflow: Mapping[str, Any] | None, now: float, tz: dt.tzinfo | None = None
+    status: st.WorkflowStatus, workflow: Mapping[str, object] | None, now: float, tz: dt.tzinfo | None = None
 ) -> list[tuple[str, str]]:
     """(label, value) lines above the table, in ``PrintWorkflowHelper``'s order.
 
@@ -375,7 +375,7 @@ def header(
     return lines
 
 
-def _conditions(wf: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _conditions(wf: Mapping[str, object]) -> list[tuple[str, str]]:
     """``Conditions.DisplayString``: one line a condition, its message or else its status."""
     conditions = _mapping(wf.get("status")).get("conditions")
     if not isinstance(conditions, list) or not conditions:
@@ -388,7 +388,7 @@ def _conditions(wf: Mapping[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def _parameters(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _parameters(spec: Mapping[str, object]) -> list[tuple[str, str]]:
     """The workflow's arguments that have a value, as ``  name:`` lines under ``Parameters:``."""
     parameters = _mapping(spec.get("arguments")).get("parameters")
     if not isinstance(parameters, list) or not parameters:
@@ -400,7 +400,7 @@ def _parameters(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: object) -> str:
     """A parameter value as Go prints the string Argo stores (YAML numbers and booleans as written)."""
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -43,10 +43,10 @@ class ClusterStore(Protocol):
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object or None."""
 
-    def create(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+    def create(self, obj: dict[str, object], *, dry_run: bool = False) -> dict[str, object]:
         """Store a new object."""
 
-    def update(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+    def update(self, obj: dict[str, object], *, dry_run: bool = False) -> dict[str, object]:
         """Replace an object (current resourceVersion)."""
 
     def delete(
@@ -62,8 +62,8 @@ def execute(
     namespace: str,
     pod_name: str,
     node: tuple[str, str],
-    workflow: Mapping[str, Any],
-) -> dict[str, Any]:
+    workflow: Mapping[str, object],
+) -> dict[str, object]:
     """Do the resource action; the node's outputs. Raises :class:`ResourceFailed` or :class:`Unsupported`."""
     res = tmpl.get("resource") or {}
     action = str(res.get("action") or "")
@@ -89,8 +89,8 @@ def _act_and_judge(
     action: str,
     flags: list[str],
     namespace: str,
-    workflow: Mapping[str, Any],
-) -> dict[str, Any]:
+    workflow: Mapping[str, object],
+) -> dict[str, object]:
     """Act, check the conditions on the resulting object, and read the outputs from it."""
     res = tmpl.get("resource") or {}
     obj = _act(cluster, action, res, flags, namespace, workflow)
@@ -100,7 +100,7 @@ def _act_and_judge(
 
 
 def _refuse_what_needs_the_run(
-    res: Mapping[str, Any], flags: list[str], namespace: str, pod_name: str, workflow: Mapping[str, Any]
+    res: Mapping[str, object], flags: list[str], namespace: str, pod_name: str, workflow: Mapping[str, Any]
 ) -> None:
     """On a real cluster: refuse, before acting, what refers to the local run's pod or Workflow.
 
@@ -142,7 +142,7 @@ def _refuse_what_needs_the_run(
 
 def _own_pod(
     pod_name: str, namespace: str, node: tuple[str, str], workflow: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> dict[str, object]:
     meta = workflow.get("metadata") or {}
     return {
         "apiVersion": "v1",
@@ -166,11 +166,11 @@ def _own_pod(
 def _act(
     cluster: ClusterStore,
     action: str,
-    res: Mapping[str, Any],
+    res: Mapping[str, object],
     flags: list[str],
     namespace: str,
-    workflow: Mapping[str, Any],
-) -> dict[str, Any] | None:
+    workflow: Mapping[str, object],
+) -> dict[str, object] | None:
     manifest = load_manifest(res)
     if (
         not cluster.simulated

@@ -17,7 +17,7 @@ from wfsync.engine.resource_manifest import ResourceFailed
 _REQUIREMENT = re.compile(r"^\s*(!?[\w.\[\]/-]+)\s*(==|!=|=|>|<|\s+in\s+|\s+notin\s+)?\s*(.*?)\s*$")
 
 
-def lookup(obj: Any, path: str) -> tuple[bool, Any]:
+def lookup(obj: object, path: str) -> tuple[bool, object]:
     """A dotted path (``status.phase``, ``items[0].name``) in an object; (found, value)."""
     current = obj
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", path.strip(".")):
@@ -33,7 +33,7 @@ def lookup(obj: Any, path: str) -> tuple[bool, Any]:
     return True, current
 
 
-def text_of(value: Any) -> str:
+def text_of(value: object) -> str:
     """A value as kubectl prints it in a condition or output: strings bare, the rest as JSON."""
     if isinstance(value, str):
         return value
@@ -42,7 +42,7 @@ def text_of(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def condition_met(condition: str, obj: Mapping[str, Any]) -> bool:
+def condition_met(condition: str, obj: Mapping[str, object]) -> bool:
     """A label-selector style condition (``status.phase == Succeeded,status.failed > 0``) on ``obj``."""
     for requirement in filter(None, (r.strip() for r in re.split(r",(?![^()]*\))", condition))):
         match = _REQUIREMENT.match(requirement)
@@ -74,7 +74,7 @@ def condition_met(condition: str, obj: Mapping[str, Any]) -> bool:
     return True
 
 
-def check_conditions(res: Mapping[str, Any], obj: Mapping[str, Any]) -> None:
+def check_conditions(res: Mapping[str, object], obj: Mapping[str, object]) -> None:
     """Fail on ``failureCondition``; refuse a ``successCondition`` only a controller could make true."""
     success, failure = res.get("successCondition"), res.get("failureCondition")
     if not success and not failure:
@@ -90,7 +90,7 @@ def check_conditions(res: Mapping[str, Any], obj: Mapping[str, Any]) -> None:
     )
 
 
-def outputs(tmpl: Mapping[str, Any], obj: Mapping[str, Any] | None) -> dict[str, Any]:
+def outputs(tmpl: Mapping[str, Any], obj: Mapping[str, Any] | None) -> dict[str, object]:
     """The node's outputs: each output parameter read from the object (or its default)."""
     params = []
     for param in (tmpl.get("outputs") or {}).get("parameters") or []:

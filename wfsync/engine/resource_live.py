@@ -40,11 +40,18 @@ class LiveCluster(Protocol):
         """Start deleting an object (finalizers may keep it a while)."""
 
     def patch(
-        self, kind: str, namespace: str | None, name: str, patch: Any, strategy: str, *, api_version: str = ""
-    ) -> dict[str, Any]:
+        self,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        patch: object,
+        strategy: str,
+        *,
+        api_version: str = "",
+    ) -> dict[str, object]:
         """Merge ``patch`` into the object on the server (``strategic``, ``merge`` or ``json``)."""
 
-    def create(self, obj: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+    def create(self, obj: dict[str, object], *, dry_run: bool = False) -> dict[str, object]:
         """Store a new object."""
 
 
@@ -57,12 +64,12 @@ DELETE_TIMEOUT = 300.0
 def act_live(
     cluster: LiveCluster,
     action: str,
-    res: Mapping[str, Any],
+    res: Mapping[str, object],
     flags: list[str],
     namespace: str,
-    workflow: Mapping[str, Any],
-    manifest: Any,
-) -> dict[str, Any] | None:
+    workflow: Mapping[str, object],
+    manifest: object,
+) -> dict[str, object] | None:
     """``kubectl apply|delete|patch|get`` as Argo's executor runs them, against a real cluster.
 
     apply: create, or a three-way merge patch from the last applied manifest (other writers' fields

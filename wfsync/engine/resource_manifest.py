@@ -46,7 +46,7 @@ class ResourceFailed(WfsyncError):
     """The action or a failure condition failed the node (Failed, with Argo's message)."""
 
 
-def load_manifest(res: Mapping[str, Any]) -> Any:
+def load_manifest(res: Mapping[str, object]) -> object:
     """The manifest as data, read within the YAML input limits (it is workflow content)."""
     text = str(res.get("manifest") or "")
     if len(text) > MAX_FILE_BYTES:
@@ -61,7 +61,7 @@ def load_manifest(res: Mapping[str, Any]) -> Any:
     return docs[0].data if docs else None
 
 
-def target(manifest: Any, flags: list[str], namespace: str, *, patch: bool) -> tuple[str, str, str]:
+def target(manifest: object, flags: list[str], namespace: str, *, patch: bool) -> tuple[str, str, str]:
     """Kind, namespace and name the action is about: from ``flags`` (``kind name``) or the manifest."""
     positional: list[str] = []
     ns = namespace

@@ -13,7 +13,7 @@ from wfsync.engine.executor import Unsupported
 from wfsync.engine.resource_manifest import ResourceFailed
 
 
-def patched(obj: dict[str, Any], patch: Any, strategy: str) -> dict[str, Any]:
+def patched(obj: dict[str, object], patch: object, strategy: str) -> dict[str, object]:
     """``obj`` with ``patch`` applied by ``mergeStrategy`` (a copy; strategic lists are refused)."""
     if strategy == "json":
         if not isinstance(patch, list):
@@ -31,13 +31,13 @@ def patched(obj: dict[str, Any], patch: Any, strategy: str) -> dict[str, Any]:
     return _merge(copy.deepcopy(obj), patch)
 
 
-def _has_list(value: Any) -> bool:
+def _has_list(value: object) -> bool:
     if isinstance(value, list):
         return True
     return isinstance(value, dict) and any(_has_list(v) for v in value.values())
 
 
-def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, object]:
     """RFC 7386 JSON merge patch (null deletes)."""
     for key, value in patch.items():
         if value is None:
@@ -49,7 +49,7 @@ def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     return base
 
 
-def _json_patch_op(doc: dict[str, Any], op: Any) -> None:
+def _json_patch_op(doc: dict[str, object], op: object) -> None:
     """One RFC 6902 operation (add, remove, replace, test)."""
     if not isinstance(op, dict) or "path" not in op:
         raise ResourceFailed(f"invalid json patch operation {op!r}")
@@ -95,9 +95,9 @@ def _json_patch_op(doc: dict[str, Any], op: Any) -> None:
         raise Unsupported(f"json patch operation {kind!r} is not implemented locally")
 
 
-def three_way(last: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def three_way(last: Mapping[str, object], new: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON merge patch setting ``new`` and removing what ``last`` set and ``new`` no longer does."""
-    patch: dict[str, Any] = {key: None for key in last if key not in new}
+    patch: dict[str, object] = {key: None for key in last if key not in new}
     for key, value in new.items():
         before = last.get(key)
         if isinstance(value, dict) and isinstance(before, dict):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.engine import status as st
 from wfsync.engine.durations import go_float, humanize_duration, parse_duration
@@ -31,7 +30,7 @@ def retry_on(policy: str) -> tuple[bool, bool]:
     return found
 
 
-def backoff_wait(backoff: Mapping[str, Any], attempts: int) -> float:
+def backoff_wait(backoff: Mapping[str, object], attempts: int) -> float:
     """Seconds to wait after attempt number ``attempts`` (1-based): ``duration * factor**(n-1)``, capped."""
     if not backoff.get("duration"):
         raise ValueError("no base duration specified for retryStrategy")
@@ -67,7 +66,7 @@ class RetriesMixin(OperationState):
             "lastRetry.message": last.message,
         }
 
-    def process_retries(self, node: st.Node, strategy: Mapping[str, Any]) -> bool:
+    def process_retries(self, node: st.Node, strategy: Mapping[str, object]) -> bool:
         """``processNodeRetries``: whether to go on with an attempt now (False while backing off)."""
         if node.fulfilled:
             return True
@@ -128,7 +127,7 @@ class RetriesMixin(OperationState):
         return False
 
     def _backoff(
-        self, node: st.Node, last: st.Node, backoff: Mapping[str, Any], limit: int | None
+        self, node: st.Node, last: st.Node, backoff: Mapping[str, object], limit: int | None
     ) -> bool | None:
         """``retryStrategy.backoff``: True if it ended the node, False while waiting, None to go on."""
         max_deadline = 0.0

@@ -76,8 +76,8 @@ class _Processed(NamedTuple):
     """A template ready to run: resolved, its arguments bound, its retry strategy and type."""
 
     resolved: Resolved
-    processed: dict[str, Any]
-    retry: dict[str, Any] | None
+    processed: dict[str, object]
+    retry: dict[str, object] | None
     kind: str
 
 
@@ -290,7 +290,12 @@ class Operation(
     # --- executeTemplate ---------------------------------------------------------------------
 
     def execute_template(
-        self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
+        self,
+        node_name: str,
+        holder: Mapping[str, object],
+        ctx: Context,
+        args: Mapping[str, object],
+        opts: Opts,
     ) -> st.Node | None:
         """``executeTemplate``: resolve, bind arguments, retry wrapper, then run by template type."""
         node = self.status.by_name(node_name)
@@ -337,7 +342,12 @@ class Operation(
         return node
 
     def _process(
-        self, node_name: str, holder: Mapping[str, Any], ctx: Context, args: Mapping[str, Any], opts: Opts
+        self,
+        node_name: str,
+        holder: Mapping[str, object],
+        ctx: Context,
+        args: Mapping[str, object],
+        opts: Opts,
     ) -> _Processed | st.Node:
         """The template resolved, defaulted and its arguments bound, or the node in Error."""
         try:
@@ -349,7 +359,7 @@ class Operation(
         if opts.caller is not None:
             local[f"{opts.caller[0]}.name"] = opts.caller[1]
         # ``woc.retryStrategy``: the template's, else the spec's; ``{}`` is a strategy (no limit).
-        retry: dict[str, Any] | None = tmpl.get("retryStrategy")
+        retry: dict[str, object] | None = tmpl.get("retryStrategy")
         if retry is None:
             retry = self.spec.get("retryStrategy")
         kind = template_type(tmpl)
@@ -363,7 +373,7 @@ class Operation(
 
     def _retry_attempt(
         self, node_name: str, node: st.Node | None, prepared: _Processed, tname: str, opts: Opts
-    ) -> tuple[st.Node, str, st.Node | None, dict[str, Any]] | st.Node:
+    ) -> tuple[st.Node, str, st.Node | None, dict[str, object]] | st.Node:
         """The Retry node and its current attempt (name, node, template), or the Retry node if done."""
         resolved, processed, retry, kind = prepared
         assert retry is not None
@@ -415,7 +425,7 @@ class Operation(
         self,
         node_name: str,
         node: st.Node | None,
-        processed: dict[str, Any],
+        processed: dict[str, object],
         resolved: Resolved,
         opts: Opts,
         *,
@@ -456,6 +466,6 @@ class Operation(
             self.processed[out.id] = (resolved, processed)
         return out
 
-    def with_defaults(self, tmpl: dict[str, Any]) -> dict[str, Any]:
+    def with_defaults(self, tmpl: dict[str, object]) -> dict[str, Any]:
         """``mergedTemplateDefaultsInto``: ``spec.templateDefaults`` under the template."""
         return merge_template_defaults(self.spec.get("templateDefaults"), tmpl)

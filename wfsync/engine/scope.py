@@ -34,7 +34,7 @@ class Scope:
     """Parameters and artifacts by their flat names (``steps.a.outputs.result``, ...)."""
 
     params: dict[str, str] = dataclasses.field(default_factory=dict)
-    artifacts: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    artifacts: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     absent: set[str] = dataclasses.field(default_factory=set)
     """Outputs of Skipped/Omitted producers without a default: ``nil`` in expressions."""
 
@@ -88,7 +88,7 @@ class Scope:
             flat.setdefault(key, None)
         return exprlang.build_env(flat)
 
-    def resolve_parameter(self, value_from: Mapping[str, Any], global_params: Mapping[str, str]) -> str:
+    def resolve_parameter(self, value_from: Mapping[str, object], global_params: Mapping[str, str]) -> str:
         """The value of ``valueFrom.parameter`` or ``valueFrom.expression``."""
         if value_from.get("expression"):
             try:
@@ -105,7 +105,9 @@ class Scope:
             return global_params[key]
         raise ScopeError(f"Unable to resolve: {{{{{key}}}}}")
 
-    def resolve_artifact(self, art: Mapping[str, Any], global_params: Mapping[str, str]) -> dict[str, Any]:
+    def resolve_artifact(
+        self, art: Mapping[str, object], global_params: Mapping[str, str]
+    ) -> dict[str, object]:
         """The artifact an argument's ``from`` or ``fromExpression`` names (a copy)."""
         if art.get("fromExpression"):
             try:

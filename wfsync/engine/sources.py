@@ -45,12 +45,12 @@ class Fetched:
     unpack: bool
 
 
-def is_remote(art: Mapping[str, Any]) -> bool:
+def is_remote(art: Mapping[str, object]) -> bool:
     """Whether the artifact names an ``http`` or ``git`` location."""
     return isinstance(art.get("http"), Mapping) or isinstance(art.get("git"), Mapping)
 
 
-def fetch(art: Mapping[str, Any], folder: Path, *, allow_network: bool = False) -> Fetched | None:
+def fetch(art: Mapping[str, object], folder: Path, *, allow_network: bool = False) -> Fetched | None:
     """Load ``art`` under ``folder``; :class:`Unsupported` off this machine, :class:`LoadError` on failure.
 
     None for an ``optional`` artifact whose location holds nothing (Argo skips it).

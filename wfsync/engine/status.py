@@ -92,7 +92,7 @@ class Node:
     phase: str
     boundary_id: str = ""
     template_name: str = ""
-    template_ref: dict[str, Any] | None = None
+    template_ref: dict[str, object] | None = None
     template_scope: str = ""
     message: str = ""
     started: float = 0.0
@@ -125,9 +125,9 @@ class Node:
         """Failed or Error."""
         return self.phase in (FAILED, ERROR)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The node as ``status.nodes[id]`` (empty fields omitted)."""
-        out: dict[str, Any] = {
+        out: dict[str, object] = {
             "id": self.id,
             "name": self.name,
             "displayName": self.display_name,
@@ -179,7 +179,7 @@ class WorkflowStatus:
     finished: float = 0.0
     nodes: dict[str, Node] = dataclasses.field(default_factory=dict)
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
-    stored_templates: dict[str, Any] = dataclasses.field(default_factory=dict)
+    stored_templates: dict[str, object] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
     """For the run's summary, not Argo's status: stand-ins that ran images, what was not checked."""
 
@@ -216,9 +216,9 @@ class WorkflowStatus:
         done = sum(1 for n in pods if n.phase == SUCCEEDED)
         return f"{done}/{len(pods)}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The ``status`` object."""
-        out: dict[str, Any] = {"phase": self.phase}
+        out: dict[str, object] = {"phase": self.phase}
         if self.started:
             out["startedAt"] = rfc3339(self.started)
         out["finishedAt"] = rfc3339(self.finished) if self.finished else None

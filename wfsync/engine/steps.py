@@ -106,7 +106,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 return
 
     def execute_step_group(
-        self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
+        self, steps: list[dict[str, object]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
     ) -> st.Node:
         """``executeStepGroup``: start every step of the group, then judge the group.
 
@@ -257,7 +257,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
 
     def _expand_group(
         self, steps: list[dict[str, Any]], sg: st.Node, scope: Scope, ctx: Context, opts: Opts
-    ) -> list[dict[str, Any]] | st.Node:
+    ) -> list[dict[str, object]] | st.Node:
         """The group's steps resolved against the scope and expanded (loops), or the errored group."""
         resolved_steps = []
         for step in steps:
@@ -272,7 +272,7 @@ class StepsMixin(HooksMixin, OutputsMixin):
                 self.add_child(sg.name, node_name)
             except (WhenError, ScopeError, SubstitutionError) as exc:
                 return self.mark(sg, st.ERROR, str(exc))
-        expanded: list[dict[str, Any]] = []
+        expanded: list[dict[str, object]] = []
         try:
             for step in resolved_steps:
                 items = expand_items(step)
@@ -310,14 +310,14 @@ class _Pass:
     slept: list[str] = dataclasses.field(default_factory=list)
 
 
-class _Owners(dict[str, dict[str, Any]]):
+class _Owners(dict[str, dict[str, object]]):
     """The step of each child visited this pass, falling back to the settled children's steps."""
 
-    def __init__(self, settled: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, settled: dict[str, dict[str, object]]) -> None:
         super().__init__()
         self.settled = settled
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, name: str, default: object = None) -> Any:
         """The step that made the child ``name``."""
         found = super().get(name)
         return found if found is not None else self.settled.get(name, default)

@@ -133,7 +133,7 @@ def tags_in(value: Any) -> list[str]:
     return []
 
 
-def has_tags(value: Any) -> bool:
+def has_tags(value: object) -> bool:
     """Whether any string in ``value`` still holds a ``{{`` tag."""
     if isinstance(value, str):
         return bool(_tags(value))

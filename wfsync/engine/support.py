@@ -38,13 +38,13 @@ NEEDS_RESUME = (
 _REMOTE_ARTIFACTS = ("gcs", "oss", "azure", "hdfs", "artifactory")
 
 
-def _holders(tmpl: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _holders(tmpl: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every step and task of a template, with a label (the model's walker)."""
     for caller in steps_and_tasks(tmpl):
         yield caller.what, caller.node
 
 
-def _hooks(holder: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def _hooks(holder: Mapping[str, object]) -> Iterator[tuple[str, Mapping[str, object]]]:
     """Lifecycle hooks by name, and ``onExit`` as ``exit`` (the model's walker)."""
     for caller in hooks_of(holder):
         yield caller.name, caller.node
@@ -126,9 +126,9 @@ def _template_reasons(
     return reasons
 
 
-def _containers(tmpl: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+def _containers(tmpl: Mapping[str, Any], kind: str) -> list[Mapping[str, object]]:
     """Every container the pod of a template runs: main (or a containerSet), init, sidecars."""
-    found: list[Any] = []
+    found: list[object] = []
     if kind in ("container", "script"):
         found.append(tmpl[kind])
     elif kind == "containerSet":
@@ -230,7 +230,7 @@ def _template_walk(
     spec = wf.get("spec") or {}
     reasons: list[str] = []
     root = context_for(wf, Kind.WORKFLOW)
-    start: list[tuple[Mapping[str, Any], Context]] = [({"template": spec.get("entrypoint")}, root)]
+    start: list[tuple[Mapping[str, object], Context]] = [({"template": spec.get("entrypoint")}, root)]
     for _, hook in _hooks(spec):
         start.append((hook, root))
     seen: set[tuple[str, str]] = set()

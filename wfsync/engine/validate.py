@@ -63,7 +63,7 @@ class _Walker:
         self.resolver = resolver
         self.done: set[tuple[str, str]] = set()
 
-    def holder(self, holder: Mapping[str, Any], ctx: Context) -> None:
+    def holder(self, holder: Mapping[str, object], ctx: Context) -> None:
         """``validateTemplateHolder``: the named template exists, then is validated itself."""
         name = holder.get("template")
         ref = holder.get("templateRef")
@@ -96,7 +96,7 @@ class _Walker:
             raise _Invalid(f"template name '{name}' undefined")
         self.template(dict(ctx.templates[name]), ctx)
 
-    def template(self, tmpl: Mapping[str, Any], ctx: Context) -> None:
+    def template(self, tmpl: Mapping[str, object], ctx: Context) -> None:
         """``validateTemplate`` for what refers to other templates: steps and DAG tasks."""
         if tmpl.get("name"):
             key = (ctx.scope, str(tmpl["name"]))
