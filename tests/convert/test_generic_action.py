@@ -175,7 +175,20 @@ def _run(tmp_path: Path, text: str, base: Path) -> tuple[int, str]:
     wf.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
         app,
-        ["run", str(wf), "--with", str(LIBRARY), "-p", f"base={base.as_uri()}", "-o", "json"],
+        # host processes: the actions' repositories are in the host's /tmp, which a sandboxed pod
+        # (the default, auto) does not see: its /tmp is its own
+        [
+            "run",
+            "--runtime",
+            "host",
+            str(wf),
+            "--with",
+            str(LIBRARY),
+            "-p",
+            f"base={base.as_uri()}",
+            "-o",
+            "json",
+        ],
     )
     return result.exit_code, result.output
 
@@ -295,6 +308,9 @@ def test_a_converted_workflow_runs_an_action_without_a_rule(
     calls[0]["arguments"]["parameters"].append({"name": "git-base-url", "value": actions.as_uri()})
     (tmp_path / "local.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     library = LIBRARY.parent
-    run = CliRunner().invoke(app, ["run", "local.yaml", "--with", str(library), "--logs"])
+    # host processes: the repositories are in the host's /tmp (a sandboxed pod's /tmp is its own)
+    run = CliRunner().invoke(
+        app, ["run", "--runtime", "host", "local.yaml", "--with", str(library), "--logs"]
+    )
     assert run.exit_code == 0, run.output
     assert "got hello OWNER/REPO" in run.stdout

@@ -61,11 +61,11 @@ def run(
         str,
         typer.Option(
             "--runtime",
-            help="How pods run: host (processes, the default), sandbox (bubblewrap: own mount and PID"
-            " namespace, host read-only, limits enforced), auto (sandbox where bwrap works, else host,"
-            " saying what isolation is lacking), docker or podman.",
+            help="How pods run: auto (the default: sandbox where bwrap works, else host, saying what"
+            " isolation is lacking), sandbox (bubblewrap: own mount and PID namespace, host read-only,"
+            " limits enforced), host (processes), docker or podman.",
         ),
-    ] = "host",
+    ] = "auto",
     strict_images: StrictImagesOption = False,
     resume_after: ResumeAfterOption = None,
     report: ReportOption = None,

@@ -85,7 +85,7 @@ def run_workflow(
     log: Callable[[str, str], None] | None = None,
     target: str | None = None,
     allow_network: bool = False,
-    runtime: str = "host",
+    runtime: str = "auto",
     strict_images: bool = False,
     resume_after: float | None = None,
     interactive: bool = False,
