@@ -118,6 +118,41 @@ def test_golden_workflow_runs_like_make(tmp_path: Path) -> None:
     assert not (PROJECT / "build").exists()  # the repository is read, never built in
 
 
+def test_the_run_prints_what_make_prints_in_the_same_order(tmp_path: Path) -> None:
+    """The expanded tasks' logs, in order, are make's own output (commands echoed, recipe output)."""
+    import yaml
+
+    from wfsync.commands.convert import checkout_source, localize
+    from wfsync.commands.library import fallback_for
+    from wfsync.engine.run import RunRequest, run
+
+    copy = shutil.copytree(PROJECT, tmp_path / "copy")
+    env = {**os.environ, "CFLAGS": "-O2 -Wall"}  # the workflow's env
+    done = subprocess.run(
+        ["make", "lint", "test", "build", "VERSION=1.2.3"], cwd=copy, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    result = run_convert_github_actions(
+        [PROJECT / ".github" / "workflows" / "ci.yml"], expand_make=ExpandMake()
+    )
+    document = result.files[0].conversion.document
+    assert document is not None
+    library = REPO_ROOT / "library"
+    local = localize(document, checkout_source(PROJECT, tmp_path), "push")
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(local))
+    request = RunRequest(
+        path=tmp_path / "local.yaml",
+        library=library,
+        state_dir=tmp_path / "state",
+        templates=fallback_for(local, library),
+    )
+    outcome = run(request)
+    assert outcome.succeeded, outcome.status.message
+    logged = "".join(text for node, text in outcome.logs if ".lint-test-and-build." in node)
+    assert [line for line in logged.splitlines() if line] == done.stdout.splitlines()
+    assert "tests passed" in done.stdout
+
+
 def test_a_failing_recipe_fails_the_run_where_make_fails(tmp_path: Path) -> None:
     path = repo(
         tmp_path / "r", workflow("make test"), {"Makefile": MAKEFILE.replace("grep -q a", "grep -q z")}
