@@ -267,6 +267,15 @@ def test_what_cannot_be_expanded_stays_one_step_with_the_reason(
     assert {p["name"]: p["value"] for p in step["arguments"]["parameters"]}["script"] == run
 
 
+def test_a_step_in_another_shell_stays_one_step(tmp_path: Path) -> None:
+    text = workflow("make all").replace("        run:", "        shell: python\n        run:")
+    report, _ = convert(repo(tmp_path / "r", text))
+    assert kept(report) == "the step's shell is python, not a POSIX shell"
+    text = workflow("make all").replace("        run:", "        shell: bash\n        run:")
+    report, _ = convert(repo(tmp_path / "s", text))
+    assert report.make[0].expanded
+
+
 def test_shell_at_parse_time_and_recursive_make_stay_one_step(tmp_path: Path) -> None:
     shell = "STAMP := $(shell date > stamp; echo x)\nall:\n\techo $(STAMP)\n"
     report, _ = convert(repo(tmp_path / "a", workflow("make"), {"Makefile": shell}))

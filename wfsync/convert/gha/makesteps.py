@@ -26,6 +26,7 @@ from pathlib import Path
 
 from wfsync import safepath
 from wfsync.convert.gha import composite
+from wfsync.convert.gha import script as drivers
 from wfsync.convert.gha.argo import as_task, slug
 from wfsync.convert.gha.jobstate import NAME, ArgoStep, JobState
 from wfsync.convert.gha.makecall import MakeCall, NotExpandable, parse_make_call
@@ -77,6 +78,9 @@ def _expand(
     job: JobState, step: Step, name: str, call: MakeCall, settings: ExpandMake
 ) -> tuple[ArgoStep, int, str]:
     """The step body calling the new DAG template, its number of tasks, and how they run."""
+    shell = scalar_text(step.raw.get("shell") or job.default_shell or "")
+    if not drivers.is_posix_shell(shell or None):
+        raise NotExpandable(f"the step's shell is {shell}, not a POSIX shell")
     workdir = _working_directory(job, step, call)
     in_repo = _repository_path(job, step, workdir)
     root = (settings.root or composite.repository_root(job.conv.wf.path)).resolve()
