@@ -10,7 +10,6 @@ import io
 import shutil
 import tarfile
 from pathlib import Path
-from typing import Any
 
 from wfsync import safepath
 
@@ -54,7 +53,7 @@ class ArtifactRepository:
         return self.path(key).exists()
 
 
-def artifact_key(art: dict[str, Any]) -> str | None:
+def artifact_key(art: dict[str, object]) -> str | None:
     """The repository key of a stored (or key-only) artifact, if it is in the default repository."""
     s3 = art.get("s3")
     if isinstance(s3, dict) and set(s3) <= {"key"} and isinstance(s3.get("key"), str):

@@ -49,7 +49,7 @@ class PodWork:
     node_id: str
     pod: Pod | None
     template: dict[str, Any]
-    future: concurrent.futures.Future[Any] | None = None
+    future: concurrent.futures.Future[object] | None = None
     cancel: threading.Event | None = None
     """A daemon's own stop signal (set when its enclosing steps/DAG ends, or the run stops)."""
 
@@ -486,10 +486,10 @@ def continues_on(step: Mapping[str, object], phase: str) -> bool:
     )
 
 
-def node_inputs(tmpl: Mapping[str, Any]) -> dict[str, Any] | None:
+def node_inputs(tmpl: Mapping[str, Any]) -> dict[str, object] | None:
     """The ``inputs`` a node records: its template's parameters (trimmed) and artifacts."""
     inputs = tmpl.get("inputs") or {}
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     if inputs.get("parameters"):
         out["parameters"] = [
             {k: v for k, v in p.items() if k in ("name", "value", "default", "enum", "description")}

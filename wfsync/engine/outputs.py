@@ -32,7 +32,7 @@ class OutputsMixin(OperationState):
         scope: Scope,
         prefix: str,
         node: st.Node,
-        holder: Mapping[str, Any] | None = None,
+        holder: Mapping[str, object] | None = None,
         ctx: Context | None = None,
     ) -> None:
         """``buildLocalScope`` (a Retry node stands for its last attempt).
@@ -98,7 +98,7 @@ class OutputsMixin(OperationState):
             new.setdefault("arguments", {})["artifacts"] = arts
         return new
 
-    def _artifact_or_none(self, art: Mapping[str, Any], scope: Scope) -> dict[str, Any] | None:
+    def _artifact_or_none(self, art: Mapping[str, object], scope: Scope) -> dict[str, object] | None:
         """The artifact ``from``/``fromExpression`` names, as ``art`` calls it; None if optional and absent."""
         try:
             found = scope.resolve_artifact(art, self.global_params)
@@ -110,7 +110,7 @@ class OutputsMixin(OperationState):
         return found
 
     def open_boundary(
-        self, node_name: str, node_type: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any]
+        self, node_name: str, node_type: str, tmpl: dict[str, object], opts: Opts, common: dict[str, Any]
     ) -> st.Node:
         """The Steps or DAG node (created on the first pass), with its template kept for its children."""
         node = self.status.by_name(node_name)
@@ -120,7 +120,7 @@ class OutputsMixin(OperationState):
         return node
 
     def succeed_boundary(
-        self, node: st.Node, tmpl: Mapping[str, Any], scope: Scope, outbound: list[str] | None = None
+        self, node: st.Node, tmpl: Mapping[str, object], scope: Scope, outbound: list[str] | None = None
     ) -> st.Node:
         """A finished Steps or DAG node: its declared outputs (global ones too), then Succeeded.
 
@@ -173,7 +173,7 @@ class OutputsMixin(OperationState):
 _LOOP_KEYS = ("withItems", "withParam", "withSequence")
 
 
-def _refuse_absent(value: Any, absent: set[str]) -> None:
+def _refuse_absent(value: object, absent: set[str]) -> None:
     """Argo's terminal error for a reference to an absent output that nothing handled.
 
     A Skipped or Omitted producer without a ``valueFrom.default`` leaves its outputs *absent*

@@ -94,11 +94,11 @@ def process_args(
         elif not has_location(art) and not art.get("optional"):
             raise ArgumentError(f"inputs.artifacts.{art.get('name')} was not supplied")
     new = substitute(new, {**global_params, **local_params})
-    processed: dict[str, Any] = substitute(new, input_params(new))
+    processed: dict[str, object] = substitute(new, input_params(new))
     return processed
 
 
-def has_location(art: Mapping[str, Any]) -> bool:
+def has_location(art: Mapping[str, object]) -> bool:
     """Whether an artifact says where its data is (raw, s3, http, git, ...)."""
     return any(
         k in art for k in ("raw", "s3", "http", "git", "gcs", "oss", "azure", "hdfs", "artifactory", "wfsync")
@@ -140,7 +140,7 @@ def _should_expand(step: Mapping[str, Any]) -> bool:
     return bool(step.get("withItems")) or bool(step.get("withParam")) or step.get("withSequence") is not None
 
 
-def expand_sequence(seq: Mapping[str, Any]) -> list[Any]:
+def expand_sequence(seq: Mapping[str, object]) -> list[object]:
     """``expandSequence``: strings from ``start`` to ``end`` (or ``count``), up or down, formatted."""
 
     def number(key: str) -> int:
@@ -171,7 +171,7 @@ def _printf(fmt: str, value: int) -> str:
         return f"{fmt}%!(EXTRA int={value})"
 
 
-def _desc(item: Any) -> str:
+def _desc(item: object) -> str:
     if isinstance(item, dict):
         return ",".join(sorted(f"{k}:{item_string(v)}" for k, v in item.items()))
     if isinstance(item, list):
@@ -179,7 +179,7 @@ def _desc(item: Any) -> str:
     return item_string(item)
 
 
-def _go_fmt(value: Any) -> str:
+def _go_fmt(value: object) -> str:
     if isinstance(value, list):
         return "[" + " ".join(_go_fmt(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -187,7 +187,7 @@ def _go_fmt(value: Any) -> str:
     return item_string(value)
 
 
-def loop_items(step: Mapping[str, Any]) -> list[Any]:
+def loop_items(step: Mapping[str, Any]) -> list[object]:
     """The items a looped step or task iterates over (raises :class:`ArgumentError` like Argo)."""
     when = str(step.get("when") or "")
     if step.get("withItems"):
@@ -214,7 +214,7 @@ def loop_items(step: Mapping[str, Any]) -> list[Any]:
     return []
 
 
-def expand_items(step: Mapping[str, Any]) -> list[dict[str, Any]]:
+def expand_items(step: Mapping[str, object]) -> list[dict[str, Any]]:
     """One step per loop item, named ``<name>(<i>:<desc>)``, with ``{{item...}}`` substituted (strict)."""
     if not _should_expand(step):
         return [dict(step)]
@@ -222,7 +222,7 @@ def expand_items(step: Mapping[str, Any]) -> list[dict[str, Any]]:
     base = {k: v for k, v in step.items() if k not in ("withItems", "withParam", "withSequence")}
     when = str(step.get("when") or "")
     lenient = _when_false(when)
-    expanded: list[dict[str, Any]] = []
+    expanded: list[dict[str, object]] = []
     for index, item in enumerate(items):
         replace: dict[str, str] = {}
         if isinstance(item, dict):
@@ -250,7 +250,7 @@ def expand_items(step: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def aggregated_json_value_list(values: list[str]) -> str:
     """``aggregatedJsonValueList``: JSON objects/lists embedded when all parse, else strings."""
-    parsed: list[Any] = []
+    parsed: list[object] = []
     for value in values:
         try:
             loaded = json.loads(value)

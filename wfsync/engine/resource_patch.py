@@ -95,7 +95,7 @@ def _json_patch_op(doc: dict[str, object], op: object) -> None:
         raise Unsupported(f"json patch operation {kind!r} is not implemented locally")
 
 
-def three_way(last: Mapping[str, object], new: Mapping[str, Any]) -> dict[str, Any]:
+def three_way(last: Mapping[str, object], new: Mapping[str, object]) -> dict[str, Any]:
     """A JSON merge patch setting ``new`` and removing what ``last`` set and ``new`` no longer does."""
     patch: dict[str, object] = {key: None for key in last if key not in new}
     for key, value in new.items():

@@ -50,7 +50,7 @@ class Scope:
             scope.artifacts[f"inputs.artifacts.{a['name']}"] = a
         return scope
 
-    def add_node(self, prefix: str, node: Any, outputs: Mapping[str, Any] | None) -> None:
+    def add_node(self, prefix: str, node: Any, outputs: Mapping[str, object] | None) -> None:
         """``buildLocalScope``: id, status, timestamps, exit code and outputs of a sibling node."""
         from wfsync.engine.status import rfc3339
 
@@ -80,9 +80,9 @@ class Scope:
         for a in outputs.get("artifacts") or []:
             self.artifacts[f"{prefix}.outputs.artifacts.{a['name']}"] = a
 
-    def env(self, global_params: Mapping[str, str]) -> dict[str, Any]:
+    def env(self, global_params: Mapping[str, str]) -> dict[str, object]:
         """The expr-lang environment of globals, parameters and artifacts."""
-        flat: dict[str, Any] = {**global_params, **self.params}
+        flat: dict[str, object] = {**global_params, **self.params}
         flat.update(self.artifacts)
         for key in self.absent:
             flat.setdefault(key, None)

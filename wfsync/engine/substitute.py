@@ -40,7 +40,7 @@ def _tags(text: str) -> list[tuple[int, int, str]]:
 
 
 def render_tag(
-    tag: str, params: Mapping[str, str], allow_unresolved: bool, env: Callable[[], dict[str, Any]]
+    tag: str, params: Mapping[str, str], allow_unresolved: bool, env: Callable[[], dict[str, object]]
 ) -> str:
     """The replacement text of one tag (the literal ``{{tag}}`` when unresolved and allowed)."""
     stripped = tag.strip()
@@ -77,14 +77,14 @@ class Substituter:
         params: Mapping[str, str],
         *,
         allow_unresolved: bool = True,
-        env: dict[str, Any] | None = None,
+        env: dict[str, object] | None = None,
     ) -> None:
         self.params = params
         self.allow_unresolved = allow_unresolved
-        self._env: dict[str, Any] | None = env
+        self._env: dict[str, object] | None = env
         """Given when the expression environment holds more than the strings (``nil`` outputs)."""
 
-    def env(self) -> dict[str, Any]:
+    def env(self) -> dict[str, object]:
         """The nested expr-lang environment of the parameters (built on first use)."""
         if self._env is None:
             self._env = exprlang.build_env(self.params)
@@ -106,7 +106,7 @@ class Substituter:
         pieces.append(text[last:])
         return "".join(pieces)
 
-    def value(self, value: Any) -> Any:
+    def value(self, value: object) -> Any:
         """Substitute every string of a JSON-like value (map keys included); returns a copy."""
         if isinstance(value, str):
             return self.text(value)
@@ -117,12 +117,12 @@ class Substituter:
         return value
 
 
-def substitute(value: Any, params: Mapping[str, str], *, allow_unresolved: bool = True) -> Any:
+def substitute(value: object, params: Mapping[str, str], *, allow_unresolved: bool = True) -> Any:
     """Replace ``{{...}}`` tags throughout ``value`` from ``params``."""
     return Substituter(params, allow_unresolved=allow_unresolved).value(value)
 
 
-def tags_in(value: Any) -> list[str]:
+def tags_in(value: object) -> list[str]:
     """The text of every ``{{tag}}`` left in the strings of ``value`` (map keys included)."""
     if isinstance(value, str):
         return [tag for _, _, tag in _tags(value)] if "{{" in value else []

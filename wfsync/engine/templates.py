@@ -40,7 +40,7 @@ class ResolveError(WfsyncError):
     exit_code = ExitCode.FINDINGS
 
 
-def template_type(tmpl: Mapping[str, Any]) -> str:
+def template_type(tmpl: Mapping[str, object]) -> str:
     """Which kind of template this is ('' when none of Argo's types is set)."""
     for kind in TEMPLATE_TYPES:
         if tmpl.get(kind) is not None:
@@ -52,10 +52,10 @@ def template_type(tmpl: Mapping[str, Any]) -> str:
 class Store:
     """Documents a run can refer to, by kind and name."""
 
-    workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    cluster_workflow_templates: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    workflow_templates: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
+    cluster_workflow_templates: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     config_maps: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    secrets: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    secrets: dict[str, dict[str, object]] = dataclasses.field(default_factory=dict)
     hint: str = "give the file with --with, or put it in the library"
     """What to do about a missing template, for the error (depends on where templates came from)."""
 
@@ -104,7 +104,7 @@ class Context:
 
     kind: str
     name: str
-    templates: Mapping[str, Mapping[str, Any]]
+    templates: Mapping[str, Mapping[str, object]]
 
     @property
     def scope(self) -> str:
@@ -119,7 +119,7 @@ class Context:
 def context_for(body: Mapping[str, Any], kind: str | None = None) -> Context:
     """The resolution context of a workflow or template document."""
     spec = body.get("spec") or {}
-    templates: dict[str, Mapping[str, Any]] = {
+    templates: dict[str, Mapping[str, object]] = {
         str(t.get("name")): t for t in spec.get("templates") or [] if isinstance(t, dict)
     }
     name = (body.get("metadata") or {}).get("name", "")
@@ -132,7 +132,7 @@ class Resolved:
 
     template: dict[str, Any]
     context: Context
-    template_ref: dict[str, Any] | None = None
+    template_ref: dict[str, object] | None = None
 
 
 class Resolver:
@@ -142,7 +142,7 @@ class Resolver:
         self.store = store
         self._contexts: dict[tuple[str, bool], Context] = {}
 
-    def resolve(self, holder: Mapping[str, Any], ctx: Context) -> Resolved:
+    def resolve(self, holder: Mapping[str, object], ctx: Context) -> Resolved:
         """Follow ``template``, ``templateRef`` or ``inline`` of a step, task or hook."""
         inline = holder.get("inline")
         if isinstance(inline, dict):
@@ -173,9 +173,9 @@ class Resolver:
         return Resolved(copy.deepcopy(dict(found)), ctx)
 
 
-def merge_by_name(high: list[Any], low: list[Any], *, param_values: bool = False) -> list[Any]:
+def merge_by_name(high: list[object], low: list[object], *, param_values: bool = False) -> list[object]:
     """Merge two lists of named objects; ``high`` wins (for parameters: only when it has a value)."""
-    out: list[Any] = []
+    out: list[object] = []
     seen: dict[str, int] = {}
     for item in low:
         if isinstance(item, dict) and "name" in item:
@@ -192,7 +192,7 @@ def merge_by_name(high: list[Any], low: list[Any], *, param_values: bool = False
     return out
 
 
-def join_workflow_spec(wf_spec: Mapping[str, Any], wft_spec: Mapping[str, Any]) -> dict[str, Any]:
+def join_workflow_spec(wf_spec: Mapping[str, object], wft_spec: Mapping[str, object]) -> dict[str, object]:
     """``JoinWorkflowSpec``: the Workflow's spec over the WorkflowTemplate's, lists merged by name."""
     merged: dict[str, Any] = copy.deepcopy(dict(wft_spec))
     for key, value in wf_spec.items():
@@ -218,7 +218,7 @@ def join_workflow_spec(wf_spec: Mapping[str, Any], wft_spec: Mapping[str, Any]) 
     return merged
 
 
-def merge_template_defaults(defaults: Any, tmpl: dict[str, Any]) -> dict[str, Any]:
+def merge_template_defaults(defaults: object, tmpl: dict[str, object]) -> dict[str, object]:
     """``mergedTemplateDefaultsInto``: ``spec.templateDefaults`` under a template, as Argo merges it.
 
     The merged template keeps only its own type's field (``SetType``): a ``container`` default
@@ -254,7 +254,7 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any], *, container: bool
     return base
 
 
-def merge_by_key(high: list[Any], low: list[Any], key: str) -> list[Any]:
+def merge_by_key(high: list[object], low: list[object], key: str) -> list[object]:
     """``low`` with each item of ``high`` replacing the one with the same ``key`` (else appended)."""
     out = [copy.deepcopy(item) for item in low]
     index = {item.get(key): i for i, item in enumerate(out) if isinstance(item, dict)}
