@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
 
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, to_string
 
@@ -80,21 +79,24 @@ def resolve_matrix(value: object, fold: Fold) -> object:
     return value
 
 
-def expand_matrix(matrix: dict[str, Any]) -> list[dict[str, Any]]:
+def expand_matrix(matrix: dict[str, object]) -> list[dict[str, object]]:
     """The legs, in GitHub's order.
 
     1. the cartesian product of the vectors; 2. drop legs that an ``exclude`` entry matches
     (partially); 3. merge each ``include`` entry into every leg whose original values it does
     not contradict, else add it as a new leg. An empty result is one empty leg.
     """
-    vectors = {k: v for k, v in matrix.items() if k not in ("include", "exclude")}
     include = matrix.get("include") or []
     exclude = matrix.get("exclude") or []
     if not isinstance(include, list) or not isinstance(exclude, list):
         raise MatrixError("include and exclude must be lists")
-    for vector in vectors.values():
+    vectors: dict[str, list[object]] = {}
+    for key, vector in matrix.items():
+        if key in ("include", "exclude"):
+            continue
         if not isinstance(vector, list):
             raise MatrixError("a matrix vector must be a list")
+        vectors[key] = vector
     keys = list(vectors)
     legs = (
         [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vectors.values())]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
-from typing import Any
 
 from wfsync.convert.gha import matrix as static_matrix
 from wfsync.convert.gha.expressions import find_expressions
@@ -27,7 +26,7 @@ Compile = Callable[[str], str]
 """Compiles one GitHub expression to an expr-lang expression (raises ``Untranslatable``)."""
 
 
-def template(value: Any, fold: Fold, compile_expression: Compile) -> tuple[Any, list[str]]:
+def template(value: object, fold: Fold, compile_expression: Compile) -> tuple[list[object], list[str]]:
     """The matrix as the generator's node tree, and the Argo expressions of its run-time values.
 
     Nodes: ``["v", value]`` a known value, ``["x", pieces, whole]`` a string with run-time
@@ -36,7 +35,7 @@ def template(value: Any, fold: Fold, compile_expression: Compile) -> tuple[Any, 
     """
     values: list[str] = []
 
-    def node(item: Any) -> Any:
+    def node(item: object) -> list[object]:
         if isinstance(item, str):
             if "${{" not in item:
                 return ["v", item]
@@ -45,7 +44,7 @@ def template(value: Any, fold: Fold, compile_expression: Compile) -> tuple[Any, 
                 return ["v", folded]
             spans = find_expressions(item)
             whole = len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(item)
-            pieces: list[Any] = []
+            pieces: list[object] = []
             pos = 0
             for span in spans:
                 if item[pos : span.start]:
@@ -133,7 +132,7 @@ with open(os.environ["GITHUB_OUTPUT"], "w") as out:
 """
 
 
-def generator_script(node: Any, count: int, job: str) -> str:
+def generator_script(node: object, count: int, job: str) -> str:
     """The Python script that evaluates and expands the matrix (values in ``WFSYNC_M<n>``)."""
     functions = "\n\n".join(
         inspect.getsource(f)

@@ -99,6 +99,21 @@ def make_program() -> str:
     return found
 
 
+def run_make(
+    command: Sequence[str], work: Path, environment: Mapping[str, str] | None
+) -> subprocess.CompletedProcess[str]:
+    """A make run in ``work`` that only reads (``-n``, ``-p``): its output as text, never raising."""
+    return subprocess.run(
+        list(command),
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
+
+
 def copy_workspace(source: Path, into: Path) -> Path:
     """A throwaway copy of ``source`` (make may write while it analyses: remade includes, ``+`` lines)."""
     target = into / "ws"
@@ -130,15 +145,7 @@ def read_database(
             command += ["-f", makefile or default_makefile(work), "-f", str(added)]
         elif makefile is not None:
             command += ["-f", makefile]
-        done = subprocess.run(
-            [*command, *goals],
-            cwd=work,
-            env=environment,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-        )
+        done = run_make([*command, *goals], work, environment)
     text = done.stdout
     if START not in text:
         where = makefile or "Makefile"

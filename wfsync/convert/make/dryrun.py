@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import secrets
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from wfsync.convert.make.database import Database, copy_workspace, default_makefile, make_program
+from wfsync.convert.make.database import Database, copy_workspace, default_makefile, make_program, run_make
 from wfsync.convert.make.record import Invocation, Recording
 
 DRY_MK = """\
@@ -44,15 +43,8 @@ def dry_run(
         extra = Path(tmp) / "dry.mk"
         extra.write_text(DRY_MK.format(marker=mark), encoding="utf-8")
         name = makefile or default_makefile(work)
-        done = subprocess.run(
-            [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals],
-            cwd=work,
-            env=environment,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-        )
+        command = [make_program(), "-n", "MAKE=:", "-f", name, "-f", str(extra), *variables, *goals]
+        done = run_make(command, work, environment)
     return parse_dry_run(done.stdout, mark, database, done.returncode)
 
 
