@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
 
 from wfsync.convert.gha import conditions, dag, matrix_runtime, reusable, triggers
 from wfsync.convert.gha import script as drivers
@@ -132,7 +131,7 @@ class Converter:
         spec["templates"] = [main, *self.templates]
         return spec
 
-    def _dispatch_inputs(self) -> dict[str, dict[str, Any]]:
+    def _dispatch_inputs(self) -> dict[str, dict[str, object]]:
         found = triggers.dispatch_inputs(self.wf)
         for name in found:
             self.parameters.setdefault(name, "")

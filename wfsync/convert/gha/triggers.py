@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from wfsync.convert.gha.model import Workflow
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.yaml12 import scalar_text
@@ -35,9 +33,9 @@ def schedules(workflow: Workflow) -> list[str]:
     return [str(entry["cron"]) for entry in config if isinstance(entry, dict) and "cron" in entry]
 
 
-def dispatch_inputs(workflow: Workflow) -> dict[str, dict[str, Any]]:
+def dispatch_inputs(workflow: Workflow) -> dict[str, dict[str, object]]:
     """The inputs of ``workflow_dispatch`` and ``workflow_call``: name -> spec."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, object]] = {}
     for event in ("workflow_dispatch", "workflow_call"):
         config = workflow.triggers.get(event)
         if isinstance(config, dict) and isinstance(config.get("inputs"), dict):
@@ -46,7 +44,7 @@ def dispatch_inputs(workflow: Workflow) -> dict[str, dict[str, Any]]:
     return found
 
 
-def argument_parameters(params: dict[str, str], inputs: dict[str, dict[str, Any]]) -> list[Parameter]:
+def argument_parameters(params: dict[str, str], inputs: dict[str, dict[str, object]]) -> list[Parameter]:
     """The workflow's parameters; dispatch inputs keep their description, default and choices."""
     out: list[Parameter] = []
     for name, default in params.items():
@@ -58,8 +56,9 @@ def argument_parameters(params: dict[str, str], inputs: dict[str, dict[str, Any]
                 entry["description"] = str(spec["description"])
             if "default" in spec:
                 entry["value"] = scalar_text(spec["default"])
-            if kind == "choice" and spec.get("options"):
-                entry["enum"] = [scalar_text(o) for o in spec["options"]]
+            options = spec.get("options")
+            if kind == "choice" and isinstance(options, list) and options:
+                entry["enum"] = [scalar_text(o) for o in options]
             elif kind == "boolean":
                 entry["enum"] = ["true", "false"]
                 entry["value"] = entry["value"] or "false"

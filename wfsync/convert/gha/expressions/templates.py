@@ -63,13 +63,15 @@ def has_expressions(text: str) -> bool:
     return OPEN in text
 
 
-def _evaluate_span(span: ExpressionSpan, contexts: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+def _evaluate_span(
+    span: ExpressionSpan, contexts: Mapping[str, object], options: Mapping[str, Any]
+) -> object:
     if not span.expression:
         raise ExpressionError("An expression was expected", kind="parsing", expression=span.expression)
     return evaluate(span.expression, contexts, **options)
 
 
-def evaluate_template(text: str, contexts: Mapping[str, Any] | None = None, **options: Any) -> str:
+def evaluate_template(text: str, contexts: Mapping[str, object] | None = None, **options: Any) -> str:
     """``text`` with every ``${{ ... }}`` replaced by its value as a string.
 
     ``options`` are passed on to :func:`evaluate` (``functions``, ``status``, ``workspace``).
@@ -85,7 +87,7 @@ def evaluate_template(text: str, contexts: Mapping[str, Any] | None = None, **op
     return "".join(out)
 
 
-def evaluate_field(text: str, contexts: Mapping[str, Any] | None = None, **options: Any) -> Any:
+def evaluate_field(text: str, contexts: Mapping[str, object] | None = None, **options: Any) -> object:
     """Like :func:`evaluate_template`, but a value that is exactly one expression keeps its type.
 
     Exactly means no surrounding text, not even whitespace: on GitHub ``if: |`` followed by
