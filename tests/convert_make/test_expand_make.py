@@ -402,3 +402,14 @@ def test_without_the_option_make_steps_are_untouched(tmp_path: Path) -> None:
     assert "make" not in result.audit.to_json()["summary"].get("makeCalls", {})
     text = textwrap.dedent(result.files[0].text or "")
     assert "job-ci--make" not in text
+
+
+def test_cli_repo_needs_expand_make_and_a_folder(tmp_path: Path) -> None:
+    path = repo(tmp_path / "r", workflow("make all"))
+    runner = CliRunner()
+    alone = runner.invoke(app, ["convert", "github-actions", "--repo", str(tmp_path), str(path)])
+    assert alone.exit_code == 2 and "--expand-make" in alone.output
+    missing = runner.invoke(
+        app, ["convert", "github-actions", "--expand-make", "--repo", str(tmp_path / "absent"), str(path)]
+    )
+    assert missing.exit_code == 2 and "not a directory" in missing.output

@@ -115,6 +115,10 @@ def github_actions(
     with boundary(term):
         fmt = term.resolve_output(output, FORMATS)
         from wfsync.commands.convert import ExpandMake, run_convert_github_actions, run_settings
+        from wfsync.errors import UsageError
+
+        if repo is not None and not expand_make:
+            raise UsageError("--repo names the repository for --expand-make; give --expand-make too")
 
         settings = (
             run_settings(
@@ -139,7 +143,7 @@ def github_actions(
                 template=template,
                 starter=starter,
                 run=settings,
-                expand_make=ExpandMake(repo) if expand_make or repo is not None else None,
+                expand_make=ExpandMake(repo) if expand_make else None,
             )
         if fmt is OutputFormat.JSON:
             _render_json(term, result, to_stdout=out_dir is None)
