@@ -94,7 +94,7 @@ class JobState:
             container.get("env") if isinstance(container, dict) else None,
         ):
             self.add_env(source, self.static_env, self.dynamic_env)
-        defaults: dict[str, Any] = {}
+        defaults: dict[str, object] = {}
         for level in (workflow.get("defaults"), raw.get("defaults")):
             if isinstance(level, dict) and isinstance(level.get("run"), dict):
                 defaults.update(level["run"])
