@@ -56,7 +56,9 @@ def make_step(job: JobState, step: Step, name: str) -> ArgoStep | None:
     settings = job.conv.expand_make
     if settings is None or step.run is None:
         return None
-    entry = MakeEntry(job.job.id, step.id if step.explicit_id else step.name, step.run.strip())
+    lines = step.run.strip().splitlines() or [""]
+    shown = lines[0] + (" ..." if len(lines) > 1 else "")
+    entry = MakeEntry(job.job.id, step.id if step.explicit_id else step.name, shown)
     try:
         call = parse_make_call(step.run)
         if call is None:
@@ -98,8 +100,11 @@ def _expand(
     static, dynamic = _environment(job, step)
     conversion = _convert(root, directory, call, static, dynamic)
     template = _template(job, step, name, call, conversion, workdir)
-    how = "one task at a time in make's order (no -j)" if call.jobs is None else "a DAG (-j)"
-    if call.jobs:
+    if call.jobs is None:
+        how = "one task at a time in make's order (no -j)"
+    elif call.jobs == 0:
+        how = "a DAG, as many at a time as its edges allow (-j)"
+    else:
         how = f"a DAG, at most {call.jobs} at a time (-j {call.jobs})"
     job.conv.templates.append(template)
     body: ArgoStep = {"template": template["name"]}
