@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from wfsync.convert.gha.argo import slug
 from wfsync.convert.gha.expressions import ExpressionError, find_expressions, parse, walk
