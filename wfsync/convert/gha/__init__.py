@@ -7,8 +7,9 @@ Imports go one way, top to bottom:
 - :mod:`.convert` builds the document (with :mod:`.document`, :mod:`.dag`, :mod:`.triggers`,
   :mod:`.runners`, :mod:`.conditions`), :mod:`.reusable` inlines called workflows;
 - :mod:`.jobs` builds one job's template over :mod:`.jobstate`: :mod:`.runsteps` (``run:``),
-  :mod:`.actionsteps` (``uses:`` and rules), :mod:`.services`; :mod:`.values` and
-  :mod:`.shellwords` turn ``${{ }}`` into env lines and shell words;
+  :mod:`.makesteps` (``run: make X`` as the Makefile's DAG with ``--expand-make``; the call is
+  read by :mod:`.makecall`), :mod:`.actionsteps` (``uses:`` and rules), :mod:`.services`;
+  :mod:`.values` and :mod:`.shellwords` turn ``${{ }}`` into env lines and shell words;
 - :mod:`.plans` (job plans, the converter's protocol) and :mod:`.argo` (names, library calls) sit
   below all of them; :mod:`.translate` folds expressions, :mod:`.compiler` compiles them to
   expr-lang; :mod:`.matrix` and :mod:`.matrix_runtime` expand matrices; :mod:`.composite` inlines
