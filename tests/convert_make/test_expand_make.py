@@ -118,39 +118,59 @@ def test_golden_workflow_runs_like_make(tmp_path: Path) -> None:
     assert not (PROJECT / "build").exists()  # the repository is read, never built in
 
 
-def test_the_run_prints_what_make_prints_in_the_same_order(tmp_path: Path) -> None:
-    """The expanded tasks' logs, in order, are make's own output (commands echoed, recipe output)."""
+def engine_run(tmp_path: Path, workflow_path: Path, root: Path, step: str) -> tuple[bool, str]:
+    """Convert with --expand-make and run on the local engine: success, and the logs of ``step``'s DAG."""
     import yaml
 
     from wfsync.commands.convert import checkout_source, localize
     from wfsync.commands.library import fallback_for
     from wfsync.engine.run import RunRequest, run
 
+    result = run_convert_github_actions([workflow_path], expand_make=ExpandMake())
+    document = result.files[0].conversion.document
+    assert document is not None
+    library = REPO_ROOT / "library"
+    (tmp_path / "engine").mkdir()
+    local = localize(document, checkout_source(root, tmp_path / "engine"), "push")
+    (tmp_path / "engine" / "local.yaml").write_text(yaml.safe_dump(local))
+    request = RunRequest(
+        path=tmp_path / "engine" / "local.yaml",
+        library=library,
+        state_dir=tmp_path / "engine" / "state",
+        templates=fallback_for(local, library),
+    )
+    outcome = run(request)
+    logged = "".join(text for node, text in outcome.logs if f"].{step}." in node)
+    return outcome.succeeded, logged
+
+
+def test_the_run_prints_what_make_prints_in_the_same_order(tmp_path: Path) -> None:
+    """The expanded tasks' logs, in order, are make's own output (commands echoed, recipe output)."""
     copy = shutil.copytree(PROJECT, tmp_path / "copy")
     env = {**os.environ, "CFLAGS": "-O2 -Wall"}  # the workflow's env
     done = subprocess.run(
         ["make", "lint", "test", "build", "VERSION=1.2.3"], cwd=copy, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    result = run_convert_github_actions(
-        [PROJECT / ".github" / "workflows" / "ci.yml"], expand_make=ExpandMake()
-    )
-    document = result.files[0].conversion.document
-    assert document is not None
-    library = REPO_ROOT / "library"
-    local = localize(document, checkout_source(PROJECT, tmp_path), "push")
-    (tmp_path / "local.yaml").write_text(yaml.safe_dump(local))
-    request = RunRequest(
-        path=tmp_path / "local.yaml",
-        library=library,
-        state_dir=tmp_path / "state",
-        templates=fallback_for(local, library),
-    )
-    outcome = run(request)
-    assert outcome.succeeded, outcome.status.message
-    logged = "".join(text for node, text in outcome.logs if ".lint-test-and-build." in node)
+    workflow_path = PROJECT / ".github" / "workflows" / "ci.yml"
+    succeeded, logged = engine_run(tmp_path, workflow_path, PROJECT, "lint-test-and-build")
+    assert succeeded
     assert [line for line in logged.splitlines() if line] == done.stdout.splitlines()
     assert "tests passed" in done.stdout
+
+
+def test_prefixes_and_ignored_errors_print_as_make_prints_them(tmp_path: Path) -> None:
+    makefile = "all:\n\t-false\n\t@echo after\n\techo visible\n"
+    root = tmp_path / "r"
+    path = repo(root, workflow("make all"), {"Makefile": makefile})
+    done = subprocess.run(["make", "all"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0
+    succeeded, logged = engine_run(tmp_path, path, root, "make")
+    assert succeeded
+    lines = [line for line in logged.splitlines() if line]
+    assert [line for line in lines if not line.startswith("make:")] == done.stdout.splitlines()
+    assert "make: [Makefile:2: all] Error 1 (ignored)" in lines
+    assert done.stderr.strip() == "make: [Makefile:2: all] Error 1 (ignored)"
 
 
 def test_a_failing_recipe_fails_the_run_where_make_fails(tmp_path: Path) -> None:
