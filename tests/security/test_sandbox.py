@@ -378,21 +378,25 @@ def _pid_of_main(proc: subprocess.CompletedProcess[str]) -> int:
 
 
 @needs_bwrap
-def test_runtime_auto_is_the_sandbox_where_bwrap_works(tmp_path: Path) -> None:
-    proc = _cli_run(tmp_path, "--runtime", "auto", path_env=os.environ["PATH"])
+@pytest.mark.parametrize("args", [("--runtime", "auto"), ()], ids=["auto", "the default"])
+def test_runtime_auto_is_the_sandbox_where_bwrap_works(tmp_path: Path, args: tuple[str, ...]) -> None:
+    proc = _cli_run(tmp_path, *args, path_env=os.environ["PATH"])
     assert proc.returncode == 0, proc.stderr
     assert _pid_of_main(proc) < 10  # its own PID namespace
     assert "runtime auto: no sandbox" not in proc.stderr
 
 
-def test_runtime_auto_without_bwrap_runs_on_the_host_and_says_what_it_lacks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("args", [("--runtime", "auto"), ()], ids=["auto", "the default"])
+def test_runtime_auto_without_bwrap_runs_on_the_host_and_says_what_it_lacks(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
     tools = tmp_path / "bin"
     tools.mkdir()
     for tool in ("sh", "busybox"):  # the host shell tools, without bwrap
         found = shutil.which(tool)
         if found is not None:
             (tools / tool).symlink_to(found)
-    proc = _cli_run(tmp_path, "--runtime", "auto", path_env=str(tools))
+    proc = _cli_run(tmp_path, *args, path_env=str(tools))
     assert proc.returncode == 0, proc.stderr
     assert _pid_of_main(proc) >= 10  # a host process (the sandbox's are 2 or 3)
     assert "runtime auto: no sandbox here" in proc.stderr
