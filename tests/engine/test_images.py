@@ -212,6 +212,20 @@ def test_alpine_nc_speaks_alpines_options_for_real(tmp_path: Path) -> None:
     assert "wfsync nc stand-in" in result.substitutions["alpine:3.23"]
 
 
+def test_two_pods_may_listen_on_one_port_as_they_would_on_their_own_ips(tmp_path: Path) -> None:
+    """Pods share the machine's network here: a second listener is not refused (variables-showcase)."""
+    if shutil.which("busybox") is None:
+        pytest.skip("busybox is not installed (.ci/run installs it)")
+    args = (
+        "args: ['nc -lk -p PORT -e /bin/true & a=$!; nc -lk -p PORT -e /bin/true & b=$!; sleep 0.5;"
+        " kill -0 $a && kill -0 $b && echo both']"
+    )
+    text = _NC.replace("IMAGE", "alpine:3.23").replace(_NC.splitlines()[-1].strip(), args)
+    result = _run(tmp_path, text.replace("PORT", str(_free_port())))
+    assert result.status.phase == "Succeeded", result.status.message
+    assert _pods(result)["nc"]["outputs"]["result"] == "both"  # type: ignore[index]  # both still listen
+
+
 def test_the_nc_stand_in_is_for_busybox_images_only(tmp_path: Path) -> None:
     if shutil.which("nc") is not None:
         pytest.skip("this host has an nc of its own")
