@@ -29,7 +29,7 @@ from wfsync.review.fields import covered as _covered
 from wfsync.review.fields import leftover as _leftover
 from wfsync.review.fields import member_of as _member_of
 from wfsync.review.impact import CallerIndex
-from wfsync.review.inputs import classify_inputs as _inputs
+from wfsync.review.inputs import InputChanges
 from wfsync.review.match import Pair, match_named
 from wfsync.review.reasons import ARTIFACT_SOURCES, ChangeClass, Reason
 from wfsync.review.reasons import enum_change as _enum
@@ -261,7 +261,7 @@ def _member(
                 name,
             )
         )
-    _inputs(family, name, old, new, callers, reasons, explained)
+    InputChanges(name, reasons, explained).classify(family, old, new, callers)
     for section in ("parameters", "artifacts"):
         before = _named(values.at(old, "outputs", section))
         after = _named(values.at(new, "outputs", section))

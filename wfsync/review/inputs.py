@@ -35,6 +35,13 @@ class InputChanges:
         """Record a reason about this member's interface."""
         self.reasons.append(Reason(change_class, message, path, self.name, callers=callers))
 
+    def classify(
+        self, family: Identity, old: Mapping[str, object], new: Mapping[str, object], callers: CallerIndex
+    ) -> None:
+        """Reasons for every input change of this member of ``family`` (appended to ``reasons``)."""
+        self.parameters(old, new, callers.passing(family, self.name))
+        self.artifacts(old, new, callers.passing(family, self.name, artifacts=True))
+
     def parameters(self, old: Mapping[str, object], new: Mapping[str, object], passing: Passing) -> None:
         """Parameters added, removed, renamed or changed."""
         before = named(values.at(old, "inputs", "parameters"))
@@ -144,18 +151,3 @@ class InputChanges:
                 f"input artifact {art!r} of {self.name!r} removed (no known caller passes it)",
                 path,
             )
-
-
-def classify_inputs(
-    family: Identity,
-    name: str,
-    old: Mapping[str, object],
-    new: Mapping[str, object],
-    callers: CallerIndex,
-    reasons: list[Reason],
-    explained: list[str],
-) -> None:
-    """Reasons for the input changes of member ``name`` of ``family`` (appended to ``reasons``)."""
-    changes = InputChanges(name, reasons, explained)
-    changes.parameters(old, new, callers.passing(family, name))
-    changes.artifacts(old, new, callers.passing(family, name, artifacts=True))
