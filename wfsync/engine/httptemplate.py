@@ -203,7 +203,7 @@ def _error_text(exc: BaseException, host: str) -> str:
 
 
 def _succeeded(
-    condition: str, spec: Mapping[str, Any], status: int, text: str, headers: Any
+    condition: str, spec: Mapping[str, Any], status: int, text: str, headers: object
 ) -> tuple[bool, str]:
     """``argoexpr.EvalBool`` of ``successCondition``; (ok, failure message)."""
     env = {

@@ -142,7 +142,7 @@ class OutputsMixin(OperationState):
         declared = tmpl.get("outputs") or {}
         if not declared.get("parameters") and not declared.get("artifacts"):
             return None
-        outputs: dict[str, Any] = {}
+        outputs: dict[str, object] = {}
         params = []
         for param in declared.get("parameters") or []:
             value_from = param.get("valueFrom")

@@ -51,7 +51,7 @@ def process_args(
     global_params: Mapping[str, str],
     local_params: Mapping[str, str],
     config_map: Callable[[str, str], str | None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Bind ``args`` to the template's inputs and substitute globals, locals and inputs (lenient)."""
     new = copy.deepcopy(tmpl)
     inputs = new.get("inputs") or {}
@@ -136,7 +136,7 @@ def _when_false(when: str) -> bool:
         return False
 
 
-def _should_expand(step: Mapping[str, Any]) -> bool:
+def _should_expand(step: Mapping[str, object]) -> bool:
     return bool(step.get("withItems")) or bool(step.get("withParam")) or step.get("withSequence") is not None
 
 
@@ -270,7 +270,7 @@ def aggregate_outputs(
     Only Succeeded children count. A result that is not JSON is kept as a JSON string (Argo fails
     the aggregation there, issue #10775, but only when the result is captured at all).
     """
-    results: list[Any] = []
+    results: list[object] = []
     param_list: list[dict[str, str]] = []
     per_name: dict[str, list[str]] = {}
     for _, outputs, phase in sorted(children, key=lambda c: c[0]):

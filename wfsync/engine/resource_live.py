@@ -130,7 +130,7 @@ def _apply(cluster: LiveCluster, obj: dict[str, Any], api_version: str) -> dict[
     return call(lambda: cluster.patch(kind, ns, name, patch, "merge", api_version=api_version))
 
 
-def _last_applied(obj: Mapping[str, Any]) -> dict[str, Any]:
+def _last_applied(obj: Mapping[str, Any]) -> dict[str, object]:
     text = ((obj.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
     try:
         last = json.loads(text) if isinstance(text, str) else {}

@@ -202,7 +202,7 @@ def join_workflow_spec(wf_spec: Mapping[str, object], wft_spec: Mapping[str, obj
             merged["templates"] = merge_by_name(value, merged.get("templates") or [])
         elif key == "arguments" and isinstance(value, dict):
             low = merged.get("arguments") or {}
-            args: dict[str, Any] = dict(copy.deepcopy(low))
+            args: dict[str, object] = dict(copy.deepcopy(low))
             for sub in ("parameters", "artifacts"):
                 if sub in value:
                     args[sub] = merge_by_name(
@@ -239,7 +239,9 @@ _MERGE_KEYS = {"env": "name", "volumeMounts": "mountPath", "ports": "containerPo
 """Container lists that a strategic merge patch merges by key (``patchMergeKey``), not replaces."""
 
 
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any], *, container: bool = False) -> dict[str, Any]:
+def _deep_merge(
+    base: dict[str, Any], top: Mapping[str, object], *, container: bool = False
+) -> dict[str, Any]:
     """``StrategicMergePatch(defaults, template)``: maps merged, container lists merged by key."""
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
