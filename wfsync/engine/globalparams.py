@@ -10,11 +10,11 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from wfsync.engine import status as st
 from wfsync.engine.executor import Unsupported
 from wfsync.engine.params import ArgumentError, param_string
+from wfsync.model.values import at, listed, mapping
 
 ConfigMapValue = Callable[[str, str], str | None]
 """``(ConfigMap name, key)`` to the value, or None when the ConfigMap or key is absent."""
@@ -49,21 +49,24 @@ def identity_globals(
     return g
 
 
-def argument_globals(spec: Mapping[str, Any], config_map_value: ConfigMapValue) -> dict[str, str]:
+def argument_globals(spec: Mapping[str, object], config_map_value: ConfigMapValue) -> dict[str, str]:
     """``workflow.parameters.*`` and their JSON; each argument's value is set in ``spec`` as a string.
 
     An argument from a ConfigMap that is absent (without a default) is refused as an
     environment problem, as the run cannot be faithful without it.
     """
     g: dict[str, str] = {}
-    params = []
-    for param in (spec.get("arguments") or {}).get("parameters") or []:
+    params: list[dict[str, object]] = []
+    for param in listed(at(spec, "arguments", "parameters")):
+        if not isinstance(param, dict):
+            continue
         value = param.get("value")
-        ref = (param.get("valueFrom") or {}).get("configMapKeyRef")
+        value_from = mapping(param.get("valueFrom"))
+        ref = value_from.get("configMapKeyRef")
         if value is None and isinstance(ref, dict):
             value = config_map_value(str(ref.get("name")), str(ref.get("key")))
             if value is None:
-                value = (param.get("valueFrom") or {}).get("default")
+                value = value_from.get("default")
             if value is None:
                 raise Unsupported(
                     f"environment: ConfigMap {ref.get('name')!r} (key {ref.get('key')!r}) is not available; give it with --with"
@@ -71,24 +74,18 @@ def argument_globals(spec: Mapping[str, Any], config_map_value: ConfigMapValue) 
             param["value"] = value
         if value is None:
             raise ArgumentError("either value or valueFrom must be specified")
-        param["value"] = param_string(value)
-        g[f"workflow.parameters.{param['name']}"] = param["value"]
+        text = param["value"] = param_string(value)
+        g[f"workflow.parameters.{param['name']}"] = text
         params.append(param)
     g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
     g["workflow.parameters.json"] = g["workflow.parameters"]
     return g
 
 
-def metadata_globals(meta: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, str]:
+def metadata_globals(meta: Mapping[str, object], spec: Mapping[str, object]) -> dict[str, str]:
     """``workflow.labels.*``/``annotations.*`` (``workflowMetadata`` over the metadata) and their JSON."""
-    labels = {
-        **(meta.get("labels") or {}),
-        **((spec.get("workflowMetadata") or {}).get("labels") or {}),
-    }
-    annotations = {
-        **(meta.get("annotations") or {}),
-        **((spec.get("workflowMetadata") or {}).get("annotations") or {}),
-    }
+    labels = {**mapping(meta.get("labels")), **mapping(at(spec, "workflowMetadata", "labels"))}
+    annotations = {**mapping(meta.get("annotations")), **mapping(at(spec, "workflowMetadata", "annotations"))}
     g: dict[str, str] = {}
     for key, value in labels.items():
         g[f"workflow.labels.{key}"] = str(value)

@@ -36,7 +36,7 @@ class LockRef:
 
 def lock_refs(sync: Mapping[str, Any], namespace: str) -> list[LockRef]:
     """``allSyncItems``: the locks of a ``synchronization`` block, in acquisition order."""
-    semaphores: list[Any] = []
+    semaphores: list[object] = []
     mutexes: list[object] = []
     if isinstance(sync.get("semaphore"), dict):
         semaphores.append(sync["semaphore"])
@@ -47,7 +47,12 @@ def lock_refs(sync: Mapping[str, Any], namespace: str) -> list[LockRef]:
     refs: list[LockRef] = []
     for sem in semaphores:
         ref = sem.get("configMapKeyRef") if isinstance(sem, dict) else None
-        if not isinstance(ref, dict) or not ref.get("name") or not ref.get("key"):
+        if (
+            not isinstance(sem, dict)
+            or not isinstance(ref, dict)
+            or not ref.get("name")
+            or not ref.get("key")
+        ):
             raise LockError("semaphore needs a configMapKeyRef with a name and a key")
         ns = str(sem.get("namespace") or namespace)
         refs.append(

@@ -55,7 +55,7 @@ def _json_patch_op(doc: dict[str, object], op: object) -> None:
         raise ResourceFailed(f"invalid json patch operation {op!r}")
     kind = op.get("op")
     parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op["path"]).split("/")[1:]]
-    parent: Any = doc
+    parent: object = doc
     for part in parts[:-1]:
         parent = (
             parent[int(part)]
@@ -82,7 +82,12 @@ def _json_patch_op(doc: dict[str, object], op: object) -> None:
             raise ResourceFailed(f"doc is missing path: {op['path']}")
     elif kind == "remove":
         try:
-            del parent[int(last) if isinstance(parent, list) else last]
+            if isinstance(parent, list):
+                del parent[int(last)]
+            elif isinstance(parent, dict):
+                del parent[last]
+            else:
+                raise TypeError(parent)
         except (KeyError, IndexError, TypeError, ValueError):
             raise ResourceFailed(
                 f"remove operation does not apply: doc is missing path: {op['path']}"

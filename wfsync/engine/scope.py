@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wfsync.engine.params import param_string
+from wfsync.engine.status import Node, rfc3339
 from wfsync.errors import ExitCode, WfsyncError
 from wfsync.expressions import exprlang
 
@@ -50,10 +51,8 @@ class Scope:
             scope.artifacts[f"inputs.artifacts.{a['name']}"] = a
         return scope
 
-    def add_node(self, prefix: str, node: Any, outputs: Mapping[str, object] | None) -> None:
+    def add_node(self, prefix: str, node: Node, outputs: Mapping[str, object] | None) -> None:
         """``buildLocalScope``: id, status, timestamps, exit code and outputs of a sibling node."""
-        from wfsync.engine.status import rfc3339
-
         self.params[f"{prefix}.id"] = node.id
         if node.started:
             self.params[f"{prefix}.startedAt"] = rfc3339(node.started)

@@ -19,12 +19,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from wfsync import safepath
 from wfsync.engine import network
 from wfsync.engine.executor import Unsupported
 from wfsync.errors import WfsyncError
+from wfsync.model.values import listed, mapping
 
 DOWNLOAD_TIMEOUT = 300.0
 
@@ -63,16 +63,17 @@ def fetch(art: Mapping[str, object], folder: Path, *, allow_network: bool = Fals
         raise
 
 
-def _fetch(art: Mapping[str, Any], folder: Path, *, allow_network: bool) -> Fetched:
+def _fetch(art: Mapping[str, object], folder: Path, *, allow_network: bool) -> Fetched:
     name = str(art.get("name") or "artifact")
     folder.mkdir(parents=True, exist_ok=True)
     target = safepath.within(folder, name, what="input artifact name")
     if target.exists() or target.is_symlink():
         safepath.remove(target, what=f"input artifact {name!r}")
-    if isinstance(art.get("git"), Mapping):
-        clone(art["git"], target, name=name, allow_network=allow_network)
+    git = art.get("git")
+    if isinstance(git, Mapping):
+        clone(git, target, name=name, allow_network=allow_network)
         return Fetched(target, unpack=True)
-    download(art["http"], target, name=name, allow_network=allow_network)
+    download(mapping(art.get("http")), target, name=name, allow_network=allow_network)
     archive = art.get("archive")
     plain = isinstance(archive, Mapping) and "none" in archive
     return Fetched(target, unpack=not plain and is_gzipped_tarball(target))
@@ -87,7 +88,7 @@ def is_gzipped_tarball(path: Path) -> bool:
         return False
 
 
-def download(spec: Mapping[str, Any], target: Path, *, name: str, allow_network: bool) -> None:
+def download(spec: Mapping[str, object], target: Path, *, name: str, allow_network: bool) -> None:
     """GET ``spec.url`` (with its plain ``headers``) into ``target``; non-2xx is a load failure."""
     url = str(spec.get("url") or "")
     reason = network.check(f"input artifact {name!r} (http)", url, allow_network=allow_network)
@@ -100,7 +101,7 @@ def download(spec: Mapping[str, Any], target: Path, *, name: str, allow_network:
     request = urllib.request.Request(url)
     if request.type not in ("http", "https"):
         raise LoadError(f"failed to load artifact {name!r}: unsupported protocol scheme {request.type!r}")
-    for header in spec.get("headers") or []:
+    for header in listed(spec.get("headers")):
         if isinstance(header, Mapping) and header.get("name"):
             request.add_header(str(header["name"]), str(header.get("value") or ""))
     opener = urllib.request.build_opener(
@@ -130,7 +131,7 @@ def _git(args: list[str], cwd: Path | None, name: str) -> None:
         )
 
 
-def clone(spec: Mapping[str, Any], target: Path, *, name: str, allow_network: bool) -> None:
+def clone(spec: Mapping[str, object], target: Path, *, name: str, allow_network: bool) -> None:
     """``git clone`` ``repo`` into ``target``: depth, singleBranch/branch, fetch refspecs, revision."""
     repo = str(spec.get("repo") or "")
     if not repo:
@@ -144,7 +145,7 @@ def clone(spec: Mapping[str, Any], target: Path, *, name: str, allow_network: bo
     args = ["clone", "--quiet"]
     depth = spec.get("depth")
     if depth:
-        args += ["--depth", str(int(depth))]
+        args += ["--depth", str(int(depth) if isinstance(depth, int | float) else int(str(depth)))]
         if "://" not in repo and Path(repo).exists():
             repo = Path(repo).resolve().as_uri()  # git ignores --depth for plain-path clones
     if spec.get("singleBranch"):
@@ -154,7 +155,7 @@ def clone(spec: Mapping[str, Any], target: Path, *, name: str, allow_network: bo
     if not spec.get("disableSubmodules"):
         args.append("--recurse-submodules")
     _git([*args, "--", repo, str(target)], None, name)
-    for refspec in spec.get("fetch") or []:
+    for refspec in listed(spec.get("fetch")):
         _git(["fetch", "--quiet", "origin", str(refspec)], target, name)
     revision = str(spec.get("revision") or "")
     if revision:

@@ -16,7 +16,6 @@ cluster may hold it), reported by the pre-run checks, not here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.engine.templates import (
     Context,
@@ -26,15 +25,16 @@ from wfsync.engine.templates import (
     template_type,
 )
 from wfsync.model.kinds import Kind
+from wfsync.model.values import at, listed, mapping
 
 
 class _Invalid(Exception):
     """Argo's validation error (``str()`` is its message)."""
 
 
-def submit_problem(wf: Mapping[str, Any], resolver: Resolver) -> str | None:
+def submit_problem(wf: Mapping[str, object], resolver: Resolver) -> str | None:
     """Argo's message for the first reason ``argo submit`` rejects ``wf`` (None when it accepts it)."""
-    spec = wf.get("spec") or {}
+    spec = mapping(wf.get("spec"))
     walker = _Walker(resolver)
     root = context_for(wf, Kind.WORKFLOW)
     try:
@@ -44,7 +44,7 @@ def submit_problem(wf: Mapping[str, Any], resolver: Resolver) -> str | None:
         walker.holder({"template": entrypoint}, root)
         if spec.get("onExit"):
             walker.holder({"template": spec["onExit"]}, root)
-        for tmpl in spec.get("templates") or []:
+        for tmpl in listed(spec.get("templates")):
             if not isinstance(tmpl, dict) or not isinstance(tmpl.get("name"), str):
                 continue
             try:
@@ -109,12 +109,12 @@ class _Walker:
         elif kind == "dag":
             self.dag(tmpl, ctx)
 
-    def steps(self, tmpl: Mapping[str, Any], ctx: Context) -> None:
+    def steps(self, tmpl: Mapping[str, object], ctx: Context) -> None:
         """``validateSteps``: names required and unique, every step's template defined."""
         name = tmpl.get("name")
         seen: set[str] = set()
-        for index, group in enumerate(tmpl.get("steps") or []):
-            steps = group if isinstance(group, list) else (group or {}).get("steps") or []
+        for index, group in enumerate(listed(tmpl.get("steps"))):
+            steps = group if isinstance(group, list) else listed(mapping(group).get("steps"))
             for step in steps:
                 if not isinstance(step, dict):
                     continue
@@ -129,10 +129,10 @@ class _Walker:
                 except _Invalid as exc:
                     raise _Invalid(f"templates.{name}.steps[{index}].{step_name} {exc}") from None
 
-    def dag(self, tmpl: Mapping[str, Any], ctx: Context) -> None:
+    def dag(self, tmpl: Mapping[str, object], ctx: Context) -> None:
         """``validateDAG``: every task's template defined."""
         name = tmpl.get("name")
-        for task in (tmpl.get("dag") or {}).get("tasks") or []:
+        for task in listed(at(tmpl, "dag", "tasks")):
             if not isinstance(task, dict):
                 continue
             try:
