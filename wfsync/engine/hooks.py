@@ -7,7 +7,6 @@ One place for ``GetExitHook``, ``runOnExitNode``, ``executeTmplLifeCycleHook`` a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from wfsync.engine import status as st
 from wfsync.engine.naming import exit_name, hook_name
@@ -17,6 +16,7 @@ from wfsync.engine.substitute import substitute
 from wfsync.engine.templates import Context
 from wfsync.expressions import exprlang
 from wfsync.model.kinds import NodeType
+from wfsync.model.values import items
 
 
 class HooksMixin(OperationState):
@@ -25,7 +25,7 @@ class HooksMixin(OperationState):
     @staticmethod
     def exit_hook(
         holder: Mapping[str, object], default_args: Mapping[str, object] | None = None
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, object] | None:
         """``GetExitHook``: ``onExit`` or ``hooks.exit``, with the workflow arguments by default."""
         hooks = holder.get("hooks") or {}
         if isinstance(hooks, dict) and isinstance(hooks.get("exit"), dict):
@@ -51,20 +51,21 @@ class HooksMixin(OperationState):
         return node
 
     def hook_arguments(
-        self, hook: Mapping[str, Any], parent: st.Node, prefix: str, scope: Scope
+        self, hook: Mapping[str, object], parent: st.Node, prefix: str, scope: Scope
     ) -> Mapping[str, object]:
         """``resolveExitTmplArgument``: a hook's arguments with the parent's outputs in reach."""
         outputs = parent.outputs
         if parent.type == NodeType.RETRY:
             last = self.last_child(parent)
             outputs = last.outputs if last is not None else None
-        args: Mapping[str, Any] = hook.get("arguments") or {}
+        given = hook.get("arguments")
+        args: Mapping[str, object] = given if isinstance(given, Mapping) and given else {}
         if args and outputs:
             local = Scope(dict(scope.params), dict(scope.artifacts))
             local.add_outputs(prefix, outputs)
             args = substitute(args, {**self.global_params, **local.params})
-            resolved_arts = []
-            for art in args.get("artifacts") or []:
+            resolved_arts: list[Mapping[str, object]] = []
+            for art in items(args.get("artifacts")):
                 if art.get("from") or art.get("fromExpression"):
                     try:
                         found = local.resolve_artifact(art, self.global_params)

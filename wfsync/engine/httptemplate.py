@@ -21,13 +21,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import IO, Any
+from typing import IO
 
 from wfsync.engine import network
 from wfsync.engine import status as st
 from wfsync.engine.resource import ClusterStore
 from wfsync.engine.templates import Store
 from wfsync.expressions import exprlang
+from wfsync.model.values import listed, mapping
 
 DEFAULT_TIMEOUT = 30.0
 """``timeoutSeconds`` when the template gives none (the documented default of the field)."""
@@ -54,15 +55,15 @@ class _Failure(Exception):
     """A request that could not complete; the message is what Go's client would say."""
 
 
-def secret_data(body: Mapping[str, Any]) -> dict[str, str]:
+def secret_data(body: Mapping[str, object]) -> dict[str, str]:
     """A Secret's ``data`` (base64-decoded) with ``stringData`` on top, as the API server merges them."""
     out: dict[str, str] = {}
-    for key, value in (body.get("data") or {}).items():
+    for key, value in mapping(body.get("data")).items():
         try:
             out[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8", "replace")
         except (binascii.Error, ValueError):
             out[str(key)] = str(value)
-    for key, value in (body.get("stringData") or {}).items():
+    for key, value in mapping(body.get("stringData")).items():
         out[str(key)] = str(value)
     return out
 
@@ -92,13 +93,13 @@ def _body(spec: Mapping[str, object]) -> bytes:
     return str(spec.get("body") or "").encode("utf-8")
 
 
-def _headers(spec: Mapping[str, Any], secrets: SecretLookup) -> list[tuple[str, str]]:
+def _headers(spec: Mapping[str, object], secrets: SecretLookup) -> list[tuple[str, str]]:
     headers = []
-    for header in spec.get("headers") or []:
+    for header in listed(spec.get("headers")):
         if not isinstance(header, Mapping):
             continue
         value = str(header.get("value") or "")
-        ref = (header.get("valueFrom") or {}).get("secretKeyRef")
+        ref = mapping(header.get("valueFrom")).get("secretKeyRef")
         if isinstance(ref, Mapping):
             name, key = str(ref.get("name") or ""), str(ref.get("key") or "")
             data = secrets(name)
@@ -203,7 +204,7 @@ def _error_text(exc: BaseException, host: str) -> str:
 
 
 def _succeeded(
-    condition: str, spec: Mapping[str, Any], status: int, text: str, headers: object
+    condition: str, spec: Mapping[str, object], status: int, text: str, headers: object
 ) -> tuple[bool, str]:
     """``argoexpr.EvalBool`` of ``successCondition``; (ok, failure message)."""
     env = {
@@ -213,7 +214,7 @@ def _succeeded(
             "body": str(spec.get("body") or ""),
             "headers": {
                 str(h.get("name")): [str(h.get("value") or "")]
-                for h in spec.get("headers") or []
+                for h in listed(spec.get("headers"))
                 if isinstance(h, Mapping)
             },
         },
@@ -230,7 +231,7 @@ def _succeeded(
     return True, ""
 
 
-def perform(spec: Mapping[str, Any], *, secrets: SecretLookup, allow_network: bool = False) -> HttpOutcome:
+def perform(spec: Mapping[str, object], *, secrets: SecretLookup, allow_network: bool = False) -> HttpOutcome:
     """Send the request of a substituted ``http:`` template and judge the answer as the agent does."""
     url = str(spec.get("url") or "")
     method = str(spec.get("method") or "GET").upper()
@@ -243,7 +244,8 @@ def perform(spec: Mapping[str, Any], *, secrets: SecretLookup, allow_network: bo
         return HttpOutcome(st.ERROR, reason)
     timeout = spec.get("timeoutSeconds")
     try:
-        seconds = float(timeout) if timeout is not None and str(timeout).strip() else DEFAULT_TIMEOUT
+        number = timeout if isinstance(timeout, int | float) else str(timeout)
+        seconds = float(number) if timeout is not None and str(timeout).strip() else DEFAULT_TIMEOUT
     except ValueError:
         return HttpOutcome(st.ERROR, f"timeoutSeconds is not a number: {timeout!r}")
     try:

@@ -16,10 +16,10 @@ import functools
 import re
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from wfsync.engine import status as st
 from wfsync.model.kinds import NodeType
+from wfsync.model.values import listed, mapping
 
 ICONS = {
     st.PENDING: "◷",
@@ -320,11 +320,6 @@ def _phase_label(status: st.WorkflowStatus) -> str:
     return phase
 
 
-def _mapping(value: object) -> Mapping[str, object]:
-    """``value`` when it is a mapping, else an empty one (a Workflow read from anywhere may lack parts)."""
-    return value if isinstance(value, Mapping) else {}
-
-
 def _parse_time(value: object) -> float:
     """Epoch seconds of an RFC 3339 time (``creationTimestamp``), 0 when absent or unreadable."""
     if not isinstance(value, str) or not value:
@@ -343,8 +338,8 @@ def header(
     What only the Workflow object knows (namespace, service account, conditions, creation time,
     arguments) is shown when ``workflow`` is given; without it, Created is the start.
     """
-    wf = _mapping(workflow)
-    meta, spec = _mapping(wf.get("metadata")), _mapping(wf.get("spec"))
+    wf = mapping(workflow)
+    meta, spec = mapping(wf.get("metadata")), mapping(wf.get("spec"))
     lines: list[tuple[str, str]] = [("Name:", status.name)]
     if wf:
         lines.append(("Namespace:", str(meta.get("namespace") or "")))
@@ -377,7 +372,7 @@ def header(
 
 def _conditions(wf: Mapping[str, object]) -> list[tuple[str, str]]:
     """``Conditions.DisplayString``: one line a condition, its message or else its status."""
-    conditions = _mapping(wf.get("status")).get("conditions")
+    conditions = mapping(wf.get("status")).get("conditions")
     if not isinstance(conditions, list) or not conditions:
         return []
     lines = [("Conditions:", "")]
@@ -390,7 +385,7 @@ def _conditions(wf: Mapping[str, object]) -> list[tuple[str, str]]:
 
 def _parameters(spec: Mapping[str, object]) -> list[tuple[str, str]]:
     """The workflow's arguments that have a value, as ``  name:`` lines under ``Parameters:``."""
-    parameters = _mapping(spec.get("arguments")).get("parameters")
+    parameters = mapping(spec.get("arguments")).get("parameters")
     if not isinstance(parameters, list) or not parameters:
         return []
     return [("Parameters:", "")] + [
@@ -407,20 +402,20 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
-def _outputs(outputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _outputs(outputs: Mapping[str, object]) -> list[tuple[str, str]]:
     """``Output Parameters:`` (global outputs with a value) and S3 ``Output Artifacts:``, as argo get lists them."""
     lines: list[tuple[str, str]] = []
     parameters = [
-        p for p in outputs.get("parameters") or [] if isinstance(p, Mapping) and p.get("value") is not None
+        p for p in listed(outputs.get("parameters")) if isinstance(p, Mapping) and p.get("value") is not None
     ]
     if parameters:
         lines.append(("Output Parameters:", ""))
         lines += [(f"  {p.get('name', '')}:", _scalar(p["value"])) for p in parameters]
-    artifacts = [a for a in outputs.get("artifacts") or [] if isinstance(a, Mapping)]
+    artifacts = [a for a in listed(outputs.get("artifacts")) if isinstance(a, Mapping)]
     if artifacts:
         lines.append(("Output Artifacts:", ""))
         for artifact in artifacts:
-            s3 = _mapping(artifact.get("s3"))
+            s3 = mapping(artifact.get("s3"))
             if s3:  # S3Artifact.String(): the bucket may come from the artifact repository
                 where = (
                     f"s3://{s3.get('bucket', '')}/{s3.get('key', '')}"

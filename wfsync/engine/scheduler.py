@@ -230,11 +230,12 @@ class Operation(
         hook = self.exit_hook(self.spec)
         exit_node = None
         if hook is not None:
+            arguments = hook.get("arguments")
             exit_node = self.execute_template(
                 exit_name(self.name),
                 {k: v for k, v in hook.items() if k in ("template", "templateRef")},
                 self.root_ctx,
-                hook.get("arguments") or {},
+                arguments if isinstance(arguments, Mapping) else {},
                 Opts(on_exit=True, hooked=True),
             )
             if exit_node is None or not exit_node.fulfilled:
