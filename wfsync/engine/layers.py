@@ -27,6 +27,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from wfsync.engine.lifetime import running
 from wfsync.errors import WfsyncError
 
 MS_NOSUID = 0x2
@@ -271,18 +272,8 @@ def sweep_stale(mountinfo: str | None = None, alive: Sequence[int] | None = None
         if owner is None:
             continue
         pid = int(owner.group(1))
-        if pid == os.getpid() or (alive is not None and pid in alive) or (alive is None and _running(pid)):
+        if pid == os.getpid() or (alive is not None and pid in alive) or (alive is None and running(pid)):
             continue
         stale.append(point)
     deepest_first = sorted(set(stale), key=lambda p: (-p.count("/"), p))
     return [point for point in deepest_first if libc().detach(Path(point))]
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

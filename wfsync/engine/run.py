@@ -44,6 +44,7 @@ from wfsync.errors import CompletionError, InputError, UsageError
 from wfsync.library.discover import ReadFile, find_yaml_files, read_file
 from wfsync.library.yamlload import node_line
 from wfsync.model.documents import API_VERSION
+from wfsync.model.submit import apply_submit_options
 
 RUNNABLE = ("Workflow", WORKFLOW_TEMPLATE, CLUSTER_WORKFLOW_TEMPLATE)
 RUN_PREFIX = "wfsync-run-"
@@ -194,19 +195,7 @@ def executable_workflow(
 ) -> dict[str, Any]:
     """``execWf``: submit options applied, WorkflowTemplate spec joined, a name chosen."""
     spec: dict[str, Any] = wf.setdefault("spec", {})
-    if entrypoint:
-        spec["entrypoint"] = entrypoint
-    if parameters:
-        args = spec.setdefault("arguments", {})
-        params = args.setdefault("parameters", [])
-        for name, value in parameters:
-            for param in params:
-                if param.get("name") == name:
-                    param["value"] = value
-                    param.pop("valueFrom", None)
-                    break
-            else:
-                params.append({"name": name, "value": value})
+    apply_submit_options(spec, parameters, entrypoint)
     ref = spec.get("workflowTemplateRef")
     if isinstance(ref, dict):
         if spec.get("templates"):

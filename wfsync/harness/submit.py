@@ -17,6 +17,7 @@ from wfsync.cluster.api import Obj
 from wfsync.errors import InputError, UsageError
 from wfsync.model import values
 from wfsync.model.documents import API_VERSION, Kind
+from wfsync.model.submit import apply_submit_options
 
 FROM_KINDS = {
     "workflowtemplate": Kind.WORKFLOW_TEMPLATE.value,
@@ -104,19 +105,7 @@ def apply_options(
     wf.pop("status", None)
     for key in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
         meta.pop(key, None)
-    if entrypoint:
-        spec["entrypoint"] = entrypoint
-    if parameters:
-        arguments = spec.setdefault("arguments", {})
-        params = arguments.setdefault("parameters", []) if isinstance(arguments, dict) else []
-        for name, value in parameters:
-            for param in params:
-                if param.get("name") == name:
-                    param["value"] = value
-                    param.pop("valueFrom", None)
-                    break
-            else:
-                params.append({"name": name, "value": value})
+    apply_submit_options(spec, parameters, entrypoint)
     if meta.get("name"):
         safepath.check_name(str(meta["name"]))
     elif meta.get("generateName"):
