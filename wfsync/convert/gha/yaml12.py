@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -209,38 +210,23 @@ def _scalar(node: yaml.ScalarNode) -> tuple[Kind, Any]:
     tag: str = node.tag
     where = f"on line {node.start_mark.line + 1} and column {node.start_mark.column + 1}"
     if tag == _PLAIN:
-        if _NULL.match(text):
-            return "null", None
-        if _BOOL.match(text):
-            return "boolean", text.lower() == "true"
-        if _INT.match(text):
-            return "number", _int(text)
-        if _FLOAT.match(text):
-            return "number", _float(text)
+        # the core schema resolves a plain scalar to the first type whose pattern it matches
+        for matches, kind, convert in _TYPED.values():
+            if matches(text):
+                return kind, convert(text)
         return "string", text
     if tag in ("!", _TAG + "str"):
         return "string", text
-    if node.style is not None and tag != _TAG + "str":
+    if node.style is not None:
         raise YamlError(
             f"The scalar style '{_STYLES.get(node.style, node.style)}' {where} is not valid with the tag '{tag}'"
         )
-    if tag == _TAG + "null":
-        if not _NULL.match(text):
-            raise YamlError(f"The value '{text}' {where} is invalid for the type '{tag}'")
-        return "null", None
-    if tag == _TAG + "bool":
-        if not _BOOL.match(text):
-            raise YamlError(f"The value '{text}' {where} is invalid for the type '{tag}'")
-        return "boolean", text.lower() == "true"
-    if tag == _TAG + "int":
-        if not _INT.match(text):
-            raise YamlError(f"The value '{text}' {where} is invalid for the type '{tag}'")
-        return "number", _int(text)
-    if tag == _TAG + "float":
-        if not (_FLOAT.match(text) or _INT.match(text)):
-            raise YamlError(f"The value '{text}' {where} is invalid for the type '{tag}'")
-        return "number", _float(text) if _FLOAT.match(text) else float(_int(text))
-    raise YamlError(f"Unexpected tag '{tag}'")
+    if tag not in _TYPED:
+        raise YamlError(f"Unexpected tag '{tag}'")
+    matches, kind, convert = _TYPED[tag]
+    if not matches(text):
+        raise YamlError(f"The value '{text}' {where} is invalid for the type '{tag}'")
+    return kind, convert(text)
 
 
 def _int(text: str) -> int:
@@ -258,6 +244,21 @@ def _float(text: str) -> float:
     if lowered == ".nan":
         return math.nan
     return float(text)
+
+
+def _number(text: str) -> float:
+    """A ``!!float`` value, which may be written as an integer (``!!float 1``)."""
+    return _float(text) if _FLOAT.match(text) else float(_int(text))
+
+
+_TYPED: dict[str, tuple[Callable[[str], bool], Kind, Callable[[str], Any]]] = {
+    _TAG + "null": (lambda text: bool(_NULL.match(text)), "null", lambda _text: None),
+    _TAG + "bool": (lambda text: bool(_BOOL.match(text)), "boolean", lambda text: text.lower() == "true"),
+    _TAG + "int": (lambda text: bool(_INT.match(text)), "number", _int),
+    _TAG + "float": (lambda text: bool(_FLOAT.match(text) or _INT.match(text)), "number", _number),
+}
+"""Explicitly tagged scalars: the pattern the text must match, its kind and its value (plain
+scalars try them in this order)."""
 
 
 def to_python(node: YNode | None) -> Any:
