@@ -275,41 +275,69 @@ def _edges(graph: Graph, database: Database, by_target: dict[str, list[Task]], s
         for before, after in zip(graph.tasks, graph.tasks[1:], strict=False):
             after.depends = [before.name]
         return
+    prerequisites = _Prerequisites(database, by_target)
     edges: dict[str, set[str]] = {t.name: set() for t in graph.tasks}
-
-    def resolve(name: str, seen: set[str]) -> set[str]:
-        tasks = by_target.get(name)
-        if tasks:
-            return {tasks[-1].name}
-        if name in seen:
-            return set()
-        seen.add(name)
-        found: set[str] = set()
-        for rule in database.rules.get(name, ()):
-            for pre in [*rule.prerequisites, *rule.order_only]:
-                if pre != ".WAIT":
-                    found |= resolve(pre, seen)
-        return found
-
     for task in graph.tasks:
-        if task.target == ".END":
-            continue
-        index = by_target[task.target].index(task) if task in by_target.get(task.target, []) else 0
-        rule = _rule_of(database.rules.get(task.target, []), index)
-        own = [rule] if rule is not None else []
-        for other in [*own, *(r for alias in task.also_makes for r in database.rules.get(alias, []))]:
-            for pre in [*other.prerequisites, *other.order_only]:
-                if pre != ".WAIT":
-                    edges[task.name] |= resolve(pre, set())
-        if index > 0:  # ``::`` rules run in makefile order
-            edges[task.name].add(by_target[task.target][index - 1].name)
+        if task.target != ".END":
+            edges[task.name] |= _task_edges(task, database, by_target, prerequisites)
     for rules in database.rules.values():
         for rule in rules:
-            _wait_edges(rule, resolve, edges)
+            _wait_edges(rule, prerequisites, edges)
     for task in graph.tasks:
         if task.target == ".END":
             edges[task.name] = {t.name for t in graph.tasks if t is not task}
     _reduce(graph, edges)
+
+
+@dataclass
+class _Prerequisites:
+    """The tasks a prerequisite stands for, followed through make's database without recursion.
+
+    A target that ran a recipe stands for its last task; one that did not (a phony aggregate, a
+    source file) for the tasks of its own prerequisites.
+    """
+
+    database: Database
+    by_target: dict[str, list[Task]]
+
+    def tasks(self, name: str) -> set[str]:
+        found: set[str] = set()
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            tasks = self.by_target.get(current)
+            if tasks:
+                found.add(tasks[-1].name)
+                continue
+            if current in seen:
+                continue
+            seen.add(current)
+            for rule in self.database.rules.get(current, ()):
+                pending += [pre for pre in [*rule.prerequisites, *rule.order_only] if pre != ".WAIT"]
+        return found
+
+
+def _task_edges(
+    task: Task, database: Database, by_target: dict[str, list[Task]], prerequisites: _Prerequisites
+) -> set[str]:
+    """The tasks ``task`` waits for.
+
+    Its rule's prerequisites (normal and order-only), those of the targets it also makes (grouped
+    targets), and for ``::`` rules the target's previous rule.
+    """
+    runs = by_target.get(task.target, [])
+    index = runs.index(task) if task in runs else 0
+    rule = _rule_of(database.rules.get(task.target, []), index)
+    own = [rule] if rule is not None else []
+    found: set[str] = set()
+    for other in [*own, *(r for alias in task.also_makes for r in database.rules.get(alias, []))]:
+        for pre in [*other.prerequisites, *other.order_only]:
+            if pre != ".WAIT":
+                found |= prerequisites.tasks(pre)
+    if index > 0:  # ``::`` rules run in makefile order
+        found.add(runs[index - 1].name)
+    return found
 
 
 def _rule_of(rules: list[Rule], index: int) -> Rule | None:
@@ -343,17 +371,18 @@ def _reduce(graph: Graph, edges: dict[str, set[str]]) -> None:
         task.depends = sorted(kept, key=position.__getitem__)
 
 
-def _wait_edges(rule: Rule, resolve: object, edges: dict[str, set[str]]) -> None:
+def _wait_edges(rule: Rule, prerequisites: _Prerequisites, edges: dict[str, set[str]]) -> None:
     """``a .WAIT b``: every task of ``b`` waits for every task of ``a``."""
     if ".WAIT" not in rule.prerequisites:
         return
-    assert callable(resolve)
     before: set[str] = set()
+    waited = False
     for pre in rule.prerequisites:
         if pre == ".WAIT":
+            waited = True
             continue
-        tasks = resolve(pre, set())
-        if ".WAIT" in rule.prerequisites[: rule.prerequisites.index(pre)]:
+        tasks = prerequisites.tasks(pre)
+        if waited:
             for task in tasks:
                 edges[task] |= before - {task}
         before |= tasks
