@@ -59,20 +59,8 @@ def _spec(annotation: Any, defs: dict[str, Any]) -> Any:
     from pydantic import AwareDatetime, BaseModel, RootModel
 
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        specs = [_spec(a, defs) for a in args]
-        if sorted(map(str, specs)) == ["i", "s"]:
-            return "is"
-        return specs[0] if len(specs) == 1 else "a"
-    if origin is typing.Annotated:
-        return _spec(typing.get_args(annotation)[0], defs)
-    if origin is list:
-        return {"l": _spec(typing.get_args(annotation)[0], defs)}
-    if origin is dict:
-        return {"m": _spec(typing.get_args(annotation)[1], defs)}
-    if origin is typing.Literal:
-        return "s"
+    if origin is not None:
+        return _generic_spec(origin, typing.get_args(annotation), defs)
     if annotation is Any:
         return "a"
     if isinstance(annotation, type) and issubclass(annotation, RootModel):
@@ -86,17 +74,33 @@ def _spec(annotation: Any, defs: dict[str, Any]) -> Any:
             defs[name] = None  # placeholder against recursion
             defs[name] = _model(annotation, defs)
         return {"r": name}
-    if annotation is str:
+    if annotation is AwareDatetime:
         return "s"
-    if annotation is bool:
-        return "b"
-    if annotation is int:
-        return "i"
-    if annotation is float:
-        return "n"
-    if annotation in (datetime.datetime, AwareDatetime):
-        return "s"
+    if annotation in _LEAVES:
+        return _LEAVES[annotation]
     raise TypeError(f"no schema type for {annotation!r}")
+
+
+_LEAVES: dict[object, str] = {str: "s", bool: "b", int: "i", float: "n", datetime.datetime: "s"}
+"""Schema types of plain Python ones (``i`` integer, ``n`` number, ``is`` int-or-string...)."""
+
+
+def _generic_spec(origin: object, args: tuple[Any, ...], defs: dict[str, Any]) -> Any:
+    """The schema type of ``Optional[X]``, ``X | Y``, ``Annotated``, ``list``, ``dict`` or ``Literal``."""
+    if origin in (typing.Union, types.UnionType):
+        specs = [_spec(a, defs) for a in args if a is not type(None)]
+        if sorted(map(str, specs)) == ["i", "s"]:
+            return "is"
+        return specs[0] if len(specs) == 1 else "a"
+    if origin is typing.Annotated:
+        return _spec(args[0], defs)
+    if origin is list:
+        return {"l": _spec(args[0], defs)}
+    if origin is dict:
+        return {"m": _spec(args[1], defs)}
+    if origin is typing.Literal:
+        return "s"
+    raise TypeError(f"no schema type for {origin!r}{list(args)!r}")
 
 
 _NAMES: dict[type, str] = {}
