@@ -199,13 +199,9 @@ def compose_document(loader: EventSource, budget: Budget | None = None) -> yaml.
             if event.anchor is not None:
                 _anchor(anchors, event, node, 1)
         elif kind is AliasEvent:
-            node, size = _alias_target(anchors, event)
             aliases += 1
+            node, size = _alias_target(anchors, event, aliases)
             expanded += size
-            if aliases > MAX_ALIASES:
-                raise YamlLimitError(
-                    None, None, f"more than {MAX_ALIASES} aliases in one document", event.start_mark
-                )
         elif kind is SequenceStartEvent or kind is MappingStartEvent:
             collection = _collection(loader, event, len(stack))
             if event.anchor is not None:
@@ -214,14 +210,7 @@ def compose_document(loader: EventSource, budget: Budget | None = None) -> yaml.
             stack.append((collection, [], expanded, event.anchor))
             continue
         elif kind is SequenceEndEvent or kind is MappingEndEvent:
-            node, children, started, anchor = stack.pop()
-            node.end_mark = event.end_mark
-            if kind is MappingEndEvent:
-                node.value = list(zip(children[::2], children[1::2], strict=True))
-            else:
-                node.value = children
-            if anchor is not None:
-                anchors[anchor] = (node, expanded - started + 1)
+            node = _close(stack.pop(), event, anchors, expanded)
         else:  # pragma: no cover - the parser emits nothing else inside a document
             raise yaml.composer.ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
         if expanded > MAX_NODES:
@@ -242,8 +231,37 @@ def _too_many_nodes(event: Any) -> YamlLimitError:
     )
 
 
-def _alias_target(anchors: dict[str, tuple[yaml.Node, int] | None], event: Any) -> tuple[yaml.Node, int]:
-    """The node an alias repeats and its expanded size; undefined and self-containing aliases are errors."""
+def _close(
+    open_: tuple[yaml.Node, list[yaml.Node], int, str | None],
+    event: Any,
+    anchors: dict[str, tuple[yaml.Node, int] | None],
+    expanded: int,
+) -> yaml.Node:
+    """The collection an end event closes, with its children (a mapping's as key-value pairs).
+
+    Its anchor, if any, now names it with its expanded size.
+    """
+    node, children, started, anchor = open_
+    node.end_mark = event.end_mark
+    if type(event) is MappingEndEvent:
+        node.value = list(zip(children[::2], children[1::2], strict=True))
+    else:
+        node.value = children
+    if anchor is not None:
+        anchors[anchor] = (node, expanded - started + 1)
+    return node
+
+
+def _alias_target(
+    anchors: dict[str, tuple[yaml.Node, int] | None], event: Any, aliases: int
+) -> tuple[yaml.Node, int]:
+    """The node an alias repeats and its expanded size.
+
+    Undefined and self-containing aliases are errors, and so is the alias past
+    :data:`MAX_ALIASES` in a document (``aliases`` counts this one).
+    """
+    if aliases > MAX_ALIASES:
+        raise YamlLimitError(None, None, f"more than {MAX_ALIASES} aliases in one document", event.start_mark)
     if event.anchor not in anchors:
         raise yaml.composer.ComposerError(
             None, None, f"found undefined alias {event.anchor!r}", event.start_mark
