@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from wfsync.cli import nodetree
 from wfsync.cli.common import TargetOption, add_commands, boundary, terminal
+from wfsync.cli.run_options import EntrypointOption, ParameterFileOption, ParameterOption
 from wfsync.cli.terminal import Terminal
 from wfsync.errors import ExitCode, UsageError
 from wfsync.model import values
@@ -24,13 +25,6 @@ FORMATS = ("text", "json", "yaml")
 LIVE_FPS = 4.0
 """Redraws a second of the live tree at most: a 500-node tree stays cheap to follow."""
 
-ParameterOption = Annotated[
-    list[str] | None, typer.Option("--parameter", "-p", help="NAME=VALUE (repeatable).")
-]
-ParameterFileOption = Annotated[
-    Path | None, typer.Option("--parameter-file", help="YAML/JSON map of parameter values.")
-]
-EntrypointOption = Annotated[str | None, typer.Option("--entrypoint", help="Template to start from.")]
 OutputOption = Annotated[
     str | None, typer.Option("--output", "-o", help="text, json or yaml (the final Workflow object).")
 ]
