@@ -14,6 +14,7 @@ from rich.markup import escape
 from wfsync.cli import nodetree
 from wfsync.cli.common import boundary, terminal
 from wfsync.cli.run_options import (
+    AllowHostWritesOption,
     AllowNetworkOption,
     EntrypointOption,
     FileArgument,
@@ -63,10 +64,12 @@ def run(
             "--runtime",
             help="How pods run: auto (the default: sandbox where bwrap works, else host, saying what"
             " isolation is lacking), sandbox (bubblewrap: own mount and PID namespace, host read-only,"
-            " limits enforced), host (processes), docker or podman.",
+            " limits enforced), host (processes; writes outside a pod's folders refused where Landlock"
+            " works, see --allow-host-writes), docker or podman.",
         ),
     ] = "auto",
     strict_images: StrictImagesOption = False,
+    allow_host_writes: AllowHostWritesOption = False,
     resume_after: ResumeAfterOption = None,
     report: ReportOption = None,
 ) -> None:
@@ -95,6 +98,7 @@ def run(
                 allow_network=allow_network,
                 runtime=runtime,
                 strict_images=strict_images,
+                allow_host_writes=allow_host_writes,
                 resume_after=resume_after,
                 interactive=sys.stdin.isatty(),
                 notify=term.warning,

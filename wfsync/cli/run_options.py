@@ -52,6 +52,15 @@ StrictImagesOption = Annotated[
         " their tag names (python:3.9 run by Python 3.11).",
     ),
 ]
+AllowHostWritesOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-host-writes",
+        help="With host processes (--runtime host, or auto without a sandbox): let pods write"
+        " outside their own folders. Without it, such writes are refused (Landlock) where the"
+        " kernel allows, and the run says when it cannot refuse them.",
+    ),
+]
 ResumeAfterOption = Annotated[
     float | None,
     typer.Option(

@@ -9,7 +9,8 @@ from pathlib import Path
 from wfsync.cluster.embedded import EmbeddedCluster
 from wfsync.commands.context import repository_config
 from wfsync.config import cache_root, state_folder
-from wfsync.engine.containers import isolation_notes, make_executor
+from wfsync.engine.containers import HOST_WRITES_REFUSED, isolation_notes, make_executor
+from wfsync.engine.host import HostExecutor
 from wfsync.engine.resource import ClusterStore
 from wfsync.engine.run import RunRequest, RunResult, load_parameter_file, run
 from wfsync.engine.status import WorkflowStatus
@@ -87,6 +88,7 @@ def run_workflow(
     allow_network: bool = False,
     runtime: str = "auto",
     strict_images: bool = False,
+    allow_host_writes: bool = False,
     resume_after: float | None = None,
     interactive: bool = False,
     notify: Callable[[str], None] | None = None,
@@ -123,16 +125,23 @@ def run_workflow(
         namespace=live.namespace,
         cluster=live.resources,
         runtime=runtime,
+        allow_host_writes=allow_host_writes,
         resume_after=resume_after,
         interactive=interactive,
         notify=notify,
         on_change=on_change,
     )
-    executor = make_executor(runtime, strict_images=strict_images)
+    # host processes with every default are None there: made here to read refused_writes after
+    executor = make_executor(
+        runtime, strict_images=strict_images, allow_host_writes=allow_host_writes
+    ) or HostExecutor(allow_host_writes=allow_host_writes)
     if notify is not None:
-        for note in isolation_notes(runtime, executor):
+        for note in isolation_notes(runtime, executor, allow_host_writes=allow_host_writes):
             notify(note)
-    return run(request, executor)
+    result = run(request, executor)
+    if isinstance(executor, HostExecutor) and executor.refused_writes:
+        result.status.note(HOST_WRITES_REFUSED)
+    return result
 
 
 def resume_workflow(cwd: Path, workflow: str, node: str | None = None) -> None:

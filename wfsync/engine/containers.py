@@ -23,19 +23,23 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from wfsync.engine import landlock
 from wfsync.engine.executor import Container, ContainerResult, Executor, Pod, PodResult
-from wfsync.engine.host import unpack
+from wfsync.engine.host import HostExecutor, unpack
 from wfsync.engine.lifetime import terminate
 from wfsync.engine.podprocs import wait_piped
 from wfsync.errors import CompletionError
 
 RUNTIMES = ("host", "sandbox", "auto", "docker", "podman")
 HOST_ISOLATION = (
-    "pods run as host processes: no mount or PID namespace of their own (a pod sees and may "
-    "change the host's files outside its declared paths, and its processes are the host's), "
-    "and resources.limits are not enforced"
+    "pods run as host processes: no mount or PID namespace of their own (a pod sees the host's "
+    "files, and its processes are the host's), and resources.limits are not enforced"
 )
 """What a run on host processes lacks (said in the run's notes when it was not asked for)."""
+HOST_WRITES_REFUSED = (
+    "host writes outside the pod's folders are refused (Landlock); --allow-host-writes to permit"
+)
+"""Said once in the run's summary when a confined pod failed on "Permission denied"."""
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]")
 
 
@@ -246,16 +250,21 @@ class ContainerExecutor:
         return dataclasses.replace(result, containers=(*done, *result.containers))
 
 
-def make_executor(runtime: str, *, strict_images: bool = False) -> Executor | None:
-    """The executor of a ``--runtime`` (None for host processes when not strict).
+def make_executor(
+    runtime: str, *, strict_images: bool = False, allow_host_writes: bool = False
+) -> Executor | None:
+    """The executor of a ``--runtime`` (None for host processes with every default).
 
     ``auto`` (the command line's default): the sandbox where bubblewrap can make one here, else
     host processes.
     ``strict_images``: refuse host stand-ins whose version is not the image tag's.
+    ``allow_host_writes``: host processes may write outside their pod's folders (no Landlock).
     """
-    from wfsync.engine.host import HostExecutor
-
-    host = HostExecutor(strict_images=True) if strict_images else None
+    host = (
+        HostExecutor(strict_images=strict_images, allow_host_writes=allow_host_writes)
+        if strict_images or allow_host_writes
+        else None
+    )
     if runtime == "host":
         return host
     if runtime in ("sandbox", "auto"):
@@ -274,20 +283,35 @@ def make_executor(runtime: str, *, strict_images: bool = False) -> Executor | No
     return ContainerExecutor(runtime)
 
 
-def isolation_notes(runtime: str, executor: Executor | None) -> list[str]:
-    """What isolation pods lack in this run, said when the runtime was not chosen knowingly.
+def host_writes_note(abi: int, allow_host_writes: bool, *, quiet: bool = False) -> str:
+    """What stops a host-process pod from writing outside its folders ('' when ``quiet`` and refused)."""
+    if allow_host_writes:
+        return "host runtime: --allow-host-writes: pods may write anywhere on the host this user can"
+    if abi <= 0:
+        return (
+            "host runtime: writes outside a pod's folders are NOT prevented (no Landlock in this "
+            "kernel): a pod may change any file this user can"
+        )
+    return "" if quiet else f"host runtime: writes outside a pod's folders are refused (Landlock ABI {abi})"
 
-    ``auto`` that fell back to host processes says what they lack; a sandbox says which of its
+
+def isolation_notes(runtime: str, executor: Executor | None, *, allow_host_writes: bool = False) -> list[str]:
+    """What isolation pods lack in this run.
+
+    ``auto`` that fell back to host processes says what they lack; host processes (``auto`` or
+    chosen) say whether writes outside a pod's folders are refused, permitted
+    (``--allow-host-writes``) or not prevented (no Landlock here); a sandbox says which of its
     protections this machine does not allow (a writable layer, limits).
     """
     from wfsync.engine.sandbox import SandboxExecutor
 
-    if executor is None or (runtime == "auto" and not isinstance(executor, SandboxExecutor)):
-        return (
-            [f"runtime auto: no sandbox here (bwrap missing or not allowed): {HOST_ISOLATION}"]
-            if runtime == "auto"
-            else []
-        )
+    if executor is None or isinstance(executor, HostExecutor) and not isinstance(executor, SandboxExecutor):
+        notes = []
+        if runtime == "auto":
+            notes.append(f"runtime auto: no sandbox here (bwrap missing or not allowed): {HOST_ISOLATION}")
+        abi = executor.landlock_abi if isinstance(executor, HostExecutor) else landlock.abi_version()
+        writes = host_writes_note(abi, allow_host_writes, quiet=runtime != "auto")
+        return [*notes, writes] if writes else notes
     if not isinstance(executor, SandboxExecutor):
         return []
     notes = []

@@ -8,6 +8,11 @@ refused with an ``unsupported: ...`` reason before anything runs.
 
 Each container is its own process group; :mod:`wfsync.engine.lifetime` ends it, and whatever it
 left behind, when it exits, on its deadline and when the run stops.
+
+Where the kernel has Landlock (:mod:`wfsync.engine.landlock`), each container's process may
+write only beneath the pod's folders (its root and shared volumes): a write anywhere else on the
+host fails with "Permission denied" in the pod, unless ``--allow-host-writes``. Elsewhere (macOS,
+older kernels) nothing stops it, and the run's notes say so.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wfsync import safepath
-from wfsync.engine import lifetime
+from wfsync.engine import landlock, lifetime
 from wfsync.engine.containerset import run_set
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
 from wfsync.engine.images import StandIns, Tool, differs, tag_version
@@ -65,6 +70,8 @@ _SYSTEM = frozenset({"bin", "sbin", "usr", "lib", "lib64", "etc", "proc", "sys",
 """Top-level folders that stay the host's (mapping them would hide the host tools)."""
 _FHS = ("tmp", "mnt", "root", "home", "opt", "srv", "var/tmp", "var/run", "argo/staging")
 """Top-level folders every image has, so a pod may create declared paths below them."""
+_REFUSED = ("Permission denied", "Invalid cross-device link")
+"""How a write Landlock refused shows in a pod's stderr (``EACCES``, ``EXDEV``)."""
 _LANGUAGE = {"python": ("python", "python3"), "node": ("node", "nodejs"), "golang": ("go", "gofmt")}
 
 
@@ -91,7 +98,7 @@ def image_name(image: str) -> str:
 class HostExecutor:
     """Runs each pod as a process group on this machine."""
 
-    def __init__(self, *, strict_images: bool = False) -> None:
+    def __init__(self, *, strict_images: bool = False, allow_host_writes: bool = False) -> None:
         self._lock = threading.Lock()
         self._substituted: dict[str, dict[str, Tool]] = {}
         self._which: dict[str, str | None] = {}
@@ -100,6 +107,12 @@ class HostExecutor:
         """Refuse stand-ins whose version is not the one the image's tag names (``--strict-images``)."""
         self.token = f"{os.getpid()}-{secrets.token_hex(4)}"
         """Marks this executor's pod processes (:data:`lifetime.POD_MARKER`), to find them all."""
+        self.allow_host_writes = allow_host_writes
+        """Let pods write outside their folders (``--allow-host-writes``): no Landlock ruleset."""
+        self.landlock_abi = landlock.abi_version()
+        """The kernel's Landlock ABI, probed once for the run (0: none, writes cannot be confined)."""
+        self.refused_writes = False
+        """Whether a confined pod failed saying "Permission denied" (the run's summary says why)."""
 
     def close(self) -> None:
         """Kill every process any of this executor's pods left running (the run ends)."""
@@ -278,6 +291,20 @@ class HostExecutor:
             return text
         return pattern.sub(lambda m: str(self.host_path(pod, m.group(1))), text)
 
+    @property
+    def confines_writes(self) -> bool:
+        """Whether each pod's processes may write only beneath its folders (Landlock).
+
+        Only pods that see the host's own filesystem (their paths rewritten into the pod root)
+        need it: a sandbox keeps the host read-only by itself, and bwrap must mount, which a
+        Landlock-restricted process may not.
+        """
+        return self.rewrites and not self.allow_host_writes and self.landlock_abi > 0
+
+    def writable(self, pod: Pod) -> list[Path]:
+        """The folders a confined pod may write beneath: its root and its shared volumes."""
+        return [pod.root, *(folder for _, folder in pod.shared_dirs)]
+
     def wrap(self, pod: Pod, ctr: Container, argv: list[str], env: dict[str, str]) -> list[str]:
         """The argv that runs ``argv`` for this container (a sandbox puts itself in front)."""
         del pod, ctr, env
@@ -345,7 +372,7 @@ class HostExecutor:
             out = (logs / f"{ctr.name}.out").open("wb")
             err = (logs / f"{ctr.name}.err").open("wb")
         try:
-            with self.spawning(pod, ctr):
+            with self.spawning(pod, ctr), self._confined(pod) as rules:
                 return subprocess.Popen(
                     argv,
                     cwd=cwd,
@@ -354,15 +381,34 @@ class HostExecutor:
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
+                    preexec_fn=rules.restrict if rules is not None else None,
                 )
-        except OSError as exc:
-            return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
+        except (OSError, subprocess.SubprocessError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            return PodResult(None, message=f"failed to start {argv[0]}: {reason}")
         finally:
             if to_files:
                 out.close()
                 err.close()
 
+    def _confined(self, pod: Pod) -> contextlib.AbstractContextManager[landlock.Ruleset | None]:
+        """The Landlock ruleset a container's child adopts before exec (None: not confined)."""
+        if not self.confines_writes:
+            return contextlib.nullcontext()
+        return landlock.ruleset(self.landlock_abi, self.writable(pod))
+
     def run(self, pod: Pod, cancel: threading.Event) -> PodResult:
+        """Run the pod (:meth:`_run_pod`); note when a confined pod failed on "Permission denied"."""
+        result = self._run_pod(pod, cancel)
+        if (
+            self.confines_writes
+            and result.exit_code not in (0, None)
+            and any(w in result.stderr for w in _REFUSED)
+        ):
+            self.refused_writes = True
+        return result
+
+    def _run_pod(self, pod: Pod, cancel: threading.Event) -> PodResult:
         """Stage the pod, run its init containers, then main (or the containerSet) with its sidecars."""
         pattern = self._stage(pod)
         done: list[ContainerResult] = []

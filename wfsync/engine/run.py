@@ -78,6 +78,8 @@ class RunRequest:
     """The workflow's namespace when its file names none (a target's, with ``--target``)."""
     runtime: str = "host"
     """How pods run: ``host`` processes, or ``docker`` / ``podman`` containers."""
+    allow_host_writes: bool = False
+    """Host processes may write outside their pod's folders (else Landlock refuses it, where there is one)."""
     resume_after: float | None = None
     """Resume indefinite suspends (and ``spec.suspend``) after this many seconds; None: refuse them."""
     interactive: bool = False
@@ -279,7 +281,12 @@ def run(request: RunRequest, executor: Executor | None = None) -> RunResult:
 
 
 def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSignals) -> RunResult:
-    executor = executor or make_executor(request.runtime) or HostExecutor()
+    allow = request.allow_host_writes
+    executor = (
+        executor
+        or make_executor(request.runtime, allow_host_writes=allow)
+        or HostExecutor(allow_host_writes=allow)
+    )
     wf, store = prepare(request, executor)
     state = request.state_dir or Path(tempfile.gettempdir()) / "wfsync"
     repository = ArtifactRepository(state / "artifacts")
