@@ -17,7 +17,7 @@ from wfsync.engine import report
 from wfsync.engine import status as st
 from wfsync.engine.dag import _Dag
 from wfsync.engine.dag_graph import DagProgress, DagShape
-from wfsync.engine.nodes import LogTail
+from wfsync.engine.logtail import LogTail
 from wfsync.engine.run import RunResult
 from wfsync.lint.rules.spec import _ancestors, _find_cycle
 
