@@ -170,7 +170,7 @@ def actions(tmp_path: Path) -> Path:
     return root
 
 
-def _run(tmp_path: Path, text: str, base: Path) -> tuple[int, str]:
+def _run(tmp_path: Path, text: str, base: Path, *host_writes: str) -> tuple[int, str]:
     wf = tmp_path / "wf.yaml"
     wf.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
@@ -181,6 +181,7 @@ def _run(tmp_path: Path, text: str, base: Path) -> tuple[int, str]:
             "run",
             "--runtime",
             "host",
+            *host_writes,
             str(wf),
             "--with",
             str(LIBRARY),
@@ -235,7 +236,9 @@ def test_docker_actions_run_their_image(tmp_path: Path, actions: Path, monkeypat
     (shims / "docker").chmod(0o755)
     monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path)
-    code, output = _run(tmp_path, _workflow(("boxed", "acme/boxed@v1", "word=hi")), actions)
+    # the fake docker is a host program that records its image in the host's folder
+    boxed = _workflow(("boxed", "acme/boxed@v1", "word=hi"))
+    code, output = _run(tmp_path, boxed, actions, "--allow-host-writes")
     assert code == 0, output
     assert (shims / "docker.log").read_text(encoding="utf-8").split() == ["alpine:3.20"]
     assert '\\"said\\": \\"hi-hi\\"' in output, output

@@ -148,15 +148,17 @@ def test_strict_images_refuses_a_version_it_cannot_provide_before_any_pod_runs(t
     marker = tmp_path / "first-pod-ran"
     path = tmp_path / "wf.yaml"
     path.write_text(_STRICT.replace("MARKER_PATH", str(marker).lstrip("/")), encoding="utf-8")
-    # host processes: the marker is a host path, which a sandboxed pod (the default, auto) cannot touch
-    argv = [sys.executable, "-m", "wfsync", "run", "--runtime", "host", "--strict-images", str(path)]
+    # host processes: the marker is a host path, which a sandboxed pod (the default, auto) cannot
+    # touch, nor a host pod without --allow-host-writes where Landlock confines it
+    argv = [sys.executable, "-m", "wfsync", "run", "--runtime", "host", "--allow-host-writes"]
+    argv += ["--strict-images", str(path)]
     proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode == 2, proc.stderr
     assert f"python:2.1 would run as host Python {platform.python_version()}" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not marker.exists()
     lenient = subprocess.run(
-        argv[:6] + ["-o", "json", str(path)], cwd=tmp_path, capture_output=True, text=True
+        argv[:7] + ["-o", "json", str(path)], cwd=tmp_path, capture_output=True, text=True
     )
     assert marker.exists()  # without --strict-images it runs, saying what stood in
     nodes = json.loads(lenient.stdout)["status"]["nodes"].values()

@@ -371,8 +371,9 @@ class HostExecutor:
             logs.mkdir(parents=True, exist_ok=True)
             out = (logs / f"{ctr.name}.out").open("wb")
             err = (logs / f"{ctr.name}.err").open("wb")
-        try:
-            with self.spawning(pod, ctr), self._confined(pod) as rules:
+
+        def popen() -> subprocess.Popen[bytes]:
+            with self.spawning(pod, ctr):
                 return subprocess.Popen(
                     argv,
                     cwd=cwd,
@@ -381,18 +382,20 @@ class HostExecutor:
                     stdout=out,
                     stderr=err,
                     start_new_session=True,
-                    preexec_fn=rules.restrict if rules is not None else None,
                 )
-        except (OSError, subprocess.SubprocessError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            return PodResult(None, message=f"failed to start {argv[0]}: {reason}")
+
+        try:
+            with self._confined(pod) as rules:
+                return popen() if rules is None else landlock.spawn(rules, popen)
+        except OSError as exc:
+            return PodResult(None, message=f"failed to start {argv[0]}: {exc.strerror or exc}")
         finally:
             if to_files:
                 out.close()
                 err.close()
 
     def _confined(self, pod: Pod) -> contextlib.AbstractContextManager[landlock.Ruleset | None]:
-        """The Landlock ruleset a container's child adopts before exec (None: not confined)."""
+        """The Landlock ruleset a container's process starts under (None: not confined)."""
         if not self.confines_writes:
             return contextlib.nullcontext()
         return landlock.ruleset(self.landlock_abi, self.writable(pod))
