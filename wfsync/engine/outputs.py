@@ -88,12 +88,9 @@ class OutputsMixin(OperationState):
             if not art.get("from") and not art.get("fromExpression"):
                 arts.append(art)
                 continue
-            found = self._artifact_or_none(art, scope)
-            if found is None:
-                continue
-            if art.get("subPath"):
-                found["subPath"] = art["subPath"]
-            arts.append(found)
+            found = self._artifact_keeping(art, scope, "subPath")
+            if found is not None:
+                arts.append(found)
         if arts or (new.get("arguments") or {}).get("artifacts"):
             new.setdefault("arguments", {})["artifacts"] = arts
         return new
@@ -107,6 +104,15 @@ class OutputsMixin(OperationState):
                 return None
             raise
         found["name"] = art["name"]
+        return found
+
+    def _artifact_keeping(
+        self, art: Mapping[str, object], scope: Scope, key: str
+    ) -> dict[str, object] | None:
+        """The artifact resolved (as :meth:`_artifact_or_none`), keeping its own ``key`` when it has one."""
+        found = self._artifact_or_none(art, scope)
+        if found is not None and art.get(key):
+            found[key] = art[key]
         return found
 
     def open_boundary(
@@ -159,12 +165,9 @@ class OutputsMixin(OperationState):
             outputs["parameters"] = params
         arts = []
         for art in declared.get("artifacts") or []:
-            found = self._artifact_or_none(art, scope)
-            if found is None:
-                continue
-            if art.get("globalName"):
-                found["globalName"] = art["globalName"]
-            arts.append(found)
+            found = self._artifact_keeping(art, scope, "globalName")
+            if found is not None:
+                arts.append(found)
         if arts:
             outputs["artifacts"] = arts
         return outputs
