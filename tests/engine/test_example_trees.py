@@ -110,7 +110,9 @@ def fingerprint(root: Path, state: Path, path: Path) -> Tree:
         "outputs": status.outputs,
         "nodes": dict(sorted(nodes.items())),
     }
-    return _scrub(tree, words, hashes)  # type: ignore[return-value]
+    scrubbed = _scrub(tree, words, hashes)
+    assert isinstance(scrubbed, dict)
+    return scrubbed
 
 
 def by_chance(path: Path) -> bool:
