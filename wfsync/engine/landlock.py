@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import dataclasses
 import os
 import stat
@@ -113,8 +112,8 @@ class _PathBeneath(ctypes.Structure):
 def _libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    try:  # the interpreter's own symbols, libc's among them (no ldconfig run to find it)
+        return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
 
