@@ -30,7 +30,8 @@ from wfsync.convert.gha import composite
 from wfsync.convert.gha.api import _local_resolver
 from wfsync.engine.artifacts import ArtifactRepository
 from wfsync.engine.executor import Container, Pod
-from wfsync.engine.host import HostExecutor, unpack
+from wfsync.engine.host import HostExecutor
+from wfsync.engine.unpack import unpack
 from wfsync.errors import InputError
 from wfsync.library.discover import find_yaml_files
 

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -26,6 +26,7 @@ from wfsync.cli.run_options import (
     ResumeAfterOption,
     RunOutputOption,
     RunTargetOption,
+    RuntimeOption,
     StrictImagesOption,
     WithOption,
     WorkflowArgument,
@@ -58,16 +59,7 @@ def run(
     logs: LogsOption = False,
     target: RunTargetOption = None,
     allow_network: AllowNetworkOption = False,
-    runtime: Annotated[
-        str,
-        typer.Option(
-            "--runtime",
-            help="How pods run: auto (the default: sandbox where bwrap works, else host, saying what"
-            " isolation is lacking), sandbox (bubblewrap: own mount and PID namespace, host read-only,"
-            " limits enforced), host (processes; writes outside a pod's folders refused where Landlock"
-            " works, see --allow-host-writes), docker or podman.",
-        ),
-    ] = "auto",
+    runtime: RuntimeOption = "auto",
     strict_images: StrictImagesOption = False,
     allow_host_writes: AllowHostWritesOption = False,
     resume_after: ResumeAfterOption = None,

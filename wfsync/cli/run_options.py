@@ -82,3 +82,13 @@ NodeOption = Annotated[
     str | None,
     typer.Option("--node", help="Resume only the suspended node with this name or display name."),
 ]
+RuntimeOption = Annotated[
+    str,
+    typer.Option(
+        "--runtime",
+        help="How pods run: auto (the default: sandbox where bwrap works, else host, saying what"
+        " isolation is lacking), sandbox (bubblewrap: own mount and PID namespace, host read-only,"
+        " limits enforced), host (processes; writes outside a pod's folders refused where Landlock"
+        " works, see --allow-host-writes), docker or podman.",
+    ),
+]

@@ -75,6 +75,27 @@ def live_target(cwd: Path, target_name: str | None) -> LiveTarget:
     )
 
 
+def _check_options(resume_after: float | None, with_paths: Sequence[Path]) -> None:
+    """Refuse option values no run could use, before anything is read."""
+    if resume_after is not None and resume_after < 0:
+        raise UsageError(f"--resume-after must be 0 or more seconds, not {resume_after:g}")
+    for given in with_paths:
+        if not given.exists():
+            raise UsageError(f"--with path does not exist: {given}")
+
+
+def _library_templates(
+    path: Path, cwd: Path, with_paths: Sequence[Path], notify: Callable[[str], None] | None
+) -> list[dict[str, object]]:
+    """What the library and ``--with`` lack, from the packaged standard library (said in a note)."""
+    from wfsync.commands.library import run_fallback
+
+    templates, note = run_fallback(path, cwd, with_paths)
+    if note and notify is not None:
+        notify(note)
+    return templates
+
+
 def run_workflow(
     path: Path,
     *,
@@ -95,22 +116,12 @@ def run_workflow(
     on_change: Callable[[WorkflowStatus], None] | None = None,
 ) -> RunResult:
     """Run ``path`` locally; ``templateRef``s resolve from the library, or the live ``target``."""
-    if resume_after is not None and resume_after < 0:
-        raise UsageError(f"--resume-after must be 0 or more seconds, not {resume_after:g}")
-    for given in with_paths:
-        if not given.exists():
-            raise UsageError(f"--with path does not exist: {given}")
+    _check_options(resume_after, with_paths)
     pairs = load_parameter_file(parameter_file) if parameter_file is not None else []
     pairs.extend(parse_parameters(parameters))
     config = repository_config(cwd)
     live = live_target(cwd, target) if target is not None else LiveTarget([], "", "default", None)
-    templates = live.templates
-    if target is None:  # what the library and --with lack, from the packaged standard library
-        from wfsync.commands.library import run_fallback
-
-        templates, note = run_fallback(path, cwd, with_paths)
-        if note and notify is not None:
-            notify(note)
+    templates = live.templates if target is not None else _library_templates(path, cwd, with_paths, notify)
     request = RunRequest(
         path=path,
         parameters=pairs,

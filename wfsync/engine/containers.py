@@ -25,9 +25,10 @@ from pathlib import Path, PurePosixPath
 
 from wfsync.engine import landlock
 from wfsync.engine.executor import Container, ContainerResult, Executor, Pod, PodResult
-from wfsync.engine.host import HostExecutor, unpack
+from wfsync.engine.host import HostExecutor
 from wfsync.engine.lifetime import terminate
 from wfsync.engine.podprocs import wait_piped
+from wfsync.engine.unpack import unpack
 from wfsync.errors import CompletionError
 
 RUNTIMES = ("host", "sandbox", "auto", "docker", "podman")

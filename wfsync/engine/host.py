@@ -25,17 +25,16 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tarfile
 import threading
 from pathlib import Path
 from typing import Any
 
-from wfsync import safepath
 from wfsync.engine import landlock, lifetime
 from wfsync.engine.containerset import run_set
 from wfsync.engine.executor import Container, ContainerResult, Pod, PodResult
 from wfsync.engine.images import StandIns, Tool, differs, tag_version
 from wfsync.engine.podprocs import stop_all, wait_piped
+from wfsync.engine.unpack import unpack
 
 SCRIPT_PATH = "/argo/staging/script"
 LOG_DIR = ".wfsync-logs"
@@ -460,45 +459,3 @@ class HostExecutor:
             return self._start(pod, pattern, ctr, to_files=True)
 
         return run_set(pod, start, cancel, self._leftovers(pod), pod.root / LOG_DIR)
-
-
-def unpack(archive: Path, dest: Path, sub_path: str = "") -> None:
-    """Load a stored artifact at ``dest`` as Argo's executor does (a lone archive entry becomes ``dest``).
-
-    A folder (stored with ``archive: none``) is copied; ``sub_path`` picks a path inside the artifact.
-    ``dest`` must lie inside a run directory (:mod:`wfsync.safepath`), so an artifact never lands,
-    and nothing is replaced, outside the pod's folders.
-    """
-    safepath.in_run_directory(dest, what="input artifact")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if archive.is_dir():
-        source = safepath.within(archive, sub_path, what="subPath") if sub_path else archive
-        if source.is_dir():
-            shutil.copytree(source, dest, dirs_exist_ok=True, symlinks=True)
-        else:
-            shutil.copyfile(source, dest)
-        return
-    if not tarfile.is_tarfile(archive):
-        shutil.copyfile(archive, dest)
-        return
-    if sub_path:
-        staging_dest = dest.parent / f".{dest.name}.whole"
-        unpack(archive, staging_dest)
-        picked = safepath.within(staging_dest, sub_path, what="subPath")
-        picked.rename(dest)
-        safepath.remove(staging_dest, what="input artifact")
-        return
-    staging = dest.parent / f".{dest.name}.unpack"
-    if staging.exists() or staging.is_symlink():
-        safepath.remove(staging, what="input artifact")
-    staging.mkdir(parents=True)
-    with tarfile.open(archive, "r:*") as tar:
-        tar.extractall(staging, filter="data")
-    entries = list(staging.iterdir())
-    if dest.exists() or dest.is_symlink():
-        safepath.remove(dest, what="input artifact")
-    if len(entries) == 1:
-        entries[0].rename(dest)
-        staging.rmdir()
-    else:
-        staging.rename(dest)

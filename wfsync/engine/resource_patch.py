@@ -68,18 +68,7 @@ def _json_patch_op(doc: dict[str, object], op: object) -> None:
             raise ResourceFailed(f"doc is missing path: {op['path']}")
     last = parts[-1] if parts else ""
     if kind in ("add", "replace"):
-        if isinstance(parent, list):
-            index = len(parent) if last == "-" else int(last)
-            if kind == "add":
-                parent.insert(index, op.get("value"))
-            else:
-                parent[index] = op.get("value")
-        elif isinstance(parent, dict):
-            if kind == "replace" and last not in parent:
-                raise ResourceFailed(f"replace operation does not apply: doc is missing key: {op['path']}")
-            parent[last] = op.get("value")
-        else:
-            raise ResourceFailed(f"doc is missing path: {op['path']}")
+        _put(parent, last, op, kind)
     elif kind == "remove":
         try:
             if isinstance(parent, list):
@@ -98,6 +87,22 @@ def _json_patch_op(doc: dict[str, object], op: object) -> None:
             raise ResourceFailed(f"testing value {op['path']} failed")
     else:
         raise Unsupported(f"json patch operation {kind!r} is not implemented locally")
+
+
+def _put(parent: object, last: str, op: dict[str, object], kind: object) -> None:
+    """``add`` or ``replace`` at ``last`` of ``parent`` (``-`` appends to a list)."""
+    if isinstance(parent, list):
+        index = len(parent) if last == "-" else int(last)
+        if kind == "add":
+            parent.insert(index, op.get("value"))
+        else:
+            parent[index] = op.get("value")
+    elif isinstance(parent, dict):
+        if kind == "replace" and last not in parent:
+            raise ResourceFailed(f"replace operation does not apply: doc is missing key: {op['path']}")
+        parent[last] = op.get("value")
+    else:
+        raise ResourceFailed(f"doc is missing path: {op['path']}")
 
 
 def three_way(last: Mapping[str, object], new: Mapping[str, object]) -> dict[str, Any]:

@@ -318,21 +318,7 @@ def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSig
             on_change=request.on_change,
         )
         operation = Operation(wf, store, executor, options)
-        try:
-            status = operation.run()
-        except Interrupted:
-            status = operation.status  # stopped and Failed: the caller still shows the final tree
-        except lifetime.Signalled as exc:
-            # it came while the scheduler was already ending (waiting for its last pods)
-            operation.stop(f"interrupted ({exc}): every pod was stopped")
-            status = operation.status
-        finally:
-            stops.armed = False
-        running: tuple[str, ...] = ()
-        if stops.received:
-            running = tuple(status.nodes[i].name for i in operation.active if i in status.nodes)
-            if running and status.message.startswith("interrupted"):
-                status.message += f" (running: {', '.join(running)})"
+        status, running = _operate(operation, stops)
     stored = wf.get("status") or {}
     workflow = {**wf, "status": {**status.to_json(), **{k: v for k, v in stored.items() if k != "phase"}}}
     return RunResult(
@@ -343,6 +329,26 @@ def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSig
         interrupted=stops.received,
         running=running,
     )
+
+
+def _operate(operation: Operation, stops: lifetime.StopSignals) -> tuple[st.WorkflowStatus, tuple[str, ...]]:
+    """Run the operation to its end; on a signal, its final status and the nodes it cut short."""
+    try:
+        status = operation.run()
+    except Interrupted:
+        status = operation.status  # stopped and Failed: the caller still shows the final tree
+    except lifetime.Signalled as exc:
+        # it came while the scheduler was already ending (waiting for its last pods)
+        operation.stop(f"interrupted ({exc}): every pod was stopped")
+        status = operation.status
+    finally:
+        stops.armed = False
+    running: tuple[str, ...] = ()
+    if stops.received:
+        running = tuple(status.nodes[i].name for i in operation.active if i in status.nodes)
+        if running and status.message.startswith("interrupted"):
+            status.message += f" (running: {', '.join(running)})"
+    return status, running
 
 
 def _close(executor: Executor) -> None:

@@ -126,46 +126,36 @@ class Node:
         return self.phase in (FAILED, ERROR)
 
     def to_json(self) -> dict[str, object]:
-        """The node as ``status.nodes[id]`` (empty fields omitted)."""
-        out: dict[str, object] = {
-            "id": self.id,
-            "name": self.name,
-            "displayName": self.display_name,
-            "type": self.type,
-        }
-        if self.template_name:
-            out["templateName"] = self.template_name
-        if self.template_ref:
-            out["templateRef"] = self.template_ref
-        if self.template_scope:
-            out["templateScope"] = self.template_scope
-        out["phase"] = self.phase
-        if self.boundary_id:
-            out["boundaryID"] = self.boundary_id
-        if self.message:
-            out["message"] = self.message
-        if self.started:
-            out["startedAt"] = rfc3339(self.started)
-        out["finishedAt"] = rfc3339(self.finished) if self.finished else None
-        if self.host_node_name:
-            out["hostNodeName"] = self.host_node_name
-        if self.pod_ip:
-            out["podIP"] = self.pod_ip
-        if self.daemoned:
-            out["daemoned"] = True
-        if self.inputs:
-            out["inputs"] = self.inputs
-        if self.outputs:
-            out["outputs"] = self.outputs
-        if self.children:
-            out["children"] = list(self.children)
-        if self.outbound_nodes:
-            out["outboundNodes"] = list(self.outbound_nodes)
-        if self.sync_waiting:
-            out["synchronizationStatus"] = {"waiting": self.sync_waiting}
-        if self.hooked or self.retried:
-            out["nodeFlag"] = {k: True for k, v in (("hooked", self.hooked), ("retried", self.retried)) if v}
-        return out
+        """The node as ``status.nodes[id]`` (empty fields omitted), in the order Argo writes them."""
+        flags = {k: True for k, v in (("hooked", self.hooked), ("retried", self.retried)) if v}
+        fields: tuple[tuple[str, object], ...] = (
+            ("id", self.id),
+            ("name", self.name),
+            ("displayName", self.display_name),
+            ("type", self.type),
+            ("templateName", self.template_name),
+            ("templateRef", self.template_ref),
+            ("templateScope", self.template_scope),
+            ("phase", self.phase),
+            ("boundaryID", self.boundary_id),
+            ("message", self.message),
+            ("startedAt", rfc3339(self.started) if self.started else None),
+            ("finishedAt", rfc3339(self.finished) if self.finished else None),
+            ("hostNodeName", self.host_node_name),
+            ("podIP", self.pod_ip),
+            ("daemoned", self.daemoned or None),
+            ("inputs", self.inputs),
+            ("outputs", self.outputs),
+            ("children", list(self.children)),
+            ("outboundNodes", list(self.outbound_nodes)),
+            ("synchronizationStatus", {"waiting": self.sync_waiting} if self.sync_waiting else None),
+            ("nodeFlag", flags),
+        )
+        return {key: value for key, value in fields if value or key in _ALWAYS_WRITTEN}
+
+
+_ALWAYS_WRITTEN = frozenset({"id", "name", "displayName", "type", "phase", "finishedAt"})
+"""Node fields written even when empty (``finishedAt: null`` while a node runs, as Argo does)."""
 
 
 @dataclasses.dataclass

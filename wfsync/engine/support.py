@@ -89,16 +89,7 @@ def _template_reasons(
     if kind == "suspend" and not (tmpl.get("suspend") or {}).get("duration") and not resumable:
         reasons.append(f"unsupported: {name}: {NEEDS_RESUME}")
     if tmpl.get("daemon"):
-        if tmpl.get("retryStrategy") is not None:
-            reasons.append(
-                f"unsupported: {name}: daemons with a retryStrategy are not implemented locally yet"
-            )
-        if kind not in ("container", "script"):
-            reasons.append(f"unsupported: {name}: only container and script templates can be daemons locally")
-        else:
-            reason = probe_reason(tmpl[kind].get("readinessProbe"))
-            if reason is not None:
-                reasons.append(f"unsupported: {name}: {reason}")
+        reasons += _daemon_reasons(name, tmpl, kind)
     for reason in locks.unsupported_reasons(tmpl.get("synchronization")):
         reasons.append(f"unsupported: {name}: {reason}")  # noqa: PERF401
     for key in ("volumes",):
@@ -112,18 +103,35 @@ def _template_reasons(
             reasons.append(
                 f"unsupported: {name}: lifecycle hook {hook_name!r} on a template (hooks belong on steps, tasks or the spec)"
             )
-    inputs = tmpl.get("inputs") or {}
-    outputs = tmpl.get("outputs") or {}
-    for art in [*(inputs.get("artifacts") or []), *(outputs.get("artifacts") or [])]:
-        if isinstance(art, dict):
-            reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
-    for _, holder in _holders(tmpl):
-        for art in (holder.get("arguments") or {}).get("artifacts") or []:
-            if isinstance(art, dict):
-                reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
+    for art in _template_artifacts(tmpl):
+        reasons.extend(_artifact_reasons(name, art, allow_network=allow_network))
     for spec in _containers(tmpl, kind):
         reasons.extend(_container_reasons(name, spec, executor, strict))
     return reasons
+
+
+def _daemon_reasons(name: str, tmpl: Mapping[str, Any], kind: str) -> list[str]:
+    """What keeps a daemon template from running locally (retries, its kind, its readiness probe)."""
+    reasons = []
+    if tmpl.get("retryStrategy") is not None:
+        reasons.append(f"unsupported: {name}: daemons with a retryStrategy are not implemented locally yet")
+    if kind not in ("container", "script"):
+        reasons.append(f"unsupported: {name}: only container and script templates can be daemons locally")
+    else:
+        reason = probe_reason(tmpl[kind].get("readinessProbe"))
+        if reason is not None:
+            reasons.append(f"unsupported: {name}: {reason}")
+    return reasons
+
+
+def _template_artifacts(tmpl: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The artifacts a template declares (inputs, outputs) and passes in its steps' or tasks' arguments."""
+    inputs = tmpl.get("inputs") or {}
+    outputs = tmpl.get("outputs") or {}
+    found = [*(inputs.get("artifacts") or []), *(outputs.get("artifacts") or [])]
+    for _, holder in _holders(tmpl):
+        found += (holder.get("arguments") or {}).get("artifacts") or []
+    return [art for art in found if isinstance(art, dict)]
 
 
 def _containers(tmpl: Mapping[str, Any], kind: str) -> list[Mapping[str, object]]:
