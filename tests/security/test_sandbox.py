@@ -401,3 +401,37 @@ def test_runtime_auto_without_bwrap_runs_on_the_host_and_says_what_it_lacks(
     assert _pid_of_main(proc) >= 10  # a host process (the sandbox's are 2 or 3)
     assert "runtime auto: no sandbox here" in proc.stderr
     assert "resources.limits are not enforced" in proc.stderr
+
+
+@needs_bwrap
+def test_wfsync_installed_below_tmp_still_runs_its_stand_ins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout below /tmp (CI clones there) is hidden by the pod's own /tmp unless bound."""
+    from wfsync.engine import sandbox
+
+    package = tmp_path / "site" / "wfsync-shims"
+    package.mkdir(parents=True)
+    tool = package / "hello-tool"
+    tool.write_text("#!/bin/sh\necho from-below-tmp\n", encoding="utf-8")
+    tool.chmod(0o755)
+    assert str(tool).startswith("/tmp/"), "pytest's tmp_path is expected below /tmp here"
+    real = sandbox._engine_paths()
+    monkeypatch.setattr(sandbox, "_engine_paths", lambda: (*real, package))
+    result = _run(
+        tmp_path,
+        f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{name: below-tmp}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container:
+              image: busybox
+              command: [sh, -c, "{tool}"]
+        """,
+    )
+    # a hidden path ends the pod with sh's 127 (not found): only a bound one succeeds
+    assert result.status.phase == "Succeeded", result.status.message

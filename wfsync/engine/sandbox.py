@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -52,6 +53,30 @@ _HOST_ONLY = frozenset({"proc", "dev"})
 """Top-level folders the sandbox makes its own (a fresh procfs for its PID namespace, minimal /dev)."""
 _LAYERED = ("usr", "etc", "opt", "var", "root", "home", "srv")
 """Host folders a container may write to in its own layer when not every top-level folder can be."""
+
+
+@functools.cache
+def _engine_paths() -> tuple[Path, ...]:
+    """Host folders pods run code from: the wfsync package and the interpreter's prefixes.
+
+    The package holds the shims, argosay and the runners; a folder inside another is dropped
+    (its outer folder is bound).
+    """
+    import wfsync
+
+    found = sorted(
+        {
+            Path(wfsync.__file__).resolve().parent,
+            Path(sys.prefix).resolve(),
+            Path(sys.base_prefix).resolve(),
+            Path(sys.executable).resolve().parent,
+        }
+    )
+    kept: list[Path] = []
+    for path in found:
+        if len(path.parts) > 1 and not any(path.is_relative_to(outer) for outer in kept):
+            kept.append(path)
+    return tuple(kept)
 
 
 OOM_MESSAGE = "OOMKilled (exit code 137)"
@@ -199,6 +224,11 @@ class SandboxExecutor(HostExecutor):
         volumes = [*((m, self.host_path(pod, m)) for m in pod.mounts), *pod.shared_dirs]
         for mount, folder in sorted(volumes, key=lambda m: (m[0].count("/"), m[0])):
             args += ["--bind", str(folder), mount]
+        # what the stand-ins run from (wfsync's own shims and helpers, this interpreter), read-only
+        # at their real paths where the pod's own folders hide them: wfsync installed below /tmp
+        for path in _engine_paths():
+            if path.parts[1] in _HOST_ONLY or "/" + path.parts[1] in tops:
+                args += ["--ro-bind", str(path), str(path)]
         # the pod folder at its real path too (its HOME and logs): it may lie below /tmp, say
         args += ["--bind", str(pod.root), str(pod.root)]
         args += ["--chdir", ctr.working_dir or str(pod.root)]
