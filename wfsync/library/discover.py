@@ -80,30 +80,42 @@ class _Found:
     resolved_root: Path | None
     files: list[Path] = dataclasses.field(default_factory=list)
     problems: list[FileProblem] = dataclasses.field(default_factory=list)
-    seen: set[Path] = dataclasses.field(default_factory=set)
+    seen: set[str] = dataclasses.field(default_factory=set)
 
     def add(self, path: Path) -> None:
-        """Accept ``path``, or record why not (unreadable, a symlink out of the root, not regular, too big)."""
-        link = path.is_symlink()
+        """Accept ``path``, or record why not (unreadable, a symlink out of the root, not regular, too big).
+
+        One ``lstat`` serves a plain file (most of them); a symlink is resolved and stat'ed.
+        """
         try:
-            key = path.resolve() if link else Path(os.path.abspath(path))  # noqa: PTH100 - resolve() stats every part
+            info = path.lstat()
+            link = stat.S_ISLNK(info.st_mode)
+            real = path.resolve() if link else None
         except (OSError, RuntimeError) as err:  # RuntimeError: a symlink loop (Python 3.11)
             reason = "symlink loop" if isinstance(err, RuntimeError) else err.strerror or str(err)
             self.problems.append(FileProblem(path, "file-unreadable", f"cannot read: {reason}"))
             return
+        key = str(real) if real is not None else os.path.abspath(path)  # noqa: PTH100 - resolve() stats every part
         if key in self.seen:
             return
         self.seen.add(key)
-        if link and self.resolved_root is not None and not key.is_relative_to(self.resolved_root):
+        if (
+            real is not None
+            and self.resolved_root is not None
+            and not real.is_relative_to(self.resolved_root)
+        ):
             self.problems.append(
-                FileProblem(path, "file-refused", f"symlink leaves the repository (points to {key})")
+                FileProblem(path, "file-refused", f"symlink leaves the repository (points to {real})")
             )
             return
-        try:
-            info = path.stat()
-        except OSError as err:
-            self.problems.append(FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}"))
-            return
+        if link:
+            try:
+                info = path.stat()
+            except OSError as err:
+                self.problems.append(
+                    FileProblem(path, "file-unreadable", f"cannot read: {err.strerror or err}")
+                )
+                return
         size = info.st_size
         if not stat.S_ISREG(info.st_mode):
             self.problems.append(FileProblem(path, "file-refused", "not a regular file"))

@@ -187,13 +187,16 @@ def compose_document(loader: EventSource, budget: Budget | None = None) -> yaml.
     stack: list[tuple[yaml.Node, list[yaml.Node], int, str | None]] = []
     expanded, aliases = budget.nodes, 0
     root: yaml.Node | None = None
+    plain_tags = _PLAIN_TAGS.setdefault(type(loader), {})
     while True:
         event = loader.get_event()
         kind = type(event)
         if kind is ScalarEvent:
             tag = event.tag
             if tag is None or tag == "!":
-                tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                tag = plain_tags.get(event.value) if event.implicit[0] else None
+                if tag is None:
+                    tag = _resolve_scalar(loader, event, plain_tags)
             node: yaml.Node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
             expanded += 1
             if event.anchor is not None:
@@ -223,6 +226,24 @@ def compose_document(loader: EventSource, budget: Budget | None = None) -> yaml.
     loader.get_event()  # DocumentEndEvent
     budget.nodes = expanded
     return root
+
+
+_PLAIN_TAGS: dict[type, dict[str, str]] = {}
+"""Resolved tags of short plain scalars, by loader class: keys and values such as ``name`` or
+``true`` recur in every template, and the resolver's regular expressions are the composer's
+largest cost after the parser."""
+_PLAIN_TAG_LIMIT = 50_000
+
+
+def _resolve_scalar(loader: EventSource, event: Any, plain_tags: dict[str, str]) -> str:
+    """The tag of an untagged scalar, remembered when it is short and plain (not quoted)."""
+    value = event.value
+    tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
+    if event.implicit[0] and len(value) <= 64:
+        if len(plain_tags) >= _PLAIN_TAG_LIMIT:
+            plain_tags.clear()
+        plain_tags[value] = tag
+    return tag
 
 
 def _too_many_nodes(event: Any) -> YamlLimitError:

@@ -6,7 +6,6 @@ its callers, so that cross-document checks can run from the cache without the do
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,7 +81,14 @@ def digest(doc: Document) -> tuple[DocumentSummary, CallFacts]:
 
     Both locate the same templateRefs, so positions are looked up once per path.
     """
-    position = functools.cache(functools.partial(position_or, doc.node, doc.source.line))
+    located: dict[JsonPath, tuple[int, int]] = {}
+
+    def position(json_path: JsonPath) -> tuple[int, int]:
+        found = located.get(json_path)
+        if found is None:
+            found = located[json_path] = position_or(doc.node, doc.source.line, json_path)
+        return found
+
     spec, spec_path = workflow_spec(doc.body, doc.kind)
     sites = list(_callers(spec, spec_path)) if spec is not None else []
     path = str(doc.source.path)

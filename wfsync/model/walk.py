@@ -55,7 +55,7 @@ class Loc:
         return tuple(part for tail in reversed(parts) for part in tail)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Caller:
     """A step, task, hook or exit handler and where it is.
 
@@ -95,11 +95,11 @@ def workflow_spec(
     """The workflow spec of a document and its path (a CronWorkflow nests it in ``workflowSpec``)."""
     kind = kind if kind is not None else str(body.get("kind") or "")
     spec = body.get("spec")
-    if not isinstance(spec, Mapping):
+    if not isinstance(spec, dict):
         return None, ("spec",)
     if kind == Kind.CRON_WORKFLOW:
         inner = spec.get("workflowSpec")
-        return (inner if isinstance(inner, Mapping) else None), ("spec", "workflowSpec")
+        return (inner if isinstance(inner, dict) else None), ("spec", "workflowSpec")
     return spec, ("spec",)
 
 
@@ -111,8 +111,8 @@ def workflow_template_ref(body: Mapping[str, object]) -> tuple[object, JsonPath]
     """
     if body.get("kind") == "WorkflowEventBinding":
         spec = body.get("spec")
-        submit = spec.get("submit") if isinstance(spec, Mapping) else None
-        ref = submit.get("workflowTemplateRef") if isinstance(submit, Mapping) else None
+        submit = spec.get("submit") if isinstance(spec, dict) else None
+        ref = submit.get("workflowTemplateRef") if isinstance(submit, dict) else None
         return ref, ("spec", "submit", "workflowTemplateRef")
     wf_spec, path = workflow_spec(body)
     return (wf_spec.get("workflowTemplateRef") if wf_spec is not None else None), (
@@ -132,14 +132,14 @@ def step_groups(tmpl: Mapping[str, object]) -> Iterator[tuple[JsonPath, list[obj
     for g, group in enumerate(groups):
         if isinstance(group, list):
             yield ("steps", g), group
-        elif isinstance(group, Mapping) and isinstance(group.get("steps"), list):
+        elif isinstance(group, dict) and isinstance(group.get("steps"), list):
             yield ("steps", g, "steps"), group["steps"]
 
 
 def dag_tasks(tmpl: Mapping[str, object]) -> list[object]:
     """The ``dag.tasks`` list of a template ([] when it has none)."""
     dag = tmpl.get("dag")
-    tasks = dag.get("tasks") if isinstance(dag, Mapping) else None
+    tasks = dag.get("tasks") if isinstance(dag, dict) else None
     return tasks if isinstance(tasks, list) else []
 
 
@@ -148,10 +148,10 @@ def steps_and_tasks(tmpl: Mapping[str, object], tpath: JsonPath | Loc = ()) -> I
     tloc = tpath if isinstance(tpath, Loc) else Loc(None, tpath)
     for gpath, group in step_groups(tmpl):
         for s, step in enumerate(group):
-            if isinstance(step, Mapping):
+            if isinstance(step, dict):
                 yield Caller(Loc(tloc, (*gpath, s)), step, CallerKind.STEP, _name(step), tloc)
     for t, task in enumerate(dag_tasks(tmpl)):
-        if isinstance(task, Mapping):
+        if isinstance(task, dict):
             yield Caller(Loc(tloc, ("dag", "tasks", t)), task, CallerKind.TASK, _name(task), tloc)
 
 
@@ -162,9 +162,9 @@ def hooks_of(
     loc = path if isinstance(path, Loc) else Loc(None, path)
     tloc = tpath if isinstance(tpath, Loc) else Loc(None, tpath)
     hooks = holder.get("hooks")
-    if isinstance(hooks, Mapping):
+    if isinstance(hooks, dict):
         for name, hook in hooks.items():
-            if isinstance(hook, Mapping):
+            if isinstance(hook, dict):
                 yield Caller(Loc(loc, ("hooks", name)), hook, CallerKind.HOOK, str(name), tloc)
     on_exit = holder.get("onExit")
     if on_exit:
@@ -185,7 +185,7 @@ def callers(
     queue: deque[tuple[Mapping[str, object], Loc]] = deque()
     templates = spec.get("templates")
     for index, tmpl in enumerate(templates if isinstance(templates, list) else []):
-        if isinstance(tmpl, Mapping):
+        if isinstance(tmpl, dict):
             queue.append((tmpl, Loc(root, ("templates", index))))
     while queue:
         tmpl, tloc = queue.popleft()
@@ -194,7 +194,7 @@ def callers(
             for hook in hooks_of(caller.node, caller.loc, tloc):
                 yield _lined(hook, line_of)
             inline = caller.node.get("inline")
-            if isinstance(inline, Mapping):
+            if isinstance(inline, dict):
                 queue.append((inline, Loc(caller.loc, ("inline",))))
 
 

@@ -39,3 +39,16 @@ def test_errors_have_line_and_column(text: str, line: int, column: int) -> None:
 def test_merge_keys_may_be_overridden() -> None:
     (doc,) = load_stream("base: &b {x: 1, y: 1}\nc:\n  <<: *b\n  x: 2\n")
     assert doc.data["c"] == {"x": 2, "y": 1}
+
+
+def test_remembered_scalar_tags_are_per_loader_and_match_the_resolver() -> None:
+    """The composer remembers plain scalars' tags; YAML 1.1 and the converter's 1.2 stay apart."""
+    from wfsync.convert.gha.yaml12 import load as load12
+    from wfsync.convert.gha.yaml12 import to_python
+
+    text = "a: yes\nb: 'yes'\nc: 010\nd: 1_000\ne: ~\nf: null\ng: 2024-01-02\nh: .5\n"
+    for _ in range(2):  # the second pass reads the remembered tags
+        assert [d.data for d in load_stream(text)] == [
+            {"a": True, "b": "yes", "c": 8, "d": 1000, "e": None, "f": None, "g": "2024-01-02", "h": 0.5}
+        ]
+        assert to_python(load12("a: yes\nc: 010\n")) == {"a": "yes", "c": 10}

@@ -28,6 +28,9 @@ __all__ = [
 
 CONTAINER_KEYS = ("container", "script")
 CONTAINER_LISTS = ("initContainers", "sidecars")
+_NESTED_HOLDERS = frozenset({*CONTAINER_LISTS, "containerSet"})
+_DECLARING = frozenset({"inputs", "volumes", "podSpecPatch"})
+"""The keys whose presence can give a template facts of its own (besides its calls and mounts)."""
 Mark = Callable[[JsonPath], str]
 """Formats a JSON path; marking ones also record it as a place whose position is kept."""
 
@@ -49,27 +52,37 @@ def _inputs(template: Fields, what: str) -> tuple[str, ...]:
     return _names(inputs.get(what)) if isinstance(inputs, dict) else ()
 
 
-def _holders(template: Fields) -> list[tuple[object, JsonPath]]:
+def _holders(template: Fields) -> Iterator[tuple[object, JsonPath]]:
     """A template's containers (main, init, sidecars, container set), each with its path below it."""
-    holders: list[tuple[object, JsonPath]] = [(template.get(k), (k,)) for k in CONTAINER_KEYS]
+    for key in CONTAINER_KEYS:
+        if key in template:
+            yield template[key], (key,)
     for key in CONTAINER_LISTS:
         items = template.get(key)
         if isinstance(items, list):
-            holders.extend((c, (key, i)) for i, c in enumerate(items))
+            yield from ((c, (key, i)) for i, c in enumerate(items))
     group = template.get("containerSet")
     if isinstance(group, dict):
-        holders.append((group, ("containerSet",)))
+        yield group, ("containerSet",)
         containers = group.get("containers")
         if isinstance(containers, list):
-            holders.extend((c, ("containerSet", "containers", i)) for i, c in enumerate(containers))
-    return holders
+            yield from ((c, ("containerSet", "containers", i)) for i, c in enumerate(containers))
+
+
+def _may_mount(template: Fields) -> bool:
+    """Whether a template can mount anything: a cheap test that spares most templates the walk."""
+    for key in CONTAINER_KEYS:
+        holder = template.get(key)
+        if isinstance(holder, dict) and "volumeMounts" in holder:
+            return True
+    return not _NESTED_HOLDERS.isdisjoint(template)
 
 
 def _mounts(template: Fields, path: JsonPath) -> Iterator[tuple[str, JsonPath]]:
     """Every volumeMount name of a template's containers, with the path of its ``name``."""
     for holder, below in _holders(template):
         mounts = holder.get("volumeMounts") if isinstance(holder, dict) else None
-        if not isinstance(mounts, list):
+        if not mounts or not isinstance(mounts, list):
             continue
         for index, mount in enumerate(mounts):
             name = mount.get("name") if isinstance(mount, dict) else None
@@ -120,6 +133,8 @@ class _Draft:
         self.refs: list[RefCall] = []
 
     def facts(self) -> TemplateFacts:
+        if not (self.mounts or self.local or self.refs or _DECLARING.intersection(self.template)):
+            return EMPTY  # most templates: nothing to digest, decided without building anything
         parameters = _inputs(self.template, "parameters")
         artifacts = _inputs(self.template, "artifacts")
         volumes = _names(self.template.get("volumes"))
@@ -156,7 +171,8 @@ class _Digest:
                 continue
             self.index_of[index] = tname
             draft = self.templates[tname] = _Draft(template)
-            draft.mounts.extend(self._located_mounts(template, (*spec_path, "templates", index)))
+            if _may_mount(template):
+                draft.mounts.extend(self._located_mounts(template, (*spec_path, "templates", index)))
 
     def mark(self, json_path: JsonPath) -> str:
         text = format_json_path(json_path)
