@@ -176,34 +176,41 @@ class KubernetesCluster:
     def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """POST the object; 409 AlreadyExists is a conflict naming it."""
         ident = identity_of(obj)
-        path = rest_path(ident.kind, ident.namespace)
-        try:
-            return self.send(
-                "POST", path, query=write_query(dry_run), body=obj, what=str(ident), verb="create"
-            )
-        except ConflictError as err:
-            if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
-                if self.holds(live, obj):
-                    return live  # an earlier attempt that lost its answer did create it
-            raise ConflictError(f"{ident} already exists in {self.description}", ident) from None
+        return self._write(
+            "POST",
+            rest_path(ident.kind, ident.namespace),
+            obj,
+            dry_run=dry_run,
+            conflict=f"{ident} already exists in {self.description}",
+        )
 
     def update(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         """PUT with the object's resourceVersion; a stale one is a conflict naming the object."""
         ident = identity_of(obj)
-        path = rest_path(ident.kind, ident.namespace, ident.name)
+        return self._write(
+            "PUT",
+            rest_path(ident.kind, ident.namespace, ident.name),
+            obj,
+            dry_run=dry_run,
+            conflict=f"{ident} was changed in {self.description} since it was read (resourceVersion "
+            f"{obj.get('metadata', {}).get('resourceVersion')} is stale); run the command again",
+        )
+
+    def _write(self, method: str, path: str, obj: Obj, *, dry_run: bool, conflict: str) -> Obj:
+        """Send a create (POST) or update (PUT); a conflict is raised with the ``conflict`` message.
+
+        A conflict met by a retry may be this write's own earlier attempt, whose answer was lost:
+        when the live object holds what was sent, that attempt landed and the live object is the answer.
+        """
+        ident = identity_of(obj)
+        verb = "create" if method == "POST" else "update"
         try:
-            return self.send(
-                "PUT", path, query=write_query(dry_run), body=obj, what=str(ident), verb="update"
-            )
+            return self.send(method, path, query=write_query(dry_run), body=obj, what=str(ident), verb=verb)
         except ConflictError as err:
-            if err.retried and (live := self.get(ident.kind, ident.namespace, ident.name)):
-                if self.holds(live, obj):
-                    return live
-            raise ConflictError(
-                f"{ident} was changed in {self.description} since it was read (resourceVersion "
-                f"{obj.get('metadata', {}).get('resourceVersion')} is stale); run the command again",
-                ident,
-            ) from None
+            live = self.get(ident.kind, ident.namespace, ident.name) if err.retried else None
+            if live and self.holds(live, obj):
+                return live
+            raise ConflictError(conflict, ident) from None
 
     def delete(
         self, kind: str, namespace: str | None, name: str, resource_version: str, *, dry_run: bool = False
