@@ -23,7 +23,6 @@ CONFIG_FILE = "wfsync.yaml"
 STATE_DIR = ".wfsync"
 DEFAULT_TARGET = "local"
 TARGET_TYPES = ("embedded", "kubernetes")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +118,7 @@ def _parse(root: Path, path: Path, data: object, node: yaml.Node | None) -> Conf
     except safepath.PathEscapeError as err:
         raise read.fail(err.message, "library") from None
     library_id = read.string(top.get("libraryId", _slug(root.name)), "libraryId")
-    if not _NAME.match(library_id) or len(library_id) > 63:
+    if not safepath.is_dns_label(library_id):
         raise read.fail("libraryId must be a lowercase DNS label (a-z, 0-9, '-', at most 63)", "libraryId")
     targets = _targets(read, top.get("targets", {}))
     default_target = read.string(top.get("defaultTarget", DEFAULT_TARGET), "defaultTarget")
@@ -219,5 +218,5 @@ def _lint_policy(read: _Reader, root: Path, raw: object) -> LintPolicy:
 
 
 def _slug(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].strip("-")
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[: safepath.DNS_LABEL_MAX].strip("-")
     return slug or "library"

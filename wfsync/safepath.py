@@ -43,6 +43,14 @@ class PathEscapeError(InputError):
 # -- Kubernetes names ---------------------------------------------------------------------------
 
 
+def is_dns_label(text: str) -> bool:
+    """Whether ``text`` is an RFC 1123 label: a-z, 0-9 and '-', alphanumeric at both ends, at most 63.
+
+    What Kubernetes asks of a namespace; wfsync asks it of a library id and a kind cluster's name too.
+    """
+    return len(text) <= DNS_LABEL_MAX and _DNS_LABEL.match(text) is not None
+
+
 def namespace_problem(namespace: str) -> str | None:
     """Why ``namespace`` is not a Kubernetes namespace (an RFC 1123 label), or None."""
     if len(namespace) > DNS_LABEL_MAX:

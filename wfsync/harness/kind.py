@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 
+from wfsync import safepath
 from wfsync.errors import UsageError
 from wfsync.harness.tools import Completed, ToolFailed, ToolMissing, Tools, check, failure
 
@@ -42,7 +43,6 @@ APPLY_TIMEOUT = 300.0
 ROLLOUT_TIMEOUT = 300
 QUERY_TIMEOUT = 60.0
 
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$")
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$")
 
@@ -187,7 +187,7 @@ def image_tag(image: str) -> str | None:
 
 def check_name(name: str, what: str = "cluster name") -> str:
     """``name`` when it is a DNS label kind and kubeconfig accept, else a usage error (exit 2)."""
-    if not _NAME.match(name) or len(name) > 40:
+    if not safepath.is_dns_label(name) or len(name) > 40:
         raise UsageError(f"{what} {name!r} must be lowercase letters, digits and '-' (at most 40)")
     return name
 
