@@ -6,7 +6,7 @@ One place for ``GetExitHook``, ``runOnExitNode``, ``executeTmplLifeCycleHook`` a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from wfsync.engine import status as st
 from wfsync.engine.naming import exit_name, hook_name
@@ -17,6 +17,17 @@ from wfsync.engine.templates import Context
 from wfsync.expressions import exprlang
 from wfsync.model.kinds import NodeType
 from wfsync.model.values import items
+
+
+def hook_template(hook: Mapping[str, object]) -> dict[str, object]:
+    """The ``template`` or ``templateRef`` of a hook: the holder :meth:`execute_template` resolves."""
+    return {k: v for k, v in hook.items() if k in ("template", "templateRef")}
+
+
+def given_arguments(hook: Mapping[str, object]) -> Mapping[str, object]:
+    """A workflow hook's arguments as written (no node outputs to put in reach); none unless a map."""
+    arguments = hook.get("arguments")
+    return arguments if isinstance(arguments, Mapping) else {}
 
 
 class HooksMixin(OperationState):
@@ -42,7 +53,7 @@ class HooksMixin(OperationState):
         name = exit_name(parent.name)
         node = self.execute_template(
             name,
-            {k: v for k, v in hook.items() if k in ("template", "templateRef")},
+            hook_template(hook),
             ctx,
             args,
             Opts(boundary_id=opts.boundary_id, on_exit=True, hooked=True),
@@ -88,12 +99,41 @@ class HooksMixin(OperationState):
         prefix: str,
         scope: Scope,
     ) -> bool:
-        """``executeTmplLifeCycleHook``: fire each non-exit hook whose expression holds, once.
+        """``executeTmplLifeCycleHook``: a step's or task's hooks, its outputs in their arguments.
 
         A hook node is ``<node>.hooks.<name>``, a hooked child of the step or task node in the
-        same boundary; once it exists it is driven on every pass whatever the expression says.
+        same boundary; its expression sees the scope of the step or task.
+        """
+        return self.fire_hooks(
+            hooks,
+            parent,
+            ctx,
+            Opts(boundary_id=opts.boundary_id, hooked=True),
+            params=scope.params,
+            arguments=lambda hook: self.hook_arguments(hook, parent, prefix, scope),
+        )
+
+    def run_workflow_hooks(self, hooks: Mapping[str, object], entry: st.Node) -> bool:
+        """``executeWfLifeCycleHook``: ``spec.hooks`` other than exit, over the global scope."""
+        return self.fire_hooks(
+            hooks, entry, self.root_ctx, Opts(hooked=True), params={}, arguments=given_arguments
+        )
+
+    def fire_hooks(
+        self,
+        hooks: Mapping[str, object],
+        parent: st.Node,
+        ctx: Context,
+        opts: Opts,
+        *,
+        params: Mapping[str, object],
+        arguments: Callable[[Mapping[str, object]], Mapping[str, object]],
+    ) -> bool:
+        """Fire each non-exit hook whose expression holds, once: the workflow's and a node's alike.
+
+        Once a hook node exists it is driven on every pass whatever the expression says.
         Returns whether every fired hook is fulfilled (the group or dependants wait for them).
-        A hook without an expression, or one that does not evaluate to a bool, errors the node;
+        A hook without an expression, or one that does not evaluate to a bool, errors ``parent``;
         Argo would then keep the group waiting forever, here the hook counts as done.
         """
         fired: list[st.Node | None] = []
@@ -103,20 +143,14 @@ class HooksMixin(OperationState):
                 continue
             node_name = hook_name(parent.name, name)
             if self.status.by_name(node_name) is None:
-                if env is None:
-                    env = exprlang.build_env({**self.global_params, **scope.params})
+                if env is None:  # built once, and only when some hook has not fired yet
+                    env = exprlang.build_env({**self.global_params, **params})
                 error = self.hook_error(hook, node_name, env)
                 if error is not None:
                     if error:
                         self.mark(parent, st.ERROR, error)
                     continue
-            node = self.execute_template(
-                node_name,
-                {k: v for k, v in hook.items() if k in ("template", "templateRef")},
-                ctx,
-                self.hook_arguments(hook, parent, prefix, scope),
-                Opts(boundary_id=opts.boundary_id, hooked=True),
-            )
+            node = self.execute_template(node_name, hook_template(hook), ctx, arguments(hook), opts)
             self.add_child(parent.name, node_name)
             fired.append(node)
         return all(n is not None and n.fulfilled for n in fired)
@@ -134,30 +168,3 @@ class HooksMixin(OperationState):
         if not isinstance(value, bool):
             return f"hook expression {expression!r} must give a bool, got {value!r}"
         return None if value else ""
-
-    def run_workflow_hooks(self, hooks: Mapping[str, object], entry: st.Node) -> bool:
-        """``executeWfLifeCycleHook``: ``spec.hooks`` other than exit, over the global scope."""
-        fired: list[st.Node | None] = []
-        env: dict[str, object] | None = None
-        for name, hook in hooks.items():
-            if name == "exit" or not isinstance(hook, dict):
-                continue
-            node_name = hook_name(self.name, name)
-            if self.status.by_name(node_name) is None:
-                if env is None:
-                    env = exprlang.build_env(self.global_params)
-                error = self.hook_error(hook, node_name, env)
-                if error is not None:
-                    if error:
-                        self.mark(entry, st.ERROR, error)
-                    continue
-            node = self.execute_template(
-                node_name,
-                {k: v for k, v in hook.items() if k in ("template", "templateRef")},
-                self.root_ctx,
-                hook.get("arguments") or {},
-                Opts(hooked=True),
-            )
-            self.add_child(self.name, node_name)
-            fired.append(node)
-        return all(n is not None and n.fulfilled for n in fired)

@@ -27,6 +27,7 @@ from wfsync.engine import status as st
 from wfsync.engine.dag import DagMixin
 from wfsync.engine.durations import humanize_duration, parse_duration
 from wfsync.engine.globalparams import argument_globals, identity_globals, metadata_globals
+from wfsync.engine.hooks import given_arguments, hook_template
 from wfsync.engine.naming import attempt_name, exit_name
 from wfsync.engine.nodes import DEADLINE_MESSAGE, Options, Opts, node_inputs
 from wfsync.engine.parallelism import ParallelismMixin
@@ -230,12 +231,11 @@ class Operation(
         hook = self.exit_hook(self.spec)
         exit_node = None
         if hook is not None:
-            arguments = hook.get("arguments")
             exit_node = self.execute_template(
                 exit_name(self.name),
-                {k: v for k, v in hook.items() if k in ("template", "templateRef")},
+                hook_template(hook),
                 self.root_ctx,
-                arguments if isinstance(arguments, Mapping) else {},
+                given_arguments(hook),
                 Opts(on_exit=True, hooked=True),
             )
             if exit_node is None or not exit_node.fulfilled:
