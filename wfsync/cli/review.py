@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from wfsync.cli.common import OutputOption, add_commands, boundary, command, terminal
-from wfsync.cli.terminal import OutputFormat, Terminal
+from wfsync.cli.terminal import OutputFormat, Terminal, check_output
 from wfsync.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -168,10 +168,7 @@ def graph(
     """Draw the steps and DAG templates of a workflow or template."""
     term = terminal(ctx)
     with boundary(term):
-        if output not in GRAPH_FORMATS:
-            raise UsageError(
-                f"--output {output} is not available here (choose from: {', '.join(GRAPH_FORMATS)})"
-            )
+        check_output(output, GRAPH_FORMATS)
         from wfsync.commands.review import run_graph
         from wfsync.review import pictures
         from wfsync.review.graph import mermaid

@@ -31,7 +31,7 @@ from wfsync.cli.run_options import (
     WithOption,
     WorkflowArgument,
 )
-from wfsync.cli.terminal import OutputFormat, Terminal
+from wfsync.cli.terminal import OutputFormat, Terminal, check_output
 from wfsync.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -69,10 +69,7 @@ def run(
     term = terminal(ctx)
     fmt = output or term.output.value
     with boundary(term):
-        if fmt not in FORMATS:
-            from wfsync.errors import UsageError
-
-            raise UsageError(f"--output {fmt} is not available here (choose from: {', '.join(FORMATS)})")
+        check_output(fmt, FORMATS)
         from wfsync.commands.run import run_workflow
         from wfsync.engine.htmlreport import LogCollector
 

@@ -13,8 +13,8 @@ from rich.markup import escape
 from wfsync.cli import nodetree
 from wfsync.cli.common import TargetOption, add_commands, boundary, terminal
 from wfsync.cli.run_options import EntrypointOption, ParameterFileOption, ParameterOption
-from wfsync.cli.terminal import Terminal
-from wfsync.errors import ExitCode, UsageError
+from wfsync.cli.terminal import Terminal, check_output
+from wfsync.errors import ExitCode
 from wfsync.model import values
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def submit(
     term = terminal(ctx)
     fmt = output or term.output.value
     with boundary(term):
-        _format(fmt)
+        check_output(fmt, FORMATS)
         from wfsync.commands.submit import SubmitRequest, submit_workflow
 
         request = SubmitRequest(file, from_ref, parameter or [], parameter_file, entrypoint, push_templates)
@@ -109,8 +109,7 @@ def verify(
     term = terminal(ctx)
     fmt = output or term.output.value
     with boundary(term):
-        if fmt not in ("text", "json"):
-            raise UsageError(f"--output {fmt} is not available here (choose from: text, json)")
+        check_output(fmt, ("text", "json"))
         from wfsync.commands.submit import verify_workflow
 
         def remote(submitted: Submitted) -> None:
@@ -154,11 +153,6 @@ def verify(
 def register(app: typer.Typer) -> None:
     """Add ``submit``, ``stop`` and ``verify``."""
     add_commands(app, {"submit": submit, "stop": stop, "verify": verify})
-
-
-def _format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise UsageError(f"--output {fmt} is not available here (choose from: {', '.join(FORMATS)})")
 
 
 def _templates(term: Terminal, check: TemplateCheck) -> None:

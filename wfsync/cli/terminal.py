@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,19 @@ class OutputFormat(enum.StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     GITHUB = "github"
+
+
+def check_output(chosen: str, allowed: Sequence[str]) -> None:
+    """Refuse a format the command does not offer, with the one usage error every command words alike.
+
+    Formats are strings so that commands offering more than :class:`OutputFormat` (``yaml``,
+    ``mermaid``) check theirs the same way.
+    """
+    if chosen not in allowed:
+        from wfsync.errors import UsageError
+
+        names = ", ".join(allowed)
+        raise UsageError(f"--output {chosen} is not available here (choose from: {names})")
 
 
 def colour_wanted(no_color_option: bool) -> bool:
@@ -110,11 +123,7 @@ class Terminal:
     def resolve_output(self, local: OutputFormat | None, allowed: tuple[OutputFormat, ...]) -> OutputFormat:
         """The format for this command: given after the command, else before it; checked."""
         chosen = local or self.output
-        if chosen not in allowed:
-            from wfsync.errors import UsageError
-
-            names = ", ".join(a.value for a in allowed)
-            raise UsageError(f"--output {chosen.value} is not available here (choose from: {names})")
+        check_output(chosen, allowed)
         self.output = chosen
         return chosen
 
