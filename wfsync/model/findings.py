@@ -19,11 +19,24 @@ class Severity(enum.StrEnum):
 JsonPath = tuple[str | int, ...]
 
 
+class ItemName(str):
+    """A list item in a JSON path picked by its ``name`` rather than its index: shown ``[name]``.
+
+    A diff matches templates, tasks, parameters ... by name, so its paths read
+    ``spec.templates[build].container.image`` where an index would shift.
+    """
+
+    __slots__ = ()
+
+
+_BRACKETED = (int, ItemName)
+
+
 def format_json_path(path: Sequence[str | int]) -> str:
-    """Render ``("spec", "templates", 0, "name")`` as ``spec.templates[0].name``."""
+    """Render ``("spec", "templates", 0, "name")`` as ``spec.templates[0].name`` (an ItemName as an index)."""
     out: list[str] = []
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, _BRACKETED):
             out.append(f"[{part}]")
         elif out:
             out.append(f".{part}")

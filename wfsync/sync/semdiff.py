@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import yaml
 from deepdiff import DeepDiff
 
+from wfsync.model.findings import ItemName, format_json_path
 from wfsync.secrets import REDACTED, REDACTED_CHANGED, mask_pair
 from wfsync.sync.normalize import UNORDERED_NAMED_LISTS
 
@@ -157,18 +158,11 @@ def _plain(value: object) -> object:
     return value
 
 
-def _render(parts: list[object]) -> str:
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif isinstance(part, str) and part.startswith(_NAMED):
-            out.append(f"[{part[1:]}]")
-        elif out:
-            out.append(f".{part}")
-        else:
-            out.append(str(part))
-    return "".join(out)
+def _render(parts: Sequence[str | int]) -> str:
+    """A DeepDiff path as lint prints paths, a list item :func:`_keyed` named as ``[name]``."""
+    return format_json_path(
+        [ItemName(p[1:]) if isinstance(p, str) and p.startswith(_NAMED) else p for p in parts]
+    )
 
 
 class _Dumper(yaml.SafeDumper):
