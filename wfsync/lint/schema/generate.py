@@ -21,10 +21,9 @@ import datetime
 import json
 import types
 import typing
-from pathlib import Path
 from typing import Any
 
-SCHEMA_PATH = Path(__file__).with_name("argo.json")
+from wfsync.lint.schema.check import SCHEMA_FILE as SCHEMA_PATH  # what lint reads is what this writes
 
 ROOTS = {
     "WorkflowTemplate": "WorkflowTemplate",

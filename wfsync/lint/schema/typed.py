@@ -13,7 +13,7 @@ import keyword
 from pathlib import Path
 from typing import Any
 
-from wfsync.lint.schema.generate import SCHEMA_PATH
+from wfsync.lint.schema.check import SCHEMA_FILE
 
 TARGET = Path(__file__).resolve().parents[2] / "model" / "spec_types.py"
 
@@ -123,7 +123,7 @@ def _class(name: str, base: str, doc: str, fields: dict[str, str]) -> list[str]:
 
 def main() -> None:
     """Write the module next to the other model types."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     TARGET.write_text(render(schema), encoding="utf-8")
 
 
