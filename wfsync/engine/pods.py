@@ -28,35 +28,39 @@ DAEMONED = "daemoned"
 class PodsMixin(PodSpecMixin):
     """``executeContainer``/``executeScript``/``executeResource``/``executeHTTPTemplate`` and reconciliation."""
 
-    def new_pod_node(
+    def execute_on_worker(
         self,
+        kind: str,
         node_name: str,
         tmpl: dict[str, Any],
         opts: Opts,
         common: dict[str, Any],
         *,
         retried: bool,
-        existing: st.Node | None = None,
     ) -> st.Node:
-        """A Pending Pod node with Argo's pod name (shared by container/script and resource templates).
+        """``executeContainer``/``executeScript``/``executeResource``/``executeHTTPTemplate`` by ``kind``.
 
-        ``existing`` is the node that waited for a lock: its pod starts now.
+        A Pending Pod node with Argo's pod name (an HTTP node has no pod), its work started on a
+        worker. A node already under ``node_name`` stays as it is, unless it waited for its
+        locks and got them on this pass: its work starts now.
         """
-        node = existing or self.init_node(
-            node_name, NodeType.POD, st.PENDING, opts, inputs=node_inputs(tmpl), **common
-        )
-        node.retried = retried
-        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
-        return node
-
-    def execute_pod(
-        self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
-    ) -> st.Node:
-        """``executeContainer`` / ``executeScript``: create the node and start its pod once."""
         existing = self.status.by_name(node_name)
         if existing is not None and not self.lock_acquired_now(existing):
             return existing
-        node = self.new_pod_node(node_name, tmpl, opts, common, retried=retried, existing=existing)
+        node_type = NodeType.HTTP if kind == "http" else NodeType.POD
+        node = existing or self.init_node(
+            node_name, node_type, st.PENDING, opts, inputs=node_inputs(tmpl), **common
+        )
+        node.retried = retried
+        if kind == "http":
+            return self._start_http(node, tmpl)
+        node.pod_name = st.pod_name(self.name, node_name, str(tmpl.get("name", "")))
+        if kind == "resource":
+            return self._start_resource(node, tmpl)
+        return self._start_pod(node, tmpl, opts, common)
+
+    def _start_pod(self, node: st.Node, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any]) -> st.Node:
+        """``executeContainer`` / ``executeScript``: build the pod and run it (a daemon's watched)."""
         self.node_templates[node.id] = tmpl
         if template_type(tmpl) == "containerSet":
             self.container_nodes(node, tmpl, opts, common)
@@ -66,16 +70,35 @@ class PodsMixin(PodSpecMixin):
             self.mark(node, st.ERROR, str(exc))
             self.mark_containers(node, PodOutcome(st.ERROR, str(exc), {}))
             return node
-        node.phase = st.RUNNING
-        node.host_node_name = "localhost"
-        work = PodWork(node.id, pod, tmpl)
-        self.active[node.id] = work
-        self.active_pods += 1
+        work = self._running(node, PodWork(node.id, pod, tmpl))
         if tmpl.get("daemon"):
             work.cancel = threading.Event()
             self.pool.submit(self.watch_daemon, work)
         work.future = self.pool.submit(self.run_pod, work)
         return node
+
+    def _start_resource(self, node: st.Node, tmpl: dict[str, Any]) -> st.Node:
+        """``executeResource``: a Pod node whose action runs against the cluster on a worker."""
+        if self.options.cluster is None:
+            return self.mark(node, st.ERROR, "unsupported: resource templates need a cluster")
+        work = self._running(node, PodWork(node.id, None, tmpl))
+        work.future = self.pool.submit(self.run_resource, work, node.pod_name, node.name)
+        return node
+
+    def _start_http(self, node: st.Node, tmpl: dict[str, Any]) -> st.Node:
+        """``executeHTTPTemplate``: the node stays Pending (no pod) while the agent's request runs."""
+        work = PodWork(node.id, None, tmpl)
+        self.active[node.id] = work
+        work.future = self.pool.submit(self.run_http, work)
+        return node
+
+    def _running(self, node: st.Node, work: PodWork) -> PodWork:
+        """The node's pod Running here, its work in flight and counted against ``parallelism``."""
+        node.phase = st.RUNNING
+        node.host_node_name = "localhost"
+        self.active[node.id] = work
+        self.active_pods += 1
+        return work
 
     def stop_pods(self) -> None:
         """Tell every pod still running (daemons too) to stop: the run is ending, however it ends."""
@@ -103,40 +126,6 @@ class PodsMixin(PodSpecMixin):
             ready = False
         if ready:
             self.events.put((work.node_id, PodOutcome(DAEMONED, "", {})))
-
-    def execute_resource(
-        self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
-    ) -> st.Node:
-        """``executeResource``: a Pod node whose action runs against the cluster on a worker."""
-        existing = self.status.by_name(node_name)
-        if existing is not None and not self.lock_acquired_now(existing):
-            return existing
-        node = self.new_pod_node(node_name, tmpl, opts, common, retried=retried, existing=existing)
-        if self.options.cluster is None:
-            return self.mark(node, st.ERROR, "unsupported: resource templates need a cluster")
-        node.phase = st.RUNNING
-        node.host_node_name = "localhost"
-        work = PodWork(node.id, None, tmpl)
-        self.active[node.id] = work
-        self.active_pods += 1
-        work.future = self.pool.submit(self.run_resource, work, node.pod_name, node.name)
-        return node
-
-    def execute_http(
-        self, node_name: str, tmpl: dict[str, Any], opts: Opts, common: dict[str, Any], *, retried: bool
-    ) -> st.Node:
-        """``executeHTTPTemplate``: a Pending HTTP node (no pod); the agent's request runs on a worker."""
-        existing = self.status.by_name(node_name)
-        if existing is not None and not self.lock_acquired_now(existing):
-            return existing
-        node = existing or self.init_node(
-            node_name, NodeType.HTTP, st.PENDING, opts, inputs=node_inputs(tmpl), **common
-        )
-        node.retried = retried
-        work = PodWork(node.id, None, tmpl)
-        self.active[node.id] = work
-        work.future = self.pool.submit(self.run_http, work)
-        return node
 
     def run_http(self, work: PodWork) -> None:
         """Worker thread: the agent's request for one HTTP node."""

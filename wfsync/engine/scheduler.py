@@ -445,18 +445,14 @@ class Operation(
             "template_ref": tref,
             "scope": resolved.context.scope,
         }
-        if kind in ("container", "script", "containerSet"):
-            return self.execute_pod(node_name, processed, opts, common, retried=retried)
-        if kind == "resource":
-            return self.execute_resource(node_name, processed, opts, common, retried=retried)
+        if kind in ("container", "script", "containerSet", "resource", "http"):
+            return self.execute_on_worker(kind, node_name, processed, opts, common, retried=retried)
         if kind == "steps":
             out = self.execute_steps(node_name, processed, resolved, opts, common)
         elif kind == "dag":
             out = self.execute_dag(node_name, processed, resolved, opts, common)
         elif kind == "suspend":
             return self.execute_suspend(node_name, processed, opts, common)
-        elif kind == "http":
-            return self.execute_http(node_name, processed, opts, common, retried=retried)
         else:
             return self.mark_error(node_name, f"unsupported: {kind or 'empty'} template {tname!r}", opts)
         if (
