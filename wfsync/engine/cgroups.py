@@ -129,15 +129,19 @@ _OPTIONAL = frozenset({"memory.swap.max", "memory.memsw.limit_in_bytes"})
 """Files that exist only with swap accounting: a limit holds without them."""
 
 
+def _proc_self_lines(name: str) -> list[str]:
+    """The lines of ``/proc/self/<name>``; none where it cannot be read (no procfs: no cgroups)."""
+    try:
+        return Path("/proc/self", name).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
 def _own_cgroups() -> tuple[dict[str, str], str | None]:
     """This process's cgroup path per v1 controller, and its v2 path (None without one)."""
     v1: dict[str, str] = {}
     v2: str | None = None
-    try:
-        lines = Path("/proc/self/cgroup").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return v1, v2
-    for line in lines:
+    for line in _proc_self_lines("cgroup"):
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
@@ -152,11 +156,7 @@ def _mounts() -> tuple[dict[str, Path], Path | None]:
     """Mount points of the v1 hierarchies by controller, and of the v2 tree."""
     v1: dict[str, Path] = {}
     v2: Path | None = None
-    try:
-        lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return v1, v2
-    for line in lines:
+    for line in _proc_self_lines("mountinfo"):
         left, _, right = line.partition(" - ")
         fields, extra = left.split(), right.split()
         if len(fields) < 5 or len(extra) < 3:
