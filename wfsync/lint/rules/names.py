@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from wfsync import safepath
+
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 """Templates, steps and tasks (``workflowFieldNameFmt`` in validate.go)."""
 FIELD_NAME_MAX = 128
 PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 """Parameters and artifacts (``paramOrArtifactNameRegex``)."""
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-DNS_SUBDOMAIN_MAX = 253
 WORKFLOW_NAME_MAX = 63
 """Workflow names end up in pod names and label values (``maxCharsInObjectName``)."""
 CRON_WORKFLOW_NAME_MAX = 52
@@ -41,13 +41,9 @@ def param_name_problem(name: str) -> str | None:
 def object_name_problem(name: str, kind: str, *, generate: bool = False) -> str | None:
     """Why ``name`` cannot be ``metadata.name`` (or ``generateName``) of a ``kind``, or None."""
     limit = {"Workflow": WORKFLOW_NAME_MAX, "CronWorkflow": CRON_WORKFLOW_NAME_MAX}.get(
-        kind, DNS_SUBDOMAIN_MAX
+        kind, safepath.DNS_SUBDOMAIN_MAX
     )
     if len(name) > limit:
         return f"must not be more than {limit} characters long (currently {len(name)})"
-    checked = name.rstrip("-.") if generate else name
-    if checked and not DNS_SUBDOMAIN.match(checked):
-        return (
-            "must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-' and '.', starting and ending alphanumeric)"
-        )
-    return None
+    checked = name.rstrip("-.") if generate else name  # a generated suffix follows a final '-' or '.'
+    return safepath.name_problem(checked) if checked else None
