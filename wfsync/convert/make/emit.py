@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# commands.convert_make takes the layout from here: the same as the GitHub Actions converter's
+from wfsync.convert.layout import flow_style as flow_style
+from wfsync.convert.layout import literal_style as literal_style
 from wfsync.convert.make.graph import Graph, Task
 from wfsync.model.spec_types import DAGTask, Parameter, Template, WorkflowSpec
 
@@ -175,38 +178,3 @@ def _task(
 def _nested_name(task: Task) -> str:
     """The template of a nested sub-make DAG (``main`` is the top one)."""
     return f"{task.name}-make"
-
-
-FLOW_WIDTH = 72
-"""A parameter whose name and one-line value fit in this many characters is written on one line."""
-
-
-def flow_style(key: str, mapping: Mapping[str, object]) -> bool:
-    """Whether a mapping is written ``{...}``: a ``templateRef``, a short one-line parameter.
-
-    The GitHub Actions converter's layout (``wfsync.commands.convert``), so both read alike,
-    except for a value starting with ``?`` or ``:``, which stays in block form.
-    """
-    return key == "templateRef" or (key == "parameters" and _short_parameter(mapping))
-
-
-def _short_parameter(parameter: Mapping[str, object]) -> bool:
-    if set(parameter) - {"name", "value"} or not isinstance(parameter.get("value", ""), str):
-        return False
-    text = str(parameter.get("value", ""))
-    if any(str(parameter.get(k, ""))[:1] in ("?", ":") for k in ("name", "value")):
-        return False  # ruamel writes {value: : x} plain, which no reader takes back
-    return (
-        "\n" not in text
-        and "\r" not in text
-        and len(str(parameter.get("name", ""))) + len(text) <= FLOW_WIDTH
-    )
-
-
-def literal_style(text: str) -> bool:
-    """Whether a ``|`` block gives ``text`` back exactly (line breaks, printable, no edge blanks)."""
-    if "\n" not in text.rstrip("\n") or text != text.lstrip(" ") or "\n\n\n" in text[-3:] + "\n":
-        return False
-    if any((ch < " " and ch not in "\n\t") or ch in "\x7f\u2028\u2029\ufeff\x85" for ch in text):
-        return False
-    return not any(line != line.rstrip(" \t") for line in text.split("\n"))
