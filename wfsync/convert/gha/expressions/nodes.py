@@ -46,6 +46,7 @@ class Not:
 
 
 CompareOp = TypingLiteral["==", "!=", "<", "<=", ">", ">="]
+LogicalOp = TypingLiteral["&&", "||"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class Compare:
 class Logical:
     """``a && b && ...`` or ``a || b || ...``; evaluates to the deciding operand."""
 
-    op: TypingLiteral["&&", "||"]
+    op: LogicalOp
     args: tuple[Expr, ...]
 
 

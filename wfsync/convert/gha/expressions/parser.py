@@ -9,7 +9,7 @@ rejected. Parsed trees are cached: a converter parses the same few expressions m
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from wfsync.convert.gha.expressions.errors import MAX_DEPTH, ExpressionError
 from wfsync.convert.gha.expressions.lexer import Tok, Token, tokenize
@@ -22,6 +22,7 @@ from wfsync.convert.gha.expressions.nodes import (
     Index,
     Literal,
     Logical,
+    LogicalOp,
     Not,
     Star,
 )
@@ -94,26 +95,22 @@ class _Parser:
         return expr
 
     def logical_or(self) -> Expr:
-        first = self.logical_and()
-        if self.peek().type is not Tok.OR:
-            return first
-        self.deeper()
-        args = [first]
-        while self.match(Tok.OR):
-            args.append(self.logical_and())
-        self.depth -= 1
-        return Logical("||", tuple(args))
+        return self.chain(Tok.OR, "||", self.logical_and)
 
     def logical_and(self) -> Expr:
-        first = self.equality()
-        if self.peek().type is not Tok.AND:
+        return self.chain(Tok.AND, "&&", self.equality)
+
+    def chain(self, tok: Tok, op: LogicalOp, operand: Callable[[], Expr]) -> Expr:
+        """``a op b op ...`` as one flat :class:`Logical` (one level deeper), or the lone operand."""
+        first = operand()
+        if self.peek().type is not tok:
             return first
         self.deeper()
         args = [first]
-        while self.match(Tok.AND):
-            args.append(self.equality())
+        while self.match(tok):
+            args.append(operand())
         self.depth -= 1
-        return Logical("&&", tuple(args))
+        return Logical(op, tuple(args))
 
     def equality(self) -> Expr:
         expr = self.comparison()
