@@ -9,6 +9,12 @@ from typing import Any
 from wfsync.convert.gha.yaml12 import YNode
 
 
+def _optional_text(raw: dict[str, Any], key: str) -> str | None:
+    """A key of a job or step as text (``uses: 1`` is ``"1"``), ``None`` when it is not there."""
+    value = raw.get(key)
+    return None if value is None else str(value)
+
+
 @dataclass
 class Step:
     """One step; ``id`` is the author's or a generated ``__...`` one, as GitHub generates them."""
@@ -32,14 +38,12 @@ class Step:
     @property
     def run(self) -> str | None:
         """The script of a ``run:`` step."""
-        value = self.raw.get("run")
-        return None if value is None else str(value)
+        return _optional_text(self.raw, "run")
 
     @property
     def uses(self) -> str | None:
         """The action of a ``uses:`` step."""
-        value = self.raw.get("uses")
-        return None if value is None else str(value)
+        return _optional_text(self.raw, "uses")
 
 
 @dataclass
@@ -64,8 +68,7 @@ class Job:
     @property
     def uses(self) -> str | None:
         """The reusable workflow this job calls, if it is a call."""
-        value = self.raw.get("uses")
-        return None if value is None else str(value)
+        return _optional_text(self.raw, "uses")
 
 
 @dataclass
