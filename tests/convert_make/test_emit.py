@@ -18,7 +18,8 @@ import yaml
 from ruamel.yaml import YAML
 
 from tests.convert_make.kati import cases
-from wfsync.commands.convert_make import LAYOUT, _commented, render, render_ruamel
+from wfsync.commands.convert_make import LAYOUT, render, render_ruamel
+from wfsync.convert.layout import commented
 from wfsync.convert.make import MakeRequest, convert_makefile
 from wfsync.fmt import emit
 from wfsync.fmt.formatter import canonicalize, format_text, new_yaml
@@ -41,7 +42,7 @@ def _strings(seed: int, count: int, alphabet: str = ALPHABET) -> list[str]:
 def _ruamel(document: dict[str, Any]) -> str:
     import io
 
-    data = _commented(document)
+    data = commented(document)
     canonicalize(data)
     buffer = io.StringIO()
     new_yaml().dump(data, buffer)

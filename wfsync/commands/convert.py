@@ -28,11 +28,12 @@ from wfsync.convert.gha.batch import (
     write_outputs,
     write_report,
 )
-from wfsync.convert.gha.layout import commented, header_text
+from wfsync.convert.gha.layout import header_text
 from wfsync.convert.gha.localrun import LOCAL_GIT_IMAGE, LOCAL_RUNNER_IMAGE, RunSettings, source_root
 from wfsync.convert.gha.plans import ExpandMake
 from wfsync.convert.gha.report import WorkflowReport
 from wfsync.convert.gha.runcontext import RunContext
+from wfsync.convert.layout import commented
 from wfsync.errors import UsageError, WfsyncError
 from wfsync.fmt.formatter import canonicalize, new_yaml
 
@@ -57,9 +58,6 @@ __all__ = [
     "run_settings",
     "source_root",
 ]
-
-_commented = commented
-"""The layout helper under its old name (``convert make`` uses it)."""
 
 
 def render_yaml(conversion: Conversion) -> str:

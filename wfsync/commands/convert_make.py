@@ -19,12 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.scalarstring import LiteralScalarString
-
+from wfsync.convert.layout import commented, flow_style, literal_style
 from wfsync.convert.make import MakeConversion, MakeRequest, convert_makefile
 from wfsync.convert.make.database import make_program
-from wfsync.convert.make.emit import flow_style, literal_style
 from wfsync.convert.make.graph import MAKE_MESSAGE
 from wfsync.errors import ExitCode, UsageError
 from wfsync.fmt import emit
@@ -99,7 +96,7 @@ def render(conversion: MakeConversion) -> str:
 
 def render_ruamel(conversion: MakeConversion) -> str:
     """:func:`render` through ruamel's round-trip emitter (the reference form)."""
-    document = _commented(copy.deepcopy(conversion.document))
+    document = commented(copy.deepcopy(conversion.document))
     canonicalize(document)
     buffer = io.StringIO()
     new_yaml().dump(document, buffer)
@@ -111,20 +108,6 @@ LAYOUT = emit.Layout(flow=flow_style, literal=literal_style)
 
 def _header(conversion: MakeConversion) -> str:
     return "".join(f"# {' '.join(line.split())}\n" for line in conversion.header)
-
-
-def _commented(value: object, key: str = "") -> object:
-    """The document as ruamel's types, with :data:`LAYOUT`'s flow mappings and ``|`` blocks."""
-    if isinstance(value, dict):
-        node = CommentedMap((k, _commented(v, str(k))) for k, v in value.items())
-        if flow_style(key, value):
-            node.fa.set_flow_style()
-        return node
-    if isinstance(value, list):
-        return CommentedSeq(_commented(v, key) for v in value)
-    if isinstance(value, str) and literal_style(value):
-        return LiteralScalarString(value)
-    return value
 
 
 def run_convert_make(

@@ -7,8 +7,6 @@ does not import the formatter).
 
 from __future__ import annotations
 
-from wfsync.convert.layout import commented as commented  # commands.convert imports it from here
-
 
 def comment_line(line: str) -> str:
     """A header line as one YAML comment line: text from the source never ends the comment."""

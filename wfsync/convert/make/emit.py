@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 # commands.convert_make takes the layout from here: the same as the GitHub Actions converter's
-from wfsync.convert.layout import flow_style as flow_style
-from wfsync.convert.layout import literal_style as literal_style
 from wfsync.convert.make.graph import Graph, Task
 from wfsync.model.spec_types import DAGTask, Parameter, Template, WorkflowSpec
 
