@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wfsync.engine.host import HostExecutor
+from wfsync.engine.host import HostExecutor, image_family, is_busybox_image
 from wfsync.engine.images import StandIns, Tool, differs, matches, tag_version
 from wfsync.engine.run import RunRequest, RunResult, run
 
@@ -26,6 +26,20 @@ def _run(tmp_path: Path, text: str) -> RunResult:
 
 def _pods(result: RunResult) -> dict[str, dict[str, object]]:
     return {n.display_name: n.to_json() for n in result.status.nodes.values() if n.type == "Pod"}
+
+
+def test_which_images_are_busybox_by_repository_not_by_last_segment() -> None:
+    """One rule for the shell stand-in and the applet shims: the repository after registry and library/."""
+    busybox = [
+        "busybox",
+        "alpine:3.19",
+        "docker.io/library/alpine:3.19@sha256:" + "0" * 64,
+        "localhost:5000/busybox",
+    ]
+    others = ["alpine/git", "someone/busybox", "quay.io/someone/alpine", "debian", "busyboxy"]
+    assert [is_busybox_image(i) for i in busybox] == [True] * len(busybox)
+    assert [is_busybox_image(i) for i in others] == [False] * len(others)
+    assert image_family("someone/busybox") is None  # so no pod of it runs on a stand-in at all
 
 
 def test_the_version_a_tag_names() -> None:

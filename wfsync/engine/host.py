@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import secrets
@@ -79,6 +80,11 @@ def image_family(image: str) -> str | None:
     return _FAMILIES.get(image_name(image))
 
 
+def is_busybox_image(image: str) -> bool:
+    """Whether ``image`` is busybox or alpine, whose shell and applets are BusyBox's."""
+    return image_name(image) in _BUSYBOX_IMAGES
+
+
 def image_name(image: str) -> str:
     """The image's repository without registry, ``library/``, tag or digest (``alpine/git``)."""
     name = image.split("@", 1)[0]
@@ -92,6 +98,16 @@ def image_name(image: str) -> str:
     if parts and parts[0] == "library":
         parts = parts[1:]
     return "/".join(parts)
+
+
+@functools.cache
+def _busybox_shim(program: str) -> str | None:
+    """The shim standing in for a BusyBox applet Debian's BusyBox lacks (None: the host's will do).
+
+    Remembered: the shims ship with wfsync, and a pod starts with this lookup.
+    """
+    shim = BUSYBOX_SHIMS / program
+    return str(shim) if shim.is_file() else None
 
 
 class HostExecutor:
@@ -126,8 +142,8 @@ class HostExecutor:
             }
 
     def _find(self, program: str, image: str = "") -> str | None:
-        if image_name(image) in _BUSYBOX_IMAGES and (BUSYBOX_SHIMS / program).is_file():
-            return str(BUSYBOX_SHIMS / program)
+        if is_busybox_image(image) and (shim := _busybox_shim(program)) is not None:
+            return shim
         if program not in self._which:
             self._which[program] = shutil.which(program) or shutil.which(program, path=str(SHIMS))
         return self._which[program]
@@ -184,7 +200,7 @@ class HostExecutor:
         So a shell script in ``python:3.9`` that runs ``python`` or ``pip`` gets the 3.9 stand-in;
         busybox and alpine images get the BusyBox applets Debian's BusyBox lacks (:data:`BUSYBOX_SHIMS`).
         """
-        if image_name(image) in _BUSYBOX_IMAGES:
+        if is_busybox_image(image):
             return [str(BUSYBOX_SHIMS)]
         if image_family(image) != "python":
             return []
@@ -196,7 +212,7 @@ class HostExecutor:
 
     def _note_shims(self, pod: Pod, ctr: Container) -> None:
         """Record the BusyBox applet stand-ins a busybox/alpine container names (for the summary)."""
-        if image_name(ctr.image) not in _BUSYBOX_IMAGES:
+        if not is_busybox_image(ctr.image):
             return
         texts = [
             *ctr.command,

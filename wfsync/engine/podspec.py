@@ -23,7 +23,7 @@ from wfsync.engine import status as st
 from wfsync.engine.artifacts import artifact_key
 from wfsync.engine.durations import parse_duration
 from wfsync.engine.executor import Container, Pod, PodResult
-from wfsync.engine.host import SCRIPT_PATH, HostExecutor
+from wfsync.engine.host import SCRIPT_PATH, HostExecutor, is_busybox_image
 from wfsync.engine.nodes import DEADLINE_MESSAGE, OperationState, PodOutcome, PodWork
 from wfsync.engine.params import param_string
 from wfsync.engine.templates import template_type
@@ -229,7 +229,7 @@ class PodSpecMixin(OperationState):
 
     def _busybox(self, image: str) -> BusyBox | None:
         """The host's BusyBox when it stands in for ``image`` (busybox or alpine, host pods)."""
-        if not isinstance(self.executor, HostExecutor) or _image_base(image) not in _BUSYBOX_IMAGES:
+        if not isinstance(self.executor, HostExecutor) or not is_busybox_image(image):
             return None
         return busybox_tool()
 
@@ -388,7 +388,6 @@ def _unchecked(spec: Mapping[str, Any], tmpl: Mapping[str, Any]) -> list[str]:
     return found
 
 
-_BUSYBOX_IMAGES = ("busybox", "alpine")
 _SHELLS = ("sh", "ash")
 
 
@@ -415,14 +414,6 @@ def busybox_tool() -> BusyBox | None:
     words = first[0].split() if first else []
     version = " ".join(words[:2]) if len(words) >= 2 else "BusyBox"
     return BusyBox(version, frozenset(listed.stdout.split()))
-
-
-def _image_base(image: str) -> str:
-    """``alpine`` of ``docker.io/library/alpine:3.19@sha256:...``."""
-    name = image.split("@", 1)[0]
-    if name.rfind(":") > name.rfind("/"):
-        name = name[: name.rfind(":")]
-    return name.rsplit("/", 1)[-1]
 
 
 def _has_location(art: Mapping[str, Any]) -> bool:
