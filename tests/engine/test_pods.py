@@ -182,3 +182,38 @@ def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
     assert result.status.message == "interrupted (Ctrl-C): every pod was stopped (running: intr)"
     assert (result.interrupted, result.running) == ("Ctrl-C", ("intr",))
     assert node_table(result) == [("WF", "Pod", "Failed", "interrupted (Ctrl-C): every pod was stopped")]
+
+
+def test_a_stop_signal_whose_interrupt_was_lost_still_stops_the_run(run_yaml, monkeypatch):
+    """Raised inside a finalizer, the interrupt is only printed: the waiting run notices the signal anyway."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from wfsync.engine import lifetime
+
+    def swallowed(self: lifetime.StopSignals, signum: int, frame: object) -> None:
+        self.received, self.armed = self.received or "Ctrl-C", False  # recorded, never raised
+
+    monkeypatch.setattr(lifetime.StopSignals, "handle", swallowed)
+    timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.time()
+    timer.start()
+    result = run_yaml(
+        """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: lost}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container: {image: busybox, command: [sleep, "30"]}
+        """
+    )
+    timer.join()
+    assert time.time() - started < 10
+    assert result.status.phase == st.FAILED
+    assert result.status.message == "interrupted (Ctrl-C): every pod was stopped (running: lost)"
+    assert (result.interrupted, result.running) == ("Ctrl-C", ("lost",))

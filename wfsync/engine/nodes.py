@@ -134,6 +134,9 @@ class Options:
     """Where ``argo resume`` comes from in an interactive run (``wfsync resume``); polled."""
     on_change: Callable[[st.WorkflowStatus], None] | None = None
     """Called after every pass that changed a node, for a live view of the tree."""
+    stop_signal: Callable[[], str] | None = None
+    """The stop signal received so far ('' none), polled while the run waits: a signal whose
+    interrupt was lost (raised inside a finalizer, where Python only prints it) still stops it."""
 
 
 class Resumer(Protocol):

@@ -316,6 +316,7 @@ def _run(request: RunRequest, executor: Executor | None, stops: lifetime.StopSig
             resume_after=request.resume_after,
             resume=resume,
             on_change=request.on_change,
+            stop_signal=lambda: stops.received,
         )
         operation = Operation(wf, store, executor, options)
         status, running = _operate(operation, stops)

@@ -28,6 +28,7 @@ from wfsync.engine.dag import DagMixin
 from wfsync.engine.durations import humanize_duration, parse_duration
 from wfsync.engine.globalparams import argument_globals, identity_globals, metadata_globals
 from wfsync.engine.hooks import given_arguments, hook_template
+from wfsync.engine.lifetime import Signalled
 from wfsync.engine.naming import attempt_name, exit_name
 from wfsync.engine.nodes import DEADLINE_MESSAGE, Options, Opts, node_inputs
 from wfsync.engine.parallelism import ParallelismMixin
@@ -69,6 +70,8 @@ _WORKFLOW_PHASE = {
 }
 
 
+STOP_POLL_SECONDS = 0.5
+"""Longest wait before the run checks for a stop signal whose interrupt was lost."""
 _POD_KINDS = ("container", "script", "resource", "data", "containerSet")
 """Template types that run as a pod (and so have ``pod.name``)."""
 
@@ -114,6 +117,7 @@ class Operation(
             return self.status
         try:
             while True:
+                self.lost_stop()
                 self.reconcile_pods(block=False)
                 self.stir_reported()
                 self.operate()
@@ -162,11 +166,29 @@ class Operation(
                 st.ERROR,
             )
             return
-        try:
-            item = self.events.get(timeout=timeout)
-        except queue.Empty:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = STOP_POLL_SECONDS if deadline is None else deadline - time.monotonic()
+            try:
+                item = self.events.get(timeout=max(0.0, min(left, STOP_POLL_SECONDS)))
+            except queue.Empty:
+                self.lost_stop()
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+                continue
+            self.events.put(item)
             return
-        self.events.put(item)
+
+    def lost_stop(self) -> None:
+        """Raise the stop signal that arrived but whose interrupt never reached the run loop.
+
+        The handler raises :class:`Signalled` wherever the main thread is; inside a finalizer
+        (a generator closed, an object's ``__del__``) Python prints it and goes on, and the run
+        would wait for its pods as if nothing had come.
+        """
+        received = self.options.stop_signal() if self.options.stop_signal is not None else ""
+        if received:
+            raise Signalled(received)
 
     def stop(self, message: str, phase: str = st.FAILED) -> None:
         """Kill every pod, end every unfinished node and the workflow (Failed, or Error when internal)."""
