@@ -158,8 +158,9 @@ class _Digest:
     def __init__(self, spec: Fields, spec_path: JsonPath, located: bool) -> None:
         self.spec_path = spec_path
         self.wanted: dict[str, JsonPath] = {}
-        self.located: Mark = self.mark if located else format_json_path
-        """Only a submitted document's mounts are reported, so only its mounts are located."""
+        self.locate_mounts = located
+        """Only a submitted document's mounts are reported, so only its mounts are located (a flag,
+        not a bound method kept on the instance: that would make every digest cyclic garbage)."""
         self.templates: dict[str, _Draft] = {}
         self.index_of: dict[int, str] = {}
         self.roots: list[str] = []
@@ -180,7 +181,8 @@ class _Digest:
         return text
 
     def _located_mounts(self, template: Fields, path: JsonPath) -> Iterator[tuple[str, str]]:
-        return ((m, self.located(p)) for m, p in _mounts(template, path))
+        where = self.mark if self.locate_mounts else format_json_path
+        return ((m, where(p)) for m, p in _mounts(template, path))
 
     def add(self, jp: JsonPath, item: Fields, what: str) -> None:
         """A step, task or hook: what it calls, charged to its template (or the workflow's roots)."""
