@@ -278,14 +278,27 @@ def test_yaml_is_the_final_workflow(argo: Argo, scripts: dict[str, Script]) -> N
     assert yaml.safe_load(out)["status"]["phase"] == "Succeeded"
 
 
-def _after_writes(controller: TestController, count: int, action: Callable[[], None]) -> threading.Thread:
-    """Run ``action`` once the controller has written ``count`` frames (mid-run)."""
+def _mid_run(argo: Argo, controller: TestController, action: Callable[[], None]) -> threading.Thread:
+    """Run ``action`` while the controller holds the workflow mid-run and ``submit`` watches it.
+
+    The controller was made with ``hold_after``: however slow the machine, the workflow cannot
+    finish before the action, nor the action come before the watch. It is released once the
+    client has watched again, so what it saw when it reconnected was the held, mid-run state.
+    """
+
+    def until(done: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 20
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def wait() -> None:
-        deadline = time.monotonic() + 10
-        while controller.writes < count and time.monotonic() < deadline:
-            time.sleep(0.005)
-        action()
+        try:
+            until(lambda: controller.writes >= (controller.hold_after or 0) and argo.watches() >= 1)
+            seen = argo.watches()
+            action()
+            until(lambda: argo.watches() > seen)
+        finally:
+            controller.release()
 
     thread = threading.Thread(target=wait, daemon=True)
     thread.start()
@@ -296,9 +309,8 @@ def test_stream_closed_mid_run_reconnects(argo: Argo, scripts: dict[str, Script]
     pushed(wfsync("push", "--yes", "--target", "kube"))
     if argo.server is not None:
         argo.server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.25) as controller:
-        if argo.server is None:
-            _after_writes(controller, 2, argo.kube.end_watches)
+    with argo.controller(scripts["hello"], interval=0.05, hold_after=2) as controller:
+        _mid_run(argo, controller, argo.kube.end_watches if argo.server is None else lambda: None)
         code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
     assert code == 0, err
     assert "Status:              Succeeded" in out
@@ -310,7 +322,7 @@ def test_watch_expired_mid_run_gets_and_watches_again(argo: Argo, scripts: dict[
     server = argo.server
     if server is not None:
         server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.25) as controller:
+    with argo.controller(scripts["hello"], interval=0.05, hold_after=2) as controller:
 
         def expire() -> None:
             if server is None:
@@ -319,7 +331,7 @@ def test_watch_expired_mid_run_gets_and_watches_again(argo: Argo, scripts: dict[
             (workflow,) = argo.kube.objects("workflows")
             server.expire_before(int(workflow["metadata"]["resourceVersion"]) + 1)
 
-        _after_writes(controller, 2, expire)
+        _mid_run(argo, controller, expire)
         code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
     assert code == 0, err
     assert "Status:              Succeeded" in out

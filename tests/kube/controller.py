@@ -118,6 +118,7 @@ class TestController:
         on_offload: OffloadHook | None = None,
         on_pod: PodHook | None = None,
         poll: float = 0.01,
+        hold_after: int | None = None,
     ) -> None:
         self.kube = kube
         self._choose = script if callable(script) else (lambda _wf: script)
@@ -127,6 +128,9 @@ class TestController:
         self.errors: list[BaseException] = []
         self.writes = 0
         """Frames written so far (every workflow)."""
+        self.hold_after = hold_after
+        """Write no frame past this many until :meth:`release` (a test acts mid-run, however slow the machine)."""
+        self._released = threading.Event()
         self._plays: dict[tuple[str, str], _Play] = {}
         self._ignored: set[tuple[str, str, str]] = set()
         self._stop = threading.Event()
@@ -135,6 +139,10 @@ class TestController:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Go on writing frames past ``hold_after``."""
+        self._released.set()
 
     def start(self) -> TestController:
         """Start polling the store from a daemon thread."""
@@ -192,7 +200,8 @@ class TestController:
             while not self._stop.is_set():
                 self._discover()
                 now = time.monotonic()
-                for play in list(self._plays.values()):
+                held = self.hold_after is not None and self.writes >= self.hold_after
+                for play in [] if held and not self._released.is_set() else list(self._plays.values()):
                     if not play.done.is_set() and now >= play.due:
                         self._advance(play)
                         play.due = now + self.interval
