@@ -154,7 +154,8 @@ def test_sidecar_failing_on_its_own_fails_the_pod(run_yaml):
     assert node_table(result) == [("WF", "Pod", "Failed", "helper: Error (exit code 5)")]
 
 
-def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
+def _interrupted(run_yaml, text: str) -> tuple[object, float]:
+    """Run ``text`` with a Ctrl-C (SIGINT to this process) 0.7 s in: the result and the seconds it took."""
     import os
     import signal
     import threading
@@ -163,7 +164,14 @@ def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
     timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
     started = time.time()
     timer.start()
-    result = run_yaml(
+    result = run_yaml(text)
+    timer.join()
+    return result, time.time() - started
+
+
+def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
+    result, seconds = _interrupted(
+        run_yaml,
         """
         apiVersion: argoproj.io/v1alpha1
         kind: Workflow
@@ -174,10 +182,9 @@ def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
           - name: main
             container: {image: busybox, command: [sleep, "30"]}
             sidecars: [{name: helper, image: busybox, command: [sleep, "30"]}]
-        """
+        """,
     )
-    timer.join()
-    assert time.time() - started < 10
+    assert seconds < 10
     assert result.status.phase == st.FAILED
     assert result.status.message == "interrupted (Ctrl-C): every pod was stopped (running: intr)"
     assert (result.interrupted, result.running) == ("Ctrl-C", ("intr",))
@@ -186,21 +193,14 @@ def test_ctrl_c_stops_every_pod_and_returns_the_failed_tree(run_yaml):
 
 def test_a_stop_signal_whose_interrupt_was_lost_still_stops_the_run(run_yaml, monkeypatch):
     """Raised inside a finalizer, the interrupt is only printed: the waiting run notices the signal anyway."""
-    import os
-    import signal
-    import threading
-    import time
-
     from wfsync.engine import lifetime
 
     def swallowed(self: lifetime.StopSignals, signum: int, frame: object) -> None:
         self.received, self.armed = self.received or "Ctrl-C", False  # recorded, never raised
 
     monkeypatch.setattr(lifetime.StopSignals, "handle", swallowed)
-    timer = threading.Timer(0.7, os.kill, (os.getpid(), signal.SIGINT))
-    started = time.time()
-    timer.start()
-    result = run_yaml(
+    result, seconds = _interrupted(
+        run_yaml,
         """
         apiVersion: argoproj.io/v1alpha1
         kind: Workflow
@@ -210,10 +210,9 @@ def test_a_stop_signal_whose_interrupt_was_lost_still_stops_the_run(run_yaml, mo
           templates:
           - name: main
             container: {image: busybox, command: [sleep, "30"]}
-        """
+        """,
     )
-    timer.join()
-    assert time.time() - started < 10
+    assert seconds < 10
     assert result.status.phase == st.FAILED
     assert result.status.message == "interrupted (Ctrl-C): every pod was stopped (running: lost)"
     assert (result.interrupted, result.running) == ("Ctrl-C", ("lost",))
