@@ -223,3 +223,26 @@ def test_misshapen_entries_with_our_key_are_ignored(repo: Path) -> None:  # noqa
         (repo / CACHE).write_text(json.dumps(data))
         assert SyncCache.open(repo / CACHE.parent).documents("library/ci.yaml", digest) is None
         assert diff_json(repo, use_cache=True) == diff_json(repo, use_cache=False)
+
+
+def test_a_push_with_prunes_hashes_each_live_object_once_even_without_the_cache(
+    live: Live,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plan with prunes is built twice (again with what refers to the pruned): not its hashes."""
+    from wfsync.sync import pipeline
+
+    assert wfsync("push", "--yes")[0] == 0
+    (live.repo / "library" / "ci.yaml").unlink()
+    hashed: list[str] = []
+    original = pipeline.content_hash
+
+    def counting(obj: Any) -> str:
+        hashed.append(str(obj["metadata"]["name"]))
+        return original(obj)
+
+    monkeypatch.setattr(pipeline, "content_hash", counting)
+    code, out, err = wfsync("push", "--yes", "--prune", "--no-cache")
+    assert code == 0, err
+    assert "pruned" in out or "deleted" in out, out
+    assert hashed == ["build"]  # once, though planned twice (ci, pruned, has no content to compare)

@@ -145,7 +145,7 @@ class SyncCache:
 
     def live_hash(self, target: str, obj: Mapping[str, object]) -> str | None:
         """The remembered content hash of a live object (None when unknown)."""
-        key = _live_key(obj)
+        key = live_key(obj)
         if key is None:
             return None
         entry = self.old_live.get(target, {}).get(key[0])
@@ -156,7 +156,7 @@ class SyncCache:
 
     def put_live_hash(self, target: str, obj: Mapping[str, object], digest: str) -> None:
         """Remember the content hash of a live object."""
-        key = _live_key(obj)
+        key = live_key(obj)
         if self.file is None or key is None:
             return
         self.live.setdefault(target, {})[key[0]] = [key[1], digest]
@@ -182,7 +182,8 @@ class SyncCache:
             tmp.unlink(missing_ok=True)
 
 
-def _live_key(obj: Mapping[str, object]) -> tuple[str, str] | None:
+def live_key(obj: Mapping[str, object]) -> tuple[str, str] | None:
+    """A live object's uid and resourceVersion: one version of one object (None without them)."""
     meta = values.mapping(obj.get("metadata"))
     uid, rv = meta.get("uid"), meta.get("resourceVersion")
     if not isinstance(uid, str) or not uid or not isinstance(rv, str | int) or rv == "":
