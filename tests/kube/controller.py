@@ -144,6 +144,10 @@ class TestController:
         """Go on writing frames past ``hold_after``."""
         self._released.set()
 
+    def _holding(self) -> bool:
+        """Whether ``hold_after`` frames are written and :meth:`release` has not come yet."""
+        return self.hold_after is not None and self.writes >= self.hold_after and not self._released.is_set()
+
     def start(self) -> TestController:
         """Start polling the store from a daemon thread."""
         self._thread = threading.Thread(target=self._loop, name="test-controller", daemon=True)
@@ -200,8 +204,7 @@ class TestController:
             while not self._stop.is_set():
                 self._discover()
                 now = time.monotonic()
-                held = self.hold_after is not None and self.writes >= self.hold_after
-                for play in [] if held and not self._released.is_set() else list(self._plays.values()):
+                for play in [] if self._holding() else list(self._plays.values()):
                     if not play.done.is_set() and now >= play.due:
                         self._advance(play)
                         play.due = now + self.interval

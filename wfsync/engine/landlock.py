@@ -26,8 +26,8 @@ other (``vfork`` and ``exec``), and ends: about 0.13 ms a container alone, 0.3 m
 start pods at once, and about 1 ms a pod in a fan-out of 100 no-op pods (0.58 s, against 0.46 s
 with ``--allow-host-writes``). A ``preexec_fn`` would do the same in the child, but forces a full
 ``fork`` of the engine (about 5 ms in a 50 MB process, twice a pod's whole cost) and runs Python
-in the forked child of a threaded process. The ruleset is
-built beforehand (its descriptor, the rules' ``O_PATH`` descriptors, the ctypes arguments).
+in the forked child of a threaded process. The ruleset is built beforehand (its descriptor, the
+rules' ``O_PATH`` descriptors, the ctypes arguments).
 Older ABIs get the rights they know (ABI 1 has no ``REFER``, so there every link or rename
 across folders is refused, inside the pod too; ``mv`` then copies).
 """
