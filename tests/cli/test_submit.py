@@ -282,21 +282,23 @@ def _mid_run(argo: Argo, controller: TestController, action: Callable[[], None])
     """Run ``action`` while the controller holds the workflow mid-run and ``submit`` watches it.
 
     The controller was made with ``hold_after``: however slow the machine, the workflow cannot
-    finish before the action, nor the action come before the watch. It is released once the
-    client has watched again, so what it saw when it reconnected was the held, mid-run state.
+    finish before the action, nor the action come before the watch. The action is repeated until
+    the client watches again (a watch request is counted a moment before its stream follows the
+    store, and an end or expiry in between passes it by); then the workflow is released, so what
+    the client saw when it reconnected was the held, mid-run state.
     """
 
-    def until(done: Callable[[], bool]) -> None:
+    def until(done: Callable[[], bool], meanwhile: Callable[[], None] = lambda: None) -> None:
         deadline = time.monotonic() + 20
         while not done() and time.monotonic() < deadline:
-            time.sleep(0.005)
+            meanwhile()
+            time.sleep(0.02)
 
     def wait() -> None:
         try:
             until(lambda: controller.writes >= (controller.hold_after or 0) and argo.watches() >= 1)
             seen = argo.watches()
-            action()
-            until(lambda: argo.watches() > seen)
+            until(lambda: argo.watches() > seen, action)
         finally:
             controller.release()
 
@@ -305,11 +307,19 @@ def _mid_run(argo: Argo, controller: TestController, action: Callable[[], None])
     return thread
 
 
+def _before_last(script: Script) -> int:
+    """Frames to write before holding: all but the last (how many a recording has depends on timing)."""
+    assert len(script.frames) >= 2, "the recording must have a frame before the final one"
+    return len(script.frames) - 1
+
+
 def test_stream_closed_mid_run_reconnects(argo: Argo, scripts: dict[str, Script]) -> None:
     pushed(wfsync("push", "--yes", "--target", "kube"))
     if argo.server is not None:
         argo.server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.05, hold_after=2) as controller:
+    with argo.controller(
+        scripts["hello"], interval=0.05, hold_after=_before_last(scripts["hello"])
+    ) as controller:
         _mid_run(argo, controller, argo.kube.end_watches if argo.server is None else lambda: None)
         code, out, err = wfsync("submit", "hello.yaml", "--target", "kube", "--watch")
     assert code == 0, err
@@ -322,7 +332,9 @@ def test_watch_expired_mid_run_gets_and_watches_again(argo: Argo, scripts: dict[
     server = argo.server
     if server is not None:
         server.watch_close_after = 0.05
-    with argo.controller(scripts["hello"], interval=0.05, hold_after=2) as controller:
+    with argo.controller(
+        scripts["hello"], interval=0.05, hold_after=_before_last(scripts["hello"])
+    ) as controller:
 
         def expire() -> None:
             if server is None:
